@@ -1,0 +1,97 @@
+//! The home page: the course's sessions and their labs, with a filter by sandbox tier.
+
+use labs::{CourseOutline, LabSummary, Tier};
+use leptos::prelude::*;
+
+#[server(endpoint = "course/outline")]
+pub async fn load_outline() -> Result<CourseOutline, ServerFnError> {
+    let course = use_context::<std::sync::Arc<labs::load::Course>>()
+        .ok_or_else(|| ServerFnError::new("the course is not loaded"))?;
+    Ok(course.outline())
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let outline = Resource::new_blocking(|| (), |_| load_outline());
+    // `None` shows every lab.
+    let tier = RwSignal::new(None::<Tier>);
+
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the course…"</p> }>
+            {move || Suspend::new(async move {
+                match outline.await {
+                    Ok(course) => view! { <Course course tier/> }.into_any(),
+                    Err(err) => view! { <p class="error">{format!("Cannot load the course: {err}")}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Course(course: CourseOutline, tier: RwSignal<Option<Tier>>) -> impl IntoView {
+    let present: Vec<Tier> = {
+        let mut tiers: Vec<Tier> =
+            course.sessions.iter().flat_map(|s| s.labs.iter().flat_map(|l| l.tiers.iter().copied())).collect();
+        tiers.sort();
+        tiers.dedup();
+        tiers
+    };
+    view! {
+        <section class="hero">
+            <h1>{course.title.clone()}</h1>
+            <p class="lead">{course.summary.clone()}</p>
+        </section>
+        <nav class="tier-filter" aria-label="Filter labs by sandbox tier">
+            <span class="muted">"Sandbox tier:"</span>
+            <TierChip label="all".to_string() value=None tier/>
+            {present.into_iter().map(|t| view! { <TierChip label=t.to_string() value=Some(t) tier/> }).collect_view()}
+        </nav>
+        {course
+            .sessions
+            .into_iter()
+            .enumerate()
+            .map(|(i, session)| {
+                view! {
+                    <section class="session" id=session.id.clone()>
+                        <h2><span class="session-no">{format!("Session {}", i + 1)}</span>{session.title.clone()}</h2>
+                        <p class="muted">{session.summary.clone()}</p>
+                        <ul class="lab-list">
+                            {session.labs.into_iter().map(|lab| view! { <LabCard lab tier/> }).collect_view()}
+                        </ul>
+                    </section>
+                }
+            })
+            .collect_view()}
+    }
+}
+
+#[component]
+fn TierChip(label: String, value: Option<Tier>, tier: RwSignal<Option<Tier>>) -> impl IntoView {
+    let data_tier = label.clone();
+    view! {
+        <button
+            class="chip"
+            data-tier=data_tier
+            aria-pressed=move || (tier.get() == value).to_string()
+            on:click=move |_| tier.set(value)
+        >
+            {label}
+        </button>
+    }
+}
+
+#[component]
+fn LabCard(lab: LabSummary, tier: RwSignal<Option<Tier>>) -> impl IntoView {
+    let tiers = lab.tiers.clone();
+    let hidden = move || tier.get().is_some_and(|t| !tiers.contains(&t));
+    view! {
+        <li class="lab-card" data-lab=lab.id.clone() hidden=hidden>
+            <h3>{lab.title.clone()}</h3>
+            <p>{lab.summary.clone()}</p>
+            <p class="tiers">
+                {lab.tiers.iter().map(|t| view! { <span class="tier">{t.to_string()}</span> }).collect_view()}
+            </p>
+        </li>
+    }
+}

@@ -1,0 +1,47 @@
+// Browser tests drive Debian's Chromium (no browser download: this network has none to offer).
+// `scripts/test` builds the site and the server, then runs `npx playwright test` here; the
+// server is started by Playwright itself (webServer below) and stopped when the run ends.
+import { defineConfig } from "@playwright/test";
+
+const port = Number(process.env.STACKLAB_E2E_PORT ?? 3100);
+const bin = process.env.STACKLAB_BIN ?? "../target/debug/stacklab";
+const dataDir = process.env.STACKLAB_E2E_DATA ?? "/tmp/stacklab-e2e";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "./test-results",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      // Without the background-networking flags Chromium keeps dialling Google, which this
+      // closed network refuses (MACHINE.md).
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  webServer: {
+    command: `rm -rf ${dataDir} && ${bin} serve --addr 127.0.0.1:${port} --data-dir ${dataDir}`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,63 @@
+//! Plain serde types describing a course. The browser receives these (or the outline derived
+//! from them); nothing here may carry a secret such as a quiz's correct answer or a check script.
+
+use serde::{Deserialize, Serialize};
+
+/// What a lab needs from the learner's sandbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// A root shell in its own namespaces.
+    Shell,
+    /// A nested VM the learner can boot.
+    Vm,
+    /// A single-node Kubernetes cluster.
+    Cluster,
+    /// A container engine (Podman) inside the sandbox.
+    Containers,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier::Shell, Tier::Vm, Tier::Cluster, Tier::Containers];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Shell => "shell",
+            Tier::Vm => "vm",
+            Tier::Cluster => "cluster",
+            Tier::Containers => "containers",
+        }
+    }
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The course as the home page shows it: sessions with their decks and labs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CourseOutline {
+    pub title: String,
+    pub summary: String,
+    pub sessions: Vec<SessionOutline>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionOutline {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub labs: Vec<LabSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabSummary {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub tiers: Vec<Tier>,
+    pub steps: usize,
+    pub points: u32,
+}

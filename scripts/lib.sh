@@ -1,0 +1,65 @@
+# Shared by the scripts in this folder: paths, the cache outside the checkout, phase timing.
+# Sourced, not run.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Everything expensive lives here, outside the checkout, so a second run (or a second clone)
+# reuses it: tools, the cargo target dir, npm's cache, the lab image.
+CACHE="${STACKLAB_CACHE:-$HOME/.cache/stacklab}"
+TOOLS="$CACHE/tools"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
+SITE="$CARGO_TARGET_DIR/site"
+export STACKLAB_SITE_ROOT="${STACKLAB_SITE_ROOT:-$SITE}"
+mkdir -p "$CACHE" "$TOOLS"
+
+# Pinned in Cargo.toml; the CLI must be the very same version.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+
+PHASES=()
+phase_start=0
+phase_name=""
+
+# phase NAME: starts timing a phase (ending the previous one).
+phase() {
+    phase_end
+    phase_name="$1"
+    phase_start=$(date +%s.%N)
+    printf '\n\033[1m==> %s\033[0m\n' "$phase_name"
+}
+
+phase_end() {
+    if [ -n "$phase_name" ]; then
+        local now took
+        now=$(date +%s.%N)
+        took=$(awk -v a="$phase_start" -v b="$now" 'BEGIN { printf "%.1f", b - a }')
+        printf '\033[1m<== %s: %ss\033[0m\n' "$phase_name" "$took"
+        PHASES+=("$(printf '%-40s %8ss' "$phase_name" "$took")")
+        phase_name=""
+    fi
+}
+
+# Prints how long each phase took; call at the end (also on failure, through the trap).
+phase_summary() {
+    phase_end
+    if [ "${#PHASES[@]}" -gt 0 ]; then
+        printf '\n\033[1mPhase times\033[0m\n'
+        printf '  %s\n' "${PHASES[@]}"
+    fi
+}
+
+say() { printf '    %s\n' "$*"; }
+skip() { printf '    skip: %s\n' "$*"; }
+
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "This needs root (it installs packages and creates namespaces); run it as root." >&2
+        exit 1
+    fi
+}
+
+# stamp_ok NAME KEY: true when the step NAME last ran with the same KEY (a hash of its inputs).
+stamp_ok() { [ -f "$CACHE/stamps/$1" ] && [ "$(cat "$CACHE/stamps/$1")" = "$2" ]; }
+stamp_set() { mkdir -p "$CACHE/stamps"; printf '%s' "$2" > "$CACHE/stamps/$1"; }
+hash_files() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -c1-16; }
