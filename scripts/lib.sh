@@ -17,7 +17,15 @@ mkdir -p "$CACHE" "$TOOLS"
 # Pinned in Cargo.toml; the CLI must be the very same version.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
 
-PHASES=()
+# Phase times go to one file shared with the scripts this one calls, so the outermost script
+# prints them all at the end.
+if [ -z "${STACKLAB_PHASES:-}" ]; then
+    export STACKLAB_PHASES
+    STACKLAB_PHASES=$(mktemp /tmp/stacklab-phases.XXXXXX)
+    PHASES_OWNER=1
+else
+    PHASES_OWNER=0
+fi
 phase_start=0
 phase_name=""
 
@@ -35,7 +43,7 @@ phase_end() {
         now=$(date +%s.%N)
         took=$(awk -v a="$phase_start" -v b="$now" 'BEGIN { printf "%.1f", b - a }')
         printf '\033[1m<== %s: %ss\033[0m\n' "$phase_name" "$took"
-        PHASES+=("$(printf '%-40s %8ss' "$phase_name" "$took")")
+        printf '%-44s %8ss\n' "$phase_name" "$took" >> "$STACKLAB_PHASES"
         phase_name=""
     fi
 }
@@ -43,9 +51,11 @@ phase_end() {
 # Prints how long each phase took; call at the end (also on failure, through the trap).
 phase_summary() {
     phase_end
-    if [ "${#PHASES[@]}" -gt 0 ]; then
+    if [ "$PHASES_OWNER" = 1 ] && [ -s "$STACKLAB_PHASES" ]; then
         printf '\n\033[1mPhase times\033[0m\n'
-        printf '  %s\n' "${PHASES[@]}"
+        sed 's/^/  /' "$STACKLAB_PHASES"
+        awk '{ gsub("s$", "", $NF); t += $NF } END { printf "  %-44s %8.1fs\n", "total", t }' "$STACKLAB_PHASES"
+        rm -f "$STACKLAB_PHASES"
     fi
 }
 

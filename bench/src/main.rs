@@ -1,0 +1,46 @@
+//! `stacklab-bench`: every figure is measured next to a peer in the same run and reported as a
+//! ratio, because these machines are noisy and absolute numbers alone mislead. Prints one table.
+//!
+//! Run through `scripts/bench`, which builds the release binary and the site first.
+
+mod http;
+mod report;
+mod site;
+mod startup;
+mod stats;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "stacklab-bench")]
+struct Args {
+    /// The release `stacklab` binary to measure.
+    #[arg(long, env = "STACKLAB_BIN")]
+    stacklab: PathBuf,
+    /// The built site (holding `pkg/` and `hash.txt`).
+    #[arg(long, env = "STACKLAB_SITE_ROOT")]
+    site: PathBuf,
+    /// Only run the benches whose name contains one of these words.
+    only: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|w| name.contains(w.as_str()));
+    let mut table = report::Table::default();
+
+    if wanted("site") {
+        site::run(&args.site, &mut table)?;
+    }
+    if wanted("startup") {
+        startup::run(&args.stacklab, &args.site, &mut table).await?;
+    }
+    if wanted("http") {
+        http::run(&args.stacklab, &args.site, &mut table).await?;
+    }
+    table.print();
+    Ok(())
+}
