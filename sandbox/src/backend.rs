@@ -1,0 +1,195 @@
+//! The interface between the server and a kind of sandbox.
+
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::pty::PtySize;
+use crate::spec::SandboxSpec;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A kind of sandbox (native namespaces, Docker, Kubernetes). Every method is keyed by the
+/// sandbox's name; the backend keeps whatever it needs to find a sandbox again after the server
+/// restarts (see [`Backend::running`]).
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Short name for logs and the dashboard (`native`, `docker`, ...).
+    fn kind(&self) -> &'static str;
+
+    /// Starts the sandbox, with the owner's files from before if there are any. Starting a
+    /// sandbox that is already running returns it as it is.
+    async fn start(&self, spec: &SandboxSpec) -> Result<SandboxInfo>;
+
+    /// Sandboxes running now, including those started before this server process: the server
+    /// adopts them on start.
+    async fn running(&self) -> Result<Vec<SandboxInfo>>;
+
+    /// Runs a command as root inside the sandbox, without a terminal, within a time limit.
+    async fn exec(&self, name: &str, request: ExecRequest) -> Result<ExecOutput>;
+
+    /// Starts a login shell on a terminal inside the sandbox.
+    async fn open_shell(&self, name: &str, request: ShellRequest) -> Result<Shell>;
+
+    /// Ends every process of the sandbox and frees what it held. The owner's files stay.
+    async fn stop(&self, name: &str) -> Result<()>;
+
+    /// Deletes the owner's files (after stopping any sandbox that uses them): the next start
+    /// begins from the lab image again.
+    async fn wipe(&self, owner: &str) -> Result<()>;
+
+    /// Resource use, for the dashboard and the bench.
+    async fn stats(&self, name: &str) -> Result<Stats>;
+
+    /// The sandbox's processes as the learner sees them.
+    async fn processes(&self, name: &str) -> Result<Vec<Process>>;
+
+    /// Sends `signal` to the process the learner knows as `pid`.
+    async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()>;
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SandboxInfo {
+    pub name: String,
+    pub owner: String,
+    pub backend: String,
+    pub started_at: SystemTime,
+    /// The spec it was started with.
+    pub spec: SandboxSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecRequest {
+    pub argv: Vec<String>,
+    pub stdin: Vec<u8>,
+    pub env: Vec<(String, String)>,
+    pub timeout: Duration,
+    /// Bytes kept of stdout and of stderr each; a command printing more is stopped.
+    pub output_limit: usize,
+}
+
+impl ExecRequest {
+    /// `bash -c script` with the defaults checks use.
+    pub fn script(script: &str) -> Self {
+        Self {
+            argv: vec!["/bin/bash".into(), "-c".into(), script.into()],
+            stdin: Vec::new(),
+            env: Vec::new(),
+            timeout: Duration::from_secs(10),
+            output_limit: 64 * 1024,
+        }
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecEnd {
+    /// The command exited with this code.
+    Exited(i32),
+    /// The command was killed by this signal (not by us).
+    Signaled(i32),
+    /// The time limit passed; everything the command started was killed.
+    TimedOut,
+    /// It printed more than the output limit; everything it started was killed.
+    OutputLimit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub end: ExecEnd,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub took: Duration,
+}
+
+impl ExecOutput {
+    pub fn success(&self) -> bool {
+        self.end == ExecEnd::Exited(0)
+    }
+
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShellRequest {
+    pub size: PtySize,
+    /// Defaults to a login bash.
+    pub argv: Option<Vec<String>>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for ShellRequest {
+    fn default() -> Self {
+        Self { size: PtySize { cols: 80, rows: 24 }, argv: None, env: Vec::new() }
+    }
+}
+
+/// A shell on a terminal. Reading gives what the terminal shows; writing types into it.
+pub struct Shell {
+    pub output: Pin<Box<dyn AsyncRead + Send + Sync>>,
+    pub input: Pin<Box<dyn AsyncWrite + Send + Sync>>,
+    pub control: Box<dyn ShellControl>,
+}
+
+#[async_trait]
+pub trait ShellControl: Send + Sync {
+    fn resize(&self, size: PtySize) -> std::io::Result<()>;
+    /// Waits for the shell to end; its exit code (128 + signal when killed).
+    async fn wait(&mut self) -> i32;
+    /// Ends the shell (and what runs in its terminal).
+    fn kill(&self);
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub memory_bytes: u64,
+    pub memory_limit_bytes: u64,
+    pub pids: u64,
+    pub cpu_usage: Duration,
+    pub disk_used_bytes: u64,
+    pub disk_total_bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    /// As the learner sees it inside the sandbox.
+    pub pid: i32,
+    pub command: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no sandbox named {0:?}")]
+    NotFound(String),
+    #[error("invalid sandbox name {0:?}: use 1-63 of a-z, 0-9 and '-'")]
+    InvalidName(String),
+    #[error("the lab image is not usable: {0}")]
+    Image(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("creating sandbox {name}: {message}")]
+    Create { name: String, message: String },
+    #[error("this host cannot run {backend} sandboxes: {reason}")]
+    Unsupported { backend: &'static str, reason: String },
+    #[error("{0}")]
+    Backend(String),
+}
+
+impl Error {
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { what: what.into(), source }
+    }
+}

@@ -1,0 +1,143 @@
+//! Building the lab image with debootstrap from Debian's archive, showing progress as it goes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use super::recipe::{Recipe, recipe_hash};
+use super::{ESSENTIAL, LabImage, Manifest, describe};
+use crate::backend::{Error, Result};
+
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The image folder to (re)build.
+    pub out: PathBuf,
+    /// Rebuild even if the image there is current.
+    pub force: bool,
+    /// Where debootstrap keeps downloaded packages between builds.
+    pub cache_dir: Option<PathBuf>,
+}
+
+pub enum Outcome {
+    /// The image there was built from this recipe and checks out.
+    Current(LabImage),
+    Built(LabImage),
+}
+
+/// Builds the image unless a current one is there. `progress` receives one line per step.
+pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<Outcome> {
+    let hash = recipe_hash();
+    if !options.force {
+        if let Ok(image) = LabImage::open(&options.out) {
+            if image.manifest.recipe_hash == hash {
+                return Ok(Outcome::Current(image));
+            }
+            progress(&format!("the image at {} is from another recipe; rebuilding", options.out.display()));
+        }
+    }
+    let recipe = Recipe::load();
+    let started = Instant::now();
+    let io = |what: &str, e: std::io::Error| Error::io(what.to_string(), e);
+    let work = options.out.with_extension("building");
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(|e| io("removing an interrupted build", e))?;
+    }
+    std::fs::create_dir_all(&work).map_err(|e| io("creating the build folder", e))?;
+    let rootfs = work.join("rootfs");
+
+    let mut cmd = Command::new("debootstrap");
+    cmd.arg(format!("--variant={}", recipe.variant))
+        .arg(format!("--include={}", recipe.packages.join(",")))
+        .arg("--components=main");
+    if let Some(cache) = &options.cache_dir {
+        std::fs::create_dir_all(cache).map_err(|e| io("creating the package cache", e))?;
+        cmd.arg(format!("--cache-dir={}", cache.display()));
+    }
+    cmd.arg(&recipe.suite).arg(&rootfs).arg(&recipe.mirror).stdout(Stdio::piped()).stderr(Stdio::piped());
+    progress(&format!("debootstrap {} ({} packages asked for) into {}", recipe.suite, recipe.packages.len(), rootfs.display()));
+    let mut child = cmd.spawn().map_err(|e| io("running debootstrap (apt install debootstrap)", e))?;
+    let stderr = child.stderr.take();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(s) = stderr {
+            for line in BufReader::new(s).lines().map_while(|l| l.ok()) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        text
+    });
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            // debootstrap says what it does on "I:" lines: that is the progress display.
+            if let Some(step) = line.strip_prefix("I: ") {
+                progress(&format!("[{:>4}s] {step}", started.elapsed().as_secs()));
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| io("waiting for debootstrap", e))?;
+    let errors = errors.join().unwrap_or_default();
+    if !status.success() {
+        let log = rootfs.join("debootstrap/debootstrap.log");
+        let tail: String = std::fs::read_to_string(&log)
+            .map(|t| t.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default();
+        return Err(Error::Image(format!("debootstrap failed ({status}):\n{}\n{tail}", errors.trim())));
+    }
+
+    for file in &recipe.files {
+        let content = Recipe::file(&file.source)
+            .ok_or_else(|| Error::Image(format!("recipe names files/{} which is not compiled in", file.source)))?;
+        let target = rootfs.join(file.path.trim_start_matches('/'));
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io("writing recipe files", e))?;
+        }
+        std::fs::write(&target, content).map_err(|e| io("writing recipe files", e))?;
+        std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(file.mode))
+            .map_err(|e| io("writing recipe files", e))?;
+    }
+    // Downloaded packages and index files are dead weight in every sandbox.
+    for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
+        clear_files(&rootfs.join(dir));
+    }
+
+    let mut essential = Vec::new();
+    for path in ESSENTIAL {
+        let found = describe(&rootfs, path)
+            .ok_or_else(|| Error::Image(format!("{path} is missing from the built image: is its package in the recipe?")))?;
+        essential.push((path.to_string(), found));
+    }
+    let manifest = Manifest {
+        recipe_hash: hash,
+        suite: recipe.suite.clone(),
+        built_at: format!("{:?}", std::time::SystemTime::now()),
+        essential,
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Image(e.to_string()))?;
+    std::fs::write(work.join("image.json"), json).map_err(|e| io("writing image.json", e))?;
+    replace(&work, &options.out).map_err(|e| io("putting the image in place", e))?;
+    progress(&format!("lab image ready in {} ({}s)", options.out.display(), started.elapsed().as_secs()));
+    Ok(Outcome::Built(LabImage::open(&options.out)?))
+}
+
+/// Moves `built` to `out`. A previous image is kept as `<out>.previous`, not deleted: running
+/// sandboxes still read their files from it.
+fn replace(built: &Path, out: &Path) -> std::io::Result<()> {
+    if out.exists() {
+        let previous = out.with_extension("previous");
+        if previous.exists() {
+            std::fs::remove_dir_all(&previous)?;
+        }
+        std::fs::rename(out, &previous)?;
+    }
+    std::fs::rename(built, out)
+}
+
+fn clear_files(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

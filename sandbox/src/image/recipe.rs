@@ -1,0 +1,74 @@
+//! The image recipe (`sandbox/image/recipe.toml` and `files/`), compiled into the binary so the
+//! server and `stacklab image build` agree on what a current image is.
+
+use serde::Deserialize;
+
+const RECIPE: &str = include_str!("../../image/recipe.toml");
+/// Every file the recipe can name, by its name in `files/`.
+const FILES: &[(&str, &str)] = &[
+    ("motd", include_str!("../../image/files/motd")),
+    ("profile.sh", include_str!("../../image/files/profile.sh")),
+];
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    pub suite: String,
+    pub mirror: String,
+    pub variant: String,
+    pub packages: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<RecipeFile>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeFile {
+    pub path: String,
+    pub source: String,
+    pub mode: u32,
+}
+
+impl Recipe {
+    pub fn load() -> Self {
+        toml::from_str(RECIPE).expect("sandbox/image/recipe.toml is valid (a unit test parses it)")
+    }
+
+    /// The content of `files/<source>`.
+    pub fn file(source: &str) -> Option<&'static str> {
+        FILES.iter().find(|(name, _)| *name == source).map(|(_, content)| *content)
+    }
+}
+
+/// A short, stable hash of the recipe and every file it ships (FNV-1a, 64 bits: a cache key,
+/// not a security boundary).
+pub fn recipe_hash() -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x100000001b3);
+        }
+    };
+    eat(RECIPE.as_bytes());
+    for (name, content) in FILES {
+        eat(name.as_bytes());
+        eat(content.as_bytes());
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipe_parses_and_names_existing_files() {
+        let recipe = Recipe::load();
+        assert!(recipe.packages.iter().any(|p| p == "catatonit"), "the init must be in the image");
+        for file in &recipe.files {
+            assert!(Recipe::file(&file.source).is_some(), "files/{} is not compiled in", file.source);
+        }
+        assert_eq!(recipe_hash().len(), 16);
+    }
+}

@@ -1,0 +1,14 @@
+//! Per-learner sandboxes. [`Backend`] is the interface every kind of sandbox implements (the
+//! native namespaces backend here; Docker and Kubernetes elsewhere), with the same semantics:
+//! a named sandbox with a root shell, checks run inside it with a time limit, limits on memory,
+//! CPU, pids and disk, and the learner's files kept until a reset.
+
+mod backend;
+pub mod image;
+pub mod native;
+mod pty;
+mod spec;
+
+pub use backend::*;
+pub use pty::PtySize;
+pub use spec::*;

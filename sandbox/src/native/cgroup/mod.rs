@@ -1,0 +1,241 @@
+//! Cgroups for sandboxes, v1 (these build machines) and v2 (most real hosts) behind one trait.
+//!
+//! Every sandbox gets `stacklab/<name>` under each hierarchy, with its limits set there and the
+//! directory delegated to the sandbox's root, so a learner can make their own cgroups below it
+//! (Demo 3) but never raise the sandbox's own limits. Commands the server runs inside a sandbox
+//! (checks) get a child group each, so a timeout can kill everything they started.
+
+mod v1;
+mod v2;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::Limits;
+
+/// Where the server's sandboxes live in every hierarchy.
+pub const ROOT: &str = "stacklab";
+
+/// How a sandbox's process joins its cgroup, in the order the helper must do it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinPlan {
+    /// `cgroup.procs` files to write `0` to before the cgroup namespace is made (its root).
+    pub before_ns: Vec<PathBuf>,
+    /// ... and after (v2 moves the process into a leaf so the root can enable controllers).
+    pub after_ns: Vec<PathBuf>,
+    /// Files to write after `after_ns`, as (path, value).
+    pub then_write: Vec<(PathBuf, String)>,
+}
+
+/// A cgroup filesystem to mount inside the sandbox, relative to its /sys/fs/cgroup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InnerMount {
+    /// "" for /sys/fs/cgroup itself.
+    pub subdir: String,
+    pub fstype: String,
+    pub options: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub memory_bytes: u64,
+    pub memory_limit_bytes: u64,
+    pub pids: u64,
+    pub cpu: Duration,
+}
+
+pub trait CgroupDriver: Send + Sync {
+    fn version(&self) -> u8;
+
+    /// Makes `stacklab/<name>` with `limits`, delegated to host uid `owner`.
+    fn create_sandbox(&self, name: &str, limits: &Limits, owner: u32) -> io::Result<JoinPlan>;
+
+    /// `cgroup.procs` files that put a process (a shell) into the sandbox.
+    fn shell_files(&self, name: &str) -> Vec<PathBuf>;
+
+    /// Makes a child group for one command and returns its `cgroup.procs` files.
+    fn create_exec(&self, name: &str, exec: &str) -> io::Result<Vec<PathBuf>>;
+
+    /// SIGKILLs every process in `stacklab/<rel>` and below, and waits until they are gone.
+    fn kill(&self, rel: &str) -> io::Result<()>;
+
+    /// Removes `stacklab/<rel>` and everything below it (kill first).
+    fn remove(&self, rel: &str) -> io::Result<()>;
+
+    /// Host pids of every process in `stacklab/<rel>` and below.
+    fn pids(&self, rel: &str) -> io::Result<Vec<i32>>;
+
+    fn usage(&self, name: &str) -> Usage;
+
+    /// Names of the sandbox groups that exist (left from an earlier run or current).
+    fn sandboxes(&self) -> Vec<String>;
+
+    /// The cgroup filesystems to mount inside a sandbox.
+    fn inner_mounts(&self) -> Vec<InnerMount>;
+}
+
+/// The host's cgroup setup, read from /proc/self/mountinfo.
+pub fn detect() -> io::Result<Box<dyn CgroupDriver>> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")?;
+    let mounts = parse_mountinfo(&mountinfo);
+    let v1: Vec<v1::Hierarchy> = mounts
+        .iter()
+        .filter(|m| m.fstype == "cgroup")
+        .map(|m| v1::Hierarchy::new(m.mount_point.clone(), m.super_options.clone()))
+        .collect();
+    if !v1.is_empty() {
+        return Ok(Box::new(v1::V1::new(v1)));
+    }
+    if let Some(m) = mounts.iter().find(|m| m.fstype == "cgroup2") {
+        return Ok(Box::new(v2::V2::new(m.mount_point.clone())));
+    }
+    Err(io::Error::new(io::ErrorKind::NotFound, "no cgroup filesystem is mounted"))
+}
+
+#[derive(Debug, PartialEq)]
+struct MountEntry {
+    mount_point: PathBuf,
+    fstype: String,
+    super_options: String,
+}
+
+fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
+    text.lines()
+        .filter_map(|line| {
+            // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
+            let (left, right) = line.split_once(" - ")?;
+            let mount_point = left.split(' ').nth(4)?;
+            let mut right = right.split(' ');
+            let fstype = right.next()?;
+            let _source = right.next()?;
+            let super_options = right.next().unwrap_or("");
+            Some(MountEntry {
+                mount_point: PathBuf::from(unescape_octal(mount_point)),
+                fstype: fstype.to_string(),
+                super_options: super_options.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\NNN`.
+fn unescape_octal(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 4 <= bytes.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn write(path: &Path, value: &str) -> io::Result<()> {
+    fs::write(path, value).map_err(|e| io::Error::new(e.kind(), format!("writing {value:?} to {}: {e}", path.display())))
+}
+
+fn read_u64(path: &Path) -> Option<u64> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn chown(path: &Path, uid: u32) -> io::Result<()> {
+    std::os::unix::fs::chown(path, Some(uid), Some(uid))
+        .map_err(|e| io::Error::new(e.kind(), format!("chown {}: {e}", path.display())))
+}
+
+/// mkdir that tolerates an existing directory.
+fn ensure_dir(path: &Path) -> io::Result<()> {
+    match fs::create_dir(path) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            Err(io::Error::new(e.kind(), format!("mkdir {}: {e}", path.display())))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every pid listed in `cgroup.procs` of `dir` and its descendants.
+fn tree_pids(dir: &Path) -> io::Result<Vec<i32>> {
+    let mut pids = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        match fs::read_to_string(d.join("cgroup.procs")) {
+            Ok(text) => pids.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        }
+        stack.extend(subdirs(&d));
+    }
+    Ok(pids)
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Removes `dir` and its sub-cgroups, deepest first. A cgroup whose last process is still being
+/// torn down answers EBUSY for a moment, so retry briefly.
+fn remove_tree(dir: &Path) -> io::Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for child in subdirs(dir) {
+        remove_tree(&child)?;
+    }
+    let mut delay = Duration::from_millis(1);
+    for _ in 0..50 {
+        match fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => return Err(io::Error::new(e.kind(), format!("rmdir {}: {e}", dir.display()))),
+        }
+    }
+    Err(io::Error::other(format!("rmdir {}: still busy", dir.display())))
+}
+
+fn kill_pids(pids: &[i32]) {
+    for &pid in pids {
+        // SAFETY: plain kill(2); a pid that has gone away in the meantime gives ESRCH.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_mountinfo() {
+        let text = "\
+30 24 0:26 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs ro,mode=755
+31 30 0:27 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
+32 30 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+33 24 0:29 / /mnt/with\\040space rw - ext4 /dev/sda rw";
+        let m = parse_mountinfo(text);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[1].mount_point, PathBuf::from("/sys/fs/cgroup/memory"));
+        assert_eq!(m[1].fstype, "cgroup");
+        assert_eq!(m[1].super_options, "rw,memory");
+        assert_eq!(m[3].mount_point, PathBuf::from("/mnt/with space"));
+    }
+}

@@ -1,0 +1,484 @@
+//! The helper process that builds one sandbox. The server runs it as a fresh, single-threaded
+//! process (`stacklab sandbox-helper`), because entering a user namespace is refused to
+//! multi-threaded processes and because code after `fork` in a threaded server must not
+//! allocate. It reads a [`CreatePlan`] on stdin and prints one [`CreateReply`] line.
+//!
+//! The order matters, and is the design:
+//! 1. join the sandbox's cgroup (everything below is charged to it);
+//! 2. make the user namespace (root inside = the owner's host uid range);
+//! 3. in a private mount namespace, still as the host's root: mount the learner's layer, the
+//!    lab image idmapped to that namespace (host-root files look root-owned inside) and
+//!    read-only, the overlay of both, a minimal /dev, /etc/hosts. Mounts made here are
+//!    *locked* in the sandbox: its root cannot unmount them to look underneath;
+//! 4. become the namespace's root and unshare mount, uts, ipc, net, cgroup and pid namespaces,
+//!    all owned by it, so the learner can administer them (hostname, veths, mounts);
+//! 5. fork the sandbox's pid 1, which mounts /proc, /sys, cgroups, devpts and tmpfses, masks
+//!    dangerous /proc files, pivots into the overlay, drops the host's tree, sets the hostname,
+//!    brings loopback up and execs the image's init.
+
+use std::ffi::CString;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::sched::{CloneFlags, setns, unshare};
+use nix::sys::wait::waitpid;
+use nix::unistd::{ForkResult, fork, pipe2};
+
+use super::cgroup::InnerMount;
+use super::layer::{IDS_PER_SLOT, LayerKind};
+use super::loopdev;
+use super::plan::{CreatePlan, CreateReply};
+use super::sys;
+
+/// Files in /proc that tell too much about the host or let a careless root hurt it; the user
+/// namespace already denies most of them, this is depth.
+const MASKED_FILES: &[&str] = &[
+    "kcore",
+    "keys",
+    "key-users",
+    "latency_stats",
+    "timer_list",
+    "sched_debug",
+    "sysrq-trigger",
+    "kallsyms",
+    "kmsg",
+];
+const MASKED_DIRS: &[&str] = &["acpi", "scsi", "asound"];
+const DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
+
+struct Failure {
+    step: &'static str,
+    error: String,
+}
+
+trait Step<T> {
+    fn step(self, step: &'static str) -> Result<T, Failure>;
+}
+
+impl<T, E: std::fmt::Display> Step<T> for Result<T, E> {
+    fn step(self, step: &'static str) -> Result<T, Failure> {
+        self.map_err(|e| Failure { step, error: e.to_string() })
+    }
+}
+
+/// Entry point of the helper process; never returns.
+pub fn main() -> ! {
+    let mut input = String::new();
+    let reply = match io::stdin().read_to_string(&mut input) {
+        Err(e) => CreateReply::Failed { step: "read plan".into(), error: e.to_string() },
+        Ok(_) => match serde_json::from_str::<CreatePlan>(&input) {
+            Err(e) => CreateReply::Failed { step: "read plan".into(), error: e.to_string() },
+            Ok(plan) => match create(&plan) {
+                Ok(pid) => CreateReply::Ready { pid },
+                Err(f) => CreateReply::Failed { step: f.step.into(), error: f.error },
+            },
+        },
+    };
+    let ok = matches!(reply, CreateReply::Ready { .. });
+    let line = serde_json::to_string(&reply).unwrap_or_else(|_| "{}".into());
+    let mut out = io::stdout();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+    std::process::exit(if ok { 0 } else { 1 })
+}
+
+fn create(plan: &CreatePlan) -> Result<i32, Failure> {
+    for file in &plan.cgroup.before_ns {
+        fs::write(file, "0").map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("join cgroup")?;
+    }
+    let userns = make_userns(plan.layer.uid).step("make user namespace")?;
+
+    unshare(CloneFlags::CLONE_NEWNS).step("private mount namespace")?;
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+        .step("private mount namespace")?;
+
+    let layer = mount_layer(plan).step("mount the learner's layer")?;
+    let lower = plan.run_dir.join("lower");
+    fs::create_dir_all(&lower).step("mount the lab image")?;
+    let image = sys::clone_mount(&plan.rootfs)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", plan.rootfs.display())))
+        .step("mount the lab image")?;
+    sys::idmap_readonly(image.as_fd(), userns.as_fd()).step("idmap the lab image")?;
+    sys::attach_mount(image.as_fd(), &lower).step("mount the lab image")?;
+
+    let root = plan.run_dir.join("root");
+    fs::create_dir_all(&root).step("mount the overlay")?;
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        overlay_path(&lower).step("mount the overlay")?,
+        overlay_path(&layer.join("upper")).step("mount the overlay")?,
+        overlay_path(&layer.join("work")).step("mount the overlay")?,
+    );
+    mount(Some("overlay"), &root, Some("overlay"), MsFlags::MS_NODEV, Some(options.as_str())).step("mount the overlay")?;
+
+    let root_dir = open_dir(&root).step("open the sandbox's root")?;
+    for dir in ["dev", "proc", "sys", "tmp", "run", "etc", "root"] {
+        ensure_dir(&root_dir, dir, plan.layer.uid).step("prepare the root filesystem")?;
+    }
+    mount_dev(plan, &root_dir).step("prepare /dev")?;
+    mount_etc(plan, &root_dir).step("prepare /etc/hosts")?;
+    drop(root_dir);
+
+    // From here on: the sandbox's root, in namespaces it owns.
+    setns(userns.as_fd(), CloneFlags::CLONE_NEWUSER).step("enter user namespace")?;
+    become_root().step("enter user namespace")?;
+    unshare(
+        CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWUTS
+            | CloneFlags::CLONE_NEWIPC
+            | CloneFlags::CLONE_NEWNET
+            | CloneFlags::CLONE_NEWCGROUP
+            | CloneFlags::CLONE_NEWPID,
+    )
+    .step("make namespaces")?;
+    for file in &plan.cgroup.after_ns {
+        fs::write(file, "0").map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("join cgroup")?;
+    }
+    for (file, value) in &plan.cgroup.then_write {
+        fs::write(file, value).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("delegate cgroup")?;
+    }
+
+    let (status_read, status_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).step("start init")?;
+    // SAFETY: this process is single-threaded (a fresh helper), so the child may run anything.
+    match unsafe { fork() }.step("start init")? {
+        ForkResult::Child => {
+            drop(status_read);
+            let error = start_init(plan, &root);
+            let mut pipe = fs::File::from(status_write);
+            let _ = pipe.write_all(error.as_bytes());
+            // SAFETY: leaving the child without running the parent's exit handlers.
+            unsafe { libc::_exit(1) }
+        }
+        ForkResult::Parent { child } => {
+            drop(status_write);
+            // The pipe is close-on-exec: EOF without a message means init was exec'd.
+            let mut message = String::new();
+            let _ = fs::File::from(status_read).read_to_string(&mut message);
+            if message.is_empty() {
+                Ok(child.as_raw())
+            } else {
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                let _ = waitpid(child, None);
+                Err(Failure { step: "start init", error: message })
+            }
+        }
+    }
+}
+
+/// A user namespace mapping root (and the 65535 ids after it) to the owner's host range. A
+/// short-lived child makes it (a process cannot map ids for itself), we keep a handle.
+fn make_userns(uid: u32) -> io::Result<OwnedFd> {
+    let (ready_r, ready_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (done_r, done_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // SAFETY: single-threaded process; the child only makes syscalls and exits.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            let ok = unshare(CloneFlags::CLONE_NEWUSER).is_ok();
+            let _ = nix::unistd::write(&ready_w, if ok { b"1" } else { b"0" });
+            let mut byte = [0u8; 1];
+            let _ = nix::unistd::read(done_r.as_fd(), &mut byte);
+            // SAFETY: leaving the child without running the parent's exit handlers.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            drop(ready_w);
+            drop(done_r);
+            let result = (|| {
+                let mut byte = [0u8; 1];
+                nix::unistd::read(ready_r.as_fd(), &mut byte)?;
+                if byte[0] != b'1' {
+                    return Err(io::Error::other("unshare(CLONE_NEWUSER) failed"));
+                }
+                let map = format!("0 {uid} {IDS_PER_SLOT}\n");
+                fs::write(format!("/proc/{child}/uid_map"), &map)?;
+                fs::write(format!("/proc/{child}/gid_map"), &map)?;
+                Ok(fs::File::open(format!("/proc/{child}/ns/user"))?.into())
+            })();
+            drop(done_w);
+            let _ = waitpid(child, None);
+            result
+        }
+    }
+}
+
+/// Mounts the learner's layer and returns the directory holding `upper` and `work`.
+fn mount_layer(plan: &CreatePlan) -> io::Result<PathBuf> {
+    let dir = match &plan.layer.kind {
+        LayerKind::Dir(dir) => dir.clone(),
+        LayerKind::Image(image) => {
+            // A sandbox of the same owner stopped a moment ago may still be letting go of it:
+            // mounting an ext4 image twice would corrupt it.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !loopdev::users_of(image).is_empty() {
+                if Instant::now() > deadline {
+                    return Err(io::Error::other(format!("{} is still in use by {:?}", image.display(), loopdev::users_of(image))));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let target = plan.run_dir.join("layer");
+            fs::create_dir_all(&target)?;
+            let (device, _open) = loopdev::attach(image)?;
+            mount(Some(&device), &target, Some("ext4"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, None::<&str>)
+                .map_err(|e| io::Error::other(format!("mount {} ({}): {e}", image.display(), device.display())))?;
+            target
+        }
+    };
+    for sub in ["upper", "work"] {
+        let path = dir.join(sub);
+        if !path.exists() {
+            fs::create_dir(&path)?;
+            std::os::unix::fs::chown(&path, Some(plan.layer.uid), Some(plan.layer.uid))?;
+        }
+    }
+    Ok(dir)
+}
+
+/// overlayfs splits its options at ',' and ':'; our own paths never carry them, refuse if so.
+fn overlay_path(path: &Path) -> io::Result<String> {
+    let s = path.to_str().ok_or_else(|| io::Error::other(format!("{} is not UTF-8", path.display())))?;
+    if s.contains([',', ':', '\\']) {
+        return Err(io::Error::other(format!("{s} contains ',', ':' or '\\', which overlayfs cannot take")));
+    }
+    Ok(s.to_string())
+}
+
+fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    Ok(fs::File::open(path)?.into())
+}
+
+const BENEATH: u64 = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+
+/// Makes sure `name` directly under the sandbox's root is a real directory (the learner owns
+/// the tree and may have left a symlink there; following it as the host's root would write on
+/// the host), replacing a file or symlink of that name.
+fn ensure_dir(root: &OwnedFd, name: &str, uid: u32) -> io::Result<OwnedFd> {
+    let path = Path::new(name);
+    match sys::openat2(root.as_fd(), path, libc::O_PATH | libc::O_DIRECTORY, BENEATH) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::ENOTDIR)) => {
+            nix::unistd::unlinkat(root, name, nix::unistd::UnlinkatFlags::NoRemoveDir)?;
+        }
+        Err(e) => return Err(io::Error::new(e.kind(), format!("/{name}: {e}"))),
+    }
+    nix::sys::stat::mkdirat(root, name, nix::sys::stat::Mode::from_bits_truncate(0o755))?;
+    nix::unistd::fchownat(
+        root,
+        name,
+        Some(nix::unistd::Uid::from_raw(uid)),
+        Some(nix::unistd::Gid::from_raw(uid)),
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    )?;
+    sys::openat2(root.as_fd(), path, libc::O_PATH | libc::O_DIRECTORY, BENEATH)
+}
+
+/// /dev: a small tmpfs with the harmless devices and the ones the learner's tiers need, each a
+/// bind of the host's node (device nodes made inside a user namespace do not open).
+fn mount_dev(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
+    let dev = ensure_dir(root, "dev", plan.layer.uid)?;
+    let dev_path = sys::fd_path(&dev);
+    mount(
+        Some("tmpfs"),
+        &dev_path,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("mode=755,size=256k"),
+    )?;
+    // The tmpfs now covers the directory; reach it through the root again.
+    let dev = sys::openat2(root.as_fd(), Path::new("dev"), libc::O_PATH | libc::O_DIRECTORY, BENEATH)?;
+    let base = sys::fd_path(&dev);
+    let devices = DEVICES.iter().map(PathBuf::from).chain(plan.devices.iter().cloned());
+    for device in devices {
+        let relative = device.strip_prefix("/dev").map_err(|_| io::Error::other(format!("{} is not in /dev", device.display())))?;
+        let target = base.join(relative);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::File::create(&target)?;
+        mount(Some(&device), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .map_err(|e| io::Error::other(format!("bind {}: {e}", device.display())))?;
+    }
+    for (link, to) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ] {
+        std::os::unix::fs::symlink(to, base.join(link))?;
+    }
+    for dir in ["pts", "shm", "mqueue"] {
+        fs::create_dir(base.join(dir))?;
+    }
+    Ok(())
+}
+
+/// /etc/hosts and /etc/hostname for the sandbox's name, bound read-only over the image's.
+fn mount_etc(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
+    let name = &plan.hostname;
+    let files = [
+        ("hostname", format!("{name}\n")),
+        ("hosts", format!("127.0.0.1\tlocalhost\n127.0.1.1\t{name}\n::1\tlocalhost ip6-localhost ip6-loopback\n")),
+    ];
+    let etc = ensure_dir(root, "etc", plan.layer.uid)?;
+    for (file, content) in files {
+        let source = plan.run_dir.join(file);
+        fs::write(&source, content)?;
+        let path = Path::new(file);
+        let existing = sys::openat2(etc.as_fd(), path, libc::O_PATH, BENEATH);
+        let target = match existing {
+            Ok(fd) if is_regular(&fd) => fd,
+            other => {
+                // A symlink (ELOOP) or something else the learner left there: replace it.
+                let missing = matches!(&other, Err(e) if e.raw_os_error() == Some(libc::ENOENT));
+                if !missing {
+                    nix::unistd::unlinkat(&etc, file, nix::unistd::UnlinkatFlags::NoRemoveDir)
+                        .map_err(|e| io::Error::other(format!("/etc/{file} is in the way: {e}")))?;
+                }
+                drop(sys::openat2(etc.as_fd(), path, libc::O_CREAT | libc::O_WRONLY | libc::O_EXCL, BENEATH)?);
+                sys::openat2(etc.as_fd(), path, libc::O_PATH, BENEATH)?
+            }
+        };
+        let target = sys::fd_path(&target);
+        mount(Some(&source), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
+        mount(
+            None::<&str>,
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            None::<&str>,
+        )?;
+    }
+    Ok(())
+}
+
+fn is_regular(fd: &OwnedFd) -> bool {
+    nix::sys::stat::fstat(fd).map(|s| s.st_mode & libc::S_IFMT == libc::S_IFREG).unwrap_or(false)
+}
+
+/// After entering the user namespace the process keeps its host ids, which mean nothing there:
+/// take the namespace's root ids (the owner's host range) for every file created from now on.
+fn become_root() -> io::Result<()> {
+    // SAFETY: plain syscalls with integer arguments.
+    unsafe {
+        if libc::setresgid(0, 0, 0) != 0 || libc::setgroups(0, std::ptr::null()) != 0 || libc::setresuid(0, 0, 0) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Runs as the sandbox's pid 1 until it execs the init; returns an error message otherwise.
+fn start_init(plan: &CreatePlan, root: &Path) -> String {
+    match prepare_init(plan, root) {
+        Ok(never) => match never {},
+        Err(f) => format!("{}: {}", f.step, f.error),
+    }
+}
+
+fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallible, Failure> {
+    // Out of the server's session: Ctrl-C at the server's terminal must not reach sandboxes.
+    nix::unistd::setsid().step("setsid")?;
+    let tmpfs_size = format!("size={}", plan.tmpfs_bytes);
+    let nosuid_nodev_noexec = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let mounts: Vec<(&str, PathBuf, &str, MsFlags, String)> = vec![
+        ("proc", root.join("proc"), "proc", nosuid_nodev_noexec, String::new()),
+        ("sysfs", root.join("sys"), "sysfs", nosuid_nodev_noexec | MsFlags::MS_RDONLY, String::new()),
+        ("devpts", root.join("dev/pts"), "devpts", MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5".into()),
+        ("shm", root.join("dev/shm"), "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, format!("mode=1777,{tmpfs_size}")),
+        ("mqueue", root.join("dev/mqueue"), "mqueue", nosuid_nodev_noexec, String::new()),
+        ("tmpfs", root.join("run"), "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, format!("mode=755,{tmpfs_size}")),
+        ("tmpfs", root.join("tmp"), "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, format!("mode=1777,{tmpfs_size}")),
+    ];
+    for (source, target, fstype, flags, data) in &mounts {
+        let data = (!data.is_empty()).then_some(data.as_str());
+        mount(Some(*source), target, Some(*fstype), *flags, data)
+            .map_err(|e| format!("{} on {}: {e}", fstype, target.display()))
+            .step("mount")?;
+    }
+    mount_cgroups(&plan.cgroup_mounts, &root.join("sys/fs/cgroup")).step("mount cgroups")?;
+    mask_proc(&root.join("proc"), &root.join("dev/null")).step("mask /proc")?;
+
+    nix::unistd::chdir(root).step("pivot_root")?;
+    nix::unistd::pivot_root(".", ".").step("pivot_root")?;
+    umount2(".", MntFlags::MNT_DETACH).step("detach the host's tree")?;
+    nix::unistd::chdir("/").step("pivot_root")?;
+
+    nix::unistd::sethostname(&plan.hostname).step("set hostname")?;
+    loopback_up().step("bring loopback up")?;
+
+    let null = fs::OpenOptions::new().read(true).write(true).open("/dev/null").step("open /dev/null")?;
+    for fd in 0..3 {
+        // SAFETY: dup2 onto the standard fds, which this process owns.
+        if unsafe { libc::dup2(null.as_raw_fd(), fd) } < 0 {
+            return Err(io::Error::last_os_error()).step("redirect stdio");
+        }
+    }
+    drop(null);
+    // SAFETY: close_range only marks fds close-on-exec.
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+
+    let argv: Vec<CString> = plan.init.iter().map(|a| CString::new(a.as_str()).unwrap_or_default()).collect();
+    let env = [c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", c"container=stacklab"];
+    let program = argv.first().cloned().unwrap_or_default();
+    let err = nix::unistd::execve(&program, &argv, &env).unwrap_err();
+    Err(Failure { step: "exec init", error: format!("{}: {err}", plan.init.join(" ")) })
+}
+
+fn mount_cgroups(mounts: &[InnerMount], base: &Path) -> io::Result<()> {
+    for m in mounts {
+        let target = if m.subdir.is_empty() { base.to_path_buf() } else { base.join(&m.subdir) };
+        if !m.subdir.is_empty() {
+            fs::create_dir_all(&target)?;
+        }
+        let data = (!m.options.is_empty()).then_some(m.options.as_str());
+        mount(Some(m.fstype.as_str()), &target, Some(m.fstype.as_str()), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, data)
+            .map_err(|e| io::Error::other(format!("{} ({}) on {}: {e}", m.fstype, m.options, target.display())))?;
+    }
+    Ok(())
+}
+
+fn mask_proc(proc: &Path, null: &Path) -> io::Result<()> {
+    for file in MASKED_FILES {
+        let target = proc.join(file);
+        if target.exists() {
+            mount(Some(null), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
+        }
+    }
+    for dir in MASKED_DIRS {
+        let target = proc.join(dir);
+        if target.is_dir() {
+            mount(Some("tmpfs"), &target, Some("tmpfs"), MsFlags::MS_RDONLY, Some("size=0"))?;
+        }
+    }
+    Ok(())
+}
+
+fn loopback_up() -> io::Result<()> {
+    let socket = nix::sys::socket::socket(
+        nix::sys::socket::AddressFamily::Inet,
+        nix::sys::socket::SockType::Datagram,
+        nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    // SAFETY: ifreq is plain old data; all-zero is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write the ifreq we pass.
+    unsafe {
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        if libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

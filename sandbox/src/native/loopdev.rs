@@ -1,0 +1,121 @@
+//! Loop devices for the learners' layer images, attached with LOOP_CONFIGURE and AUTOCLEAR: the
+//! device lets go of its file by itself when the last mount of it goes away (when the sandbox's
+//! mount namespace dies), so nothing needs cleaning up after a crash.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+// linux/loop.h
+const LOOP_CTL_GET_FREE: libc::c_ulong = 0x4C82;
+const LOOP_CONFIGURE: libc::c_ulong = 0x4C0A;
+const LO_FLAGS_AUTOCLEAR: u32 = 4;
+const LO_NAME_SIZE: usize = 64;
+const LO_KEY_SIZE: usize = 32;
+
+#[repr(C)]
+struct LoopInfo64 {
+    lo_device: u64,
+    lo_inode: u64,
+    lo_rdevice: u64,
+    lo_offset: u64,
+    lo_sizelimit: u64,
+    lo_number: u32,
+    lo_encrypt_type: u32,
+    lo_encrypt_key_size: u32,
+    lo_flags: u32,
+    lo_file_name: [u8; LO_NAME_SIZE],
+    lo_crypt_name: [u8; LO_NAME_SIZE],
+    lo_encrypt_key: [u8; LO_KEY_SIZE],
+    lo_init: [u64; 2],
+}
+
+#[repr(C)]
+struct LoopConfig {
+    fd: u32,
+    block_size: u32,
+    info: LoopInfo64,
+    reserved: [u64; 8],
+}
+
+/// Attaches `image` to a free loop device and returns the device's path. The returned file
+/// must stay open until the device is mounted (AUTOCLEAR detaches an unused, unopened device).
+pub fn attach(image: &Path) -> io::Result<(PathBuf, File)> {
+    let backing = OpenOptions::new().read(true).write(true).open(image)?;
+    let control = OpenOptions::new().read(true).write(true).open("/dev/loop-control")?;
+    // Another process may take the device between GET_FREE and CONFIGURE: try again then.
+    for _ in 0..16 {
+        // SAFETY: LOOP_CTL_GET_FREE takes no argument and returns a device number.
+        let number = unsafe { libc::ioctl(control.as_raw_fd(), LOOP_CTL_GET_FREE) };
+        if number < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let path = PathBuf::from(format!("/dev/loop{number}"));
+        let device = OpenOptions::new().read(true).write(true).open(&path)?;
+        let mut name = [0u8; LO_NAME_SIZE];
+        let bytes = image.as_os_str().as_encoded_bytes();
+        let n = bytes.len().min(LO_NAME_SIZE - 1);
+        name[..n].copy_from_slice(&bytes[..n]);
+        let config = LoopConfig {
+            fd: backing.as_raw_fd() as u32,
+            block_size: 0,
+            info: LoopInfo64 {
+                lo_device: 0,
+                lo_inode: 0,
+                lo_rdevice: 0,
+                lo_offset: 0,
+                lo_sizelimit: 0,
+                lo_number: 0,
+                lo_encrypt_type: 0,
+                lo_encrypt_key_size: 0,
+                lo_flags: LO_FLAGS_AUTOCLEAR,
+                lo_file_name: name,
+                lo_crypt_name: [0; LO_NAME_SIZE],
+                lo_encrypt_key: [0; LO_KEY_SIZE],
+                lo_init: [0; 2],
+            },
+            reserved: [0; 8],
+        };
+        // SAFETY: LOOP_CONFIGURE reads one `loop_config`, laid out as in linux/loop.h.
+        let rc = unsafe { libc::ioctl(device.as_raw_fd(), LOOP_CONFIGURE, &config as *const LoopConfig) };
+        if rc == 0 {
+            return Ok((path, device));
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EBUSY) {
+            return Err(err);
+        }
+    }
+    Err(io::Error::other("no free loop device after 16 attempts"))
+}
+
+/// The loop devices whose backing file is `image`: a layer still attached from a sandbox whose
+/// mount namespace is being torn down must not be mounted a second time.
+pub fn users_of(image: &Path) -> Vec<String> {
+    let Ok(canonical) = image.canonicalize() else { return Vec::new() };
+    let mut devices = Vec::new();
+    for entry in std::fs::read_dir("/sys/block").into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("loop") {
+            continue;
+        }
+        if let Ok(backing) = std::fs::read_to_string(entry.path().join("loop/backing_file")) {
+            if Path::new(backing.trim()) == canonical {
+                devices.push(name);
+            }
+        }
+    }
+    devices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn struct_sizes_match_the_kernel() {
+        assert_eq!(std::mem::size_of::<LoopInfo64>(), 232);
+        assert_eq!(std::mem::size_of::<LoopConfig>(), 304);
+    }
+}

@@ -1,0 +1,586 @@
+//! The native backend: sandboxes made by the server itself from Linux namespaces, cgroups and
+//! overlayfs on the host it runs on, with no daemon. See `helper.rs` for how one is built.
+//!
+//! On disk, under `<data>/native/`:
+//! - `layers/<owner>/` — the owner's files (`layer.ext4` or `layer/`) and uid `slot`;
+//! - `sandboxes/<name>.json` — what the server needs to adopt a running sandbox after restart;
+//! - `run/<name>/` — empty mount points, used only inside the sandbox's own mount namespace.
+//!
+//! A sandbox's mounts exist only in its mount namespace and its loop device clears itself, so
+//! when its last process dies the kernel takes everything down; what can outlive it (the
+//! cgroup, the state file, the run directory) is removed on stop and on server start.
+
+pub mod cgroup;
+mod enter;
+pub mod helper;
+mod layer;
+mod loopdev;
+mod plan;
+mod sys;
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::backend::*;
+use crate::image::LabImage;
+use crate::pty::{PtyMaster, PtySize};
+use crate::spec::{SandboxSpec, valid_name};
+use cgroup::CgroupDriver;
+use layer::Layers;
+use plan::{CreatePlan, CreateReply};
+
+pub use layer::IDS_PER_SLOT;
+
+/// The image's init, run as each sandbox's pid 1: reaps orphans, holds the namespaces.
+const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
+
+#[derive(Clone, Debug)]
+pub struct NativeConfig {
+    pub data_dir: PathBuf,
+    /// The lab image (a folder with `image.json` and `rootfs/`).
+    pub image: PathBuf,
+    /// How to run the helper: a program and its arguments (the server passes its own binary and
+    /// `sandbox-helper`).
+    pub helper: Vec<OsString>,
+    /// First host uid of the ranges sandboxes' roots map to (65536 ids per owner).
+    pub uid_base: u32,
+}
+
+pub struct NativeBackend {
+    config: NativeConfig,
+    image: LabImage,
+    cgroups: Arc<dyn CgroupDriver>,
+    layers: Arc<Layers>,
+    sandboxes: Mutex<HashMap<String, Arc<Running>>>,
+    /// Serialises start/stop of one name (and of one owner's layer).
+    lifecycle: tokio::sync::Mutex<()>,
+    next_exec: AtomicU64,
+}
+
+/// A running sandbox as the server tracks it.
+struct Running {
+    info: SandboxInfo,
+    /// Host pid of the sandbox's init, and a pidfd that cannot outlive it into a reused pid.
+    pid: i32,
+    pidfd: OwnedFd,
+    /// Depth of the sandbox's pid namespace in NSpid (host = 0).
+    pid_level: usize,
+}
+
+impl Running {
+    fn alive(&self) -> bool {
+        let mut fds = [nix::poll::PollFd::new(self.pidfd.as_fd(), nix::poll::PollFlags::POLLIN)];
+        // A pidfd becomes readable when the process exits.
+        matches!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO), Ok(0))
+    }
+}
+
+/// What `sandboxes/<name>.json` holds.
+#[derive(Serialize, Deserialize)]
+struct SavedSandbox {
+    info: SandboxInfo,
+    pid: i32,
+    start_ticks: u64,
+}
+
+impl NativeBackend {
+    /// Opens the backend: checks the host and the image, adopts sandboxes still running from an
+    /// earlier server process and cleans up after those that are not.
+    pub fn open(config: NativeConfig) -> Result<Self> {
+        if !nix::unistd::Uid::effective().is_root() {
+            return Err(Error::Unsupported { backend: "native", reason: "the server must run as root".into() });
+        }
+        if !Path::new(enter_nsenter()).exists() {
+            return Err(Error::Unsupported { backend: "native", reason: "nsenter (util-linux) is missing".into() });
+        }
+        let image = LabImage::open(&config.image)?;
+        let cgroups: Arc<dyn CgroupDriver> =
+            cgroup::detect().map_err(|e| Error::Unsupported { backend: "native", reason: e.to_string() })?.into();
+        let native = config.data_dir.join("native");
+        for dir in ["layers", "sandboxes", "run"] {
+            std::fs::create_dir_all(native.join(dir)).map_err(|e| Error::io(format!("creating {}", native.join(dir).display()), e))?;
+        }
+        let layers = Arc::new(Layers::new(native.join("layers"), config.uid_base));
+        let backend = Self {
+            config,
+            image,
+            cgroups,
+            layers,
+            sandboxes: Mutex::new(HashMap::new()),
+            lifecycle: tokio::sync::Mutex::new(()),
+            next_exec: AtomicU64::new(0),
+        };
+        backend.adopt_or_clean();
+        Ok(backend)
+    }
+
+    fn dir(&self, what: &str) -> PathBuf {
+        self.config.data_dir.join("native").join(what)
+    }
+
+    fn state_file(&self, name: &str) -> PathBuf {
+        self.dir("sandboxes").join(format!("{name}.json"))
+    }
+
+    pub fn cgroup_version(&self) -> u8 {
+        self.cgroups.version()
+    }
+
+    pub fn image(&self) -> &LabImage {
+        &self.image
+    }
+
+    /// Sandboxes whose init still runs (same pid, same start time) are adopted; everything else
+    /// found on disk or in the cgroup tree is a leftover and goes.
+    fn adopt_or_clean(&self) {
+        let mut adopted = HashMap::new();
+        for entry in std::fs::read_dir(self.dir("sandboxes")).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let saved: Option<SavedSandbox> =
+                std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+            let Some(saved) = saved else {
+                tracing::warn!(file = %path.display(), "unreadable sandbox state; removing it");
+                let _ = std::fs::remove_file(&path);
+                continue;
+            };
+            let alive = enter::start_ticks(saved.pid).ok() == Some(saved.start_ticks);
+            let running = alive.then(|| sys::pidfd_open(saved.pid).ok()).flatten().and_then(|pidfd| {
+                let level = enter::ns_pids(saved.pid)?.len().checked_sub(1)?;
+                Some(Running { info: saved.info.clone(), pid: saved.pid, pidfd, pid_level: level })
+            });
+            match running {
+                Some(r) => {
+                    tracing::info!(sandbox = %saved.info.name, pid = saved.pid, "adopted a running sandbox");
+                    adopted.insert(saved.info.name.clone(), Arc::new(r));
+                }
+                None => {
+                    tracing::info!(sandbox = %saved.info.name, "sandbox from an earlier run is gone; cleaning up");
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        for name in self.cgroups.sandboxes() {
+            if !adopted.contains_key(&name) {
+                self.teardown(&name);
+            }
+        }
+        for entry in std::fs::read_dir(self.dir("run")).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !adopted.contains_key(&name) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        *self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()) = adopted;
+    }
+
+    /// Kills and removes whatever is left of sandbox `name` (blocking).
+    fn teardown(&self, name: &str) {
+        teardown(&*self.cgroups, &self.dir("run").join(name), &self.state_file(name), name);
+    }
+
+    /// [`Self::teardown`] off the async threads.
+    async fn teardown_async(&self, name: &str) {
+        let (cgroups, run, state, name) = (self.cgroups.clone(), self.dir("run").join(name), self.state_file(name), name.to_string());
+        self.blocking(move || teardown(&*cgroups, &run, &state, &name)).await;
+    }
+
+    fn get(&self, name: &str) -> Result<Arc<Running>> {
+        let map = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(name) {
+            Some(r) if r.alive() => Ok(r.clone()),
+            _ => Err(Error::NotFound(name.to_string())),
+        }
+    }
+
+    async fn spawn_helper(&self, plan: &CreatePlan) -> Result<i32> {
+        let name = plan.hostname.clone();
+        let create = |message: String| Error::Create { name: name.clone(), message };
+        let (program, args) = self.config.helper.split_first().ok_or_else(|| create("no helper configured".into()))?;
+        let mut child = tokio::process::Command::new(program)
+            .args(args)
+            .env_clear()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| create(format!("cannot run the helper {}: {e}", program.to_string_lossy())))?;
+        let input = serde_json::to_vec(plan).map_err(|e| create(e.to_string()))?;
+        let mut stdin = child.stdin.take().ok_or_else(|| create("helper has no stdin".into()))?;
+        stdin.write_all(&input).await.map_err(|e| create(format!("writing to the helper: {e}")))?;
+        drop(stdin);
+        let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .map_err(|_| create("the helper did not finish within 60 s".into()))?
+            .map_err(|e| create(format!("waiting for the helper: {e}")))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        match serde_json::from_str::<CreateReply>(stdout.lines().next().unwrap_or("")) {
+            Ok(CreateReply::Ready { pid }) => Ok(pid),
+            Ok(CreateReply::Failed { step, error }) => Err(create(format!("{step}: {error}"))),
+            Err(_) => Err(create(format!(
+                "the helper exited with {} and said: {}{}",
+                output.status,
+                stdout.trim(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ))),
+        }
+    }
+
+    /// Kills everything in the cgroup `rel` (below the sandboxes' root) and removes it.
+    async fn kill_group(&self, rel: &str) {
+        let (cgroups, rel) = (self.cgroups.clone(), rel.to_string());
+        let result = self.blocking(move || cgroups.kill(&rel).and_then(|()| cgroups.remove(&rel))).await;
+        if let Err(e) = result {
+            tracing::warn!("cleaning up after a command: {e}");
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        tokio::task::spawn_blocking(f).await.expect("blocking task panicked")
+    }
+}
+
+fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name: &str) {
+    if let Err(e) = cgroups.kill(name) {
+        tracing::error!(sandbox = name, "killing the sandbox's processes: {e}");
+    }
+    if let Err(e) = cgroups.remove(name) {
+        tracing::error!(sandbox = name, "removing the sandbox's cgroup: {e}");
+    }
+    let _ = std::fs::remove_dir_all(run_dir);
+    let _ = std::fs::remove_file(state_file);
+}
+
+fn enter_nsenter() -> &'static str {
+    "/usr/bin/nsenter"
+}
+
+#[async_trait]
+impl Backend for NativeBackend {
+    fn kind(&self) -> &'static str {
+        "native"
+    }
+
+    async fn start(&self, spec: &SandboxSpec) -> Result<SandboxInfo> {
+        for id in [&spec.name, &spec.owner] {
+            if !valid_name(id) {
+                return Err(Error::InvalidName(id.clone()));
+            }
+        }
+        let _lifecycle = self.lifecycle.lock().await;
+        if let Ok(running) = self.get(&spec.name) {
+            return Ok(running.info.clone());
+        }
+        {
+            let map = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(other) = map.values().find(|r| r.info.owner == spec.owner && r.alive()) {
+                return Err(Error::Create {
+                    name: spec.name.clone(),
+                    message: format!("{} already runs a sandbox ({}): one at a time per owner", spec.owner, other.info.name),
+                });
+            }
+        }
+        self.image.check()?;
+        let started = Instant::now();
+        let name = spec.name.clone();
+        let create = |message: String| Error::Create { name: name.clone(), message };
+
+        let layer = {
+            let (owner, disk, layers) = (spec.owner.clone(), spec.limits.disk_bytes, self.layers.clone());
+            // mkfs runs once per owner; everything else here is quick.
+            self.blocking(move || layers.prepare(&owner, disk))
+                .await
+                .map_err(|e| create(format!("preparing the learner's layer: {e}")))?
+        };
+        // Anything left under this name (a crashed start) goes first.
+        self.teardown_async(&spec.name).await;
+        let join = self
+            .cgroups
+            .create_sandbox(&spec.name, &spec.limits, layer.uid)
+            .map_err(|e| create(format!("cgroup: {e}")))?;
+        let run_dir = self.dir("run").join(&spec.name);
+        std::fs::create_dir_all(&run_dir).map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
+        let plan = CreatePlan {
+            hostname: spec.name.clone(),
+            rootfs: self.image.rootfs(),
+            layer,
+            run_dir,
+            devices: spec.devices.iter().map(|d| PathBuf::from(d.path())).collect(),
+            cgroup: join,
+            cgroup_mounts: self.cgroups.inner_mounts(),
+            tmpfs_bytes: spec.limits.memory_bytes,
+            init: INIT.iter().map(|s| s.to_string()).collect(),
+        };
+        let pid = match self.spawn_helper(&plan).await {
+            Ok(pid) => pid,
+            Err(e) => {
+                self.teardown_async(&spec.name).await;
+                return Err(e);
+            }
+        };
+        let adopt = || -> std::io::Result<(OwnedFd, u64, usize)> {
+            let pidfd = sys::pidfd_open(pid)?;
+            let ticks = enter::start_ticks(pid)?;
+            let level = enter::ns_pids(pid).and_then(|p| p.len().checked_sub(1)).unwrap_or(1);
+            Ok((pidfd, ticks, level))
+        };
+        let (pidfd, start_ticks, pid_level) = adopt().map_err(|e| create(format!("the sandbox's init died at once: {e}")))?;
+        let info = SandboxInfo {
+            name: spec.name.clone(),
+            owner: spec.owner.clone(),
+            backend: "native".into(),
+            started_at: SystemTime::now(),
+            spec: spec.clone(),
+        };
+        let saved = SavedSandbox { info: info.clone(), pid, start_ticks };
+        let state = self.state_file(&spec.name);
+        let bytes = serde_json::to_vec(&saved).map_err(|e| create(e.to_string()))?;
+        let tmp = state.with_extension("tmp");
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &state))
+            .map_err(|e| create(format!("{}: {e}", state.display())))?;
+        self.sandboxes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(spec.name.clone(), Arc::new(Running { info: info.clone(), pid, pidfd, pid_level }));
+        tracing::info!(sandbox = %spec.name, pid, took_ms = started.elapsed().as_millis() as u64, "sandbox started");
+        Ok(info)
+    }
+
+    async fn running(&self) -> Result<Vec<SandboxInfo>> {
+        let map = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(map.values().filter(|r| r.alive()).map(|r| r.info.clone()).collect())
+    }
+
+    async fn exec(&self, name: &str, request: ExecRequest) -> Result<ExecOutput> {
+        let running = self.get(name)?;
+        let started = Instant::now();
+        let group = format!(".exec-{}", self.next_exec.fetch_add(1, Ordering::Relaxed));
+        let rel = format!("{name}/{group}");
+        let files = self.cgroups.create_exec(name, &group).map_err(|e| Error::io(format!("cgroup for {rel}"), e))?;
+        let mut cmd = enter::command(running.pid, &request.argv, &request.env, &files, true)
+            .map_err(|e| Error::io("preparing the command", e))?;
+        cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| Error::io("starting the command in the sandbox", e))?;
+        let stdin = child.stdin.take();
+        let limit = request.output_limit;
+        let mut out_task = tokio::spawn(read_limited(child.stdout.take(), limit));
+        let mut err_task = tokio::spawn(read_limited(child.stderr.take(), limit));
+        let input = request.stdin.clone();
+        let feed = tokio::spawn(async move {
+            if let Some(mut s) = stdin {
+                let _ = s.write_all(&input).await;
+            }
+        });
+
+        let run = async {
+            let (mut out, mut err) = (None, None);
+            while out.is_none() || err.is_none() {
+                let (result, slot) = tokio::select! {
+                    r = &mut out_task, if out.is_none() => (r, &mut out),
+                    r = &mut err_task, if err.is_none() => (r, &mut err),
+                };
+                let (bytes, over) = result.unwrap_or_default();
+                if over {
+                    // Killing the group closes the other pipe too, so the loop ends.
+                    self.kill_group(&rel).await;
+                }
+                *slot = Some((bytes, over));
+            }
+            let status = child.wait().await;
+            (out.unwrap_or_default(), err.unwrap_or_default(), status)
+        };
+        let outcome = tokio::time::timeout(request.timeout, run).await;
+        // Whatever the command left behind (background jobs, a fork bomb) dies with its group.
+        self.kill_group(&rel).await;
+        feed.abort();
+        out_task.abort();
+        err_task.abort();
+        let took = started.elapsed();
+        match outcome {
+            Err(_elapsed) => Ok(ExecOutput { end: ExecEnd::TimedOut, stdout: Vec::new(), stderr: Vec::new(), took }),
+            Ok(((stdout, out_over), (stderr, err_over), status)) => {
+                let end = if out_over || err_over {
+                    ExecEnd::OutputLimit
+                } else {
+                    match status {
+                        Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+                            (Some(code), _) => ExecEnd::Exited(code),
+                            (None, Some(sig)) => ExecEnd::Signaled(sig),
+                            _ => ExecEnd::Exited(-1),
+                        },
+                        Err(e) => return Err(Error::io("waiting for the command", e)),
+                    }
+                };
+                Ok(ExecOutput { end, stdout, stderr, took })
+            }
+        }
+    }
+
+    async fn open_shell(&self, name: &str, request: ShellRequest) -> Result<Shell> {
+        let running = self.get(name)?;
+        let (master, slave) = enter::open_pty(running.pid).map_err(|e| Error::io("opening a terminal in the sandbox", e))?;
+        crate::pty::set_size(&master, request.size).map_err(|e| Error::io("sizing the terminal", e))?;
+        let argv = request.argv.clone().unwrap_or_else(|| vec!["/bin/bash".into(), "-l".into()]);
+        let mut cmd = enter::command(running.pid, &argv, &request.env, &self.cgroups.shell_files(name), true)
+            .map_err(|e| Error::io("preparing the shell", e))?;
+        enter::attach_terminal(&mut cmd, &slave).map_err(|e| Error::io("preparing the terminal", e))?;
+        let child = cmd.spawn().map_err(|e| Error::io("starting the shell", e))?;
+        drop(slave);
+        let master = PtyMaster::new(master).map_err(|e| Error::io("terminal", e))?;
+        Ok(Shell {
+            output: Box::pin(master.clone()),
+            input: Box::pin(master.clone()),
+            control: Box::new(NativeShell { master, child: tokio::sync::Mutex::new(child), status: None }),
+        })
+    }
+
+    async fn stop(&self, name: &str) -> Result<()> {
+        let _lifecycle = self.lifecycle.lock().await;
+        let known = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).remove(name).is_some();
+        let exists = known || self.cgroups.sandboxes().iter().any(|n| n == name);
+        if !exists {
+            return Err(Error::NotFound(name.to_string()));
+        }
+        self.teardown_async(name).await;
+        tracing::info!(sandbox = name, "sandbox stopped");
+        Ok(())
+    }
+
+    async fn wipe(&self, owner: &str) -> Result<()> {
+        if !valid_name(owner) {
+            return Err(Error::InvalidName(owner.to_string()));
+        }
+        let names: Vec<String> = {
+            let map = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner());
+            map.values().filter(|r| r.info.owner == owner).map(|r| r.info.name.clone()).collect()
+        };
+        for name in names {
+            self.stop(&name).await?;
+        }
+        let _lifecycle = self.lifecycle.lock().await;
+        let (layers, who) = (self.layers.clone(), owner.to_string());
+        self.blocking(move || layers.wipe(&who)).await.map_err(|e| Error::io(format!("wiping {owner}'s files"), e))?;
+        tracing::info!(owner, "learner's files wiped");
+        Ok(())
+    }
+
+    async fn stats(&self, name: &str) -> Result<Stats> {
+        let running = self.get(name)?;
+        let usage = self.cgroups.usage(name);
+        let pid = running.pid;
+        let disk = self
+            .blocking(move || -> std::io::Result<nix::sys::statvfs::Statvfs> {
+                let root = std::fs::File::open(format!("/proc/{pid}/root"))?;
+                Ok(nix::sys::statvfs::fstatvfs(&root)?)
+            })
+            .await
+            .ok();
+        let (used, total) = disk
+            .map(|s| {
+                let block = s.fragment_size();
+                ((s.blocks() - s.blocks_free()) * block, s.blocks() * block)
+            })
+            .unwrap_or((0, 0));
+        Ok(Stats {
+            memory_bytes: usage.memory_bytes,
+            memory_limit_bytes: usage.memory_limit_bytes,
+            pids: usage.pids,
+            cpu_usage: usage.cpu,
+            disk_used_bytes: used,
+            disk_total_bytes: total,
+        })
+    }
+
+    async fn processes(&self, name: &str) -> Result<Vec<Process>> {
+        let running = self.get(name)?;
+        let pids = self.cgroups.pids(name).map_err(|e| Error::io("listing processes", e))?;
+        let mut processes: Vec<Process> = pids
+            .into_iter()
+            .filter_map(|host| {
+                // nsenter itself (host side) sits in the cgroup too but not in the pid namespace.
+                let inner = *enter::ns_pids(host)?.get(running.pid_level)?;
+                let cmdline = std::fs::read(format!("/proc/{host}/cmdline")).ok()?;
+                let command = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ");
+                Some(Process { pid: inner, command })
+            })
+            .collect();
+        processes.sort_by_key(|p| p.pid);
+        Ok(processes)
+    }
+
+    async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {
+        let running = self.get(name)?;
+        let pids = self.cgroups.pids(name).map_err(|e| Error::io("listing processes", e))?;
+        let host = pids
+            .into_iter()
+            .find(|h| enter::ns_pids(*h).and_then(|p| p.get(running.pid_level).copied()) == Some(pid))
+            .ok_or_else(|| Error::Backend(format!("no process {pid} in sandbox {name}")))?;
+        let pidfd = sys::pidfd_open(host).map_err(|e| Error::io(format!("process {pid}"), e))?;
+        sys::pidfd_kill(pidfd.as_fd(), signal).map_err(|e| Error::io(format!("signalling process {pid}"), e))
+    }
+}
+
+/// Reads up to `limit` bytes; stops early, reporting `true`, when there is more.
+async fn read_limited(stream: Option<impl tokio::io::AsyncRead + Unpin>, limit: usize) -> (Vec<u8>, bool) {
+    let Some(mut stream) = stream else { return (Vec::new(), false) };
+    let mut kept = Vec::new();
+    let mut over = false;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = limit.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+                if n > room {
+                    // Stop here: the caller kills the command.
+                    over = true;
+                    break;
+                }
+            }
+        }
+    }
+    (kept, over)
+}
+
+struct NativeShell {
+    master: PtyMaster,
+    child: tokio::sync::Mutex<tokio::process::Child>,
+    status: Option<i32>,
+}
+
+#[async_trait]
+impl ShellControl for NativeShell {
+    fn resize(&self, size: PtySize) -> std::io::Result<()> {
+        self.master.resize(size)
+    }
+
+    async fn wait(&mut self) -> i32 {
+        if let Some(code) = self.status {
+            return code;
+        }
+        let status = self.child.lock().await.wait().await;
+        let code = match status {
+            Ok(s) => s.code().unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(0)),
+            Err(_) => -1,
+        };
+        self.status = Some(code);
+        code
+    }
+
+    fn kill(&self) {
+        if let Ok(mut child) = self.child.try_lock() {
+            let _ = child.start_kill();
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! What the server asks the helper process to build: every path and value resolved, so the
+//! helper decides nothing and needs no configuration of its own.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::cgroup::{InnerMount, JoinPlan};
+use super::layer::Layer;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatePlan {
+    pub hostname: String,
+    /// The lab image's root filesystem (read-only lower layer).
+    pub rootfs: PathBuf,
+    pub layer: Layer,
+    /// Empty directories on the host for this sandbox's mount points (only ever mounted in
+    /// the helper's private mount namespace, never on the host).
+    pub run_dir: PathBuf,
+    /// Host device nodes to make visible at the same path.
+    pub devices: Vec<PathBuf>,
+    pub cgroup: JoinPlan,
+    pub cgroup_mounts: Vec<InnerMount>,
+    /// Size of the sandbox's /tmp and /run (tmpfs; charged to its memory limit anyway).
+    pub tmpfs_bytes: u64,
+    /// The init the sandbox runs as its pid 1, inside the image.
+    pub init: Vec<String>,
+}
+
+/// The helper's one line of output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CreateReply {
+    /// The sandbox's init, as a host pid.
+    Ready { pid: i32 },
+    Failed { step: String, error: String },
+}

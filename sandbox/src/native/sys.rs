@@ -1,0 +1,122 @@
+//! Thin wrappers over the Linux syscalls that neither `nix` nor `std` offer: the new mount API
+//! (idmapped mounts), `openat2` (resolving paths inside a sandbox's root from the host) and
+//! `pidfd_open`. Each is one syscall; callers give them meaning.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+fn cstring(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
+}
+
+fn fd_result(rc: libc::c_long) -> io::Result<OwnedFd> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        // SAFETY: the kernel just returned this new fd to us; nothing else owns it.
+        Ok(unsafe { OwnedFd::from_raw_fd(rc as i32) })
+    }
+}
+
+fn unit_result(rc: libc::c_long) -> io::Result<()> {
+    if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// A detached copy of the mount at `path` (`open_tree(OPEN_TREE_CLONE)`).
+pub fn clone_mount(path: &Path) -> io::Result<OwnedFd> {
+    let c = cstring(path)?;
+    // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
+    fd_result(unsafe {
+        libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c.as_ptr(), libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC)
+    })
+}
+
+/// Makes the detached mount `mount` idmapped through `userns` (files owned by host uid 0 look
+/// owned by the namespace's root) and read-only.
+pub fn idmap_readonly(mount: BorrowedFd<'_>, userns: BorrowedFd<'_>) -> io::Result<()> {
+    let attr = libc::mount_attr {
+        attr_set: libc::MOUNT_ATTR_IDMAP | libc::MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns.as_raw_fd() as u64,
+    };
+    // SAFETY: `attr` is a valid mount_attr whose size we pass; the empty path with AT_EMPTY_PATH
+    // makes the call act on `mount` itself.
+    unit_result(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            mount.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    })
+}
+
+/// Attaches the detached mount `mount` at `target`.
+pub fn attach_mount(mount: BorrowedFd<'_>, target: &Path) -> io::Result<()> {
+    let c = cstring(target)?;
+    // SAFETY: both strings are valid for the call; MOVE_MOUNT_F_EMPTY_PATH makes the empty
+    // source path refer to `mount`.
+    unit_result(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mount.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+}
+
+/// `openat2(2)`: opens `path` relative to `dir` under the `resolve` restrictions.
+pub fn openat2(dir: BorrowedFd<'_>, path: &Path, flags: libc::c_int, resolve: u64) -> io::Result<OwnedFd> {
+    let c = cstring(path)?;
+    let mode = if flags & libc::O_CREAT != 0 { 0o644 } else { 0 };
+    // SAFETY: open_how is plain data; all-zero is its documented default.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (flags | libc::O_CLOEXEC) as u64;
+    how.mode = mode;
+    how.resolve = resolve;
+    // SAFETY: `c` and `how` are valid for the call and we pass `how`'s true size.
+    fd_result(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    })
+}
+
+/// Opens `path` relative to `root` as if `root` were `/`: symlinks and `..` cannot leave it, and
+/// magic links (`/proc/*/fd/*`) are refused. The only safe way for the host to open a file a
+/// learner controls.
+pub fn open_in_root(root: BorrowedFd<'_>, path: &Path, flags: libc::c_int) -> io::Result<OwnedFd> {
+    openat2(root, path, flags, libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS)
+}
+
+/// The path through which the kernel resolves `fd` itself (to mount onto an opened directory).
+pub fn fd_path(fd: &impl AsRawFd) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+/// A pidfd for `pid`: survives pid reuse, and becomes readable when the process exits.
+pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall with integer arguments.
+    fd_result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })
+}
+
+/// Sends `signal` through a pidfd (never to a recycled pid).
+pub fn pidfd_kill(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
+    // SAFETY: plain syscall; a null siginfo means "as kill(2) would".
+    unit_result(unsafe {
+        libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0)
+    })
+}
