@@ -20,7 +20,36 @@ pub struct Cli {
 pub enum Command {
     /// Serve the workbook to a class.
     Serve(ServeArgs),
+    /// Build or check the lab image sandboxes start from.
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Internal: builds one sandbox in a fresh single-threaded process (run by the server).
+    #[command(hide = true)]
+    SandboxHelper,
 }
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build the lab image from Debian's packages (skipped when the one there is current).
+    Build {
+        /// The image folder.
+        #[arg(long, env = "STACKLAB_IMAGE", default_value = DEFAULT_IMAGE)]
+        out: PathBuf,
+        /// Rebuild even if the image is current.
+        #[arg(long)]
+        force: bool,
+        /// Keep downloaded packages here between builds.
+        #[arg(long, env = "STACKLAB_PACKAGE_CACHE")]
+        package_cache: Option<PathBuf>,
+    },
+    /// Check an image the way the server does at start.
+    Check {
+        #[arg(long, env = "STACKLAB_IMAGE", default_value = DEFAULT_IMAGE)]
+        image: PathBuf,
+    },
+}
+
+pub const DEFAULT_IMAGE: &str = "/var/lib/stacklab/images/lab";
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
@@ -52,9 +81,62 @@ pub struct ServeArgs {
     /// Where learners' files, the database and sandboxes' state live.
     #[arg(long, env = "STACKLAB_DATA_DIR", default_value = "/var/lib/stacklab")]
     pub data_dir: PathBuf,
+    /// The lab image sandboxes start from (`stacklab image build` makes it).
+    #[arg(long, env = "STACKLAB_IMAGE", default_value = DEFAULT_IMAGE)]
+    pub image: PathBuf,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
     /// Seconds to wait for open connections after SIGTERM/Ctrl-C before exiting anyway.
     #[arg(long, env = "STACKLAB_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,
+}
+
+/// Limits and lifetimes of the learners' sandboxes.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Memory per sandbox (K, M, G suffixes).
+    #[arg(long = "sandbox-memory", env = "STACKLAB_SANDBOX_MEMORY", default_value = "1G", value_parser = parse_size)]
+    pub memory: u64,
+    /// CPU per sandbox, in cores (0.5 = half a core).
+    #[arg(long = "sandbox-cpus", env = "STACKLAB_SANDBOX_CPUS", default_value_t = 1.0)]
+    pub cpus: f64,
+    /// Processes per sandbox (a fork bomb stops here).
+    #[arg(long = "sandbox-pids", env = "STACKLAB_SANDBOX_PIDS", default_value_t = 512)]
+    pub pids: u32,
+    /// Size of each learner's writable layer; 0 puts it in a plain directory without a limit.
+    #[arg(long = "sandbox-disk", env = "STACKLAB_SANDBOX_DISK", default_value = "4G", value_parser = parse_size)]
+    pub disk: u64,
+    /// A sandbox nobody used for this long is stopped (its files stay).
+    #[arg(long = "sandbox-idle", env = "STACKLAB_SANDBOX_IDLE", default_value = "30m", value_parser = humantime::parse_duration)]
+    pub idle: std::time::Duration,
+    /// A sandbox is stopped this long after it started, unless extended (its files stay).
+    #[arg(long = "sandbox-lifetime", env = "STACKLAB_SANDBOX_LIFETIME", default_value = "4h", value_parser = humantime::parse_duration)]
+    pub lifetime: std::time::Duration,
+    /// First host uid of the ranges the sandboxes' roots map to (65536 per learner).
+    #[arg(long = "sandbox-uid-base", env = "STACKLAB_SANDBOX_UID_BASE", default_value_t = 1_000_000_000)]
+    pub uid_base: u32,
+}
+
+/// "512M", "4G", "1.5G" or plain bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&text[..i], text[i..].to_ascii_uppercase()),
+        None => (text, String::new()),
+    };
+    let multiplier: u64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return Err(format!("{text:?}: use a number with K, M, G or T")),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| format!("{text:?} is not a size"))?;
+    if value < 0.0 {
+        return Err(format!("{text:?} is negative"));
+    }
+    Ok((value * multiplier as f64) as u64)
 }
 
 /// A path inside the source checkout this binary was built from, unless the working directory
@@ -80,8 +162,20 @@ mod tests {
     #[test]
     fn serve_reads_flags() {
         let cli = Cli::parse_from(["stacklab", "serve", "--addr", "127.0.0.1:0", "--data-dir", "/tmp/x"]);
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else { panic!("not serve") };
         assert_eq!(args.addr.port(), 0);
         assert_eq!(args.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(args.sandbox.memory, 1 << 30);
+        assert_eq!(args.sandbox.idle, std::time::Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5Q").is_err());
     }
 }

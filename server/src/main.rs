@@ -1,6 +1,7 @@
 //! `stacklab`: the one binary an instructor starts. Subcommands are defined in [`cli`].
 
 mod cli;
+mod image;
 mod serve;
 mod telemetry;
 mod web;
@@ -9,8 +10,14 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
+    // The helper must stay single-threaded and quiet: no runtime, no logging.
+    if let cli::Command::SandboxHelper = cli.command {
+        sandbox::native::helper::main();
+    }
     telemetry::init(&cli.log);
     match cli.command {
+        cli::Command::SandboxHelper => unreachable!("handled above"),
+        cli::Command::Image(command) => image::run(command),
         cli::Command::Serve(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(serve::run(args))

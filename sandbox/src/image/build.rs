@@ -111,7 +111,7 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
     let manifest = Manifest {
         recipe_hash: hash,
         suite: recipe.suite.clone(),
-        built_at: format!("{:?}", std::time::SystemTime::now()),
+        built_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         essential,
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Image(e.to_string()))?;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Error, Result};
-pub use build::{BuildOptions, build};
+pub use build::{BuildOptions, Outcome, build};
 pub use recipe::{Recipe, recipe_hash};
 
 /// Files a sandbox cannot work without, checked at every server start.

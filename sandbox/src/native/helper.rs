@@ -48,6 +48,11 @@ const MASKED_FILES: &[&str] = &[
     "kmsg",
 ];
 const MASKED_DIRS: &[&str] = &["acpi", "scsi", "asound"];
+/// A second mount of the sandbox's sysfs, in /dev where the learner cannot make entries. The
+/// kernel lets a user namespace mount sysfs only while a fully visible sysfs exists in the mount
+/// namespace, and `ip netns exec` unmounts /sys before mounting the new network namespace's:
+/// this copy keeps Demo 2 working.
+const SYSFS_SPARE: &str = ".sysfs";
 const DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
 
 struct Failure {
@@ -177,6 +182,9 @@ fn make_userns(uid: u32) -> io::Result<OwnedFd> {
     // SAFETY: single-threaded process; the child only makes syscalls and exits.
     match unsafe { fork() }? {
         ForkResult::Child => {
+            // Our copies of the other ends, or the reads below never see EOF.
+            drop(ready_r);
+            drop(done_w);
             let ok = unshare(CloneFlags::CLONE_NEWUSER).is_ok();
             let _ = nix::unistd::write(&ready_w, if ok { b"1" } else { b"0" });
             let mut byte = [0u8; 1];
@@ -311,7 +319,7 @@ fn mount_dev(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     ] {
         std::os::unix::fs::symlink(to, base.join(link))?;
     }
-    for dir in ["pts", "shm", "mqueue"] {
+    for dir in ["pts", "shm", "mqueue", SYSFS_SPARE] {
         fs::create_dir(base.join(dir))?;
     }
     Ok(())
@@ -343,11 +351,12 @@ fn mount_etc(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
                 sys::openat2(etc.as_fd(), path, libc::O_PATH, BENEATH)?
             }
         };
-        let target = sys::fd_path(&target);
-        mount(Some(&source), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
+        mount(Some(&source), &sys::fd_path(&target), None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
+        // The old fd still names the file under the new mount: open again to reach the mount.
+        let bound = sys::openat2(etc.as_fd(), path, libc::O_PATH, BENEATH)?;
         mount(
             None::<&str>,
-            &target,
+            &sys::fd_path(&bound),
             None::<&str>,
             MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
             None::<&str>,
@@ -387,7 +396,9 @@ fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallib
     let nosuid_nodev_noexec = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let mounts: Vec<(&str, PathBuf, &str, MsFlags, String)> = vec![
         ("proc", root.join("proc"), "proc", nosuid_nodev_noexec, String::new()),
-        ("sysfs", root.join("sys"), "sysfs", nosuid_nodev_noexec | MsFlags::MS_RDONLY, String::new()),
+        // Read-write: `ip netns exec` mounts a new sysfs only as permissive as a visible one, and
+        // the files the host owns refuse the learner anyway (they are not mapped here).
+        ("sysfs", root.join("sys"), "sysfs", nosuid_nodev_noexec, String::new()),
         ("devpts", root.join("dev/pts"), "devpts", MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5".into()),
         ("shm", root.join("dev/shm"), "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, format!("mode=1777,{tmpfs_size}")),
         ("mqueue", root.join("dev/mqueue"), "mqueue", nosuid_nodev_noexec, String::new()),
@@ -400,9 +411,15 @@ fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallib
             .map_err(|e| format!("{} on {}: {e}", fstype, target.display()))
             .step("mount")?;
     }
+    mount(Some(&root.join("sys")), &root.join("dev").join(SYSFS_SPARE), None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        .step("mount sysfs")?;
     mount_cgroups(&plan.cgroup_mounts, &root.join("sys/fs/cgroup")).step("mount cgroups")?;
     mask_proc(&root.join("proc"), &root.join("dev/null")).step("mask /proc")?;
 
+    // The overlay was mounted outside this user namespace, so here it is locked, and a locked
+    // mount cannot become the root: bind it onto itself to get a mount this namespace owns
+    // (recursively, so the locked /dev and /etc mounts inside stay locked).
+    mount(Some(root), root, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).step("pivot_root")?;
     nix::unistd::chdir(root).step("pivot_root")?;
     nix::unistd::pivot_root(".", ".").step("pivot_root")?;
     umount2(".", MntFlags::MNT_DETACH).step("detach the host's tree")?;

@@ -53,6 +53,8 @@ pub struct NativeConfig {
     pub helper: Vec<OsString>,
     /// First host uid of the ranges sandboxes' roots map to (65536 ids per owner).
     pub uid_base: u32,
+    /// The directory under each cgroup hierarchy holding this server's sandboxes.
+    pub cgroup_root: String,
 }
 
 pub struct NativeBackend {
@@ -104,7 +106,7 @@ impl NativeBackend {
         }
         let image = LabImage::open(&config.image)?;
         let cgroups: Arc<dyn CgroupDriver> =
-            cgroup::detect().map_err(|e| Error::Unsupported { backend: "native", reason: e.to_string() })?.into();
+            cgroup::detect(&config.cgroup_root).map_err(|e| Error::Unsupported { backend: "native", reason: e.to_string() })?.into();
         let native = config.data_dir.join("native");
         for dir in ["layers", "sandboxes", "run"] {
             std::fs::create_dir_all(native.join(dir)).map_err(|e| Error::io(format!("creating {}", native.join(dir).display()), e))?;
@@ -137,6 +139,18 @@ impl NativeBackend {
 
     pub fn image(&self) -> &LabImage {
         &self.image
+    }
+
+    /// Stops every sandbox and removes this backend's cgroup root (blocking): for tests and for
+    /// an operator taking Stacklab off a host. Learners' files stay.
+    pub fn shutdown_all_blocking(&self) {
+        self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        for name in self.cgroups.sandboxes() {
+            self.teardown(&name);
+        }
+        if let Err(e) = self.cgroups.remove_root() {
+            tracing::warn!("removing the cgroup root: {e}");
+        }
     }
 
     /// Sandboxes whose init still runs (same pid, same start time) are adopted; everything else
@@ -383,21 +397,40 @@ impl Backend for NativeBackend {
         });
 
         let run = async {
-            let (mut out, mut err) = (None, None);
-            while out.is_none() || err.is_none() {
-                let (result, slot) = tokio::select! {
-                    r = &mut out_task, if out.is_none() => (r, &mut out),
-                    r = &mut err_task, if err.is_none() => (r, &mut err),
-                };
-                let (bytes, over) = result.unwrap_or_default();
-                if over {
-                    // Killing the group closes the other pipe too, so the loop ends.
-                    self.kill_group(&rel).await;
+            let (mut out, mut err, mut status) = (None, None, None);
+            // Once the command itself has exited, its background children may hold the pipes
+            // open forever: give them a moment, then end them.
+            let mut grace = std::pin::pin!(tokio::time::sleep(Duration::MAX));
+            let mut grace_armed = false;
+            while out.is_none() || err.is_none() || status.is_none() {
+                tokio::select! {
+                    r = &mut out_task, if out.is_none() => {
+                        let (bytes, over) = r.unwrap_or_default();
+                        if over {
+                            // Killing the group closes the other pipe too.
+                            self.kill_group(&rel).await;
+                        }
+                        out = Some((bytes, over));
+                    }
+                    r = &mut err_task, if err.is_none() => {
+                        let (bytes, over) = r.unwrap_or_default();
+                        if over {
+                            self.kill_group(&rel).await;
+                        }
+                        err = Some((bytes, over));
+                    }
+                    s = child.wait(), if status.is_none() => {
+                        status = Some(s);
+                        grace.as_mut().reset(tokio::time::Instant::now() + Duration::from_millis(200));
+                        grace_armed = true;
+                    }
+                    () = &mut grace, if grace_armed => {
+                        grace_armed = false;
+                        self.kill_group(&rel).await;
+                    }
                 }
-                *slot = Some((bytes, over));
             }
-            let status = child.wait().await;
-            (out.unwrap_or_default(), err.unwrap_or_default(), status)
+            (out.unwrap_or_default(), err.unwrap_or_default(), status.expect("loop ends with a status"))
         };
         let outcome = tokio::time::timeout(request.timeout, run).await;
         // Whatever the command left behind (background jobs, a fork bomb) dies with its group.

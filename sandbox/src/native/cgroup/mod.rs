@@ -1,6 +1,6 @@
 //! Cgroups for sandboxes, v1 (these build machines) and v2 (most real hosts) behind one trait.
 //!
-//! Every sandbox gets `stacklab/<name>` under each hierarchy, with its limits set there and the
+//! Every sandbox gets `stacklab/<name>` (the root name is configurable) under each hierarchy, with its limits set there and the
 //! directory delegated to the sandbox's root, so a learner can make their own cgroups below it
 //! (Demo 3) but never raise the sandbox's own limits. Commands the server runs inside a sandbox
 //! (checks) get a child group each, so a timeout can kill everything they started.
@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::spec::Limits;
 
-/// Where the server's sandboxes live in every hierarchy.
-pub const ROOT: &str = "stacklab";
+/// Where the server's sandboxes live in every hierarchy, unless configured otherwise.
+pub const DEFAULT_ROOT: &str = "stacklab";
 
 /// How a sandbox's process joins its cgroup, in the order the helper must do it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +51,7 @@ pub struct Usage {
 pub trait CgroupDriver: Send + Sync {
     fn version(&self) -> u8;
 
-    /// Makes `stacklab/<name>` with `limits`, delegated to host uid `owner`.
+    /// Makes `<root>/<name>` with `limits`, delegated to host uid `owner`.
     fn create_sandbox(&self, name: &str, limits: &Limits, owner: u32) -> io::Result<JoinPlan>;
 
     /// `cgroup.procs` files that put a process (a shell) into the sandbox.
@@ -60,13 +60,13 @@ pub trait CgroupDriver: Send + Sync {
     /// Makes a child group for one command and returns its `cgroup.procs` files.
     fn create_exec(&self, name: &str, exec: &str) -> io::Result<Vec<PathBuf>>;
 
-    /// SIGKILLs every process in `stacklab/<rel>` and below, and waits until they are gone.
+    /// SIGKILLs every process in `<root>/<rel>` and below, and waits until they are gone.
     fn kill(&self, rel: &str) -> io::Result<()>;
 
-    /// Removes `stacklab/<rel>` and everything below it (kill first).
+    /// Removes `<root>/<rel>` and everything below it (kill first).
     fn remove(&self, rel: &str) -> io::Result<()>;
 
-    /// Host pids of every process in `stacklab/<rel>` and below.
+    /// Host pids of every process in `<root>/<rel>` and below.
     fn pids(&self, rel: &str) -> io::Result<Vec<i32>>;
 
     fn usage(&self, name: &str) -> Usage;
@@ -76,10 +76,17 @@ pub trait CgroupDriver: Send + Sync {
 
     /// The cgroup filesystems to mount inside a sandbox.
     fn inner_mounts(&self) -> Vec<InnerMount>;
+
+    /// Removes `<root>` itself if no sandbox is left in it (tests use their own roots).
+    fn remove_root(&self) -> io::Result<()>;
 }
 
-/// The host's cgroup setup, read from /proc/self/mountinfo.
-pub fn detect() -> io::Result<Box<dyn CgroupDriver>> {
+/// The host's cgroup setup, read from /proc/self/mountinfo; sandboxes go under `root` (one
+/// directory name) in every hierarchy.
+pub fn detect(root: &str) -> io::Result<Box<dyn CgroupDriver>> {
+    if root.is_empty() || root.contains('/') || root.starts_with('.') {
+        return Err(io::Error::other(format!("invalid cgroup root {root:?}")));
+    }
     let mountinfo = fs::read_to_string("/proc/self/mountinfo")?;
     let mounts = parse_mountinfo(&mountinfo);
     let v1: Vec<v1::Hierarchy> = mounts
@@ -88,10 +95,10 @@ pub fn detect() -> io::Result<Box<dyn CgroupDriver>> {
         .map(|m| v1::Hierarchy::new(m.mount_point.clone(), m.super_options.clone()))
         .collect();
     if !v1.is_empty() {
-        return Ok(Box::new(v1::V1::new(v1)));
+        return Ok(Box::new(v1::V1::new(v1, root.to_string())));
     }
     if let Some(m) = mounts.iter().find(|m| m.fstype == "cgroup2") {
-        return Ok(Box::new(v2::V2::new(m.mount_point.clone())));
+        return Ok(Box::new(v2::V2::new(m.mount_point.clone(), root.to_string())));
     }
     Err(io::Error::new(io::ErrorKind::NotFound, "no cgroup filesystem is mounted"))
 }

@@ -27,18 +27,19 @@ impl Hierarchy {
         self.controllers.iter().any(|c| c == controller)
     }
 
-    fn dir(&self, rel: &str) -> PathBuf {
-        self.mount.join(ROOT).join(rel)
+    fn dir(&self, root: &str, rel: &str) -> PathBuf {
+        self.mount.join(root).join(rel)
     }
 }
 
 pub struct V1 {
     hierarchies: Vec<Hierarchy>,
+    root: String,
 }
 
 impl V1 {
-    pub fn new(hierarchies: Vec<Hierarchy>) -> Self {
-        Self { hierarchies }
+    pub fn new(hierarchies: Vec<Hierarchy>, root: String) -> Self {
+        Self { hierarchies, root }
     }
 
     fn find(&self, controller: &str) -> Option<&Hierarchy> {
@@ -75,8 +76,8 @@ impl CgroupDriver for V1 {
     fn create_sandbox(&self, name: &str, limits: &Limits, owner: u32) -> io::Result<JoinPlan> {
         let mut plan = JoinPlan::default();
         for h in &self.hierarchies {
-            self.make(h, &h.mount.join(ROOT))?;
-            let dir = h.dir(name);
+            self.make(h, &h.mount.join(&self.root))?;
+            let dir = h.dir(&self.root, name);
             self.make(h, &dir)?;
             if h.has("memory") {
                 write(&dir.join("memory.limit_in_bytes"), &limits.memory_bytes.to_string())?;
@@ -105,13 +106,13 @@ impl CgroupDriver for V1 {
     }
 
     fn shell_files(&self, name: &str) -> Vec<PathBuf> {
-        self.hierarchies.iter().map(|h| h.dir(name).join("cgroup.procs")).collect()
+        self.hierarchies.iter().map(|h| h.dir(&self.root, name).join("cgroup.procs")).collect()
     }
 
     fn create_exec(&self, name: &str, exec: &str) -> io::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         for h in &self.hierarchies {
-            let dir = h.dir(name).join(exec);
+            let dir = h.dir(&self.root, name).join(exec);
             self.make(h, &dir)?;
             files.push(dir.join("cgroup.procs"));
         }
@@ -122,11 +123,11 @@ impl CgroupDriver for V1 {
         let Some(any) = self.find("pids").or(self.find("freezer")).or(self.hierarchies.first()) else {
             return Ok(());
         };
-        let dir = any.dir(rel);
+        let dir = any.dir(&self.root, rel);
         if !dir.exists() {
             return Ok(());
         }
-        let freezer = self.find("freezer").map(|h| h.dir(rel)).filter(|d| d.exists());
+        let freezer = self.find("freezer").map(|h| h.dir(&self.root, rel)).filter(|d| d.exists());
         if let Some(f) = &freezer {
             // Frozen processes cannot fork, so one pass of SIGKILL reaches all of them.
             write(&f.join("freezer.state"), "FROZEN")?;
@@ -158,14 +159,14 @@ impl CgroupDriver for V1 {
 
     fn remove(&self, rel: &str) -> io::Result<()> {
         for h in &self.hierarchies {
-            remove_tree(&h.dir(rel))?;
+            remove_tree(&h.dir(&self.root, rel))?;
         }
         Ok(())
     }
 
     fn pids(&self, rel: &str) -> io::Result<Vec<i32>> {
         match self.find("pids").or(self.hierarchies.first()) {
-            Some(h) => tree_pids(&h.dir(rel)),
+            Some(h) => tree_pids(&h.dir(&self.root, rel)),
             None => Ok(Vec::new()),
         }
     }
@@ -173,14 +174,14 @@ impl CgroupDriver for V1 {
     fn usage(&self, name: &str) -> Usage {
         let mut usage = Usage::default();
         if let Some(h) = self.find("memory") {
-            usage.memory_bytes = read_u64(&h.dir(name).join("memory.usage_in_bytes")).unwrap_or(0);
-            usage.memory_limit_bytes = read_u64(&h.dir(name).join("memory.limit_in_bytes")).unwrap_or(0);
+            usage.memory_bytes = read_u64(&h.dir(&self.root, name).join("memory.usage_in_bytes")).unwrap_or(0);
+            usage.memory_limit_bytes = read_u64(&h.dir(&self.root, name).join("memory.limit_in_bytes")).unwrap_or(0);
         }
         if let Some(h) = self.find("pids") {
-            usage.pids = read_u64(&h.dir(name).join("pids.current")).unwrap_or(0);
+            usage.pids = read_u64(&h.dir(&self.root, name).join("pids.current")).unwrap_or(0);
         }
         if let Some(h) = self.find("cpuacct") {
-            usage.cpu = Duration::from_nanos(read_u64(&h.dir(name).join("cpuacct.usage")).unwrap_or(0));
+            usage.cpu = Duration::from_nanos(read_u64(&h.dir(&self.root, name).join("cpuacct.usage")).unwrap_or(0));
         }
         usage
     }
@@ -189,12 +190,22 @@ impl CgroupDriver for V1 {
         let mut names: Vec<String> = self
             .hierarchies
             .iter()
-            .flat_map(|h| subdirs(&h.mount.join(ROOT)))
+            .flat_map(|h| subdirs(&h.mount.join(&self.root)))
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
         names.sort();
         names.dedup();
         names
+    }
+
+    fn remove_root(&self) -> io::Result<()> {
+        for h in &self.hierarchies {
+            let dir = h.mount.join(&self.root);
+            if dir.exists() && subdirs(&dir).is_empty() {
+                std::fs::remove_dir(&dir)?;
+            }
+        }
+        Ok(())
     }
 
     fn inner_mounts(&self) -> Vec<InnerMount> {

@@ -12,15 +12,16 @@ const CONTROLLERS: &str = "+memory +pids +cpu";
 
 pub struct V2 {
     mount: PathBuf,
+    root: String,
 }
 
 impl V2 {
-    pub fn new(mount: PathBuf) -> Self {
-        Self { mount }
+    pub fn new(mount: PathBuf, root: String) -> Self {
+        Self { mount, root }
     }
 
     fn dir(&self, rel: &str) -> PathBuf {
-        self.mount.join(ROOT).join(rel)
+        self.mount.join(&self.root).join(rel)
     }
 
     /// The controllers of `CONTROLLERS` that `dir`'s parent offers it, as "+name" words.
@@ -46,7 +47,7 @@ impl CgroupDriver for V2 {
 
     fn create_sandbox(&self, name: &str, limits: &Limits, owner: u32) -> io::Result<JoinPlan> {
         Self::delegate_controllers(&self.mount)?;
-        let root = self.mount.join(ROOT);
+        let root = self.mount.join(&self.root);
         ensure_dir(&root)?;
         Self::delegate_controllers(&root)?;
         let dir = self.dir(name);
@@ -138,12 +139,20 @@ impl CgroupDriver for V2 {
     }
 
     fn sandboxes(&self) -> Vec<String> {
-        let mut names: Vec<String> = subdirs(&self.mount.join(ROOT))
+        let mut names: Vec<String> = subdirs(&self.mount.join(&self.root))
             .into_iter()
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
         names.sort();
         names
+    }
+
+    fn remove_root(&self) -> io::Result<()> {
+        let dir = self.mount.join(&self.root);
+        if dir.exists() && subdirs(&dir).is_empty() {
+            std::fs::remove_dir(&dir)?;
+        }
+        Ok(())
     }
 
     fn inner_mounts(&self) -> Vec<InnerMount> {

@@ -1,0 +1,97 @@
+//! Shared set-up for the native backend's integration tests. They create real namespaces,
+//! cgroups and mounts, so they need root and a built lab image (`STACKLAB_IMAGE`); scripts/test
+//! provides both and sets `STACKLAB_REQUIRE_SANDBOX=1`, which turns a missing prerequisite into
+//! a failure instead of a skip.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sandbox::native::{NativeBackend, NativeConfig};
+use sandbox::{Backend, ExecOutput, ExecRequest, Limits, SandboxSpec};
+
+pub struct Harness {
+    pub backend: NativeBackend,
+    pub data: tempfile::TempDir,
+    pub config: NativeConfig,
+}
+
+/// `None` (the test returns early, saying why) when this machine cannot run sandboxes and the
+/// run does not require them.
+pub fn harness(test: &str) -> Option<Harness> {
+    let required = std::env::var("STACKLAB_REQUIRE_SANDBOX").is_ok_and(|v| v == "1");
+    let skip = |why: &str| {
+        assert!(!required, "{test}: {why}");
+        eprintln!("skipped {test}: {why} (scripts/test runs it)");
+        None
+    };
+    if !nix::unistd::Uid::effective().is_root() {
+        return skip("needs root");
+    }
+    let Some(image) = std::env::var_os("STACKLAB_IMAGE").map(PathBuf::from) else {
+        return skip("STACKLAB_IMAGE is not set");
+    };
+    let data = tempfile::Builder::new().prefix("stacklab-test-").tempdir().expect("temp dir");
+    // Every test its own uid ranges and cgroup root, so tests running side by side never
+    // touch each other's sandboxes (and never a real server's).
+    let n = fnv(test) % 4000;
+    let config = NativeConfig {
+        data_dir: data.path().to_path_buf(),
+        image,
+        helper: vec![env!("CARGO_BIN_EXE_stacklab-sandbox-helper").into()],
+        uid_base: 1_500_000_000 + (n as u32) * 16 * sandbox::native::IDS_PER_SLOT / 16 * 4,
+        cgroup_root: format!("stacklab-test-{}-{n}", std::process::id()),
+    };
+    let backend = NativeBackend::open(config.clone()).unwrap_or_else(|e| panic!("{test}: {e}"));
+    Some(Harness { backend, data, config })
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+}
+
+impl Harness {
+    pub fn spec(&self, name: &str, owner: &str) -> SandboxSpec {
+        SandboxSpec {
+            name: name.into(),
+            owner: owner.into(),
+            limits: Limits { memory_bytes: 512 << 20, cpu_millis: 1000, pids: 256, disk_bytes: 256 << 20 },
+            devices: Vec::new(),
+            network: Default::default(),
+        }
+    }
+
+    pub async fn start(&self, name: &str) -> SandboxSpec {
+        let spec = self.spec(name, &format!("{name}-owner"));
+        self.backend.start(&spec).await.unwrap_or_else(|e| panic!("starting {name}: {e}"));
+        spec
+    }
+
+    /// Runs `script` in bash inside sandbox `name`.
+    pub async fn sh(&self, name: &str, script: &str) -> ExecOutput {
+        self.backend
+            .exec(name, ExecRequest::script(script).timeout(Duration::from_secs(30)))
+            .await
+            .unwrap_or_else(|e| panic!("exec in {name}: {e}"))
+    }
+
+    /// Runs `script` and asserts it exits 0; returns its stdout.
+    pub async fn ok(&self, name: &str, script: &str) -> String {
+        let out = self.sh(name, script).await;
+        assert!(
+            out.success(),
+            "script failed ({:?}):\n{script}\nstdout:\n{}\nstderr:\n{}",
+            out.end,
+            out.stdout_text(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout_text()
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        // Also on a failed assertion: no test may leave processes or cgroups behind.
+        self.backend.shutdown_all_blocking();
+    }
+}
