@@ -1,0 +1,305 @@
+//! The escape suite: from inside a sandbox, as its root, try to reach the host or another
+//! learner. Every attempt must fail. Attempts are written so that one which wrongly succeeded
+//! would still leave the host as it was (same value written back, the clock set to now, only
+//! loopback or addresses of our own namespaces dialled).
+
+mod common;
+
+use std::io::Read;
+use std::time::Duration;
+
+use sandbox::{Backend, Limits, ShellRequest};
+use tokio::io::AsyncWriteExt;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_processes_are_invisible_and_unsignalable() {
+    let Some(h) = common::harness("escape_host_procs") else { return };
+    h.start("esc-procs").await;
+    let me = std::process::id();
+    let out = h
+        .ok(
+            "esc-procs",
+            &format!(
+                r#"
+                ls /proc | grep -cE '^[0-9]+$'
+                kill -0 {me} 2>/dev/null && echo SIGNALLED || echo refused
+                cat /proc/1/cmdline | tr '\0' ' '; echo
+                "#
+            ),
+        )
+        .await;
+    let lines: Vec<&str> = out.lines().collect();
+    let count: u32 = lines[0].parse().unwrap();
+    assert!(count < 10, "only the sandbox's own processes are visible, saw {count}: {out}");
+    assert_eq!(lines[1], "refused");
+    assert!(lines[2].starts_with("/usr/bin/catatonit"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_sandbox_is_invisible() {
+    let Some(h) = common::harness("escape_other_sandbox") else { return };
+    h.start("esc-a").await;
+    h.start("esc-b").await;
+    // A long-lived process in B, started from a terminal as a learner would.
+    let mut shell = h.backend.open_shell("esc-b", ShellRequest::default()).await.unwrap();
+    shell.input.write_all(b"sleep 307 &\necho $! > /root/sleep.pid\n").await.unwrap();
+    let mut tries = 0;
+    while !h.sh("esc-b", "test -s /root/sleep.pid").await.success() {
+        tries += 1;
+        assert!(tries < 100, "the shell in esc-b never started sleep");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let b_processes = h.backend.processes("esc-b").await.unwrap();
+    assert!(b_processes.iter().any(|p| p.command.starts_with("sleep 307")), "{b_processes:?}");
+
+    let out = h.ok("esc-a", "pgrep -x sleep || echo none; ls /root").await;
+    assert!(out.starts_with("none"), "A sees B's process: {out}");
+    assert!(!out.contains("sleep.pid"), "A sees B's files: {out}");
+    // Try every pid A could guess: none of them is B's sleep.
+    h.sh("esc-a", "for p in $(seq 2 400); do kill -9 $p 2>/dev/null; done; true").await;
+    let still = h.backend.processes("esc-b").await.unwrap();
+    assert!(still.iter().any(|p| p.command.starts_with("sleep 307")), "B's process died: {still:?}");
+    shell.control.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_files_are_out_of_reach() {
+    let Some(h) = common::harness("escape_host_files") else { return };
+    let secret = h.data.path().join("stacklab.db");
+    std::fs::write(&secret, "the server's database").unwrap();
+    h.start("esc-files").await;
+    let path = secret.display();
+    let out = h
+        .sh(
+            "esc-files",
+            &format!(
+                r#"
+                cat {path} 2>/dev/null && echo READ
+                cat /proc/1/root{path} 2>/dev/null && echo READ
+                cat /proc/self/root{path} 2>/dev/null && echo READ
+                find / -xdev -name stacklab.db 2>/dev/null | grep . && echo FOUND
+                grep -r "the server's database" /proc/*/root/tmp 2>/dev/null && echo FOUND
+                echo done
+                "#
+            ),
+        )
+        .await;
+    assert_eq!(out.stdout_text(), "done\n");
+    // The sandbox's /etc/shadow is the image's, not the host's.
+    let inside = h.ok("esc-files", "cat /etc/shadow").await;
+    if let Ok(host) = std::fs::read_to_string("/etc/shadow") {
+        assert_ne!(inside, host);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lab_image_stays_read_only() {
+    let Some(h) = common::harness("escape_image") else { return };
+    h.start("esc-image").await;
+    h.ok("esc-image", "echo changed > /usr/bin/stacklab-probe; rm /usr/bin/ls; echo x >> /etc/motd").await;
+    let rootfs = h.backend.image().rootfs();
+    assert!(!rootfs.join("usr/bin/stacklab-probe").exists());
+    assert!(rootfs.join("usr/bin/ls").exists());
+    assert!(!std::fs::read_to_string(rootfs.join("etc/motd")).unwrap().ends_with("x\n"));
+    // No way to remount the image read-write either: it is not even in the sandbox's tree.
+    let out = h.sh("esc-image", "mount -o remount,rw / 2>/dev/null && echo REMOUNTED; test -e /usr/bin/ls || echo gone").await;
+    assert_eq!(out.stdout_text(), "gone\n", "the learner's deletion is theirs only, and / stays as mounted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_ports_are_unreachable() {
+    let Some(h) = common::harness("escape_ports") else { return };
+    let loopback = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let any = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    loopback.set_nonblocking(true).unwrap();
+    any.set_nonblocking(true).unwrap();
+    let (lp, ap) = (loopback.local_addr().unwrap().port(), any.local_addr().unwrap().port());
+    // The host's own addresses (the sandbox has no route to them: nothing leaves it).
+    let host_ips: Vec<String> = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .filter_map(|cidr| cidr.split('/').next())
+        .filter(|ip| !ip.starts_with("127."))
+        .map(str::to_string)
+        .collect();
+    h.start("esc-net").await;
+    let mut script = format!(
+        "timeout 3 bash -c 'echo > /dev/tcp/127.0.0.1/{lp}' 2>/dev/null && echo REACHED\n\
+         timeout 3 bash -c 'echo > /dev/tcp/127.0.0.1/{ap}' 2>/dev/null && echo REACHED\n"
+    );
+    for ip in &host_ips {
+        script.push_str(&format!("timeout 3 bash -c 'echo > /dev/tcp/{ip}/{ap}' 2>/dev/null && echo REACHED\n"));
+    }
+    script.push_str("ip route | grep -c . || true\n");
+    let out = h.sh("esc-net", &script).await;
+    let text = out.stdout_text();
+    assert!(!text.contains("REACHED"), "{text}");
+    assert_eq!(text.trim(), "0", "the sandbox has no routes at all: {text}");
+    assert!(loopback.accept().is_err() && any.accept().is_err(), "a connection reached the host");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_host_devices_no_block_mounts_no_modules() {
+    let Some(h) = common::harness("escape_devices") else { return };
+    h.start("esc-dev").await;
+    let devices = h.ok("esc-dev", "ls -A /dev | tr '\\n' ' '").await;
+    assert_eq!(devices.trim(), ".sysfs core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero".replace("core ", ""));
+    let out = h
+        .sh(
+            "esc-dev",
+            r#"
+            mknod /tmp/disk b 253 0 2>/dev/null && echo MKNOD
+            mount -t ext4 /dev/vda /mnt 2>/dev/null && echo MOUNTED
+            mount -t ext4 /tmp/disk /mnt 2>/dev/null && echo MOUNTED
+            python3 - <<'PY'
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+# init_module(NULL, 0, ""): a permitted caller would get EFAULT and load nothing.
+libc.syscall(175, None, 0, b"")
+print("init_module errno", ctypes.get_errno())
+# finit_module(-1, "", 0)
+libc.syscall(313, -1, b"", 0)
+print("finit_module errno", ctypes.get_errno())
+PY
+            "#,
+        )
+        .await;
+    let text = out.stdout_text();
+    assert!(!text.contains("MKNOD") && !text.contains("MOUNTED"), "{text}");
+    // EPERM on a kernel with modules; ENOSYS where the kernel has none (these build machines).
+    for call in ["init_module", "finit_module"] {
+        assert!(
+            text.contains(&format!("{call} errno 1\n")) || text.contains(&format!("{call} errno 38\n")),
+            "{call} must be refused: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_hostname_clock_and_sysctls_stay() {
+    let Some(h) = common::harness("escape_host_state") else { return };
+    let hostname = nix::unistd::gethostname().unwrap();
+    let forward = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
+    h.start("esc-state").await;
+    let out = h
+        .sh(
+            "esc-state",
+            r#"
+            hostname evil && hostname
+            # Setting the clock to now: harmless even if it were allowed.
+            date -s "@$(date +%s)" >/dev/null 2>&1 && echo CLOCK
+            # Writing back the value already there.
+            v=$(cat /proc/sys/kernel/printk); echo "$v" > /proc/sys/kernel/printk 2>/dev/null && echo PRINTK
+            v=$(cat /proc/sys/vm/overcommit_memory); echo "$v" > /proc/sys/vm/overcommit_memory 2>/dev/null && echo VM
+            echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward
+            "#,
+        )
+        .await;
+    let text = out.stdout_text();
+    assert_eq!(text, "evil\n1\n", "only the sandbox's own namespaces change");
+    assert_eq!(nix::unistd::gethostname().unwrap(), hostname);
+    assert_eq!(std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(), forward);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn masked_proc_files_stay_useless_when_unmasked() {
+    let Some(h) = common::harness("escape_masks") else { return };
+    h.start("esc-mask").await;
+    let out = h
+        .sh(
+            "esc-mask",
+            r#"
+            head -c 16 /proc/kcore | wc -c
+            umount /proc/kcore /proc/sysrq-trigger 2>/dev/null
+            head -c 16 /proc/kcore 2>/dev/null && echo KCORE
+            echo h > /proc/sysrq-trigger 2>/dev/null && echo SYSRQ
+            cat /proc/keys 2>/dev/null | grep -q . && echo KEYS
+            echo done
+            "#,
+        )
+        .await;
+    assert_eq!(out.stdout_text(), "0\ndone\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_pids_and_disk_limits_hold() {
+    let Some(h) = common::harness("escape_limits") else { return };
+    let mut spec = h.spec("esc-limits", "esc-limits-owner");
+    spec.limits = Limits { memory_bytes: 128 << 20, cpu_millis: 500, pids: 64, disk_bytes: 64 << 20 };
+    h.backend.start(&spec).await.unwrap();
+
+    let hog = h.sh("esc-limits", "python3 -c \"x = ' ' * 400_000_000; print('survived')\"; echo exit=$?").await;
+    assert!(hog.stdout_text().contains("exit=137"), "memory hog must be OOM-killed: {}", hog.stdout_text());
+
+    // A fork bomb runs into pids.max (watched from the host while it runs); everything it
+    // forked dies with the command.
+    let bomb = h
+        .backend
+        .exec("esc-limits", sandbox::ExecRequest::script(":(){ :|:& };: 2>/dev/null; sleep 2").timeout(Duration::from_secs(4)));
+    let watch = async {
+        let mut peak = 0;
+        for _ in 0..60 {
+            peak = peak.max(h.backend.stats("esc-limits").await.unwrap().pids);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        peak
+    };
+    let (bomb, peak) = tokio::join!(bomb, watch);
+    let bomb = bomb.unwrap();
+    assert!(matches!(bomb.end, sandbox::ExecEnd::Exited(_) | sandbox::ExecEnd::TimedOut), "{bomb:?}");
+    assert!(peak >= 48 && peak <= 64, "the bomb reached the limit of 64 and no further: peak {peak}");
+    let stats = h.backend.stats("esc-limits").await.unwrap();
+    assert!(stats.pids < 10, "the bomb's processes were killed: {stats:?}");
+
+    let fill = h.sh("esc-limits", "dd if=/dev/zero of=/root/fill bs=1M count=200 2>&1 | grep -o 'No space left on device' | head -1; df -m / | tail -1").await;
+    let text = fill.stdout_text();
+    assert!(text.contains("No space left on device"), "{text}");
+    let size_mb: u64 = text.lines().last().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(size_mb <= 64, "the layer is the size asked for: {text}");
+
+    // The sandbox still works after all that.
+    assert_eq!(h.ok("esc-limits", "rm /root/fill; echo fine").await, "fine\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_survives_stop() {
+    let Some(h) = common::harness("escape_survive") else { return };
+    let spec = h.start("esc-survive").await;
+    let mut shell = h.backend.open_shell("esc-survive", ShellRequest::default()).await.unwrap();
+    shell
+        .input
+        .write_all(b"setsid nohup sleep 1001 >/dev/null 2>&1 < /dev/null & disown; (setsid bash -c 'sleep 1002' &) ; echo started > /root/ok\n")
+        .await
+        .unwrap();
+    let mut tries = 0;
+    while !h.sh("esc-survive", "test -s /root/ok && pgrep -x sleep | wc -l | grep -q 2").await.success() {
+        tries += 1;
+        assert!(tries < 100, "the shell never started its sleeps");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = processes_named_sleep_100();
+    assert_eq!(before.len(), 2, "both sleeps run on the host: {before:?}");
+    h.backend.stop(&spec.name).await.unwrap();
+    let after = processes_named_sleep_100();
+    assert!(after.is_empty(), "processes survived stop: {after:?}");
+    assert!(h.backend.exec(&spec.name, sandbox::ExecRequest::script("true")).await.is_err());
+}
+
+/// Host pids of `sleep 1001`/`sleep 1002`.
+fn processes_named_sleep_100() -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let mut cmdline = String::new();
+        if std::fs::File::open(entry.path().join("cmdline")).and_then(|mut f| f.read_to_string(&mut cmdline)).is_ok()
+            && (cmdline == "sleep\01001\0" || cmdline == "sleep\01002\0")
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
