@@ -4,6 +4,8 @@ mod common;
 
 use sandbox::{Backend, ShellRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+#[allow(unused_imports)]
+use sandbox::PtySize;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn starts_and_runs_commands_as_root_with_its_own_hostname() {
@@ -11,4 +13,136 @@ async fn starts_and_runs_commands_as_root_with_its_own_hostname() {
     h.start("lab-smoke").await;
     let out = h.ok("lab-smoke", "id -u; hostname; cat /etc/hostname; echo $HOME; pwd").await;
     assert_eq!(out, "0\nlab-smoke\nlab-smoke\n/root\n/root\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_survive_stop_and_start_and_go_on_wipe() {
+    let Some(h) = common::harness("files_survive") else { return };
+    let spec = h.start("lab-files").await;
+    h.ok("lab-files", "echo kept > /root/notes.txt; mkdir -p /srv/app && echo 1 > /srv/app/v").await;
+    h.backend.stop("lab-files").await.unwrap();
+    h.backend.start(&spec).await.unwrap();
+    assert_eq!(h.ok("lab-files", "cat /root/notes.txt /srv/app/v").await, "kept\n1\n");
+    // The same owner under another sandbox name gets the same files.
+    h.backend.stop("lab-files").await.unwrap();
+    let mut renamed = spec.clone();
+    renamed.name = "lab-files-2".into();
+    h.backend.start(&renamed).await.unwrap();
+    assert_eq!(h.ok("lab-files-2", "cat /root/notes.txt").await, "kept\n");
+    // A wipe (reset) starts over from the image.
+    h.backend.wipe(&spec.owner).await.unwrap();
+    h.backend.start(&spec).await.unwrap();
+    assert_eq!(h.ok("lab-files", "ls /root/notes.txt 2>&1 || echo gone").await.lines().last(), Some("gone"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_server_adopts_running_sandboxes_and_cleans_dead_ones() {
+    let Some(h) = common::harness("adopt") else { return };
+    let spec = h.start("lab-adopt").await;
+    h.start("lab-dead").await;
+    h.ok("lab-adopt", "echo before > /root/f").await;
+    // A second backend on the same data dir: what a restarted server does.
+    let again = sandbox::native::NativeBackend::open(h.config.clone()).unwrap();
+    let running: Vec<String> = again.running().await.unwrap().into_iter().map(|i| i.name).collect();
+    assert!(running.contains(&"lab-adopt".to_string()), "{running:?}");
+    let out = again.exec("lab-adopt", sandbox::ExecRequest::script("cat /root/f")).await.unwrap();
+    assert_eq!(out.stdout_text(), "before\n");
+    // Every process of lab-dead killed from the host (a crash): the next server cleans up, and
+    // a fresh start of it works.
+    let init = h.backend.processes("lab-dead").await.unwrap();
+    assert_eq!(init.first().map(|p| p.pid), Some(1));
+    let pids = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{}/lab-dead/cgroup.procs", h.config.cgroup_root))
+        .or_else(|_| std::fs::read_to_string(format!("/sys/fs/cgroup/{}/lab-dead/init/cgroup.procs", h.config.cgroup_root)))
+        .unwrap();
+    for pid in pids.lines() {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid.parse().unwrap()), nix::sys::signal::Signal::SIGKILL).unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let third = sandbox::native::NativeBackend::open(h.config.clone()).unwrap();
+    let running: Vec<String> = third.running().await.unwrap().into_iter().map(|i| i.name).collect();
+    assert_eq!(running, vec!["lab-adopt".to_string()]);
+    let dead = h.spec("lab-dead", "lab-dead-owner");
+    third.start(&dead).await.unwrap();
+    assert!(third.exec("lab-dead", sandbox::ExecRequest::script("true")).await.unwrap().success());
+    drop((again, spec));
+    third.shutdown_all_blocking();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shells_have_a_real_terminal_that_resizes() {
+    let Some(h) = common::harness("shell_pty") else { return };
+    h.start("lab-tty").await;
+    let mut shell = h.backend.open_shell("lab-tty", ShellRequest::default()).await.unwrap();
+    shell.input.write_all(b"tty; stty size; echo marker-$((6*7))\n").await.unwrap();
+    let text = read_until(&mut shell, "marker-42").await;
+    assert!(text.contains("/dev/pts/0"), "{text}");
+    assert!(text.contains("24 80"), "{text}");
+    shell.control.resize(sandbox::PtySize { cols: 132, rows: 50 }).unwrap();
+    shell.input.write_all(b"stty size; echo again-$((6*7))\n").await.unwrap();
+    let text = read_until(&mut shell, "again-42").await;
+    assert!(text.contains("50 132"), "{text}");
+    // Ctrl-C reaches the foreground job, then exit ends the shell.
+    shell.input.write_all(b"sleep 100\n").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    shell.input.write_all(b"\x03echo after-$((6*7))\n").await.unwrap();
+    read_until(&mut shell, "after-42").await;
+    shell.input.write_all(b"exit 3\n").await.unwrap();
+    assert_eq!(shell.control.wait().await, 3);
+}
+
+async fn read_until(shell: &mut sandbox::Shell, marker: &str) -> String {
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !text.contains(marker) {
+        let n = tokio::time::timeout_at(deadline, shell.output.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
+            .unwrap();
+        assert!(n > 0, "terminal closed before {marker:?}: {text}");
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_are_listed_and_killed_by_their_sandbox_pid() {
+    let Some(h) = common::harness("processes") else { return };
+    h.start("lab-ps").await;
+    let mut shell = h.backend.open_shell("lab-ps", ShellRequest::default()).await.unwrap();
+    shell.input.write_all(b"sleep 555 &\n").await.unwrap();
+    let mut sleep = None;
+    for _ in 0..100 {
+        let list = h.backend.processes("lab-ps").await.unwrap();
+        sleep = list.into_iter().find(|p| p.command == "sleep 555");
+        if sleep.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sleep = sleep.expect("sleep 555 is listed");
+    let inside = h.ok("lab-ps", "pgrep -x sleep").await;
+    assert_eq!(inside.trim(), sleep.pid.to_string(), "the listed pid is the one the learner sees");
+    h.backend.kill("lab-ps", sleep.pid, libc::SIGKILL).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(h.ok("lab-ps", "pgrep -x sleep || echo none").await, "none\n");
+    let stats = h.backend.stats("lab-ps").await.unwrap();
+    assert!(stats.memory_bytes > 0 && stats.memory_limit_bytes == 512 << 20 && stats.disk_total_bytes > 0, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_that_hang_flood_or_background_are_bounded() {
+    let Some(h) = common::harness("exec_bounds") else { return };
+    h.start("lab-exec").await;
+    let hang = h.backend.exec("lab-exec", sandbox::ExecRequest::script("sleep 1000").timeout(std::time::Duration::from_millis(500))).await.unwrap();
+    assert_eq!(hang.end, sandbox::ExecEnd::TimedOut);
+    let flood = h.backend.exec("lab-exec", sandbox::ExecRequest::script("yes")).await.unwrap();
+    assert_eq!(flood.end, sandbox::ExecEnd::OutputLimit);
+    assert_eq!(flood.stdout.len(), 64 * 1024);
+    let background = h.backend.exec("lab-exec", sandbox::ExecRequest::script("sleep 1000 & echo started")).await.unwrap();
+    assert_eq!(background.end, sandbox::ExecEnd::Exited(0));
+    assert!(background.took < std::time::Duration::from_secs(2), "{:?}", background.took);
+    assert_eq!(h.ok("lab-exec", "pgrep -x sleep || echo none").await, "none\n", "the background job was cleaned up");
+    let selfkill = h.backend.exec("lab-exec", sandbox::ExecRequest::script("kill -9 $$")).await.unwrap();
+    assert_eq!(selfkill.end, sandbox::ExecEnd::Signaled(9));
 }

@@ -144,9 +144,9 @@ impl NativeBackend {
     /// Stops every sandbox and removes this backend's cgroup root (blocking): for tests and for
     /// an operator taking Stacklab off a host. Learners' files stay.
     pub fn shutdown_all_blocking(&self) {
-        self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut known = std::mem::take(&mut *self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()));
         for name in self.cgroups.sandboxes() {
-            self.teardown(&name);
+            self.teardown(&name, known.remove(&name));
         }
         if let Err(e) = self.cgroups.remove_root() {
             tracing::warn!("removing the cgroup root: {e}");
@@ -184,7 +184,7 @@ impl NativeBackend {
         }
         for name in self.cgroups.sandboxes() {
             if !adopted.contains_key(&name) {
-                self.teardown(&name);
+                self.teardown(&name, None);
             }
         }
         for entry in std::fs::read_dir(self.dir("run")).into_iter().flatten().flatten() {
@@ -197,14 +197,14 @@ impl NativeBackend {
     }
 
     /// Kills and removes whatever is left of sandbox `name` (blocking).
-    fn teardown(&self, name: &str) {
-        teardown(&*self.cgroups, &self.dir("run").join(name), &self.state_file(name), name);
+    fn teardown(&self, name: &str, init: Option<Arc<Running>>) {
+        teardown(&*self.cgroups, &self.dir("run").join(name), &self.state_file(name), name, init);
     }
 
     /// [`Self::teardown`] off the async threads.
-    async fn teardown_async(&self, name: &str) {
+    async fn teardown_async(&self, name: &str, init: Option<Arc<Running>>) {
         let (cgroups, run, state, name) = (self.cgroups.clone(), self.dir("run").join(name), self.state_file(name), name.to_string());
-        self.blocking(move || teardown(&*cgroups, &run, &state, &name)).await;
+        self.blocking(move || teardown(&*cgroups, &run, &state, &name, init)).await;
     }
 
     fn get(&self, name: &str) -> Result<Arc<Running>> {
@@ -249,10 +249,16 @@ impl NativeBackend {
         }
     }
 
-    /// Kills everything in the cgroup `rel` (below the sandboxes' root) and removes it.
-    async fn kill_group(&self, rel: &str) {
+    /// Kills everything in the cgroup `rel` (below the sandboxes' root) but `spare`; removes the
+    /// group when nothing is spared.
+    async fn kill_group(&self, rel: &str, spare: Option<i32>) {
         let (cgroups, rel) = (self.cgroups.clone(), rel.to_string());
-        let result = self.blocking(move || cgroups.kill(&rel).and_then(|()| cgroups.remove(&rel))).await;
+        let result = self
+            .blocking(move || {
+                cgroups.kill(&rel, spare)?;
+                if spare.is_none() { cgroups.remove(&rel) } else { Ok(()) }
+            })
+            .await;
         if let Err(e) = result {
             tracing::warn!("cleaning up after a command: {e}");
         }
@@ -263,10 +269,14 @@ impl NativeBackend {
     }
 }
 
-fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name: &str) {
-    if let Err(e) = cgroups.kill(name) {
+fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name: &str, init: Option<Arc<Running>>) {
+    if let Err(e) = cgroups.kill(name, None) {
         tracing::error!(sandbox = name, "killing the sandbox's processes: {e}");
     }
+    // A sandbox's init is orphaned when its helper exits, so the host's init reaps it. (Being a
+    // subreaper ourselves would make us reap every orphan, nsenter's children included, and an
+    // unreaped one keeps a dying pid namespace's init waiting forever.)
+    drop(init);
     if let Err(e) = cgroups.remove(name) {
         tracing::error!(sandbox = name, "removing the sandbox's cgroup: {e}");
     }
@@ -316,7 +326,7 @@ impl Backend for NativeBackend {
                 .map_err(|e| create(format!("preparing the learner's layer: {e}")))?
         };
         // Anything left under this name (a crashed start) goes first.
-        self.teardown_async(&spec.name).await;
+        self.teardown_async(&spec.name, None).await;
         let join = self
             .cgroups
             .create_sandbox(&spec.name, &spec.limits, layer.uid)
@@ -337,7 +347,7 @@ impl Backend for NativeBackend {
         let pid = match self.spawn_helper(&plan).await {
             Ok(pid) => pid,
             Err(e) => {
-                self.teardown_async(&spec.name).await;
+                self.teardown_async(&spec.name, None).await;
                 return Err(e);
             }
         };
@@ -396,6 +406,8 @@ impl Backend for NativeBackend {
             }
         });
 
+        // nsenter (host side) is spared when killing early, so it reaps its child itself.
+        let nsenter = child.id().map(|p| p as i32);
         let run = async {
             let (mut out, mut err, mut status) = (None, None, None);
             // Once the command itself has exited, its background children may hold the pipes
@@ -408,14 +420,14 @@ impl Backend for NativeBackend {
                         let (bytes, over) = r.unwrap_or_default();
                         if over {
                             // Killing the group closes the other pipe too.
-                            self.kill_group(&rel).await;
+                            self.kill_group(&rel, nsenter).await;
                         }
                         out = Some((bytes, over));
                     }
                     r = &mut err_task, if err.is_none() => {
                         let (bytes, over) = r.unwrap_or_default();
                         if over {
-                            self.kill_group(&rel).await;
+                            self.kill_group(&rel, nsenter).await;
                         }
                         err = Some((bytes, over));
                     }
@@ -426,15 +438,19 @@ impl Backend for NativeBackend {
                     }
                     () = &mut grace, if grace_armed => {
                         grace_armed = false;
-                        self.kill_group(&rel).await;
+                        self.kill_group(&rel, None).await;
                     }
                 }
             }
             (out.unwrap_or_default(), err.unwrap_or_default(), status.expect("loop ends with a status"))
         };
         let outcome = tokio::time::timeout(request.timeout, run).await;
+        if outcome.is_err() {
+            self.kill_group(&rel, nsenter).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+        }
         // Whatever the command left behind (background jobs, a fork bomb) dies with its group.
-        self.kill_group(&rel).await;
+        self.kill_group(&rel, None).await;
         feed.abort();
         out_task.abort();
         err_task.abort();
@@ -479,12 +495,12 @@ impl Backend for NativeBackend {
 
     async fn stop(&self, name: &str) -> Result<()> {
         let _lifecycle = self.lifecycle.lock().await;
-        let known = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).remove(name).is_some();
-        let exists = known || self.cgroups.sandboxes().iter().any(|n| n == name);
+        let known = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        let exists = known.is_some() || self.cgroups.sandboxes().iter().any(|n| n == name);
         if !exists {
             return Err(Error::NotFound(name.to_string()));
         }
-        self.teardown_async(name).await;
+        self.teardown_async(name, known).await;
         tracing::info!(sandbox = name, "sandbox stopped");
         Ok(())
     }
@@ -586,6 +602,15 @@ async fn read_limited(stream: Option<impl tokio::io::AsyncRead + Unpin>, limit: 
     (kept, over)
 }
 
+/// Host pids of the children of `pid`.
+fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
 struct NativeShell {
     master: PtyMaster,
     child: tokio::sync::Mutex<tokio::process::Child>,
@@ -612,8 +637,17 @@ impl ShellControl for NativeShell {
     }
 
     fn kill(&self) {
-        if let Ok(mut child) = self.child.try_lock() {
+        let Ok(mut child) = self.child.try_lock() else { return };
+        // Kill the shell, not nsenter: nsenter then reaps it and exits (killing nsenter first
+        // would leave the shell's zombie to the host's init).
+        let shells = child.id().map(|pid| children_of(pid as i32)).unwrap_or_default();
+        if shells.is_empty() {
             let _ = child.start_kill();
+        }
+        for pid in shells {
+            if let Ok(fd) = sys::pidfd_open(pid) {
+                let _ = sys::pidfd_kill(fd.as_fd(), libc::SIGKILL);
+            }
         }
     }
 }

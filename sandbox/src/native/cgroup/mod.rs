@@ -60,8 +60,10 @@ pub trait CgroupDriver: Send + Sync {
     /// Makes a child group for one command and returns its `cgroup.procs` files.
     fn create_exec(&self, name: &str, exec: &str) -> io::Result<Vec<PathBuf>>;
 
-    /// SIGKILLs every process in `<root>/<rel>` and below, and waits until they are gone.
-    fn kill(&self, rel: &str) -> io::Result<()>;
+    /// SIGKILLs every process in `<root>/<rel>` and below but `spare`, and waits until they are
+    /// gone. (The server spares the `nsenter` that started a command, so that it reaps its child
+    /// instead of leaving a zombie for the host's init.)
+    fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()>;
 
     /// Removes `<root>/<rel>` and everything below it (kill first).
     fn remove(&self, rel: &str) -> io::Result<()>;
@@ -171,6 +173,28 @@ fn ensure_dir(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Kills what is in `dir` (but `spare`) with the group frozen, so nothing forks in between:
+/// `freeze` and `thaw` write the freezer's files. Returns once only `spare` is left.
+fn kill_frozen(dir: &Path, spare: Option<i32>, freeze: &dyn Fn(bool) -> io::Result<()>) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let frozen = freeze(true).is_ok();
+        let pids = tree_pids(dir)?;
+        kill_pids(&pids, spare);
+        if frozen {
+            // SIGKILL is delivered once the tasks thaw.
+            let _ = freeze(false);
+        }
+        if pids.iter().all(|p| Some(*p) == spare) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(io::Error::other(format!("processes in {} survive SIGKILL", dir.display())));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Every pid listed in `cgroup.procs` of `dir` and its descendants.
 fn tree_pids(dir: &Path) -> io::Result<Vec<i32>> {
     let mut pids = Vec::new();
@@ -220,8 +244,8 @@ fn remove_tree(dir: &Path) -> io::Result<()> {
     Err(io::Error::other(format!("rmdir {}: still busy", dir.display())))
 }
 
-fn kill_pids(pids: &[i32]) {
-    for &pid in pids {
+fn kill_pids(pids: &[i32], spare: Option<i32>) {
+    for &pid in pids.iter().filter(|p| Some(**p) != spare) {
         // SAFETY: plain kill(2); a pid that has gone away in the meantime gives ESRCH.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }

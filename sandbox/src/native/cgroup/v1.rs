@@ -119,7 +119,7 @@ impl CgroupDriver for V1 {
         Ok(files)
     }
 
-    fn kill(&self, rel: &str) -> io::Result<()> {
+    fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {
         let Some(any) = self.find("pids").or(self.find("freezer")).or(self.hierarchies.first()) else {
             return Ok(());
         };
@@ -128,33 +128,20 @@ impl CgroupDriver for V1 {
             return Ok(());
         }
         let freezer = self.find("freezer").map(|h| h.dir(&self.root, rel)).filter(|d| d.exists());
-        if let Some(f) = &freezer {
-            // Frozen processes cannot fork, so one pass of SIGKILL reaches all of them.
-            write(&f.join("freezer.state"), "FROZEN")?;
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while std::fs::read_to_string(f.join("freezer.state")).unwrap_or_default().trim() != "FROZEN"
-                && Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(1));
+        let freeze = |on: bool| -> io::Result<()> {
+            let Some(f) = &freezer else { return Err(io::Error::other("no freezer")) };
+            write(&f.join("freezer.state"), if on { "FROZEN" } else { "THAWED" })?;
+            if on {
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while std::fs::read_to_string(f.join("freezer.state")).unwrap_or_default().trim() != "FROZEN"
+                    && Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
             }
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let pids = tree_pids(&dir)?;
-            if pids.is_empty() {
-                break;
-            }
-            kill_pids(&pids);
-            if let Some(f) = &freezer {
-                // SIGKILL is delivered once the tasks thaw.
-                let _ = write(&f.join("freezer.state"), "THAWED");
-            }
-            if Instant::now() > deadline {
-                return Err(io::Error::other(format!("processes in {} survive SIGKILL", dir.display())));
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        Ok(())
+            Ok(())
+        };
+        kill_frozen(&dir, spare, &freeze)
     }
 
     fn remove(&self, rel: &str) -> io::Result<()> {

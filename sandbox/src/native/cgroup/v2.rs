@@ -92,27 +92,28 @@ impl CgroupDriver for V2 {
         Ok(vec![dir.join("cgroup.procs")])
     }
 
-    fn kill(&self, rel: &str) -> io::Result<()> {
+    fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {
         let dir = self.dir(rel);
         if !dir.exists() {
             return Ok(());
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if dir.join("cgroup.kill").exists() {
-                // Atomic for the whole subtree, forks included (Linux 5.14+).
-                write(&dir.join("cgroup.kill"), "1")?;
-            } else {
-                kill_pids(&tree_pids(&dir)?);
-            }
-            if tree_pids(&dir)?.is_empty() {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(io::Error::other(format!("processes in {} survive SIGKILL", dir.display())));
-            }
-            std::thread::sleep(Duration::from_millis(2));
+        if spare.is_none() && dir.join("cgroup.kill").exists() {
+            // Atomic for the whole subtree, forks included (Linux 5.14+).
+            write(&dir.join("cgroup.kill"), "1")?;
         }
+        let freeze = |on: bool| -> io::Result<()> {
+            write(&dir.join("cgroup.freeze"), if on { "1" } else { "0" })?;
+            if on {
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while !std::fs::read_to_string(dir.join("cgroup.events")).unwrap_or_default().contains("frozen 1")
+                    && Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+            Ok(())
+        };
+        kill_frozen(&dir, spare, &freeze)
     }
 
     fn remove(&self, rel: &str) -> io::Result<()> {
