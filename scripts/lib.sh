@@ -12,6 +12,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
 SITE="$CARGO_TARGET_DIR/site"
 export STACKLAB_SITE_ROOT="${STACKLAB_SITE_ROOT:-$SITE}"
+# The lab image sandboxes start from, and debootstrap's package cache for rebuilding it.
+export STACKLAB_IMAGE="${STACKLAB_IMAGE:-$CACHE/image}"
+export STACKLAB_PACKAGE_CACHE="${STACKLAB_PACKAGE_CACHE:-$CACHE/debs}"
 mkdir -p "$CACHE" "$TOOLS"
 
 # Pinned in Cargo.toml; the CLI must be the very same version.
@@ -73,3 +76,9 @@ need_root() {
 stamp_ok() { [ -f "$CACHE/stamps/$1" ] && [ "$(cat "$CACHE/stamps/$1")" = "$2" ]; }
 stamp_set() { mkdir -p "$CACHE/stamps"; printf '%s' "$2" > "$CACHE/stamps/$1"; }
 hash_files() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -c1-16; }
+
+# lab_image BINARY: builds the lab image with that stacklab binary (it skips a current one).
+lab_image() {
+    phase "build: lab image (debootstrap) in ${STACKLAB_IMAGE#$HOME/}"
+    "$1" image build
+}

@@ -94,6 +94,10 @@ pub struct ServeArgs {
 /// Limits and lifetimes of the learners' sandboxes.
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
+    /// Where sandboxes run: `native` (namespaces on this host; needs root and the lab image) or
+    /// `none` (slides and quizzes only: no terminals, no checks).
+    #[arg(long = "sandbox-backend", env = "STACKLAB_SANDBOX_BACKEND", value_enum, default_value_t = BackendKind::Native)]
+    pub backend: BackendKind,
     /// Memory per sandbox (K, M, G suffixes).
     #[arg(long = "sandbox-memory", env = "STACKLAB_SANDBOX_MEMORY", default_value = "1G", value_parser = parse_size)]
     pub memory: u64,
@@ -115,6 +119,12 @@ pub struct SandboxArgs {
     /// First host uid of the ranges the sandboxes' roots map to (65536 per learner).
     #[arg(long = "sandbox-uid-base", env = "STACKLAB_SANDBOX_UID_BASE", default_value_t = 1_000_000_000)]
     pub uid_base: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    Native,
+    None,
 }
 
 /// "512M", "4G", "1.5G" or plain bytes.

@@ -2,6 +2,7 @@
 
 mod cli;
 mod image;
+mod sandboxes;
 mod serve;
 mod telemetry;
 mod web;

@@ -7,7 +7,8 @@ use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::ServeArgs;
+use crate::cli::{BackendKind, ServeArgs};
+use crate::sandboxes::{Policy, Sandboxes};
 use crate::web::{self, AppState};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -23,7 +24,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(labs = %args.labs.display(), sessions = course.sessions.len(), "content loaded");
 
     let shutdown = CancellationToken::new();
-    let state = AppState::new(Arc::new(course), &args.site_root, args.addr, shutdown.clone());
+    let sandboxes = open_sandboxes(&args).await?;
+    if let Some(s) = &sandboxes {
+        s.spawn_reaper(Duration::from_secs(15), shutdown.clone());
+    }
+    let mut state = AppState::new(Arc::new(course), &args.site_root, args.addr, shutdown.clone());
+    state.sandboxes = sandboxes;
     let app = web::router(state);
 
     let listener = TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -41,6 +47,53 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The sandbox backend the flags ask for, with a clear error when this host cannot run it.
+async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes>>> {
+    let cpu_millis = (args.sandbox.cpus * 1000.0).round() as u32;
+    let policy = Policy {
+        limits: sandbox::Limits {
+            memory_bytes: args.sandbox.memory,
+            cpu_millis,
+            pids: args.sandbox.pids,
+            disk_bytes: args.sandbox.disk,
+        },
+        // Every tier's device, where the host has it: /dev/kvm for VMs, tun for their network,
+        // fuse for rootless container storage.
+        devices: [sandbox::Device::Kvm, sandbox::Device::Tun, sandbox::Device::Fuse]
+            .into_iter()
+            .filter(|d| std::path::Path::new(d.path()).exists())
+            .collect(),
+        idle: args.sandbox.idle,
+        lifetime: args.sandbox.lifetime,
+    };
+    let backend: Arc<dyn sandbox::Backend> = match args.sandbox.backend {
+        BackendKind::None => {
+            tracing::warn!("sandboxes are off (--sandbox-backend none): no terminals, no checks");
+            return Ok(None);
+        }
+        BackendKind::Native => {
+            let config = sandbox::native::NativeConfig {
+                data_dir: args.data_dir.clone(),
+                image: args.image.clone(),
+                // The helper is this very binary, whatever replaced it on disk since.
+                helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
+                uid_base: args.sandbox.uid_base,
+                cgroup_root: sandbox::native::cgroup::DEFAULT_ROOT.into(),
+            };
+            let backend = tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config))
+                .await?
+                .context("the native sandbox backend cannot start (or run with --sandbox-backend none)")?;
+            tracing::info!(
+                image = %backend.image().dir().display(),
+                cgroup = backend.cgroup_version(),
+                "native sandboxes ready"
+            );
+            Arc::new(backend)
+        }
+    };
+    Ok(Some(Arc::new(Sandboxes::open(backend, policy).await?)))
 }
 
 /// Resolves on SIGTERM or Ctrl-C, after cancelling `token` so long-lived connections (terminal

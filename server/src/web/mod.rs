@@ -21,6 +21,8 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub course: Arc<labs::load::Course>,
+    /// `None` when the server runs without sandboxes (`--sandbox-backend none`).
+    pub sandboxes: Option<Arc<crate::sandboxes::Sandboxes>>,
     pub shutdown: CancellationToken,
 }
 
@@ -52,7 +54,7 @@ impl AppState {
             // Leptos joins this to the executable's folder; an absolute path is taken as is.
             .hash_file(Arc::<str>::from(hash_file.to_string_lossy()))
             .build();
-        Self { leptos_options, course, shutdown }
+        Self { leptos_options, course, sandboxes: None, shutdown }
     }
 }
 
