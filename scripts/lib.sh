@@ -82,3 +82,45 @@ lab_image() {
     phase "build: lab image (debootstrap) in ${STACKLAB_IMAGE#$HOME/}"
     "$1" image build
 }
+
+# A dockerd of our own (Debian's docker.io), on its own socket and data root, for the Docker
+# peer in the bench and the Docker backend's tests. `dockerd_stop` stops it again.
+DOCKER_SOCK=/run/stacklab/docker.sock
+export DOCKER_HOST="unix://$DOCKER_SOCK"
+dockerd_start() {
+    if docker info >/dev/null 2>&1; then
+        skip "dockerd already answers on $DOCKER_SOCK"
+        return
+    fi
+    mkdir -p /run/stacklab "$CACHE/docker"
+    # No bridge and no iptables: sandboxes run without a network (--network none).
+    dockerd --host "$DOCKER_HOST" --data-root "$CACHE/docker" --exec-root /run/stacklab/docker \
+        --pidfile /run/stacklab/docker.pid --bridge none --iptables=false --ip-masq=false \
+        > "$CACHE/dockerd.log" 2>&1 &
+    for _ in $(seq 1 100); do
+        docker info >/dev/null 2>&1 && { say "dockerd started (log: $CACHE/dockerd.log)"; return; }
+        sleep 0.2
+    done
+    echo "dockerd did not start; see $CACHE/dockerd.log" >&2
+    tail -20 "$CACHE/dockerd.log" >&2
+    return 1
+}
+dockerd_stop() {
+    if [ -f /run/stacklab/docker.pid ]; then
+        kill "$(cat /run/stacklab/docker.pid)" 2>/dev/null || true
+        for _ in $(seq 1 50); do [ -f /run/stacklab/docker.pid ] || break; sleep 0.2; done
+    fi
+}
+# docker_lab_image: imports the lab image's rootfs into dockerd as stacklab/lab:<recipe hash>.
+docker_lab_image() {
+    local hash tag
+    hash=$(sed -n 's/.*"recipe_hash": "\(.*\)".*/\1/p' "$STACKLAB_IMAGE/image.json")
+    tag="stacklab/lab:$hash"
+    if docker image inspect "$tag" >/dev/null 2>&1; then
+        skip "docker image $tag present"
+    else
+        tar -C "$STACKLAB_IMAGE/rootfs" -c . | docker import - "$tag" >/dev/null
+        say "imported $tag"
+    fi
+    export STACKLAB_DOCKER_IMAGE="$tag"
+}

@@ -5,6 +5,7 @@
 
 mod http;
 mod report;
+mod sandboxes;
 mod site;
 mod startup;
 mod stats;
@@ -40,6 +41,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("http") {
         http::run(&args.stacklab, &args.site, &mut table).await?;
+    }
+    if wanted("sandbox") {
+        sandboxes::run(&args.stacklab, &mut table).await?;
     }
     table.print();
     Ok(())
