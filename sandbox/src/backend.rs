@@ -143,8 +143,9 @@ pub struct Shell {
 #[async_trait]
 pub trait ShellControl: Send + Sync {
     fn resize(&self, size: PtySize) -> std::io::Result<()>;
-    /// Waits for the shell to end; its exit code (128 + signal when killed).
-    async fn wait(&mut self) -> i32;
+    /// Waits for the shell to end; its exit code (128 + signal when killed). May be called
+    /// while other calls are made.
+    async fn wait(&self) -> i32;
     /// Ends the shell (and what runs in its terminal).
     fn kill(&self);
 }

@@ -1,13 +1,8 @@
 //! `stacklab`: the one binary an instructor starts. Subcommands are defined in [`cli`].
 
-mod cli;
-mod image;
-mod sandboxes;
-mod serve;
-mod telemetry;
-mod web;
 
 use clap::Parser;
+use server::{cli, image, serve, telemetry};
 
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();

@@ -8,7 +8,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{BackendKind, ServeArgs};
+use crate::auth;
 use crate::sandboxes::{Policy, Sandboxes};
+use crate::store::{SqliteStore, Store};
 use crate::web::{self, AppState};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -28,8 +30,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(s) = &sandboxes {
         s.spawn_reaper(Duration::from_secs(15), shutdown.clone());
     }
-    let mut state = AppState::new(Arc::new(course), &args.site_root, args.addr, shutdown.clone());
-    state.sandboxes = sandboxes;
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let db = args.data_dir.join("stacklab.db");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&db).await.with_context(|| format!("opening the database {}", db.display()))?);
+    let key = auth::load_or_create_key(&args.data_dir).context("the cookie key")?;
+    ensure_a_class(&*store).await?;
+    let mut state = AppState::new(Arc::new(course), store, key, &args.site_root, args.addr, shutdown.clone());
+    if let Some(sandboxes) = sandboxes {
+        state = state.with_sandboxes(sandboxes);
+    }
     let app = web::router(state);
 
     let listener = TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -46,6 +56,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Until the instructor makes classes, there is one open class whose code is in the log.
+async fn ensure_a_class(store: &dyn Store) -> anyhow::Result<()> {
+    let classes = store.classes().await?;
+    let class = match classes.into_iter().next() {
+        Some(class) => class,
+        None => store.create_class("Open class").await?,
+    };
+    tracing::info!(class = %class.name, "learners join with code {}", class.join_code);
     Ok(())
 }
 

@@ -485,11 +485,17 @@ impl Backend for NativeBackend {
         enter::attach_terminal(&mut cmd, &slave).map_err(|e| Error::io("preparing the terminal", e))?;
         let child = cmd.spawn().map_err(|e| Error::io("starting the shell", e))?;
         drop(slave);
+        let pidfd = child.id().and_then(|pid| sys::pidfd_open(pid as i32).ok());
         let master = PtyMaster::new(master).map_err(|e| Error::io("terminal", e))?;
         Ok(Shell {
             output: Box::pin(master.clone()),
             input: Box::pin(master.clone()),
-            control: Box::new(NativeShell { master, child: tokio::sync::Mutex::new(child), status: None }),
+            control: Box::new(NativeShell {
+                master,
+                child: tokio::sync::Mutex::new(child),
+                pidfd,
+                status: std::sync::Mutex::new(None),
+            }),
         })
     }
 
@@ -614,7 +620,9 @@ fn children_of(pid: i32) -> Vec<i32> {
 struct NativeShell {
     master: PtyMaster,
     child: tokio::sync::Mutex<tokio::process::Child>,
-    status: Option<i32>,
+    /// nsenter's pidfd: signals never reach a recycled pid.
+    pidfd: Option<OwnedFd>,
+    status: std::sync::Mutex<Option<i32>>,
 }
 
 #[async_trait]
@@ -623,26 +631,27 @@ impl ShellControl for NativeShell {
         self.master.resize(size)
     }
 
-    async fn wait(&mut self) -> i32 {
-        if let Some(code) = self.status {
+    async fn wait(&self) -> i32 {
+        let mut child = self.child.lock().await;
+        if let Some(code) = *self.status.lock().unwrap_or_else(|p| p.into_inner()) {
             return code;
         }
-        let status = self.child.lock().await.wait().await;
-        let code = match status {
+        let code = match child.wait().await {
             Ok(s) => s.code().unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(0)),
             Err(_) => -1,
         };
-        self.status = Some(code);
+        *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Some(code);
         code
     }
 
     fn kill(&self) {
-        let Ok(mut child) = self.child.try_lock() else { return };
+        let Some(pidfd) = &self.pidfd else { return };
         // Kill the shell, not nsenter: nsenter then reaps it and exits (killing nsenter first
         // would leave the shell's zombie to the host's init).
-        let shells = child.id().map(|pid| children_of(pid as i32)).unwrap_or_default();
+        let nsenter = pidfd_pid(pidfd);
+        let shells = nsenter.map(children_of).unwrap_or_default();
         if shells.is_empty() {
-            let _ = child.start_kill();
+            let _ = sys::pidfd_kill(pidfd.as_fd(), libc::SIGKILL);
         }
         for pid in shells {
             if let Ok(fd) = sys::pidfd_open(pid) {
@@ -650,4 +659,10 @@ impl ShellControl for NativeShell {
             }
         }
     }
+}
+
+/// The pid a pidfd refers to (from /proc/self/fdinfo), while the process exists.
+fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", std::os::fd::AsRawFd::as_raw_fd(pidfd))).ok()?;
+    info.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok()).filter(|p: &i32| *p > 0)
 }

@@ -2,6 +2,8 @@
 //! one [`router`].
 
 mod assets;
+mod guard;
+mod learners;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -12,7 +14,10 @@ use axum::extract::{FromRef, MatchedPath, Request};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use axum_extra::extract::cookie::Key;
 use tokio_util::sync::CancellationToken;
+
+use crate::store::Store;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
@@ -21,9 +26,20 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub course: Arc<labs::load::Course>,
+    pub store: Arc<dyn Store>,
+    pub cookie_key: Key,
+    /// Mark cookies `Secure` (the server is reached over HTTPS, through a proxy).
+    pub secure_cookies: bool,
     /// `None` when the server runs without sandboxes (`--sandbox-backend none`).
     pub sandboxes: Option<Arc<crate::sandboxes::Sandboxes>>,
+    pub terminals: Option<Arc<crate::terminals::Terminals>>,
     pub shutdown: CancellationToken,
+}
+
+impl FromRef<AppState> for Key {
+    fn from_ref(state: &AppState) -> Self {
+        state.cookie_key.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -33,7 +49,14 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    pub fn new(course: Arc<labs::load::Course>, site_root: &Path, addr: SocketAddr, shutdown: CancellationToken) -> Self {
+    pub fn new(
+        course: Arc<labs::load::Course>,
+        store: Arc<dyn Store>,
+        cookie_key: Key,
+        site_root: &Path,
+        addr: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> Self {
         let site_root = std::path::absolute(site_root).unwrap_or_else(|_| site_root.to_path_buf());
         let hash_file = site_root.join("hash.txt");
         // scripts/build names the wasm, JS and CSS by content hash and writes hash.txt, so they
@@ -54,7 +77,39 @@ impl AppState {
             // Leptos joins this to the executable's folder; an absolute path is taken as is.
             .hash_file(Arc::<str>::from(hash_file.to_string_lossy()))
             .build();
-        Self { leptos_options, course, sandboxes: None, shutdown }
+        Self {
+            leptos_options,
+            course,
+            store,
+            cookie_key,
+            secure_cookies: false,
+            sandboxes: None,
+            terminals: None,
+            shutdown,
+        }
+    }
+
+    pub fn with_sandboxes(mut self, sandboxes: Arc<crate::sandboxes::Sandboxes>) -> Self {
+        self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone())));
+        self.sandboxes = Some(sandboxes);
+        self
+    }
+
+    /// A store failure as the client sees it: logged here, never detailed there.
+    pub fn store_error(&self, e: crate::store::StoreError) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        tracing::error!("store: {e}");
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "The server cannot save right now; try again in a moment.").into_response()
+    }
+
+    pub async fn class_name(&self, class_id: &str) -> String {
+        self.store
+            .classes()
+            .await
+            .ok()
+            .and_then(|c| c.into_iter().find(|c| c.id == class_id))
+            .map(|c| c.name)
+            .unwrap_or_default()
     }
 }
 
@@ -76,9 +131,13 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/ws/terminal/{tab}", get(crate::terminals::ws::attach))
+        .merge(learners::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))
         .merge(pages)
+        .layer(axum::middleware::from_fn(guard::same_origin))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("");
             tracing::info_span!("http", method = %req.method(), uri = %req.uri(), matched = path)

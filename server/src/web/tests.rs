@@ -6,18 +6,19 @@ use tower::ServiceExt;
 
 use super::*;
 
-fn state(site: &std::path::Path) -> AppState {
+async fn state(site: &std::path::Path) -> AppState {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop");
     let course = labs::load::load_course(&root).expect("the workshop content loads");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/test.txt"), "asset").unwrap();
-    AppState::new(Arc::new(course), site, "127.0.0.1:0".parse().unwrap(), CancellationToken::new())
+    let store = Arc::new(crate::store::SqliteStore::memory().await.unwrap());
+    AppState::new(Arc::new(course), store, Key::generate(), site, "127.0.0.1:0".parse().unwrap(), CancellationToken::new())
 }
 
 async fn get(uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
     // Each request its own site folder: tests run in parallel and rewrite the file.
     let site = tempfile::tempdir().unwrap();
-    let response = router(state(site.path())).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let response = router(state(site.path()).await).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let body = axum::body::to_bytes(response.into_body(), 10 << 20).await.unwrap();

@@ -1,0 +1,12 @@
+//! The Stacklab server: HTTP and WebSockets (axum + Leptos), sandboxes, terminals, the store,
+//! and the `stacklab` subcommands. `main.rs` only parses the command line and dispatches.
+
+pub mod auth;
+pub mod cli;
+pub mod image;
+pub mod sandboxes;
+pub mod serve;
+pub mod store;
+pub mod telemetry;
+pub mod terminals;
+pub mod web;

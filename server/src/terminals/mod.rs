@@ -1,0 +1,223 @@
+//! Learners' terminals: shells in their sandboxes that outlive the WebSocket. Each terminal keeps
+//! a bounded scrollback and fans its output out to every attached browser tab.
+//!
+//! Backpressure: output is read from the PTY only as fast as the attached browsers take it
+//! (each gets a small bounded queue), so `yes` or a 100 MB `cat` stalls in the kernel's PTY
+//! buffer instead of in server memory; Ctrl-C still goes through at once because input has its
+//! own path. A browser that takes nothing for `STALL` is dropped (it reconnects and gets the
+//! scrollback). With nobody attached, output is still read, at a trickle.
+
+mod protocol;
+mod scrollback;
+pub mod ws;
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sandbox::{PtySize, Shell, ShellControl, ShellRequest};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::sandboxes::{Sandboxes, Status};
+pub use protocol::{ClientMessage, ServerMessage};
+use scrollback::Scrollback;
+
+/// Terminals (tabs) a learner may have at once.
+pub const MAX_TABS: u32 = 8;
+const SCROLLBACK: usize = 256 * 1024;
+/// Chunks queued per browser before the PTY reader waits for it.
+const QUEUE: usize = 16;
+/// A browser that accepts nothing for this long is dropped.
+const STALL: Duration = Duration::from_secs(5);
+/// Reading speed with nobody attached (bytes per second).
+const UNATTENDED_RATE: f64 = 256.0 * 1024.0;
+
+pub enum Event {
+    Output(Arc<[u8]>),
+    Exit(i32),
+}
+
+struct Shared {
+    scrollback: Scrollback,
+    subscribers: Vec<mpsc::Sender<Event>>,
+    exit: Option<i32>,
+}
+
+pub struct Terminal {
+    pub learner: String,
+    pub tab: u32,
+    input: tokio::sync::Mutex<Pin<Box<dyn AsyncWrite + Send + Sync>>>,
+    control: Box<dyn ShellControl>,
+    shared: Mutex<Shared>,
+}
+
+/// What one attaching browser gets: the scrollback so far, then events.
+pub struct Attachment {
+    pub terminal: Arc<Terminal>,
+    pub replay: Vec<u8>,
+    pub events: mpsc::Receiver<Event>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    #[error("the sandbox is not running")]
+    Stopped,
+    #[error("terminal {0} does not exist: use 1 to {MAX_TABS}")]
+    NoSuchTab(u32),
+    #[error("{0}")]
+    Sandbox(#[from] sandbox::Error),
+}
+
+impl Terminal {
+    fn start(learner: String, tab: u32, shell: Shell, on_end: impl FnOnce() + Send + 'static) -> Arc<Self> {
+        let Shell { output, input, control } = shell;
+        let terminal = Arc::new(Self {
+            learner,
+            tab,
+            input: tokio::sync::Mutex::new(input),
+            control,
+            shared: Mutex::new(Shared { scrollback: Scrollback::new(SCROLLBACK), subscribers: Vec::new(), exit: None }),
+        });
+        tokio::spawn(pump(terminal.clone(), output, on_end));
+        terminal
+    }
+
+    fn subscribe(self: &Arc<Self>) -> Attachment {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        // Under the same lock as the reader appends: nothing is missed or sent twice.
+        let replay = shared.scrollback.contents();
+        if let Some(code) = shared.exit {
+            let _ = tx.try_send(Event::Exit(code));
+        } else {
+            shared.subscribers.push(tx);
+        }
+        Attachment { terminal: self.clone(), replay, events: rx }
+    }
+
+    pub async fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut input = self.input.lock().await;
+        input.write_all(bytes).await?;
+        input.flush().await
+    }
+
+    pub fn resize(&self, size: PtySize) -> std::io::Result<()> {
+        self.control.resize(size)
+    }
+
+    fn ended(&self) -> bool {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner()).exit.is_some()
+    }
+
+    pub fn kill(&self) {
+        self.control.kill();
+    }
+}
+
+/// Copies the shell's output to the scrollback and the attached browsers until it ends.
+async fn pump(terminal: Arc<Terminal>, mut output: Pin<Box<dyn AsyncRead + Send + Sync>>, on_end: impl FnOnce()) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match output.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
+        let subscribers = {
+            let mut shared = terminal.shared.lock().unwrap_or_else(|p| p.into_inner());
+            shared.scrollback.push(&chunk);
+            shared.subscribers.clone()
+        };
+        if subscribers.is_empty() {
+            tokio::time::sleep(Duration::from_secs_f64(n as f64 / UNATTENDED_RATE)).await;
+            continue;
+        }
+        let mut gone = Vec::new();
+        for (i, tx) in subscribers.iter().enumerate() {
+            match tokio::time::timeout(STALL, tx.send(Event::Output(chunk.clone()))).await {
+                Ok(Ok(())) => {}
+                _ => gone.push(i),
+            }
+        }
+        if !gone.is_empty() {
+            let mut shared = terminal.shared.lock().unwrap_or_else(|p| p.into_inner());
+            shared.subscribers.retain(|s| !gone.iter().any(|&i| subscribers[i].same_channel(s)));
+        }
+    }
+    // The shell ended: its exit code to everyone, then the registry forgets the terminal.
+    let code = terminal.control.wait().await;
+    let subscribers = {
+        let mut shared = terminal.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.exit = Some(code);
+        std::mem::take(&mut shared.subscribers)
+    };
+    for tx in subscribers {
+        let _ = tx.try_send(Event::Exit(code));
+    }
+    on_end();
+}
+
+/// Every learner's terminals.
+pub struct Terminals {
+    sandboxes: Arc<Sandboxes>,
+    map: Arc<Mutex<HashMap<(String, u32), Arc<Terminal>>>>,
+}
+
+impl Terminals {
+    pub fn new(sandboxes: Arc<Sandboxes>) -> Self {
+        Self { sandboxes, map: Arc::new(Mutex::new(HashMap::new())) }
+    }
+
+    pub fn sandboxes(&self) -> &Arc<Sandboxes> {
+        &self.sandboxes
+    }
+
+    /// Attaches to the learner's terminal `tab`, opening a shell if it has none. A stopped
+    /// sandbox is started only when `start` is set (a reconnect must not quietly restart an
+    /// expired sandbox: the learner is told and chooses).
+    pub async fn attach(&self, learner: &str, tab: u32, size: PtySize, start: bool) -> Result<Attachment, AttachError> {
+        if tab == 0 || tab > MAX_TABS {
+            return Err(AttachError::NoSuchTab(tab));
+        }
+        let key = (learner.to_string(), tab);
+        let existing = self.map.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        if let Some(terminal) = existing.filter(|t| !t.ended()) {
+            return Ok(terminal.subscribe());
+        }
+        if !start && matches!(self.sandboxes.status(learner), Status::Stopped) {
+            return Err(AttachError::Stopped);
+        }
+        let shell = self.sandboxes.open_shell(learner, ShellRequest { size, ..Default::default() }).await?;
+        let map = self.map.clone();
+        let forget = key.clone();
+        let terminal = Terminal::start(learner.to_string(), tab, shell, move || {
+            let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+            if map.get(&forget).is_some_and(|t| t.ended()) {
+                map.remove(&forget);
+            }
+        });
+        let attachment = terminal.subscribe();
+        // Two browsers racing to open the same tab: keep the first shell, end the second.
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(&key) {
+            Some(first) if !first.ended() => {
+                terminal.kill();
+                Ok(first.subscribe())
+            }
+            _ => {
+                map.insert(key, terminal);
+                Ok(attachment)
+            }
+        }
+    }
+
+    /// The learner's open terminals.
+    pub fn tabs(&self, learner: &str) -> Vec<u32> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tabs: Vec<u32> = map.keys().filter(|(l, _)| l == learner).map(|(_, t)| *t).collect();
+        tabs.sort();
+        tabs
+    }
+}

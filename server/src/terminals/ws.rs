@@ -1,0 +1,171 @@
+//! `GET /ws/terminal/{tab}`: a learner's browser attached to one of their terminals.
+//!
+//! Binary frames carry terminal bytes both ways; text frames carry [`ClientMessage`] and
+//! [`ServerMessage`]. The loop is generic over `Sink`/`Stream`, so it is tested with channels as
+//! well as through a real socket.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use sandbox::PtySize;
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{AttachError, Attachment, ClientMessage, Event, ServerMessage};
+use crate::auth::LearnerId;
+use crate::web::AppState;
+
+/// Input frames larger than this are refused (typing and pasting fit easily).
+pub const MAX_FRAME: usize = 64 * 1024;
+/// Keep-alive: a ping this often; a connection silent for `DEAD` is closed.
+const PING_EVERY: Duration = Duration::from_secs(20);
+const DEAD: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Deserialize)]
+pub struct AttachQuery {
+    #[serde(default = "default_cols")]
+    cols: u16,
+    #[serde(default = "default_rows")]
+    rows: u16,
+    /// Start the sandbox if it is stopped (an explicit "restart", or the first open).
+    #[serde(default)]
+    start: u8,
+}
+
+fn default_cols() -> u16 {
+    80
+}
+fn default_rows() -> u16 {
+    24
+}
+
+pub async fn attach(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path(tab): Path<u32>,
+    Query(query): Query<AttachQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Some(terminals) = state.terminals.clone() else {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "this server runs without sandboxes").into_response();
+    };
+    let shutdown = state.shutdown.clone();
+    upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket: WebSocket| async move {
+        let (mut sink, stream) = socket.split();
+        let size = PtySize { cols: query.cols.clamp(2, 1000), rows: query.rows.clamp(1, 500) };
+        match terminals.attach(&learner, tab, size, query.start == 1).await {
+            Ok(attachment) => {
+                terminals.sandboxes().touch(&learner);
+                let sandboxes = terminals.sandboxes().clone();
+                let on_input = move || sandboxes.touch(&learner);
+                serve(sink, stream, attachment, false, on_input, shutdown).await;
+            }
+            Err(e) => {
+                let message = match &e {
+                    AttachError::Stopped => ServerMessage::Stopped,
+                    other => {
+                        tracing::warn!(%learner, tab, "attaching a terminal: {other}");
+                        ServerMessage::Error { message: other.to_string() }
+                    }
+                };
+                let _ = sink.send(Message::Text(message.json().into())).await;
+                let _ = sink.close().await;
+            }
+        }
+    })
+}
+
+/// Runs one attached browser until it leaves, the shell ends, or the server shuts down.
+pub async fn serve<S, R>(
+    mut sink: S,
+    mut stream: R,
+    attachment: Attachment,
+    read_only: bool,
+    on_input: impl Fn(),
+    shutdown: CancellationToken,
+) where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let Attachment { terminal, replay, mut events } = attachment;
+    let hello = ServerMessage::Attached { tab: terminal.tab, replay_bytes: replay.len(), read_only };
+    if sink.send(Message::Text(hello.json().into())).await.is_err() {
+        return;
+    }
+    for chunk in replay.chunks(MAX_FRAME) {
+        if sink.send(Message::Binary(chunk.to_vec().into())).await.is_err() {
+            return;
+        }
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut last_heard = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(Event::Output(bytes)) => {
+                    if sink.send(Message::Binary(bytes.to_vec().into())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Event::Exit(code)) => {
+                    let _ = sink.send(Message::Text(ServerMessage::Exit { code }.json().into())).await;
+                    break;
+                }
+                // Dropped as too slow: close, the browser reconnects and gets the scrollback.
+                None => break,
+            },
+            message = stream.next() => {
+                last_heard = tokio::time::Instant::now();
+                match message {
+                    Some(Ok(Message::Binary(bytes))) => {
+                        if read_only {
+                            continue;
+                        }
+                        on_input();
+                        if let Err(e) = terminal.write(&bytes).await {
+                            tracing::debug!("writing to a terminal: {e}");
+                            break;
+                        }
+                    }
+                    Some(Ok(Message::Text(text))) => {
+                        let reply = match serde_json::from_str::<ClientMessage>(&text) {
+                            Ok(ClientMessage::Ping) => Some(ServerMessage::Pong),
+                            Ok(ClientMessage::Resize { cols, rows }) => {
+                                if !read_only && cols > 0 && rows > 0 {
+                                    let _ = terminal.resize(PtySize { cols: cols.min(1000), rows: rows.min(500) });
+                                }
+                                None
+                            }
+                            Err(e) => Some(ServerMessage::Error { message: format!("unknown control message: {e}") }),
+                        };
+                        if let Some(reply) = reply {
+                            if sink.send(Message::Text(reply.json().into())).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > DEAD {
+                    tracing::debug!("closing a terminal connection silent for {DEAD:?}");
+                    break;
+                }
+                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    return;
+                }
+            }
+            () = shutdown.cancelled() => break,
+        }
+    }
+    let _ = sink.close().await;
+}
+
+
+

@@ -1,0 +1,165 @@
+//! The terminal WebSocket through a real socket, into a real sandbox.
+
+mod common;
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &common::TestServer, cookie: &str, query: &str) -> Socket {
+    let mut request = server.ws_url(&format!("/ws/terminal/1?{query}")).into_client_request().unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    request.headers_mut().insert("origin", server.url("").trim_end_matches('/').parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+    socket
+}
+
+/// Reads frames until the terminal output contains `marker`; returns all output seen.
+async fn read_until(socket: &mut Socket, marker: &str) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !text.contains(marker) {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
+            .expect("socket open")
+            .unwrap();
+        match frame {
+            Message::Binary(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            Message::Text(t) => text.push_str(&format!("<<{t}>>")),
+            _ => {}
+        }
+    }
+    text
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn type_resize_reconnect_flood_and_interrupt() {
+    if !common::sandboxes_available("terminal") {
+        return;
+    }
+    let server = common::TestServer::start("terminal", true).await;
+    let (_, cookie) = server.learner("Ada").await;
+
+    let mut socket = connect(&server, &cookie, "start=1&cols=80&rows=24").await;
+    let hello = read_until(&mut socket, "attached").await;
+    assert!(hello.contains(r#""tab":1"#), "{hello}");
+    socket.send(Message::Binary(b"echo hello-$((40+2))\n".to_vec().into())).await.unwrap();
+    read_until(&mut socket, "hello-42").await;
+
+    socket.send(Message::Text(r#"{"type":"resize","cols":100,"rows":40}"#.into())).await.unwrap();
+    socket.send(Message::Binary(b"stty size\n".to_vec().into())).await.unwrap();
+    read_until(&mut socket, "40 100").await;
+
+    // A control message we do not know is refused, and the session goes on.
+    socket.send(Message::Text(r#"{"type":"exec","cmd":"id"}"#.into())).await.unwrap();
+    read_until(&mut socket, "unknown control message").await;
+
+    // Drop the connection; the shell lives on and the scrollback comes back.
+    socket.send(Message::Binary(b"export KEPT=still-here\n".to_vec().into())).await.unwrap();
+    drop(socket);
+    let mut socket = connect(&server, &cookie, "").await;
+    let replay = read_until(&mut socket, "hello-42").await;
+    assert!(replay.contains("40 100"), "the replay holds the earlier output: {replay}");
+    socket.send(Message::Binary(b"echo $KEPT\n".to_vec().into())).await.unwrap();
+    read_until(&mut socket, "still-here\r\n").await;
+
+    // Flood: a browser that reads slowly must not grow the server's memory, and Ctrl-C works.
+    let before = rss_kib();
+    socket.send(Message::Binary(b"cat /dev/urandom | base64\n".to_vec().into())).await.unwrap();
+    let mut received = 0usize;
+    let flood_until = tokio::time::Instant::now() + Duration::from_secs(4);
+    while tokio::time::Instant::now() < flood_until {
+        if let Ok(Some(Ok(Message::Binary(b)))) = tokio::time::timeout(Duration::from_millis(200), socket.next()).await {
+            received += b.len();
+        }
+        // A slow reader: 20 ms between frames.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let grown = rss_kib().saturating_sub(before);
+    assert!(received > 0, "output flowed");
+    assert!(grown < 32 * 1024, "server memory grew by {grown} KiB during a flood");
+    socket.send(Message::Binary(b"\x03".to_vec().into())).await.unwrap();
+    socket.send(Message::Binary(b"echo interrupted-$((1+1))\n".to_vec().into())).await.unwrap();
+    read_until(&mut socket, "interrupted-2").await;
+
+    // The shell ends: the browser is told.
+    socket.send(Message::Binary(b"exit 7\n".to_vec().into())).await.unwrap();
+    let end = read_until(&mut socket, r#""type":"exit""#).await;
+    assert!(end.contains(r#""code":7"#), "{end}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_owner_attaches() {
+    if !common::sandboxes_available("terminal_owner") {
+        return;
+    }
+    let server = common::TestServer::start("terminal_owner", true).await;
+    let (_, ada) = server.learner("Ada").await;
+    let (_, bob) = server.learner("Bob").await;
+
+    let mut a = connect(&server, &ada, "start=1").await;
+    read_until(&mut a, "attached").await;
+    a.send(Message::Binary(b"echo ada-secret > /root/mine; echo written-$((1+1))\n".to_vec().into())).await.unwrap();
+    read_until(&mut a, "written-2").await;
+
+    // Bob's tab 1 is Bob's own shell in Bob's own sandbox.
+    let mut b = connect(&server, &bob, "start=1").await;
+    let hello = read_until(&mut b, "attached").await;
+    assert!(!hello.contains("written-2"), "Bob got Ada's scrollback: {hello}");
+    b.send(Message::Binary(b"cat /root/mine 2>&1; hostname\n".to_vec().into())).await.unwrap();
+    let out = read_until(&mut b, "No such file").await;
+    assert!(!out.contains("ada-secret"));
+
+    // No cookie, a forged cookie, another site: refused before any upgrade.
+    for (cookie, origin) in [
+        ("", server.url("")),
+        ("stacklab=forged-token", server.url("")),
+        (ada.as_str(), "http://evil.example".to_string()),
+    ] {
+        let mut request = server.ws_url("/ws/terminal/1").into_client_request().unwrap();
+        if !cookie.is_empty() {
+            request.headers_mut().insert("cookie", cookie.parse().unwrap());
+        }
+        request.headers_mut().insert("origin", origin.trim_end_matches('/').parse().unwrap());
+        let err = tokio_tungstenite::connect_async(request).await.err().expect("refused");
+        let status = match err {
+            tokio_tungstenite::tungstenite::Error::Http(response) => response.status().as_u16(),
+            other => panic!("unexpected {other}"),
+        };
+        assert!(status == 401 || status == 403, "status {status}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_sandbox_is_reported_not_restarted() {
+    if !common::sandboxes_available("terminal_stopped") {
+        return;
+    }
+    let server = common::TestServer::start("terminal_stopped", true).await;
+    let (id, cookie) = server.learner("Cy").await;
+    let mut socket = connect(&server, &cookie, "start=1").await;
+    read_until(&mut socket, "attached").await;
+    server.state.sandboxes.as_ref().unwrap().stop(&id).await.unwrap();
+    read_until(&mut socket, r#""type":"exit""#).await;
+    // A reconnect without start=1 (what the browser does on its own) is told it stopped.
+    let mut socket = connect(&server, &cookie, "").await;
+    read_until(&mut socket, r#""type":"stopped""#).await;
+    // The learner's explicit restart starts it again.
+    let mut socket = connect(&server, &cookie, "start=1").await;
+    read_until(&mut socket, "attached").await;
+}
