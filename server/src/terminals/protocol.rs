@@ -43,7 +43,7 @@ mod tests {
         );
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"resize","cols":-1,"rows":30}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"exec","cmd":"rm -rf /"}"#).is_err());
-        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"ping","extra":1}"#).is_err());
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"resize","cols":1,"rows":1,"x":1}"#).is_err());
         assert_eq!(ServerMessage::Exit { code: 3 }.json(), r#"{"type":"exit","code":3}"#);
     }
 }
