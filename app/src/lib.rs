@@ -3,16 +3,19 @@
 
 pub mod components;
 pub mod routes;
+pub mod services;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use components::hydration::HydrationMarker;
 use routes::home::HomePage;
+use routes::join::JoinPage;
+use routes::lab::LabPage;
 
 /// The HTML document around the app; only ever rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -25,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
+                <TerminalScript options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -32,6 +36,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// xterm.js and Stacklab's terminal module, a content-hashed bundle beside the wasm.
+#[component]
+fn TerminalScript(options: LeptosOptions) -> impl IntoView {
+    let src = format!("/{}/terminal.{}.js", options.site_pkg_dir, asset_hash(&options, "terminal").unwrap_or_default());
+    view! { <script type="module" src=src></script> }
+}
+
+/// The content hash scripts/build wrote for `key` in hash.txt (server side only).
+fn asset_hash(options: &LeptosOptions, key: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let text = std::fs::read_to_string(options.hash_file.as_ref()).ok()?;
+        text.lines().find_map(|l| l.strip_prefix(&format!("{key}: ")).map(|h| h.trim().to_string()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (options, key);
+        None
     }
 }
 
@@ -50,6 +75,13 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("labs"), ParamSegment("id")) view=LabPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("labs"), ParamSegment("id"), StaticSegment("steps"), ParamSegment("step"))
+                        view=LabPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

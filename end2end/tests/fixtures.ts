@@ -26,3 +26,15 @@ export async function hydrated(page: Page) {
 }
 
 export const screenshots = "screenshots";
+
+/** Joins the test class as `name` from the join form that `page` shows. */
+export async function join(page: Page, name: string) {
+  await page.getByLabel("Class code").fill("E2ECLASS");
+  await page.getByLabel("Your name").fill(name);
+  await page.getByRole("button", { name: "Join" }).click();
+}
+
+/** The visible text of the active terminal. */
+export async function terminalText(page: Page): Promise<string> {
+  return (await page.locator(".terminal-host:not([hidden]) .xterm-rows").innerText()).replace(/\u00a0/g, " ");
+}

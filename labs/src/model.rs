@@ -61,3 +61,25 @@ pub struct LabSummary {
     pub steps: usize,
     pub points: u32,
 }
+
+/// One lab as its workbook page shows it (no scripts: checks and solutions stay on the server).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabView {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub session_title: String,
+    pub tiers: Vec<Tier>,
+    /// The lab's introduction, as HTML.
+    pub intro_html: String,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    pub title: String,
+    /// Instructions as HTML; "run in terminal" code blocks carry `data-run-command`.
+    pub html: String,
+    pub points: u32,
+    pub hints: usize,
+}

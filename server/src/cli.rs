@@ -23,6 +23,15 @@ pub enum Command {
     /// Build or check the lab image sandboxes start from.
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Stop every sandbox a server on this data directory left running (files are kept).
+    StopSandboxes {
+        #[arg(long, env = "STACKLAB_DATA_DIR", default_value = "/var/lib/stacklab")]
+        data_dir: PathBuf,
+        #[arg(long, env = "STACKLAB_IMAGE", default_value = DEFAULT_IMAGE)]
+        image: PathBuf,
+        #[arg(long = "sandbox-cgroup-root", env = "STACKLAB_SANDBOX_CGROUP_ROOT", default_value = "stacklab")]
+        cgroup_root: String,
+    },
     /// Internal: builds one sandbox in a fresh single-threaded process (run by the server).
     #[command(hide = true)]
     SandboxHelper,
@@ -86,6 +95,9 @@ pub struct ServeArgs {
     pub image: PathBuf,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// Join code of the open class made at first start (random if not given).
+    #[arg(long, env = "STACKLAB_CLASS_CODE")]
+    pub class_code: Option<String>,
     /// Seconds to wait for open connections after SIGTERM/Ctrl-C before exiting anyway.
     #[arg(long, env = "STACKLAB_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,
@@ -116,6 +128,10 @@ pub struct SandboxArgs {
     /// A sandbox is stopped this long after it started, unless extended (its files stay).
     #[arg(long = "sandbox-lifetime", env = "STACKLAB_SANDBOX_LIFETIME", default_value = "4h", value_parser = humantime::parse_duration)]
     pub lifetime: std::time::Duration,
+    /// The directory under each cgroup hierarchy for this server's sandboxes (one server per
+    /// name on a host).
+    #[arg(long = "sandbox-cgroup-root", env = "STACKLAB_SANDBOX_CGROUP_ROOT", default_value = "stacklab")]
+    pub cgroup_root: String,
     /// First host uid of the ranges the sandboxes' roots map to (65536 per learner).
     #[arg(long = "sandbox-uid-base", env = "STACKLAB_SANDBOX_UID_BASE", default_value_t = 1_000_000_000)]
     pub uid_base: u32,

@@ -14,6 +14,17 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         cli::Command::SandboxHelper => unreachable!("handled above"),
         cli::Command::Image(command) => image::run(command),
+        cli::Command::StopSandboxes { data_dir, image, cgroup_root } => {
+            let backend = sandbox::native::NativeBackend::open(sandbox::native::NativeConfig {
+                data_dir,
+                image,
+                helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
+                uid_base: 0,
+                cgroup_root,
+            })?;
+            backend.shutdown_all_blocking();
+            Ok(())
+        }
         cli::Command::Serve(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(serve::run(args))

@@ -35,7 +35,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&db).await.with_context(|| format!("opening the database {}", db.display()))?);
     let key = auth::load_or_create_key(&args.data_dir).context("the cookie key")?;
-    ensure_a_class(&*store).await?;
+    ensure_a_class(&*store, args.class_code.as_deref()).await?;
     let mut state = AppState::new(Arc::new(course), store, key, &args.site_root, args.addr, shutdown.clone());
     if let Some(sandboxes) = sandboxes {
         state = state.with_sandboxes(sandboxes);
@@ -60,11 +60,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Until the instructor makes classes, there is one open class whose code is in the log.
-async fn ensure_a_class(store: &dyn Store) -> anyhow::Result<()> {
-    let classes = store.classes().await?;
-    let class = match classes.into_iter().next() {
+async fn ensure_a_class(store: &dyn Store, code: Option<&str>) -> anyhow::Result<()> {
+    let existing = match code {
+        Some(code) => store.class_by_code(code).await?,
+        None => store.classes().await?.into_iter().next(),
+    };
+    let class = match existing {
         Some(class) => class,
-        None => store.create_class("Open class").await?,
+        None => store.create_class("Open class", code).await?,
     };
     tracing::info!(class = %class.name, "learners join with code {}", class.join_code);
     Ok(())
@@ -101,7 +104,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
                 // The helper is this very binary, whatever replaced it on disk since.
                 helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
                 uid_base: args.sandbox.uid_base,
-                cgroup_root: sandbox::native::cgroup::DEFAULT_ROOT.into(),
+                cgroup_root: args.sandbox.cgroup_root.clone(),
             };
             let backend = tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config))
                 .await?

@@ -1,3 +1,4 @@
 //! Components used by more than one page.
 
 pub mod hydration;
+pub mod terminal;

@@ -1,3 +1,5 @@
 //! One module per page.
 
 pub mod home;
+pub mod join;
+pub mod lab;

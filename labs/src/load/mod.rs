@@ -39,6 +39,21 @@ pub struct Lab {
 }
 
 impl Course {
+    /// The lab `id` as its page shows it.
+    pub fn lab_view(&self, id: &str) -> Option<crate::model::LabView> {
+        self.sessions.iter().find_map(|s| {
+            s.labs.iter().find(|l| l.id == id).map(|l| crate::model::LabView {
+                id: l.id.clone(),
+                title: l.title.clone(),
+                summary: l.summary.clone(),
+                session_title: s.title.clone(),
+                tiers: l.tiers.clone(),
+                intro_html: String::new(),
+                steps: Vec::new(),
+            })
+        })
+    }
+
     /// The public outline the home page lists.
     pub fn outline(&self) -> CourseOutline {
         CourseOutline {

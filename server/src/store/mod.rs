@@ -73,7 +73,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    async fn create_class(&self, name: &str) -> Result<Class>;
+    /// Makes a class; its join code is `code` when given (instructors like memorable ones),
+    /// else drawn at random.
+    async fn create_class(&self, name: &str, code: Option<&str>) -> Result<Class>;
     async fn classes(&self) -> Result<Vec<Class>>;
     async fn class_by_code(&self, join_code: &str) -> Result<Option<Class>>;
 

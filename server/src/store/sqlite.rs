@@ -72,10 +72,16 @@ fn learner_from(row: &sqlx::sqlite::SqliteRow) -> Learner {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_class(&self, name: &str) -> Result<Class> {
+    async fn create_class(&self, name: &str, code: Option<&str>) -> Result<Class> {
+        if let Some(code) = code {
+            if code.len() < 4 || code.len() > 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(StoreError::Invalid("a join code has 4 to 12 letters and digits".into()));
+            }
+        }
         // A clash of random codes is unlikely but possible: draw again.
         for _ in 0..5 {
-            let class = Class { id: format!("c{}", learner_id()), name: name.to_string(), join_code: join_code(), created_at: now() };
+            let join_code = code.map(|c| c.to_ascii_uppercase()).unwrap_or_else(join_code);
+            let class = Class { id: format!("c{}", learner_id()), name: name.to_string(), join_code, created_at: now() };
             let result = sqlx::query("INSERT INTO classes (id, name, join_code, created_at) VALUES (?, ?, ?, ?)")
                 .bind(&class.id)
                 .bind(&class.name)
@@ -85,7 +91,10 @@ impl Store for SqliteStore {
                 .await;
             match result {
                 Ok(_) => return Ok(class),
-                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => continue,
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() && code.is_none() => continue,
+                Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                    return Err(StoreError::Invalid("another class has this join code".into()));
+                }
                 Err(e) => return Err(classify(e)),
             }
         }
@@ -203,7 +212,7 @@ mod tests {
     #[tokio::test]
     async fn classes_learners_and_sessions() {
         let store = SqliteStore::memory().await.unwrap();
-        let class = store.create_class("Morning class").await.unwrap();
+        let class = store.create_class("Morning class", None).await.unwrap();
         assert_eq!(store.class_by_code(&class.join_code.to_lowercase()).await.unwrap(), Some(class.clone()));
         let ada = store.create_learner(&class.id, "  Ada  ").await.unwrap();
         assert_eq!(ada.display_name, "Ada");
@@ -225,7 +234,7 @@ mod tests {
         let path = dir.path().join("stacklab.db");
         let class = {
             let store = SqliteStore::open(&path).await.unwrap();
-            store.create_class("Kept").await.unwrap()
+            store.create_class("Kept", None).await.unwrap()
         };
         let store = SqliteStore::open(&path).await.unwrap();
         assert_eq!(store.classes().await.unwrap(), vec![class]);

@@ -15,6 +15,7 @@ use crate::store::Role;
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/join", post(join))
+        .route("/join", post(join_form))
         .route("/api/resume", post(resume))
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
@@ -57,6 +58,41 @@ async fn join(State(state): State<AppState>, jar: SignedCookieJar, Json(request)
         class_name: class.name,
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct JoinForm {
+    code: String,
+    name: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The HTML form's post: on success back to `next` (a local path only), on failure back to the
+/// form with the reason.
+async fn join_form(State(state): State<AppState>, jar: SignedCookieJar, axum::Form(form): axum::Form<JoinForm>) -> Response {
+    let next = if form.next.starts_with('/') && !form.next.starts_with("//") { form.next.clone() } else { "/".into() };
+    let back = |message: &str| {
+        let query = serde_urlencoded::to_string([("next", next.as_str()), ("error", message)]).unwrap_or_default();
+        axum::response::Redirect::to(&format!("/join?{query}")).into_response()
+    };
+    let class = match state.store.class_by_code(&form.code).await {
+        Ok(Some(class)) => class,
+        Ok(None) => return back("No class has this code: check it with your instructor."),
+        Err(e) => return state.store_error(e),
+    };
+    let learner = match state.store.create_learner(&class.id, &form.name).await {
+        Ok(learner) => learner,
+        Err(crate::store::StoreError::Invalid(message)) => return back(&message),
+        Err(e) => return state.store_error(e),
+    };
+    match state.store.create_session(Role::Learner, Some(&learner.id), auth::LEARNER_TTL).await {
+        Ok(token) => {
+            let jar = jar.add(auth::session_cookie(token, auth::LEARNER_TTL, state.secure_cookies));
+            (jar, axum::response::Redirect::to(&next)).into_response()
+        }
+        Err(e) => state.store_error(e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@
 mod assets;
 mod guard;
 mod learners;
+mod services;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -116,11 +117,15 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let course = state.course.clone();
+    let services: app::services::SharedServices = Arc::new(state.clone());
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(course.clone()),
+            move || {
+                provide_context(course.clone());
+                provide_context(services.clone());
+            },
             {
                 let options = state.leptos_options.clone();
                 move || app::shell(options.clone())

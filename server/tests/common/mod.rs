@@ -54,7 +54,7 @@ impl TestServer {
     pub async fn start(test: &str, with_sandboxes: bool) -> Self {
         let data = tempfile::Builder::new().prefix("stacklab-server-test-").tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.path().join("stacklab.db")).await.unwrap());
-        let class = store.create_class("Test class").await.unwrap();
+        let class = store.create_class("Test class", None).await.unwrap();
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop");
         let course = Arc::new(labs::load::load_course(&root).expect("the workshop loads"));
         let key = Key::generate();

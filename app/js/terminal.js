@@ -1,0 +1,191 @@
+// The browser side of Stacklab's terminals: xterm.js attached to /ws/terminal/<tab>.
+//
+// The Leptos `Terminal` component calls `StacklabTerminal.mount(element, {tab})`; everything
+// else (the WebSocket, reconnecting with backoff, replaying the server's scrollback, resizing the
+// PTY when the pane changes, the honest connection banner, and "run in terminal" buttons) lives
+// here. Bundled with xterm.js by scripts/build; no CDN.
+
+import { Terminal } from "@xterm/xterm";
+import { FitAddon } from "@xterm/addon-fit";
+
+const encoder = new TextEncoder();
+const sessions = new Map();
+let active = null;
+
+const STATUS_TEXT = {
+  connecting: "Connecting…",
+  live: "",
+  reconnecting: "Connection lost — reconnecting…",
+  stopped: "Your sandbox was stopped (your files are kept).",
+  ended: "The shell ended.",
+  error: "The terminal is unavailable.",
+};
+
+class Session {
+  constructor(element, { tab }) {
+    this.element = element;
+    this.tab = tab;
+    this.disposed = false;
+    this.backoff = 500;
+    this.status = "connecting";
+
+    this.banner = document.createElement("div");
+    this.banner.className = "terminal-banner";
+    this.banner.setAttribute("role", "status");
+    this.screen = document.createElement("div");
+    this.screen.className = "terminal-screen";
+    element.replaceChildren(this.banner, this.screen);
+
+    const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+    this.term = new Terminal({
+      cursorBlink: true,
+      fontFamily: '"DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace',
+      fontSize: 14,
+      scrollback: 5000,
+      theme: dark
+        ? { background: "#101316", foreground: "#e6e6e1", cursor: "#5fb89c" }
+        : { background: "#1d2125", foreground: "#f0f0eb", cursor: "#5fb89c" },
+    });
+    this.fit = new FitAddon();
+    this.term.loadAddon(this.fit);
+    this.term.open(this.screen);
+    this.term.onData((data) => this.send(encoder.encode(data)));
+    this.term.textarea?.addEventListener("focus", () => (active = this));
+
+    this.resizeObserver = new ResizeObserver(() => this.refit());
+    this.resizeObserver.observe(this.screen);
+    window.addEventListener("resize", this.onWindowResize = () => this.refit());
+    this.refit();
+    this.connect(true);
+    this.keepAlive = setInterval(() => this.control({ type: "ping" }), 25000);
+  }
+
+  refit() {
+    if (this.disposed || !this.screen.offsetParent) return;
+    try {
+      this.fit.fit();
+    } catch (_) {
+      return;
+    }
+    this.control({ type: "resize", cols: this.term.cols, rows: this.term.rows });
+  }
+
+  connect(start) {
+    if (this.disposed) return;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const query = `cols=${this.term.cols}&rows=${this.term.rows}&start=${start ? 1 : 0}`;
+    const ws = new WebSocket(`${scheme}//${location.host}/ws/terminal/${this.tab}?${query}`);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onmessage = (event) => {
+      if (typeof event.data !== "string") {
+        this.term.write(new Uint8Array(event.data));
+        return;
+      }
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (_) {
+        return;
+      }
+      switch (message.type) {
+        case "attached":
+          // The scrollback follows: start from a clean screen so nothing shows twice.
+          this.term.reset();
+          this.backoff = 500;
+          this.setStatus("live");
+          break;
+        case "exit":
+          this.setStatus("ended", `The shell ended (exit ${message.code}).`);
+          break;
+        case "stopped":
+          this.setStatus("stopped");
+          break;
+        case "error":
+          if (this.status !== "live") this.setStatus("error", message.message);
+          break;
+      }
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws || this.disposed) return;
+      if (["stopped", "ended", "error"].includes(this.status)) return;
+      this.setStatus("reconnecting");
+      const delay = this.backoff;
+      this.backoff = Math.min(this.backoff * 2, 10000);
+      setTimeout(() => this.connect(false), delay);
+    };
+  }
+
+  send(bytes) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+  }
+
+  control(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  setStatus(status, detail) {
+    this.status = status;
+    this.element.dataset.status = status;
+    this.banner.replaceChildren();
+    const text = detail || STATUS_TEXT[status] || "";
+    if (text) this.banner.append(text);
+    if (status === "stopped" || status === "ended" || status === "error") {
+      const button = document.createElement("button");
+      button.className = "button small";
+      button.textContent = status === "stopped" ? "Restart sandbox" : "New shell";
+      button.addEventListener("click", () => {
+        this.setStatus("connecting");
+        this.connect(true);
+        this.term.focus();
+      });
+      this.banner.append(" ", button);
+    }
+  }
+
+  /// Types `text` into the shell, as if the learner had.
+  type(text) {
+    this.send(encoder.encode(text));
+    this.term.focus();
+  }
+
+  dispose() {
+    this.disposed = true;
+    clearInterval(this.keepAlive);
+    this.resizeObserver.disconnect();
+    window.removeEventListener("resize", this.onWindowResize);
+    this.ws?.close();
+    this.term.dispose();
+    if (active === this) active = null;
+  }
+}
+
+function mount(element, options) {
+  const session = new Session(element, options);
+  sessions.set(element, session);
+  if (!active) active = session;
+  return {
+    type: (text) => session.type(text),
+    focus: () => {
+      active = session;
+      session.term.focus();
+      session.refit();
+    },
+    dispose: () => {
+      session.dispose();
+      sessions.delete(element);
+    },
+  };
+}
+
+// "Run in terminal": any element with data-run-command types its command into the active
+// terminal. Delegated, so buttons in server-rendered lab text work without their own code.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("[data-run-command]");
+  if (!button || !active) return;
+  event.preventDefault();
+  active.type(button.dataset.runCommand + "\n");
+});
+
+window.StacklabTerminal = { mount, sessions };
+window.dispatchEvent(new Event("stacklab-terminal-ready"));

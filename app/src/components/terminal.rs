@@ -1,0 +1,146 @@
+//! The terminal pane: tabs of shells in the learner's sandbox. The xterm.js side (connection,
+//! reconnects, resizing, the status banner) is `app/js/terminal.js`; this component lays out the
+//! tabs and mounts one terminal per tab once the page is live.
+
+use leptos::prelude::*;
+
+/// Terminals a learner may open (the server allows as many).
+const MAX_TABS: u32 = 8;
+
+#[component]
+pub fn TerminalPane() -> impl IntoView {
+    let tabs = RwSignal::new(vec![1u32]);
+    let active = RwSignal::new(1u32);
+    view! {
+        <section class="terminal-pane" aria-label="Terminal">
+            <div class="terminal-tabs" role="tablist">
+                <For each=move || tabs.get() key=|t| *t let:tab>
+                    <button
+                        role="tab"
+                        class="terminal-tab"
+                        data-tab=tab
+                        aria-selected=move || (active.get() == tab).to_string()
+                        on:click=move |_| active.set(tab)
+                    >
+                        {format!("Terminal {tab}")}
+                    </button>
+                </For>
+                <button
+                    class="terminal-tab add"
+                    title="Open another terminal"
+                    aria-label="Open another terminal"
+                    disabled=move || { tabs.get().len() as u32 >= MAX_TABS }
+                    on:click=move |_| {
+                        let next = (1..=MAX_TABS).find(|t| !tabs.get().contains(t));
+                        if let Some(tab) = next {
+                            tabs.update(|t| t.push(tab));
+                            active.set(tab);
+                        }
+                    }
+                >
+                    "+"
+                </button>
+            </div>
+            <div class="terminal-hosts">
+                <For each=move || tabs.get() key=|t| *t let:tab>
+                    <TerminalHost tab active/>
+                </For>
+                <noscript>
+                    <p class="muted">"The terminal needs JavaScript."</p>
+                </noscript>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
+    let host = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = StoredValue::new_local(None::<js::TerminalHandle>);
+        Effect::new(move |_| {
+            if let Some(element) = host.get() {
+                if handle.with_value(|h| h.is_none()) {
+                    js::when_ready(move || {
+                        let options = js::options(tab);
+                        handle.set_value(Some(js::mount(&element, &options)));
+                    });
+                }
+            }
+        });
+        // Showing a tab refits its terminal to the pane and focuses it.
+        Effect::new(move |_| {
+            if active.get() == tab {
+                handle.with_value(|h| {
+                    if let Some(h) = h {
+                        h.focus();
+                    }
+                });
+            }
+        });
+        on_cleanup(move || {
+            handle.update_value(|h| {
+                if let Some(h) = h.take() {
+                    h.dispose();
+                }
+            })
+        });
+    }
+    view! {
+        <div
+            class="terminal-host"
+            node_ref=host
+            data-tab=tab
+            data-status="connecting"
+            hidden=move || active.get() != tab
+        ></div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod js {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        pub type TerminalHandle;
+
+        #[wasm_bindgen(js_namespace = StacklabTerminal, js_name = mount)]
+        fn mount_js(element: &web_sys::HtmlElement, options: &JsValue) -> TerminalHandle;
+
+        #[wasm_bindgen(method)]
+        pub fn focus(this: &TerminalHandle);
+
+        #[wasm_bindgen(method)]
+        pub fn dispose(this: &TerminalHandle);
+    }
+
+    pub fn mount(element: &web_sys::HtmlDivElement, options: &JsValue) -> TerminalHandle {
+        mount_js(element.unchecked_ref(), options)
+    }
+
+    pub fn options(tab: u32) -> JsValue {
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"tab".into(), &tab.into());
+        options.into()
+    }
+
+    /// Runs `f` once terminal.js has loaded (it is a separate module script).
+    pub fn when_ready(f: impl FnOnce() + 'static) {
+        let window = web_sys::window().expect("a window");
+        if js_sys::Reflect::has(&window, &"StacklabTerminal".into()).unwrap_or(false) {
+            f();
+            return;
+        }
+        let callback = Closure::once_into_js(f);
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_once(true);
+        let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
+            "stacklab-terminal-ready",
+            callback.unchecked_ref(),
+            &options,
+        );
+    }
+}

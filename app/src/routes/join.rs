@@ -1,0 +1,35 @@
+//! Joining a class: a plain HTML form (it works before the page is live, and without
+//! JavaScript), posted to `/join`, which signs the learner in and comes back to `next`.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn JoinForm(#[prop(into)] next: String, #[prop(optional, into)] error: Option<String>) -> impl IntoView {
+    view! {
+        <form class="join-form card" method="post" action="/join">
+            <h2>"Join the class"</h2>
+            <p class="muted">"Your instructor has the class code. No account, no password."</p>
+            {error.map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <label>
+                "Class code" <input name="code" required autocomplete="off" autocapitalize="characters" maxlength="12"/>
+            </label>
+            <label>
+                "Your name" <input name="name" required maxlength="60" autocomplete="nickname"/>
+            </label>
+            <input type="hidden" name="next" value=next/>
+            <button class="button" type="submit">"Join"</button>
+        </form>
+    }
+}
+
+#[component]
+pub fn JoinPage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let next = move || query.with(|q| q.get("next").unwrap_or_else(|| "/".into()));
+    let error = move || query.with(|q| q.get("error"));
+    view! {
+        <div class="narrow">
+            {move || view! { <JoinForm next=next() error=error().unwrap_or_default()/> }}
+        </div>
+    }
+}
