@@ -1,0 +1,105 @@
+//! The real `stacklab serve` binary killed with SIGKILL mid-session and started again: the
+//! learner's session, sandbox and files are all still there.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+struct Server {
+    child: tokio::process::Child,
+    port: u16,
+}
+
+async fn start(data: &std::path::Path, cgroup_root: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_stacklab"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--class-code", "RESTART"])
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--sandbox-cgroup-root", cgroup_root, "--sandbox-uid-base", "1600000000", "--sandbox-disk", "256M"])
+        .env("STACKLAB_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_ok() {
+            return Server { child, port };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("stacklab serve did not come up");
+}
+
+async fn terminal(port: u16, cookie: &str) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let mut request = format!("ws://127.0.0.1:{port}/ws/terminal/1?start=1").into_client_request().unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+async fn until(socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, marker: &str) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !text.contains(marker) {
+        match tokio::time::timeout_at(deadline, socket.next()).await.unwrap_or_else(|_| panic!("no {marker}: {text}")) {
+            Some(Ok(Message::Binary(b))) => text.push_str(&String::from_utf8_lossy(&b)),
+            Some(Ok(Message::Text(t))) => text.push_str(&t),
+            Some(Ok(_)) => {}
+            other => panic!("socket ended ({other:?}) before {marker}: {text}"),
+        }
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_and_restart_keep_session_sandbox_and_files() {
+    if !common::sandboxes_available("restart") {
+        return;
+    }
+    let data = tempfile::Builder::new().prefix("stacklab-restart-").tempdir().unwrap();
+    let cgroup_root = format!("stacklab-restart-{}", std::process::id());
+    let mut first = start(data.path(), &cgroup_root).await;
+
+    let client = reqwest::Client::new();
+    let joined = client
+        .post(format!("http://127.0.0.1:{}/api/join", first.port))
+        .json(&serde_json::json!({ "code": "restart", "name": "Grace" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(joined.status().is_success(), "{:?}", joined.text().await);
+    let cookie = joined.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+
+    let mut socket = terminal(first.port, &cookie).await;
+    until(&mut socket, "attached").await;
+    socket.send(Message::Binary(b"echo persisted > /root/keep; echo written-$((1+1))\n".to_vec().into())).await.unwrap();
+    until(&mut socket, "written-2").await;
+
+    // SIGKILL: no shutdown code runs at all.
+    first.child.start_kill().unwrap();
+    first.child.wait().await.unwrap();
+
+    let second = start(data.path(), &cgroup_root).await;
+    let me = client.get(format!("http://127.0.0.1:{}/api/me", second.port)).header("cookie", &cookie).send().await.unwrap();
+    assert!(me.status().is_success(), "the session survived the restart");
+    let mut socket = terminal(second.port, &cookie).await;
+    until(&mut socket, "attached").await;
+    socket.send(Message::Binary(b"cat /root/keep; echo read-$((1+1))\n".to_vec().into())).await.unwrap();
+    let out = until(&mut socket, "read-2").await;
+    assert!(out.contains("persisted"), "{out}");
+    drop(second);
+
+    let stop = std::process::Command::new(env!("CARGO_BIN_EXE_stacklab"))
+        .args(["stop-sandboxes", "--sandbox-cgroup-root", &cgroup_root])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("STACKLAB_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(stop.success());
+}
