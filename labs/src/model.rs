@@ -49,7 +49,16 @@ pub struct SessionOutline {
     pub id: String,
     pub title: String,
     pub summary: String,
+    pub decks: Vec<DeckSummary>,
     pub labs: Vec<LabSummary>,
+    pub homework_html: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeckSummary {
+    pub id: String,
+    pub title: String,
+    pub slides: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,14 +81,65 @@ pub struct LabView {
     pub tiers: Vec<Tier>,
     /// The lab's introduction, as HTML.
     pub intro_html: String,
+    pub finish_html: String,
     pub steps: Vec<StepView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepView {
+    pub id: String,
     pub title: String,
     /// Instructions as HTML; "run in terminal" code blocks carry `data-run-command`.
     pub html: String,
     pub points: u32,
+    /// How many static hints there are (their text comes on request).
     pub hints: usize,
+    pub has_solution: bool,
+    pub quiz: Vec<QuestionView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeckView {
+    pub id: String,
+    pub title: String,
+    pub session_title: String,
+    pub slides: Vec<SlideView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SlideView {
+    pub html: String,
+    /// Empty unless the presenter asks.
+    pub notes_html: String,
+    pub minutes: Option<f32>,
+    pub class: Option<String>,
+    pub quiz: Option<QuestionView>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    /// Exactly one answer is right.
+    Single,
+    /// Pick every right answer.
+    Multiple,
+}
+
+/// A quiz question as the browser gets it before answering: no correct answers in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionView {
+    pub id: String,
+    pub prompt_html: String,
+    pub kind: QuestionKind,
+    pub choices: Vec<String>,
+    pub points: u32,
+}
+
+/// The server's verdict on an answer, with the explanations (sent only after answering).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuizFeedback {
+    pub correct: bool,
+    pub points: u32,
+    pub correct_choices: Vec<usize>,
+    pub explanations: Vec<String>,
 }

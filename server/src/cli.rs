@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the workbook to a class.
     Serve(ServeArgs),
+    /// Check or test the workbook content.
+    #[command(subcommand)]
+    Labs(LabsCommand),
     /// Build or check the lab image sandboxes start from.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -35,6 +38,16 @@ pub enum Command {
     /// Internal: builds one sandbox in a fresh single-threaded process (run by the server).
     #[command(hide = true)]
     SandboxHelper,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabsCommand {
+    /// Validate a content tree: every problem with file:line, exit code 1 if any.
+    Check {
+        /// The folder holding course.toml.
+        #[arg(default_value_os_t = default_in_checkout("labs/workshop"))]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod image;
+pub mod labs_cmd;
 pub mod sandboxes;
 pub mod serve;
 pub mod store;

@@ -2,9 +2,9 @@
 
 
 use clap::Parser;
-use server::{cli, image, serve, telemetry};
+use server::{cli, image, labs_cmd, serve, telemetry};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = cli::Cli::parse();
     // The helper must stay single-threaded and quiet: no runtime, no logging.
     if let cli::Command::SandboxHelper = cli.command {
@@ -13,7 +13,8 @@ fn main() -> anyhow::Result<()> {
     telemetry::init(&cli.log);
     match cli.command {
         cli::Command::SandboxHelper => unreachable!("handled above"),
-        cli::Command::Image(command) => image::run(command),
+        cli::Command::Labs(command) => labs_cmd::run(command),
+        cli::Command::Image(command) => image::run(command).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::StopSandboxes { data_dir, image, cgroup_root } => {
             let backend = sandbox::native::NativeBackend::open(sandbox::native::NativeConfig {
                 data_dir,
@@ -23,11 +24,11 @@ fn main() -> anyhow::Result<()> {
                 cgroup_root,
             })?;
             backend.shutdown_all_blocking();
-            Ok(())
+            Ok(std::process::ExitCode::SUCCESS)
         }
         cli::Command::Serve(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(serve::run(args))
+            runtime.block_on(serve::run(args)).map(|()| std::process::ExitCode::SUCCESS)
         }
     }
 }

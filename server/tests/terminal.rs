@@ -26,7 +26,7 @@ async fn read_until(socket: &mut Socket, marker: &str) -> String {
         let frame = tokio::time::timeout_at(deadline, socket.next())
             .await
             .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
-            .expect("socket open")
+            .unwrap_or_else(|| panic!("the socket closed before {marker:?}; got: {text}"))
             .unwrap();
         match frame {
             Message::Binary(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),

@@ -56,9 +56,25 @@ fn Course(course: CourseOutline, tier: RwSignal<Option<Tier>>) -> impl IntoView 
                     <section class="session" id=session.id.clone()>
                         <h2><span class="session-no">{format!("Session {}", i + 1)}</span>{session.title.clone()}</h2>
                         <p class="muted">{session.summary.clone()}</p>
+                        {(!session.decks.is_empty()).then(|| view! {
+                            <ul class="deck-list">
+                                {session.decks.iter().map(|deck| view! {
+                                    <li>
+                                        <a href=format!("/decks/{}", deck.id)>{deck.title.clone()}</a>
+                                        <span class="muted">{format!(" · {} slides", deck.slides)}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        })}
                         <ul class="lab-list">
                             {session.labs.into_iter().map(|lab| view! { <LabCard lab tier/> }).collect_view()}
                         </ul>
+                        {session.homework_html.map(|html| view! {
+                            <details class="homework">
+                                <summary>"Homework"</summary>
+                                <div class="prose" inner_html=html></div>
+                            </details>
+                        })}
                     </section>
                 }
             })
@@ -87,10 +103,11 @@ fn LabCard(lab: LabSummary, tier: RwSignal<Option<Tier>>) -> impl IntoView {
     let hidden = move || tier.get().is_some_and(|t| !tiers.contains(&t));
     view! {
         <li class="lab-card" data-lab=lab.id.clone() hidden=hidden>
-            <h3>{lab.title.clone()}</h3>
+            <h3><a href=format!("/labs/{}", lab.id)>{lab.title.clone()}</a></h3>
             <p>{lab.summary.clone()}</p>
             <p class="tiers">
                 {lab.tiers.iter().map(|t| view! { <span class="tier">{t.to_string()}</span> }).collect_view()}
+                <span class="muted steps-count">{format!("{} steps · {} points", lab.steps, lab.points)}</span>
             </p>
         </li>
     }

@@ -1,88 +1,36 @@
 //! Reading a content tree from disk into a [`Course`], collecting every [`Problem`] with its
-//! `file:line`.
+//! `file:line` so an author sees all their mistakes in one run.
+//!
+//! ```text
+//! course.toml                 title, summary, sessions (folders, in order)
+//! <session>/session.md        +++ title, summary +++ and an introduction
+//! <session>/homework.md       optional
+//! <session>/*.deck.md         slides
+//! <session>/*.quiz.md         questions
+//! <session>/labs/<lab>/       lab.md + one file per step (NN-name.md), or a Killercoda
+//!                             scenario (index.json)
+//! ```
+//! The format is documented for authors in `labs/README.md`.
 
+mod course;
+mod deck;
 mod front_matter;
+mod killercoda;
+mod lab;
+pub(crate) mod markdown;
 mod problem;
+mod quiz;
+mod sections;
+mod shell;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::model::{CourseOutline, LabSummary, SessionOutline, Tier};
+pub use course::*;
 pub use problem::{Problem, Problems};
-
-/// A whole course as the server holds it (with everything the browser must not see).
-#[derive(Clone, Debug)]
-pub struct Course {
-    pub root: PathBuf,
-    pub title: String,
-    pub summary: String,
-    pub sessions: Vec<Session>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Session {
-    pub id: String,
-    pub title: String,
-    pub summary: String,
-    pub labs: Vec<Lab>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Lab {
-    pub id: String,
-    pub title: String,
-    pub summary: String,
-    pub tiers: Vec<Tier>,
-    pub source: PathBuf,
-}
-
-impl Course {
-    /// The lab `id` as its page shows it.
-    pub fn lab_view(&self, id: &str) -> Option<crate::model::LabView> {
-        self.sessions.iter().find_map(|s| {
-            s.labs.iter().find(|l| l.id == id).map(|l| crate::model::LabView {
-                id: l.id.clone(),
-                title: l.title.clone(),
-                summary: l.summary.clone(),
-                session_title: s.title.clone(),
-                tiers: l.tiers.clone(),
-                intro_html: String::new(),
-                steps: Vec::new(),
-            })
-        })
-    }
-
-    /// The public outline the home page lists.
-    pub fn outline(&self) -> CourseOutline {
-        CourseOutline {
-            title: self.title.clone(),
-            summary: self.summary.clone(),
-            sessions: self
-                .sessions
-                .iter()
-                .map(|s| SessionOutline {
-                    id: s.id.clone(),
-                    title: s.title.clone(),
-                    summary: s.summary.clone(),
-                    labs: s
-                        .labs
-                        .iter()
-                        .map(|l| LabSummary {
-                            id: l.id.clone(),
-                            title: l.title.clone(),
-                            summary: l.summary.clone(),
-                            tiers: l.tiers.clone(),
-                            steps: 0,
-                            points: 0,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,64 +49,106 @@ struct SessionFront {
     summary: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LabFront {
-    title: String,
-    #[serde(default)]
-    summary: String,
-    #[serde(default = "default_tiers")]
-    tiers: Vec<Tier>,
-}
-
-fn default_tiers() -> Vec<Tier> {
-    vec![Tier::Shell]
-}
-
-/// Loads the course rooted at `root` (the folder holding `course.toml`).
+/// Loads the course rooted at `root` (the folder holding `course.toml`), checking everything
+/// `stacklab labs check` checks.
 pub fn load_course(root: &Path) -> Result<Course, Problems> {
     let mut problems = Problems::default();
     let course_path = root.join("course.toml");
     let Some(text) = read(&course_path, &mut problems) else { return Err(problems) };
-    let doc = front_matter::Document { front: &text, front_line: 1, body: "", body_line: 1 };
+    let doc = front_matter::Document { front: &text, front_line: 1, body: "", body_line: 1, broken: false };
     let Some(course) = front_matter::parse::<CourseFile>(&doc, &course_path, &mut problems) else {
         return Err(problems);
     };
     let mut sessions = Vec::new();
+    let mut questions = BTreeMap::new();
     for id in &course.sessions {
         let dir = root.join(id);
-        if let Some(session) = load_session(id, &dir, &mut problems) {
+        if !dir.is_dir() {
+            let line = text.lines().position(|l| l.contains(&format!("\"{id}\""))).map(|i| i + 1).unwrap_or(1);
+            problems.push(&course_path, line, format!("session folder {id:?} does not exist"));
+            continue;
+        }
+        if let Some(session) = load_session(id, &dir, &mut questions, &mut problems) {
             sessions.push(session);
         }
     }
-    if problems.is_empty() {
-        Ok(Course { root: root.to_path_buf(), title: course.title, summary: course.summary, sessions })
-    } else {
-        Err(problems)
-    }
+    let course = Course { root: root.to_path_buf(), title: course.title, summary: course.summary, sessions, questions };
+    check_references(&course, &mut problems);
+    if problems.is_empty() { Ok(course) } else { Err(problems) }
 }
 
-fn load_session(id: &str, dir: &Path, problems: &mut Problems) -> Option<Session> {
+fn load_session(id: &str, dir: &Path, questions: &mut BTreeMap<String, Question>, problems: &mut Problems) -> Option<Session> {
     let path = dir.join("session.md");
     let text = read(&path, problems)?;
     let doc = front_matter::split(&text, 1, &path, problems);
     let front = front_matter::parse::<SessionFront>(&doc, &path, problems)?;
+    let intro_html = markdown::render(doc.body, doc.body_line, false).html;
+    let homework_path = dir.join("homework.md");
+    let homework_html = homework_path.exists().then(|| read(&homework_path, problems)).flatten().map(|t| markdown::to_html(&t));
+
+    let mut decks = Vec::new();
+    for file in sorted_files(dir, ".deck.md") {
+        if let Some(deck) = deck::load(&file, problems) {
+            decks.push(deck);
+        }
+    }
+    for file in sorted_files(dir, ".quiz.md") {
+        for question in quiz::load(&file, problems) {
+            if let Some(first) = questions.get(&question.id) {
+                problems.push(
+                    &question.file,
+                    question.line,
+                    format!("question id {:?} is already used at {}:{}", question.id, first.file.display(), first.line),
+                );
+            } else {
+                questions.insert(question.id.clone(), question);
+            }
+        }
+    }
     let mut labs = Vec::new();
     for lab_dir in sorted_subdirs(&dir.join("labs")) {
-        if let Some(lab) = load_lab(&lab_dir, problems) {
+        let loaded = if lab_dir.join("index.json").exists() {
+            killercoda::load(&lab_dir, problems)
+        } else {
+            lab::load(&lab_dir, problems)
+        };
+        if let Some(lab) = loaded {
             labs.push(lab);
         }
     }
-    Some(Session { id: id.to_string(), title: front.title, summary: front.summary, labs })
+    Some(Session { id: id.to_string(), title: front.title, summary: front.summary, intro_html, homework_html, decks, labs })
 }
 
-fn load_lab(dir: &Path, problems: &mut Problems) -> Option<Lab> {
-    let path = dir.join("lab.md");
-    let text = read(&path, problems)?;
-    let doc = front_matter::split(&text, 1, &path, problems);
-    let front = front_matter::parse::<LabFront>(&doc, &path, problems)?;
-    let id = dir.file_name()?.to_string_lossy().into_owned();
-    Some(Lab { id, title: front.title, summary: front.summary, tiers: front.tiers, source: path })
+/// Ids unique across the course, and every quiz a slide or step names exists.
+fn check_references(course: &Course, problems: &mut Problems) {
+    let mut labs: BTreeMap<&str, &Path> = BTreeMap::new();
+    let mut decks: BTreeMap<&str, &Path> = BTreeMap::new();
+    for session in &course.sessions {
+        for lab in &session.labs {
+            if let Some(first) = labs.insert(&lab.id, &lab.source) {
+                problems.push(&lab.source, 1, format!("lab id {:?} is already used by {}", lab.id, first.display()));
+            }
+            for step in &lab.steps {
+                for id in &step.quiz {
+                    if !course.questions.contains_key(id) {
+                        problems.push(&step.source, 1, format!("quiz question {id:?} does not exist"));
+                    }
+                }
+            }
+        }
+        for deck in &session.decks {
+            if let Some(first) = decks.insert(&deck.id, &deck.source) {
+                problems.push(&deck.source, 1, format!("deck id {:?} is already used by {}", deck.id, first.display()));
+            }
+            for slide in &deck.slides {
+                if let Some(id) = &slide.quiz {
+                    if !course.questions.contains_key(id) {
+                        problems.push(&deck.source, slide.line, format!("quiz question {id:?} does not exist"));
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn read(path: &Path, problems: &mut Problems) -> Option<String> {
@@ -172,13 +162,34 @@ fn read(path: &Path, problems: &mut Problems) -> Option<String> {
 }
 
 fn sorted_subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(dir)
+    let mut dirs: Vec<PathBuf> =
+        fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    dirs
+}
+
+fn sorted_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
+        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(suffix)))
         .collect();
-    dirs.sort();
-    dirs
+    files.sort();
+    files
 }
+
+/// An id from a file or folder name: `02-hostname.md` -> `hostname`.
+fn id_from_name(name: &str) -> String {
+    let stem = name.split('.').next().unwrap_or(name);
+    let without_number = stem.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['-', '_']);
+    if without_number.is_empty() { stem.to_string() } else { without_number.to_string() }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests;

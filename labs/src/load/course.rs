@@ -1,0 +1,250 @@
+//! The course as the server holds it, with everything the browser must never see (scripts,
+//! correct answers), and the views derived from it for pages.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::model::*;
+
+#[derive(Clone, Debug)]
+pub struct Course {
+    pub root: PathBuf,
+    pub title: String,
+    pub summary: String,
+    pub sessions: Vec<Session>,
+    /// Every quiz question, by id.
+    pub questions: BTreeMap<String, Question>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub intro_html: String,
+    pub homework_html: Option<String>,
+    pub decks: Vec<Deck>,
+    pub labs: Vec<Lab>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Deck {
+    pub id: String,
+    pub title: String,
+    pub slides: Vec<Slide>,
+    pub source: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct Slide {
+    pub html: String,
+    pub notes_html: String,
+    /// Planned minutes for this slide (the seed's timing guide), when given.
+    pub minutes: Option<f32>,
+    pub quiz: Option<String>,
+    pub class: Option<String>,
+    pub line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabFormat {
+    Stacklab,
+    Killercoda,
+}
+
+#[derive(Clone, Debug)]
+pub struct Lab {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub tiers: Vec<Tier>,
+    pub intro_html: String,
+    pub finish_html: String,
+    pub steps: Vec<Step>,
+    pub format: LabFormat,
+    pub source: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Stable across renumbering: the file name without its number (`02-hostname.md` ->
+    /// `hostname`), or Killercoda's `step1`...
+    pub id: String,
+    pub title: String,
+    pub html: String,
+    pub points: u32,
+    pub hints: Vec<String>,
+    pub setup: Option<Script>,
+    pub checks: Vec<Script>,
+    pub hint_checks: Vec<HintCheck>,
+    pub solution: Option<Script>,
+    /// Seconds a check may run.
+    pub timeout: u32,
+    pub quiz: Vec<String>,
+    pub source: PathBuf,
+}
+
+/// A shell script from the content, with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    pub source: String,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+impl Script {
+    pub fn at(&self) -> String {
+        format!("{}:{}", self.file.display(), self.line)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HintCheck {
+    pub script: Script,
+    pub hint_html: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Question {
+    pub id: String,
+    pub prompt_html: String,
+    pub kind: QuestionKind,
+    pub choices: Vec<Choice>,
+    pub points: u32,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub html: String,
+    pub correct: bool,
+    pub explanation_html: String,
+}
+
+impl Question {
+    /// What the browser may see before answering: no correct answers, no explanations.
+    pub fn view(&self) -> QuestionView {
+        QuestionView {
+            id: self.id.clone(),
+            prompt_html: self.prompt_html.clone(),
+            kind: self.kind,
+            choices: self.choices.iter().map(|c| c.html.clone()).collect(),
+            points: self.points,
+        }
+    }
+
+    /// Scores `picked` (choice indexes): all or nothing.
+    pub fn score(&self, picked: &[usize]) -> QuizFeedback {
+        let mut picked: Vec<usize> = picked.iter().copied().filter(|&i| i < self.choices.len()).collect();
+        picked.sort_unstable();
+        picked.dedup();
+        let correct_set: Vec<usize> = self.choices.iter().enumerate().filter(|(_, c)| c.correct).map(|(i, _)| i).collect();
+        let correct = picked == correct_set;
+        QuizFeedback {
+            correct,
+            points: if correct { self.points } else { 0 },
+            correct_choices: correct_set,
+            explanations: self.choices.iter().map(|c| c.explanation_html.clone()).collect(),
+        }
+    }
+}
+
+impl Course {
+    pub fn lab(&self, id: &str) -> Option<(&Session, &Lab)> {
+        self.sessions.iter().find_map(|s| s.labs.iter().find(|l| l.id == id).map(|l| (s, l)))
+    }
+
+    pub fn deck(&self, id: &str) -> Option<(&Session, &Deck)> {
+        self.sessions.iter().find_map(|s| s.decks.iter().find(|d| d.id == id).map(|d| (s, d)))
+    }
+
+    pub fn labs(&self) -> impl Iterator<Item = &Lab> {
+        self.sessions.iter().flat_map(|s| s.labs.iter())
+    }
+
+    /// The public outline the home page lists.
+    pub fn outline(&self) -> CourseOutline {
+        CourseOutline {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            sessions: self
+                .sessions
+                .iter()
+                .map(|s| SessionOutline {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    summary: s.summary.clone(),
+                    decks: s.decks.iter().map(|d| DeckSummary { id: d.id.clone(), title: d.title.clone(), slides: d.slides.len() }).collect(),
+                    labs: s.labs.iter().map(Lab::summary).collect(),
+                    homework_html: s.homework_html.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The lab `id` as its page shows it.
+    pub fn lab_view(&self, id: &str) -> Option<LabView> {
+        let (session, lab) = self.lab(id)?;
+        Some(LabView {
+            id: lab.id.clone(),
+            title: lab.title.clone(),
+            summary: lab.summary.clone(),
+            session_title: session.title.clone(),
+            tiers: lab.tiers.clone(),
+            intro_html: lab.intro_html.clone(),
+            finish_html: lab.finish_html.clone(),
+            steps: lab
+                .steps
+                .iter()
+                .map(|s| StepView {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    html: s.html.clone(),
+                    points: s.points,
+                    hints: s.hints.len(),
+                    has_solution: s.solution.is_some(),
+                    quiz: s.quiz.iter().filter_map(|q| self.questions.get(q)).map(Question::view).collect(),
+                })
+                .collect(),
+        })
+    }
+
+    /// The deck `id` for learners (`notes` false) or the presenter (`notes` true).
+    pub fn deck_view(&self, id: &str, notes: bool) -> Option<DeckView> {
+        let (session, deck) = self.deck(id)?;
+        Some(DeckView {
+            id: deck.id.clone(),
+            title: deck.title.clone(),
+            session_title: session.title.clone(),
+            slides: deck
+                .slides
+                .iter()
+                .map(|s| SlideView {
+                    html: s.html.clone(),
+                    notes_html: if notes { s.notes_html.clone() } else { String::new() },
+                    minutes: s.minutes,
+                    class: s.class.clone(),
+                    quiz: s.quiz.as_ref().and_then(|q| self.questions.get(q)).map(Question::view),
+                })
+                .collect(),
+        })
+    }
+}
+
+impl Lab {
+    pub fn summary(&self) -> LabSummary {
+        LabSummary {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            tiers: self.tiers.clone(),
+            steps: self.steps.len(),
+            points: self.steps.iter().map(|s| s.points).sum(),
+        }
+    }
+
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}

@@ -1,0 +1,203 @@
+//! Broken content trees, one mistake each, and the exact `file:line` messages they get.
+
+use std::path::Path;
+
+use super::*;
+
+/// A course with one session, one lab of one step, one deck and one quiz, all valid; each test
+/// overwrites one file with a mistake.
+fn tree(overrides: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<(&str, &str)> = vec![
+        ("course.toml", "title = \"Course\"\nsessions = [\"s1\"]\n"),
+        ("s1/session.md", "+++\ntitle = \"Session\"\n+++\nIntro.\n"),
+        ("s1/intro.deck.md", "+++\ntitle = \"Deck\"\n+++\n# One\n---\n+++\nminutes = 2\nquiz = \"q1\"\n+++\n# Two\nNote:\nSay this.\n"),
+        ("s1/basics.quiz.md", "+++\nid = \"q1\"\n+++\nWhat?\n\n- [ ] A\n  > No.\n- [x] B\n  > Yes.\n"),
+        ("s1/labs/first/lab.md", "+++\ntitle = \"First\"\n+++\nIntro.\n"),
+        (
+            "s1/labs/first/01-make-file.md",
+            "+++\ntitle = \"Make a file\"\npoints = 2\n+++\nDo it.\n\n```sh run\ntouch /tmp/x\n```\n\n```check\ntest -f /tmp/x || { echo \"No /tmp/x yet\"; exit 1; }\n```\n\n```solution\ntouch /tmp/x\n```\n",
+        ),
+    ];
+    for (path, content) in files.iter().chain(overrides.iter()) {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, content).unwrap();
+    }
+    dir
+}
+
+/// The problems, as `relative/path:line: message` lines.
+fn problems_of(dir: &Path) -> Vec<String> {
+    match load_course(dir) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems
+            .iter()
+            .map(|p| {
+                let file = p.file.strip_prefix(dir).unwrap_or(&p.file).display().to_string();
+                if p.line == 0 { format!("{file}: {}", p.message) } else { format!("{file}:{}: {}", p.line, p.message) }
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn the_valid_tree_loads() {
+    let dir = tree(&[]);
+    let course = load_course(dir.path()).unwrap();
+    let lab = &course.sessions[0].labs[0];
+    assert_eq!(lab.steps[0].id, "make-file");
+    assert_eq!(lab.steps[0].checks[0].line, 11);
+    assert_eq!(lab.steps[0].points, 2);
+    let deck = &course.sessions[0].decks[0];
+    assert_eq!(deck.slides.len(), 2);
+    assert_eq!(deck.slides[1].minutes, Some(2.0));
+    assert!(deck.slides[1].notes_html.contains("Say this."));
+    assert!(!deck.slides[1].html.contains("Say this."));
+    let q = &course.questions["q1"];
+    assert_eq!(q.kind, crate::model::QuestionKind::Single);
+    assert!(q.choices[1].correct && !q.choices[0].correct);
+    assert!(q.choices[0].explanation_html.contains("No."));
+    assert_eq!(q.score(&[1]).points, 1);
+    assert_eq!(q.score(&[0]).points, 0);
+    // The browser's view carries neither the answer nor the explanations.
+    let view = serde_json::to_string(&q.view()).unwrap();
+    assert!(!view.contains("Yes.") && !view.contains("correct"), "{view}");
+}
+
+#[test]
+fn unknown_key() {
+    let dir = tree(&[("s1/labs/first/lab.md", "+++\ntitle = \"First\"\ncolour = \"blue\"\n+++\n")]);
+    assert_eq!(
+        problems_of(dir.path()),
+        vec!["s1/labs/first/lab.md:3: front matter: unknown field `colour`, expected one of `title`, `summary`, `tiers`"]
+    );
+}
+
+#[test]
+fn unknown_tier() {
+    let dir = tree(&[("s1/labs/first/lab.md", "+++\ntitle = \"First\"\ntiers = [\"shell\", \"mainframe\"]\n+++\n")]);
+    let problems = problems_of(dir.path());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("s1/labs/first/lab.md:3: front matter: unknown variant `mainframe`"), "{problems:?}");
+}
+
+#[test]
+fn missing_files() {
+    let dir = tree(&[("course.toml", "title = \"Course\"\nsessions = [\"s1\", \"s2\"]\n")]);
+    assert_eq!(problems_of(dir.path()), vec!["course.toml:2: session folder \"s2\" does not exist"]);
+    std::fs::remove_file(dir.path().join("s1/session.md")).unwrap();
+    let problems = problems_of(dir.path());
+    assert!(problems[0].starts_with("s1/session.md: cannot read: No such file"), "{problems:?}");
+}
+
+#[test]
+fn empty_check() {
+    let dir = tree(&[(
+        "s1/labs/first/01-make-file.md",
+        "+++\ntitle = \"Make a file\"\n+++\n\n```check\n# nothing here yet\n```\n\n```solution\ntouch /tmp/x\n```\n",
+    )]);
+    assert_eq!(problems_of(dir.path()), vec!["s1/labs/first/01-make-file.md:5: this script is empty"]);
+}
+
+#[test]
+fn step_without_check_or_solution() {
+    let dir = tree(&[("s1/labs/first/01-make-file.md", "+++\ntitle = \"Make a file\"\n+++\nJust text.\n")]);
+    assert_eq!(
+        problems_of(dir.path()),
+        vec![
+            "s1/labs/first/01-make-file.md:1: this step has no check: add a ```check block that exits 0 once the step is done",
+            "s1/labs/first/01-make-file.md:1: this step has no solution: add a ```solution block (CI runs it to test the checks)",
+        ]
+    );
+}
+
+#[test]
+fn invalid_shell_is_reported_at_its_line() {
+    let dir = tree(&[(
+        "s1/labs/first/01-make-file.md",
+        "+++\ntitle = \"Make a file\"\n+++\n\n```check\necho start\nif true; then\n  echo missing fi\n```\n\n```solution\ntouch /tmp/x\n```\n",
+    )]);
+    assert_eq!(
+        problems_of(dir.path()),
+        vec!["s1/labs/first/01-make-file.md:9: not valid shell: syntax error: unexpected end of file"]
+    );
+}
+
+#[test]
+fn quiz_without_correct_answer() {
+    let dir = tree(&[("s1/basics.quiz.md", "+++\nid = \"q1\"\n+++\nWhat?\n\n- [ ] A\n- [ ] B\n")]);
+    assert_eq!(problems_of(dir.path()), vec!["s1/basics.quiz.md:4: question \"q1\" has no correct answer: mark one with - [x]"]);
+}
+
+#[test]
+fn duplicate_ids() {
+    let dir = tree(&[(
+        "s1/more.quiz.md",
+        "+++\nid = \"q1\"\n+++\nAgain?\n\n- [x] A\n- [ ] B\n",
+    )]);
+    let problems = problems_of(dir.path());
+    assert_eq!(problems, vec!["s1/more.quiz.md:4: question id \"q1\" is already used at {}:4".replace("{}", &dir.path().join("s1/basics.quiz.md").display().to_string())]);
+}
+
+#[test]
+fn unknown_quiz_reference() {
+    let dir = tree(&[("s1/intro.deck.md", "+++\ntitle = \"Deck\"\n+++\n+++\nquiz = \"nope\"\n+++\n# One\n")]);
+    assert_eq!(problems_of(dir.path()), vec!["s1/intro.deck.md:7: quiz question \"nope\" does not exist"]);
+}
+
+#[test]
+fn unclosed_front_matter() {
+    let dir = tree(&[("s1/labs/first/lab.md", "+++\ntitle = \"First\"\n")]);
+    assert_eq!(problems_of(dir.path()), vec!["s1/labs/first/lab.md:1: front matter opened with `+++` is never closed by a `+++` line"]);
+}
+
+#[test]
+fn killercoda_scenario_loads_and_verify_becomes_the_check() {
+    let dir = tree(&[
+        (
+            "s1/labs/kc-basics/index.json",
+            r#"{
+  "title": "Killercoda basics",
+  "description": "A scenario in Killercoda's format",
+  "details": {
+    "intro": { "text": "intro.md", "background": "setup.sh" },
+    "steps": [
+      { "title": "Create a file", "text": "step1/text.md", "verify": "step1/verify.sh" },
+      { "title": "Change directory", "text": "step2/text.md", "verify": "step2/verify.sh", "background": "step2/background.sh" }
+    ],
+    "finish": { "text": "finish.md" }
+  },
+  "backend": { "imageid": "ubuntu" }
+}"#,
+        ),
+        ("s1/labs/kc-basics/intro.md", "Welcome. Run `uname -a`{{exec}}.\n"),
+        ("s1/labs/kc-basics/setup.sh", "mkdir -p /root/work\n"),
+        ("s1/labs/kc-basics/step1/text.md", "Create it:\n\n```\ntouch /root/work/hello\n```{{exec}}\n"),
+        ("s1/labs/kc-basics/step1/verify.sh", "test -f /root/work/hello\n"),
+        ("s1/labs/kc-basics/step2/text.md", "Copy `cd /root/work`{{copy}}.\n"),
+        ("s1/labs/kc-basics/step2/verify.sh", "#!/bin/bash\ntest -d /root/work\n"),
+        ("s1/labs/kc-basics/step2/background.sh", "true\n"),
+        ("s1/labs/kc-basics/finish.md", "Done!\n"),
+    ]);
+    let course = load_course(dir.path()).unwrap();
+    let (_, lab) = course.lab("kc-basics").unwrap();
+    assert_eq!(lab.format, LabFormat::Killercoda);
+    assert_eq!(lab.steps.len(), 2);
+    assert_eq!(lab.steps[0].checks[0].source, "test -f /root/work/hello\n");
+    assert!(lab.steps[0].setup.as_ref().unwrap().source.contains("mkdir -p /root/work"), "the intro's background runs first");
+    assert!(lab.steps[0].html.contains("data-run-command=\"touch /root/work/hello\""));
+    assert!(lab.intro_html.contains("data-run-command=\"uname -a\""));
+    assert!(lab.steps[1].html.contains("copyable"));
+    assert_eq!(lab.finish_html.trim(), "<p>Done!</p>");
+}
+
+#[test]
+fn killercoda_missing_file() {
+    let dir = tree(&[(
+        "s1/labs/kc/index.json",
+        "{\n  \"title\": \"KC\",\n  \"details\": {\n    \"steps\": [ { \"title\": \"One\", \"text\": \"step1/text.md\", \"verify\": \"step1/verify.sh\" } ]\n  }\n}\n",
+    )]);
+    let problems = problems_of(dir.path());
+    assert!(problems.iter().any(|p| p.starts_with("s1/labs/kc/index.json:4: step1/text.md: No such file")), "{problems:?}");
+}

@@ -1,0 +1,33 @@
+//! `stacklab labs check` on the real content and on a broken tree.
+
+use std::process::Command;
+
+#[test]
+fn the_workshop_passes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stacklab"))
+        .args(["labs", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/../labs/workshop")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok — 2 sessions"), "{stdout}");
+}
+
+#[test]
+fn a_broken_tree_fails_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("course.toml"), "title = \"C\"\nsessions = [\"s\"]\n").unwrap();
+    std::fs::create_dir_all(root.join("s/labs/l")).unwrap();
+    std::fs::write(root.join("s/session.md"), "+++\ntitle = \"S\"\n+++\n").unwrap();
+    std::fs::write(root.join("s/labs/l/lab.md"), "+++\ntitle = \"L\"\nfoo = 1\n+++\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stacklab")).args(["labs", "check"]).arg(root).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = root.join("s/labs/l/lab.md");
+    assert!(
+        stderr.contains(&format!("{}:3: front matter: unknown field `foo`", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 problem(s)"), "{stderr}");
+}
