@@ -48,6 +48,16 @@ pub enum LabsCommand {
         #[arg(default_value_os_t = default_in_checkout("labs/workshop"))]
         dir: PathBuf,
     },
+    /// Self-test labs in fresh sandboxes: checks must fail before each step's solution and pass
+    /// after it. Labs needing a tier this host lacks are skipped, with the reason.
+    Test {
+        /// Labs to test (all if none).
+        labs: Vec<String>,
+        #[arg(long, env = "STACKLAB_LABS", default_value_os_t = default_in_checkout("labs/workshop"))]
+        dir: PathBuf,
+        #[arg(long, env = "STACKLAB_IMAGE", default_value = DEFAULT_IMAGE)]
+        image: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

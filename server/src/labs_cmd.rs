@@ -5,7 +5,53 @@ use crate::cli::LabsCommand;
 pub fn run(command: LabsCommand) -> anyhow::Result<std::process::ExitCode> {
     match command {
         LabsCommand::Check { dir } => Ok(check(&dir)),
+        LabsCommand::Test { labs, dir, image } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(test(labs, &dir, &image))
+        }
     }
+}
+
+/// `stacklab labs test`: a throwaway native backend (own data dir, cgroup root and uid range).
+async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path) -> anyhow::Result<std::process::ExitCode> {
+    let course = labs::load::load_course(dir).map_err(|p| anyhow::anyhow!("the content has problems:\n{p}"))?;
+    for lab in &only {
+        anyhow::ensure!(course.lab(lab).is_some(), "there is no lab {lab:?}");
+    }
+    let data = tempfile::Builder::new().prefix("stacklab-selftest-").tempdir()?;
+    let config = sandbox::native::NativeConfig {
+        data_dir: data.path().to_path_buf(),
+        image: image.to_path_buf(),
+        helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
+        uid_base: 1_400_000_000,
+        cgroup_root: format!("stacklab-selftest-{}", std::process::id()),
+    };
+    let backend = std::sync::Arc::new(tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config)).await??);
+    let tiers = crate::tiers::detect(image);
+    let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 512 << 20 };
+    let reports = crate::progress::selftest::run(&course, backend.clone(), &tiers, &limits, &only, |line| println!("{line}")).await;
+    backend.shutdown_all_blocking();
+    println!();
+    let mut failed = 0;
+    for (lab, report) in &reports {
+        match report {
+            crate::progress::selftest::LabReport::Tested(steps) => {
+                for s in steps.iter().filter(|s| s.problem.is_some()) {
+                    failed += 1;
+                    println!("FAILED {lab}/{}: {}", s.step, s.problem.as_deref().unwrap_or_default());
+                }
+            }
+            crate::progress::selftest::LabReport::Broken(why) => {
+                failed += 1;
+                println!("BROKEN {lab}: {why}");
+            }
+            crate::progress::selftest::LabReport::Skipped(_) => {}
+        }
+    }
+    let tested = reports.iter().filter(|(_, r)| matches!(r, crate::progress::selftest::LabReport::Tested(_))).count();
+    let skipped = reports.len() - tested;
+    println!("{tested} lab(s) tested, {skipped} skipped, {failed} failure(s)");
+    Ok(if failed == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
 }
 
 fn check(dir: &std::path::Path) -> std::process::ExitCode {

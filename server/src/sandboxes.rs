@@ -25,13 +25,21 @@ pub struct Policy {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum Status {
-    Running { name: String, expires_in_secs: u64, idle_secs: u64 },
+    Running {
+        name: String,
+        /// When this sandbox started: a restart or reset gives a new one.
+        #[serde(skip)]
+        started_at: SystemTime,
+        expires_in_secs: u64,
+        idle_secs: u64,
+    },
     /// Not running; the learner's files are kept and it starts again on the next use.
     Stopped,
 }
 
 struct Lease {
     name: String,
+    started: SystemTime,
     expires: SystemTime,
     last_used: Instant,
 }
@@ -57,7 +65,7 @@ impl Sandboxes {
             .map(|info| {
                 let expires = info.started_at + policy.lifetime;
                 tracing::info!(sandbox = %info.name, learner = %info.owner, "sandbox adopted");
-                (info.owner.clone(), Lease { name: info.name, expires: expires.max(now), last_used: Instant::now() })
+                (info.owner.clone(), Lease { name: info.name, started: info.started_at, expires: expires.max(now), last_used: Instant::now() })
             })
             .collect();
         Ok(Self { backend, policy, leases: Mutex::new(leases) })
@@ -83,10 +91,12 @@ impl Sandboxes {
         let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
         let lease = leases.entry(learner.to_string()).or_insert_with(|| Lease {
             name: info.name.clone(),
+            started: info.started_at,
             expires: SystemTime::now() + self.policy.lifetime,
             last_used: Instant::now(),
         });
         lease.last_used = Instant::now();
+        lease.started = info.started_at;
         Ok(info)
     }
 
@@ -102,6 +112,7 @@ impl Sandboxes {
         match leases.get(learner) {
             Some(lease) => Status::Running {
                 name: lease.name.clone(),
+                started_at: lease.started,
                 expires_in_secs: lease.expires.duration_since(SystemTime::now()).unwrap_or_default().as_secs(),
                 idle_secs: lease.last_used.elapsed().as_secs(),
             },

@@ -40,6 +40,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(sandboxes) = sandboxes {
         state = state.with_sandboxes(sandboxes);
     }
+    if let Some(progress) = &state.progress {
+        progress.spawn_timer(crate::progress::RECHECK_EVERY, shutdown.clone());
+    }
     let app = web::router(state);
 
     let listener = TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;

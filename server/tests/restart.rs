@@ -80,6 +80,29 @@ async fn sigkill_and_restart_keep_session_sandbox_and_files() {
     socket.send(Message::Binary(b"echo persisted > /root/keep; echo written-$((1+1))\n".to_vec().into())).await.unwrap();
     until(&mut socket, "written-2").await;
 
+    // Progress made before the crash: a step done, a quiz answered.
+    socket.send(Message::Binary(b"ip netns add demo-ns; ip netns exec demo-ns ip link set lo up; echo netns-$((1+1))\n".to_vec().into())).await.unwrap();
+    until(&mut socket, "netns-2").await;
+    let url = |port: u16, path: &str| format!("http://127.0.0.1:{port}{path}");
+    let checked: serde_json::Value = client
+        .post(url(first.port, "/api/labs/netns-veth/steps/netns/check"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(checked["done"], true, "{checked}");
+    let answered = client
+        .post(url(first.port, "/api/quiz/wsl2/answer"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({ "choices": [1] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(answered.status().is_success());
+
     // SIGKILL: no shutdown code runs at all.
     first.child.start_kill().unwrap();
     first.child.wait().await.unwrap();
@@ -87,6 +110,25 @@ async fn sigkill_and_restart_keep_session_sandbox_and_files() {
     let second = start(data.path(), &cgroup_root).await;
     let me = client.get(format!("http://127.0.0.1:{}/api/me", second.port)).header("cookie", &cookie).send().await.unwrap();
     assert!(me.status().is_success(), "the session survived the restart");
+    let progress: serde_json::Value = client
+        .get(url(second.port, "/api/labs/netns-veth/progress"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        progress["steps"].as_array().unwrap().iter().any(|s| s["step_id"] == "netns" && s["done"] == true),
+        "the done step survived: {progress}"
+    );
+    // The database itself is sound after the SIGKILL, and holds the answer.
+    let store = server::store::SqliteStore::open(&data.path().join("stacklab.db")).await.unwrap();
+    let learner = me.json::<serde_json::Value>().await.unwrap()["learner_id"].as_str().unwrap().to_string();
+    let answers = server::store::Store::quiz_answers(&store, &learner).await.unwrap();
+    assert_eq!(answers.len(), 1);
+    assert!(answers[0].correct);
     let mut socket = terminal(second.port, &cookie).await;
     until(&mut socket, "attached").await;
     socket.send(Message::Binary(b"cat /root/keep; echo read-$((1+1))\n".to_vec().into())).await.unwrap();

@@ -26,7 +26,10 @@ async fn read_until(socket: &mut Socket, marker: &str) -> String {
         let frame = tokio::time::timeout_at(deadline, socket.next())
             .await
             .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
-            .unwrap_or_else(|| panic!("the socket closed before {marker:?}; got: {text}"))
+            .unwrap_or_else(|| {
+                let tail: String = text.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
+                panic!("the socket closed before {marker:?}; the output ended with: {tail}")
+            })
             .unwrap();
         match frame {
             Message::Binary(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),

@@ -93,7 +93,13 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io("writing recipe files", e))?;
         }
-        std::fs::write(&target, content).map_err(|e| io("writing recipe files", e))?;
+        if file.append {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).create(true).open(&target).map_err(|e| io("writing recipe files", e))?;
+            f.write_all(content.as_bytes()).map_err(|e| io("writing recipe files", e))?;
+        } else {
+            std::fs::write(&target, content).map_err(|e| io("writing recipe files", e))?;
+        }
         std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(file.mode))
             .map_err(|e| io("writing recipe files", e))?;
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{Error, Result};
 pub use build::{BuildOptions, Outcome, build};
-pub use recipe::{Recipe, recipe_hash};
+pub use recipe::{CHECK_LIBRARY, Recipe, recipe_hash};
 
 /// Files a sandbox cannot work without, checked at every server start.
 const ESSENTIAL: &[&str] = &[

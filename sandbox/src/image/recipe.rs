@@ -8,6 +8,9 @@ const RECIPE: &str = include_str!("../../image/recipe.toml");
 const FILES: &[(&str, &str)] = &[
     ("motd", include_str!("../../image/files/motd")),
     ("profile.sh", include_str!("../../image/files/profile.sh")),
+    ("shell-integration.bash", include_str!("../../image/files/shell-integration.bash")),
+    ("checks.sh", include_str!("../../image/files/checks.sh")),
+    ("bashrc-append", include_str!("../../image/files/bashrc-append")),
 ];
 
 #[derive(Clone, Debug, Deserialize)]
@@ -27,6 +30,9 @@ pub struct RecipeFile {
     pub path: String,
     pub source: String,
     pub mode: u32,
+    /// Add to the end of the file the packages installed instead of replacing it.
+    #[serde(default)]
+    pub append: bool,
 }
 
 impl Recipe {
@@ -72,3 +78,6 @@ mod tests {
         assert_eq!(recipe_hash().len(), 16);
     }
 }
+
+/// The check helper library, as shipped in the image (the server loads it into every check).
+pub const CHECK_LIBRARY: &str = include_str!("../../image/files/checks.sh");

@@ -57,6 +57,49 @@ pub struct Session {
     pub expires_at: i64,
 }
 
+/// Where a learner is in one step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepState {
+    pub lab_id: String,
+    pub step_id: String,
+    pub done: bool,
+    pub started_at: i64,
+    pub done_at: Option<i64>,
+    pub attempts: i64,
+    pub same_failures: i64,
+    pub last_check_at: Option<i64>,
+    pub last_passed: Option<bool>,
+    pub last_reason: Option<String>,
+    pub hints_revealed: i64,
+    pub solution_shown: bool,
+}
+
+/// What one check run found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckOutcome {
+    pub passed: bool,
+    pub reason: String,
+    pub took_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizAnswer {
+    pub question_id: String,
+    /// The first answer: the one that is graded.
+    pub choices: Vec<usize>,
+    pub correct: bool,
+    pub points: i64,
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    pub command: String,
+    pub exit_status: i32,
+    pub started_at: i64,
+    pub duration_ms: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the database is full or its disk is: {0}")]
@@ -89,6 +132,32 @@ pub trait Store: Send + Sync + 'static {
     /// The live session for `token`, if any (expired ones are not returned).
     async fn session(&self, token: &str) -> Result<Option<Session>>;
     async fn delete_session(&self, token: &str) -> Result<()>;
+
+    /// The learner's states in one lab (steps never reached have none).
+    async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>>;
+    /// Every learner's states in a class, for the dashboard.
+    async fn class_step_states(&self, class_id: &str) -> Result<Vec<(String, StepState)>>;
+    /// Marks the step started (once); returns its state.
+    async fn start_step(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState>;
+    /// Records a check run. A pass makes the step done (for good). Background runs whose outcome
+    /// did not change only update the step's state; `log` keeps the run as a result too.
+    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, log: bool) -> Result<StepState>;
+    /// Reveals static hints up to `count`; returns the state.
+    async fn reveal_hints(&self, learner_id: &str, lab_id: &str, step_id: &str, count: i64) -> Result<StepState>;
+    async fn show_solution(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState>;
+    /// Records that hint check `index` fired; true the first time.
+    async fn fire_hint_check(&self, learner_id: &str, lab_id: &str, step_id: &str, index: i64) -> Result<bool>;
+    async fn fired_hint_checks(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<Vec<i64>>;
+
+    /// Records an answer; the first one is graded, later ones count as attempts.
+    async fn answer_quiz(&self, learner_id: &str, question_id: &str, choices: &[usize], correct: bool, points: i64) -> Result<QuizAnswer>;
+    async fn quiz_answers(&self, learner_id: &str) -> Result<Vec<QuizAnswer>>;
+
+    async fn record_command(&self, learner_id: &str, command: &CommandRecord) -> Result<()>;
+    /// The learner's last `limit` commands, oldest first.
+    async fn commands(&self, learner_id: &str, limit: i64) -> Result<Vec<CommandRecord>>;
+
+    async fn log_event(&self, learner_id: Option<&str>, kind: &str, data: serde_json::Value) -> Result<()>;
 }
 
 pub fn now() -> i64 {

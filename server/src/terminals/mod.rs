@@ -4,9 +4,10 @@
 //! Backpressure: output is read from the PTY only as fast as the attached browsers take it
 //! (each gets a small bounded queue), so `yes` or a 100 MB `cat` stalls in the kernel's PTY
 //! buffer instead of in server memory; Ctrl-C still goes through at once because input has its
-//! own path. A browser that takes nothing for `STALL` is dropped (it reconnects and gets the
+//! own path. A browser that takes nothing for `STALL` (30 s) is dropped (it reconnects and gets the
 //! scrollback). With nobody attached, output is still read, at a trickle.
 
+pub mod integration;
 mod protocol;
 mod scrollback;
 pub mod ws;
@@ -29,10 +30,16 @@ pub const MAX_TABS: u32 = 8;
 const SCROLLBACK: usize = 256 * 1024;
 /// Chunks queued per browser before the PTY reader waits for it.
 const QUEUE: usize = 16;
-/// A browser that accepts nothing for this long is dropped.
-const STALL: Duration = Duration::from_secs(5);
+/// A browser that accepts nothing for this long is dropped (generous: a slow link or a busy
+/// machine must not lose its terminal; a dead one is also caught by the keep-alive).
+const STALL: Duration = Duration::from_secs(30);
 /// Reading speed with nobody attached (bytes per second).
 const UNATTENDED_RATE: f64 = 256.0 * 1024.0;
+
+/// Where the commands a terminal sees finish go (the check engine).
+pub trait CommandSink: Send + Sync {
+    fn command(self: Arc<Self>, learner: &str, record: crate::store::CommandRecord);
+}
 
 pub enum Event {
     Output(Arc<[u8]>),
@@ -71,7 +78,13 @@ pub enum AttachError {
 }
 
 impl Terminal {
-    fn start(learner: String, tab: u32, shell: Shell, on_end: impl FnOnce() + Send + 'static) -> Arc<Self> {
+    fn start(
+        learner: String,
+        tab: u32,
+        shell: Shell,
+        sink: Option<Arc<dyn CommandSink>>,
+        on_end: impl FnOnce() + Send + 'static,
+    ) -> Arc<Self> {
         let Shell { output, input, control } = shell;
         let terminal = Arc::new(Self {
             learner,
@@ -80,7 +93,7 @@ impl Terminal {
             control,
             shared: Mutex::new(Shared { scrollback: Scrollback::new(SCROLLBACK), subscribers: Vec::new(), exit: None }),
         });
-        tokio::spawn(pump(terminal.clone(), output, on_end));
+        tokio::spawn(pump(terminal.clone(), output, sink, on_end));
         terminal
     }
 
@@ -117,13 +130,24 @@ impl Terminal {
 }
 
 /// Copies the shell's output to the scrollback and the attached browsers until it ends.
-async fn pump(terminal: Arc<Terminal>, mut output: Pin<Box<dyn AsyncRead + Send + Sync>>, on_end: impl FnOnce()) {
+async fn pump(
+    terminal: Arc<Terminal>,
+    mut output: Pin<Box<dyn AsyncRead + Send + Sync>>,
+    sink: Option<Arc<dyn CommandSink>>,
+    on_end: impl FnOnce(),
+) {
     let mut buf = vec![0u8; 16 * 1024];
+    let mut integration = integration::Integration::default();
     loop {
         let n = match output.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some(sink) = &sink {
+            for record in integration.feed(&buf[..n]) {
+                sink.clone().command(&terminal.learner, record);
+            }
+        }
         let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
         let subscribers = {
             let mut shared = terminal.shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -162,12 +186,13 @@ async fn pump(terminal: Arc<Terminal>, mut output: Pin<Box<dyn AsyncRead + Send 
 /// Every learner's terminals.
 pub struct Terminals {
     sandboxes: Arc<Sandboxes>,
+    sink: Option<Arc<dyn CommandSink>>,
     map: Arc<Mutex<HashMap<(String, u32), Arc<Terminal>>>>,
 }
 
 impl Terminals {
-    pub fn new(sandboxes: Arc<Sandboxes>) -> Self {
-        Self { sandboxes, map: Arc::new(Mutex::new(HashMap::new())) }
+    pub fn new(sandboxes: Arc<Sandboxes>, sink: Option<Arc<dyn CommandSink>>) -> Self {
+        Self { sandboxes, sink, map: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     pub fn sandboxes(&self) -> &Arc<Sandboxes> {
@@ -192,7 +217,7 @@ impl Terminals {
         let shell = self.sandboxes.open_shell(learner, ShellRequest { size, ..Default::default() }).await?;
         let map = self.map.clone();
         let forget = key.clone();
-        let terminal = Terminal::start(learner.to_string(), tab, shell, move || {
+        let terminal = Terminal::start(learner.to_string(), tab, shell, self.sink.clone(), move || {
             let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
             if map.get(&forget).is_some_and(|t| t.ended()) {
                 map.remove(&forget);

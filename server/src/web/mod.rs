@@ -4,6 +4,7 @@
 mod assets;
 mod guard;
 mod learners;
+mod progress;
 mod services;
 
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub struct AppState {
     /// `None` when the server runs without sandboxes (`--sandbox-backend none`).
     pub sandboxes: Option<Arc<crate::sandboxes::Sandboxes>>,
     pub terminals: Option<Arc<crate::terminals::Terminals>>,
+    pub progress: Option<Arc<crate::progress::Progress>>,
     pub shutdown: CancellationToken,
 }
 
@@ -86,12 +88,17 @@ impl AppState {
             secure_cookies: false,
             sandboxes: None,
             terminals: None,
+            progress: None,
             shutdown,
         }
     }
 
+    /// Adds sandboxes, and with them terminals and the check engine.
     pub fn with_sandboxes(mut self, sandboxes: Arc<crate::sandboxes::Sandboxes>) -> Self {
-        self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone())));
+        let progress = crate::progress::Progress::new(self.course.clone(), self.store.clone(), sandboxes.clone());
+        let sink: Arc<dyn crate::terminals::CommandSink> = progress.clone();
+        self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone(), Some(sink))));
+        self.progress = Some(progress);
         self.sandboxes = Some(sandboxes);
         self
     }
@@ -138,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/ws/terminal/{tab}", get(crate::terminals::ws::attach))
         .merge(learners::router())
+        .merge(progress::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))
         .merge(pages)

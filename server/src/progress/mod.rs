@@ -1,0 +1,249 @@
+//! The check engine: lab steps that turn green by themselves.
+//!
+//! While a learner is on a step (their lab page says which), its checks run in their sandbox soon
+//! after every command they finish in a terminal (debounced), on a slow timer, and at once when
+//! they press "Check". The step's setup runs when they reach it, and again in a fresh sandbox
+//! (after a reset or a restart). Results go to the store before anyone is told, then out to the
+//! learner's page and the instructor's dashboard as [`Update`]s.
+
+pub mod runner;
+pub mod selftest;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use labs::load::Course;
+use serde::Serialize;
+use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
+
+use crate::sandboxes::{Sandboxes, Status};
+use crate::store::{CommandRecord, StepState, Store};
+
+/// Checks waiting after terminal activity, so a burst of commands runs them once.
+const DEBOUNCE: Duration = Duration::from_millis(400);
+/// Background re-checks of a step the learner is on.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+/// Commands a check sees (the most recent).
+const COMMANDS_FOR_CHECKS: i64 = 2000;
+/// A focus nobody renewed (page closed, laptop asleep) lapses.
+const FOCUS_TTL: Duration = Duration::from_secs(600);
+
+/// Something a learner's page or the dashboard shows live.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Update {
+    Step { learner: String, state: StepState },
+    Checking { learner: String, lab_id: String, step_id: String },
+    Hint { learner: String, lab_id: String, step_id: String, index: usize, html: String },
+}
+
+impl Update {
+    pub fn learner(&self) -> &str {
+        match self {
+            Update::Step { learner, .. } | Update::Checking { learner, .. } | Update::Hint { learner, .. } => learner,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Focus {
+    lab: String,
+    step: String,
+    renewed: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProgressError {
+    #[error("there is no step {1:?} in lab {0:?}")]
+    NoSuchStep(String, String),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Sandbox(#[from] sandbox::Error),
+}
+
+pub struct Progress {
+    course: Arc<Course>,
+    store: Arc<dyn Store>,
+    sandboxes: Arc<Sandboxes>,
+    focus: Mutex<HashMap<String, Focus>>,
+    /// (learner, lab, step, sandbox start) whose setup has run.
+    setups: Mutex<HashSet<(String, String, String, SystemTime)>>,
+    /// Learners with a debounced check pending.
+    pending: Mutex<HashSet<String>>,
+    /// One check run at a time per learner.
+    per_learner: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// And a bounded number across the class, so 60 learners typing do not swamp the host.
+    slots: Semaphore,
+    updates: broadcast::Sender<Update>,
+}
+
+impl Progress {
+    pub fn new(course: Arc<Course>, store: Arc<dyn Store>, sandboxes: Arc<Sandboxes>) -> Arc<Self> {
+        let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
+        Arc::new(Self {
+            course,
+            store,
+            sandboxes,
+            focus: Mutex::new(HashMap::new()),
+            setups: Mutex::new(HashSet::new()),
+            pending: Mutex::new(HashSet::new()),
+            per_learner: Mutex::new(HashMap::new()),
+            slots: Semaphore::new(parallel),
+            updates: broadcast::channel(1024).0,
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
+        self.updates.subscribe()
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn step(&self, lab: &str, step: &str) -> Result<&labs::load::Step, ProgressError> {
+        self.course
+            .lab(lab)
+            .and_then(|(_, l)| l.step(step))
+            .ok_or_else(|| ProgressError::NoSuchStep(lab.to_string(), step.to_string()))
+    }
+
+    /// The learner is on `step` of `lab` now: it starts (once), its setup runs in their sandbox
+    /// if it has not there yet, and its checks soon follow.
+    pub async fn focus(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, ProgressError> {
+        self.step(lab, step)?;
+        let state = self.store.start_step(learner, lab, step).await?;
+        self.focus
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(learner.to_string(), Focus { lab: lab.to_string(), step: step.to_string(), renewed: Instant::now() });
+        if !state.done {
+            self.schedule(learner, Duration::ZERO);
+        }
+        Ok(state)
+    }
+
+    /// A terminal command finished: record it, and re-check the learner's step shortly.
+    pub async fn command(self: &Arc<Self>, learner: &str, record: CommandRecord) {
+        if let Err(e) = self.store.record_command(learner, &record).await {
+            tracing::error!(%learner, "recording a command: {e}");
+        }
+        self.schedule(learner, DEBOUNCE);
+    }
+
+    fn schedule(self: &Arc<Self>, learner: &str, after: Duration) {
+        if !self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(learner.to_string()) {
+            return;
+        }
+        let this = self.clone();
+        let learner = learner.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner);
+            let focus = this.focus.lock().unwrap_or_else(|p| p.into_inner()).get(&learner).cloned();
+            if let Some(focus) = focus {
+                if let Err(e) = this.run(&learner, &focus.lab, &focus.step, false).await {
+                    tracing::debug!(%learner, "background check: {e}");
+                }
+            }
+        });
+    }
+
+    /// "Check" pressed: runs the step's checks now (starting the sandbox if it stopped).
+    pub async fn check_now(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, ProgressError> {
+        self.step(lab, step)?;
+        self.sandboxes.ensure(learner).await?;
+        self.run(learner, lab, step, true).await
+    }
+
+    async fn run(self: &Arc<Self>, learner: &str, lab: &str, step_id: &str, explicit: bool) -> Result<StepState, ProgressError> {
+        let step = self.step(lab, step_id)?.clone();
+        let lock = self.per_learner.lock().unwrap_or_else(|p| p.into_inner()).entry(learner.to_string()).or_default().clone();
+        let _one_at_a_time = lock.lock().await;
+        // Background checks never start a stopped sandbox, and leave done steps alone.
+        let Status::Running { name, started_at, .. } = self.sandboxes.status(learner) else {
+            return Ok(self.store.start_step(learner, lab, step_id).await?);
+        };
+        let before = self.store.start_step(learner, lab, step_id).await?;
+        if before.done && !explicit {
+            return Ok(before);
+        }
+        let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
+        self.setup(learner, lab, &step, &name, started_at).await;
+        let _ = self.updates.send(Update::Checking { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into() });
+        let commands = self.store.commands(learner, COMMANDS_FOR_CHECKS).await?;
+        let result = runner::run_step(&**self.sandboxes.backend(), &name, &step, &commands).await;
+        let state = self.store.record_check(learner, lab, step_id, &result.outcome, explicit).await?;
+        for index in result.hints {
+            if self.store.fire_hint_check(learner, lab, step_id, index as i64).await? {
+                let html = step.hint_checks[index].hint_html.clone();
+                let _ = self.updates.send(Update::Hint { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into(), index, html });
+            }
+        }
+        let _ = self.updates.send(Update::Step { learner: learner.into(), state: state.clone() });
+        if state.done && !before.done {
+            tracing::info!(%learner, lab, step = step_id, "step done");
+            let _ = self
+                .store
+                .log_event(Some(learner), "step_done", serde_json::json!({ "lab": lab, "step": step_id }))
+                .await;
+        }
+        Ok(state)
+    }
+
+    /// Runs the step's setup once per sandbox (a reset or a restart gives a new sandbox).
+    async fn setup(&self, learner: &str, lab: &str, step: &labs::load::Step, name: &str, instance: SystemTime) {
+        let Some(script) = &step.setup else { return };
+        let key = (learner.to_string(), lab.to_string(), step.id.clone(), instance);
+        if self.setups.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
+            return;
+        }
+        let timeout = Duration::from_secs(u64::from(step.timeout.max(30)));
+        match runner::run_script(&**self.sandboxes.backend(), name, script, &[], timeout).await {
+            Ok(output) if output.success() => {
+                self.setups.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+            }
+            Ok(output) => tracing::warn!(%learner, lab, step = %step.id, "setup failed ({:?}): {}", output.end, String::from_utf8_lossy(&output.stderr).trim()),
+            Err(e) => tracing::warn!(%learner, lab, step = %step.id, "setup could not run: {e}"),
+        }
+    }
+
+    /// Re-checks every focused, unfinished step every `every`, until `shutdown`.
+    pub fn spawn_timer(self: &Arc<Self>, every: Duration, shutdown: CancellationToken) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = shutdown.cancelled() => break,
+                }
+                let learners: Vec<String> = {
+                    let mut focus = this.focus.lock().unwrap_or_else(|p| p.into_inner());
+                    focus.retain(|_, f| f.renewed.elapsed() < FOCUS_TTL);
+                    focus.keys().cloned().collect()
+                };
+                for learner in learners {
+                    this.schedule(&learner, Duration::ZERO);
+                }
+            }
+        });
+    }
+
+    /// The learner left the lab page.
+    pub fn unfocus(&self, learner: &str) {
+        self.focus.lock().unwrap_or_else(|p| p.into_inner()).remove(learner);
+    }
+}
+
+/// Where terminals send the commands they see finish.
+impl crate::terminals::CommandSink for Progress {
+    fn command(self: Arc<Self>, learner: &str, record: CommandRecord) {
+        let learner = learner.to_string();
+        tokio::spawn(async move { Progress::command(&self, &learner, record).await });
+    }
+}

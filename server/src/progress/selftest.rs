@@ -1,0 +1,228 @@
+//! The content self-test: for every lab this host can run, in a fresh sandbox, step by step —
+//! the setup runs, the checks must FAIL, the solution is typed into a real terminal (so the shell
+//! integration records it, as it would a learner's typing), and then the checks must PASS. A lab
+//! needing a tier this host lacks is reported as skipped with the reason, never as passed.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use labs::Tier;
+use labs::load::{Course, Lab};
+use sandbox::{Backend, Limits, SandboxSpec, ShellRequest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::runner;
+use crate::store::{CheckOutcome, CommandRecord};
+use crate::terminals::integration::Integration;
+
+/// How long one step's solution may take to type and run.
+const SOLUTION_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Which tiers this host provides, and why not where it does not.
+#[derive(Clone, Debug)]
+pub struct TierSupport(pub Vec<(Tier, Result<(), String>)>);
+
+impl TierSupport {
+    pub fn check(&self, tiers: &[Tier]) -> Result<(), String> {
+        for tier in tiers {
+            match self.0.iter().find(|(t, _)| t == tier) {
+                Some((_, Ok(()))) => {}
+                Some((_, Err(why))) => return Err(format!("needs the {tier} tier: {why}")),
+                None => return Err(format!("needs the {tier} tier, which this server does not know")),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepReport {
+    pub step: String,
+    pub before: CheckOutcome,
+    pub after: Option<CheckOutcome>,
+    /// What went wrong, if anything.
+    pub problem: Option<String>,
+    pub took: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabReport {
+    Tested(Vec<StepReport>),
+    Skipped(String),
+    /// The lab could not even be set up (its sandbox did not start).
+    Broken(String),
+}
+
+impl LabReport {
+    pub fn passed(&self) -> bool {
+        match self {
+            LabReport::Tested(steps) => steps.iter().all(|s| s.problem.is_none()),
+            LabReport::Skipped(_) => true,
+            LabReport::Broken(_) => false,
+        }
+    }
+}
+
+/// Self-tests the labs of `course` named in `only` (all if empty), one after another.
+pub async fn run(
+    course: &Course,
+    backend: Arc<dyn Backend>,
+    tiers: &TierSupport,
+    limits: &Limits,
+    only: &[String],
+    mut progress: impl FnMut(&str),
+) -> Vec<(String, LabReport)> {
+    let mut reports = Vec::new();
+    for lab in course.labs().filter(|l| only.is_empty() || only.contains(&l.id)) {
+        let report = if let Err(why) = tiers.check(&lab.tiers) {
+            LabReport::Skipped(why)
+        } else if lab.steps.iter().any(|s| s.solution.is_none()) {
+            LabReport::Skipped("some steps have no solution (an imported Killercoda scenario?): cannot self-test".into())
+        } else {
+            progress(&format!("{}: testing {} steps", lab.id, lab.steps.len()));
+            test_lab(lab, backend.clone(), limits, &mut progress).await
+        };
+        match &report {
+            LabReport::Skipped(why) => progress(&format!("{}: skipped — {why}", lab.id)),
+            LabReport::Broken(why) => progress(&format!("{}: BROKEN — {why}", lab.id)),
+            LabReport::Tested(steps) => {
+                let failed = steps.iter().filter(|s| s.problem.is_some()).count();
+                progress(&format!("{}: {} of {} steps pass", lab.id, steps.len() - failed, steps.len()));
+            }
+        }
+        reports.push((lab.id.clone(), report));
+    }
+    reports
+}
+
+/// What the terminal has shown and the commands it recorded, filled by a reader task.
+#[derive(Default)]
+struct Screen {
+    text: String,
+    commands: Vec<CommandRecord>,
+    ended: bool,
+}
+
+async fn test_lab(lab: &Lab, backend: Arc<dyn Backend>, limits: &Limits, progress: &mut impl FnMut(&str)) -> LabReport {
+    let nonce: u32 = rand::random::<u32>() % 1_000_000;
+    let owner = format!("selftest-{nonce}");
+    let spec = SandboxSpec {
+        name: format!("selftest-{}-{nonce}", lab.id.chars().take(40).collect::<String>().trim_end_matches('-')),
+        owner: owner.clone(),
+        limits: limits.clone(),
+        devices: [sandbox::Device::Kvm, sandbox::Device::Tun, sandbox::Device::Fuse]
+            .into_iter()
+            .filter(|d| std::path::Path::new(d.path()).exists())
+            .collect(),
+        network: Default::default(),
+    };
+    let report = match backend.start(&spec).await {
+        Ok(_) => match test_steps(lab, &*backend, &spec.name, progress).await {
+            Ok(steps) => LabReport::Tested(steps),
+            Err(e) => LabReport::Broken(e),
+        },
+        Err(e) => LabReport::Broken(format!("the sandbox did not start: {e}")),
+    };
+    let _ = backend.stop(&spec.name).await;
+    let _ = backend.wipe(&owner).await;
+    report
+}
+
+async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut impl FnMut(&str)) -> Result<Vec<StepReport>, String> {
+    let shell = backend.open_shell(name, ShellRequest::default()).await.map_err(|e| format!("no terminal: {e}"))?;
+    let sandbox::Shell { mut output, mut input, control } = shell;
+    let screen = Arc::new(Mutex::new(Screen::default()));
+    let reader = {
+        let screen = screen.clone();
+        tokio::spawn(async move {
+            let mut integration = Integration::default();
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                match output.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let records = integration.feed(&buf[..n]);
+                        let mut s = screen.lock().unwrap_or_else(|p| p.into_inner());
+                        s.text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                        s.commands.extend(records);
+                    }
+                }
+            }
+            screen.lock().unwrap_or_else(|p| p.into_inner()).ended = true;
+        })
+    };
+    // The shell is ready once it has printed its first prompt.
+    wait_for(&screen, "# ", Duration::from_secs(20)).await.map_err(|e| format!("the shell never showed a prompt: {e}"))?;
+
+    let mut reports = Vec::new();
+    for (i, step) in lab.steps.iter().enumerate() {
+        let started = Instant::now();
+        if let Some(setup) = &step.setup {
+            match runner::run_script(backend, name, setup, &[], Duration::from_secs(60)).await {
+                Ok(o) if o.success() => {}
+                Ok(o) => return Err(format!("{}: setup failed: {}", setup.at(), String::from_utf8_lossy(&o.stderr).trim())),
+                Err(e) => return Err(format!("{}: setup could not run: {e}", setup.at())),
+            }
+        }
+        let commands = screen.lock().unwrap_or_else(|p| p.into_inner()).commands.clone();
+        let before = runner::run_step(backend, name, step, &commands).await.outcome;
+        let mut report = StepReport { step: step.id.clone(), before: before.clone(), after: None, problem: None, took: Duration::ZERO };
+        if before.passed {
+            report.problem = Some(format!("{}: the checks pass before the solution ran (\"{}\")", step.source.display(), before.reason));
+        }
+        let solution = step.solution.as_ref().expect("labs without solutions are skipped");
+        let marker = format!("__stacklab_step_{i}_done_");
+        let typed = format!("{}\nprintf '%s%s\\n' '{marker}' \"$((40+2))\"\n", solution.source.trim_end());
+        input.write_all(typed.as_bytes()).await.map_err(|e| format!("typing into the terminal: {e}"))?;
+        if let Err(e) = wait_for(&screen, &format!("{marker}42"), SOLUTION_TIMEOUT).await {
+            report.problem = Some(format!("{}: the solution did not finish: {e}", solution.at()));
+            report.took = started.elapsed();
+            reports.push(report);
+            break;
+        }
+        let commands = screen.lock().unwrap_or_else(|p| p.into_inner()).commands.clone();
+        let after = runner::run_step(backend, name, step, &commands).await.outcome;
+        if !after.passed && report.problem.is_none() {
+            let check = step.checks.first().map(|c| c.at()).unwrap_or_default();
+            report.problem = Some(format!("{check}: the checks fail after the solution ran: \"{}\"", after.reason));
+        }
+        report.after = Some(after);
+        report.took = started.elapsed();
+        progress(&format!(
+            "  {:<28} {}  ({} ms)",
+            step.id,
+            if report.problem.is_none() { "ok" } else { "FAILED" },
+            report.took.as_millis()
+        ));
+        reports.push(report);
+    }
+    control.kill();
+    reader.abort();
+    Ok(reports)
+}
+
+/// Waits until the terminal has shown `needle`.
+async fn wait_for(screen: &Arc<Mutex<Screen>>, needle: &str, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        {
+            let s = screen.lock().unwrap_or_else(|p| p.into_inner());
+            if s.text.contains(needle) {
+                return Ok(());
+            }
+            if s.ended {
+                return Err(format!("the shell ended; it last showed: {}", tail(&s.text)));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("nothing after {} s; the terminal last showed: {}", timeout.as_secs(), tail(&s.text)));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn tail(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let start = chars.len().saturating_sub(300);
+    chars[start..].iter().collect::<String>().replace(['\r', '\x1b'], "")
+}

@@ -1,0 +1,135 @@
+//! The shell integration's side channel: the sandbox's bash prints `ESC ] 6973 ; start ; <base64
+//! command> BEL` before running a command and `ESC ] 6973 ; end ; <status> BEL` before the next
+//! prompt (`sandbox/image/files/shell-integration.bash`). Terminals ignore unknown OSC
+//! sequences, so the browser never shows them; the server reads them here to record what the
+//! learner ran.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+
+use crate::store::CommandRecord;
+
+const PREFIX: &[u8] = b"\x1b]6973;";
+/// A sequence longer than this is not ours (or is garbage): dropped.
+const MAX_SEQUENCE: usize = 64 * 1024;
+
+#[derive(Default)]
+pub struct Integration {
+    /// Inside a sequence: its body so far.
+    body: Option<Vec<u8>>,
+    /// The end of the last chunk, when it could be the start of a sequence's prefix.
+    carry: Vec<u8>,
+    running: Option<(String, Instant, SystemTime)>,
+}
+
+impl Integration {
+    /// Feeds terminal output; returns the commands that finished in it.
+    pub fn feed(&mut self, chunk: &[u8]) -> Vec<CommandRecord> {
+        let mut finished = Vec::new();
+        // The common case, output with no escape at all, costs one scan.
+        if self.body.is_none() && self.carry.is_empty() && !chunk.contains(&0x1b) {
+            return finished;
+        }
+        let mut data = std::mem::take(&mut self.carry);
+        data.extend_from_slice(chunk);
+        let mut rest = &data[..];
+        loop {
+            if let Some(body) = &mut self.body {
+                match rest.iter().position(|&b| b == 0x07) {
+                    Some(end) => {
+                        body.extend_from_slice(&rest[..end]);
+                        let body = self.body.take().unwrap_or_default();
+                        self.sequence(&body, &mut finished);
+                        rest = &rest[end + 1..];
+                    }
+                    None => {
+                        body.extend_from_slice(rest);
+                        if body.len() > MAX_SEQUENCE {
+                            self.body = None;
+                        }
+                        return finished;
+                    }
+                }
+            }
+            match find(rest, PREFIX) {
+                Some(start) => {
+                    rest = &rest[start + PREFIX.len()..];
+                    self.body = Some(Vec::new());
+                }
+                None => {
+                    // A prefix cut in two by the chunk boundary: keep its first part.
+                    for keep in (1..PREFIX.len()).rev() {
+                        if rest.len() >= keep && PREFIX.starts_with(&rest[rest.len() - keep..]) {
+                            self.carry = rest[rest.len() - keep..].to_vec();
+                            break;
+                        }
+                    }
+                    return finished;
+                }
+            }
+        }
+    }
+
+    fn sequence(&mut self, body: &[u8], finished: &mut Vec<CommandRecord>) {
+        let text = String::from_utf8_lossy(body);
+        if let Some(encoded) = text.strip_prefix("start;") {
+            let command = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            self.running = Some((command, Instant::now(), SystemTime::now()));
+        } else if let Some(status) = text.strip_prefix("end;") {
+            if let Some((command, started, wall)) = self.running.take() {
+                let command = command.trim().to_string();
+                if !command.is_empty() {
+                    finished.push(CommandRecord {
+                        command,
+                        exit_status: status.trim().parse().unwrap_or(-1),
+                        started_at: wall.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
+                        duration_ms: started.elapsed().as_millis() as i64,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(cmd: &str) -> Vec<u8> {
+        format!("\x1b]6973;start;{}\x07", base64::engine::general_purpose::STANDARD.encode(cmd)).into_bytes()
+    }
+
+    #[test]
+    fn records_commands_even_when_cut_anywhere() {
+        let mut stream = Vec::new();
+        stream.extend_from_slice(b"root@lab:~# ");
+        stream.extend(start("unshare --uts --fork bash"));
+        stream.extend_from_slice(b"output\r\n");
+        stream.extend_from_slice(b"\x1b]6973;end;0\x07root@lab:~# ");
+        stream.extend(start("false"));
+        stream.extend_from_slice(b"\x1b]6973;end;1\x07\x1b]6973;end;0\x07");
+        // Every way of cutting the stream in two gives the same two commands.
+        for cut in 0..stream.len() {
+            let mut i = Integration::default();
+            let mut got = i.feed(&stream[..cut]);
+            got.extend(i.feed(&stream[cut..]));
+            let summary: Vec<(String, i32)> = got.into_iter().map(|c| (c.command, c.exit_status)).collect();
+            assert_eq!(summary, vec![("unshare --uts --fork bash".to_string(), 0), ("false".to_string(), 1)], "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn an_end_without_a_start_is_an_empty_line() {
+        let mut i = Integration::default();
+        assert!(i.feed(b"\x1b]6973;end;0\x07").is_empty());
+    }
+}
