@@ -3,12 +3,14 @@
 //!
 //! Run through `scripts/bench`, which builds the release binary and the site first.
 
+mod checks;
 mod http;
 mod report;
 mod sandboxes;
 mod site;
 mod startup;
 mod stats;
+mod terminal;
 
 use std::path::PathBuf;
 
@@ -44,6 +46,12 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("sandbox") {
         sandboxes::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("terminal") {
+        terminal::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("check") {
+        checks::run(&args.stacklab, &mut table).await?;
     }
     table.print();
     Ok(())

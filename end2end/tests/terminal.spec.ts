@@ -23,6 +23,16 @@ test("a learner types in the lab's terminal and gets the output back after a rel
   await expect(page.locator(".terminal-host:not([hidden])")).toHaveAttribute("data-status", "live", { timeout: 20_000 });
   await expect.poll(() => terminalText(page)).toContain("hello-42");
 
+  // The terminal fits its pane, and the shell hears about a new size.
+  await page.locator(".terminal-host:not([hidden]) .xterm").click();
+  await page.keyboard.type("stty size\n");
+  await expect.poll(() => terminalText(page)).toMatch(/\n\d+ \d+\n/);
+  const before = (await terminalText(page)).match(/\n(\d+ \d+)\n/)![1];
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.type("clear; stty size\n");
+  await expect.poll(async () => (await terminalText(page)).match(/\n(\d+ \d+)\n/)?.[1]).not.toBe(before);
+
   // A second terminal tab is its own shell.
   await page.getByRole("button", { name: "Open another terminal" }).click();
   const second = page.locator('.terminal-host[data-tab="2"]');

@@ -30,8 +30,6 @@ pub enum Command {
     StopSandboxes {
         #[arg(long, env = "STACKLAB_DATA_DIR", default_value = "/var/lib/stacklab")]
         data_dir: PathBuf,
-        #[arg(long, env = "STACKLAB_IMAGE", default_value = DEFAULT_IMAGE)]
-        image: PathBuf,
         #[arg(long = "sandbox-cgroup-root", env = "STACKLAB_SANDBOX_CGROUP_ROOT", default_value = "stacklab")]
         cgroup_root: String,
     },

@@ -15,10 +15,10 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         cli::Command::SandboxHelper => unreachable!("handled above"),
         cli::Command::Labs(command) => labs_cmd::run(command),
         cli::Command::Image(command) => image::run(command).map(|()| std::process::ExitCode::SUCCESS),
-        cli::Command::StopSandboxes { data_dir, image, cgroup_root } => {
-            let backend = sandbox::native::NativeBackend::open(sandbox::native::NativeConfig {
+        cli::Command::StopSandboxes { data_dir, cgroup_root } => {
+            let backend = sandbox::native::NativeBackend::open_for_cleanup(sandbox::native::NativeConfig {
                 data_dir,
-                image,
+                image: Default::default(),
                 helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
                 uid_base: 0,
                 cgroup_root,

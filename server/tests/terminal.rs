@@ -107,6 +107,24 @@ async fn type_resize_reconnect_flood_and_interrupt() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn two_browser_tabs_on_one_shell_both_see_it() {
+    if !common::sandboxes_available("terminal_two_tabs") {
+        return;
+    }
+    let server = common::TestServer::start("terminal_two_tabs", true).await;
+    let (_, cookie) = server.learner("Ada").await;
+    let mut first = connect(&server, &cookie, "start=1").await;
+    read_until(&mut first, "attached").await;
+    let mut second = connect(&server, &cookie, "").await;
+    read_until(&mut second, "attached").await;
+    first.send(Message::Binary(b"echo typed-in-one-$((2*21))\n".to_vec().into())).await.unwrap();
+    read_until(&mut first, "typed-in-one-42").await;
+    read_until(&mut second, "typed-in-one-42").await;
+    second.send(Message::Binary(b"echo typed-in-two-$((2*21))\n".to_vec().into())).await.unwrap();
+    read_until(&mut first, "typed-in-two-42").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn only_the_owner_attaches() {
     if !common::sandboxes_available("terminal_owner") {
         return;

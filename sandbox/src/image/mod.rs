@@ -108,3 +108,36 @@ fn describe(rootfs: &Path, path: &str) -> Option<String> {
         Some(meta.len().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(dir: &Path) -> String {
+        LabImage::open(dir).err().expect("refused").to_string()
+    }
+
+    #[test]
+    fn a_missing_or_damaged_image_is_refused_clearly() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("image");
+        assert!(error(&dir).contains("there is no lab image at"), "{}", error(&dir));
+        std::fs::create_dir_all(dir.join("rootfs/usr/bin")).unwrap();
+        assert!(error(&dir).contains("an interrupted build?"), "{}", error(&dir));
+        std::fs::write(dir.join("image.json"), "{ not json").unwrap();
+        assert!(error(&dir).contains("is corrupt"), "{}", error(&dir));
+        let manifest = Manifest {
+            recipe_hash: recipe_hash(),
+            suite: "bookworm".into(),
+            built_at: "now".into(),
+            essential: vec![("/usr/bin/catatonit".into(), "10".into())],
+        };
+        std::fs::write(dir.join("image.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
+        assert!(error(&dir).contains("catatonit is missing"), "{}", error(&dir));
+        std::fs::write(dir.join("rootfs/usr/bin/catatonit"), "truncated").unwrap();
+        let e = error(&dir);
+        assert!(e.contains("/usr/bin/catatonit in") && e.contains("is 9 (expected 10): the image is damaged"), "{e}");
+        std::fs::write(dir.join("rootfs/usr/bin/catatonit"), "0123456789").unwrap();
+        assert!(LabImage::open(&dir).is_ok());
+    }
+}

@@ -59,7 +59,8 @@ pub struct NativeConfig {
 
 pub struct NativeBackend {
     config: NativeConfig,
-    image: LabImage,
+    /// `None` only for a backend opened to clean up ([`NativeBackend::open_for_cleanup`]).
+    image: Option<LabImage>,
     cgroups: Arc<dyn CgroupDriver>,
     layers: Arc<Layers>,
     sandboxes: Mutex<HashMap<String, Arc<Running>>>,
@@ -98,13 +99,23 @@ impl NativeBackend {
     /// Opens the backend: checks the host and the image, adopts sandboxes still running from an
     /// earlier server process and cleans up after those that are not.
     pub fn open(config: NativeConfig) -> Result<Self> {
+        let image = LabImage::open(&config.image)?;
+        Self::open_with(config, Some(image))
+    }
+
+    /// Opens the backend without needing the lab image: enough to stop what is left running
+    /// (`stacklab stop-sandboxes`), not to start anything.
+    pub fn open_for_cleanup(config: NativeConfig) -> Result<Self> {
+        Self::open_with(config, None)
+    }
+
+    fn open_with(config: NativeConfig, image: Option<LabImage>) -> Result<Self> {
         if !nix::unistd::Uid::effective().is_root() {
             return Err(Error::Unsupported { backend: "native", reason: "the server must run as root".into() });
         }
         if !Path::new(enter_nsenter()).exists() {
             return Err(Error::Unsupported { backend: "native", reason: "nsenter (util-linux) is missing".into() });
         }
-        let image = LabImage::open(&config.image)?;
         let cgroups: Arc<dyn CgroupDriver> =
             cgroup::detect(&config.cgroup_root).map_err(|e| Error::Unsupported { backend: "native", reason: e.to_string() })?.into();
         let native = config.data_dir.join("native");
@@ -138,7 +149,7 @@ impl NativeBackend {
     }
 
     pub fn image(&self) -> &LabImage {
-        &self.image
+        self.image.as_ref().expect("opened with an image")
     }
 
     /// Stops every sandbox and removes this backend's cgroup root (blocking): for tests and for
@@ -313,7 +324,8 @@ impl Backend for NativeBackend {
                 });
             }
         }
-        self.image.check()?;
+        let image = self.image.as_ref().ok_or_else(|| Error::Image("this backend was opened for cleanup only".into()))?;
+        image.check()?;
         let started = Instant::now();
         let name = spec.name.clone();
         let create = |message: String| Error::Create { name: name.clone(), message };
@@ -335,7 +347,7 @@ impl Backend for NativeBackend {
         std::fs::create_dir_all(&run_dir).map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
         let plan = CreatePlan {
             hostname: spec.name.clone(),
-            rootfs: self.image.rootfs(),
+            rootfs: image.rootfs(),
             layer,
             run_dir,
             devices: spec.devices.iter().map(|d| PathBuf::from(d.path())).collect(),

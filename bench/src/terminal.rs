@@ -1,0 +1,218 @@
+//! The terminal through the real server binary: keystroke round trip (browser → WebSocket → PTY
+//! → echo → browser) next to a raw local PTY echo, and output throughput next to the same output
+//! read straight from a local PTY.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::report::Table;
+use crate::stats::{Samples, ms};
+
+const KEYSTROKES: usize = 1000;
+/// Output for the throughput figure.
+const FLOOD_BYTES: u64 = 20_000_000;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A `stacklab serve` of its own (data dir, cgroup root, uid range), stopped on drop.
+pub struct BenchServer {
+    child: tokio::process::Child,
+    pub port: u16,
+    data: tempfile::TempDir,
+    stacklab: std::path::PathBuf,
+}
+
+impl BenchServer {
+    pub async fn start(stacklab: &Path) -> anyhow::Result<Self> {
+        let port = crate::http::free_port()?;
+        let data = tempfile::Builder::new().prefix("stacklab-bench-srv-").tempdir()?;
+        let child = tokio::process::Command::new(stacklab)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--class-code", "BENCH"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["--sandbox-cgroup-root", "stacklab-bench-srv", "--sandbox-uid-base", "1300000000"])
+            .env("STACKLAB_LOG", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting stacklab serve")?;
+        for _ in 0..400 {
+            if let Ok((200, _)) = crate::http::get(port, "/healthz").await {
+                return Ok(Self { child, port, data, stacklab: stacklab.to_path_buf() });
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        anyhow::bail!("stacklab serve did not come up")
+    }
+
+    /// Joins the class as `name`; the session cookie.
+    pub async fn join(&self, name: &str) -> anyhow::Result<String> {
+        let response = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/api/join", self.port))
+            .json(&serde_json::json!({ "code": "BENCH", "name": name }))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "join failed: {}", response.status());
+        let cookie = response.headers().get("set-cookie").context("no cookie")?.to_str()?;
+        Ok(cookie.split(';').next().unwrap_or_default().to_string())
+    }
+
+    pub async fn terminal(&self, cookie: &str) -> anyhow::Result<Socket> {
+        let mut request = format!("ws://127.0.0.1:{}/ws/terminal/1?start=1", self.port).into_client_request()?;
+        request.headers_mut().insert("cookie", cookie.parse()?);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        read_until(&mut socket, "# ").await?;
+        Ok(socket)
+    }
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = std::process::Command::new(&self.stacklab)
+            .args(["stop-sandboxes", "--sandbox-cgroup-root", "stacklab-bench-srv"])
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .env("STACKLAB_LOG", "error")
+            .status();
+    }
+}
+
+async fn read_until(socket: &mut Socket, marker: &str) -> anyhow::Result<usize> {
+    let mut tail = String::new();
+    let mut total = 0;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next()).await.context("terminal silent for 60 s")?;
+        if let Some(Ok(Message::Binary(bytes))) = frame {
+            total += bytes.len();
+            tail.push_str(&String::from_utf8_lossy(&bytes));
+            if tail.contains(marker) {
+                return Ok(total);
+            }
+            if tail.len() > 4096 {
+                tail.drain(..tail.len() - 256);
+            }
+        } else if frame.is_none() {
+            anyhow::bail!("terminal closed");
+        }
+    }
+}
+
+pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
+    let server = BenchServer::start(stacklab).await?;
+    let cookie = server.join("Bench").await?;
+    let mut socket = server.terminal(&cookie).await?;
+
+    // Keystrokes: one byte typed, wait for its echo.
+    let mut through_stacklab = Vec::with_capacity(KEYSTROKES);
+    for i in 0..KEYSTROKES {
+        if i % 100 == 0 {
+            socket.send(Message::Binary(b"\x15".to_vec().into())).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(5), socket.next()).await {}
+        }
+        let started = Instant::now();
+        socket.send(Message::Binary(b"x".to_vec().into())).await?;
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Binary(b))) if b.contains(&b'x') => break,
+                Some(Ok(_)) => continue,
+                _ => anyhow::bail!("terminal closed"),
+            }
+        }
+        through_stacklab.push(started.elapsed());
+    }
+    socket.send(Message::Binary(b"\x15".to_vec().into())).await?;
+    let local = tokio::task::spawn_blocking(local_pty_echo).await??;
+    let (ours, peer) = (Samples::new(through_stacklab), Samples::new(local));
+    for p in [50.0, 99.0] {
+        table.add(
+            &format!("keystroke round trip p{p} ({KEYSTROKES} keys, WebSocket→PTY→echo)"),
+            ms(ours.pct(p)),
+            "raw local PTY echo",
+            ms(peer.pct(p)),
+            ours.pct(p).as_secs_f64() / peer.pct(p).as_secs_f64(),
+        );
+    }
+
+    // Throughput: base64 of zeros, read as fast as the client can.
+    let command = format!("head -c {FLOOD_BYTES} /dev/zero | base64 -w 100; echo flood-$((20+22))\n");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(50), socket.next()).await {}
+    let started = Instant::now();
+    socket.send(Message::Binary(command.into_bytes().into())).await?;
+    let bytes = read_until(&mut socket, "flood-42").await?;
+    let ours = bytes as f64 / started.elapsed().as_secs_f64() / 1e6;
+    let peer = tokio::task::spawn_blocking(local_pty_throughput).await??;
+    table.add("terminal output throughput", format!("{ours:.1} MB/s"), "same output from a local PTY", format!("{peer:.1} MB/s"), ours / peer);
+    Ok(())
+}
+
+/// The kernel's own echo on a PTY with nothing else in the way.
+fn local_pty_echo() -> anyhow::Result<Vec<Duration>> {
+    let pty = nix::pty::openpty(None, None)?;
+    let mut master = std::fs::File::from(pty.master);
+    let _slave = pty.slave; // held open: the line discipline echoes while a slave is open
+    let mut samples = Vec::with_capacity(KEYSTROKES);
+    let mut buf = [0u8; 256];
+    for i in 0..KEYSTROKES {
+        if i % 100 == 0 {
+            master.write_all(b"\n")?;
+            drain(&mut master)?;
+        }
+        let started = Instant::now();
+        master.write_all(b"x")?;
+        loop {
+            let n = master.read(&mut buf)?;
+            if buf[..n].contains(&b'x') {
+                break;
+            }
+        }
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+fn drain(master: &mut std::fs::File) -> anyhow::Result<()> {
+    let mut buf = [0u8; 4096];
+    loop {
+        let ready = {
+            let mut fds = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(&*master), nix::poll::PollFlags::POLLIN)];
+            nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(20u16))?
+        };
+        if ready == 0 || master.read(&mut buf)? == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// The same flood into a local PTY, read from its master.
+fn local_pty_throughput() -> anyhow::Result<f64> {
+    let pty = nix::pty::openpty(None, None)?;
+    let slave = pty.slave;
+    let started = Instant::now();
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", &format!("head -c {FLOOD_BYTES} /dev/zero | base64 -w 100")])
+        .stdout(Stdio::from(slave.try_clone()?))
+        .stderr(Stdio::null())
+        .spawn()?;
+    drop(slave);
+    let mut master = std::fs::File::from(pty.master);
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => break, // EIO once the child and its slave are gone
+            Ok(n) => total += n,
+        }
+    }
+    child.wait()?;
+    Ok(total as f64 / started.elapsed().as_secs_f64() / 1e6)
+}
