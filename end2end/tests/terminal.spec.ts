@@ -33,6 +33,11 @@ test("a learner types in the lab's terminal and gets the output back after a rel
   await page.keyboard.type("clear; stty size\n");
   await expect.poll(async () => (await terminalText(page)).match(/\n(\d+ \d+)\n/)?.[1]).not.toBe(before);
 
+  // "Run" buttons in the lab's text type their command into the active terminal.
+  const run = page.locator('button.run[data-run-command="lsns"]').first();
+  await run.click();
+  await expect.poll(() => terminalText(page)).toMatch(/NS\s+TYPE/);
+
   // A second terminal tab is its own shell.
   await page.getByRole("button", { name: "Open another terminal" }).click();
   const second = page.locator('.terminal-host[data-tab="2"]');

@@ -54,7 +54,29 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
     Ok(if failed == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
 }
 
+/// Checks the course at `dir`, or, when `dir` holds no course.toml, every course in its
+/// subfolders (so `stacklab labs check labs/` checks `labs/workshop`).
 fn check(dir: &std::path::Path) -> std::process::ExitCode {
+    if dir.join("course.toml").exists() {
+        return check_course(dir);
+    }
+    let mut courses: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("course.toml").exists())
+        .collect();
+    courses.sort();
+    if courses.is_empty() {
+        eprintln!("{}: no course.toml here or in its subfolders", dir.display());
+        return std::process::ExitCode::FAILURE;
+    }
+    let failed = courses.iter().filter(|c| check_course(c) != std::process::ExitCode::SUCCESS).count();
+    if failed == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+}
+
+fn check_course(dir: &std::path::Path) -> std::process::ExitCode {
     match labs::load::load_course(dir) {
         Ok(course) => {
             let labs: Vec<_> = course.labs().collect();

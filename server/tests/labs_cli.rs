@@ -14,6 +14,16 @@ fn the_workshop_passes() {
 }
 
 #[test]
+fn the_labs_folder_checks_the_courses_in_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stacklab"))
+        .args(["labs", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/../labs/")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("labs/workshop: ok"));
+}
+
+#[test]
 fn a_broken_tree_fails_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
