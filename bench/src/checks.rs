@@ -55,6 +55,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         helper: vec![stacklab.into(), "sandbox-helper".into()],
         uid_base: 1_200_000_000,
         cgroup_root: "stacklab-bench-checks".into(),
+        outbound: None,
     })?);
     let result = measure(backend.clone(), table).await;
     backend.shutdown_all_blocking();

@@ -27,6 +27,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         helper: vec![stacklab.into(), "sandbox-helper".into()],
         uid_base: 1_800_000_000,
         cgroup_root: "stacklab-bench".into(),
+        outbound: None,
     })?;
     let docker = std::env::var("STACKLAB_DOCKER_IMAGE").ok();
     let result = measure(&backend, docker.as_deref(), table).await;

@@ -59,6 +59,9 @@ pub enum Network {
     /// Loopback only: the learner builds their own namespaces and veths inside.
     #[default]
     Isolated,
+    /// Also `eth0`, NATed out through the host; the host itself and other sandboxes stay out of
+    /// reach. Only where the backend was set up for it.
+    Outbound,
 }
 
 /// Checks a sandbox name: it becomes a hostname, a cgroup and a directory name.

@@ -149,6 +149,13 @@ pub struct SandboxArgs {
     /// A sandbox is stopped this long after it started, unless extended (its files stay).
     #[arg(long = "sandbox-lifetime", env = "STACKLAB_SANDBOX_LIFETIME", default_value = "4h", value_parser = humantime::parse_duration)]
     pub lifetime: std::time::Duration,
+    /// `isolated`: loopback only (the default). `outbound`: also `eth0`, NATed out through the
+    /// host (needs iptables; the host and other sandboxes stay unreachable).
+    #[arg(long = "sandbox-network", env = "STACKLAB_SANDBOX_NETWORK", value_enum, default_value_t = NetworkKind::Isolated)]
+    pub network: NetworkKind,
+    /// Addresses for sandboxes with outbound networking (a /30 each).
+    #[arg(long = "sandbox-outbound-cidr", env = "STACKLAB_SANDBOX_OUTBOUND_CIDR", default_value = "10.213.0.0/16")]
+    pub outbound_cidr: String,
     /// The directory under each cgroup hierarchy for this server's sandboxes (one server per
     /// name on a host).
     #[arg(long = "sandbox-cgroup-root", env = "STACKLAB_SANDBOX_CGROUP_ROOT", default_value = "stacklab")]
@@ -156,6 +163,12 @@ pub struct SandboxArgs {
     /// First host uid of the ranges the sandboxes' roots map to (65536 per learner).
     #[arg(long = "sandbox-uid-base", env = "STACKLAB_SANDBOX_UID_BASE", default_value_t = 1_000_000_000)]
     pub uid_base: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NetworkKind {
+    Isolated,
+    Outbound,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -25,6 +25,7 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
         helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
         uid_base: 1_400_000_000,
         cgroup_root: format!("stacklab-selftest-{}", std::process::id()),
+        outbound: None,
     };
     let backend = std::sync::Arc::new(tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config)).await??);
     let tiers = crate::tiers::detect(image);

@@ -22,6 +22,8 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
                 helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
                 uid_base: 0,
                 cgroup_root,
+                // Also removes the outbound rules a server with this cgroup root installed.
+                outbound: Some(String::new()),
             })?;
             backend.shutdown_all_blocking();
             Ok(std::process::ExitCode::SUCCESS)

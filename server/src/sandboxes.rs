@@ -19,6 +19,7 @@ pub struct Policy {
     pub idle: Duration,
     /// Stopped this long after starting, unless extended.
     pub lifetime: Duration,
+    pub network: sandbox::Network,
 }
 
 /// What the learner (and the dashboard) sees of a sandbox.
@@ -81,7 +82,7 @@ impl Sandboxes {
             owner: learner.to_string(),
             limits: self.policy.limits.clone(),
             devices: self.policy.devices.clone(),
-            network: Default::default(),
+            network: self.policy.network,
         }
     }
 

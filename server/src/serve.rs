@@ -94,6 +94,10 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
             .collect(),
         idle: args.sandbox.idle,
         lifetime: args.sandbox.lifetime,
+        network: match args.sandbox.network {
+            crate::cli::NetworkKind::Isolated => sandbox::Network::Isolated,
+            crate::cli::NetworkKind::Outbound => sandbox::Network::Outbound,
+        },
     };
     let backend: Arc<dyn sandbox::Backend> = match args.sandbox.backend {
         BackendKind::None => {
@@ -108,6 +112,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
                 helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
                 uid_base: args.sandbox.uid_base,
                 cgroup_root: args.sandbox.cgroup_root.clone(),
+                outbound: (args.sandbox.network == crate::cli::NetworkKind::Outbound).then(|| args.sandbox.outbound_cidr.clone()),
             };
             let backend = tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config))
                 .await?

@@ -328,10 +328,13 @@ fn mount_dev(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
 /// /etc/hosts and /etc/hostname for the sandbox's name, bound read-only over the image's.
 fn mount_etc(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     let name = &plan.hostname;
-    let files = [
+    let mut files = vec![
         ("hostname", format!("{name}\n")),
         ("hosts", format!("127.0.0.1\tlocalhost\n127.0.1.1\t{name}\n::1\tlocalhost ip6-localhost ip6-loopback\n")),
     ];
+    if !plan.resolv_conf.is_empty() {
+        files.push(("resolv.conf", plan.resolv_conf.clone()));
+    }
     let etc = ensure_dir(root, "etc", plan.layer.uid)?;
     for (file, content) in files {
         let source = plan.run_dir.join(file);

@@ -15,6 +15,7 @@ mod enter;
 pub mod helper;
 mod layer;
 mod loopdev;
+mod outbound;
 mod plan;
 mod sys;
 
@@ -55,6 +56,9 @@ pub struct NativeConfig {
     pub uid_base: u32,
     /// The directory under each cgroup hierarchy holding this server's sandboxes.
     pub cgroup_root: String,
+    /// An IPv4 range (`10.213.0.0/16`) for sandboxes that may reach the outside world; `None`
+    /// keeps every sandbox on loopback only.
+    pub outbound: Option<String>,
 }
 
 pub struct NativeBackend {
@@ -67,6 +71,7 @@ pub struct NativeBackend {
     /// Serialises start/stop of one name (and of one owner's layer).
     lifecycle: tokio::sync::Mutex<()>,
     next_exec: AtomicU64,
+    outbound: Option<outbound::Outbound>,
 }
 
 /// A running sandbox as the server tracks it.
@@ -77,6 +82,8 @@ struct Running {
     pidfd: OwnedFd,
     /// Depth of the sandbox's pid namespace in NSpid (host = 0).
     pid_level: usize,
+    /// Its outbound subnet, if it has one.
+    net_index: Option<u32>,
 }
 
 impl Running {
@@ -93,6 +100,8 @@ struct SavedSandbox {
     info: SandboxInfo,
     pid: i32,
     start_ticks: u64,
+    #[serde(default)]
+    net_index: Option<u32>,
 }
 
 impl NativeBackend {
@@ -123,6 +132,16 @@ impl NativeBackend {
             std::fs::create_dir_all(native.join(dir)).map_err(|e| Error::io(format!("creating {}", native.join(dir).display()), e))?;
         }
         let layers = Arc::new(Layers::new(native.join("layers"), config.uid_base));
+        let outbound = match (&config.outbound, &image) {
+            (Some(cidr), Some(_)) => {
+                let tag = config.cgroup_root.to_ascii_uppercase();
+                Some(outbound::Outbound::install(cidr, &tag).map_err(|e| Error::Unsupported {
+                    backend: "native",
+                    reason: format!("outbound networking ({cidr}): {e} (is iptables installed?)"),
+                })?)
+            }
+            _ => None,
+        };
         let backend = Self {
             config,
             image,
@@ -131,6 +150,7 @@ impl NativeBackend {
             sandboxes: Mutex::new(HashMap::new()),
             lifecycle: tokio::sync::Mutex::new(()),
             next_exec: AtomicU64::new(0),
+            outbound,
         };
         backend.adopt_or_clean();
         Ok(backend)
@@ -162,6 +182,11 @@ impl NativeBackend {
         if let Err(e) = self.cgroups.remove_root() {
             tracing::warn!("removing the cgroup root: {e}");
         }
+        match (&self.outbound, &self.config.outbound) {
+            (Some(outbound), _) => outbound.uninstall(),
+            (None, Some(_)) => outbound::Outbound::remove_rules(&self.config.cgroup_root.to_ascii_uppercase()),
+            (None, None) => {}
+        }
     }
 
     /// Sandboxes whose init still runs (same pid, same start time) are adopted; everything else
@@ -180,7 +205,7 @@ impl NativeBackend {
             let alive = enter::start_ticks(saved.pid).ok() == Some(saved.start_ticks);
             let running = alive.then(|| sys::pidfd_open(saved.pid).ok()).flatten().and_then(|pidfd| {
                 let level = enter::ns_pids(saved.pid)?.len().checked_sub(1)?;
-                Some(Running { info: saved.info.clone(), pid: saved.pid, pidfd, pid_level: level })
+                Some(Running { info: saved.info.clone(), pid: saved.pid, pidfd, pid_level: level, net_index: saved.net_index })
             });
             match running {
                 Some(r) => {
@@ -295,6 +320,17 @@ fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name:
     let _ = std::fs::remove_file(state_file);
 }
 
+/// The host's nameservers a sandbox can reach (not a loopback resolver such as
+/// systemd-resolved's 127.0.0.53: the sandbox has its own loopback).
+fn host_resolvers() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let mut text = read("/etc/resolv.conf");
+    if text.lines().any(|l| l.trim_start().starts_with("nameserver 127.")) {
+        text = read("/run/systemd/resolve/resolv.conf");
+    }
+    text.lines().filter(|l| l.trim_start().starts_with("nameserver") && !l.contains(" 127.")).map(|l| format!("{l}\n")).collect()
+}
+
 fn enter_nsenter() -> &'static str {
     "/usr/bin/nsenter"
 }
@@ -325,6 +361,9 @@ impl Backend for NativeBackend {
             }
         }
         let image = self.image.as_ref().ok_or_else(|| Error::Image("this backend was opened for cleanup only".into()))?;
+        if spec.network == crate::spec::Network::Outbound && self.outbound.is_none() {
+            return Err(Error::Unsupported { backend: "native", reason: "this server was not started with outbound networking".into() });
+        }
         image.check()?;
         let started = Instant::now();
         let name = spec.name.clone();
@@ -355,6 +394,7 @@ impl Backend for NativeBackend {
             cgroup_mounts: self.cgroups.inner_mounts(),
             tmpfs_bytes: spec.limits.memory_bytes,
             init: INIT.iter().map(|s| s.to_string()).collect(),
+            resolv_conf: if spec.network == crate::spec::Network::Outbound { host_resolvers() } else { String::new() },
         };
         let pid = match self.spawn_helper(&plan).await {
             Ok(pid) => pid,
@@ -370,6 +410,18 @@ impl Backend for NativeBackend {
             Ok((pidfd, ticks, level))
         };
         let (pidfd, start_ticks, pid_level) = adopt().map_err(|e| create(format!("the sandbox's init died at once: {e}")))?;
+        let net_index = match (&self.outbound, spec.network) {
+            (Some(outbound), crate::spec::Network::Outbound) => {
+                let used: Vec<u32> = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).values().filter_map(|r| r.net_index).collect();
+                let index = (0..outbound.slots()).find(|i| !used.contains(i)).ok_or_else(|| create("no free outbound subnet".into()))?;
+                if let Err(e) = outbound.attach(pid, index) {
+                    self.teardown_async(&spec.name, None).await;
+                    return Err(create(format!("outbound network: {e}")));
+                }
+                Some(index)
+            }
+            _ => None,
+        };
         let info = SandboxInfo {
             name: spec.name.clone(),
             owner: spec.owner.clone(),
@@ -377,7 +429,7 @@ impl Backend for NativeBackend {
             started_at: SystemTime::now(),
             spec: spec.clone(),
         };
-        let saved = SavedSandbox { info: info.clone(), pid, start_ticks };
+        let saved = SavedSandbox { info: info.clone(), pid, start_ticks, net_index };
         let state = self.state_file(&spec.name);
         let bytes = serde_json::to_vec(&saved).map_err(|e| create(e.to_string()))?;
         let tmp = state.with_extension("tmp");
@@ -387,7 +439,7 @@ impl Backend for NativeBackend {
         self.sandboxes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(spec.name.clone(), Arc::new(Running { info: info.clone(), pid, pidfd, pid_level }));
+            .insert(spec.name.clone(), Arc::new(Running { info: info.clone(), pid, pidfd, pid_level, net_index }));
         tracing::info!(sandbox = %spec.name, pid, took_ms = started.elapsed().as_millis() as u64, "sandbox started");
         Ok(info)
     }

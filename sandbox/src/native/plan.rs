@@ -25,6 +25,9 @@ pub struct CreatePlan {
     pub tmpfs_bytes: u64,
     /// The init the sandbox runs as its pid 1, inside the image.
     pub init: Vec<String>,
+    /// /etc/resolv.conf for sandboxes with outbound networking ("" keeps the image's).
+    #[serde(default)]
+    pub resolv_conf: String,
 }
 
 /// The helper's one line of output.

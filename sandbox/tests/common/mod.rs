@@ -19,6 +19,11 @@ pub struct Harness {
 /// `None` (the test returns early, saying why) when this machine cannot run sandboxes and the
 /// run does not require them.
 pub fn harness(test: &str) -> Option<Harness> {
+    harness_with(test, None)
+}
+
+/// A harness whose sandboxes may have outbound networking in `outbound` (a CIDR).
+pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
     let required = std::env::var("STACKLAB_REQUIRE_SANDBOX").is_ok_and(|v| v == "1");
     let skip = |why: &str| {
         assert!(!required, "{test}: {why}");
@@ -41,6 +46,7 @@ pub fn harness(test: &str) -> Option<Harness> {
         helper: vec![env!("CARGO_BIN_EXE_stacklab-sandbox-helper").into()],
         uid_base: 1_500_000_000 + (n as u32) * 16 * sandbox::native::IDS_PER_SLOT / 16 * 4,
         cgroup_root: format!("stacklab-test-{}-{n}", std::process::id()),
+        outbound: outbound.map(str::to_string),
     };
     let backend = NativeBackend::open(config.clone()).unwrap_or_else(|e| panic!("{test}: {e}"));
     Some(Harness { backend, data, config })

@@ -72,6 +72,7 @@ impl TestServer {
                     helper: vec![env!("CARGO_BIN_EXE_stacklab").into(), "sandbox-helper".into()],
                     uid_base: 2_000_000_000 + n * 4 * sandbox::native::IDS_PER_SLOT,
                     cgroup_root: format!("stacklab-srvtest-{}-{n}", std::process::id()),
+                    outbound: None,
                 })
                 .unwrap(),
             );
@@ -80,6 +81,7 @@ impl TestServer {
                 devices: Vec::new(),
                 idle: Duration::from_secs(600),
                 lifetime: Duration::from_secs(3600),
+                network: sandbox::Network::Isolated,
             };
             let sandboxes = Arc::new(Sandboxes::open(native.clone(), policy).await.unwrap());
             state = state.with_sandboxes(sandboxes);
