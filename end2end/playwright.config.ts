@@ -7,6 +7,7 @@ const port = Number(process.env.STACKLAB_E2E_PORT ?? 3100);
 const bin = process.env.STACKLAB_BIN ?? "../target/debug/stacklab";
 const dataDir = process.env.STACKLAB_E2E_DATA ?? "/tmp/stacklab-e2e";
 export const classCode = "E2ECLASS";
+export const instructorToken = "e2e-instructor-token-0001";
 
 export default defineConfig({
   testDir: "./tests",
@@ -38,7 +39,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf ${dataDir} && ${bin} serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --class-code ${classCode} --sandbox-cgroup-root stacklab-e2e --sandbox-uid-base 1700000000`,
+    command: `rm -rf ${dataDir} && ${bin} serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --class-code ${classCode} --instructor-token ${instructorToken} --sandbox-cgroup-root stacklab-e2e --sandbox-uid-base 1700000000`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,

@@ -13,7 +13,10 @@ use leptos_router::{
 };
 
 use components::hydration::HydrationMarker;
+use routes::deck::DeckPage;
 use routes::home::HomePage;
+use routes::instructor::InstructorPage;
+use routes::present::PresentPage;
 use routes::join::JoinPage;
 use routes::lab::LabPage;
 
@@ -76,6 +79,15 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("instructor") view=InstructorPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("decks"), ParamSegment("id")) view=DeckPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("decks"), ParamSegment("id"), ParamSegment("slide")) view=DeckPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("decks"), ParamSegment("id"), StaticSegment("present")) view=PresentPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("decks"), ParamSegment("id"), StaticSegment("present"), ParamSegment("slide"))
+                        view=PresentPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=(StaticSegment("labs"), ParamSegment("id")) view=LabPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("labs"), ParamSegment("id"), StaticSegment("steps"), ParamSegment("step"))

@@ -1,6 +1,6 @@
 //! What the pages' server functions need from the server, as a trait the server implements and
 //! provides as context: the app crate stays free of databases and sandboxes, and each server
-//! function is a thin call.
+//! function is a thin call. The types here travel to the browser.
 
 #[cfg(feature = "ssr")]
 use leptos::prelude::*;
@@ -15,11 +15,61 @@ pub struct Viewer {
     pub resume_code: String,
 }
 
+/// A learner's step as their workbook shows it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepProgress {
+    pub step_id: String,
+    pub started: bool,
+    pub done: bool,
+    /// What the last check said, and whether it passed.
+    pub last_reason: Option<String>,
+    pub last_passed: Option<bool>,
+    /// Hints revealed so far (static ones asked for, then those hint checks fired), as HTML.
+    pub hints: Vec<String>,
+    /// Static hints not yet asked for.
+    pub hints_left: usize,
+    /// The solution, once the learner asked for it.
+    pub solution: Option<String>,
+}
+
+/// A stored quiz answer with the server's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuizResult {
+    pub question_id: String,
+    /// The choices of the answer shown (the latest).
+    pub choices: Vec<usize>,
+    pub feedback: labs::QuizFeedback,
+    /// Points of the first answer, the one graded.
+    pub graded_points: u32,
+    pub attempts: u32,
+}
+
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait Services: Send + Sync + 'static {
     /// The learner behind this request's session cookie, if any.
     async fn viewer(&self, request: &http::request::Parts) -> Option<Viewer>;
+    /// Whether the request comes from the instructor.
+    async fn is_instructor(&self, request: &http::request::Parts) -> bool;
+    /// Whether the instructor may sign in with a password (else only with the login link).
+    fn password_login(&self) -> bool;
+    /// Every class's name and join code (for the instructor).
+    async fn class_codes(&self) -> Vec<(String, String)>;
+
+    async fn lab_progress(&self, learner: &str, lab: &str) -> Result<Vec<StepProgress>, String>;
+    /// The learner is on this step now (it starts, its setup runs, auto-checks follow).
+    async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
+    async fn check_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
+    async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
+    async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
+
+    async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> Result<QuizResult, String>;
+    /// The learner's earlier answers to these questions.
+    async fn quiz_results(&self, learner: &str, questions: &[String]) -> Vec<QuizResult>;
+
+    /// The slide the instructor shows in `deck` now, if they present it.
+    async fn live_slide(&self, deck: &str) -> Option<usize>;
+    async fn set_live_slide(&self, deck: &str, slide: usize) -> Result<(), String>;
 }
 
 #[cfg(feature = "ssr")]
@@ -31,4 +81,20 @@ pub async fn request() -> Result<(SharedServices, http::request::Parts), ServerF
     let services = use_context::<SharedServices>().ok_or_else(|| ServerFnError::new("services are not available"))?;
     let parts: http::request::Parts = leptos_axum::extract().await?;
     Ok((services, parts))
+}
+
+/// The signed-in learner, or an error a person understands.
+#[cfg(feature = "ssr")]
+pub async fn learner() -> Result<(SharedServices, Viewer), ServerFnError> {
+    let (services, parts) = request().await?;
+    match services.viewer(&parts).await {
+        Some(viewer) => Ok((services, viewer)),
+        None => Err(ServerFnError::new("Join the class first.")),
+    }
+}
+
+/// The course the server loaded.
+#[cfg(feature = "ssr")]
+pub fn course() -> Result<std::sync::Arc<labs::load::Course>, ServerFnError> {
+    use_context::<std::sync::Arc<labs::load::Course>>().ok_or_else(|| ServerFnError::new("the course is not loaded"))
 }

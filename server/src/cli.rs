@@ -116,6 +116,13 @@ pub struct ServeArgs {
     pub image: PathBuf,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// The instructor's login token (random at every start if not given; the login link is
+    /// printed in the log).
+    #[arg(long, env = "STACKLAB_INSTRUCTOR_TOKEN", hide_env_values = true)]
+    pub instructor_token: Option<String>,
+    /// Also let the instructor in with this password (on /instructor).
+    #[arg(long, env = "STACKLAB_INSTRUCTOR_PASSWORD", hide_env_values = true)]
+    pub instructor_password: Option<String>,
     /// Join code of the open class made at first start (random if not given).
     #[arg(long, env = "STACKLAB_CLASS_CODE")]
     pub class_code: Option<String>,

@@ -1,6 +1,8 @@
 //! The Stacklab server: HTTP and WebSockets (axum + Leptos), sandboxes, terminals, the store,
 //! and the `stacklab` subcommands. `main.rs` only parses the command line and dispatches.
 
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod cli;
 pub mod image;

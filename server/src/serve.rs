@@ -40,6 +40,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(sandboxes) = sandboxes {
         state = state.with_sandboxes(sandboxes);
     }
+    let (access, token) = crate::web::instructor::InstructorAccess::start(
+        &args.data_dir,
+        args.instructor_token.clone(),
+        args.instructor_password.as_deref(),
+    )?;
+    state.instructor = access;
+    let host = if args.addr.ip().is_unspecified() { "localhost".to_string() } else { args.addr.ip().to_string() };
+    tracing::info!("instructor: http://{host}:{}/instructor/login?token={token}", args.addr.port());
     if let Some(progress) = &state.progress {
         progress.spawn_timer(crate::progress::RECHECK_EVERY, shutdown.clone());
     }

@@ -146,10 +146,11 @@ async fn a_step_turns_green_by_itself_and_hint_checks_fire() {
 
     // Static hints come one at a time, and the solution on request.
     let hint: serde_json::Value = post("/api/labs/netns-veth/steps/veth/hint".into()).await.unwrap().json().await.unwrap();
-    assert_eq!(hint["index"], 0);
-    assert!(hint["html"].as_str().unwrap().contains("veth"));
+    assert_eq!(hint["hints"].as_array().unwrap().len(), 1);
+    assert!(hint["hints"][0].as_str().unwrap().contains("veth"));
+    assert_eq!(hint["hints_left"], 2);
     let solution: serde_json::Value = post("/api/labs/netns-veth/steps/veth/solution".into()).await.unwrap().json().await.unwrap();
-    assert!(solution["source"].as_str().unwrap().contains("ip link add veth-host"));
+    assert!(solution["solution"].as_str().unwrap().contains("ip link add veth-host"));
 
     // Check now: not done in an untouched place, with the check's reason.
     let state: serde_json::Value = post("/api/labs/netns-veth/steps/netns/check".into()).await.unwrap().json().await.unwrap();
@@ -170,11 +171,11 @@ async fn quiz_answers_are_scored_on_the_server_and_the_first_counts() {
             .send()
     };
     let wrong: serde_json::Value = answer(vec![0]).await.unwrap().json().await.unwrap();
-    assert_eq!(wrong["correct"], false);
-    assert_eq!(wrong["correct_choices"], serde_json::json!([1]));
-    assert!(wrong["explanations"][1].as_str().unwrap().contains("shared kernel"));
+    assert_eq!(wrong["feedback"]["correct"], false);
+    assert_eq!(wrong["feedback"]["correct_choices"], serde_json::json!([1]));
+    assert!(wrong["feedback"]["explanations"][1].as_str().unwrap().contains("shared kernel"));
     let right: serde_json::Value = answer(vec![1]).await.unwrap().json().await.unwrap();
-    assert_eq!((right["correct"].clone(), right["graded_points"].clone(), right["attempts"].clone()), (true.into(), 0.into(), 2.into()));
+    assert_eq!((right["feedback"]["correct"].clone(), right["graded_points"].clone(), right["attempts"].clone()), (true.into(), 0.into(), 2.into()));
     let stored = server.store.quiz_answers(&learner).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!((stored[0].choices.clone(), stored[0].points), (vec![0], 0));

@@ -2,3 +2,5 @@
 
 pub mod hydration;
 pub mod terminal;
+pub mod live;
+pub mod quiz;

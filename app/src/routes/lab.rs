@@ -1,26 +1,69 @@
-//! The lab workbook page: the lab's text beside the learner's terminal.
+//! The lab workbook: the steps with their live state, the current step's instructions (with
+//! "Run" buttons), its check result, hints, solution and quiz — beside the learner's terminal.
+//! Rendered complete on the server (useful before the page is live); live afterwards through
+//! server-sent events, so steps turn green as the learner works.
 
 use labs::LabView;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+use crate::components::live;
+use crate::components::quiz::QuizCard;
 use crate::components::terminal::TerminalPane;
 use crate::routes::join::JoinForm;
-use crate::services::Viewer;
+use crate::services::{QuizResult, StepProgress, Viewer};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabPageData {
     pub lab: Option<LabView>,
     pub viewer: Option<Viewer>,
+    pub progress: Vec<StepProgress>,
+    pub quiz: Vec<QuizResult>,
 }
 
 #[server(endpoint = "lab/page")]
 pub async fn load_lab_page(id: String) -> Result<LabPageData, ServerFnError> {
     let (services, parts) = crate::services::request().await?;
-    let course = use_context::<std::sync::Arc<labs::load::Course>>()
-        .ok_or_else(|| ServerFnError::new("the course is not loaded"))?;
-    Ok(LabPageData { lab: course.lab_view(&id), viewer: services.viewer(&parts).await })
+    let course = crate::services::course()?;
+    let lab = course.lab_view(&id);
+    let viewer = services.viewer(&parts).await;
+    let (progress, quiz) = match (&viewer, &lab) {
+        (Some(v), Some(l)) => {
+            let questions: Vec<String> = l.steps.iter().flat_map(|s| s.quiz.iter().map(|q| q.id.clone())).collect();
+            (
+                services.lab_progress(&v.learner_id, &id).await.unwrap_or_default(),
+                services.quiz_results(&v.learner_id, &questions).await,
+            )
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    Ok(LabPageData { lab, viewer, progress, quiz })
+}
+
+#[server(endpoint = "lab/focus")]
+pub async fn focus_step(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.focus_step(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "lab/check")]
+pub async fn check_step(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.check_step(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "lab/hint")]
+pub async fn next_hint(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.next_hint(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
+}
+
+#[server(endpoint = "lab/solution")]
+pub async fn show_solution(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.show_solution(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
 }
 
 #[component]
@@ -32,7 +75,9 @@ pub fn LabPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading the lab…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(LabPageData { lab: Some(lab), viewer }) => view! { <Workbook lab viewer/> }.into_any(),
+                    Ok(LabPageData { lab: Some(lab), viewer, progress, quiz }) => {
+                        view! { <Workbook lab viewer progress quiz/> }.into_any()
+                    }
                     Ok(LabPageData { lab: None, .. }) => view! {
                         <p class="not-found">"There is no such lab. " <a href="/">"See all labs"</a></p>
                     }.into_any(),
@@ -43,29 +88,348 @@ pub fn LabPage() -> impl IntoView {
     }
 }
 
+/// What the browser hears from `/api/events` (the server's `progress::Update`).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum LiveUpdate {
+    Step { state: StoredStep },
+    Checking { lab_id: String, step_id: String },
+    Hint { lab_id: String, step_id: String, html: String },
+}
+
+#[derive(Deserialize)]
+struct StoredStep {
+    lab_id: String,
+    step_id: String,
+    done: bool,
+    last_reason: Option<String>,
+    last_passed: Option<bool>,
+}
+
 #[component]
-fn Workbook(lab: LabView, viewer: Option<Viewer>) -> impl IntoView {
-    let next = format!("/labs/{}", lab.id);
+fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, quiz: Vec<QuizResult>) -> impl IntoView {
+    let params = use_params_map();
+    let lab_id = lab.id.clone();
+    // One signal per step, in the lab's order.
+    let steps: Vec<RwSignal<StepProgress>> = lab
+        .steps
+        .iter()
+        .map(|s| {
+            let p = progress.iter().find(|p| p.step_id == s.id).cloned();
+            RwSignal::new(p.unwrap_or_else(|| StepProgress { step_id: s.id.clone(), hints_left: s.hints, ..Default::default() }))
+        })
+        .collect();
+    let checking = RwSignal::new(None::<String>);
+    let count = lab.steps.len();
+    // The step in the URL (1-based), else the first one not done.
+    let first_open = steps.iter().position(|s| !s.get_untracked().done).unwrap_or(0);
+    let current = Memo::new(move |_| {
+        params
+            .with(|p| p.get("step").and_then(|n| n.parse::<usize>().ok()))
+            .map(|n| n.clamp(1, count.max(1)) - 1)
+            .unwrap_or(first_open)
+    });
+    let signed_in = viewer.is_some();
+
+    if signed_in {
+        // Live: steps turning green, hints firing, "checking…".
+        let steps_live = steps.clone();
+        let lab_live = lab_id.clone();
+        live::listen("/api/events".into(), "progress", move |data| {
+            let Ok(update) = serde_json::from_str::<LiveUpdate>(&data) else { return };
+            match update {
+                LiveUpdate::Step { state } if state.lab_id == lab_live => {
+                    if let Some(s) = steps_live.iter().find(|s| s.get_untracked().step_id == state.step_id) {
+                        s.update(|p| {
+                            p.started = true;
+                            p.done = p.done || state.done;
+                            p.last_reason = state.last_reason;
+                            p.last_passed = state.last_passed;
+                        });
+                    }
+                    checking.set(None);
+                }
+                LiveUpdate::Checking { lab_id, step_id } if lab_id == lab_live => checking.set(Some(step_id)),
+                LiveUpdate::Hint { lab_id, step_id, html } if lab_id == lab_live => {
+                    if let Some(s) = steps_live.iter().find(|s| s.get_untracked().step_id == step_id) {
+                        s.update(|p| {
+                            if !p.hints.contains(&html) {
+                                p.hints.push(html);
+                            }
+                        });
+                    }
+                }
+                _ => {}
+            }
+        });
+        // Tell the server which step the learner is on: its setup runs, auto-checks follow.
+        let focus_lab = lab_id.clone();
+        let step_ids: Vec<String> = lab.steps.iter().map(|s| s.id.clone()).collect();
+        let steps_focus = steps.clone();
+        Effect::new(move |_| {
+            let index = current.get();
+            let (lab, step) = (focus_lab.clone(), step_ids[index].clone());
+            let target = steps_focus[index];
+            leptos::task::spawn_local(async move {
+                if let Ok(p) = focus_step(lab, step).await {
+                    target.set(p);
+                }
+            });
+        });
+    }
+
+    let total_points: u32 = lab.steps.iter().map(|s| s.points).sum();
+    let done_points = {
+        let steps = steps.clone();
+        let points: Vec<u32> = lab.steps.iter().map(|s| s.points).collect();
+        move || steps.iter().zip(&points).filter(|(s, _)| s.get().done).map(|(_, p)| *p).sum::<u32>()
+    };
+    let all_done = {
+        let steps = steps.clone();
+        move || steps.iter().all(|s| s.get().done)
+    };
+    let split = RwSignal::new(45.0f64);
+    let lab_for_steps = lab.clone();
+    let steps_for_list = steps.clone();
+
     view! {
-        <div class="workbook">
+        <div class="workbook" style=move || format!("--split: {:.1}%", split.get())>
             <article class="lab-text">
                 <p class="crumbs"><a href="/">"Labs"</a> " / " {lab.session_title.clone()}</p>
                 <h1>{lab.title.clone()}</h1>
                 <p class="lead">{lab.summary.clone()}</p>
-                <div class="prose" inner_html=lab.intro_html.clone()></div>
-                <ol class="steps">
-                    {lab.steps.iter().map(|step| view! {
-                        <li class="step">
-                            <h2>{step.title.clone()}</h2>
-                            <div class="prose" inner_html=step.html.clone()></div>
-                        </li>
-                    }).collect_view()}
-                </ol>
+                <p class="lab-score">
+                    <span class="points">{move || format!("{} / {total_points} points", done_points())}</span>
+                    {lab.tiers.iter().map(|t| view! { <span class="tier">{t.to_string()}</span> }).collect_view()}
+                </p>
+                <nav class="step-list" aria-label="Steps">
+                    <ol>
+                        {lab_for_steps.steps.iter().enumerate().map(|(i, step)| {
+                            let state = steps_for_list[i];
+                            let href = format!("/labs/{}/steps/{}", lab_for_steps.id, i + 1);
+                            let title = step.title.clone();
+                            view! {
+                                <li
+                                    class="step-item"
+                                    class:current=move || current.get() == i
+                                    data-state=move || {
+                                        let p = state.get();
+                                        if p.done { "done" } else if p.started { "started" } else { "new" }
+                                    }
+                                    data-step=step.id.clone()
+                                >
+                                    <A href=href attr:aria-current=move || (current.get() == i).then_some("step")>
+                                        <span class="step-mark" aria-hidden="true"></span>
+                                        <span class="step-title">{title}</span>
+                                        <span class="visually-hidden">
+                                            {move || if state.get().done { " (done)" } else if state.get().started { " (in progress)" } else { " (not started)" }}
+                                        </span>
+                                    </A>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                </nav>
+                {move || (current.get() == 0 && !lab.intro_html.is_empty()).then(|| view! {
+                    <div class="prose intro" inner_html=lab.intro_html.clone()></div>
+                })}
+                {
+                    let lab = lab_for_steps.clone();
+                    let steps = steps.clone();
+                    let quiz = quiz.clone();
+                    move || {
+                        let index = current.get();
+                        let step = lab.steps[index].clone();
+                        let state = steps[index];
+                        let previous: Vec<QuizResult> = quiz.iter().filter(|q| step.quiz.iter().any(|s| s.id == q.question_id)).cloned().collect();
+                        view! {
+                            <StepView lab_id=lab.id.clone() step index count state checking signed_in previous/>
+                        }
+                    }
+                }
+                {move || all_done().then(|| view! {
+                    <section class="finished card">
+                        <h2>"Lab complete"</h2>
+                        <div class="prose" inner_html=lab_for_steps.finish_html.clone()></div>
+                    </section>
+                })}
             </article>
+            <Splitter split/>
             {match viewer {
                 Some(_) => view! { <TerminalPane/> }.into_any(),
-                None => view! { <aside class="terminal-pane join"><JoinForm next/></aside> }.into_any(),
+                None => {
+                    let next = format!("/labs/{}", lab_id);
+                    view! { <aside class="terminal-pane join"><JoinForm next/></aside> }.into_any()
+                }
             }}
         </div>
+    }
+}
+
+#[component]
+fn StepView(
+    lab_id: String,
+    step: labs::StepView,
+    index: usize,
+    count: usize,
+    state: RwSignal<StepProgress>,
+    checking: RwSignal<Option<String>>,
+    signed_in: bool,
+    previous: Vec<QuizResult>,
+) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let run = {
+        let (lab, step_id) = (lab_id.clone(), step.id.clone());
+        move |kind: &'static str| {
+            let (lab, step_id) = (lab.clone(), step_id.clone());
+            error.set(None);
+            if kind == "check" {
+                checking.set(Some(step_id.clone()));
+            }
+            leptos::task::spawn_local(async move {
+                let result = match kind {
+                    "check" => check_step(lab, step_id).await,
+                    "hint" => next_hint(lab, step_id).await,
+                    _ => show_solution(lab, step_id).await,
+                };
+                match result {
+                    Ok(p) => state.set(p),
+                    Err(e) => error.set(Some(e.to_string().trim_start_matches("error running server function: ").to_string())),
+                }
+                checking.set(None);
+            });
+        }
+    };
+    let (check, hint, solution) = (run.clone(), run.clone(), run);
+    let step_id = step.id.clone();
+    let is_checking = move || checking.get().as_deref() == Some(step_id.as_str());
+    let prev = (index > 0).then(|| format!("/labs/{lab_id}/steps/{index}"));
+    let next = (index + 1 < count).then(|| format!("/labs/{lab_id}/steps/{}", index + 2));
+    view! {
+        <section class="step" data-step=step.id.clone() aria-labelledby="step-title">
+            <p class="step-count muted">{format!("Step {} of {count} · {} point{}", index + 1, step.points, if step.points == 1 { "" } else { "s" })}</p>
+            <h2 id="step-title">{step.title.clone()}</h2>
+            <div class="prose" inner_html=step.html.clone()></div>
+
+            <div class="check-result" role="status" aria-live="polite" data-state=move || {
+                let p = state.get();
+                if p.done { "done" } else if p.last_passed == Some(false) { "failed" } else { "waiting" }
+            }>
+                <span class="check-icon" aria-hidden="true"></span>
+                <span class="check-text">
+                    {move || {
+                        let p = state.get();
+                        match (p.done, p.last_reason) {
+                            (true, Some(reason)) => format!("Done — {reason}"),
+                            (true, None) => "Done".to_string(),
+                            (false, Some(reason)) => format!("Not done yet — {reason}"),
+                            (false, None) => "This step is checked as you work.".to_string(),
+                        }
+                    }}
+                </span>
+                {signed_in.then(|| view! {
+                    <button class="button small quiet check-button" on:click=move |_| check("check") disabled=is_checking.clone()>
+                        {let c = is_checking.clone(); move || if c() { "Checking…" } else { "Check" }}
+                    </button>
+                })}
+            </div>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+
+            <div class="hints">
+                {move || state.get().hints.into_iter().enumerate().map(|(i, html)| view! {
+                    <div class="hint" data-hint=i>
+                        <span class="hint-label">"Hint"</span>
+                        <div class="prose" inner_html=html></div>
+                    </div>
+                }).collect_view()}
+                {move || (signed_in && state.get().hints_left > 0).then(|| {
+                    let hint = hint.clone();
+                    view! {
+                        <button class="button small quiet" on:click=move |_| hint("hint")>
+                            {move || format!("Show a hint ({} left)", state.get().hints_left)}
+                        </button>
+                    }
+                })}
+            </div>
+
+            {(signed_in && step.has_solution).then(|| view! {
+                <div class="solution">
+                    {move || match state.get().solution {
+                        Some(source) => view! {
+                            <details open>
+                                <summary>"Solution"</summary>
+                                <pre><code>{source}</code></pre>
+                            </details>
+                        }.into_any(),
+                        None => {
+                            let solution = solution.clone();
+                            view! {
+                                <button class="button small quiet" on:click=move |_| {
+                                    let sure = window().confirm_with_message("Show the solution? Your instructor will see that you looked.").unwrap_or(false);
+                                    if sure {
+                                        solution("solution");
+                                    }
+                                }>"Show the solution…"</button>
+                            }.into_any()
+                        }
+                    }}
+                </div>
+            })}
+
+            {step.quiz.iter().map(|q| {
+                let previous = previous.iter().find(|p| p.question_id == q.id).cloned();
+                match previous {
+                    Some(previous) => view! { <QuizCard question=q.clone() previous/> }.into_any(),
+                    None => view! { <QuizCard question=q.clone()/> }.into_any(),
+                }
+            }).collect_view()}
+
+            <nav class="step-pager">
+                {prev.map(|href| view! { <A href=href attr:class="button quiet">"← Previous"</A> })}
+                <span class="spacer"></span>
+                {next.map(|href| view! { <A href=href attr:class="button">"Next step →"</A> })}
+            </nav>
+        </section>
+    }
+}
+
+/// The draggable divider between the text and the terminal (arrow keys move it too).
+#[component]
+fn Splitter(split: RwSignal<f64>) -> impl IntoView {
+    let dragging = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::pointermove, move |e| {
+            if dragging.get_untracked() {
+                let width = window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(1.0);
+                split.set((f64::from(e.client_x()) / width * 100.0).clamp(20.0, 80.0));
+            }
+        });
+        let up = window_event_listener(leptos::ev::pointerup, move |_| dragging.set(false));
+        on_cleanup(move || {
+            handle.remove();
+            up.remove();
+        });
+    }
+    view! {
+        <div
+            class="splitter"
+            role="separator"
+            aria-orientation="vertical"
+            aria-label="Resize the terminal"
+            aria-valuenow=move || format!("{:.0}", split.get())
+            aria-valuemin="20"
+            aria-valuemax="80"
+            tabindex="0"
+            on:pointerdown=move |e| {
+                e.prevent_default();
+                dragging.set(true);
+            }
+            on:keydown=move |e| match e.key().as_str() {
+                "ArrowLeft" => split.update(|s| *s = (*s - 5.0).max(20.0)),
+                "ArrowRight" => split.update(|s| *s = (*s + 5.0).min(80.0)),
+                _ => {}
+            }
+        ></div>
     }
 }

@@ -121,6 +121,9 @@ impl Progress {
             .unwrap_or_else(|p| p.into_inner())
             .insert(learner.to_string(), Focus { lab: lab.to_string(), step: step.to_string(), renewed: Instant::now() });
         if !state.done {
+            // A learner on a lab page is about to work: start their sandbox (the terminal would
+            // anyway) so the step's setup and first check run now.
+            self.sandboxes.ensure(learner).await?;
             self.schedule(learner, Duration::ZERO);
         }
         Ok(state)

@@ -3,8 +3,10 @@
 
 mod assets;
 mod guard;
+pub mod instructor;
+pub mod live;
 mod learners;
-mod progress;
+pub mod progress;
 mod services;
 
 use std::net::SocketAddr;
@@ -36,6 +38,8 @@ pub struct AppState {
     pub sandboxes: Option<Arc<crate::sandboxes::Sandboxes>>,
     pub terminals: Option<Arc<crate::terminals::Terminals>>,
     pub progress: Option<Arc<crate::progress::Progress>>,
+    pub presentations: Arc<live::Presentations>,
+    pub instructor: instructor::InstructorAccess,
     pub shutdown: CancellationToken,
 }
 
@@ -89,6 +93,8 @@ impl AppState {
             sandboxes: None,
             terminals: None,
             progress: None,
+            presentations: Arc::new(live::Presentations::default()),
+            instructor: instructor::InstructorAccess::default(),
             shutdown,
         }
     }
@@ -146,6 +152,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/terminal/{tab}", get(crate::terminals::ws::attach))
         .merge(learners::router())
         .merge(progress::router())
+        .merge(live::router())
+        .merge(instructor::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))
         .merge(pages)

@@ -1,9 +1,11 @@
-//! A learner's progress over HTTP: where they are in a lab, "I am on this step", "check now",
-//! hints, the solution, quiz answers, and a stream of live updates (server-sent events).
+//! A learner's progress: where they are in a lab, "I am on this step", "check now", hints, the
+//! solution, quiz answers, and a stream of live updates (server-sent events). The functions
+//! here serve both the JSON routes and the pages' server functions (`services.rs`).
 
 use std::convert::Infallible;
 use std::time::Duration;
 
+use app::services::{QuizResult, StepProgress};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,120 +23,189 @@ use crate::store::StepState;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
-        .route("/api/labs/{lab}/progress", get(lab_progress))
-        .route("/api/labs/{lab}/steps/{step}/focus", post(focus))
-        .route("/api/labs/{lab}/steps/{step}/check", post(check))
-        .route("/api/labs/{lab}/steps/{step}/hint", post(hint))
-        .route("/api/labs/{lab}/steps/{step}/solution", post(solution))
-        .route("/api/quiz/{question}/answer", post(answer))
+        .route("/api/labs/{lab}/progress", get(lab_progress_route))
+        .route("/api/labs/{lab}/steps/{step}/focus", post(focus_route))
+        .route("/api/labs/{lab}/steps/{step}/check", post(check_route))
+        .route("/api/labs/{lab}/steps/{step}/hint", post(hint_route))
+        .route("/api/labs/{lab}/steps/{step}/solution", post(solution_route))
+        .route("/api/quiz/{question}/answer", post(answer_route))
         .route("/api/events", get(events))
 }
 
-fn error(e: ProgressError) -> Response {
-    match e {
-        ProgressError::NoSuchStep(..) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
-        ProgressError::Sandbox(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("Your sandbox is not available: {e}")).into_response(),
-        ProgressError::Store(e) => {
-            tracing::error!("store: {e}");
-            (StatusCode::SERVICE_UNAVAILABLE, "The server cannot save right now; try again in a moment.").into_response()
+/// Why a progress request failed, in words for the learner.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        (status, self.to_string()).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!("store: {e}");
+        ApiError::Unavailable("The server cannot save right now; try again in a moment.".into())
+    }
+}
+
+impl From<ProgressError> for ApiError {
+    fn from(e: ProgressError) -> Self {
+        match e {
+            ProgressError::NoSuchStep(..) => ApiError::NotFound(e.to_string()),
+            ProgressError::Sandbox(e) => ApiError::Unavailable(format!("Your sandbox is not available: {e}")),
+            ProgressError::Store(e) => e.into(),
         }
     }
 }
 
-fn no_sandboxes() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, "this server runs without sandboxes").into_response()
+fn step_def<'a>(state: &'a AppState, lab: &str, step: &str) -> Result<&'a labs::load::Step, ApiError> {
+    state
+        .course
+        .lab(lab)
+        .and_then(|(_, l)| l.step(step))
+        .ok_or_else(|| ApiError::NotFound(format!("There is no step {step:?} in lab {lab:?}.")))
 }
 
-#[derive(Serialize)]
-pub struct LabProgress {
-    pub steps: Vec<StepState>,
-    /// Per step, the hints revealed so far (static hints, then those hint checks fired).
-    pub hints: Vec<StepHints>,
+fn progress(state: &AppState) -> Result<&std::sync::Arc<crate::progress::Progress>, ApiError> {
+    state.progress.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))
 }
 
-#[derive(Serialize)]
-pub struct StepHints {
-    pub step_id: String,
-    pub html: Vec<String>,
+/// The learner's view of one step, from its stored state.
+async fn view(state: &AppState, learner: &str, lab: &str, step: &labs::load::Step, stored: Option<&StepState>) -> Result<StepProgress, ApiError> {
+    let revealed = stored.map(|s| s.hints_revealed.max(0) as usize).unwrap_or(0).min(step.hints.len());
+    let mut hints: Vec<String> = step.hints[..revealed].to_vec();
+    let fired = state.store.fired_hint_checks(learner, lab, &step.id).await?;
+    hints.extend(fired.iter().filter_map(|&i| step.hint_checks.get(i as usize)).map(|h| h.hint_html.clone()));
+    let shown = stored.is_some_and(|s| s.solution_shown);
+    Ok(StepProgress {
+        step_id: step.id.clone(),
+        started: stored.is_some(),
+        done: stored.is_some_and(|s| s.done),
+        last_reason: stored.and_then(|s| s.last_reason.clone()),
+        last_passed: stored.and_then(|s| s.last_passed),
+        hints,
+        hints_left: step.hints.len() - revealed,
+        solution: if shown { step.solution.as_ref().map(|s| s.source.clone()) } else { None },
+    })
 }
 
-async fn lab_progress(State(state): State<AppState>, LearnerId(learner): LearnerId, Path(lab): Path<String>) -> Response {
-    let Some((_, lab_def)) = state.course.lab(&lab) else { return StatusCode::NOT_FOUND.into_response() };
-    let steps = match state.store.step_states(&learner, &lab).await {
-        Ok(steps) => steps,
-        Err(e) => return state.store_error(e),
-    };
-    let mut hints = Vec::new();
+pub async fn lab_progress(state: &AppState, learner: &str, lab: &str) -> Result<Vec<StepProgress>, ApiError> {
+    let (_, lab_def) = state.course.lab(lab).ok_or_else(|| ApiError::NotFound(format!("There is no lab {lab:?}.")))?;
+    let stored = state.store.step_states(learner, lab).await?;
+    let mut steps = Vec::new();
     for step in &lab_def.steps {
-        let revealed = steps.iter().find(|s| s.step_id == step.id).map(|s| s.hints_revealed).unwrap_or(0);
-        let mut html: Vec<String> = step.hints.iter().take(revealed.max(0) as usize).cloned().collect();
-        match state.store.fired_hint_checks(&learner, &lab, &step.id).await {
-            Ok(fired) => html.extend(fired.iter().filter_map(|&i| step.hint_checks.get(i as usize)).map(|h| h.hint_html.clone())),
-            Err(e) => return state.store_error(e),
-        }
-        if !html.is_empty() {
-            hints.push(StepHints { step_id: step.id.clone(), html });
-        }
+        steps.push(view(state, learner, lab, step, stored.iter().find(|s| s.step_id == step.id)).await?);
     }
-    Json(LabProgress { steps, hints }).into_response()
+    Ok(steps)
 }
 
-async fn focus(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Response {
-    let Some(progress) = &state.progress else { return no_sandboxes() };
-    match progress.focus(&learner, &lab, &step).await {
-        Ok(s) => Json(s).into_response(),
-        Err(e) => error(e),
-    }
+async fn after(state: &AppState, learner: &str, lab: &str, step: &str, stored: StepState) -> Result<StepProgress, ApiError> {
+    view(state, learner, lab, step_def(state, lab, step)?, Some(&stored)).await
 }
 
-async fn check(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Response {
-    let Some(progress) = &state.progress else { return no_sandboxes() };
-    match progress.check_now(&learner, &lab, &step).await {
-        Ok(s) => Json(s).into_response(),
-        Err(e) => error(e),
-    }
+pub async fn focus(state: &AppState, learner: &str, lab: &str, step: &str) -> Result<StepProgress, ApiError> {
+    let stored = progress(state)?.focus(learner, lab, step).await?;
+    after(state, learner, lab, step, stored).await
 }
 
-#[derive(Serialize)]
-struct HintReply {
-    index: usize,
-    html: String,
-    remaining: usize,
+pub async fn check(state: &AppState, learner: &str, lab: &str, step: &str) -> Result<StepProgress, ApiError> {
+    let stored = progress(state)?.check_now(learner, lab, step).await?;
+    after(state, learner, lab, step, stored).await
 }
 
 /// Reveals the next static hint.
-async fn hint(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Response {
-    let Some(step_def) = state.course.lab(&lab).and_then(|(_, l)| l.step(&step)) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let current = match state.store.start_step(&learner, &lab, &step).await {
-        Ok(s) => s.hints_revealed.max(0) as usize,
-        Err(e) => return state.store_error(e),
-    };
-    if current >= step_def.hints.len() {
-        return (StatusCode::NOT_FOUND, "There are no more hints for this step.").into_response();
+pub async fn hint(state: &AppState, learner: &str, lab: &str, step: &str) -> Result<StepProgress, ApiError> {
+    let def = step_def(state, lab, step)?;
+    let current = state.store.start_step(learner, lab, step).await?.hints_revealed.max(0) as usize;
+    if current >= def.hints.len() {
+        return Err(ApiError::NotFound("There are no more hints for this step.".into()));
     }
-    if let Err(e) = state.store.reveal_hints(&learner, &lab, &step, current as i64 + 1).await {
-        return state.store_error(e);
+    let stored = state.store.reveal_hints(learner, lab, step, current as i64 + 1).await?;
+    after(state, learner, lab, step, stored).await
+}
+
+/// The solution, after the learner confirmed they want it (the instructor sees that they did).
+pub async fn solution(state: &AppState, learner: &str, lab: &str, step: &str) -> Result<StepProgress, ApiError> {
+    if step_def(state, lab, step)?.solution.is_none() {
+        return Err(ApiError::NotFound("This step has no solution.".into()));
     }
-    Json(HintReply { index: current, html: step_def.hints[current].clone(), remaining: step_def.hints.len() - current - 1 }).into_response()
+    let stored = state.store.show_solution(learner, lab, step).await?;
+    after(state, learner, lab, step, stored).await
+}
+
+/// Scores an answer on the server and stores it; only now are the right answers and the
+/// explanations sent.
+pub async fn answer(state: &AppState, learner: &str, question: &str, choices: Vec<usize>) -> Result<QuizResult, ApiError> {
+    let q = state.course.questions.get(question).ok_or_else(|| ApiError::NotFound(format!("There is no question {question:?}.")))?;
+    if choices.is_empty() || choices.iter().any(|&c| c >= q.choices.len()) {
+        return Err(ApiError::BadRequest("Pick one of the answers.".into()));
+    }
+    let feedback = q.score(&choices);
+    let stored = state.store.answer_quiz(learner, question, &choices, feedback.correct, i64::from(feedback.points)).await?;
+    Ok(QuizResult {
+        question_id: question.to_string(),
+        choices,
+        feedback,
+        graded_points: stored.points as u32,
+        attempts: stored.attempts as u32,
+    })
+}
+
+/// The learner's earlier answers (the graded one), with their feedback.
+pub async fn quiz_results(state: &AppState, learner: &str, questions: &[String]) -> Result<Vec<QuizResult>, ApiError> {
+    let answers = state.store.quiz_answers(learner).await?;
+    Ok(answers
+        .into_iter()
+        .filter(|a| questions.contains(&a.question_id))
+        .filter_map(|a| {
+            let q = state.course.questions.get(&a.question_id)?;
+            Some(QuizResult {
+                question_id: a.question_id.clone(),
+                feedback: q.score(&a.choices),
+                choices: a.choices,
+                graded_points: a.points as u32,
+                attempts: a.attempts as u32,
+            })
+        })
+        .collect())
 }
 
 #[derive(Serialize)]
-struct SolutionReply {
-    source: String,
+struct LabProgressReply {
+    steps: Vec<StepProgress>,
 }
 
-/// The solution, after the learner confirmed they want it (recorded for the instructor).
-async fn solution(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Response {
-    let Some(source) = state.course.lab(&lab).and_then(|(_, l)| l.step(&step)).and_then(|s| s.solution.as_ref()).map(|s| s.source.clone())
-    else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if let Err(e) = state.store.show_solution(&learner, &lab, &step).await {
-        return state.store_error(e);
-    }
-    Json(SolutionReply { source }).into_response()
+async fn lab_progress_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path(lab): Path<String>) -> Result<Json<LabProgressReply>, ApiError> {
+    Ok(Json(LabProgressReply { steps: lab_progress(&state, &learner, &lab).await? }))
+}
+
+async fn focus_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+    Ok(Json(focus(&state, &learner, &lab, &step).await?))
+}
+
+async fn check_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+    Ok(Json(check(&state, &learner, &lab, &step).await?))
+}
+
+async fn hint_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+    Ok(Json(hint(&state, &learner, &lab, &step).await?))
+}
+
+async fn solution_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+    Ok(Json(solution(&state, &learner, &lab, &step).await?))
 }
 
 #[derive(Deserialize)]
@@ -142,34 +213,19 @@ struct AnswerRequest {
     choices: Vec<usize>,
 }
 
-#[derive(Serialize)]
-struct AnswerReply {
-    #[serde(flatten)]
-    feedback: labs::QuizFeedback,
-    /// Points this question gives the learner: those of their first answer.
-    graded_points: i64,
-    attempts: i64,
-}
-
-/// Scores an answer on the server and stores it; only now are the right answers and the
-/// explanations sent.
-async fn answer(State(state): State<AppState>, LearnerId(learner): LearnerId, Path(question): Path<String>, Json(request): Json<AnswerRequest>) -> Response {
-    let Some(q) = state.course.questions.get(&question) else { return StatusCode::NOT_FOUND.into_response() };
-    if request.choices.is_empty() || request.choices.iter().any(|&c| c >= q.choices.len()) {
-        return (StatusCode::BAD_REQUEST, "Pick one of the answers.").into_response();
-    }
-    let feedback = q.score(&request.choices);
-    match state.store.answer_quiz(&learner, &question, &request.choices, feedback.correct, i64::from(feedback.points)).await {
-        Ok(stored) => Json(AnswerReply { feedback, graded_points: stored.points, attempts: stored.attempts }).into_response(),
-        Err(e) => state.store_error(e),
-    }
+async fn answer_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path(question): Path<String>,
+    Json(request): Json<AnswerRequest>,
+) -> Result<Json<QuizResult>, ApiError> {
+    Ok(Json(answer(&state, &learner, &question, request.choices).await?))
 }
 
 /// Live updates for this learner (their steps turning green, hints firing), as server-sent
 /// events; the browser's EventSource reconnects by itself.
-async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Response {
-    let Some(progress) = state.progress.clone() else { return no_sandboxes() };
-    let updates = BroadcastStream::new(progress.subscribe()).filter_map(move |update| {
+async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Response, ApiError> {
+    let updates = BroadcastStream::new(progress(&state)?.subscribe()).filter_map(move |update| {
         let event = match update {
             Ok(update) if update.learner() == learner => {
                 Some(Event::default().event("progress").json_data(&update).unwrap_or_default())
@@ -181,5 +237,5 @@ async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) ->
         std::future::ready(event.map(Ok::<_, Infallible>))
     });
     let stream = updates.take_until(state.shutdown.clone().cancelled_owned());
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }

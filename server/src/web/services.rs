@@ -1,19 +1,25 @@
 //! The server's side of `app::services::Services`: what the pages' server functions may ask.
 
-use app::services::{Services, Viewer};
+use app::services::{QuizResult, Services, StepProgress, Viewer};
 use async_trait::async_trait;
 use axum_extra::extract::cookie::SignedCookieJar;
 
-use super::AppState;
+use super::{AppState, progress};
 use crate::auth::COOKIE;
-use crate::store::Role;
+use crate::store::{Role, Session};
+
+impl AppState {
+    async fn session_of(&self, request: &http::request::Parts) -> Option<Session> {
+        let jar = SignedCookieJar::from_headers(&request.headers, self.cookie_key.clone());
+        let token = jar.get(COOKIE)?.value().to_string();
+        self.store.session(&token).await.ok()?
+    }
+}
 
 #[async_trait]
 impl Services for AppState {
     async fn viewer(&self, request: &http::request::Parts) -> Option<Viewer> {
-        let jar = SignedCookieJar::from_headers(&request.headers, self.cookie_key.clone());
-        let token = jar.get(COOKIE)?.value().to_string();
-        let session = self.store.session(&token).await.ok()??;
+        let session = self.session_of(request).await?;
         if session.role != Role::Learner {
             return None;
         }
@@ -25,5 +31,58 @@ impl Services for AppState {
             class_name,
             resume_code: learner.resume_code,
         })
+    }
+
+    async fn is_instructor(&self, request: &http::request::Parts) -> bool {
+        self.session_of(request).await.is_some_and(|s| s.role == Role::Instructor)
+    }
+
+    fn password_login(&self) -> bool {
+        self.instructor.has_password()
+    }
+
+    async fn class_codes(&self) -> Vec<(String, String)> {
+        self.store.classes().await.unwrap_or_default().into_iter().map(|c| (c.name, c.join_code)).collect()
+    }
+
+    async fn lab_progress(&self, learner: &str, lab: &str) -> Result<Vec<StepProgress>, String> {
+        progress::lab_progress(self, learner, lab).await.map_err(|e| e.to_string())
+    }
+
+    async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
+        progress::focus(self, learner, lab, step).await.map_err(|e| e.to_string())
+    }
+
+    async fn check_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
+        progress::check(self, learner, lab, step).await.map_err(|e| e.to_string())
+    }
+
+    async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
+        progress::hint(self, learner, lab, step).await.map_err(|e| e.to_string())
+    }
+
+    async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
+        progress::solution(self, learner, lab, step).await.map_err(|e| e.to_string())
+    }
+
+    async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> Result<QuizResult, String> {
+        progress::answer(self, learner, question, choices).await.map_err(|e| e.to_string())
+    }
+
+    async fn quiz_results(&self, learner: &str, questions: &[String]) -> Vec<QuizResult> {
+        progress::quiz_results(self, learner, questions).await.unwrap_or_default()
+    }
+
+    async fn live_slide(&self, deck: &str) -> Option<usize> {
+        self.presentations.current(deck)
+    }
+
+    async fn set_live_slide(&self, deck: &str, slide: usize) -> Result<(), String> {
+        let (_, d) = self.course.deck(deck).ok_or("no such deck")?;
+        if slide >= d.slides.len() {
+            return Err("no such slide".into());
+        }
+        self.presentations.set(deck, slide);
+        Ok(())
     }
 }

@@ -1,0 +1,150 @@
+//! The presenter's view: the current and next slide, the speaker notes, and a timer against the
+//! planned durations. Moving here moves every following learner's deck.
+
+use labs::DeckView;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+#[server(endpoint = "present/page")]
+pub async fn load_presenter(id: String) -> Result<Option<DeckView>, ServerFnError> {
+    let (services, parts) = crate::services::request().await?;
+    if !services.is_instructor(&parts).await {
+        return Err(ServerFnError::new("Only the instructor presents."));
+    }
+    Ok(crate::services::course()?.deck_view(&id, true))
+}
+
+#[server(endpoint = "present/slide")]
+pub async fn present_slide(id: String, slide: usize) -> Result<(), ServerFnError> {
+    let (services, parts) = crate::services::request().await?;
+    if !services.is_instructor(&parts).await {
+        return Err(ServerFnError::new("Only the instructor presents."));
+    }
+    services.set_live_slide(&id, slide).await.map_err(ServerFnError::new)
+}
+
+#[component]
+pub fn PresentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let data = Resource::new_blocking(id, load_presenter);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(deck)) => view! { <Presenter deck/> }.into_any(),
+                    Ok(None) => view! { <p class="not-found">"There is no such deck."</p> }.into_any(),
+                    Err(e) => view! {
+                        <div class="narrow card">
+                            <p class="error">{e.to_string().trim_start_matches("error running server function: ").to_string()}</p>
+                            <a href="/instructor">"Instructor sign-in"</a>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn clock(secs: u64) -> String {
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
+#[component]
+fn Presenter(deck: DeckView) -> impl IntoView {
+    let params = use_params_map();
+    let count = deck.slides.len();
+    let current = Memo::new(move |_| {
+        params.with(|p| p.get("slide").and_then(|n| n.parse::<usize>().ok())).map(|n| n.clamp(1, count) - 1).unwrap_or(0)
+    });
+    let navigate = use_navigate();
+    let id = deck.id.clone();
+    // Every move here is the class's move.
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            let slide = current.get();
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                let _ = present_slide(id, slide).await;
+            });
+        });
+    }
+    let go = {
+        let id = id.clone();
+        move |delta: i64| {
+            let next = (current.get_untracked() as i64 + delta).clamp(0, count as i64 - 1) as usize;
+            navigate(&format!("/decks/{id}/present/{}", next + 1), Default::default());
+        }
+    };
+    // Seconds since the presentation started here, and on the current slide.
+    let elapsed = RwSignal::new(0u64);
+    let on_slide = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        current.track();
+        on_slide.set(0);
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                elapsed.update(|e| *e += 1);
+                on_slide.update(|e| *e += 1);
+            },
+            std::time::Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    let minutes: Vec<f32> = deck.slides.iter().map(|s| s.minutes.unwrap_or(0.0)).collect();
+    let total: f32 = minutes.iter().sum();
+    let planned_until = {
+        let minutes = minutes.clone();
+        Memo::new(move |_| minutes[..=current.get()].iter().sum::<f32>())
+    };
+    let slide_plan = Memo::new(move |_| minutes[current.get()]);
+    let slides = deck.slides.clone();
+    let slides_next = deck.slides.clone();
+    let keys = {
+        let go = go.clone();
+        move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
+            "ArrowRight" | "PageDown" | " " => {
+                e.prevent_default();
+                go(1)
+            }
+            "ArrowLeft" | "PageUp" => {
+                e.prevent_default();
+                go(-1)
+            }
+            _ => {}
+        }
+    };
+    let (prev, next) = (go.clone(), go);
+    view! {
+        <div class="presenter" tabindex="0" on:keydown=keys>
+            <div class="presenter-current slide" inner_html=move || slides[current.get()].html.clone()></div>
+            <aside class="presenter-side">
+                <div class="presenter-timer" data-over=move || (elapsed.get() as f32 > planned_until.get() * 60.0).to_string()>
+                    <div><span class="label">"Elapsed"</span> <strong>{move || clock(elapsed.get())}</strong></div>
+                    <div><span class="label">"Planned to here"</span> {move || clock((planned_until.get() * 60.0) as u64)} " of " {clock((total * 60.0) as u64)}</div>
+                    <div><span class="label">"This slide"</span> {move || clock(on_slide.get())} " / " {move || clock((slide_plan.get() * 60.0) as u64)}</div>
+                </div>
+                <div class="presenter-controls">
+                    <button class="button small quiet" on:click=move |_| prev(-1)>"← Previous"</button>
+                    <span>{move || format!("{} / {count}", current.get() + 1)}</span>
+                    <button class="button small" on:click=move |_| next(1)>"Next →"</button>
+                </div>
+                <h3>"Next"</h3>
+                <div class="presenter-next slide" inner_html=move || slides_next.get(current.get() + 1).map(|s| s.html.clone()).unwrap_or_else(|| "<p>End of the deck.</p>".into())></div>
+                <h3>"Notes"</h3>
+                <div class="presenter-notes prose" inner_html=move || {
+                    let notes = deck.slides[current.get()].notes_html.clone();
+                    if notes.is_empty() { "<p class=\"muted\">No notes for this slide.</p>".to_string() } else { notes }
+                }></div>
+            </aside>
+        </div>
+    }
+}
