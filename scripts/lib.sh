@@ -124,3 +124,15 @@ docker_lab_image() {
     fi
     export STACKLAB_DOCKER_IMAGE="$tag"
 }
+
+# npm_install DIR: `npm ci` unless node_modules already matches package-lock.json.
+npm_install() {
+    local dir="$1" key
+    key=$(hash_files "$dir/package-lock.json")
+    if [ -d "$dir/node_modules" ] && stamp_ok "npm-$(echo "$dir" | sha256sum | cut -c1-8)" "$key"; then
+        skip "npm packages in ${dir#$ROOT/} up to date"
+        return
+    fi
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    stamp_set "npm-$(echo "$dir" | sha256sum | cut -c1-8)" "$key"
+}

@@ -5,6 +5,7 @@
 
 mod checks;
 mod http;
+mod lighthouse;
 mod report;
 mod sandboxes;
 mod site;
@@ -52,6 +53,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("check") {
         checks::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("lighthouse") {
+        lighthouse::run(&args.stacklab, &mut table).await?;
     }
     table.print();
     Ok(())
