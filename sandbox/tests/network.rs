@@ -39,7 +39,14 @@ impl World {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        // Ready when the port listens; a fixed sleep loses the race on a loaded machine.
+        for _ in 0..400 {
+            let listening = Command::new("ip").args(["netns", "exec", &netns, "ss", "-Hltn", "sport = :8099"]).output().unwrap();
+            if !listening.stdout.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
         Self { netns, server }
     }
 }
