@@ -4,6 +4,7 @@
 //! Run through `scripts/bench`, which builds the release binary and the site first.
 
 mod checks;
+mod follow;
 mod http;
 mod lighthouse;
 mod report;
@@ -44,6 +45,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("http") {
         http::run(&args.stacklab, &args.site, &mut table).await?;
+    }
+    if wanted("follow") {
+        follow::run(&args.stacklab, &args.site, &mut table).await?;
     }
     if wanted("sandbox") {
         sandboxes::run(&args.stacklab, &mut table).await?;

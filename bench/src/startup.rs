@@ -36,6 +36,9 @@ pub async fn run(bin: &Path, site: &Path, table: &mut Table) -> anyhow::Result<(
     Ok(())
 }
 
+/// The instructor token of every bench server (loopback only, gone with the server).
+pub const BENCH_INSTRUCTOR_TOKEN: &str = "bench-instructor-token-0001";
+
 /// A `stacklab serve` on a free loopback port with a throwaway data dir; killed on drop.
 pub struct Server {
     /// Held for `kill_on_drop`.
@@ -55,6 +58,7 @@ impl Server {
             .arg(&data.0)
             .arg("--site-root")
             .arg(site)
+            .args(["--instructor-token", BENCH_INSTRUCTOR_TOKEN])
             .env("STACKLAB_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)

@@ -39,9 +39,8 @@ test("a learner's deck follows the instructor's slide", async ({ browser, page }
   await hydrated(instructor);
   await instructor.getByRole("button", { name: "Next →" }).click();
   await instructor.getByRole("button", { name: "Next →" }).click();
-  const started = Date.now();
-  await expect(page.locator(".slide.current")).toHaveAttribute("data-slide", "3", { timeout: 1_000 });
-  expect(Date.now() - started).toBeLessThan(1_000);
+  // How fast is measured by `scripts/bench follow`, not asserted here.
+  await expect(page.locator(".slide.current")).toHaveAttribute("data-slide", "3");
   await expect(page).toHaveURL(/containers-to-kubernetes\/3$/);
   await expect(instructor.locator(".presenter-notes")).toContainText("demystify");
 
@@ -54,7 +53,7 @@ test("a learner's deck follows the instructor's slide", async ({ browser, page }
   await page.getByRole("button", { name: "Go live" }).click();
   await expect(page.locator(".slide.current")).toHaveAttribute("data-slide", "4");
   await instructor.getByRole("button", { name: "Next →" }).click();
-  await expect(page.locator(".slide.current")).toHaveAttribute("data-slide", "5", { timeout: 1_000 });
+  await expect(page.locator(".slide.current")).toHaveAttribute("data-slide", "5");
   await page.screenshot({ path: `${screenshots}/slide.png` });
   await instructor.screenshot({ path: `${screenshots}/presenter.png` });
   await instructor.close();

@@ -113,17 +113,17 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
                 }
             }
             match e.key().as_str() {
-            "ArrowRight" | "PageDown" | " " => {
-                e.prevent_default();
-                step(1)
-            }
-            "ArrowLeft" | "PageUp" => {
-                e.prevent_default();
-                step(-1)
-            }
-            "Home" => go(0),
-            "End" => go(count - 1),
-            _ => {}
+                "ArrowRight" | "PageDown" | " " => {
+                    e.prevent_default();
+                    step(1)
+                }
+                "ArrowLeft" | "PageUp" => {
+                    e.prevent_default();
+                    step(-1)
+                }
+                "Home" => go(0),
+                "End" => go(count - 1),
+                _ => {}
             }
         }
     };
@@ -134,6 +134,9 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
         let handle = window_event_listener(leptos::ev::keydown, move |e| keys(e));
         on_cleanup(move || handle.remove());
     }
+    // On the server there is no window to listen on.
+    #[cfg(not(feature = "hydrate"))]
+    drop(keys);
     let touch_start = StoredValue::new(None::<i32>);
     let swipe = step.clone();
     let jump_live = {
