@@ -1,6 +1,8 @@
-// The browser side of Stacklab's terminals: xterm.js attached to /ws/terminal/<tab>.
+// The browser side of Stacklab's terminals: xterm.js attached to /ws/terminal/<tab> (a
+// learner's own shell) or to /ws/instructor/learners/<id>/terminal/<tab> (the instructor
+// watching, or typing after taking over).
 //
-// The Leptos `Terminal` component calls `StacklabTerminal.mount(element, {tab})`; everything
+// The Leptos components call `StacklabTerminal.mount(element, {tab, path, watch, control})`; everything
 // else (the WebSocket, reconnecting with backoff, replaying the server's scrollback, resizing the
 // PTY when the pane changes, the honest connection banner, and "run in terminal" buttons) lives
 // here. Bundled with xterm.js by scripts/build; no CDN.
@@ -22,9 +24,14 @@ const STATUS_TEXT = {
 };
 
 class Session {
-  constructor(element, { tab }) {
+  constructor(element, { tab, path, watch = false, control = false }) {
     this.element = element;
     this.tab = tab;
+    this.path = path || `/ws/terminal/${tab}`;
+    // Watching someone else's shell: no input (unless taken over), no resizing their PTY, no
+    // restarting their sandbox, and "Run" buttons on the page are not for this terminal.
+    this.watch = watch;
+    this.control = control;
     this.disposed = false;
     this.backoff = 500;
     this.status = "connecting";
@@ -40,8 +47,9 @@ class Session {
     this.term = new Terminal({
       cursorBlink: true,
       fontFamily: '"DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace',
-      fontSize: 14,
+      fontSize: watch ? 13 : 14,
       scrollback: 5000,
+      disableStdin: watch && !control,
       theme: dark
         ? { background: "#101316", foreground: "#e6e6e1", cursor: "#5fb89c" }
         : { background: "#1d2125", foreground: "#f0f0eb", cursor: "#5fb89c" },
@@ -50,7 +58,7 @@ class Session {
     this.term.loadAddon(this.fit);
     this.term.open(this.screen);
     this.term.onData((data) => this.send(encoder.encode(data)));
-    this.term.textarea?.addEventListener("focus", () => (active = this));
+    if (!watch) this.term.textarea?.addEventListener("focus", () => (active = this));
 
     this.resizeObserver = new ResizeObserver(() => this.refit());
     this.resizeObserver.observe(this.screen);
@@ -67,14 +75,16 @@ class Session {
     } catch (_) {
       return;
     }
-    this.control({ type: "resize", cols: this.term.cols, rows: this.term.rows });
+    if (!this.watch) this.control({ type: "resize", cols: this.term.cols, rows: this.term.rows });
   }
 
   connect(start) {
     if (this.disposed) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = `cols=${this.term.cols}&rows=${this.term.rows}&start=${start ? 1 : 0}`;
-    const ws = new WebSocket(`${scheme}//${location.host}/ws/terminal/${this.tab}?${query}`);
+    const query = this.watch
+      ? `control=${this.control ? 1 : 0}`
+      : `cols=${this.term.cols}&rows=${this.term.rows}&start=${start ? 1 : 0}`;
+    const ws = new WebSocket(`${scheme}//${location.host}${this.path}?${query}`);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onmessage = (event) => {
@@ -130,7 +140,7 @@ class Session {
     this.banner.replaceChildren();
     const text = detail || STATUS_TEXT[status] || "";
     if (text) this.banner.append(text);
-    if (status === "stopped" || status === "ended" || status === "error") {
+    if (!this.watch && (status === "stopped" || status === "ended" || status === "error")) {
       const button = document.createElement("button");
       button.className = "button small";
       button.textContent = status === "stopped" ? "Restart sandbox" : "New shell";
@@ -163,11 +173,11 @@ class Session {
 function mount(element, options) {
   const session = new Session(element, options);
   sessions.set(element, session);
-  if (!active) active = session;
+  if (!active && !session.watch) active = session;
   return {
     type: (text) => session.type(text),
     focus: () => {
-      active = session;
+      if (!session.watch) active = session;
       session.term.focus();
       session.refit();
     },

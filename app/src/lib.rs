@@ -1,6 +1,7 @@
 //! The Stacklab user interface: every page and component, rendered on the server (`ssr`) and
 //! hydrated in the browser (`hydrate`) from the same code.
 
+pub mod class;
 pub mod components;
 pub mod routes;
 pub mod services;
@@ -13,9 +14,11 @@ use leptos_router::{
 };
 
 use components::hydration::HydrationMarker;
+use components::messages::Messages;
 use routes::deck::DeckPage;
 use routes::home::HomePage;
 use routes::instructor::InstructorPage;
+use routes::instructor::dashboard::DashboardRoute;
 use routes::present::PresentPage;
 use routes::join::JoinPage;
 use routes::lab::LabPage;
@@ -75,11 +78,17 @@ pub fn App() -> impl IntoView {
                 <span class="spacer"></span>
                 <HydrationMarker/>
             </header>
+            <Messages/>
             <main>
                 <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("instructor") view=InstructorPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("instructor"), StaticSegment("classes"), ParamSegment("id"))
+                        view=DashboardRoute
+                        ssr=SsrMode::Async
+                    />
                     <Route path=(StaticSegment("decks"), ParamSegment("id")) view=DeckPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("decks"), ParamSegment("id"), ParamSegment("slide")) view=DeckPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("decks"), ParamSegment("id"), StaticSegment("present")) view=PresentPage ssr=SsrMode::Async/>

@@ -6,12 +6,18 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::class::ClassSettings;
+#[cfg(feature = "ssr")]
+use crate::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
+
 /// Who is looking at a page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Viewer {
     pub learner_id: String,
     pub display_name: String,
+    pub class_id: String,
     pub class_name: String,
+    pub class_settings: ClassSettings,
     pub resume_code: String,
 }
 
@@ -53,8 +59,16 @@ pub trait Services: Send + Sync + 'static {
     async fn is_instructor(&self, request: &http::request::Parts) -> bool;
     /// Whether the instructor may sign in with a password (else only with the login link).
     fn password_login(&self) -> bool;
-    /// Every class's name and join code (for the instructor).
-    async fn class_codes(&self) -> Vec<(String, String)>;
+    /// The instructor's side: classes, the live matrix, helping. Callers check the role first.
+    async fn classes(&self) -> Result<Vec<ClassSummary>, String>;
+    /// Makes a class (`id` is `None`) or changes one.
+    async fn save_class(&self, id: Option<String>, input: ClassInput) -> Result<ClassSummary, String>;
+    async fn dashboard(&self, class: &str) -> Result<Dashboard, String>;
+    /// Does what the instructor asked; says what happened.
+    async fn help(&self, action: HelpAction) -> Result<String, String>;
+
+    /// Messages to this learner (or their class) after message `after`.
+    async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView>;
 
     async fn lab_progress(&self, learner: &str, lab: &str) -> Result<Vec<StepProgress>, String>;
     /// The learner is on this step now (it starts, its setup runs, auto-checks follow).
@@ -90,6 +104,21 @@ pub async fn learner() -> Result<(SharedServices, Viewer), ServerFnError> {
     match services.viewer(&parts).await {
         Some(viewer) => Ok((services, viewer)),
         None => Err(ServerFnError::new("Join the class first.")),
+    }
+}
+
+/// The services, once the request is known to come from the instructor (anyone else learns
+/// only that they must sign in).
+#[cfg(feature = "ssr")]
+pub async fn instructor() -> Result<SharedServices, ServerFnError> {
+    let (services, parts) = request().await?;
+    if services.is_instructor(&parts).await {
+        Ok(services)
+    } else {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::FORBIDDEN);
+        }
+        Err(ServerFnError::new("Sign in as the instructor."))
     }
 }
 

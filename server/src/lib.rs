@@ -14,4 +14,5 @@ pub mod store;
 pub mod telemetry;
 pub mod terminals;
 pub mod tiers;
+pub mod updates;
 pub mod web;

@@ -36,9 +36,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(SqliteStore::open(&db).await.with_context(|| format!("opening the database {}", db.display()))?);
     let key = auth::load_or_create_key(&args.data_dir).context("the cookie key")?;
     ensure_a_class(&*store, args.class_code.as_deref()).await?;
-    let mut state = AppState::new(Arc::new(course), store, key, &args.site_root, args.addr, shutdown.clone());
+    let purged = store.purge_expired_sessions().await?;
+    tracing::debug!(purged, "expired sessions deleted");
+    let mut state = AppState::new(Arc::new(course), store.clone(), key, &args.site_root, args.addr, shutdown.clone());
     if let Some(sandboxes) = sandboxes {
+        // Sandboxes from the last run: spares stay spares, learners get their class's lifetime.
+        let mut learners = std::collections::HashSet::new();
+        for class in store.classes().await? {
+            learners.extend(store.learners(&class.id).await?.into_iter().map(|l| l.id));
+        }
+        sandboxes.adopt_spares(&learners);
         state = state.with_sandboxes(sandboxes);
+        for class in store.classes().await? {
+            web::instructor::apply_lifetime(&state, &class).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
     }
     let (access, token) = crate::web::instructor::InstructorAccess::start(
         &args.data_dir,
@@ -78,7 +89,7 @@ async fn ensure_a_class(store: &dyn Store, code: Option<&str>) -> anyhow::Result
     };
     let class = match existing {
         Some(class) => class,
-        None => store.create_class("Open class", code).await?,
+        None => store.create_class("Open class", code, &Default::default()).await?,
     };
     tracing::info!(class = %class.name, "learners join with code {}", class.join_code);
     Ok(())

@@ -8,36 +8,10 @@ use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use common::{Socket, read_until};
 
 async fn connect(server: &common::TestServer, cookie: &str, query: &str) -> Socket {
-    let mut request = server.ws_url(&format!("/ws/terminal/1?{query}")).into_client_request().unwrap();
-    request.headers_mut().insert("cookie", cookie.parse().unwrap());
-    request.headers_mut().insert("origin", server.url("").trim_end_matches('/').parse().unwrap());
-    let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
-    socket
-}
-
-/// Reads frames until the terminal output contains `marker`; returns all output seen.
-async fn read_until(socket: &mut Socket, marker: &str) -> String {
-    let mut text = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !text.contains(marker) {
-        let frame = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
-            .unwrap_or_else(|| {
-                let tail: String = text.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
-                panic!("the socket closed before {marker:?}; the output ended with: {tail}")
-            })
-            .unwrap();
-        match frame {
-            Message::Binary(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
-            Message::Text(t) => text.push_str(&format!("<<{t}>>")),
-            _ => {}
-        }
-    }
-    text
+    common::ws(server, cookie, &format!("/ws/terminal/1?{query}")).await
 }
 
 fn rss_kib() -> u64 {

@@ -1,6 +1,8 @@
 //! Components used by more than one page.
 
 pub mod hydration;
-pub mod terminal;
 pub mod live;
+pub mod messages;
 pub mod quiz;
+pub mod terminal;
+pub mod time;

@@ -63,7 +63,7 @@ fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
             if let Some(element) = host.get() {
                 if handle.with_value(|h| h.is_none()) {
                     js::when_ready(move || {
-                        let options = js::options(tab);
+                        let options = js::options(tab, None, false);
                         handle.set_value(Some(js::mount(&element, &options)));
                     });
                 }
@@ -98,6 +98,41 @@ fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
     }
 }
 
+/// The instructor's view of a learner's terminal: read-only, or typing once `control` is set
+/// (the page asks for confirmation first). Reconnects when the learner, tab or control change.
+#[component]
+pub fn WatchTerminal(#[prop(into)] learner: Signal<String>, #[prop(into)] tab: Signal<u32>, #[prop(into)] control: Signal<bool>) -> impl IntoView {
+    let host = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = StoredValue::new_local(None::<js::TerminalHandle>);
+        Effect::new(move |_| {
+            let (learner, tab, control) = (learner.get(), tab.get(), control.get());
+            let Some(element) = host.get() else { return };
+            handle.update_value(|h| {
+                if let Some(h) = h.take() {
+                    h.dispose();
+                }
+            });
+            js::when_ready(move || {
+                let path = format!("/ws/instructor/learners/{learner}/terminal/{tab}");
+                let options = js::options(tab, Some(&path), control);
+                handle.set_value(Some(js::mount(&element, &options)));
+            });
+        });
+        on_cleanup(move || {
+            handle.update_value(|h| {
+                if let Some(h) = h.take() {
+                    h.dispose();
+                }
+            })
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (learner, tab, control);
+    view! { <div class="terminal-host watch" node_ref=host data-status="connecting"></div> }
+}
+
 #[cfg(feature = "hydrate")]
 mod js {
     use wasm_bindgen::JsCast;
@@ -121,9 +156,16 @@ mod js {
         mount_js(element.unchecked_ref(), options)
     }
 
-    pub fn options(tab: u32) -> JsValue {
+    /// A learner's own terminal (`watch` is `None`), or the instructor watching the learner's
+    /// terminal at `watch` (a WebSocket path), typing into it when `control` is set.
+    pub fn options(tab: u32, watch: Option<&str>, control: bool) -> JsValue {
         let options = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&options, &"tab".into(), &tab.into());
+        if let Some(path) = watch {
+            let _ = js_sys::Reflect::set(&options, &"path".into(), &path.into());
+            let _ = js_sys::Reflect::set(&options, &"watch".into(), &true.into());
+            let _ = js_sys::Reflect::set(&options, &"control".into(), &control.into());
+        }
         options.into()
     }
 

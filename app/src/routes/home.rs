@@ -1,13 +1,33 @@
-//! The home page: the course's sessions and their labs, with a filter by sandbox tier.
+//! The home page: the course's sessions and their labs (for a learner, those of their class),
+//! with a filter by sandbox tier, and the learner's way back in from another browser.
 
 use labs::{CourseOutline, LabSummary, Tier};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::time::LocalTime;
+use crate::services::Viewer;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Home {
+    pub course: CourseOutline,
+    pub viewer: Option<Viewer>,
+}
 
 #[server(endpoint = "course/outline")]
-pub async fn load_outline() -> Result<CourseOutline, ServerFnError> {
-    let course = use_context::<std::sync::Arc<labs::load::Course>>()
-        .ok_or_else(|| ServerFnError::new("the course is not loaded"))?;
-    Ok(course.outline())
+pub async fn load_outline() -> Result<Home, ServerFnError> {
+    let course = crate::services::course()?;
+    let (services, parts) = crate::services::request().await?;
+    let viewer = services.viewer(&parts).await;
+    let mut outline = course.outline();
+    if let Some(settings) = viewer.as_ref().map(|v| &v.class_settings) {
+        for session in &mut outline.sessions {
+            session.labs.retain(|l| settings.has_lab(&l.id));
+            session.decks.retain(|d| settings.has_deck(&d.id));
+        }
+        outline.sessions.retain(|s| !s.labs.is_empty() || !s.decks.is_empty());
+    }
+    Ok(Home { course: outline, viewer })
 }
 
 #[component]
@@ -20,11 +40,44 @@ pub fn HomePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading the course…"</p> }>
             {move || Suspend::new(async move {
                 match outline.await {
-                    Ok(course) => view! { <Course course tier/> }.into_any(),
+                    Ok(home) => view! {
+                        {match home.viewer {
+                            Some(viewer) => view! { <YouCard viewer/> }.into_any(),
+                            None => view! {
+                                <p class="join-prompt card">
+                                    <a class="button" href="/join">"Join the class"</a>
+                                    " with the code from your instructor, or continue with your resume code."
+                                </p>
+                            }.into_any(),
+                        }}
+                        <Course course=home.course tier/>
+                    }.into_any(),
                     Err(err) => view! { <p class="error">{format!("Cannot load the course: {err}")}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Who is signed in, and how to continue on another browser or another day.
+#[component]
+fn YouCard(viewer: Viewer) -> impl IntoView {
+    let link = format!("/resume/{}", viewer.resume_code);
+    view! {
+        <section class="you card" aria-label="You">
+            <p>
+                "You are " <strong class="viewer-name">{viewer.display_name.clone()}</strong> " in "
+                <strong>{viewer.class_name.clone()}</strong>
+                {viewer.class_settings.starts_at.map(|s| view! { ", which starts " <LocalTime secs=s/> })}
+                "."
+            </p>
+            <p class="muted">
+                "To continue in another browser or another day, keep your resume code "
+                <code class="resume-code">{viewer.resume_code.clone()}</code> " or this link: "
+                <a class="resume-link" href=link.clone()>{link.clone()}</a>
+            </p>
+            <crate::routes::instructor::SignOut/>
+        </section>
     }
 }
 

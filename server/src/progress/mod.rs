@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use labs::load::Course;
-use serde::Serialize;
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::sandboxes::{Sandboxes, Status};
-use crate::store::{CommandRecord, StepState, Store};
+use crate::store::{CheckRun, CommandRecord, StepState, Store};
+use crate::updates::{Update, Updates};
 
 /// Checks waiting after terminal activity, so a burst of commands runs them once.
 const DEBOUNCE: Duration = Duration::from_millis(400);
@@ -29,23 +29,6 @@ pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
 const COMMANDS_FOR_CHECKS: i64 = 2000;
 /// A focus nobody renewed (page closed, laptop asleep) lapses.
 const FOCUS_TTL: Duration = Duration::from_secs(600);
-
-/// Something a learner's page or the dashboard shows live.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Update {
-    Step { learner: String, state: StepState },
-    Checking { learner: String, lab_id: String, step_id: String },
-    Hint { learner: String, lab_id: String, step_id: String, index: usize, html: String },
-}
-
-impl Update {
-    pub fn learner(&self) -> &str {
-        match self {
-            Update::Step { learner, .. } | Update::Checking { learner, .. } | Update::Hint { learner, .. } => learner,
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Focus {
@@ -71,17 +54,17 @@ pub struct Progress {
     focus: Mutex<HashMap<String, Focus>>,
     /// (learner, lab, step, sandbox start) whose setup has run.
     setups: Mutex<HashSet<(String, String, String, SystemTime)>>,
-    /// Learners with a debounced check pending.
-    pending: Mutex<HashSet<String>>,
+    /// Learners with a debounced check pending, and why (an attempt wins over the timer).
+    pending: Mutex<HashMap<String, CheckRun>>,
     /// One check run at a time per learner.
     per_learner: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// And a bounded number across the class, so 60 learners typing do not swamp the host.
     slots: Semaphore,
-    updates: broadcast::Sender<Update>,
+    updates: Updates,
 }
 
 impl Progress {
-    pub fn new(course: Arc<Course>, store: Arc<dyn Store>, sandboxes: Arc<Sandboxes>) -> Arc<Self> {
+    pub fn new(course: Arc<Course>, store: Arc<dyn Store>, sandboxes: Arc<Sandboxes>, updates: Updates) -> Arc<Self> {
         let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
         Arc::new(Self {
             course,
@@ -89,15 +72,11 @@ impl Progress {
             sandboxes,
             focus: Mutex::new(HashMap::new()),
             setups: Mutex::new(HashSet::new()),
-            pending: Mutex::new(HashSet::new()),
+            pending: Mutex::new(HashMap::new()),
             per_learner: Mutex::new(HashMap::new()),
             slots: Semaphore::new(parallel),
-            updates: broadcast::channel(1024).0,
+            updates,
         })
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
-        self.updates.subscribe()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -124,7 +103,7 @@ impl Progress {
             // A learner on a lab page is about to work: start their sandbox (the terminal would
             // anyway) so the step's setup and first check run now.
             self.sandboxes.ensure(learner).await?;
-            self.schedule(learner, Duration::ZERO);
+            self.schedule(learner, Duration::ZERO, CheckRun::Timer);
         }
         Ok(state)
     }
@@ -134,21 +113,28 @@ impl Progress {
         if let Err(e) = self.store.record_command(learner, &record).await {
             tracing::error!(%learner, "recording a command: {e}");
         }
-        self.schedule(learner, DEBOUNCE);
+        self.schedule(learner, DEBOUNCE, CheckRun::AfterCommand);
     }
 
-    fn schedule(self: &Arc<Self>, learner: &str, after: Duration) {
-        if !self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(learner.to_string()) {
-            return;
+    fn schedule(self: &Arc<Self>, learner: &str, after: Duration, run: CheckRun) {
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(waiting) = pending.get_mut(learner) {
+                if run.is_attempt() {
+                    *waiting = run;
+                }
+                return;
+            }
+            pending.insert(learner.to_string(), run);
         }
         let this = self.clone();
         let learner = learner.to_string();
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
-            this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner);
+            let run = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or(run);
             let focus = this.focus.lock().unwrap_or_else(|p| p.into_inner()).get(&learner).cloned();
             if let Some(focus) = focus {
-                if let Err(e) = this.run(&learner, &focus.lab, &focus.step, false).await {
+                if let Err(e) = this.run(&learner, &focus.lab, &focus.step, run).await {
                     tracing::debug!(%learner, "background check: {e}");
                 }
             }
@@ -159,10 +145,10 @@ impl Progress {
     pub async fn check_now(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, ProgressError> {
         self.step(lab, step)?;
         self.sandboxes.ensure(learner).await?;
-        self.run(learner, lab, step, true).await
+        self.run(learner, lab, step, CheckRun::Asked).await
     }
 
-    async fn run(self: &Arc<Self>, learner: &str, lab: &str, step_id: &str, explicit: bool) -> Result<StepState, ProgressError> {
+    async fn run(self: &Arc<Self>, learner: &str, lab: &str, step_id: &str, run: CheckRun) -> Result<StepState, ProgressError> {
         let step = self.step(lab, step_id)?.clone();
         let lock = self.per_learner.lock().unwrap_or_else(|p| p.into_inner()).entry(learner.to_string()).or_default().clone();
         let _one_at_a_time = lock.lock().await;
@@ -171,7 +157,7 @@ impl Progress {
             return Ok(self.store.start_step(learner, lab, step_id).await?);
         };
         let before = self.store.start_step(learner, lab, step_id).await?;
-        if before.done && !explicit {
+        if before.done && run != CheckRun::Asked {
             return Ok(before);
         }
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
@@ -179,7 +165,7 @@ impl Progress {
         let _ = self.updates.send(Update::Checking { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into() });
         let commands = self.store.commands(learner, COMMANDS_FOR_CHECKS).await?;
         let result = runner::run_step(&**self.sandboxes.backend(), &name, &step, &commands).await;
-        let state = self.store.record_check(learner, lab, step_id, &result.outcome, explicit).await?;
+        let state = self.store.record_check(learner, lab, step_id, &result.outcome, run).await?;
         for index in result.hints {
             if self.store.fire_hint_check(learner, lab, step_id, index as i64).await? {
                 let html = step.hint_checks[index].hint_html.clone();
@@ -231,10 +217,16 @@ impl Progress {
                     focus.keys().cloned().collect()
                 };
                 for learner in learners {
-                    this.schedule(&learner, Duration::ZERO);
+                    this.schedule(&learner, Duration::ZERO, CheckRun::Timer);
                 }
             }
         });
+    }
+
+    /// The step each learner is on now, by learner.
+    pub fn focused(&self) -> HashMap<String, (String, String)> {
+        let focus = self.focus.lock().unwrap_or_else(|p| p.into_inner());
+        focus.iter().filter(|(_, f)| f.renewed.elapsed() < FOCUS_TTL).map(|(l, f)| (l.clone(), (f.lab.clone(), f.step.clone()))).collect()
     }
 
     /// The learner left the lab page.

@@ -1,5 +1,5 @@
-//! The progress store: classes, learners, sessions (and, with the check engine, step states,
-//! check results, quiz answers and events). [`Store`] is the interface; SQLite is the embedded
+//! The progress store: classes, learners, sessions, messages, step states, check results, quiz
+//! answers, commands and events. [`Store`] is the interface; SQLite is the embedded
 //! default, in one file in the data directory.
 //!
 //! Every write that matters is committed (WAL, `synchronous=FULL`) before the call returns, so
@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use app::class::ClassSettings;
 pub use ids::{join_code, learner_id, resume_code, session_token};
 pub use sqlite::SqliteStore;
 
@@ -22,6 +23,7 @@ pub struct Class {
     pub name: String,
     pub join_code: String,
     pub created_at: i64,
+    pub settings: ClassSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +102,34 @@ pub struct CommandRecord {
     pub duration_ms: i64,
 }
 
+/// A message from the instructor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub class_id: String,
+    /// `None`: to the whole class.
+    pub learner_id: Option<String>,
+    pub body: String,
+    pub at: i64,
+}
+
+/// Why a check ran, which decides what it counts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckRun {
+    /// The learner pressed "Check": an attempt, always kept as a result.
+    Asked,
+    /// After a command the learner ran: an attempt, kept as a result when its outcome changed.
+    AfterCommand,
+    /// The slow background timer: not an attempt (the learner did nothing), kept when changed.
+    Timer,
+}
+
+impl CheckRun {
+    pub fn is_attempt(self) -> bool {
+        self != CheckRun::Timer
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the database is full or its disk is: {0}")]
@@ -118,11 +148,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store: Send + Sync + 'static {
     /// Makes a class; its join code is `code` when given (instructors like memorable ones),
     /// else drawn at random.
-    async fn create_class(&self, name: &str, code: Option<&str>) -> Result<Class>;
+    async fn create_class(&self, name: &str, code: Option<&str>, settings: &ClassSettings) -> Result<Class>;
+    async fn update_class(&self, id: &str, name: &str, settings: &ClassSettings) -> Result<Class>;
+    async fn class(&self, id: &str) -> Result<Option<Class>>;
     async fn classes(&self) -> Result<Vec<Class>>;
     async fn class_by_code(&self, join_code: &str) -> Result<Option<Class>>;
 
-    async fn create_learner(&self, class_id: &str, display_name: &str) -> Result<Learner>;
+    /// Adds a learner; `id` is taken when given (a pre-warmed spare sandbox's), else drawn.
+    async fn create_learner(&self, class_id: &str, display_name: &str, id: Option<&str>) -> Result<Learner>;
     async fn learner(&self, id: &str) -> Result<Option<Learner>>;
     async fn learner_by_resume_code(&self, code: &str) -> Result<Option<Learner>>;
     async fn learners(&self, class_id: &str) -> Result<Vec<Learner>>;
@@ -132,6 +165,12 @@ pub trait Store: Send + Sync + 'static {
     /// The live session for `token`, if any (expired ones are not returned).
     async fn session(&self, token: &str) -> Result<Option<Session>>;
     async fn delete_session(&self, token: &str) -> Result<()>;
+    /// Deletes expired sessions; returns how many.
+    async fn purge_expired_sessions(&self) -> Result<u64>;
+
+    async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str) -> Result<Message>;
+    /// Messages to this learner or their class, newer than `after_id`, oldest first.
+    async fn messages_for(&self, learner_id: &str, after_id: i64, limit: i64) -> Result<Vec<Message>>;
 
     /// The learner's states in one lab (steps never reached have none).
     async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>>;
@@ -139,9 +178,9 @@ pub trait Store: Send + Sync + 'static {
     async fn class_step_states(&self, class_id: &str) -> Result<Vec<(String, StepState)>>;
     /// Marks the step started (once); returns its state.
     async fn start_step(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState>;
-    /// Records a check run. A pass makes the step done (for good). Background runs whose outcome
-    /// did not change only update the step's state; `log` keeps the run as a result too.
-    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, log: bool) -> Result<StepState>;
+    /// Records a check run. A pass makes the step done (for good). Runs whose outcome did not
+    /// change only update the step's state, unless the learner asked for them.
+    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, run: CheckRun) -> Result<StepState>;
     /// Reveals static hints up to `count`; returns the state.
     async fn reveal_hints(&self, learner_id: &str, lab_id: &str, step_id: &str, count: i64) -> Result<StepState>;
     async fn show_solution(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState>;
@@ -152,12 +191,23 @@ pub trait Store: Send + Sync + 'static {
     /// Records an answer; the first one is graded, later ones count as attempts.
     async fn answer_quiz(&self, learner_id: &str, question_id: &str, choices: &[usize], correct: bool, points: i64) -> Result<QuizAnswer>;
     async fn quiz_answers(&self, learner_id: &str) -> Result<Vec<QuizAnswer>>;
+    /// Every learner's answers in a class, for the dashboard and grades.
+    async fn class_quiz_answers(&self, class_id: &str) -> Result<Vec<(String, QuizAnswer)>>;
 
     async fn record_command(&self, learner_id: &str, command: &CommandRecord) -> Result<()>;
     /// The learner's last `limit` commands, oldest first.
     async fn commands(&self, learner_id: &str, limit: i64) -> Result<Vec<CommandRecord>>;
 
     async fn log_event(&self, learner_id: Option<&str>, kind: &str, data: serde_json::Value) -> Result<()>;
+}
+
+/// A learner's display name, trimmed: 1 to 60 characters, no control characters.
+pub fn valid_display_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid("A display name has 1 to 60 characters.".into()));
+    }
+    Ok(name)
 }
 
 pub fn now() -> i64 {

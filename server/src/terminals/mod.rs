@@ -238,6 +238,13 @@ impl Terminals {
         }
     }
 
+    /// Attaches to the learner's terminal `tab` if it is open (the instructor watching: this
+    /// never opens a shell or starts a sandbox).
+    pub fn watch(&self, learner: &str, tab: u32) -> Option<Attachment> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(learner.to_string(), tab)).filter(|t| !t.ended()).map(|t| t.subscribe())
+    }
+
     /// The learner's open terminals.
     pub fn tabs(&self, learner: &str) -> Vec<u32> {
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());

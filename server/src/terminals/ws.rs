@@ -61,7 +61,7 @@ pub async fn attach(
                 terminals.sandboxes().touch(&learner);
                 let sandboxes = terminals.sandboxes().clone();
                 let on_input = move || sandboxes.touch(&learner);
-                serve(sink, stream, attachment, false, on_input, shutdown).await;
+                serve(sink, stream, attachment, Access::Owner, on_input, shutdown).await;
             }
             Err(e) => {
                 let message = match &e {
@@ -78,12 +78,23 @@ pub async fn attach(
     })
 }
 
+/// Who is attached, and so what their browser may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The learner: types, and sizes the terminal to their pane.
+    Owner,
+    /// The instructor watching: sees everything, sends nothing.
+    Watch,
+    /// The instructor typing for the learner: input, but the learner's size stays.
+    TakeOver,
+}
+
 /// Runs one attached browser until it leaves, the shell ends, or the server shuts down.
 pub async fn serve<S, R>(
     mut sink: S,
     mut stream: R,
     attachment: Attachment,
-    read_only: bool,
+    access: Access,
     on_input: impl Fn(),
     shutdown: CancellationToken,
 ) where
@@ -91,7 +102,7 @@ pub async fn serve<S, R>(
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let Attachment { terminal, replay, mut events } = attachment;
-    let hello = ServerMessage::Attached { tab: terminal.tab, replay_bytes: replay.len(), read_only };
+    let hello = ServerMessage::Attached { tab: terminal.tab, replay_bytes: replay.len(), read_only: access == Access::Watch };
     if sink.send(Message::Text(hello.json().into())).await.is_err() {
         return;
     }
@@ -122,7 +133,7 @@ pub async fn serve<S, R>(
                 last_heard = tokio::time::Instant::now();
                 match message {
                     Some(Ok(Message::Binary(bytes))) => {
-                        if read_only {
+                        if access == Access::Watch {
                             continue;
                         }
                         on_input();
@@ -135,7 +146,7 @@ pub async fn serve<S, R>(
                         let reply = match serde_json::from_str::<ClientMessage>(&text) {
                             Ok(ClientMessage::Ping) => Some(ServerMessage::Pong),
                             Ok(ClientMessage::Resize { cols, rows }) => {
-                                if !read_only && cols > 0 && rows > 0 {
+                                if access == Access::Owner && cols > 0 && rows > 0 {
                                     let _ = terminal.resize(PtySize { cols: cols.min(1000), rows: rows.min(500) });
                                 }
                                 None

@@ -1,30 +1,34 @@
-//! Joining a class, continuing elsewhere, leaving: the learner's session endpoints.
+//! Joining a class, continuing elsewhere (resume code or link), leaving: the learner's session
+//! endpoints. Each comes as JSON for scripts and as a form post (or link) for the pages; both
+//! share the same steps and refusals.
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::SignedCookieJar;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::attempts::TOO_MANY;
 use crate::auth::{self, LearnerId, MaybeSession};
-use crate::store::Role;
+use crate::store::{Class, Learner, Role, StoreError};
+use crate::updates::Update;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/join", post(join))
         .route("/join", post(join_form))
         .route("/api/resume", post(resume))
+        .route("/resume", post(resume_form))
+        .route("/resume/{code}", get(resume_link))
         .route("/api/logout", post(logout))
+        .route("/logout", post(logout_form))
         .route("/api/me", get(me))
-}
-
-#[derive(Deserialize)]
-struct JoinRequest {
-    code: String,
-    name: String,
 }
 
 #[derive(Serialize)]
@@ -35,29 +39,119 @@ struct Me {
     class_name: String,
 }
 
-/// An error a person reads: said plainly, with the status that fits.
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
+/// Why joining or resuming did not work, in words for the learner.
+enum Refusal {
+    Said(StatusCode, String),
+    Store(StoreError),
 }
 
-async fn join(State(state): State<AppState>, jar: SignedCookieJar, Json(request): Json<JoinRequest>) -> Response {
-    let class = match state.store.class_by_code(&request.code).await {
-        Ok(Some(class)) => class,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor."),
-        Err(e) => return state.store_error(e),
+impl Refusal {
+    fn said(status: StatusCode, message: &str) -> Self {
+        Refusal::Said(status, message.to_string())
+    }
+
+    fn json(self, state: &AppState) -> Response {
+        match self {
+            Refusal::Said(status, message) => (status, Json(serde_json::json!({ "error": message }))).into_response(),
+            Refusal::Store(e) => state.store_error(e),
+        }
+    }
+
+    /// Back to the join page, which shows the reason.
+    fn back(self, state: &AppState, next: &str) -> Response {
+        match self {
+            Refusal::Said(_, message) => {
+                let query = serde_urlencoded::to_string([("next", next), ("error", message.as_str())]).unwrap_or_default();
+                Redirect::to(&format!("/join?{query}")).into_response()
+            }
+            Refusal::Store(e) => state.store_error(e),
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(message) => Refusal::Said(StatusCode::BAD_REQUEST, message),
+            e => Refusal::Store(e),
+        }
+    }
+}
+
+/// A local path to go back to (never another site).
+fn local_path(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next.to_string() } else { "/".into() }
+}
+
+/// A class's sandbox lifetime, when it chose one.
+pub fn class_lifetime(class: &Class) -> Option<Duration> {
+    class.settings.sandbox_lifetime_minutes.map(|m| Duration::from_secs(u64::from(m) * 60))
+}
+
+/// Adds a learner to the class with this code. A pre-warmed spare sandbox, if any, becomes theirs.
+async fn enroll(state: &AppState, client: SocketAddr, code: &str, name: &str) -> Result<(Learner, Class), Refusal> {
+    if !state.attempts.allowed(client.ip()) {
+        return Err(Refusal::said(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
+    }
+    let Some(class) = state.store.class_by_code(code).await? else {
+        state.attempts.failed(client.ip());
+        return Err(Refusal::said(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor."));
     };
-    let learner = match state.store.create_learner(&class.id, &request.name).await {
-        Ok(learner) => learner,
-        Err(crate::store::StoreError::Invalid(message)) => return refuse(StatusCode::BAD_REQUEST, &message),
-        Err(e) => return state.store_error(e),
+    if !class.settings.open_at(crate::store::now()) {
+        return Err(Refusal::said(
+            StatusCode::FORBIDDEN,
+            "This class has ended. To continue your work, use your resume code instead.",
+        ));
+    }
+    crate::store::valid_display_name(name)?;
+    let lifetime = class_lifetime(&class);
+    let spare = state.sandboxes.as_ref().and_then(|s| s.take_spare(lifetime));
+    let learner = state.store.create_learner(&class.id, name, spare.as_deref()).await?;
+    if let Some(sandboxes) = &state.sandboxes {
+        sandboxes.set_lifetime(&learner.id, lifetime);
+    }
+    tracing::info!(learner = %learner.id, class = %class.name, spare = spare.is_some(), "learner joined");
+    let _ = state.updates.send(Update::Joined { learner: learner.id.clone(), class_id: class.id.clone() });
+    Ok((learner, class))
+}
+
+async fn by_resume_code(state: &AppState, client: SocketAddr, code: &str) -> Result<Learner, Refusal> {
+    if !state.attempts.allowed(client.ip()) {
+        return Err(Refusal::said(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
+    }
+    match state.store.learner_by_resume_code(code).await? {
+        Some(learner) => Ok(learner),
+        None => {
+            state.attempts.failed(client.ip());
+            Err(Refusal::said(StatusCode::NOT_FOUND, "This resume code is unknown: check it, or join with the class code."))
+        }
+    }
+}
+
+/// A new session for the learner, in the cookie.
+async fn sign_in(state: &AppState, jar: SignedCookieJar, learner_id: &str) -> Result<SignedCookieJar, Refusal> {
+    let token = state.store.create_session(Role::Learner, Some(learner_id), auth::LEARNER_TTL).await?;
+    Ok(jar.add(auth::session_cookie(token, auth::LEARNER_TTL, state.secure_cookies)))
+}
+
+async fn me_of(state: &AppState, learner: Learner) -> Me {
+    let class_name = state.class_name(&learner.class_id).await;
+    Me { learner_id: learner.id, display_name: learner.display_name, resume_code: learner.resume_code, class_name }
+}
+
+#[derive(Deserialize)]
+struct JoinRequest {
+    code: String,
+    name: String,
+}
+
+async fn join(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Json(request): Json<JoinRequest>) -> Response {
+    let joined = async {
+        let (learner, _) = enroll(&state, client, &request.code, &request.name).await?;
+        let jar = sign_in(&state, jar, &learner.id).await?;
+        Ok::<_, Refusal>((jar, Json(me_of(&state, learner).await)))
     };
-    start_session(&state, jar, &learner.id, Me {
-        learner_id: learner.id.clone(),
-        display_name: learner.display_name,
-        resume_code: learner.resume_code,
-        class_name: class.name,
-    })
-    .await
+    joined.await.map_or_else(|r| r.json(&state), IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]
@@ -68,30 +162,16 @@ struct JoinForm {
     next: String,
 }
 
-/// The HTML form's post: on success back to `next` (a local path only), on failure back to the
-/// form with the reason.
-async fn join_form(State(state): State<AppState>, jar: SignedCookieJar, axum::Form(form): axum::Form<JoinForm>) -> Response {
-    let next = if form.next.starts_with('/') && !form.next.starts_with("//") { form.next.clone() } else { "/".into() };
-    let back = |message: &str| {
-        let query = serde_urlencoded::to_string([("next", next.as_str()), ("error", message)]).unwrap_or_default();
-        axum::response::Redirect::to(&format!("/join?{query}")).into_response()
+/// The HTML form's post: on success back to `next`, on failure back to the form with the reason.
+async fn join_form(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, axum::Form(form): axum::Form<JoinForm>) -> Response {
+    let next = local_path(&form.next);
+    let joined = async {
+        let (learner, _) = enroll(&state, client, &form.code, &form.name).await?;
+        sign_in(&state, jar, &learner.id).await
     };
-    let class = match state.store.class_by_code(&form.code).await {
-        Ok(Some(class)) => class,
-        Ok(None) => return back("No class has this code: check it with your instructor."),
-        Err(e) => return state.store_error(e),
-    };
-    let learner = match state.store.create_learner(&class.id, &form.name).await {
-        Ok(learner) => learner,
-        Err(crate::store::StoreError::Invalid(message)) => return back(&message),
-        Err(e) => return state.store_error(e),
-    };
-    match state.store.create_session(Role::Learner, Some(&learner.id), auth::LEARNER_TTL).await {
-        Ok(token) => {
-            let jar = jar.add(auth::session_cookie(token, auth::LEARNER_TTL, state.secure_cookies));
-            (jar, axum::response::Redirect::to(&next)).into_response()
-        }
-        Err(e) => state.store_error(e),
+    match joined.await {
+        Ok(jar) => (jar, Redirect::to(&next)).into_response(),
+        Err(refusal) => refusal.back(&state, &next),
     }
 }
 
@@ -100,49 +180,79 @@ struct ResumeRequest {
     code: String,
 }
 
-async fn resume(State(state): State<AppState>, jar: SignedCookieJar, Json(request): Json<ResumeRequest>) -> Response {
-    let learner = match state.store.learner_by_resume_code(&request.code).await {
-        Ok(Some(learner)) => learner,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "This resume code is unknown."),
-        Err(e) => return state.store_error(e),
+async fn resume(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Json(request): Json<ResumeRequest>) -> Response {
+    let resumed = async {
+        let learner = by_resume_code(&state, client, &request.code).await?;
+        let jar = sign_in(&state, jar, &learner.id).await?;
+        Ok::<_, Refusal>((jar, Json(me_of(&state, learner).await)))
     };
-    let class_name = state.class_name(&learner.class_id).await;
-    start_session(&state, jar, &learner.id.clone(), Me {
-        learner_id: learner.id,
-        display_name: learner.display_name,
-        resume_code: learner.resume_code,
-        class_name,
-    })
-    .await
+    resumed.await.map_or_else(|r| r.json(&state), IntoResponse::into_response)
 }
 
-async fn start_session(state: &AppState, jar: SignedCookieJar, learner_id: &str, me: Me) -> Response {
-    match state.store.create_session(Role::Learner, Some(learner_id), auth::LEARNER_TTL).await {
-        Ok(token) => {
-            let jar = jar.add(auth::session_cookie(token, auth::LEARNER_TTL, state.secure_cookies));
-            (jar, Json(me)).into_response()
-        }
-        Err(e) => state.store_error(e),
+#[derive(Deserialize)]
+struct ResumeForm {
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn resume_form(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, axum::Form(form): axum::Form<ResumeForm>) -> Response {
+    resume_to(&state, client, jar, &form.code, &local_path(&form.next)).await
+}
+
+/// The personal link (`/resume/ABCDE-FGHJK`) a learner keeps for another browser or day.
+async fn resume_link(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Path(code): Path<String>) -> Response {
+    resume_to(&state, client, jar, &code, "/").await
+}
+
+async fn resume_to(state: &AppState, client: SocketAddr, jar: SignedCookieJar, code: &str, next: &str) -> Response {
+    let resumed = async {
+        let learner = by_resume_code(state, client, code).await?;
+        sign_in(state, jar, &learner.id).await
+    };
+    match resumed.await {
+        Ok(jar) => (jar, Redirect::to(next)).into_response(),
+        Err(refusal) => refusal.back(state, next),
     }
+}
+
+async fn end_session(state: &AppState, jar: SignedCookieJar, session: Option<(String, crate::store::Session)>) -> Result<SignedCookieJar, Response> {
+    if let Some((token, _)) = session {
+        state.store.delete_session(&token).await.map_err(|e| state.store_error(e))?;
+    }
+    Ok(jar.remove(auth::removal_cookie()))
 }
 
 async fn logout(State(state): State<AppState>, jar: SignedCookieJar, MaybeSession(session): MaybeSession) -> Response {
-    if let Some((token, _)) = session {
-        if let Err(e) = state.store.delete_session(&token).await {
-            return state.store_error(e);
-        }
+    match end_session(&state, jar, session).await {
+        Ok(jar) => (jar, StatusCode::NO_CONTENT).into_response(),
+        Err(response) => response,
     }
-    (jar.remove(auth::removal_cookie()), StatusCode::NO_CONTENT).into_response()
+}
+
+/// Signing out from a page (learner or instructor): back to the start page.
+async fn logout_form(State(state): State<AppState>, jar: SignedCookieJar, MaybeSession(session): MaybeSession) -> Response {
+    match end_session(&state, jar, session).await {
+        Ok(jar) => (jar, Redirect::to("/")).into_response(),
+        Err(response) => response,
+    }
 }
 
 async fn me(State(state): State<AppState>, LearnerId(id): LearnerId) -> Response {
     match state.store.learner(&id).await {
-        Ok(Some(learner)) => {
-            let class_name = state.class_name(&learner.class_id).await;
-            Json(Me { learner_id: learner.id, display_name: learner.display_name, resume_code: learner.resume_code, class_name })
-                .into_response()
-        }
+        Ok(Some(learner)) => Json(me_of(&state, learner).await).into_response(),
         Ok(None) => StatusCode::UNAUTHORIZED.into_response(),
         Err(e) => state.store_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_local() {
+        assert_eq!(super::local_path("/labs/x"), "/labs/x");
+        assert_eq!(super::local_path("//evil.example"), "/");
+        assert_eq!(super::local_path("/\\evil.example"), "/");
+        assert_eq!(super::local_path("https://evil.example"), "/");
     }
 }

@@ -2,10 +2,12 @@
 //! one [`router`].
 
 mod assets;
+pub mod attempts;
+pub mod error;
 mod guard;
 pub mod instructor;
+pub mod learners;
 pub mod live;
-mod learners;
 pub mod progress;
 mod services;
 
@@ -40,6 +42,10 @@ pub struct AppState {
     pub progress: Option<Arc<crate::progress::Progress>>,
     pub presentations: Arc<live::Presentations>,
     pub instructor: instructor::InstructorAccess,
+    /// What changed, for live pages and dashboards.
+    pub updates: crate::updates::Updates,
+    /// Wrong join codes, resume codes and instructor tokens, per client address.
+    pub attempts: Arc<attempts::FailedAttempts>,
     pub shutdown: CancellationToken,
 }
 
@@ -95,13 +101,15 @@ impl AppState {
             progress: None,
             presentations: Arc::new(live::Presentations::default()),
             instructor: instructor::InstructorAccess::default(),
+            updates: crate::updates::channel(),
+            attempts: Arc::new(attempts::FailedAttempts::default()),
             shutdown,
         }
     }
 
     /// Adds sandboxes, and with them terminals and the check engine.
     pub fn with_sandboxes(mut self, sandboxes: Arc<crate::sandboxes::Sandboxes>) -> Self {
-        let progress = crate::progress::Progress::new(self.course.clone(), self.store.clone(), sandboxes.clone());
+        let progress = crate::progress::Progress::new(self.course.clone(), self.store.clone(), sandboxes.clone(), self.updates.clone());
         let sink: Arc<dyn crate::terminals::CommandSink> = progress.clone();
         self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone(), Some(sink))));
         self.progress = Some(progress);
@@ -117,13 +125,7 @@ impl AppState {
     }
 
     pub async fn class_name(&self, class_id: &str) -> String {
-        self.store
-            .classes()
-            .await
-            .ok()
-            .and_then(|c| c.into_iter().find(|c| c.id == class_id))
-            .map(|c| c.name)
-            .unwrap_or_default()
+        self.store.class(class_id).await.ok().flatten().map(|c| c.name).unwrap_or_default()
     }
 }
 

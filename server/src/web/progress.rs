@@ -8,7 +8,6 @@ use std::time::Duration;
 use app::services::{QuizResult, StepProgress};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::AppState;
+use super::error::ApiError;
 use crate::auth::LearnerId;
-use crate::progress::ProgressError;
 use crate::store::StepState;
+use crate::updates::Update;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -30,45 +30,6 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/labs/{lab}/steps/{step}/solution", post(solution_route))
         .route("/api/quiz/{question}/answer", post(answer_route))
         .route("/api/events", get(events))
-}
-
-/// Why a progress request failed, in words for the learner.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Unavailable(String),
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = match self {
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        (status, self.to_string()).into_response()
-    }
-}
-
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        tracing::error!("store: {e}");
-        ApiError::Unavailable("The server cannot save right now; try again in a moment.".into())
-    }
-}
-
-impl From<ProgressError> for ApiError {
-    fn from(e: ProgressError) -> Self {
-        match e {
-            ProgressError::NoSuchStep(..) => ApiError::NotFound(e.to_string()),
-            ProgressError::Sandbox(e) => ApiError::Unavailable(format!("Your sandbox is not available: {e}")),
-            ProgressError::Store(e) => e.into(),
-        }
-    }
 }
 
 fn step_def<'a>(state: &'a AppState, lab: &str, step: &str) -> Result<&'a labs::load::Step, ApiError> {
@@ -155,6 +116,7 @@ pub async fn answer(state: &AppState, learner: &str, question: &str, choices: Ve
     }
     let feedback = q.score(&choices);
     let stored = state.store.answer_quiz(learner, question, &choices, feedback.correct, i64::from(feedback.points)).await?;
+    let _ = state.updates.send(Update::Quiz { learner: learner.to_string(), answer: stored.clone() });
     Ok(QuizResult {
         question_id: question.to_string(),
         choices,
@@ -222,14 +184,20 @@ async fn answer_route(
     Ok(Json(answer(&state, &learner, &question, request.choices).await?))
 }
 
-/// Live updates for this learner (their steps turning green, hints firing), as server-sent
-/// events; the browser's EventSource reconnects by itself.
+/// Live updates for this learner (their steps turning green, hints firing, messages from the
+/// instructor), as server-sent events; the browser's EventSource reconnects by itself.
 async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Response, ApiError> {
-    let updates = BroadcastStream::new(progress(&state)?.subscribe()).filter_map(move |update| {
+    let updates = state.updates.subscribe();
+    let class_id = state.store.learner(&learner).await?.map(|l| l.class_id).unwrap_or_default();
+    let updates = BroadcastStream::new(updates).filter_map(move |update| {
         let event = match update {
-            Ok(update) if update.learner() == learner => {
-                Some(Event::default().event("progress").json_data(&update).unwrap_or_default())
-            }
+            Ok(update) if update.for_learner(&learner, &class_id) => Some(
+                match &update {
+                    Update::Message { message, .. } => Event::default().event("message").json_data(message),
+                    _ => Event::default().event("progress").json_data(&update),
+                }
+                .unwrap_or_default(),
+            ),
             Ok(_) => None,
             // This connection fell behind: the page reloads its state.
             Err(_lagged) => Some(Event::default().event("resync").data("{}")),

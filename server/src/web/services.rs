@@ -1,10 +1,11 @@
 //! The server's side of `app::services::Services`: what the pages' server functions may ask.
 
+use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
 use app::services::{QuizResult, Services, StepProgress, Viewer};
 use async_trait::async_trait;
 use axum_extra::extract::cookie::SignedCookieJar;
 
-use super::{AppState, progress};
+use super::{AppState, instructor, progress};
 use crate::auth::COOKIE;
 use crate::store::{Role, Session};
 
@@ -24,11 +25,13 @@ impl Services for AppState {
             return None;
         }
         let learner = self.store.learner(session.learner_id.as_deref()?).await.ok()??;
-        let class_name = self.class_name(&learner.class_id).await;
+        let class = self.store.class(&learner.class_id).await.ok()??;
         Some(Viewer {
             learner_id: learner.id,
             display_name: learner.display_name,
-            class_name,
+            class_id: class.id,
+            class_name: class.name,
+            class_settings: class.settings,
             resume_code: learner.resume_code,
         })
     }
@@ -41,8 +44,29 @@ impl Services for AppState {
         self.instructor.has_password()
     }
 
-    async fn class_codes(&self) -> Vec<(String, String)> {
-        self.store.classes().await.unwrap_or_default().into_iter().map(|c| (c.name, c.join_code)).collect()
+    async fn classes(&self) -> Result<Vec<ClassSummary>, String> {
+        instructor::list_classes(self).await.map_err(|e| e.to_string())
+    }
+
+    async fn save_class(&self, id: Option<String>, input: ClassInput) -> Result<ClassSummary, String> {
+        match id {
+            Some(id) => instructor::update_class(self, &id, input).await,
+            None => instructor::create_class(self, input).await,
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    async fn dashboard(&self, class: &str) -> Result<Dashboard, String> {
+        instructor::dashboard(self, class).await.map_err(|e| e.to_string())
+    }
+
+    async fn help(&self, action: HelpAction) -> Result<String, String> {
+        instructor::help(self, action).await.map(|done| done.message).map_err(|e| e.to_string())
+    }
+
+    async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView> {
+        let messages = self.store.messages_for(learner, after, 20).await.unwrap_or_default();
+        messages.into_iter().map(|m| MessageView { id: m.id, to_class: m.learner_id.is_none(), body: m.body, at: m.at }).collect()
     }
 
     async fn lab_progress(&self, learner: &str, lab: &str) -> Result<Vec<StepProgress>, String> {

@@ -16,6 +16,9 @@ use server::store::{Role, SqliteStore, Store};
 use server::web::{self, AppState};
 use tokio_util::sync::CancellationToken;
 
+/// The instructor's login token in every test server (also a bearer token for scripts).
+pub const INSTRUCTOR_TOKEN: &str = "test-instructor-token-0001";
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub store: Arc<dyn Store>,
@@ -54,7 +57,7 @@ impl TestServer {
     pub async fn start(test: &str, with_sandboxes: bool) -> Self {
         let data = tempfile::Builder::new().prefix("stacklab-server-test-").tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.path().join("stacklab.db")).await.unwrap());
-        let class = store.create_class("Test class", None).await.unwrap();
+        let class = store.create_class("Test class", None, &Default::default()).await.unwrap();
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop");
         let course = Arc::new(labs::load::load_course(&root).expect("the workshop loads"));
         let key = Key::generate();
@@ -62,6 +65,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut state = AppState::new(course, store.clone(), key.clone(), data.path(), addr, shutdown.clone());
+        state.instructor = web::instructor::InstructorAccess::start(data.path(), Some(INSTRUCTOR_TOKEN.into()), None).unwrap().0;
         let mut backend = None;
         if with_sandboxes {
             let n = test.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 2000;
@@ -109,9 +113,30 @@ impl TestServer {
     /// A learner in the test class and the `Cookie` header value that logs them in.
     pub async fn learner(&self, name: &str) -> (String, String) {
         let classes = self.store.classes().await.unwrap();
-        let learner = self.store.create_learner(&classes[0].id, name).await.unwrap();
+        let learner = self.store.create_learner(&classes[0].id, name, None).await.unwrap();
         let token = self.store.create_session(Role::Learner, Some(&learner.id), Duration::from_secs(3600)).await.unwrap();
         (learner.id, self.cookie(token))
+    }
+
+    /// The `Cookie` header value of a signed-in instructor.
+    pub async fn instructor(&self) -> String {
+        let token = self.store.create_session(Role::Instructor, None, Duration::from_secs(3600)).await.unwrap();
+        self.cookie(token)
+    }
+
+    /// The test class's id.
+    pub async fn class_id(&self) -> String {
+        self.store.classes().await.unwrap()[0].id.clone()
+    }
+
+    /// A client that sends `cookie` (and this server's own origin, as a browser would).
+    pub fn client(&self, cookie: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if !cookie.is_empty() {
+            headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+        }
+        headers.insert(reqwest::header::ORIGIN, format!("http://{}", self.addr).parse().unwrap());
+        reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     /// The signed cookie header for a session token.
@@ -130,4 +155,41 @@ impl Drop for TestServer {
             backend.shutdown_all_blocking();
         }
     }
+}
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket to `path` on this server, as a page of it with `cookie` would open one.
+pub async fn ws(server: &TestServer, cookie: &str, path: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = server.ws_url(path).into_client_request().unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    request.headers_mut().insert("origin", server.url("").trim_end_matches('/').parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+    socket
+}
+
+/// Reads frames until the terminal output contains `marker`; returns all output seen (text
+/// frames as `<<json>>`).
+pub async fn read_until(socket: &mut Socket, marker: &str) -> String {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !text.contains(marker) {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
+            .unwrap_or_else(|| {
+                let tail: String = text.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
+                panic!("the socket closed before {marker:?}; the output ended with: {tail}")
+            })
+            .unwrap();
+        match frame {
+            Message::Binary(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            Message::Text(t) => text.push_str(&format!("<<{t}>>")),
+            _ => {}
+        }
+    }
+    text
 }

@@ -9,7 +9,10 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
 
+mod rows;
+
 use super::*;
+use rows::*;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -50,55 +53,82 @@ fn classify(e: sqlx::Error) -> StoreError {
     StoreError::Database(e)
 }
 
+fn valid_class_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid("A class name has 1 to 80 characters.".into()));
+    }
+    Ok(name)
+}
+
+fn settings_json(settings: &ClassSettings) -> String {
+    serde_json::to_string(settings).unwrap_or_else(|_| "{}".into())
+}
+
 fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn class_from(row: &sqlx::sqlite::SqliteRow) -> Class {
-    Class { id: row.get("id"), name: row.get("name"), join_code: row.get("join_code"), created_at: row.get("created_at") }
-}
 
-fn learner_from(row: &sqlx::sqlite::SqliteRow) -> Learner {
-    Learner {
-        id: row.get("id"),
-        class_id: row.get("class_id"),
-        display_name: row.get("display_name"),
-        resume_code: row.get("resume_code"),
-        created_at: row.get("created_at"),
-        last_seen: row.get("last_seen"),
-    }
-}
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_class(&self, name: &str, code: Option<&str>) -> Result<Class> {
+    async fn create_class(&self, name: &str, code: Option<&str>, settings: &ClassSettings) -> Result<Class> {
+        let name = valid_class_name(name)?;
         if let Some(code) = code {
             if code.len() < 4 || code.len() > 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(StoreError::Invalid("a join code has 4 to 12 letters and digits".into()));
+                return Err(StoreError::Invalid("A join code has 4 to 12 letters and digits.".into()));
             }
         }
         // A clash of random codes is unlikely but possible: draw again.
         for _ in 0..5 {
             let join_code = code.map(|c| c.to_ascii_uppercase()).unwrap_or_else(join_code);
-            let class = Class { id: format!("c{}", learner_id()), name: name.to_string(), join_code, created_at: now() };
-            let result = sqlx::query("INSERT INTO classes (id, name, join_code, created_at) VALUES (?, ?, ?, ?)")
+            let class = Class {
+                id: format!("c{}", learner_id()),
+                name: name.to_string(),
+                join_code,
+                created_at: now(),
+                settings: settings.clone(),
+            };
+            let result = sqlx::query("INSERT INTO classes (id, name, join_code, created_at, settings) VALUES (?, ?, ?, ?, ?)")
                 .bind(&class.id)
                 .bind(&class.name)
                 .bind(&class.join_code)
                 .bind(class.created_at)
+                .bind(settings_json(settings))
                 .execute(&self.pool)
                 .await;
             match result {
                 Ok(_) => return Ok(class),
                 Err(sqlx::Error::Database(db)) if db.is_unique_violation() && code.is_none() => continue,
                 Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                    return Err(StoreError::Invalid("another class has this join code".into()));
+                    return Err(StoreError::Invalid("Another class has this join code.".into()));
                 }
                 Err(e) => return Err(classify(e)),
             }
         }
         Err(StoreError::Invalid("could not draw a free join code".into()))
+    }
+
+    async fn update_class(&self, id: &str, name: &str, settings: &ClassSettings) -> Result<Class> {
+        let name = valid_class_name(name)?;
+        let done = sqlx::query("UPDATE classes SET name = ?, settings = ? WHERE id = ?")
+            .bind(name)
+            .bind(settings_json(settings))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Invalid(format!("there is no class {id:?}")));
+        }
+        self.class(id).await?.ok_or_else(|| StoreError::Invalid(format!("there is no class {id:?}")))
+    }
+
+    async fn class(&self, id: &str) -> Result<Option<Class>> {
+        let row = sqlx::query("SELECT * FROM classes WHERE id = ?").bind(id).fetch_optional(&self.pool).await.map_err(classify)?;
+        Ok(row.as_ref().map(class_from))
     }
 
     async fn classes(&self) -> Result<Vec<Class>> {
@@ -112,15 +142,12 @@ impl Store for SqliteStore {
         Ok(row.as_ref().map(class_from))
     }
 
-    async fn create_learner(&self, class_id: &str, display_name: &str) -> Result<Learner> {
-        let name = display_name.trim();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(StoreError::Invalid("a display name has 1 to 60 characters".into()));
-        }
+    async fn create_learner(&self, class_id: &str, display_name: &str, id: Option<&str>) -> Result<Learner> {
+        let name = valid_display_name(display_name)?;
         for _ in 0..5 {
             let t = now();
             let learner = Learner {
-                id: learner_id(),
+                id: id.map(str::to_string).unwrap_or_else(learner_id),
                 class_id: class_id.to_string(),
                 display_name: name.to_string(),
                 resume_code: resume_code(),
@@ -204,6 +231,43 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn purge_expired_sessions(&self) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now()).execute(&self.pool).await.map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str) -> Result<Message> {
+        let body = body.trim();
+        if body.is_empty() || body.chars().count() > 2000 {
+            return Err(StoreError::Invalid("A message has 1 to 2000 characters.".into()));
+        }
+        let at = now();
+        let id = sqlx::query("INSERT INTO messages (class_id, learner_id, body, at) VALUES (?, ?, ?, ?)")
+            .bind(class_id)
+            .bind(learner_id)
+            .bind(body)
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?
+            .last_insert_rowid();
+        Ok(Message { id, class_id: class_id.into(), learner_id: learner_id.map(Into::into), body: body.into(), at })
+    }
+
+    async fn messages_for(&self, learner_id: &str, after_id: i64, limit: i64) -> Result<Vec<Message>> {
+        let rows = sqlx::query(
+            "SELECT * FROM (SELECT m.* FROM messages m JOIN learners l ON l.class_id = m.class_id \
+             WHERE l.id = ? AND (m.learner_id IS NULL OR m.learner_id = l.id) AND m.id > ? ORDER BY m.id DESC LIMIT ?) ORDER BY id",
+        )
+        .bind(learner_id)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(rows.iter().map(message_from).collect())
+    }
+
     async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>> {
         let rows = sqlx::query("SELECT * FROM step_states WHERE learner_id = ? AND lab_id = ?")
             .bind(learner_id)
@@ -240,18 +304,26 @@ impl Store for SqliteStore {
         self.step_state(learner_id, lab_id, step_id).await
     }
 
-    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, log: bool) -> Result<StepState> {
+    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, run: CheckRun) -> Result<StepState> {
         let before = self.start_step(learner_id, lab_id, step_id).await?;
         let t = now();
         let changed = before.last_passed != Some(outcome.passed) || before.last_reason.as_deref() != Some(outcome.reason.as_str());
         let mut tx = self.pool.begin().await.map_err(classify)?;
         if !before.done {
-            let same = if !outcome.passed && !changed { before.same_failures + 1 } else if outcome.passed { 0 } else { 1 };
+            let same = match (outcome.passed, run.is_attempt()) {
+                (true, _) => 0,
+                // The timer re-running a failing check is not the learner failing again.
+                (false, false) if changed => 0,
+                (false, false) => before.same_failures,
+                (false, true) if changed => 1,
+                (false, true) => before.same_failures + 1,
+            };
             sqlx::query(
-                "UPDATE step_states SET attempts = attempts + 1, same_failures = ?, last_check_at = ?, last_passed = ?, last_reason = ?, \
+                "UPDATE step_states SET attempts = attempts + ?, same_failures = ?, last_check_at = ?, last_passed = ?, last_reason = ?, \
                  state = CASE WHEN ? THEN 'done' ELSE state END, done_at = CASE WHEN ? THEN ? ELSE done_at END \
                  WHERE learner_id = ? AND lab_id = ? AND step_id = ?",
             )
+            .bind(i64::from(run.is_attempt()))
             .bind(same)
             .bind(t)
             .bind(outcome.passed as i64)
@@ -277,7 +349,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(classify)?;
         }
-        if log || changed {
+        if run == CheckRun::Asked || changed {
             sqlx::query("INSERT INTO check_results (learner_id, lab_id, step_id, passed, reason, took_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(learner_id)
                 .bind(lab_id)
@@ -382,6 +454,15 @@ impl Store for SqliteStore {
         Ok(rows.iter().map(quiz_answer_from).collect())
     }
 
+    async fn class_quiz_answers(&self, class_id: &str) -> Result<Vec<(String, QuizAnswer)>> {
+        let rows = sqlx::query("SELECT q.* FROM quiz_answers q JOIN learners l ON l.id = q.learner_id WHERE l.class_id = ?")
+            .bind(class_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(rows.iter().map(|r| (r.get("learner_id"), quiz_answer_from(r))).collect())
+    }
+
     async fn record_command(&self, learner_id: &str, command: &CommandRecord) -> Result<()> {
         sqlx::query("INSERT INTO commands (learner_id, command, exit_status, started_at, duration_ms) VALUES (?, ?, ?, ?, ?)")
             .bind(learner_id)
@@ -428,32 +509,7 @@ impl Store for SqliteStore {
     }
 }
 
-fn quiz_answer_from(row: &sqlx::sqlite::SqliteRow) -> QuizAnswer {
-    QuizAnswer {
-        question_id: row.get("question_id"),
-        choices: serde_json::from_str(&row.get::<String, _>("choices")).unwrap_or_default(),
-        correct: row.get::<i64, _>("correct") != 0,
-        points: row.get("points"),
-        attempts: row.get("attempts"),
-    }
-}
 
-fn step_state_from(row: &sqlx::sqlite::SqliteRow) -> StepState {
-    StepState {
-        lab_id: row.get("lab_id"),
-        step_id: row.get("step_id"),
-        done: row.get::<String, _>("state") == "done",
-        started_at: row.get("started_at"),
-        done_at: row.get("done_at"),
-        attempts: row.get("attempts"),
-        same_failures: row.get("same_failures"),
-        last_check_at: row.get("last_check_at"),
-        last_passed: row.get::<Option<i64>, _>("last_passed").map(|v| v != 0),
-        last_reason: row.get("last_reason"),
-        hints_revealed: row.get("hints_revealed"),
-        solution_shown: row.get::<i64, _>("solution_shown") != 0,
-    }
-}
 
 impl SqliteStore {
     async fn step_state(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState> {
@@ -469,70 +525,4 @@ impl SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn classes_learners_and_sessions() {
-        let store = SqliteStore::memory().await.unwrap();
-        let class = store.create_class("Morning class", None).await.unwrap();
-        assert_eq!(store.class_by_code(&class.join_code.to_lowercase()).await.unwrap(), Some(class.clone()));
-        let ada = store.create_learner(&class.id, "  Ada  ").await.unwrap();
-        assert_eq!(ada.display_name, "Ada");
-        assert!(store.create_learner(&class.id, "   ").await.is_err());
-        assert_eq!(store.learner_by_resume_code(&ada.resume_code).await.unwrap().unwrap().id, ada.id);
-        let token = store.create_session(Role::Learner, Some(&ada.id), Duration::from_secs(60)).await.unwrap();
-        let session = store.session(&token).await.unwrap().unwrap();
-        assert_eq!(session.learner_id.as_deref(), Some(ada.id.as_str()));
-        assert!(store.session("forged").await.unwrap().is_none());
-        store.delete_session(&token).await.unwrap();
-        assert!(store.session(&token).await.unwrap().is_none());
-        let expired = store.create_session(Role::Learner, Some(&ada.id), Duration::ZERO).await.unwrap();
-        assert!(store.session(&expired).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn progress_is_recorded() {
-        let store = SqliteStore::memory().await.unwrap();
-        let class = store.create_class("C", None).await.unwrap();
-        let ada = store.create_learner(&class.id, "Ada").await.unwrap();
-        let s = store.start_step(&ada.id, "lab", "one").await.unwrap();
-        assert!(!s.done && s.attempts == 0);
-        let fail = CheckOutcome { passed: false, reason: "not yet".into(), took_ms: 5 };
-        store.record_check(&ada.id, "lab", "one", &fail, false).await.unwrap();
-        let s = store.record_check(&ada.id, "lab", "one", &fail, false).await.unwrap();
-        assert_eq!((s.attempts, s.same_failures), (2, 2));
-        let pass = CheckOutcome { passed: true, reason: "done".into(), took_ms: 5 };
-        let s = store.record_check(&ada.id, "lab", "one", &pass, true).await.unwrap();
-        assert!(s.done && s.done_at.is_some());
-        // Done is for good, whatever later checks say.
-        let s = store.record_check(&ada.id, "lab", "one", &fail, false).await.unwrap();
-        assert!(s.done);
-        assert_eq!(store.class_step_states(&class.id).await.unwrap().len(), 1);
-
-        let first = store.answer_quiz(&ada.id, "q", &[0], false, 0).await.unwrap();
-        let again = store.answer_quiz(&ada.id, "q", &[1], true, 1).await.unwrap();
-        assert_eq!((first.points, again.points, again.attempts, again.choices.clone()), (0, 0, 2, vec![0]), "the first answer is graded");
-
-        assert!(store.fire_hint_check(&ada.id, "lab", "one", 0).await.unwrap());
-        assert!(!store.fire_hint_check(&ada.id, "lab", "one", 0).await.unwrap());
-        for i in 0..5 {
-            let c = CommandRecord { command: format!("echo {i}"), exit_status: 0, started_at: i, duration_ms: 1 };
-            store.record_command(&ada.id, &c).await.unwrap();
-        }
-        let last: Vec<String> = store.commands(&ada.id, 2).await.unwrap().into_iter().map(|c| c.command).collect();
-        assert_eq!(last, ["echo 3", "echo 4"]);
-    }
-
-    #[tokio::test]
-    async fn file_database_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("stacklab.db");
-        let class = {
-            let store = SqliteStore::open(&path).await.unwrap();
-            store.create_class("Kept", None).await.unwrap()
-        };
-        let store = SqliteStore::open(&path).await.unwrap();
-        assert_eq!(store.classes().await.unwrap(), vec![class]);
-    }
-}
+mod tests;

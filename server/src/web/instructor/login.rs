@@ -1,17 +1,18 @@
 //! The instructor's way in: a token printed as a login link at every start (as Jupyter does; only
 //! its hash is kept), or a password set in the configuration.
 
+use std::net::SocketAddr;
 use std::path::Path;
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::SignedCookieJar;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::AppState;
 use crate::auth;
+use crate::web::AppState;
 use crate::store::Role;
 
 /// What unlocks instructor access.
@@ -59,13 +60,26 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/instructor/login", get(login_with_token).post(login_with_password))
 }
 
+/// Whether a guesser at this address may try again (tokens and passwords count as codes).
+fn allowed(state: &AppState, client: SocketAddr) -> Result<(), Response> {
+    if state.attempts.allowed(client.ip()) {
+        Ok(())
+    } else {
+        Err((axum::http::StatusCode::TOO_MANY_REQUESTS, crate::web::attempts::TOO_MANY).into_response())
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenQuery {
     token: String,
 }
 
-async fn login_with_token(State(state): State<AppState>, jar: SignedCookieJar, Query(q): Query<TokenQuery>) -> Response {
+async fn login_with_token(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Query(q): Query<TokenQuery>) -> Response {
+    if let Err(refused) = allowed(&state, client) {
+        return refused;
+    }
     if !state.instructor.accepts_token(&q.token) {
+        state.attempts.failed(client.ip());
         return (axum::http::StatusCode::FORBIDDEN, "This login link is not valid (any more): use the one the server printed at its last start.").into_response();
     }
     sign_in(&state, jar).await
@@ -76,8 +90,12 @@ struct PasswordForm {
     password: String,
 }
 
-async fn login_with_password(State(state): State<AppState>, jar: SignedCookieJar, axum::Form(form): axum::Form<PasswordForm>) -> Response {
+async fn login_with_password(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, axum::Form(form): axum::Form<PasswordForm>) -> Response {
+    if let Err(refused) = allowed(&state, client) {
+        return refused;
+    }
     if !state.instructor.accepts_password(&form.password) {
+        state.attempts.failed(client.ip());
         return Redirect::to("/instructor?error=wrong-password").into_response();
     }
     sign_in(&state, jar).await

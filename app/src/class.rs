@@ -1,0 +1,438 @@
+//! A class as the instructor sees it: its settings, the live matrix and the grades. The server
+//! fills these types and the browser keeps them up to date from live events; the rules both
+//! sides need (flags, time on step, grading) are here once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// What the instructor chose for a class. Empty lists mean "everything in the course".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassSettings {
+    #[serde(default)]
+    pub labs: Vec<String>,
+    #[serde(default)]
+    pub decks: Vec<String>,
+    /// The schedule, in Unix seconds; learners cannot join after the end (resuming still works,
+    /// for homework).
+    #[serde(default)]
+    pub starts_at: Option<i64>,
+    #[serde(default)]
+    pub ends_at: Option<i64>,
+    /// Sandbox lifetime for this class's learners, instead of the server's.
+    #[serde(default)]
+    pub sandbox_lifetime_minutes: Option<u32>,
+    /// A learner without progress for this long is flagged as stuck.
+    #[serde(default)]
+    pub stuck_minutes: Option<u32>,
+}
+
+pub const DEFAULT_STUCK_MINUTES: u32 = 10;
+/// The same failing check this many times in a row flags the learner.
+pub const FAILING_AFTER: i64 = 3;
+
+impl ClassSettings {
+    pub fn has_lab(&self, id: &str) -> bool {
+        self.labs.is_empty() || self.labs.iter().any(|l| l == id)
+    }
+
+    pub fn has_deck(&self, id: &str) -> bool {
+        self.decks.is_empty() || self.decks.iter().any(|d| d == id)
+    }
+
+    pub fn stuck_secs(&self) -> i64 {
+        i64::from(self.stuck_minutes.unwrap_or(DEFAULT_STUCK_MINUTES)) * 60
+    }
+
+    /// Whether a new learner may join at `now`.
+    pub fn open_at(&self, now: i64) -> bool {
+        self.ends_at.is_none_or(|end| now < end)
+    }
+}
+
+/// A class as the instructor makes or changes it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassInput {
+    pub name: String,
+    /// A memorable join code; drawn at random when absent (new classes only).
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub settings: ClassSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassSummary {
+    pub id: String,
+    pub name: String,
+    pub join_code: String,
+    pub settings: ClassSettings,
+    pub learners: usize,
+    pub created_at: i64,
+}
+
+/// The live matrix: learners down, the class's lab steps across.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub class: ClassSummary,
+    pub labs: Vec<LabColumns>,
+    pub quizzes: Vec<QuizColumn>,
+    pub learners: Vec<LearnerRow>,
+    /// Sandboxes started ahead of time, waiting for learners who have not joined yet.
+    pub spares: usize,
+    pub sandboxes_enabled: bool,
+    /// The server's clock when this was made (Unix seconds).
+    pub now: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabColumns {
+    pub id: String,
+    pub title: String,
+    pub steps: Vec<StepColumn>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepColumn {
+    pub id: String,
+    pub title: String,
+    pub points: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuizColumn {
+    pub id: String,
+    pub points: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LearnerRow {
+    pub id: String,
+    pub name: String,
+    pub joined_at: i64,
+    /// Cells by `cell_key(lab, step)`; steps never reached have none.
+    pub cells: BTreeMap<String, Cell>,
+    /// Graded quiz answers by question id.
+    pub quiz: BTreeMap<String, QuizCell>,
+    pub sandbox: SandboxView,
+}
+
+/// One learner in one step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub done: bool,
+    pub started_at: i64,
+    pub done_at: Option<i64>,
+    /// Checks the learner caused (commands, "Check"), and how many of the last ones failed the
+    /// same way.
+    pub attempts: i64,
+    pub same_failures: i64,
+    pub last_reason: Option<String>,
+    pub hints: i64,
+    pub solution_shown: bool,
+    /// A check is running now.
+    #[serde(default)]
+    pub checking: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuizCell {
+    pub points: u32,
+    pub correct: bool,
+    pub attempts: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxState {
+    /// Running and used in the last few minutes.
+    Running,
+    /// Running, unused for a while.
+    Idle,
+    /// Stopped at the end of its lifetime or for idleness (files kept).
+    Expired,
+    /// Not started yet, or stopped on request.
+    Stopped,
+    /// The server runs without sandboxes.
+    Off,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SandboxView {
+    pub state: SandboxState,
+    pub memory_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    pub expires_in_secs: Option<u64>,
+    pub idle_secs: Option<u64>,
+    /// Open terminal tabs.
+    pub terminals: Vec<u32>,
+}
+
+impl SandboxView {
+    pub fn off() -> Self {
+        Self { state: SandboxState::Off, memory_bytes: None, memory_limit_bytes: None, expires_in_secs: None, idle_secs: None, terminals: Vec::new() }
+    }
+}
+
+/// What the dashboard's live stream says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DashboardEvent {
+    Step { learner: String, lab_id: String, step_id: String, cell: Cell },
+    Checking { learner: String, lab_id: String, step_id: String },
+    Quiz { learner: String, question_id: String, cell: QuizCell },
+    Joined { row: LearnerRow },
+    Sandboxes { sandboxes: BTreeMap<String, SandboxView>, spares: usize, now: i64 },
+}
+
+impl Dashboard {
+    /// Applies a live event; returns false for one that needs a full reload (unknown learner).
+    pub fn apply(&mut self, event: DashboardEvent) -> bool {
+        match event {
+            DashboardEvent::Step { learner, lab_id, step_id, cell } => match self.row_mut(&learner) {
+                Some(row) => {
+                    row.cells.insert(cell_key(&lab_id, &step_id), cell);
+                    true
+                }
+                None => false,
+            },
+            DashboardEvent::Checking { learner, lab_id, step_id } => {
+                if let Some(cell) = self.row_mut(&learner).and_then(|r| r.cells.get_mut(&cell_key(&lab_id, &step_id))) {
+                    cell.checking = true;
+                }
+                true
+            }
+            DashboardEvent::Quiz { learner, question_id, cell } => match self.row_mut(&learner) {
+                Some(row) => {
+                    row.quiz.insert(question_id, cell);
+                    true
+                }
+                None => false,
+            },
+            DashboardEvent::Joined { row } => {
+                if self.row_mut(&row.id).is_none() {
+                    self.learners.push(row);
+                    self.class.learners = self.learners.len();
+                }
+                true
+            }
+            DashboardEvent::Sandboxes { sandboxes, spares, now } => {
+                for row in &mut self.learners {
+                    if let Some(view) = sandboxes.get(&row.id) {
+                        row.sandbox = view.clone();
+                    }
+                }
+                self.spares = spares;
+                self.now = now;
+                true
+            }
+        }
+    }
+
+    fn row_mut(&mut self, learner: &str) -> Option<&mut LearnerRow> {
+        self.learners.iter_mut().find(|r| r.id == learner)
+    }
+
+    /// Every step column in order, with its lab.
+    pub fn step_columns(&self) -> impl Iterator<Item = (&LabColumns, &StepColumn)> {
+        self.labs.iter().flat_map(|lab| lab.steps.iter().map(move |step| (lab, step)))
+    }
+
+    /// A learner's points: each step's when done, then each quiz's graded answer.
+    pub fn points(&self, row: &LearnerRow) -> Vec<u32> {
+        let mut points: Vec<u32> = self
+            .step_columns()
+            .map(|(lab, step)| if row.cells.get(&cell_key(&lab.id, &step.id)).is_some_and(|c| c.done) { step.points } else { 0 })
+            .collect();
+        points.extend(self.quizzes.iter().map(|q| row.quiz.get(&q.id).map_or(0, |a| a.points)));
+        points
+    }
+
+    /// Points per step and quiz, totals: what the CSV and JSON exports hold.
+    pub fn grades(&self) -> Grades {
+        let mut columns: Vec<GradeColumn> = self
+            .step_columns()
+            .map(|(lab, step)| GradeColumn { key: cell_key(&lab.id, &step.id), title: format!("{}: {}", lab.title, step.title), max: step.points })
+            .collect();
+        columns.extend(self.quizzes.iter().map(|q| GradeColumn { key: format!("quiz:{}", q.id), title: format!("Quiz: {}", q.id), max: q.points }));
+        let rows = self
+            .learners
+            .iter()
+            .map(|row| {
+                let points = self.points(row);
+                GradeRow { learner_id: row.id.clone(), name: row.name.clone(), total: points.iter().sum(), points }
+            })
+            .collect();
+        Grades { class: self.class.name.clone(), max_total: columns.iter().map(|c| c.max).sum(), columns, rows }
+    }
+}
+
+/// The key of a step's cell in a row.
+pub fn cell_key(lab: &str, step: &str) -> String {
+    format!("{lab}/{step}")
+}
+
+/// Seconds spent on a step: until it was done, or until `now`.
+pub fn time_on_step(cell: &Cell, now: i64) -> i64 {
+    (cell.done_at.unwrap_or(now) - cell.started_at).max(0)
+}
+
+/// "45s", "7m", "2h05".
+pub fn short_duration(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s => format!("{}h{:02}", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Why the instructor should look at a learner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Flag {
+    /// No step started or finished for this long while a step is open.
+    Stuck { step: String, secs: i64 },
+    /// The same check failed this many times in a row.
+    Failing { step: String, times: i64 },
+}
+
+impl Flag {
+    pub fn label(&self) -> String {
+        match self {
+            Flag::Stuck { secs, .. } => format!("stuck {}", short_duration(*secs)),
+            Flag::Failing { times, .. } => format!("failing ×{times}"),
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            Flag::Stuck { step, secs } => format!("No progress for {} (on {step})", short_duration(*secs)),
+            Flag::Failing { step, times } => format!("The same check failed {times} times in a row ({step})"),
+        }
+    }
+}
+
+pub fn flags(row: &LearnerRow, settings: &ClassSettings, now: i64) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let open = row.cells.iter().filter(|(_, c)| !c.done).max_by_key(|(_, c)| c.started_at);
+    if let Some((key, _)) = open {
+        let last_progress = row.cells.values().map(|c| c.done_at.unwrap_or(c.started_at)).max().unwrap_or(row.joined_at);
+        let secs = now - last_progress;
+        if secs >= settings.stuck_secs() {
+            flags.push(Flag::Stuck { step: key.clone(), secs });
+        }
+    }
+    if let Some((key, cell)) = row.cells.iter().filter(|(_, c)| !c.done && c.same_failures >= FAILING_AFTER).max_by_key(|(_, c)| c.same_failures) {
+        flags.push(Flag::Failing { step: key.clone(), times: cell.same_failures });
+    }
+    flags
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grades {
+    pub class: String,
+    pub columns: Vec<GradeColumn>,
+    pub rows: Vec<GradeRow>,
+    pub max_total: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradeColumn {
+    pub key: String,
+    pub title: String,
+    pub max: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradeRow {
+    pub learner_id: String,
+    pub name: String,
+    /// In the order of the columns.
+    pub points: Vec<u32>,
+    pub total: u32,
+}
+
+/// A message from the instructor, as the learner sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub body: String,
+    /// To the whole class, or to this learner alone.
+    pub to_class: bool,
+    pub at: i64,
+}
+
+/// What the instructor can do for a learner or the class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum HelpAction {
+    /// Stop and start the sandbox again; with `wipe`, from a fresh image (files deleted).
+    Reset { learner: String, wipe: bool },
+    Extend { learner: String, minutes: u32 },
+    Message { class: String, learner: Option<String>, body: String },
+    /// Start sandboxes for every learner in the class, and `spares` more for learners yet to join.
+    Prewarm { class: String, spares: u32 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(started_at: i64, done_at: Option<i64>, same_failures: i64) -> Cell {
+        Cell { done: done_at.is_some(), started_at, done_at, attempts: same_failures, same_failures, last_reason: None, hints: 0, solution_shown: false, checking: false }
+    }
+
+    fn row(cells: &[(&str, Cell)]) -> LearnerRow {
+        LearnerRow {
+            id: "l1".into(),
+            name: "Ada".into(),
+            joined_at: 0,
+            cells: cells.iter().map(|(k, c)| (k.to_string(), c.clone())).collect(),
+            quiz: BTreeMap::new(),
+            sandbox: SandboxView::off(),
+        }
+    }
+
+    #[test]
+    fn stuck_and_failing() {
+        let settings = ClassSettings { stuck_minutes: Some(5), ..Default::default() };
+        let r = row(&[("lab/a", cell(0, Some(100), 0)), ("lab/b", cell(100, None, 1))]);
+        assert!(flags(&r, &settings, 200).is_empty());
+        assert_eq!(flags(&r, &settings, 400), vec![Flag::Stuck { step: "lab/b".into(), secs: 300 }]);
+        let r = row(&[("lab/b", cell(100, None, 3))]);
+        assert_eq!(flags(&r, &settings, 150), vec![Flag::Failing { step: "lab/b".into(), times: 3 }]);
+        // Done steps are never flagged.
+        let r = row(&[("lab/a", cell(0, Some(10), 5))]);
+        assert!(flags(&r, &settings, 10_000).is_empty());
+    }
+
+    #[test]
+    fn grades_count_done_steps_and_first_answers() {
+        let mut d = Dashboard {
+            class: ClassSummary { id: "c".into(), name: "C".into(), join_code: "X".into(), settings: Default::default(), learners: 1, created_at: 0 },
+            labs: vec![LabColumns {
+                id: "lab".into(),
+                title: "Lab".into(),
+                steps: vec![StepColumn { id: "a".into(), title: "A".into(), points: 2 }, StepColumn { id: "b".into(), title: "B".into(), points: 3 }],
+            }],
+            quizzes: vec![QuizColumn { id: "q".into(), points: 1 }],
+            learners: vec![row(&[("lab/a", cell(0, Some(5), 0)), ("lab/b", cell(5, None, 0))])],
+            spares: 0,
+            sandboxes_enabled: false,
+            now: 10,
+        };
+        d.apply(DashboardEvent::Quiz { learner: "l1".into(), question_id: "q".into(), cell: QuizCell { points: 1, correct: true, attempts: 1 } });
+        let g = d.grades();
+        assert_eq!(g.max_total, 6);
+        assert_eq!(g.rows[0].points, vec![2, 0, 1]);
+        assert_eq!(g.rows[0].total, 3);
+        assert_eq!(g.columns[0].key, "lab/a");
+        assert!(!d.apply(DashboardEvent::Step { learner: "nobody".into(), lab_id: "lab".into(), step_id: "a".into(), cell: cell(0, None, 0) }));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(short_duration(42), "42s");
+        assert_eq!(short_duration(7 * 60 + 3), "7m");
+        assert_eq!(short_duration(2 * 3600 + 5 * 60), "2h05");
+    }
+}

@@ -1,0 +1,212 @@
+//! `/instructor/classes/:id`: the class live. The matrix of learners × steps updates from the
+//! server's event stream; the toolbar messages the class, pre-warms sandboxes, exports grades
+//! and edits the class; picking a learner opens the help panel.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use super::matrix::Matrix;
+use super::panel::LearnerPanel;
+use super::{ClassEditor, CourseChoices, SignIn, SignOut};
+use crate::class::{Dashboard, DashboardEvent, HelpAction};
+use crate::components::time::LocalTime;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardPage {
+    pub dashboard: Dashboard,
+    pub choices: CourseChoices,
+}
+
+#[server(endpoint = "instructor/class-page")]
+pub async fn load_dashboard(class: String) -> Result<DashboardPage, ServerFnError> {
+    let services = crate::services::instructor().await?;
+    let dashboard = services.dashboard(&class).await.map_err(ServerFnError::new)?;
+    Ok(DashboardPage { dashboard, choices: super::course_choices()? })
+}
+
+#[server(endpoint = "instructor/act", input = leptos::server_fn::codec::Json)]
+pub async fn help(action: HelpAction) -> Result<String, ServerFnError> {
+    let services = crate::services::instructor().await?;
+    services.help(action).await.map_err(ServerFnError::new)
+}
+
+/// A server function's error as a sentence.
+pub fn said(e: ServerFnError) -> String {
+    let text = e.to_string();
+    text.split_once(": ").filter(|(head, _)| head.starts_with("error running server function")).map_or(text.clone(), |(_, rest)| rest.to_string())
+}
+
+/// Asks before something that cannot be undone (the browser's own dialog: keyboard-friendly,
+/// and it cannot be clicked through by accident).
+pub fn confirm(question: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        false
+    }
+}
+
+#[component]
+pub fn DashboardRoute() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let data = Resource::new_blocking(id, load_dashboard);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the class…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => view! { <DashboardView page/> }.into_any(),
+                    Err(e) if said(e.clone()).contains("Sign in") => view! { <SignIn password_login=false/> }.into_any(),
+                    Err(e) => view! { <p class="error">{said(e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DashboardView(page: DashboardPage) -> impl IntoView {
+    let class_id = page.dashboard.class.id.clone();
+    let dash = RwSignal::new(page.dashboard);
+    let selected = RwSignal::new(None::<String>);
+    let status = RwSignal::new(None::<String>);
+    let editing = RwSignal::new(false);
+
+    // Live: apply each change; reload the whole picture when a change cannot be applied
+    // (a learner this page has not seen) or the stream fell behind.
+    let reload = {
+        let class_id = class_id.clone();
+        move || {
+            let class_id = class_id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(page) = load_dashboard(class_id).await {
+                    dash.set(page.dashboard);
+                }
+            });
+        }
+    };
+    let events = format!("/api/instructor/classes/{class_id}/events");
+    {
+        let reload = reload.clone();
+        crate::components::live::listen(events.clone(), "dashboard", move |data| {
+            let Ok(event) = serde_json::from_str::<DashboardEvent>(&data) else { return };
+            let mut applied = true;
+            dash.update(|d| applied = d.apply(event));
+            if !applied {
+                reload();
+            }
+        });
+    }
+    crate::components::live::listen(events, "resync", move |_| reload());
+
+    let act = Callback::new(move |action: HelpAction| {
+        status.set(Some("Working…".into()));
+        leptos::task::spawn_local(async move {
+            status.set(Some(help(action).await.unwrap_or_else(said)));
+        });
+    });
+
+    let class = move || dash.with(|d| d.class.clone());
+    let message = RwSignal::new(String::new());
+    let spares = RwSignal::new(String::from("0"));
+    let send_message = {
+        let class_id = class_id.clone();
+        move |e: leptos::ev::SubmitEvent| {
+            e.prevent_default();
+            let body = message.get_untracked();
+            if body.trim().is_empty() {
+                return;
+            }
+            message.set(String::new());
+            act.run(HelpAction::Message { class: class_id.clone(), learner: None, body });
+        }
+    };
+    let prewarm = {
+        let class_id = class_id.clone();
+        move |e: leptos::ev::SubmitEvent| {
+            e.prevent_default();
+            match spares.get_untracked().trim().parse::<u32>() {
+                Ok(n) => act.run(HelpAction::Prewarm { class: class_id.clone(), spares: n }),
+                Err(_) => status.set(Some("Spares: a whole number.".into())),
+            }
+        }
+    };
+    let choices = page.choices;
+    let csv = format!("/api/instructor/classes/{class_id}/grades.csv");
+    let json = format!("/api/instructor/classes/{class_id}/grades.json");
+
+    view! {
+        <section class="dashboard" data-class=class_id.clone()>
+            <div class="title-row">
+                <h1>{move || class().name}</h1>
+                <a href="/instructor">"All classes"</a>
+                <SignOut/>
+            </div>
+            <p class="class-facts">
+                "Join code " <code class="join-code">{move || class().join_code}</code>
+                " · link " <a class="join-link" href=move || format!("/join?code={}", class().join_code)>{move || format!("/join?code={}", class().join_code)}</a>
+                " · " <span class="learner-count">{move || class().learners}</span> " learners"
+                {move || dash.with(|d| d.sandboxes_enabled).then(|| view! { " · " <span class="spares">{move || dash.with(|d| d.spares)}</span> " spare sandboxes" })}
+                {move || class().settings.starts_at.map(|s| view! { " · starts " <LocalTime secs=s/> })}
+                {move || class().settings.ends_at.map(|s| view! { " · ends " <LocalTime secs=s/> })}
+            </p>
+            <noscript><p class="error">"The dashboard needs JavaScript to stay live."</p></noscript>
+            <div class="toolbar">
+                <form class="inline" on:submit=send_message>
+                    <label class="sr-only" for="class-message">"Message to the class"</label>
+                    <input id="class-message" placeholder="Message to the whole class" maxlength="2000" bind:value=message/>
+                    <button class="button small" type="submit">"Send to class"</button>
+                </form>
+                {move || dash.with(|d| d.sandboxes_enabled).then(|| view! {
+                    <form class="inline" on:submit=prewarm.clone()>
+                        <label>"Pre-warm: roster + " <input class="spares-input" type="number" min="0" max="200" bind:value=spares/> " spares"</label>
+                        <button class="button small secondary" type="submit">"Start sandboxes"</button>
+                    </form>
+                })}
+                <a class="button small secondary" href=csv.clone() download>"Grades CSV"</a>
+                <a class="button small secondary" href=json.clone()>"JSON"</a>
+                <button class="button small secondary" on:click=move |_| editing.update(|e| *e = !*e)>"Edit class"</button>
+            </div>
+            <p class="status" role="status">{move || status.get()}</p>
+            {move || editing.get().then(|| {
+                let on_saved = Callback::new(move |saved: crate::class::ClassSummary| {
+                    editing.set(false);
+                    status.set(Some(format!("Saved {}.", saved.name)));
+                    dash.update(|d| d.class = saved);
+                    // Labs may have changed: the columns come from the server.
+                    reload_after_save();
+                });
+                view! { <div class="card"><ClassEditor existing=Some(class()) choices=choices.clone() on_saved/></div> }
+            })}
+            <Matrix dash selected/>
+            <Legend/>
+            {move || selected.get().map(|learner| view! { <LearnerPanel dash learner selected act/> })}
+        </section>
+    }
+}
+
+/// After the class changed, a full reload gets the new columns.
+fn reload_after_save() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}
+
+#[component]
+fn Legend() -> impl IntoView {
+    view! {
+        <p class="legend muted">
+            <span class="cell-swatch" data-state="done"></span> "done "
+            <span class="cell-swatch" data-state="started"></span> "working "
+            <span class="cell-swatch" data-state="failing"></span> "same check failing "
+            <span class="cell-swatch" data-state="none"></span> "not reached. "
+            "Times are time on the step. Click a learner to help them."
+        </p>
+    }
+}

@@ -1,0 +1,140 @@
+//! The instructor's pages: sign-in, the classes (made and changed here), the decks to present,
+//! and each class's live dashboard.
+
+pub mod dashboard;
+mod editor;
+mod matrix;
+mod panel;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::class::{ClassInput, ClassSummary};
+use crate::components::time::LocalTime;
+pub use editor::ClassEditor;
+
+/// Labs and decks a class may pick, as (id, title).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CourseChoices {
+    pub labs: Vec<(String, String)>,
+    pub decks: Vec<(String, String)>,
+}
+
+#[cfg(feature = "ssr")]
+pub fn course_choices() -> Result<CourseChoices, ServerFnError> {
+    let course = crate::services::course()?;
+    Ok(CourseChoices {
+        labs: course.sessions.iter().flat_map(|s| s.labs.iter().map(|l| (l.id.clone(), l.title.clone()))).collect(),
+        decks: course.sessions.iter().flat_map(|s| s.decks.iter().map(|d| (d.id.clone(), d.title.clone()))).collect(),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstructorHome {
+    pub signed_in: bool,
+    pub password_login: bool,
+    pub classes: Vec<ClassSummary>,
+    pub choices: CourseChoices,
+}
+
+#[server(endpoint = "instructor/home")]
+pub async fn load_instructor_home() -> Result<InstructorHome, ServerFnError> {
+    let (services, parts) = crate::services::request().await?;
+    let signed_in = services.is_instructor(&parts).await;
+    Ok(InstructorHome {
+        signed_in,
+        password_login: services.password_login(),
+        classes: if signed_in { services.classes().await.map_err(ServerFnError::new)? } else { Vec::new() },
+        choices: if signed_in { course_choices()? } else { CourseChoices::default() },
+    })
+}
+
+#[server(endpoint = "instructor/save-class", input = leptos::server_fn::codec::Json)]
+pub async fn save_class(id: Option<String>, input: ClassInput) -> Result<ClassSummary, ServerFnError> {
+    let services = crate::services::instructor().await?;
+    services.save_class(id, input).await.map_err(ServerFnError::new)
+}
+
+#[component]
+pub fn InstructorPage() -> impl IntoView {
+    let data = Resource::new_blocking(|| (), |_| load_instructor_home());
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(home) if home.signed_in => view! { <InstructorHomeView home/> }.into_any(),
+                    Ok(home) => view! { <SignIn password_login=home.password_login/> }.into_any(),
+                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn SignIn(password_login: bool) -> impl IntoView {
+    view! {
+        <div class="narrow card">
+            <h1>"Instructor sign-in"</h1>
+            <p>"Open the login link the server printed in its log when it started."</p>
+            {password_login.then(|| view! {
+                <form method="post" action="/instructor/login" class="join-form">
+                    <label>"Or the password" <input type="password" name="password" required autocomplete="current-password"/></label>
+                    <button class="button" type="submit">"Sign in"</button>
+                </form>
+            })}
+        </div>
+    }
+}
+
+/// Signing out (of any role): a form, so it works before the page is live.
+#[component]
+pub fn SignOut() -> impl IntoView {
+    view! {
+        <form method="post" action="/logout" class="sign-out">
+            <button class="button small secondary" type="submit">"Sign out"</button>
+        </form>
+    }
+}
+
+#[component]
+fn InstructorHomeView(home: InstructorHome) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_saved = Callback::new(move |class: ClassSummary| navigate(&format!("/instructor/classes/{}", class.id), Default::default()));
+    let decks = home.choices.decks.clone();
+    view! {
+        <section class="instructor">
+            <div class="title-row">
+                <h1>"Instructor"</h1>
+                <SignOut/>
+            </div>
+            <h2>"Classes"</h2>
+            <table class="classes">
+                <thead>
+                    <tr><th>"Class"</th><th>"Join code"</th><th>"Learners"</th><th>"Starts"</th></tr>
+                </thead>
+                <tbody>
+                    {home.classes.into_iter().map(|class| view! {
+                        <tr data-class=class.id.clone()>
+                            <td><a href=format!("/instructor/classes/{}", class.id)>{class.name.clone()}</a></td>
+                            <td><code class="join-code">{class.join_code.clone()}</code></td>
+                            <td>{class.learners}</td>
+                            <td>{class.settings.starts_at.map(|s| view! { <LocalTime secs=s/> })}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <details class="card new-class">
+                <summary>"New class"</summary>
+                <noscript><p class="muted">"Making a class needs JavaScript."</p></noscript>
+                <ClassEditor existing=None choices=home.choices on_saved/>
+            </details>
+            <h2>"Present"</h2>
+            <ul>
+                {decks.into_iter().map(|(id, title)| view! {
+                    <li><a href=format!("/decks/{id}/present/1")>{title}</a></li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,116 @@
+//! Helping one learner: why they are flagged, their sandbox, their terminal (watched read-only,
+//! or typed into after a confirm), restart/reset/extend, and a message just for them.
+
+use leptos::prelude::*;
+
+use super::dashboard::confirm;
+use super::matrix::sandbox_label;
+use crate::class::{Dashboard, HelpAction, flags, short_duration};
+use crate::components::terminal::WatchTerminal;
+
+#[component]
+pub fn LearnerPanel(dash: RwSignal<Dashboard>, learner: String, selected: RwSignal<Option<String>>, act: Callback<HelpAction>) -> impl IntoView {
+    let row = {
+        let id = learner.clone();
+        Memo::new(move |_| dash.with(|d| d.learners.iter().find(|r| r.id == id).cloned()))
+    };
+    let name = move || row.with(|r| r.as_ref().map(|r| r.name.clone()).unwrap_or_default());
+    let tabs = Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.sandbox.terminals.clone()).unwrap_or_default()));
+    let tab = RwSignal::new(1u32);
+    let control = RwSignal::new(false);
+    let message = RwSignal::new(String::new());
+    let id = learner.clone();
+    let learner_signal = Signal::derive(move || learner.clone());
+
+    let (extend_id, restart_id, reset_id, message_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let class_id = dash.with_untracked(|d| d.class.id.clone());
+    let take_over = move |_| {
+        if control.get_untracked() {
+            control.set(false);
+        } else if confirm(&format!("Type into {}'s terminal? They see what you type, and are told you took over.", name())) {
+            control.set(true);
+        }
+    };
+    let send = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let body = message.get_untracked();
+        if !body.trim().is_empty() {
+            message.set(String::new());
+            act.run(HelpAction::Message { class: class_id.clone(), learner: Some(message_id.clone()), body });
+        }
+    };
+
+    view! {
+        <aside class="learner-panel card" aria-label=move || format!("Help {}", name())>
+            <div class="title-row">
+                <h2>{name}</h2>
+                <button class="button small secondary" on:click=move |_| selected.set(None)>"Close"</button>
+            </div>
+            {move || row.get().map(|r| {
+                let now = dash.with(|d| d.now);
+                let settings = dash.with(|d| d.class.settings.clone());
+                view! {
+                    <ul class="flags">
+                        {flags(&r, &settings, now).into_iter().map(|f| view! { <li class="flag">{f.detail()}</li> }).collect_view()}
+                    </ul>
+                    <p class="sandbox-detail">
+                        "Sandbox: " <strong>{sandbox_label(&r.sandbox)}</strong>
+                        {r.sandbox.expires_in_secs.map(|s| format!(" · stops in {}", short_duration(s as i64)))}
+                        {r.sandbox.idle_secs.map(|s| format!(" · idle {}", short_duration(s as i64)))}
+                    </p>
+                }
+            })}
+            <div class="panel-actions">
+                <button class="button small" on:click=move |_| act.run(HelpAction::Extend { learner: extend_id.clone(), minutes: 30 })>"Extend 30 min"</button>
+                <button
+                    class="button small secondary"
+                    on:click=move |_| {
+                        if confirm(&format!("Restart {}'s sandbox? Their files and progress are kept.", name())) {
+                            act.run(HelpAction::Reset { learner: restart_id.clone(), wipe: false });
+                        }
+                    }
+                >
+                    "Restart sandbox"
+                </button>
+                <button
+                    class="button small danger"
+                    on:click=move |_| {
+                        if confirm(&format!("Reset {}'s sandbox to a fresh one? Every file they made in it is deleted. Their progress is kept.", name())) {
+                            act.run(HelpAction::Reset { learner: reset_id.clone(), wipe: true });
+                        }
+                    }
+                >
+                    "Reset sandbox (wipe files)…"
+                </button>
+            </div>
+            <h3>"Terminal"</h3>
+            <div class="terminal-tabs" role="tablist">
+                {move || {
+                    let open = tabs.get();
+                    if open.is_empty() {
+                        view! { <span class="muted">"No terminal open. The view connects when they open one."</span> }.into_any()
+                    } else {
+                        open.into_iter().map(|t| view! {
+                            <button role="tab" class="terminal-tab" aria-selected=move || (tab.get() == t).to_string() on:click=move |_| tab.set(t)>
+                                {format!("Terminal {t}")}
+                            </button>
+                        }).collect_view().into_any()
+                    }
+                }}
+                <button class="button small" class:danger=move || control.get() on:click=take_over>
+                    {move || if control.get() { "Stop typing (read-only)" } else { "Take over…" }}
+                </button>
+            </div>
+            // Opened or closed tabs (seen every few seconds) reconnect the view.
+            {move || {
+                tabs.track();
+                view! { <WatchTerminal learner=learner_signal tab control/> }
+            }}
+            <form class="inline" on:submit=send>
+                <label class="sr-only" for="learner-message">"Message"</label>
+                <input id="learner-message" placeholder=move || format!("Message to {}", name()) maxlength="2000" bind:value=message/>
+                <button class="button small" type="submit">"Send"</button>
+            </form>
+        </aside>
+    }
+}

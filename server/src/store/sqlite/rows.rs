@@ -1,0 +1,59 @@
+//! Rows to values.
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::super::*;
+
+pub fn class_from(row: &SqliteRow) -> Class {
+    Class {
+        id: row.get("id"),
+        name: row.get("name"),
+        join_code: row.get("join_code"),
+        created_at: row.get("created_at"),
+        // Written by us from the same type; an unreadable value falls back to "everything".
+        settings: serde_json::from_str(&row.get::<String, _>("settings")).unwrap_or_default(),
+    }
+}
+
+pub fn message_from(row: &SqliteRow) -> Message {
+    Message { id: row.get("id"), class_id: row.get("class_id"), learner_id: row.get("learner_id"), body: row.get("body"), at: row.get("at") }
+}
+
+pub fn learner_from(row: &SqliteRow) -> Learner {
+    Learner {
+        id: row.get("id"),
+        class_id: row.get("class_id"),
+        display_name: row.get("display_name"),
+        resume_code: row.get("resume_code"),
+        created_at: row.get("created_at"),
+        last_seen: row.get("last_seen"),
+    }
+}
+
+pub fn quiz_answer_from(row: &SqliteRow) -> QuizAnswer {
+    QuizAnswer {
+        question_id: row.get("question_id"),
+        choices: serde_json::from_str(&row.get::<String, _>("choices")).unwrap_or_default(),
+        correct: row.get::<i64, _>("correct") != 0,
+        points: row.get("points"),
+        attempts: row.get("attempts"),
+    }
+}
+
+pub fn step_state_from(row: &SqliteRow) -> StepState {
+    StepState {
+        lab_id: row.get("lab_id"),
+        step_id: row.get("step_id"),
+        done: row.get::<String, _>("state") == "done",
+        started_at: row.get("started_at"),
+        done_at: row.get("done_at"),
+        attempts: row.get("attempts"),
+        same_failures: row.get("same_failures"),
+        last_check_at: row.get("last_check_at"),
+        last_passed: row.get::<Option<i64>, _>("last_passed").map(|v| v != 0),
+        last_reason: row.get("last_reason"),
+        hints_revealed: row.get("hints_revealed"),
+        solution_shown: row.get::<i64, _>("solution_shown") != 0,
+    }
+}

@@ -1,0 +1,56 @@
+//! Live updates: what just changed, for learners' pages and the instructor's dashboard. One
+//! broadcast channel for the whole server; each live stream (server-sent events) picks what its
+//! reader may see.
+
+use app::class::MessageView;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::store::{QuizAnswer, StepState};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Update {
+    Step { learner: String, state: StepState },
+    Checking { learner: String, lab_id: String, step_id: String },
+    Hint { learner: String, lab_id: String, step_id: String, index: usize, html: String },
+    /// Dashboard only.
+    Quiz { learner: String, answer: QuizAnswer },
+    /// Dashboard only: someone joined a class.
+    Joined { learner: String, class_id: String },
+    /// To one learner, or to everyone in `class_id` when `learner` is `None`.
+    Message { learner: Option<String>, class_id: String, message: MessageView },
+}
+
+impl Update {
+    /// The learner this is about, if it is about one.
+    pub fn learner(&self) -> Option<&str> {
+        match self {
+            Update::Step { learner, .. }
+            | Update::Checking { learner, .. }
+            | Update::Hint { learner, .. }
+            | Update::Quiz { learner, .. }
+            | Update::Joined { learner, .. } => Some(learner),
+            Update::Message { learner, .. } => learner.as_deref(),
+        }
+    }
+
+    /// Whether the page of `learner` (in `class_id`) gets this.
+    pub fn for_learner(&self, learner: &str, class_id: &str) -> bool {
+        match self {
+            Update::Step { .. } | Update::Checking { .. } | Update::Hint { .. } => self.learner() == Some(learner),
+            Update::Message { learner: to, class_id: class, .. } => match to {
+                Some(to) => to == learner,
+                None => class == class_id,
+            },
+            Update::Quiz { .. } | Update::Joined { .. } => false,
+        }
+    }
+}
+
+pub type Updates = broadcast::Sender<Update>;
+
+pub fn channel() -> Updates {
+    // Generous: a class of 60 finishing a step at once must not make dashboards resync.
+    broadcast::channel(4096).0
+}

@@ -1,0 +1,100 @@
+//! Classes: the instructor makes them (name, labs and decks, schedule, sandbox lifetime) and
+//! changes them; learners join with the class's code.
+
+use app::class::{ClassInput, ClassSettings, ClassSummary};
+use axum::Json;
+use axum::extract::{Path, State};
+
+use crate::auth::Instructor;
+use crate::store::Class;
+use crate::web::AppState;
+use crate::web::error::ApiError;
+
+/// Sandbox lifetimes a class may choose, in minutes.
+const LIFETIME_MINUTES: std::ops::RangeInclusive<u32> = 5..=7 * 24 * 60;
+
+/// Refuses settings that name labs or decks the course lacks, or make no sense.
+fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> {
+    for lab in &settings.labs {
+        if state.course.lab(lab).is_none() {
+            return Err(ApiError::BadRequest(format!("There is no lab {lab:?} in this course.")));
+        }
+    }
+    for deck in &settings.decks {
+        if state.course.deck(deck).is_none() {
+            return Err(ApiError::BadRequest(format!("There is no deck {deck:?} in this course.")));
+        }
+    }
+    if let (Some(start), Some(end)) = (settings.starts_at, settings.ends_at) {
+        if end <= start {
+            return Err(ApiError::BadRequest("The class must end after it starts.".into()));
+        }
+    }
+    if let Some(minutes) = settings.sandbox_lifetime_minutes {
+        if !LIFETIME_MINUTES.contains(&minutes) {
+            return Err(ApiError::BadRequest(format!(
+                "A sandbox lifetime is {} to {} minutes.",
+                LIFETIME_MINUTES.start(),
+                LIFETIME_MINUTES.end()
+            )));
+        }
+    }
+    if settings.stuck_minutes == Some(0) {
+        return Err(ApiError::BadRequest("\"Stuck after\" is at least one minute.".into()));
+    }
+    Ok(())
+}
+
+async fn summary(state: &AppState, class: Class) -> Result<ClassSummary, ApiError> {
+    let learners = state.store.learners(&class.id).await?.len();
+    Ok(ClassSummary { id: class.id, name: class.name, join_code: class.join_code, settings: class.settings, learners, created_at: class.created_at })
+}
+
+pub async fn list(state: &AppState) -> Result<Vec<ClassSummary>, ApiError> {
+    let mut out = Vec::new();
+    for class in state.store.classes().await? {
+        out.push(summary(state, class).await?);
+    }
+    Ok(out)
+}
+
+pub async fn create(state: &AppState, form: ClassInput) -> Result<ClassSummary, ApiError> {
+    validate(state, &form.settings)?;
+    let code = form.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let class = state.store.create_class(&form.name, code, &form.settings).await?;
+    tracing::info!(class = %class.name, code = %class.join_code, "class created");
+    summary(state, class).await
+}
+
+pub async fn update(state: &AppState, id: &str, form: ClassInput) -> Result<ClassSummary, ApiError> {
+    validate(state, &form.settings)?;
+    if state.store.class(id).await?.is_none() {
+        return Err(ApiError::NotFound("There is no such class.".into()));
+    }
+    let class = state.store.update_class(id, &form.name, &form.settings).await?;
+    apply_lifetime(state, &class).await?;
+    summary(state, class).await
+}
+
+/// Gives the class's learners its sandbox lifetime (at start, and when the class changes).
+pub async fn apply_lifetime(state: &AppState, class: &Class) -> Result<(), ApiError> {
+    if let Some(sandboxes) = &state.sandboxes {
+        let lifetime = crate::web::learners::class_lifetime(class);
+        for learner in state.store.learners(&class.id).await? {
+            sandboxes.set_lifetime(&learner.id, lifetime);
+        }
+    }
+    Ok(())
+}
+
+pub async fn list_route(State(state): State<AppState>, _: Instructor) -> Result<Json<Vec<ClassSummary>>, ApiError> {
+    Ok(Json(list(&state).await?))
+}
+
+pub async fn create_route(State(state): State<AppState>, _: Instructor, Json(form): Json<ClassInput>) -> Result<Json<ClassSummary>, ApiError> {
+    Ok(Json(create(&state, form).await?))
+}
+
+pub async fn update_route(State(state): State<AppState>, _: Instructor, Path(id): Path<String>, Json(form): Json<ClassInput>) -> Result<Json<ClassSummary>, ApiError> {
+    Ok(Json(update(&state, &id, form).await?))
+}

@@ -1,0 +1,90 @@
+//! Grades: points per step (when done) and per quiz (the first answer), with totals — as CSV
+//! for a spreadsheet (one row per learner) and as JSON for scripts. Same numbers as the
+//! dashboard: both come from `Dashboard::grades`.
+
+use app::class::Grades;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::dashboard::dashboard;
+use crate::auth::Instructor;
+use crate::web::AppState;
+use crate::web::error::ApiError;
+
+/// The CSV a spreadsheet opens as it should: UTF-8 with a byte-order mark (Excel otherwise
+/// guesses a legacy code page and mangles accented names), CRLF line ends, every field quoted
+/// where needed, and cells that a spreadsheet would run as a formula defused.
+pub fn csv(grades: &Grades) -> Vec<u8> {
+    let mut out = Vec::from(*b"\xEF\xBB\xBF");
+    {
+        let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+        let mut header = vec!["Learner".to_string(), "Learner id".to_string()];
+        header.extend(grades.columns.iter().map(|c| format!("{} ({} pt)", c.title, c.max)));
+        header.push(format!("Total ({} pt)", grades.max_total));
+        let _ = writer.write_record(header.iter().map(|h| defuse(h)));
+        for row in &grades.rows {
+            let mut record = vec![defuse(&row.name), row.learner_id.clone()];
+            record.extend(row.points.iter().map(u32::to_string));
+            record.push(row.total.to_string());
+            let _ = writer.write_record(&record);
+        }
+        let _ = writer.flush();
+    }
+    out
+}
+
+/// `=HYPERLINK(...)` typed as a display name must stay text in the instructor's spreadsheet.
+fn defuse(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
+}
+
+/// A file name from the class name: letters, digits and dashes.
+fn file_name(class: &str) -> String {
+    let slug: String = class.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
+    format!("grades-{}.csv", if slug.is_empty() { "class" } else { &slug })
+}
+
+pub async fn csv_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Response, ApiError> {
+    let grades = dashboard(&state, &class).await?.grades();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(&grades.class))),
+        ],
+        csv(&grades),
+    )
+        .into_response())
+}
+
+pub async fn json_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Json<Grades>, ApiError> {
+    Ok(Json(dashboard(&state, &class).await?.grades()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::class::{GradeColumn, GradeRow};
+
+    #[test]
+    fn spreadsheet_safe() {
+        let grades = Grades {
+            class: "Tue, 9:00".into(),
+            columns: vec![GradeColumn { key: "l/a".into(), title: "Lab: \"A\", first".into(), max: 2 }],
+            rows: vec![
+                GradeRow { learner_id: "id1".into(), name: "Zoë".into(), points: vec![2], total: 2 },
+                GradeRow { learner_id: "id2".into(), name: "=HYPERLINK(\"x\")".into(), points: vec![0], total: 0 },
+            ],
+            max_total: 2,
+        };
+        let text = String::from_utf8(csv(&grades)).unwrap();
+        assert!(text.starts_with('\u{feff}'));
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
+        assert_eq!(lines[0], "Learner,Learner id,\"Lab: \"\"A\"\", first (2 pt)\",Total (2 pt)");
+        assert_eq!(lines[1], "Zoë,id1,2,2");
+        assert_eq!(lines[2], "\"'=HYPERLINK(\"\"x\"\")\",id2,0,0");
+        assert_eq!(file_name("Tue, 9:00"), "grades-tue-9-00.csv");
+    }
+}

@@ -1,0 +1,102 @@
+//! Helping: reset a learner's sandbox (files wiped only when asked), extend its lifetime, send a
+//! message to one learner or the class, pre-warm sandboxes before class.
+
+use app::class::{HelpAction, MessageView};
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use crate::auth::Instructor;
+use crate::store::Learner;
+use crate::updates::Update;
+use crate::web::AppState;
+use crate::web::error::ApiError;
+
+/// Spares one pre-warm may start (each is a running sandbox).
+const MAX_SPARES: u32 = 200;
+/// Minutes one extension may add.
+const MAX_EXTEND_MINUTES: u32 = 24 * 60;
+
+#[derive(Debug, Serialize)]
+pub struct Done {
+    /// What happened, for the instructor.
+    pub message: String,
+}
+
+fn sandboxes(state: &AppState) -> Result<&std::sync::Arc<crate::sandboxes::Sandboxes>, ApiError> {
+    state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))
+}
+
+async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
+    state.store.learner(id).await?.ok_or_else(|| ApiError::NotFound("There is no such learner.".into()))
+}
+
+/// Stores a message and puts it on the learners' pages.
+pub async fn send_message(state: &AppState, class_id: &str, learner: Option<&str>, body: &str) -> Result<MessageView, ApiError> {
+    let message = state.store.send_message(class_id, learner, body).await?;
+    let view = MessageView { id: message.id, body: message.body, to_class: message.learner_id.is_none(), at: message.at };
+    let _ = state.updates.send(Update::Message { learner: message.learner_id, class_id: message.class_id, message: view.clone() });
+    Ok(view)
+}
+
+pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError> {
+    let message = match action {
+        HelpAction::Reset { learner: id, wipe } => {
+            let sandboxes = sandboxes(state)?;
+            let learner = learner(state, &id).await?;
+            if wipe {
+                sandboxes.reset(&id).await?;
+            } else {
+                sandboxes.stop(&id).await?;
+            }
+            // Ready again before the learner opens a new shell.
+            sandboxes.ensure(&id).await?;
+            let what = if wipe { "reset your sandbox to a fresh one" } else { "restarted your sandbox (your files are kept)" };
+            send_message(state, &learner.class_id, Some(&id), &format!("Your instructor {what}. Your progress is kept.")).await?;
+            let _ = state.store.log_event(Some(&id), "sandbox_reset", serde_json::json!({ "wipe": wipe })).await;
+            format!("{}'s sandbox was {}.", learner.display_name, if wipe { "reset: files deleted, progress kept" } else { "restarted: files and progress kept" })
+        }
+        HelpAction::Extend { learner: id, minutes } => {
+            if minutes == 0 || minutes > MAX_EXTEND_MINUTES {
+                return Err(ApiError::BadRequest(format!("Extend by 1 to {MAX_EXTEND_MINUTES} minutes.")));
+            }
+            let learner = learner(state, &id).await?;
+            if !sandboxes(state)?.extend(&id, std::time::Duration::from_secs(u64::from(minutes) * 60)) {
+                return Err(ApiError::BadRequest(format!("{}'s sandbox is not running: it starts again when they use it.", learner.display_name)));
+            }
+            format!("{}'s sandbox lives {minutes} minutes longer.", learner.display_name)
+        }
+        HelpAction::Message { class, learner: to, body } => {
+            if let Some(to) = &to {
+                if learner(state, to).await?.class_id != class {
+                    return Err(ApiError::BadRequest("This learner is not in this class.".into()));
+                }
+            } else if state.store.class(&class).await?.is_none() {
+                return Err(ApiError::NotFound("There is no such class.".into()));
+            }
+            send_message(state, &class, to.as_deref(), &body).await?;
+            if to.is_some() { "Message sent.".to_string() } else { "Message sent to the class.".to_string() }
+        }
+        HelpAction::Prewarm { class, spares } => {
+            if spares > MAX_SPARES {
+                return Err(ApiError::BadRequest(format!("Pre-warm at most {MAX_SPARES} spares at once.")));
+            }
+            let class = super::dashboard::class(state, &class).await?;
+            let roster: Vec<String> = state.store.learners(&class.id).await?.into_iter().map(|l| l.id).collect();
+            let report = sandboxes(state)?.prewarm(roster, spares as usize).await;
+            let mut message = format!(
+                "Started {} sandbox(es); {} already running; {} spare(s) ready for learners yet to join.",
+                report.started, report.already_running, report.spares
+            );
+            if let Some(first) = report.failed.first() {
+                message.push_str(&format!(" {} failed: {first}", report.failed.len()));
+            }
+            message
+        }
+    };
+    Ok(Done { message })
+}
+
+pub async fn help_route(State(state): State<AppState>, _: Instructor, Json(action): Json<HelpAction>) -> Result<Json<Done>, ApiError> {
+    Ok(Json(help(&state, action).await?))
+}

@@ -1,0 +1,47 @@
+//! Everything only the instructor may do. Every route here takes the `Instructor` extractor,
+//! which refuses anyone else with a bare 403; [`PROTECTED`] lists them for the authorization
+//! tests, which call each one as a stranger, a learner, and with forged and expired cookies.
+
+mod classes;
+mod dashboard;
+mod grades;
+pub mod help;
+mod login;
+mod watch;
+
+use axum::routing::{get, post};
+
+pub use classes::apply_lifetime;
+pub use dashboard::dashboard;
+pub use help::help;
+pub use login::InstructorAccess;
+
+use crate::web::AppState;
+
+/// Every instructor-only route: method and path (`{class}`, `{learner}`, `{tab}` are ids).
+pub const PROTECTED: &[(&str, &str)] = &[
+    ("GET", "/api/instructor/classes"),
+    ("POST", "/api/instructor/classes"),
+    ("POST", "/api/instructor/classes/{class}"),
+    ("GET", "/api/instructor/classes/{class}/dashboard"),
+    ("GET", "/api/instructor/classes/{class}/events"),
+    ("GET", "/api/instructor/classes/{class}/grades.csv"),
+    ("GET", "/api/instructor/classes/{class}/grades.json"),
+    ("POST", "/api/instructor/help"),
+    ("WS", "/ws/instructor/learners/{learner}/terminal/{tab}"),
+];
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .merge(login::router())
+        .route("/api/instructor/classes", get(classes::list_route).post(classes::create_route))
+        .route("/api/instructor/classes/{class}", post(classes::update_route))
+        .route("/api/instructor/classes/{class}/dashboard", get(dashboard::snapshot_route))
+        .route("/api/instructor/classes/{class}/events", get(dashboard::events_route))
+        .route("/api/instructor/classes/{class}/grades.csv", get(grades::csv_route))
+        .route("/api/instructor/classes/{class}/grades.json", get(grades::json_route))
+        .route("/api/instructor/help", post(help::help_route))
+        .route("/ws/instructor/learners/{learner}/terminal/{tab}", get(watch::watch_route))
+}
+
+pub use classes::{create as create_class, list as list_classes, update as update_class};

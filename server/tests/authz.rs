@@ -1,0 +1,217 @@
+//! Authorization: every instructor route and WebSocket refuses strangers, learners, forged,
+//! foreign-key and expired cookies and wrong bearer tokens with a bare 403 that says nothing
+//! about the class; cross-site requests are refused even with the instructor's cookie; a
+//! learner's requests only ever reach their own progress and sandbox.
+
+mod common;
+
+use std::time::Duration;
+
+use axum_extra::extract::cookie::Key;
+use common::{INSTRUCTOR_TOKEN, TestServer};
+use cookie::{Cookie, CookieJar};
+use server::store::Role;
+use tokio_tungstenite::tungstenite;
+
+/// Credentials that must all be refused.
+async fn intruders(server: &TestServer) -> Vec<(&'static str, Vec<(String, String)>)> {
+    let (_, learner) = server.learner("Mallory").await;
+    let expired = {
+        let token = server.store.create_session(Role::Instructor, None, Duration::ZERO).await.unwrap();
+        server.cookie(token)
+    };
+    let foreign_key = {
+        // A real instructor session, signed with another server's key.
+        let token = server.store.create_session(Role::Instructor, None, Duration::from_secs(60)).await.unwrap();
+        let mut jar = CookieJar::new();
+        jar.signed_mut(&Key::generate()).add(Cookie::new(server::auth::COOKIE, token));
+        format!("{}={}", server::auth::COOKIE, jar.get(server::auth::COOKIE).unwrap().value())
+    };
+    let cookie = |v: String| vec![("cookie".to_string(), v)];
+    vec![
+        ("no cookie", vec![]),
+        ("a learner's cookie", cookie(learner)),
+        ("a forged cookie", cookie(format!("{}=forged-value", server::auth::COOKIE))),
+        ("an instructor session signed with another key", cookie(foreign_key)),
+        ("an expired instructor session", cookie(expired)),
+        ("a wrong bearer token", vec![("authorization".into(), "Bearer not-the-token-0000000".into())]),
+    ]
+}
+
+fn concrete(path: &str, class: &str, learner: &str) -> String {
+    path.replace("{class}", class).replace("{learner}", learner).replace("{tab}", "1")
+}
+
+async fn http(server: &TestServer, method: &str, path: &str, headers: &[(String, String)]) -> (u16, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut request = client.request(method.parse().unwrap(), server.url(path)).header("origin", format!("http://{}", server.addr));
+    for (k, v) in headers {
+        request = request.header(k.as_str(), v.as_str());
+    }
+    if method == "POST" {
+        request = request.header("content-type", "application/json").body("{}");
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn websocket(server: &TestServer, path: &str, headers: &[(String, String)]) -> u16 {
+    use tungstenite::client::IntoClientRequest;
+    let mut request = server.ws_url(path).into_client_request().unwrap();
+    for (k, v) in headers {
+        request.headers_mut().insert(tungstenite::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok(_) => 101,
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("{path}: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn every_instructor_route_refuses_everyone_else() {
+    let server = TestServer::start("authz_matrix", false).await;
+    let class = server.class_id().await;
+    let (learner, _) = server.learner("Ada").await;
+    let class_name = server.store.class(&class).await.unwrap().unwrap().name;
+    for (who, headers) in intruders(&server).await {
+        for (method, path) in server::web::instructor::PROTECTED {
+            let path = concrete(path, &class, &learner);
+            if *method == "WS" {
+                assert_eq!(websocket(&server, &path, &headers).await, 403, "{who} opened {path}");
+            } else {
+                let (status, body) = http(&server, method, &path, &headers).await;
+                assert_eq!(status, 403, "{who} got {status} from {method} {path}: {body}");
+                assert!(!body.contains(&class_name) && !body.contains("Ada"), "{who}: the refusal tells nothing: {body}");
+            }
+        }
+        // The pages' server functions for the instructor refuse too, with well-formed arguments.
+        let calls = [
+            ("/api/instructor/class-page", "application/x-www-form-urlencoded", format!("class={class}")),
+            (
+                "/api/instructor/act",
+                "application/json",
+                serde_json::json!({ "action": { "action": "reset", "learner": learner, "wipe": true } }).to_string(),
+            ),
+            ("/api/instructor/save-class", "application/json", serde_json::json!({ "id": class, "input": { "name": "Taken" } }).to_string()),
+        ];
+        for (endpoint, content_type, body) in calls {
+            let mut request = reqwest::Client::new()
+                .post(server.url(endpoint))
+                .header("origin", format!("http://{}", server.addr))
+                .header("content-type", content_type)
+                .body(body);
+            for (k, v) in &headers {
+                request = request.header(k.as_str(), v.as_str());
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            assert_eq!(status, 403, "{who} got {status} from {endpoint}: {body}");
+            assert!(!body.contains(&class_name) && !body.contains("Ada"), "{who}: {endpoint} tells nothing: {body}");
+        }
+        assert_eq!(server.store.class(&class).await.unwrap().unwrap().name, class_name, "{who} renamed the class");
+        // The dashboard page renders a sign-in, not the class.
+        let (status, page) = http(&server, "GET", &format!("/instructor/classes/{class}"), &headers).await;
+        assert!(status == 200 || status == 403, "{who}: {status}");
+        assert!(!page.contains(&class_name) && !page.contains("Ada"), "{who} saw the dashboard");
+    }
+
+    // The instructor does get through, on every route (so the matrix above tested real routes).
+    let instructor = vec![("cookie".to_string(), server.instructor().await)];
+    let bearer = vec![("authorization".to_string(), format!("Bearer {INSTRUCTOR_TOKEN}"))];
+    for headers in [&instructor, &bearer] {
+        for (method, path) in server::web::instructor::PROTECTED {
+            let path = concrete(path, &class, &learner);
+            if *method == "WS" {
+                // No sandboxes on this server: past the role check, it says so.
+                assert_eq!(websocket(&server, &path, headers).await, 503, "{path}");
+            } else if *method == "GET" && !path.ends_with("/events") {
+                let (status, body) = http(&server, method, &path, headers).await;
+                assert_eq!(status, 200, "{path}: {body}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused_even_for_the_instructor() {
+    let server = TestServer::start("authz_csrf", false).await;
+    let class = server.class_id().await;
+    let cookie = server.instructor().await;
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({ "action": "message", "class": class, "learner": null, "body": "from evil" });
+    for (header, value) in [("origin", "http://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let response = client
+            .post(server.url("/api/instructor/help"))
+            .header("cookie", &cookie)
+            .header(header, value)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{header}: {value}");
+    }
+    // The same request from the server's own page goes through.
+    let response = server.client(&cookie).post(server.url("/api/instructor/help")).json(&body).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{}", response.text().await.unwrap());
+
+    // A WebSocket from another site is refused before the role is even looked at.
+    use tungstenite::client::IntoClientRequest;
+    let (learner, _) = server.learner("Ada").await;
+    let mut request = server.ws_url(&format!("/ws/instructor/learners/{learner}/terminal/1")).into_client_request().unwrap();
+    request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    request.headers_mut().insert("origin", "http://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), 403),
+        other => panic!("a cross-site WebSocket was not refused: {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let server = TestServer::start("authz_logout", false).await;
+    let cookie = server.instructor().await;
+    let client = server.client(&cookie);
+    assert_eq!(client.get(server.url("/api/instructor/classes")).send().await.unwrap().status().as_u16(), 200);
+    let out = client.post(server.url("/logout")).send().await.unwrap();
+    assert_eq!(out.status().as_u16(), 303);
+    // The old cookie is dead even if someone kept a copy.
+    assert_eq!(client.get(server.url("/api/instructor/classes")).send().await.unwrap().status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn wrong_codes_are_rate_limited_per_address() {
+    let server = TestServer::start("authz_guessing", false).await;
+    let client = server.client("");
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        let response = client.post(server.url("/api/join")).json(&serde_json::json!({ "code": format!("NOPE{i:02}"), "name": "Guesser" })).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(&statuses[..20], &[404; 20]);
+    assert!(statuses[20..].iter().all(|&s| s == 429), "{statuses:?}");
+    // Even the right code waits out the window: guessing is not rewarded.
+    let right = client.post(server.url("/api/join")).json(&serde_json::json!({ "code": server.class_code, "name": "Late" })).send().await.unwrap();
+    assert_eq!(right.status().as_u16(), 429);
+}
+
+#[tokio::test]
+async fn learners_only_reach_their_own_progress() {
+    let server = TestServer::start("authz_learners", false).await;
+    let (_, ada_cookie) = server.learner("Ada").await;
+    let (bob, _) = server.learner("Bob").await;
+    let done = server::store::CheckOutcome { passed: true, reason: "ok".into(), took_ms: 1 };
+    server.store.record_check(&bob, "netns-veth", "netns", &done, server::store::CheckRun::Asked).await.unwrap();
+    // Learner routes take no learner id: whatever Ada asks for is Ada's.
+    let ada = server.client(&ada_cookie);
+    let progress: serde_json::Value = ada.get(server.url("/api/labs/netns-veth/progress")).send().await.unwrap().json().await.unwrap();
+    assert!(progress["steps"].as_array().unwrap().iter().all(|s| s["done"] == false), "{progress}");
+    let me: serde_json::Value = ada.get(server.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["display_name"], "Ada");
+    // Bob's terminal, watched with Ada's cookie: refused.
+    use tungstenite::client::IntoClientRequest;
+    let mut request = server.ws_url(&format!("/ws/instructor/learners/{bob}/terminal/1")).into_client_request().unwrap();
+    request.headers_mut().insert("cookie", ada_cookie.parse().unwrap());
+    assert!(matches!(tokio_tungstenite::connect_async(request).await, Err(tungstenite::Error::Http(r)) if r.status() == 403));
+}
