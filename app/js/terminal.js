@@ -31,7 +31,7 @@ class Session {
     // Watching someone else's shell: no input (unless taken over), no resizing their PTY, no
     // restarting their sandbox, and "Run" buttons on the page are not for this terminal.
     this.watch = watch;
-    this.control = control;
+    this.takenOver = control;
     this.disposed = false;
     this.backoff = 500;
     this.status = "connecting";
@@ -69,20 +69,21 @@ class Session {
   }
 
   refit() {
-    if (this.disposed || !this.screen.offsetParent) return;
+    // A watcher draws at the learner's size (from the server), not at its own pane's.
+    if (this.watch || this.disposed || !this.screen.offsetParent) return;
     try {
       this.fit.fit();
     } catch (_) {
       return;
     }
-    if (!this.watch) this.control({ type: "resize", cols: this.term.cols, rows: this.term.rows });
+    this.control({ type: "resize", cols: this.term.cols, rows: this.term.rows });
   }
 
   connect(start) {
     if (this.disposed) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const query = this.watch
-      ? `control=${this.control ? 1 : 0}`
+      ? `control=${this.takenOver ? 1 : 0}`
       : `cols=${this.term.cols}&rows=${this.term.rows}&start=${start ? 1 : 0}`;
     const ws = new WebSocket(`${scheme}//${location.host}${this.path}?${query}`);
     ws.binaryType = "arraybuffer";
@@ -102,8 +103,12 @@ class Session {
         case "attached":
           // The scrollback follows: start from a clean screen so nothing shows twice.
           this.term.reset();
+          if (this.watch) this.term.resize(message.cols, message.rows);
           this.backoff = 500;
           this.setStatus("live");
+          break;
+        case "size":
+          if (this.watch) this.term.resize(message.cols, message.rows);
           break;
         case "exit":
           this.setStatus("ended", `The shell ended (exit ${message.code}).`);

@@ -186,12 +186,15 @@ async fn the_instructor_watches_then_takes_over_a_terminal() {
     // Watching: the scrollback and what she types; what the watcher sends goes nowhere.
     let mut watch = common::ws(&server, &instructor, &format!("/ws/instructor/learners/{ada}/terminal/1")).await;
     let hello = read_until(&mut watch, "before-42").await;
-    assert!(hello.contains(r#""read_only":true"#), "{hello}");
+    assert!(hello.contains(r#""read_only":true"#) && hello.contains(r#""cols":80,"rows":24"#), "{hello}");
     watch.send(Message::Binary(b"echo watcher-$((1+1))\n".to_vec().into())).await.unwrap();
     watch.send(Message::Text(r#"{"type":"resize","cols":20,"rows":5}"#.into())).await.unwrap();
     own.send(Message::Binary(b"stty size; echo typed-by-ada-$((6*7))\n".to_vec().into())).await.unwrap();
     let seen = read_until(&mut watch, "typed-by-ada-42").await;
     assert!(!seen.contains("watcher-2") && !seen.contains("5 20"), "a watcher typed or resized: {seen}");
+    // When Ada resizes, the watcher is told, to draw at her size.
+    own.send(Message::Text(r#"{"type":"resize","cols":100,"rows":30}"#.into())).await.unwrap();
+    read_until(&mut watch, r#"{"type":"size","cols":100,"rows":30}"#).await;
 
     // Taking over: input goes through, and Ada is told.
     let mut inbox = server.client(&ada_cookie).get(server.url("/api/events")).send().await.unwrap().bytes_stream();

@@ -43,6 +43,7 @@ pub trait CommandSink: Send + Sync {
 
 pub enum Event {
     Output(Arc<[u8]>),
+    Resize(PtySize),
     Exit(i32),
 }
 
@@ -50,6 +51,7 @@ struct Shared {
     scrollback: Scrollback,
     subscribers: Vec<mpsc::Sender<Event>>,
     exit: Option<i32>,
+    size: PtySize,
 }
 
 pub struct Terminal {
@@ -64,6 +66,8 @@ pub struct Terminal {
 pub struct Attachment {
     pub terminal: Arc<Terminal>,
     pub replay: Vec<u8>,
+    /// The PTY's size when attaching.
+    pub size: PtySize,
     pub events: mpsc::Receiver<Event>,
 }
 
@@ -81,6 +85,7 @@ impl Terminal {
     fn start(
         learner: String,
         tab: u32,
+        size: PtySize,
         shell: Shell,
         sink: Option<Arc<dyn CommandSink>>,
         on_end: impl FnOnce() + Send + 'static,
@@ -91,7 +96,7 @@ impl Terminal {
             tab,
             input: tokio::sync::Mutex::new(input),
             control,
-            shared: Mutex::new(Shared { scrollback: Scrollback::new(SCROLLBACK), subscribers: Vec::new(), exit: None }),
+            shared: Mutex::new(Shared { scrollback: Scrollback::new(SCROLLBACK), subscribers: Vec::new(), exit: None, size }),
         });
         tokio::spawn(pump(terminal.clone(), output, sink, on_end));
         terminal
@@ -107,7 +112,7 @@ impl Terminal {
         } else {
             shared.subscribers.push(tx);
         }
-        Attachment { terminal: self.clone(), replay, events: rx }
+        Attachment { terminal: self.clone(), replay, size: shared.size, events: rx }
     }
 
     pub async fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
@@ -116,8 +121,18 @@ impl Terminal {
         input.flush().await
     }
 
+    /// Resizes the PTY and tells every attached browser (watchers draw at this size).
     pub fn resize(&self, size: PtySize) -> std::io::Result<()> {
-        self.control.resize(size)
+        self.control.resize(size)?;
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        if shared.size != size {
+            shared.size = size;
+            for tx in &shared.subscribers {
+                // A browser too busy to take this gets the size at its next attach.
+                let _ = tx.try_send(Event::Resize(size));
+            }
+        }
+        Ok(())
     }
 
     fn ended(&self) -> bool {
@@ -217,7 +232,7 @@ impl Terminals {
         let shell = self.sandboxes.open_shell(learner, ShellRequest { size, ..Default::default() }).await?;
         let map = self.map.clone();
         let forget = key.clone();
-        let terminal = Terminal::start(learner.to_string(), tab, shell, self.sink.clone(), move || {
+        let terminal = Terminal::start(learner.to_string(), tab, size, shell, self.sink.clone(), move || {
             let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
             if map.get(&forget).is_some_and(|t| t.ended()) {
                 map.remove(&forget);

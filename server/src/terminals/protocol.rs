@@ -16,7 +16,10 @@ pub enum ClientMessage {
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ServerMessage {
     /// Attached: the scrollback (binary frames) follows, then live output.
-    Attached { tab: u32, replay_bytes: usize, read_only: bool },
+    /// `cols` × `rows` is the PTY's size now (a watcher draws at the learner's size).
+    Attached { tab: u32, replay_bytes: usize, read_only: bool, cols: u16, rows: u16 },
+    /// The owner resized the PTY (sent to watchers).
+    Size { cols: u16, rows: u16 },
     Pong,
     /// The shell ended (the learner typed `exit`, or the sandbox stopped).
     Exit { code: i32 },

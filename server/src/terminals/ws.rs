@@ -101,8 +101,14 @@ pub async fn serve<S, R>(
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let Attachment { terminal, replay, mut events } = attachment;
-    let hello = ServerMessage::Attached { tab: terminal.tab, replay_bytes: replay.len(), read_only: access == Access::Watch };
+    let Attachment { terminal, replay, size, mut events } = attachment;
+    let hello = ServerMessage::Attached {
+        tab: terminal.tab,
+        replay_bytes: replay.len(),
+        read_only: access == Access::Watch,
+        cols: size.cols,
+        rows: size.rows,
+    };
     if sink.send(Message::Text(hello.json().into())).await.is_err() {
         return;
     }
@@ -120,6 +126,14 @@ pub async fn serve<S, R>(
                 Some(Event::Output(bytes)) => {
                     if sink.send(Message::Binary(bytes.to_vec().into())).await.is_err() {
                         return;
+                    }
+                }
+                Some(Event::Resize(size)) => {
+                    if access != Access::Owner {
+                        let message = ServerMessage::Size { cols: size.cols, rows: size.rows };
+                        if sink.send(Message::Text(message.json().into())).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 Some(Event::Exit(code)) => {

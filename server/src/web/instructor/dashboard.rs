@@ -21,7 +21,7 @@ use crate::web::AppState;
 use crate::web::error::ApiError;
 
 /// How often the sandboxes' state (running, idle, memory) is sent.
-const SANDBOXES_EVERY: Duration = Duration::from_secs(5);
+const SANDBOXES_EVERY: Duration = Duration::from_secs(3);
 
 pub fn cell(state: &StepState) -> Cell {
     Cell {
