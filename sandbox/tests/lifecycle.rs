@@ -81,21 +81,38 @@ async fn shells_have_a_real_terminal_that_resizes() {
     shell.input.write_all(b"stty size; echo again-$((6*7))\n").await.unwrap();
     let text = read_until(&mut shell, "again-42").await;
     assert!(text.contains("50 132"), "{text}");
-    // Ctrl-C reaches the foreground job, then exit ends the shell.
+    // Ctrl-C reaches the foreground job, then exit ends the shell. Until bash has handed the
+    // terminal to sleep's process group a ^C interrupts bash itself (a race a loaded machine
+    // loses), so it is sent again until a fresh prompt shows sleep is gone.
     shell.input.write_all(b"sleep 100\n").await.unwrap();
-    // Wait until sleep really is the foreground job: a ^C that lands while bash is still
-    // running its preexec hook interrupts bash, not sleep, on a loaded machine.
-    for _ in 0..200 {
-        let list = h.backend.processes("lab-tty").await.unwrap();
-        if list.iter().any(|p| p.command == "sleep 100") {
+    read_until(&mut shell, "6973;start").await;
+    let mut interrupted = false;
+    for _ in 0..30 {
+        shell.input.write_all(b"\x03").await.unwrap();
+        if read_for(&mut shell, "# ", std::time::Duration::from_secs(1)).await {
+            interrupted = true;
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    shell.input.write_all(b"\x03echo after-$((6*7))\n").await.unwrap();
+    assert!(interrupted, "^C never ended sleep");
+    shell.input.write_all(b"echo after-$((6*7))\n").await.unwrap();
     read_until(&mut shell, "after-42").await;
     shell.input.write_all(b"exit 3\n").await.unwrap();
     assert_eq!(shell.control.wait().await, 3);
+}
+
+/// Whether `marker` shows within `wait`.
+async fn read_for(shell: &mut sandbox::Shell, marker: &str, wait: std::time::Duration) -> bool {
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    while !text.contains(marker) {
+        match tokio::time::timeout_at(deadline, shell.output.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            _ => return false,
+        }
+    }
+    true
 }
 
 async fn read_until(shell: &mut sandbox::Shell, marker: &str) -> String {
