@@ -170,7 +170,14 @@ pub struct SandboxView {
 
 impl SandboxView {
     pub fn off() -> Self {
-        Self { state: SandboxState::Off, memory_bytes: None, memory_limit_bytes: None, expires_in_secs: None, idle_secs: None, terminals: Vec::new() }
+        Self {
+            state: SandboxState::Off,
+            memory_bytes: None,
+            memory_limit_bytes: None,
+            expires_in_secs: None,
+            idle_secs: None,
+            terminals: Vec::new(),
+        }
     }
 }
 
@@ -252,9 +259,17 @@ impl Dashboard {
     pub fn grades(&self) -> Grades {
         let mut columns: Vec<GradeColumn> = self
             .step_columns()
-            .map(|(lab, step)| GradeColumn { key: cell_key(&lab.id, &step.id), title: format!("{}: {}", lab.title, step.title), max: step.points })
+            .map(|(lab, step)| GradeColumn {
+                key: cell_key(&lab.id, &step.id),
+                title: format!("{}: {}", lab.title, step.title),
+                max: step.points,
+            })
             .collect();
-        columns.extend(self.quizzes.iter().map(|q| GradeColumn { key: format!("quiz:{}", q.id), title: format!("Quiz: {}", q.id), max: q.points }));
+        columns.extend(self.quizzes.iter().map(|q| GradeColumn {
+            key: format!("quiz:{}", q.id),
+            title: format!("Quiz: {}", q.id),
+            max: q.points,
+        }));
         let rows = self
             .learners
             .iter()
@@ -321,7 +336,9 @@ pub fn flags(row: &LearnerRow, settings: &ClassSettings, now: i64) -> Vec<Flag> 
             flags.push(Flag::Stuck { step: key.clone(), secs });
         }
     }
-    if let Some((key, cell)) = row.cells.iter().filter(|(_, c)| !c.done && c.same_failures >= FAILING_AFTER).max_by_key(|(_, c)| c.same_failures) {
+    if let Some((key, cell)) =
+        row.cells.iter().filter(|(_, c)| !c.done && c.same_failures >= FAILING_AFTER).max_by_key(|(_, c)| c.same_failures)
+    {
         flags.push(Flag::Failing { step: key.clone(), times: cell.same_failures });
     }
     flags
@@ -366,11 +383,24 @@ pub struct MessageView {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum HelpAction {
     /// Stop and start the sandbox again; with `wipe`, from a fresh image (files deleted).
-    Reset { learner: String, wipe: bool },
-    Extend { learner: String, minutes: u32 },
-    Message { class: String, learner: Option<String>, body: String },
+    Reset {
+        learner: String,
+        wipe: bool,
+    },
+    Extend {
+        learner: String,
+        minutes: u32,
+    },
+    Message {
+        class: String,
+        learner: Option<String>,
+        body: String,
+    },
     /// Start sandboxes for every learner in the class, and `spares` more for learners yet to join.
-    Prewarm { class: String, spares: u32 },
+    Prewarm {
+        class: String,
+        spares: u32,
+    },
 }
 
 #[cfg(test)]
@@ -378,7 +408,17 @@ mod tests {
     use super::*;
 
     fn cell(started_at: i64, done_at: Option<i64>, same_failures: i64) -> Cell {
-        Cell { done: done_at.is_some(), started_at, done_at, attempts: same_failures, same_failures, last_reason: None, hints: 0, solution_shown: false, checking: false }
+        Cell {
+            done: done_at.is_some(),
+            started_at,
+            done_at,
+            attempts: same_failures,
+            same_failures,
+            last_reason: None,
+            hints: 0,
+            solution_shown: false,
+            checking: false,
+        }
     }
 
     fn row(cells: &[(&str, Cell)]) -> LearnerRow {
@@ -408,11 +448,21 @@ mod tests {
     #[test]
     fn grades_count_done_steps_and_first_answers() {
         let mut d = Dashboard {
-            class: ClassSummary { id: "c".into(), name: "C".into(), join_code: "X".into(), settings: Default::default(), learners: 1, created_at: 0 },
+            class: ClassSummary {
+                id: "c".into(),
+                name: "C".into(),
+                join_code: "X".into(),
+                settings: Default::default(),
+                learners: 1,
+                created_at: 0,
+            },
             labs: vec![LabColumns {
                 id: "lab".into(),
                 title: "Lab".into(),
-                steps: vec![StepColumn { id: "a".into(), title: "A".into(), points: 2 }, StepColumn { id: "b".into(), title: "B".into(), points: 3 }],
+                steps: vec![
+                    StepColumn { id: "a".into(), title: "A".into(), points: 2 },
+                    StepColumn { id: "b".into(), title: "B".into(), points: 3 },
+                ],
             }],
             quizzes: vec![QuizColumn { id: "q".into(), points: 1 }],
             learners: vec![row(&[("lab/a", cell(0, Some(5), 0)), ("lab/b", cell(5, None, 0))])],
@@ -420,13 +470,22 @@ mod tests {
             sandboxes_enabled: false,
             now: 10,
         };
-        d.apply(DashboardEvent::Quiz { learner: "l1".into(), question_id: "q".into(), cell: QuizCell { points: 1, correct: true, attempts: 1 } });
+        d.apply(DashboardEvent::Quiz {
+            learner: "l1".into(),
+            question_id: "q".into(),
+            cell: QuizCell { points: 1, correct: true, attempts: 1 },
+        });
         let g = d.grades();
         assert_eq!(g.max_total, 6);
         assert_eq!(g.rows[0].points, vec![2, 0, 1]);
         assert_eq!(g.rows[0].total, 3);
         assert_eq!(g.columns[0].key, "lab/a");
-        assert!(!d.apply(DashboardEvent::Step { learner: "nobody".into(), lab_id: "lab".into(), step_id: "a".into(), cell: cell(0, None, 0) }));
+        assert!(!d.apply(DashboardEvent::Step {
+            learner: "nobody".into(),
+            lab_id: "lab".into(),
+            step_id: "a".into(),
+            cell: cell(0, None, 0)
+        }));
     }
 
     #[test]

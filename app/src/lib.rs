@@ -19,9 +19,9 @@ use routes::deck::DeckPage;
 use routes::home::HomePage;
 use routes::instructor::InstructorPage;
 use routes::instructor::dashboard::DashboardRoute;
-use routes::present::PresentPage;
 use routes::join::JoinPage;
 use routes::lab::LabPage;
+use routes::present::PresentPage;
 
 /// The HTML document around the app; only ever rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

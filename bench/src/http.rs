@@ -44,9 +44,7 @@ pub async fn run(bin: &Path, site: &Path, table: &mut Table) -> anyhow::Result<(
 pub async fn get(port: u16, path: &str) -> anyhow::Result<(u16, Duration)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
     let started = Instant::now();
-    stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes())
-        .await?;
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes()).await?;
     let mut first = [0u8; 1];
     stream.read_exact(&mut first).await?;
     let ttfb = started.elapsed();

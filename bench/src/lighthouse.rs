@@ -40,8 +40,20 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     for (what, path) in [("lab workbook page", "/labs/netns-veth"), ("deck (slide 14)", "/decks/bare-metal-to-vms/14")] {
         let url = format!("{base}{path}");
         let (performance, accessibility) = tokio::task::spawn_blocking(move || scores(&url)).await??;
-        table.add(&format!("Lighthouse performance, {what}"), format!("{performance:.0}"), "home page", format!("{:.0}", home.0), performance / home.0);
-        table.add(&format!("Lighthouse accessibility, {what}"), format!("{accessibility:.0}"), "home page", format!("{:.0}", home.1), accessibility / home.1);
+        table.add(
+            &format!("Lighthouse performance, {what}"),
+            format!("{performance:.0}"),
+            "home page",
+            format!("{:.0}", home.0),
+            performance / home.0,
+        );
+        table.add(
+            &format!("Lighthouse accessibility, {what}"),
+            format!("{accessibility:.0}"),
+            "home page",
+            format!("{:.0}", home.1),
+            accessibility / home.1,
+        );
     }
     Ok(())
 }

@@ -24,8 +24,7 @@ impl Table {
 
     pub fn print(&self) {
         let header = ["what", "stacklab", "peer", "peer value", "ratio"];
-        let cells: Vec<[&str; 5]> =
-            self.rows.iter().map(|r| [&*r.what, &*r.value, &*r.peer, &*r.peer_value, &*r.ratio]).collect();
+        let cells: Vec<[&str; 5]> = self.rows.iter().map(|r| [&*r.what, &*r.value, &*r.peer, &*r.peer_value, &*r.ratio]).collect();
         let mut width = header.map(str::len);
         for row in &cells {
             for (w, c) in width.iter_mut().zip(row) {

@@ -71,7 +71,13 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
     }
     let (native, peer) = (Samples::new(native), Samples::new(peer));
     for p in [50.0, 95.0] {
-        row(table, &format!("sandbox start → command answered → stopped, p{p} ({RUNS} runs)"), native.pct(p), docker.map(|_| peer.pct(p)), "docker run --rm (same image)");
+        row(
+            table,
+            &format!("sandbox start → command answered → stopped, p{p} ({RUNS} runs)"),
+            native.pct(p),
+            docker.map(|_| peer.pct(p)),
+            "docker run --rm (same image)",
+        );
     }
 
     // 2. start -> login shell prompt on a terminal (the learner's first view).
@@ -104,7 +110,13 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
     } else {
         None
     };
-    row(table, &format!("sandbox start → shell prompt on a terminal, p50 ({RUNS} runs)"), prompt.p50(), peer_prompt, "docker run --rm bash -li (p50 of 10)");
+    row(
+        table,
+        &format!("sandbox start → shell prompt on a terminal, p50 ({RUNS} runs)"),
+        prompt.p50(),
+        peer_prompt,
+        "docker run --rm bash -li (p50 of 10)",
+    );
     row(table, &format!("sandbox start → shell prompt on a terminal, p95 ({RUNS} runs)"), prompt.pct(95.0), None, "-");
 
     // 3. 30 at once: until every one has answered; then memory per idle sandbox, as charged
@@ -133,7 +145,8 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
         Some(image) => {
             let started = Instant::now();
             let runs = (0..AT_ONCE).map(|i| async move {
-                docker_cli(&["run", "-d", "--network", "none", "--name", &format!("stacklab-bench-{i}"), image, "sleep", "infinity"]).await?;
+                docker_cli(&["run", "-d", "--network", "none", "--name", &format!("stacklab-bench-{i}"), image, "sleep", "infinity"])
+                    .await?;
                 docker_cli(&["exec", &format!("stacklab-bench-{i}"), "true"]).await
             });
             let results = futures::future::join_all(runs).await;

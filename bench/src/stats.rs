@@ -26,7 +26,13 @@ impl Samples {
 
 pub fn ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
-    if ms < 1.0 { format!("{:.3} ms", ms) } else if ms < 100.0 { format!("{:.2} ms", ms) } else { format!("{:.0} ms", ms) }
+    if ms < 1.0 {
+        format!("{:.3} ms", ms)
+    } else if ms < 100.0 {
+        format!("{:.2} ms", ms)
+    } else {
+        format!("{:.0} ms", ms)
+    }
 }
 
 #[cfg(test)]

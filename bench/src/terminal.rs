@@ -151,7 +151,13 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let bytes = read_until(&mut socket, "flood-42").await?;
     let ours = bytes as f64 / started.elapsed().as_secs_f64() / 1e6;
     let peer = tokio::task::spawn_blocking(local_pty_throughput).await??;
-    table.add("terminal output throughput", format!("{ours:.1} MB/s"), "same output from a local PTY", format!("{peer:.1} MB/s"), ours / peer);
+    table.add(
+        "terminal output throughput",
+        format!("{ours:.1} MB/s"),
+        "same output from a local PTY",
+        format!("{peer:.1} MB/s"),
+        ours / peer,
+    );
     Ok(())
 }
 

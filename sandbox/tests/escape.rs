@@ -147,7 +147,10 @@ async fn no_host_devices_no_block_mounts_no_modules() {
     let Some(h) = common::harness("escape_devices") else { return };
     h.start("esc-dev").await;
     let devices = h.ok("esc-dev", "ls -A /dev | tr '\\n' ' '").await;
-    assert_eq!(devices.trim(), ".sysfs core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero".replace("core ", ""));
+    assert_eq!(
+        devices.trim(),
+        ".sysfs core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero".replace("core ", "")
+    );
     let out = h
         .sh(
             "esc-dev",
@@ -237,9 +240,8 @@ async fn memory_pids_and_disk_limits_hold() {
 
     // A fork bomb runs into pids.max (watched from the host while it runs); everything it
     // forked dies with the command.
-    let bomb = h
-        .backend
-        .exec("esc-limits", sandbox::ExecRequest::script(":(){ :|:& };: 2>/dev/null; sleep 2").timeout(Duration::from_secs(4)));
+    let bomb =
+        h.backend.exec("esc-limits", sandbox::ExecRequest::script(":(){ :|:& };: 2>/dev/null; sleep 2").timeout(Duration::from_secs(4)));
     let watch = async {
         let mut peak = 0;
         for _ in 0..60 {
@@ -255,7 +257,12 @@ async fn memory_pids_and_disk_limits_hold() {
     let stats = h.backend.stats("esc-limits").await.unwrap();
     assert!(stats.pids < 10, "the bomb's processes were killed: {stats:?}");
 
-    let fill = h.sh("esc-limits", "dd if=/dev/zero of=/root/fill bs=1M count=200 2>&1 | grep -o 'No space left on device' | head -1; df -m / | tail -1").await;
+    let fill = h
+        .sh(
+            "esc-limits",
+            "dd if=/dev/zero of=/root/fill bs=1M count=200 2>&1 | grep -o 'No space left on device' | head -1; df -m / | tail -1",
+        )
+        .await;
     let text = fill.stdout_text();
     assert!(text.contains("No space left on device"), "{text}");
     let size_mb: u64 = text.lines().last().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -272,7 +279,9 @@ async fn nothing_survives_stop() {
     let mut shell = h.backend.open_shell("esc-survive", ShellRequest::default()).await.unwrap();
     shell
         .input
-        .write_all(b"setsid nohup sleep 1001 >/dev/null 2>&1 < /dev/null & disown; (setsid bash -c 'sleep 1002' &) ; echo started > /root/ok\n")
+        .write_all(
+            b"setsid nohup sleep 1001 >/dev/null 2>&1 < /dev/null & disown; (setsid bash -c 'sleep 1002' &) ; echo started > /root/ok\n",
+        )
         .await
         .unwrap();
     let mut tries = 0;

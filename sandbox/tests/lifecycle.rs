@@ -2,10 +2,10 @@
 
 mod common;
 
-use sandbox::{Backend, ShellRequest};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[allow(unused_imports)]
 use sandbox::PtySize;
+use sandbox::{Backend, ShellRequest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn starts_and_runs_commands_as_root_with_its_own_hostname() {
@@ -159,7 +159,11 @@ async fn processes_are_listed_and_killed_by_their_sandbox_pid() {
 async fn checks_that_hang_flood_or_background_are_bounded() {
     let Some(h) = common::harness("exec_bounds") else { return };
     h.start("lab-exec").await;
-    let hang = h.backend.exec("lab-exec", sandbox::ExecRequest::script("sleep 1000").timeout(std::time::Duration::from_millis(500))).await.unwrap();
+    let hang = h
+        .backend
+        .exec("lab-exec", sandbox::ExecRequest::script("sleep 1000").timeout(std::time::Duration::from_millis(500)))
+        .await
+        .unwrap();
     assert_eq!(hang.end, sandbox::ExecEnd::TimedOut);
     let flood = h.backend.exec("lab-exec", sandbox::ExecRequest::script("yes")).await.unwrap();
     assert_eq!(flood.end, sandbox::ExecEnd::OutputLimit);

@@ -107,7 +107,8 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // Scripts (grade exports) send the login token as a bearer token: no cookie, so no
         // cross-site request can carry it.
-        let bearer = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let bearer =
+            parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         if let Some(token) = bearer {
             return if AppState::from_ref(state).instructor.accepts_token(token.trim()) { Ok(Self) } else { Err(StatusCode::FORBIDDEN) };
         }

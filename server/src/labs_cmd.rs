@@ -61,13 +61,8 @@ fn check(dir: &std::path::Path) -> std::process::ExitCode {
     if dir.join("course.toml").exists() {
         return check_course(dir);
     }
-    let mut courses: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("course.toml").exists())
-        .collect();
+    let mut courses: Vec<_> =
+        std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.join("course.toml").exists()).collect();
     courses.sort();
     if courses.is_empty() {
         eprintln!("{}: no course.toml here or in its subfolders", dir.display());

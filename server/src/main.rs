@@ -1,6 +1,5 @@
 //! `stacklab`: the one binary an instructor starts. Subcommands are defined in [`cli`].
 
-
 use clap::Parser;
 use server::{cli, image, labs_cmd, serve, telemetry};
 

@@ -101,7 +101,10 @@ impl Sandboxes {
             .map(|info| {
                 let expires = info.started_at + policy.lifetime;
                 tracing::info!(sandbox = %info.name, learner = %info.owner, "sandbox adopted");
-                (info.owner.clone(), Lease { name: info.name, started: info.started_at, expires: expires.max(now), last_used: Instant::now() })
+                (
+                    info.owner.clone(),
+                    Lease { name: info.name, started: info.started_at, expires: expires.max(now), last_used: Instant::now() },
+                )
             })
             .collect();
         Ok(Self {

@@ -7,8 +7,8 @@ use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{BackendKind, ServeArgs};
 use crate::auth;
+use crate::cli::{BackendKind, ServeArgs};
 use crate::sandboxes::{Policy, Sandboxes};
 use crate::store::{SqliteStore, Store};
 use crate::web::{self, AppState};
@@ -32,8 +32,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let db = args.data_dir.join("stacklab.db");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&db).await.with_context(|| format!("opening the database {}", db.display()))?);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.with_context(|| format!("opening the database {}", db.display()))?);
     let key = auth::load_or_create_key(&args.data_dir).context("the cookie key")?;
     ensure_a_class(&*store, args.class_code.as_deref()).await?;
     let purged = store.purge_expired_sessions().await?;
@@ -99,12 +98,7 @@ async fn ensure_a_class(store: &dyn Store, code: Option<&str>) -> anyhow::Result
 async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes>>> {
     let cpu_millis = (args.sandbox.cpus * 1000.0).round() as u32;
     let policy = Policy {
-        limits: sandbox::Limits {
-            memory_bytes: args.sandbox.memory,
-            cpu_millis,
-            pids: args.sandbox.pids,
-            disk_bytes: args.sandbox.disk,
-        },
+        limits: sandbox::Limits { memory_bytes: args.sandbox.memory, cpu_millis, pids: args.sandbox.pids, disk_bytes: args.sandbox.disk },
         // Every tier's device, where the host has it: /dev/kvm for VMs, tun for their network,
         // fuse for rootless container storage.
         devices: [sandbox::Device::Kvm, sandbox::Device::Tun, sandbox::Device::Fuse]

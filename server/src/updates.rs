@@ -11,15 +11,38 @@ use crate::store::{QuizAnswer, StepState};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Update {
-    Step { learner: String, state: StepState },
-    Checking { learner: String, lab_id: String, step_id: String },
-    Hint { learner: String, lab_id: String, step_id: String, index: usize, html: String },
+    Step {
+        learner: String,
+        state: StepState,
+    },
+    Checking {
+        learner: String,
+        lab_id: String,
+        step_id: String,
+    },
+    Hint {
+        learner: String,
+        lab_id: String,
+        step_id: String,
+        index: usize,
+        html: String,
+    },
     /// Dashboard only.
-    Quiz { learner: String, answer: QuizAnswer },
+    Quiz {
+        learner: String,
+        answer: QuizAnswer,
+    },
     /// Dashboard only: someone joined a class.
-    Joined { learner: String, class_id: String },
+    Joined {
+        learner: String,
+        class_id: String,
+    },
     /// To one learner, or to everyone in `class_id` when `learner` is `None`.
-    Message { learner: Option<String>, class_id: String, message: MessageView },
+    Message {
+        learner: Option<String>,
+        class_id: String,
+        message: MessageView,
+    },
 }
 
 impl Update {

@@ -93,7 +93,11 @@ async fn every_instructor_route_refuses_everyone_else() {
                 "application/json",
                 serde_json::json!({ "action": { "action": "reset", "learner": learner, "wipe": true } }).to_string(),
             ),
-            ("/api/instructor/save-class", "application/json", serde_json::json!({ "id": class, "input": { "name": "Taken" } }).to_string()),
+            (
+                "/api/instructor/save-class",
+                "application/json",
+                serde_json::json!({ "id": class, "input": { "name": "Taken" } }).to_string(),
+            ),
         ];
         for (endpoint, content_type, body) in calls {
             let mut request = reqwest::Client::new()
@@ -186,13 +190,19 @@ async fn wrong_codes_are_rate_limited_per_address() {
     let client = server.client("");
     let mut statuses = Vec::new();
     for i in 0..25 {
-        let response = client.post(server.url("/api/join")).json(&serde_json::json!({ "code": format!("NOPE{i:02}"), "name": "Guesser" })).send().await.unwrap();
+        let response = client
+            .post(server.url("/api/join"))
+            .json(&serde_json::json!({ "code": format!("NOPE{i:02}"), "name": "Guesser" }))
+            .send()
+            .await
+            .unwrap();
         statuses.push(response.status().as_u16());
     }
     assert_eq!(&statuses[..20], &[404; 20]);
     assert!(statuses[20..].iter().all(|&s| s == 429), "{statuses:?}");
     // Even the right code waits out the window: guessing is not rewarded.
-    let right = client.post(server.url("/api/join")).json(&serde_json::json!({ "code": server.class_code, "name": "Late" })).send().await.unwrap();
+    let right =
+        client.post(server.url("/api/join")).json(&serde_json::json!({ "code": server.class_code, "name": "Late" })).send().await.unwrap();
     assert_eq!(right.status().as_u16(), 429);
 }
 

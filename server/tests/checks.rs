@@ -73,7 +73,10 @@ async fn checks_that_hang_flood_fork_bomb_or_kill_themselves_fail_cleanly() {
     assert!(ok.passed && ok.took_ms < 5000, "{ok:?}");
 }
 
-async fn terminal(server: &common::TestServer, cookie: &str) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+async fn terminal(
+    server: &common::TestServer,
+    cookie: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     let mut request = server.ws_url("/ws/terminal/1?start=1").into_client_request().unwrap();
     request.headers_mut().insert("cookie", cookie.parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
@@ -117,7 +120,8 @@ async fn a_step_turns_green_by_itself_and_hint_checks_fire() {
     let mut events = client.get(server.url("/api/events")).header("cookie", &cookie).send().await.unwrap().bytes_stream();
 
     let mut socket = terminal(&server, &cookie).await;
-    let state: serde_json::Value = post("/api/labs/namespaces-from-scratch/steps/unshare/focus".into()).await.unwrap().json().await.unwrap();
+    let state: serde_json::Value =
+        post("/api/labs/namespaces-from-scratch/steps/unshare/focus".into()).await.unwrap().json().await.unwrap();
     assert_eq!(state["done"], false);
 
     // Without --fork: the hint check for that mistake fires.
@@ -176,13 +180,17 @@ async fn quiz_answers_are_scored_on_the_server_and_the_first_counts() {
     assert_eq!(wrong["feedback"]["correct_choices"], serde_json::json!([1]));
     assert!(wrong["feedback"]["explanations"][1].as_str().unwrap().contains("shared kernel"));
     let right: serde_json::Value = answer(vec![1]).await.unwrap().json().await.unwrap();
-    assert_eq!((right["feedback"]["correct"].clone(), right["graded_points"].clone(), right["attempts"].clone()), (true.into(), 0.into(), 2.into()));
+    assert_eq!(
+        (right["feedback"]["correct"].clone(), right["graded_points"].clone(), right["attempts"].clone()),
+        (true.into(), 0.into(), 2.into())
+    );
     let stored = server.store.quiz_answers(&learner).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!((stored[0].choices.clone(), stored[0].points), (vec![0], 0));
     // Nonsense is refused; no cookie is refused.
     let bad = answer(vec![9]).await.unwrap();
     assert_eq!(bad.status(), 400);
-    let anonymous = client.post(server.url("/api/quiz/docker-hypervisor/answer")).json(&serde_json::json!({"choices":[1]})).send().await.unwrap();
+    let anonymous =
+        client.post(server.url("/api/quiz/docker-hypervisor/answer")).json(&serde_json::json!({"choices":[1]})).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 }

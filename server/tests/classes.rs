@@ -112,7 +112,8 @@ async fn a_class_from_creation_to_grades() {
     // Grades: one row for Ada; the step's points (and the quiz's) in the total.
     let step_points = server.state.course.lab("netns-veth").unwrap().1.steps[0].points;
     let quiz_points = question.as_ref().map_or(0, |q| server.state.course.questions[q].points);
-    let grades: Value = api.get(server.url(&format!("/api/instructor/classes/{class_id}/grades.json"))).send().await.unwrap().json().await.unwrap();
+    let grades: Value =
+        api.get(server.url(&format!("/api/instructor/classes/{class_id}/grades.json"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(grades["rows"].as_array().unwrap().len(), 1);
     assert_eq!(grades["rows"][0]["name"], "Ada");
     assert_eq!(grades["rows"][0]["total"], step_points + quiz_points);
@@ -127,7 +128,8 @@ async fn a_class_from_creation_to_grades() {
     // Messages reach the learner's page live: to her, and to the class.
     let mut inbox = learner.get(server.url("/api/events")).send().await.unwrap().bytes_stream();
     let mut got = String::new();
-    let (status, said) = help(&server, json!({ "action": "message", "class": class_id, "learner": ada, "body": "Try ip netns list" })).await;
+    let (status, said) =
+        help(&server, json!({ "action": "message", "class": class_id, "learner": ada, "body": "Try ip netns list" })).await;
     assert_eq!(status, 200, "{said}");
     until(&mut inbox, &mut got, "Try ip netns list").await;
     help(&server, json!({ "action": "message", "class": class_id, "learner": null, "body": "Break until 10:30" })).await;
@@ -154,7 +156,12 @@ async fn a_class_from_creation_to_grades() {
     let mut settings = class["settings"].clone();
     settings["starts_at"] = json!(1_000);
     settings["ends_at"] = json!(2_000);
-    let updated = api.post(server.url(&format!("/api/instructor/classes/{class_id}"))).json(&json!({ "name": "Tuesday", "settings": settings })).send().await.unwrap();
+    let updated = api
+        .post(server.url(&format!("/api/instructor/classes/{class_id}")))
+        .json(&json!({ "name": "Tuesday", "settings": settings }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(updated.status().as_u16(), 200);
     let (status, why) = join(&server, "TUES01", "Late").await.unwrap_err();
     assert_eq!(status, 403);

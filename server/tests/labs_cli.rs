@@ -35,9 +35,6 @@ fn a_broken_tree_fails_with_file_and_line() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let file = root.join("s/labs/l/lab.md");
-    assert!(
-        stderr.contains(&format!("{}:3: front matter: unknown field `foo`", file.display())),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("{}:3: front matter: unknown field `foo`", file.display())), "{stderr}");
     assert!(stderr.contains("1 problem(s)"), "{stderr}");
 }

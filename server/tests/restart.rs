@@ -42,7 +42,10 @@ async fn terminal(port: u16, cookie: &str) -> tokio_tungstenite::WebSocketStream
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
-async fn until(socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, marker: &str) -> String {
+async fn until(
+    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    marker: &str,
+) -> String {
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !text.contains(marker) {
@@ -81,7 +84,10 @@ async fn sigkill_and_restart_keep_session_sandbox_and_files() {
     until(&mut socket, "written-2").await;
 
     // Progress made before the crash: a step done, a quiz answered.
-    socket.send(Message::Binary(b"ip netns add demo-ns; ip netns exec demo-ns ip link set lo up; echo netns-$((1+1))\n".to_vec().into())).await.unwrap();
+    socket
+        .send(Message::Binary(b"ip netns add demo-ns; ip netns exec demo-ns ip link set lo up; echo netns-$((1+1))\n".to_vec().into()))
+        .await
+        .unwrap();
     until(&mut socket, "netns-2").await;
     let url = |port: u16, path: &str| format!("http://127.0.0.1:{port}{path}");
     let checked: serde_json::Value = client
@@ -110,15 +116,8 @@ async fn sigkill_and_restart_keep_session_sandbox_and_files() {
     let second = start(data.path(), &cgroup_root).await;
     let me = client.get(format!("http://127.0.0.1:{}/api/me", second.port)).header("cookie", &cookie).send().await.unwrap();
     assert!(me.status().is_success(), "the session survived the restart");
-    let progress: serde_json::Value = client
-        .get(url(second.port, "/api/labs/netns-veth/progress"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let progress: serde_json::Value =
+        client.get(url(second.port, "/api/labs/netns-veth/progress")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
     assert!(
         progress["steps"].as_array().unwrap().iter().any(|s| s["step_id"] == "netns" && s["done"] == true),
         "the done step survived: {progress}"

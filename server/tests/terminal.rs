@@ -121,11 +121,9 @@ async fn only_the_owner_attaches() {
     assert!(!out.contains("ada-secret"));
 
     // No cookie, a forged cookie, another site: refused before any upgrade.
-    for (cookie, origin) in [
-        ("", server.url("")),
-        ("stacklab=forged-token", server.url("")),
-        (ada.as_str(), "http://evil.example".to_string()),
-    ] {
+    for (cookie, origin) in
+        [("", server.url("")), ("stacklab=forged-token", server.url("")), (ada.as_str(), "http://evil.example".to_string())]
+    {
         let mut request = server.ws_url("/ws/terminal/1").into_client_request().unwrap();
         if !cookie.is_empty() {
             request.headers_mut().insert("cookie", cookie.parse().unwrap());

@@ -101,7 +101,11 @@ fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
 /// The instructor's view of a learner's terminal: read-only, or typing once `control` is set
 /// (the page asks for confirmation first). Reconnects when the learner, tab or control change.
 #[component]
-pub fn WatchTerminal(#[prop(into)] learner: Signal<String>, #[prop(into)] tab: Signal<u32>, #[prop(into)] control: Signal<bool>) -> impl IntoView {
+pub fn WatchTerminal(
+    #[prop(into)] learner: Signal<String>,
+    #[prop(into)] tab: Signal<u32>,
+    #[prop(into)] control: Signal<bool>,
+) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {

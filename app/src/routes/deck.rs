@@ -105,9 +105,10 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
             #[cfg(feature = "hydrate")]
             {
                 use wasm_bindgen::JsCast;
-                let in_input = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| {
-                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT" | "BUTTON")
-                });
+                let in_input = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT" | "BUTTON"));
                 if in_input {
                     return;
                 }

@@ -84,8 +84,7 @@ fn YouCard(viewer: Viewer) -> impl IntoView {
 #[component]
 fn Course(course: CourseOutline, tier: RwSignal<Option<Tier>>) -> impl IntoView {
     let present: Vec<Tier> = {
-        let mut tiers: Vec<Tier> =
-            course.sessions.iter().flat_map(|s| s.labs.iter().flat_map(|l| l.tiers.iter().copied())).collect();
+        let mut tiers: Vec<Tier> = course.sessions.iter().flat_map(|s| s.labs.iter().flat_map(|l| l.tiers.iter().copied())).collect();
         tiers.sort();
         tiers.dedup();
         tiers

@@ -32,10 +32,7 @@ pub async fn load_lab_page(id: String) -> Result<LabPageData, ServerFnError> {
     let (progress, quiz) = match (&viewer, &lab) {
         (Some(v), Some(l)) => {
             let questions: Vec<String> = l.steps.iter().flat_map(|s| s.quiz.iter().map(|q| q.id.clone())).collect();
-            (
-                services.lab_progress(&v.learner_id, &id).await.unwrap_or_default(),
-                services.quiz_results(&v.learner_id, &questions).await,
-            )
+            (services.lab_progress(&v.learner_id, &id).await.unwrap_or_default(), services.quiz_results(&v.learner_id, &questions).await)
         }
         _ => (Vec::new(), Vec::new()),
     };
@@ -124,10 +121,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
     // The step in the URL (1-based), else the first one not done.
     let first_open = steps.iter().position(|s| !s.get_untracked().done).unwrap_or(0);
     let current = Memo::new(move |_| {
-        params
-            .with(|p| p.get("step").and_then(|n| n.parse::<usize>().ok()))
-            .map(|n| n.clamp(1, count.max(1)) - 1)
-            .unwrap_or(first_open)
+        params.with(|p| p.get("step").and_then(|n| n.parse::<usize>().ok())).map(|n| n.clamp(1, count.max(1)) - 1).unwrap_or(first_open)
     });
     let signed_in = viewer.is_some();
 

@@ -175,7 +175,11 @@ impl Course {
                     id: s.id.clone(),
                     title: s.title.clone(),
                     summary: s.summary.clone(),
-                    decks: s.decks.iter().map(|d| DeckSummary { id: d.id.clone(), title: d.title.clone(), slides: d.slides.len() }).collect(),
+                    decks: s
+                        .decks
+                        .iter()
+                        .map(|d| DeckSummary { id: d.id.clone(), title: d.title.clone(), slides: d.slides.len() })
+                        .collect(),
                     labs: s.labs.iter().map(Lab::summary).collect(),
                     homework_html: s.homework_html.clone(),
                 })

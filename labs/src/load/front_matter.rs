@@ -27,8 +27,7 @@ pub fn split<'a>(text: &'a str, first_line: usize, file: &Path, problems: &mut P
     let trimmed = text.trim_start_matches(['\n', '\r', ' ', '\t']);
     let skipped = text.len() - trimmed.len();
     let Some(after_open) = trimmed.strip_prefix("+++") else { return no_front };
-    let Some(after_open) = after_open.strip_prefix('\n').or_else(|| after_open.strip_prefix("\r\n"))
-    else {
+    let Some(after_open) = after_open.strip_prefix('\n').or_else(|| after_open.strip_prefix("\r\n")) else {
         return no_front;
     };
     let open_line = first_line + line_of(text, skipped) - 1;

@@ -84,12 +84,8 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
     let intro = index.details.intro.unwrap_or_default();
     let intro_html = text_of(&intro.text, problems).map(|(t, _)| markdown::render(&t, 1, true).html).unwrap_or_default();
     let intro_background = script(text_of(&intro.background, problems), problems);
-    let finish_html = index
-        .details
-        .finish
-        .and_then(|f| text_of(&f.text, problems))
-        .map(|(t, _)| markdown::render(&t, 1, true).html)
-        .unwrap_or_default();
+    let finish_html =
+        index.details.finish.and_then(|f| text_of(&f.text, problems)).map(|(t, _)| markdown::render(&t, 1, true).html).unwrap_or_default();
 
     let mut steps = Vec::new();
     for (i, page) in index.details.steps.iter().enumerate() {

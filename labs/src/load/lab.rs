@@ -5,10 +5,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::course::{HintCheck, Lab, Script, Step};
 use super::markdown::{self, Block, BlockKind};
 use super::problem::Problems;
 use super::{LabFormat, front_matter, id_from_name, read, shell, valid_id};
-use super::course::{HintCheck, Lab, Script, Step};
 use crate::model::Tier;
 
 /// The longest a check may be given to run.

@@ -7,11 +7,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd}
 use super::problem::line_of;
 
 pub fn options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_GFM
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_FOOTNOTES | Options::ENABLE_GFM
 }
 
 /// A script from a special code block.
@@ -169,7 +165,10 @@ fn code_block_html(language: &str, source: &str, run: bool) -> String {
 
 fn inline_code_html(code: &str, run: bool) -> String {
     if run {
-        format!("<code class=\"runnable\" data-run-command=\"{0}\" role=\"button\" tabindex=\"0\" title=\"Run in terminal\">{0}</code>", escape(code))
+        format!(
+            "<code class=\"runnable\" data-run-command=\"{0}\" role=\"button\" tabindex=\"0\" title=\"Run in terminal\">{0}</code>",
+            escape(code)
+        )
     } else {
         format!("<code class=\"copyable\">{}</code>", escape(code))
     }

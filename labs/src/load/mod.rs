@@ -107,11 +107,7 @@ fn load_session(id: &str, dir: &Path, questions: &mut BTreeMap<String, Question>
     }
     let mut labs = Vec::new();
     for lab_dir in sorted_subdirs(&dir.join("labs")) {
-        let loaded = if lab_dir.join("index.json").exists() {
-            killercoda::load(&lab_dir, problems)
-        } else {
-            lab::load(&lab_dir, problems)
-        };
+        let loaded = if lab_dir.join("index.json").exists() { killercoda::load(&lab_dir, problems) } else { lab::load(&lab_dir, problems) };
         if let Some(lab) = loaded {
             labs.push(lab);
         }
@@ -162,8 +158,7 @@ fn read(path: &Path, problems: &mut Problems) -> Option<String> {
 }
 
 fn sorted_subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> =
-        fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs
 }

@@ -90,7 +90,9 @@ fn parse_question(front: QuestionFront, body: &str, body_line: usize, path: &Pat
                     let end = quote.unwrap_or(range.end);
                     let text = body[start..end].trim().to_string();
                     let explanation = quote
-                        .map(|q| body[q..range.end].lines().map(|l| l.trim_start().trim_start_matches('>').trim()).collect::<Vec<_>>().join("\n"))
+                        .map(|q| {
+                            body[q..range.end].lines().map(|l| l.trim_start().trim_start_matches('>').trim()).collect::<Vec<_>>().join("\n")
+                        })
                         .unwrap_or_default();
                     choices.push((checked, text, explanation, line));
                 }

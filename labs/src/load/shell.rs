@@ -6,13 +6,8 @@ use std::process::{Command, Stdio};
 
 /// `None` when `script` parses; else bash's complaint with the line it names, if any.
 pub fn syntax_error(script: &str) -> Option<(Option<usize>, String)> {
-    let mut child = Command::new("bash")
-        .args(["-n", "/dev/stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
+    let mut child =
+        Command::new("bash").args(["-n", "/dev/stdin"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().ok()?;
     child.stdin.take()?.write_all(script.as_bytes()).ok()?;
     let output = child.wait_with_output().ok()?;
     if output.status.success() {
@@ -21,11 +16,7 @@ pub fn syntax_error(script: &str) -> Option<(Option<usize>, String)> {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let first = stderr.lines().next().unwrap_or("syntax error").to_string();
     // "/dev/stdin: line 3: syntax error near unexpected token `fi'"
-    let line = first
-        .split("line ")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .and_then(|n| n.trim().parse().ok());
+    let line = first.split("line ").nth(1).and_then(|rest| rest.split(':').next()).and_then(|n| n.trim().parse().ok());
     let message = first.splitn(3, ": ").nth(2).unwrap_or(&first).to_string();
     Some((line, message))
 }

@@ -118,10 +118,7 @@ fn invalid_shell_is_reported_at_its_line() {
         "s1/labs/first/01-make-file.md",
         "+++\ntitle = \"Make a file\"\n+++\n\n```check\necho start\nif true; then\n  echo missing fi\n```\n\n```solution\ntouch /tmp/x\n```\n",
     )]);
-    assert_eq!(
-        problems_of(dir.path()),
-        vec!["s1/labs/first/01-make-file.md:9: not valid shell: syntax error: unexpected end of file"]
-    );
+    assert_eq!(problems_of(dir.path()), vec!["s1/labs/first/01-make-file.md:9: not valid shell: syntax error: unexpected end of file"]);
 }
 
 #[test]
@@ -132,12 +129,15 @@ fn quiz_without_correct_answer() {
 
 #[test]
 fn duplicate_ids() {
-    let dir = tree(&[(
-        "s1/more.quiz.md",
-        "+++\nid = \"q1\"\n+++\nAgain?\n\n- [x] A\n- [ ] B\n",
-    )]);
+    let dir = tree(&[("s1/more.quiz.md", "+++\nid = \"q1\"\n+++\nAgain?\n\n- [x] A\n- [ ] B\n")]);
     let problems = problems_of(dir.path());
-    assert_eq!(problems, vec!["s1/more.quiz.md:4: question id \"q1\" is already used at {}:4".replace("{}", &dir.path().join("s1/basics.quiz.md").display().to_string())]);
+    assert_eq!(
+        problems,
+        vec![
+            "s1/more.quiz.md:4: question id \"q1\" is already used at {}:4"
+                .replace("{}", &dir.path().join("s1/basics.quiz.md").display().to_string())
+        ]
+    );
 }
 
 #[test]

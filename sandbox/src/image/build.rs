@@ -47,9 +47,7 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
     let rootfs = work.join("rootfs");
 
     let mut cmd = Command::new("debootstrap");
-    cmd.arg(format!("--variant={}", recipe.variant))
-        .arg(format!("--include={}", recipe.packages.join(",")))
-        .arg("--components=main");
+    cmd.arg(format!("--variant={}", recipe.variant)).arg(format!("--include={}", recipe.packages.join(","))).arg("--components=main");
     if let Some(cache) = &options.cache_dir {
         std::fs::create_dir_all(cache).map_err(|e| io("creating the package cache", e))?;
         cmd.arg(format!("--cache-dir={}", cache.display()));

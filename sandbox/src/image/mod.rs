@@ -57,8 +57,8 @@ impl LabImage {
                 Error::Image(format!("there is no lab image at {}: {rebuild}", dir.display()))
             }
         })?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| Error::Image(format!("{} is corrupt ({e}): {rebuild}", manifest_path.display())))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| Error::Image(format!("{} is corrupt ({e}): {rebuild}", manifest_path.display())))?;
         let image = Self { dir: dir.to_path_buf(), manifest };
         image.check()?;
         for (path, expected) in &image.manifest.essential {

@@ -99,9 +99,7 @@ pub fn open_pty(init: i32) -> io::Result<(OwnedFd, OwnedFd)> {
 
 /// Gives the command the terminal `slave` as stdin/out/err and as its controlling terminal.
 pub fn attach_terminal(cmd: &mut Command, slave: &OwnedFd) -> io::Result<()> {
-    cmd.stdin(Stdio::from(slave.try_clone()?))
-        .stdout(Stdio::from(slave.try_clone()?))
-        .stderr(Stdio::from(slave.try_clone()?));
+    cmd.stdin(Stdio::from(slave.try_clone()?)).stdout(Stdio::from(slave.try_clone()?)).stderr(Stdio::from(slave.try_clone()?));
     // SAFETY: runs after the cgroup closure from `command` (pre_exec closures run in order),
     // which made this process a session leader; TIOCSCTTY only takes an int.
     unsafe {

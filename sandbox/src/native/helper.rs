@@ -36,17 +36,8 @@ use super::sys;
 
 /// Files in /proc that tell too much about the host or let a careless root hurt it; the user
 /// namespace already denies most of them, this is depth.
-const MASKED_FILES: &[&str] = &[
-    "kcore",
-    "keys",
-    "key-users",
-    "latency_stats",
-    "timer_list",
-    "sched_debug",
-    "sysrq-trigger",
-    "kallsyms",
-    "kmsg",
-];
+const MASKED_FILES: &[&str] =
+    &["kcore", "keys", "key-users", "latency_stats", "timer_list", "sched_debug", "sysrq-trigger", "kallsyms", "kmsg"];
 const MASKED_DIRS: &[&str] = &["acpi", "scsi", "asound"];
 /// A second mount of the sandbox's sysfs, in /dev where the learner cannot make entries. The
 /// kernel lets a user namespace mount sysfs only while a fully visible sysfs exists in the mount
@@ -98,8 +89,7 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
     let userns = make_userns(plan.layer.uid).step("make user namespace")?;
 
     unshare(CloneFlags::CLONE_NEWNS).step("private mount namespace")?;
-    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-        .step("private mount namespace")?;
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>).step("private mount namespace")?;
 
     let layer = mount_layer(plan).step("mount the learner's layer")?;
     let lower = plan.run_dir.join("lower");
@@ -289,13 +279,7 @@ fn ensure_dir(root: &OwnedFd, name: &str, uid: u32) -> io::Result<OwnedFd> {
 fn mount_dev(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     let dev = ensure_dir(root, "dev", plan.layer.uid)?;
     let dev_path = sys::fd_path(&dev);
-    mount(
-        Some("tmpfs"),
-        &dev_path,
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("mode=755,size=256k"),
-    )?;
+    mount(Some("tmpfs"), &dev_path, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some("mode=755,size=256k"))?;
     // The tmpfs now covers the directory; reach it through the root again.
     let dev = sys::openat2(root.as_fd(), Path::new("dev"), libc::O_PATH | libc::O_DIRECTORY, BENEATH)?;
     let base = sys::fd_path(&dev);
@@ -402,7 +386,13 @@ fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallib
         // Read-write: `ip netns exec` mounts a new sysfs only as permissive as a visible one, and
         // the files the host owns refuse the learner anyway (they are not mapped here).
         ("sysfs", root.join("sys"), "sysfs", nosuid_nodev_noexec, String::new()),
-        ("devpts", root.join("dev/pts"), "devpts", MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5".into()),
+        (
+            "devpts",
+            root.join("dev/pts"),
+            "devpts",
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620,gid=5".into(),
+        ),
         ("shm", root.join("dev/shm"), "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, format!("mode=1777,{tmpfs_size}")),
         ("mqueue", root.join("dev/mqueue"), "mqueue", nosuid_nodev_noexec, String::new()),
         ("tmpfs", root.join("run"), "tmpfs", MsFlags::MS_NOSUID | MsFlags::MS_NODEV, format!("mode=755,{tmpfs_size}")),

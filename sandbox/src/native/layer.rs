@@ -119,11 +119,7 @@ fn make_ext4(image: &Path, bytes: u64, uid: u32) -> io::Result<()> {
         .map_err(|e| io::Error::new(e.kind(), format!("running mkfs.ext4 (e2fsprogs): {e}")))?;
     if !output.status.success() {
         let _ = fs::remove_file(&tmp);
-        return Err(io::Error::other(format!(
-            "mkfs.ext4 {} failed: {}",
-            tmp.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        return Err(io::Error::other(format!("mkfs.ext4 {} failed: {}", tmp.display(), String::from_utf8_lossy(&output.stderr).trim())));
     }
     fs::rename(&tmp, image)
 }

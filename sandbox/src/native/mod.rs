@@ -195,8 +195,7 @@ impl NativeBackend {
         let mut adopted = HashMap::new();
         for entry in std::fs::read_dir(self.dir("sandboxes")).into_iter().flatten().flatten() {
             let path = entry.path();
-            let saved: Option<SavedSandbox> =
-                std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+            let saved: Option<SavedSandbox> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
             let Some(saved) = saved else {
                 tracing::warn!(file = %path.display(), "unreadable sandbox state; removing it");
                 let _ = std::fs::remove_file(&path);
@@ -372,16 +371,11 @@ impl Backend for NativeBackend {
         let layer = {
             let (owner, disk, layers) = (spec.owner.clone(), spec.limits.disk_bytes, self.layers.clone());
             // mkfs runs once per owner; everything else here is quick.
-            self.blocking(move || layers.prepare(&owner, disk))
-                .await
-                .map_err(|e| create(format!("preparing the learner's layer: {e}")))?
+            self.blocking(move || layers.prepare(&owner, disk)).await.map_err(|e| create(format!("preparing the learner's layer: {e}")))?
         };
         // Anything left under this name (a crashed start) goes first.
         self.teardown_async(&spec.name, None).await;
-        let join = self
-            .cgroups
-            .create_sandbox(&spec.name, &spec.limits, layer.uid)
-            .map_err(|e| create(format!("cgroup: {e}")))?;
+        let join = self.cgroups.create_sandbox(&spec.name, &spec.limits, layer.uid).map_err(|e| create(format!("cgroup: {e}")))?;
         let run_dir = self.dir("run").join(&spec.name);
         std::fs::create_dir_all(&run_dir).map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
         let plan = CreatePlan {
@@ -412,7 +406,8 @@ impl Backend for NativeBackend {
         let (pidfd, start_ticks, pid_level) = adopt().map_err(|e| create(format!("the sandbox's init died at once: {e}")))?;
         let net_index = match (&self.outbound, spec.network) {
             (Some(outbound), crate::spec::Network::Outbound) => {
-                let used: Vec<u32> = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).values().filter_map(|r| r.net_index).collect();
+                let used: Vec<u32> =
+                    self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).values().filter_map(|r| r.net_index).collect();
                 let index = (0..outbound.slots()).find(|i| !used.contains(i)).ok_or_else(|| create("no free outbound subnet".into()))?;
                 if let Err(e) = outbound.attach(pid, index) {
                     self.teardown_async(&spec.name, None).await;
@@ -455,8 +450,8 @@ impl Backend for NativeBackend {
         let group = format!(".exec-{}", self.next_exec.fetch_add(1, Ordering::Relaxed));
         let rel = format!("{name}/{group}");
         let files = self.cgroups.create_exec(name, &group).map_err(|e| Error::io(format!("cgroup for {rel}"), e))?;
-        let mut cmd = enter::command(running.pid, &request.argv, &request.env, &files, true)
-            .map_err(|e| Error::io("preparing the command", e))?;
+        let mut cmd =
+            enter::command(running.pid, &request.argv, &request.env, &files, true).map_err(|e| Error::io("preparing the command", e))?;
         cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| Error::io("starting the command in the sandbox", e))?;
         let stdin = child.stdin.take();
@@ -554,12 +549,7 @@ impl Backend for NativeBackend {
         Ok(Shell {
             output: Box::pin(master.clone()),
             input: Box::pin(master.clone()),
-            control: Box::new(NativeShell {
-                master,
-                child: tokio::sync::Mutex::new(child),
-                pidfd,
-                status: std::sync::Mutex::new(None),
-            }),
+            control: Box::new(NativeShell { master, child: tokio::sync::Mutex::new(child), pidfd, status: std::sync::Mutex::new(None) }),
         })
     }
 
@@ -629,7 +619,8 @@ impl Backend for NativeBackend {
                 // nsenter itself (host side) sits in the cgroup too but not in the pid namespace.
                 let inner = *enter::ns_pids(host)?.get(running.pid_level)?;
                 let cmdline = std::fs::read(format!("/proc/{host}/cmdline")).ok()?;
-                let command = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ");
+                let command =
+                    cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ");
                 Some(Process { pid: inner, command })
             })
             .collect();

@@ -123,7 +123,11 @@ impl Outbound {
 
     /// The host end's name for subnet `index`.
     pub fn host_interface(&self, index: u32) -> String {
-        format!("{IF_PREFIX}{}{:x}", &self.tag.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).take(4).collect::<String>(), index)
+        format!(
+            "{IF_PREFIX}{}{:x}",
+            &self.tag.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).take(4).collect::<String>(),
+            index
+        )
     }
 
     /// Plugs the sandbox whose init is host pid `pid` into subnet `index`.

@@ -35,6 +35,11 @@ pub struct CreatePlan {
 #[serde(rename_all = "lowercase")]
 pub enum CreateReply {
     /// The sandbox's init, as a host pid.
-    Ready { pid: i32 },
-    Failed { step: String, error: String },
+    Ready {
+        pid: i32,
+    },
+    Failed {
+        step: String,
+        error: String,
+    },
 }

@@ -29,9 +29,7 @@ fn unit_result(rc: libc::c_long) -> io::Result<()> {
 pub fn clone_mount(path: &Path) -> io::Result<OwnedFd> {
     let c = cstring(path)?;
     // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
-    fd_result(unsafe {
-        libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c.as_ptr(), libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC)
-    })
+    fd_result(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c.as_ptr(), libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) })
 }
 
 /// Makes the detached mount `mount` idmapped through `userns` (files owned by host uid 0 look
@@ -63,14 +61,7 @@ pub fn attach_mount(mount: BorrowedFd<'_>, target: &Path) -> io::Result<()> {
     // SAFETY: both strings are valid for the call; MOVE_MOUNT_F_EMPTY_PATH makes the empty
     // source path refer to `mount`.
     unit_result(unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            mount.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            libc::MOVE_MOUNT_F_EMPTY_PATH,
-        )
+        libc::syscall(libc::SYS_move_mount, mount.as_raw_fd(), c"".as_ptr(), libc::AT_FDCWD, c.as_ptr(), libc::MOVE_MOUNT_F_EMPTY_PATH)
     })
 }
 
@@ -85,13 +76,7 @@ pub fn openat2(dir: BorrowedFd<'_>, path: &Path, flags: libc::c_int, resolve: u6
     how.resolve = resolve;
     // SAFETY: `c` and `how` are valid for the call and we pass `how`'s true size.
     fd_result(unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            dir.as_raw_fd(),
-            c.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
+        libc::syscall(libc::SYS_openat2, dir.as_raw_fd(), c.as_ptr(), &how as *const libc::open_how, std::mem::size_of::<libc::open_how>())
     })
 }
 
@@ -116,7 +101,5 @@ pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
 /// Sends `signal` through a pidfd (never to a recycled pid).
 pub fn pidfd_kill(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
     // SAFETY: plain syscall; a null siginfo means "as kill(2) would".
-    unit_result(unsafe {
-        libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0)
-    })
+    unit_result(unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0) })
 }

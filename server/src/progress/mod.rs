@@ -84,10 +84,7 @@ impl Progress {
     }
 
     fn step(&self, lab: &str, step: &str) -> Result<&labs::load::Step, ProgressError> {
-        self.course
-            .lab(lab)
-            .and_then(|(_, l)| l.step(step))
-            .ok_or_else(|| ProgressError::NoSuchStep(lab.to_string(), step.to_string()))
+        self.course.lab(lab).and_then(|(_, l)| l.step(step)).ok_or_else(|| ProgressError::NoSuchStep(lab.to_string(), step.to_string()))
     }
 
     /// The learner is on `step` of `lab` now: it starts (once), its setup runs in their sandbox
@@ -169,16 +166,14 @@ impl Progress {
         for index in result.hints {
             if self.store.fire_hint_check(learner, lab, step_id, index as i64).await? {
                 let html = step.hint_checks[index].hint_html.clone();
-                let _ = self.updates.send(Update::Hint { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into(), index, html });
+                let _ =
+                    self.updates.send(Update::Hint { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into(), index, html });
             }
         }
         let _ = self.updates.send(Update::Step { learner: learner.into(), state: state.clone() });
         if state.done && !before.done {
             tracing::info!(%learner, lab, step = step_id, "step done");
-            let _ = self
-                .store
-                .log_event(Some(learner), "step_done", serde_json::json!({ "lab": lab, "step": step_id }))
-                .await;
+            let _ = self.store.log_event(Some(learner), "step_done", serde_json::json!({ "lab": lab, "step": step_id })).await;
         }
         Ok(state)
     }
@@ -195,7 +190,9 @@ impl Progress {
             Ok(output) if output.success() => {
                 self.setups.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
             }
-            Ok(output) => tracing::warn!(%learner, lab, step = %step.id, "setup failed ({:?}): {}", output.end, String::from_utf8_lossy(&output.stderr).trim()),
+            Ok(output) => {
+                tracing::warn!(%learner, lab, step = %step.id, "setup failed ({:?}): {}", output.end, String::from_utf8_lossy(&output.stderr).trim())
+            }
             Err(e) => tracing::warn!(%learner, lab, step = %step.id, "setup could not run: {e}"),
         }
     }

@@ -44,7 +44,13 @@ pub fn commands_file(commands: &[CommandRecord]) -> Vec<u8> {
 }
 
 /// Runs one script in sandbox `name`.
-pub async fn run_script(backend: &dyn Backend, name: &str, script: &Script, commands: &[u8], timeout: Duration) -> sandbox::Result<ExecOutput> {
+pub async fn run_script(
+    backend: &dyn Backend,
+    name: &str,
+    script: &Script,
+    commands: &[u8],
+    timeout: Duration,
+) -> sandbox::Result<ExecOutput> {
     let request = ExecRequest {
         argv: vec!["/bin/bash".into(), "-c".into(), runner(), "stacklab-check".into(), script.source.clone()],
         stdin: commands.to_vec(),
@@ -129,7 +135,12 @@ mod tests {
 
     #[test]
     fn reasons() {
-        let out = |end, stdout: &str| ExecOutput { end, stdout: stdout.into(), stderr: b"grep: x: No such file".to_vec(), took: Duration::from_millis(3) };
+        let out = |end, stdout: &str| ExecOutput {
+            end,
+            stdout: stdout.into(),
+            stderr: b"grep: x: No such file".to_vec(),
+            took: Duration::from_millis(3),
+        };
         let t = Duration::from_secs(10);
         assert_eq!(outcome(&out(ExecEnd::Exited(0), "a\nAll good\n\n"), t).reason, "All good");
         assert_eq!(outcome(&out(ExecEnd::Exited(1), "Create it first\n"), t).reason, "Create it first");

@@ -180,7 +180,8 @@ pub trait Store: Send + Sync + 'static {
     async fn start_step(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState>;
     /// Records a check run. A pass makes the step done (for good). Runs whose outcome did not
     /// change only update the step's state, unless the learner asked for them.
-    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, run: CheckRun) -> Result<StepState>;
+    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, run: CheckRun)
+    -> Result<StepState>;
     /// Reveals static hints up to `count`; returns the state.
     async fn reveal_hints(&self, learner_id: &str, lab_id: &str, step_id: &str, count: i64) -> Result<StepState>;
     async fn show_solution(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState>;

@@ -17,15 +17,28 @@ pub enum ClientMessage {
 pub enum ServerMessage {
     /// Attached: the scrollback (binary frames) follows, then live output.
     /// `cols` × `rows` is the PTY's size now (a watcher draws at the learner's size).
-    Attached { tab: u32, replay_bytes: usize, read_only: bool, cols: u16, rows: u16 },
+    Attached {
+        tab: u32,
+        replay_bytes: usize,
+        read_only: bool,
+        cols: u16,
+        rows: u16,
+    },
     /// The owner resized the PTY (sent to watchers).
-    Size { cols: u16, rows: u16 },
+    Size {
+        cols: u16,
+        rows: u16,
+    },
     Pong,
     /// The shell ended (the learner typed `exit`, or the sandbox stopped).
-    Exit { code: i32 },
+    Exit {
+        code: i32,
+    },
     /// The sandbox is not running (expired or stopped); attach with `start=1` to start it.
     Stopped,
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 impl ServerMessage {

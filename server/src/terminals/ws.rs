@@ -191,6 +191,3 @@ pub async fn serve<S, R>(
     }
     let _ = sink.close().await;
 }
-
-
-

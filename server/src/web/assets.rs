@@ -15,9 +15,7 @@ pub fn pkg_service(options: &LeptosOptions) -> axum::routing::MethodRouter {
 /// Only a file that was found may be cached: a 404 cached for a year would outlive the fix.
 fn cache_forever<B>(mut response: Response<B>) -> Response<B> {
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     }
     response
 }

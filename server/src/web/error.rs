@@ -56,4 +56,3 @@ impl From<ProgressError> for ApiError {
         }
     }
 }
-

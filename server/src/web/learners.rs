@@ -98,10 +98,7 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, name: &str) ->
         return Err(Refusal::said(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor."));
     };
     if !class.settings.open_at(crate::store::now()) {
-        return Err(Refusal::said(
-            StatusCode::FORBIDDEN,
-            "This class has ended. To continue your work, use your resume code instead.",
-        ));
+        return Err(Refusal::said(StatusCode::FORBIDDEN, "This class has ended. To continue your work, use your resume code instead."));
     }
     crate::store::valid_display_name(name)?;
     let lifetime = class_lifetime(&class);
@@ -145,7 +142,12 @@ struct JoinRequest {
     name: String,
 }
 
-async fn join(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Json(request): Json<JoinRequest>) -> Response {
+async fn join(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: SignedCookieJar,
+    Json(request): Json<JoinRequest>,
+) -> Response {
     let joined = async {
         let (learner, _) = enroll(&state, client, &request.code, &request.name).await?;
         let jar = sign_in(&state, jar, &learner.id).await?;
@@ -163,7 +165,12 @@ struct JoinForm {
 }
 
 /// The HTML form's post: on success back to `next`, on failure back to the form with the reason.
-async fn join_form(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, axum::Form(form): axum::Form<JoinForm>) -> Response {
+async fn join_form(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: SignedCookieJar,
+    axum::Form(form): axum::Form<JoinForm>,
+) -> Response {
     let next = local_path(&form.next);
     let joined = async {
         let (learner, _) = enroll(&state, client, &form.code, &form.name).await?;
@@ -180,7 +187,12 @@ struct ResumeRequest {
     code: String,
 }
 
-async fn resume(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Json(request): Json<ResumeRequest>) -> Response {
+async fn resume(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: SignedCookieJar,
+    Json(request): Json<ResumeRequest>,
+) -> Response {
     let resumed = async {
         let learner = by_resume_code(&state, client, &request.code).await?;
         let jar = sign_in(&state, jar, &learner.id).await?;
@@ -196,12 +208,22 @@ struct ResumeForm {
     next: String,
 }
 
-async fn resume_form(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, axum::Form(form): axum::Form<ResumeForm>) -> Response {
+async fn resume_form(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: SignedCookieJar,
+    axum::Form(form): axum::Form<ResumeForm>,
+) -> Response {
     resume_to(&state, client, jar, &form.code, &local_path(&form.next)).await
 }
 
 /// The personal link (`/resume/ABCDE-FGHJK`) a learner keeps for another browser or day.
-async fn resume_link(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Path(code): Path<String>) -> Response {
+async fn resume_link(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: SignedCookieJar,
+    Path(code): Path<String>,
+) -> Response {
     resume_to(&state, client, jar, &code, "/").await
 }
 
@@ -216,7 +238,11 @@ async fn resume_to(state: &AppState, client: SocketAddr, jar: SignedCookieJar, c
     }
 }
 
-async fn end_session(state: &AppState, jar: SignedCookieJar, session: Option<(String, crate::store::Session)>) -> Result<SignedCookieJar, Response> {
+async fn end_session(
+    state: &AppState,
+    jar: SignedCookieJar,
+    session: Option<(String, crate::store::Session)>,
+) -> Result<SignedCookieJar, Response> {
     if let Some((token, _)) = session {
         state.store.delete_session(&token).await.map_err(|e| state.store_error(e))?;
     }

@@ -18,9 +18,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request};
 use axum::routing::get;
+use axum_extra::extract::cookie::Key;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use axum_extra::extract::cookie::Key;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::Store;

@@ -45,7 +45,13 @@ fn progress(state: &AppState) -> Result<&std::sync::Arc<crate::progress::Progres
 }
 
 /// The learner's view of one step, from its stored state.
-async fn view(state: &AppState, learner: &str, lab: &str, step: &labs::load::Step, stored: Option<&StepState>) -> Result<StepProgress, ApiError> {
+async fn view(
+    state: &AppState,
+    learner: &str,
+    lab: &str,
+    step: &labs::load::Step,
+    stored: Option<&StepState>,
+) -> Result<StepProgress, ApiError> {
     let revealed = stored.map(|s| s.hints_revealed.max(0) as usize).unwrap_or(0).min(step.hints.len());
     let mut hints: Vec<String> = step.hints[..revealed].to_vec();
     let fired = state.store.fired_hint_checks(learner, lab, &step.id).await?;
@@ -150,23 +156,43 @@ struct LabProgressReply {
     steps: Vec<StepProgress>,
 }
 
-async fn lab_progress_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path(lab): Path<String>) -> Result<Json<LabProgressReply>, ApiError> {
+async fn lab_progress_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path(lab): Path<String>,
+) -> Result<Json<LabProgressReply>, ApiError> {
     Ok(Json(LabProgressReply { steps: lab_progress(&state, &learner, &lab).await? }))
 }
 
-async fn focus_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+async fn focus_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path((lab, step)): Path<(String, String)>,
+) -> Result<Json<StepProgress>, ApiError> {
     Ok(Json(focus(&state, &learner, &lab, &step).await?))
 }
 
-async fn check_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+async fn check_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path((lab, step)): Path<(String, String)>,
+) -> Result<Json<StepProgress>, ApiError> {
     Ok(Json(check(&state, &learner, &lab, &step).await?))
 }
 
-async fn hint_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+async fn hint_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path((lab, step)): Path<(String, String)>,
+) -> Result<Json<StepProgress>, ApiError> {
     Ok(Json(hint(&state, &learner, &lab, &step).await?))
 }
 
-async fn solution_route(State(state): State<AppState>, LearnerId(learner): LearnerId, Path((lab, step)): Path<(String, String)>) -> Result<Json<StepProgress>, ApiError> {
+async fn solution_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path((lab, step)): Path<(String, String)>,
+) -> Result<Json<StepProgress>, ApiError> {
     Ok(Json(solution(&state, &learner, &lab, &step).await?))
 }
 

@@ -34,7 +34,9 @@ pub async fn help(action: HelpAction) -> Result<String, ServerFnError> {
 /// A server function's error as a sentence.
 pub fn said(e: ServerFnError) -> String {
     let text = e.to_string();
-    text.split_once(": ").filter(|(head, _)| head.starts_with("error running server function")).map_or(text.clone(), |(_, rest)| rest.to_string())
+    text.split_once(": ")
+        .filter(|(head, _)| head.starts_with("error running server function"))
+        .map_or(text.clone(), |(_, rest)| rest.to_string())
 }
 
 /// Asks before something that cannot be undone (the browser's own dialog: keyboard-friendly,

@@ -23,13 +23,19 @@ fn number(text: &str) -> Result<Option<u32>, String> {
 }
 
 #[component]
-pub fn ClassEditor(existing: Option<ClassSummary>, choices: CourseChoices, #[prop(into)] on_saved: Callback<ClassSummary>) -> impl IntoView {
+pub fn ClassEditor(
+    existing: Option<ClassSummary>,
+    choices: CourseChoices,
+    #[prop(into)] on_saved: Callback<ClassSummary>,
+) -> impl IntoView {
     let settings = existing.as_ref().map(|c| c.settings.clone()).unwrap_or_default();
     let id = existing.as_ref().map(|c| c.id.clone());
     let is_new = id.is_none();
     let name = RwSignal::new(existing.as_ref().map(|c| c.name.clone()).unwrap_or_default());
     let code = RwSignal::new(String::new());
-    let all_or = |list: &Vec<String>, all: &[(String, String)]| if list.is_empty() { all.iter().map(|(id, _)| id.clone()).collect() } else { list.clone() };
+    let all_or = |list: &Vec<String>, all: &[(String, String)]| {
+        if list.is_empty() { all.iter().map(|(id, _)| id.clone()).collect() } else { list.clone() }
+    };
     let labs = RwSignal::new(all_or(&settings.labs, &choices.labs));
     let decks = RwSignal::new(all_or(&settings.decks, &choices.decks));
     let starts = RwSignal::new(settings.starts_at.map(to_local_input).unwrap_or_default());

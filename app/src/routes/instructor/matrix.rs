@@ -74,7 +74,9 @@ fn Row(dash: RwSignal<Dashboard>, id: String, selected: RwSignal<Option<String>>
         Memo::new(move |_| dash.with(|d| d.learners.iter().find(|r| r.id == id).cloned()))
     };
     let now = Memo::new(move |_| dash.with(|d| d.now));
-    let columns = dash.with_untracked(|d| d.step_columns().map(|(l, s)| (l.id.clone(), s.id.clone(), format!("{}: {}", l.title, s.title))).collect::<Vec<_>>());
+    let columns = dash.with_untracked(|d| {
+        d.step_columns().map(|(l, s)| (l.id.clone(), s.id.clone(), format!("{}: {}", l.title, s.title))).collect::<Vec<_>>()
+    });
     let is_selected = {
         let id = id.clone();
         move || selected.with(|s| s.as_deref() == Some(id.as_str()))
@@ -119,7 +121,13 @@ fn cells(row: &LearnerRow, lab: &str, step: &str, title: &str, now: i64) -> impl
             c.last_reason.as_deref().map(|r| format!(" · last: {r}")).unwrap_or_default()
         ),
     };
-    let extra = cell.map(|c| format!("{}{}", if c.hints > 0 { format!(" · {} hint(s)", c.hints) } else { String::new() }, if c.solution_shown { " · solution shown" } else { "" }));
+    let extra = cell.map(|c| {
+        format!(
+            "{}{}",
+            if c.hints > 0 { format!(" · {} hint(s)", c.hints) } else { String::new() },
+            if c.solution_shown { " · solution shown" } else { "" }
+        )
+    });
     view! {
         <td class="cell" data-step=key data-state=cell_state(cell) class:checking=cell.is_some_and(|c| c.checking) title=format!("{detail}{}", extra.unwrap_or_default())>
             {text}

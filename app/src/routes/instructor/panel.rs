@@ -9,7 +9,12 @@ use crate::class::{Dashboard, HelpAction, flags, short_duration};
 use crate::components::terminal::WatchTerminal;
 
 #[component]
-pub fn LearnerPanel(dash: RwSignal<Dashboard>, learner: String, selected: RwSignal<Option<String>>, act: Callback<HelpAction>) -> impl IntoView {
+pub fn LearnerPanel(
+    dash: RwSignal<Dashboard>,
+    learner: String,
+    selected: RwSignal<Option<String>>,
+    act: Callback<HelpAction>,
+) -> impl IntoView {
     let row = {
         let id = learner.clone();
         Memo::new(move |_| dash.with(|d| d.learners.iter().find(|r| r.id == id).cloned()))

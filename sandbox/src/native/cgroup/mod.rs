@@ -159,16 +159,13 @@ fn read_u64(path: &Path) -> Option<u64> {
 }
 
 fn chown(path: &Path, uid: u32) -> io::Result<()> {
-    std::os::unix::fs::chown(path, Some(uid), Some(uid))
-        .map_err(|e| io::Error::new(e.kind(), format!("chown {}: {e}", path.display())))
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).map_err(|e| io::Error::new(e.kind(), format!("chown {}: {e}", path.display())))
 }
 
 /// mkdir that tolerates an existing directory.
 fn ensure_dir(path: &Path) -> io::Result<()> {
     match fs::create_dir(path) {
-        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
-            Err(io::Error::new(e.kind(), format!("mkdir {}: {e}", path.display())))
-        }
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(io::Error::new(e.kind(), format!("mkdir {}: {e}", path.display()))),
         _ => Ok(()),
     }
 }

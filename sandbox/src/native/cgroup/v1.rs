@@ -133,9 +133,7 @@ impl CgroupDriver for V1 {
             write(&f.join("freezer.state"), if on { "FROZEN" } else { "THAWED" })?;
             if on {
                 let deadline = Instant::now() + Duration::from_secs(2);
-                while std::fs::read_to_string(f.join("freezer.state")).unwrap_or_default().trim() != "FROZEN"
-                    && Instant::now() < deadline
-                {
+                while std::fs::read_to_string(f.join("freezer.state")).unwrap_or_default().trim() != "FROZEN" && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_micros(200));
                 }
             }

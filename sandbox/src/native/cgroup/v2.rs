@@ -74,11 +74,7 @@ impl CgroupDriver for V2 {
         Ok(JoinPlan {
             before_ns: vec![dir.join("cgroup.procs")],
             after_ns: vec![init.join("cgroup.procs")],
-            then_write: if wanted.is_empty() {
-                Vec::new()
-            } else {
-                vec![(dir.join("cgroup.subtree_control"), wanted.join(" "))]
-            },
+            then_write: if wanted.is_empty() { Vec::new() } else { vec![(dir.join("cgroup.subtree_control"), wanted.join(" "))] },
         })
     }
 

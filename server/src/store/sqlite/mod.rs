@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 mod rows;
 
@@ -70,8 +70,6 @@ fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_class(&self, name: &str, code: Option<&str>, settings: &ClassSettings) -> Result<Class> {
@@ -127,19 +125,16 @@ impl Store for SqliteStore {
     }
 
     async fn class(&self, id: &str) -> Result<Option<Class>> {
-        let row = sqlx::query("SELECT * FROM classes WHERE id = ?").bind(id).fetch_optional(&self.pool).await.map_err(classify)?;
-        Ok(row.as_ref().map(class_from))
+        self.optional(sqlx::query("SELECT * FROM classes WHERE id = ?").bind(id), class_from).await
     }
 
     async fn classes(&self) -> Result<Vec<Class>> {
-        let rows = sqlx::query("SELECT * FROM classes ORDER BY created_at").fetch_all(&self.pool).await.map_err(classify)?;
-        Ok(rows.iter().map(class_from).collect())
+        self.all(sqlx::query("SELECT * FROM classes ORDER BY created_at"), class_from).await
     }
 
     async fn class_by_code(&self, code: &str) -> Result<Option<Class>> {
         let code = code.trim().to_ascii_uppercase();
-        let row = sqlx::query("SELECT * FROM classes WHERE join_code = ?").bind(code).fetch_optional(&self.pool).await.map_err(classify)?;
-        Ok(row.as_ref().map(class_from))
+        self.optional(sqlx::query("SELECT * FROM classes WHERE join_code = ?").bind(code), class_from).await
     }
 
     async fn create_learner(&self, class_id: &str, display_name: &str, id: Option<&str>) -> Result<Learner> {
@@ -175,23 +170,16 @@ impl Store for SqliteStore {
     }
 
     async fn learner(&self, id: &str) -> Result<Option<Learner>> {
-        let row = sqlx::query("SELECT * FROM learners WHERE id = ?").bind(id).fetch_optional(&self.pool).await.map_err(classify)?;
-        Ok(row.as_ref().map(learner_from))
+        self.optional(sqlx::query("SELECT * FROM learners WHERE id = ?").bind(id), learner_from).await
     }
 
     async fn learner_by_resume_code(&self, code: &str) -> Result<Option<Learner>> {
         let code = code.trim().to_ascii_uppercase();
-        let row = sqlx::query("SELECT * FROM learners WHERE resume_code = ?").bind(code).fetch_optional(&self.pool).await.map_err(classify)?;
-        Ok(row.as_ref().map(learner_from))
+        self.optional(sqlx::query("SELECT * FROM learners WHERE resume_code = ?").bind(code), learner_from).await
     }
 
     async fn learners(&self, class_id: &str) -> Result<Vec<Learner>> {
-        let rows = sqlx::query("SELECT * FROM learners WHERE class_id = ? ORDER BY created_at")
-            .bind(class_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(learner_from).collect())
+        self.all(sqlx::query("SELECT * FROM learners WHERE class_id = ? ORDER BY created_at").bind(class_id), learner_from).await
     }
 
     async fn create_session(&self, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String> {
@@ -255,38 +243,33 @@ impl Store for SqliteStore {
     }
 
     async fn messages_for(&self, learner_id: &str, after_id: i64, limit: i64) -> Result<Vec<Message>> {
-        let rows = sqlx::query(
-            "SELECT * FROM (SELECT m.* FROM messages m JOIN learners l ON l.class_id = m.class_id \
+        self.all(
+            sqlx::query(
+                "SELECT * FROM (SELECT m.* FROM messages m JOIN learners l ON l.class_id = m.class_id \
              WHERE l.id = ? AND (m.learner_id IS NULL OR m.learner_id = l.id) AND m.id > ? ORDER BY m.id DESC LIMIT ?) ORDER BY id",
+            )
+            .bind(learner_id)
+            .bind(after_id)
+            .bind(limit),
+            message_from,
         )
-        .bind(learner_id)
-        .bind(after_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
         .await
-        .map_err(classify)?;
-        Ok(rows.iter().map(message_from).collect())
     }
 
     async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>> {
-        let rows = sqlx::query("SELECT * FROM step_states WHERE learner_id = ? AND lab_id = ?")
-            .bind(learner_id)
-            .bind(lab_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(step_state_from).collect())
+        self.all(
+            sqlx::query("SELECT * FROM step_states WHERE learner_id = ? AND lab_id = ?").bind(learner_id).bind(lab_id),
+            step_state_from,
+        )
+        .await
     }
 
     async fn class_step_states(&self, class_id: &str) -> Result<Vec<(String, StepState)>> {
-        let rows = sqlx::query(
-            "SELECT s.* FROM step_states s JOIN learners l ON l.id = s.learner_id WHERE l.class_id = ?",
+        self.all(
+            sqlx::query("SELECT s.* FROM step_states s JOIN learners l ON l.id = s.learner_id WHERE l.class_id = ?").bind(class_id),
+            |r| (r.get("learner_id"), step_state_from(r)),
         )
-        .bind(class_id)
-        .fetch_all(&self.pool)
         .await
-        .map_err(classify)?;
-        Ok(rows.iter().map(|r| (r.get("learner_id"), step_state_from(r))).collect())
     }
 
     async fn start_step(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState> {
@@ -304,7 +287,14 @@ impl Store for SqliteStore {
         self.step_state(learner_id, lab_id, step_id).await
     }
 
-    async fn record_check(&self, learner_id: &str, lab_id: &str, step_id: &str, outcome: &CheckOutcome, run: CheckRun) -> Result<StepState> {
+    async fn record_check(
+        &self,
+        learner_id: &str,
+        lab_id: &str,
+        step_id: &str,
+        outcome: &CheckOutcome,
+        run: CheckRun,
+    ) -> Result<StepState> {
         let before = self.start_step(learner_id, lab_id, step_id).await?;
         let t = now();
         let changed = before.last_passed != Some(outcome.passed) || before.last_reason.as_deref() != Some(outcome.reason.as_str());
@@ -350,17 +340,19 @@ impl Store for SqliteStore {
                 .map_err(classify)?;
         }
         if run == CheckRun::Asked || changed {
-            sqlx::query("INSERT INTO check_results (learner_id, lab_id, step_id, passed, reason, took_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .bind(learner_id)
-                .bind(lab_id)
-                .bind(step_id)
-                .bind(outcome.passed as i64)
-                .bind(&outcome.reason)
-                .bind(outcome.took_ms)
-                .bind(t)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "INSERT INTO check_results (learner_id, lab_id, step_id, passed, reason, took_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(learner_id)
+            .bind(lab_id)
+            .bind(step_id)
+            .bind(outcome.passed as i64)
+            .bind(&outcome.reason)
+            .bind(outcome.took_ms)
+            .bind(t)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         }
         tx.commit().await.map_err(classify)?;
         self.step_state(learner_id, lab_id, step_id).await
@@ -407,14 +399,14 @@ impl Store for SqliteStore {
     }
 
     async fn fired_hint_checks(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<Vec<i64>> {
-        let rows = sqlx::query("SELECT hint_index FROM hint_checks_fired WHERE learner_id = ? AND lab_id = ? AND step_id = ? ORDER BY hint_index")
-            .bind(learner_id)
-            .bind(lab_id)
-            .bind(step_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(|r| r.get("hint_index")).collect())
+        self.all(
+            sqlx::query("SELECT hint_index FROM hint_checks_fired WHERE learner_id = ? AND lab_id = ? AND step_id = ? ORDER BY hint_index")
+                .bind(learner_id)
+                .bind(lab_id)
+                .bind(step_id),
+            |r| r.get("hint_index"),
+        )
+        .await
     }
 
     async fn answer_quiz(&self, learner_id: &str, question_id: &str, choices: &[usize], correct: bool, points: i64) -> Result<QuizAnswer> {
@@ -434,8 +426,12 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(classify)?;
-        self.log_event(Some(learner_id), "quiz_answer", serde_json::json!({ "question": question_id, "choices": choices, "correct": correct }))
-            .await?;
+        self.log_event(
+            Some(learner_id),
+            "quiz_answer",
+            serde_json::json!({ "question": question_id, "choices": choices, "correct": correct }),
+        )
+        .await?;
         let row = sqlx::query("SELECT * FROM quiz_answers WHERE learner_id = ? AND question_id = ?")
             .bind(learner_id)
             .bind(question_id)
@@ -446,21 +442,15 @@ impl Store for SqliteStore {
     }
 
     async fn quiz_answers(&self, learner_id: &str) -> Result<Vec<QuizAnswer>> {
-        let rows = sqlx::query("SELECT * FROM quiz_answers WHERE learner_id = ? ORDER BY first_at")
-            .bind(learner_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(quiz_answer_from).collect())
+        self.all(sqlx::query("SELECT * FROM quiz_answers WHERE learner_id = ? ORDER BY first_at").bind(learner_id), quiz_answer_from).await
     }
 
     async fn class_quiz_answers(&self, class_id: &str) -> Result<Vec<(String, QuizAnswer)>> {
-        let rows = sqlx::query("SELECT q.* FROM quiz_answers q JOIN learners l ON l.id = q.learner_id WHERE l.class_id = ?")
-            .bind(class_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(|r| (r.get("learner_id"), quiz_answer_from(r))).collect())
+        self.all(
+            sqlx::query("SELECT q.* FROM quiz_answers q JOIN learners l ON l.id = q.learner_id WHERE l.class_id = ?").bind(class_id),
+            |r| (r.get("learner_id"), quiz_answer_from(r)),
+        )
+        .await
     }
 
     async fn record_command(&self, learner_id: &str, command: &CommandRecord) -> Result<()> {
@@ -477,14 +467,12 @@ impl Store for SqliteStore {
     }
 
     async fn commands(&self, learner_id: &str, limit: i64) -> Result<Vec<CommandRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM (SELECT * FROM commands WHERE learner_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-        )
-        .bind(learner_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
+        let rows = sqlx::query("SELECT * FROM (SELECT * FROM commands WHERE learner_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id")
+            .bind(learner_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(rows
             .iter()
             .map(|r| CommandRecord {
@@ -509,9 +497,20 @@ impl Store for SqliteStore {
     }
 }
 
-
+/// A query with its arguments bound.
+type Bound<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
 impl SqliteStore {
+    /// Every row of `query`, each made a value by `row`.
+    async fn all<T>(&self, query: Bound<'_>, row: fn(&sqlx::sqlite::SqliteRow) -> T) -> Result<Vec<T>> {
+        Ok(query.fetch_all(&self.pool).await.map_err(classify)?.iter().map(row).collect())
+    }
+
+    /// The row of `query`, if there is one, made a value by `row`.
+    async fn optional<T>(&self, query: Bound<'_>, row: fn(&sqlx::sqlite::SqliteRow) -> T) -> Result<Option<T>> {
+        Ok(query.fetch_optional(&self.pool).await.map_err(classify)?.as_ref().map(row))
+    }
+
     async fn step_state(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState> {
         let row = sqlx::query("SELECT * FROM step_states WHERE learner_id = ? AND lab_id = ? AND step_id = ?")
             .bind(learner_id)

@@ -17,7 +17,13 @@ pub fn class_from(row: &SqliteRow) -> Class {
 }
 
 pub fn message_from(row: &SqliteRow) -> Message {
-    Message { id: row.get("id"), class_id: row.get("class_id"), learner_id: row.get("learner_id"), body: row.get("body"), at: row.get("at") }
+    Message {
+        id: row.get("id"),
+        class_id: row.get("class_id"),
+        learner_id: row.get("learner_id"),
+        body: row.get("body"),
+        at: row.get("at"),
+    }
 }
 
 pub fn learner_from(row: &SqliteRow) -> Learner {

@@ -47,7 +47,14 @@ fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> 
 
 async fn summary(state: &AppState, class: Class) -> Result<ClassSummary, ApiError> {
     let learners = state.store.learners(&class.id).await?.len();
-    Ok(ClassSummary { id: class.id, name: class.name, join_code: class.join_code, settings: class.settings, learners, created_at: class.created_at })
+    Ok(ClassSummary {
+        id: class.id,
+        name: class.name,
+        join_code: class.join_code,
+        settings: class.settings,
+        learners,
+        created_at: class.created_at,
+    })
 }
 
 pub async fn list(state: &AppState) -> Result<Vec<ClassSummary>, ApiError> {
@@ -91,10 +98,19 @@ pub async fn list_route(State(state): State<AppState>, _: Instructor) -> Result<
     Ok(Json(list(&state).await?))
 }
 
-pub async fn create_route(State(state): State<AppState>, _: Instructor, Json(form): Json<ClassInput>) -> Result<Json<ClassSummary>, ApiError> {
+pub async fn create_route(
+    State(state): State<AppState>,
+    _: Instructor,
+    Json(form): Json<ClassInput>,
+) -> Result<Json<ClassSummary>, ApiError> {
     Ok(Json(create(&state, form).await?))
 }
 
-pub async fn update_route(State(state): State<AppState>, _: Instructor, Path(id): Path<String>, Json(form): Json<ClassInput>) -> Result<Json<ClassSummary>, ApiError> {
+pub async fn update_route(
+    State(state): State<AppState>,
+    _: Instructor,
+    Path(id): Path<String>,
+    Json(form): Json<ClassInput>,
+) -> Result<Json<ClassSummary>, ApiError> {
     Ok(Json(update(&state, &id, form).await?))
 }

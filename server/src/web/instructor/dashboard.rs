@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::class::{Cell, ClassSettings, Dashboard, DashboardEvent, LabColumns, LearnerRow, QuizCell, QuizColumn, SandboxView, StepColumn, cell_key};
+use app::class::{
+    Cell, ClassSettings, Dashboard, DashboardEvent, LabColumns, LearnerRow, QuizCell, QuizColumn, SandboxView, StepColumn, cell_key,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -188,8 +190,12 @@ impl Feed {
             Update::Step { learner, state } if self.labs.contains(&state.lab_id) => {
                 Some(DashboardEvent::Step { learner, cell: cell(&state), lab_id: state.lab_id, step_id: state.step_id })
             }
-            Update::Checking { learner, lab_id, step_id } if self.labs.contains(&lab_id) => Some(DashboardEvent::Checking { learner, lab_id, step_id }),
-            Update::Quiz { learner, answer } => Some(DashboardEvent::Quiz { learner, cell: quiz_cell(&answer), question_id: answer.question_id }),
+            Update::Checking { learner, lab_id, step_id } if self.labs.contains(&lab_id) => {
+                Some(DashboardEvent::Checking { learner, lab_id, step_id })
+            }
+            Update::Quiz { learner, answer } => {
+                Some(DashboardEvent::Quiz { learner, cell: quiz_cell(&answer), question_id: answer.question_id })
+            }
             _ => None,
         }
     }
@@ -199,11 +205,7 @@ impl Feed {
         for learner in &self.members {
             sandboxes.insert(learner.clone(), sandbox_view(&self.state, learner).await);
         }
-        DashboardEvent::Sandboxes {
-            sandboxes,
-            spares: self.state.sandboxes.as_ref().map_or(0, |s| s.spares()),
-            now: crate::store::now(),
-        }
+        DashboardEvent::Sandboxes { sandboxes, spares: self.state.sandboxes.as_ref().map_or(0, |s| s.spares()), now: crate::store::now() }
     }
 }
 

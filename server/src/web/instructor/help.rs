@@ -54,7 +54,11 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
             let what = if wipe { "reset your sandbox to a fresh one" } else { "restarted your sandbox (your files are kept)" };
             send_message(state, &learner.class_id, Some(&id), &format!("Your instructor {what}. Your progress is kept.")).await?;
             let _ = state.store.log_event(Some(&id), "sandbox_reset", serde_json::json!({ "wipe": wipe })).await;
-            format!("{}'s sandbox was {}.", learner.display_name, if wipe { "reset: files deleted, progress kept" } else { "restarted: files and progress kept" })
+            format!(
+                "{}'s sandbox was {}.",
+                learner.display_name,
+                if wipe { "reset: files deleted, progress kept" } else { "restarted: files and progress kept" }
+            )
         }
         HelpAction::Extend { learner: id, minutes } => {
             if minutes == 0 || minutes > MAX_EXTEND_MINUTES {
@@ -62,7 +66,10 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
             }
             let learner = learner(state, &id).await?;
             if !sandboxes(state)?.extend(&id, std::time::Duration::from_secs(u64::from(minutes) * 60)) {
-                return Err(ApiError::BadRequest(format!("{}'s sandbox is not running: it starts again when they use it.", learner.display_name)));
+                return Err(ApiError::BadRequest(format!(
+                    "{}'s sandbox is not running: it starts again when they use it.",
+                    learner.display_name
+                )));
             }
             format!("{}'s sandbox lives {minutes} minutes longer.", learner.display_name)
         }

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth;
-use crate::web::AppState;
 use crate::store::Role;
+use crate::web::AppState;
 
 /// What unlocks instructor access.
 #[derive(Clone, Debug, Default)]
@@ -74,13 +74,22 @@ struct TokenQuery {
     token: String,
 }
 
-async fn login_with_token(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, Query(q): Query<TokenQuery>) -> Response {
+async fn login_with_token(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: SignedCookieJar,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     if let Err(refused) = allowed(&state, client) {
         return refused;
     }
     if !state.instructor.accepts_token(&q.token) {
         state.attempts.failed(client.ip());
-        return (axum::http::StatusCode::FORBIDDEN, "This login link is not valid (any more): use the one the server printed at its last start.").into_response();
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            "This login link is not valid (any more): use the one the server printed at its last start.",
+        )
+            .into_response();
     }
     sign_in(&state, jar).await
 }
@@ -90,7 +99,12 @@ struct PasswordForm {
     password: String,
 }
 
-async fn login_with_password(State(state): State<AppState>, ConnectInfo(client): ConnectInfo<SocketAddr>, jar: SignedCookieJar, axum::Form(form): axum::Form<PasswordForm>) -> Response {
+async fn login_with_password(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    jar: SignedCookieJar,
+    axum::Form(form): axum::Form<PasswordForm>,
+) -> Response {
     if let Err(refused) = allowed(&state, client) {
         return refused;
     }
