@@ -4,6 +4,7 @@
 //! Run through `scripts/bench`, which builds the release binary and the site first.
 
 mod checks;
+mod dashboard;
 mod follow;
 mod http;
 mod lighthouse;
@@ -48,6 +49,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("follow") {
         follow::run(&args.stacklab, &args.site, &mut table).await?;
+    }
+    if wanted("dashboard") {
+        dashboard::run(&args.stacklab, &args.site, &mut table).await?;
     }
     if wanted("sandbox") {
         sandboxes::run(&args.stacklab, &mut table).await?;

@@ -49,7 +49,13 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server as `stacklab serve` starts by default (native sandboxes, from `STACKLAB_IMAGE`).
     pub async fn start(bin: &Path, site: &Path) -> anyhow::Result<Self> {
+        Self::start_with(bin, site, &[]).await
+    }
+
+    /// A server with these extra `serve` arguments.
+    pub async fn start_with(bin: &Path, site: &Path, extra: &[&str]) -> anyhow::Result<Self> {
         let port = free_port()?;
         let data = TempDir::new()?;
         let started = Instant::now();
@@ -59,6 +65,7 @@ impl Server {
             .arg("--site-root")
             .arg(site)
             .args(["--instructor-token", BENCH_INSTRUCTOR_TOKEN])
+            .args(extra)
             .env("STACKLAB_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)
@@ -73,6 +80,10 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         Ok(Self { _child: child, port, ready_after: started.elapsed(), _data: data })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self._data.0
     }
 }
 

@@ -72,7 +72,13 @@ async fn a_new_server_adopts_running_sandboxes_and_cleans_dead_ones() {
 async fn shells_have_a_real_terminal_that_resizes() {
     let Some(h) = common::harness("shell_pty") else { return };
     h.start("lab-tty").await;
+    // A server started with SIGINT ignored (nohup, the background of a script) must not pass
+    // that on: Ctrl-C below has to reach the learner's job anyway.
+    // SAFETY: setting a signal disposition; the previous one is put back below.
+    let before = unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
     let mut shell = h.backend.open_shell("lab-tty", ShellRequest::default()).await.unwrap();
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGINT, before) };
     shell.input.write_all(b"tty; stty size; echo marker-$((6*7))\n").await.unwrap();
     let text = read_until(&mut shell, "marker-42").await;
     assert!(text.contains("/dev/pts/0"), "{text}");

@@ -48,9 +48,10 @@ pub fn command(init: i32, argv: &[String], env: &[(String, String)], cgroups: &[
     let files: Vec<CString> =
         cgroups.iter().map(|p| CString::new(p.as_os_str().as_bytes())).collect::<Result<_, _>>().map_err(io::Error::other)?;
     // SAFETY: the closure runs between fork and exec and only makes async-signal-safe syscalls
-    // (open, write, close, setsid) on memory prepared before the fork.
+    // (sigaction, sigprocmask, open, write, close, setsid) on memory prepared before the fork.
     unsafe {
         cmd.pre_exec(move || {
+            sys::default_signals()?;
             if new_session && libc::setsid() < 0 {
                 return Err(io::Error::last_os_error());
             }

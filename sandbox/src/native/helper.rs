@@ -432,6 +432,7 @@ fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallib
     // SAFETY: close_range only marks fds close-on-exec.
     unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
 
+    sys::default_signals().step("reset signals")?;
     let argv: Vec<CString> = plan.init.iter().map(|a| CString::new(a.as_str()).unwrap_or_default()).collect();
     let env = [c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", c"container=stacklab"];
     let program = argv.first().cloned().unwrap_or_default();

@@ -103,3 +103,26 @@ pub fn pidfd_kill(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
     // SAFETY: plain syscall; a null siginfo means "as kill(2) would".
     unit_result(unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0) })
 }
+
+/// Every signal back to its default action and unblocked. Ignored signals survive `exec`: a
+/// server started with SIGINT ignored (from `nohup`, or in the background of a script) would
+/// otherwise pass that on to every learner's shell, and Ctrl-C would stop nothing there.
+/// Async-signal-safe: only `sigaction` and `sigprocmask`, for use between fork and exec.
+pub fn default_signals() -> io::Result<()> {
+    // SAFETY: a zeroed sigaction is SIG_DFL with an empty mask; the set is initialised by
+    // sigemptyset before use.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = libc::SIG_DFL;
+        for signal in 1..libc::SIGRTMAX() {
+            // SIGKILL and SIGSTOP (and the few the C library reserves) refuse: nothing to reset.
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        if libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut()) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
