@@ -56,6 +56,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         uid_base: 1_200_000_000,
         cgroup_root: "stacklab-bench-checks".into(),
         outbound: None,
+        shared_files: Vec::new(),
     })?);
     let result = measure(backend.clone(), table).await;
     backend.shutdown_all_blocking();

@@ -38,14 +38,16 @@ async fn measure(server: &Server, table: &mut Table) -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{}", server.port);
     let origin = |b: reqwest::RequestBuilder| b.header("origin", &base);
     let learner = reqwest::Client::builder().cookie_store(true).build()?;
-    let joined = origin(learner.post(format!("{base}/api/join"))).json(&serde_json::json!({ "code": CODE, "name": "Bench" })).send().await?;
+    let joined =
+        origin(learner.post(format!("{base}/api/join"))).json(&serde_json::json!({ "code": CODE, "name": "Bench" })).send().await?;
     anyhow::ensure!(joined.status().is_success(), "joining: {}", joined.status());
     let step = format!("{base}/api/labs/netns-veth/steps/netns");
     origin(learner.post(format!("{step}/focus"))).send().await?.error_for_status()?;
 
     let instructor = reqwest::Client::new();
     let bearer = format!("Bearer {BENCH_INSTRUCTOR_TOKEN}");
-    let classes: Value = instructor.get(format!("{base}/api/instructor/classes")).header("authorization", &bearer).send().await?.json().await?;
+    let classes: Value =
+        instructor.get(format!("{base}/api/instructor/classes")).header("authorization", &bearer).send().await?.json().await?;
     let class = classes[0]["id"].as_str().ok_or_else(|| anyhow::anyhow!("no class: {classes}"))?.to_string();
     let mut events = instructor
         .get(format!("{base}/api/instructor/classes/{class}/events"))

@@ -14,6 +14,7 @@ mod site;
 mod startup;
 mod stats;
 mod terminal;
+mod vm;
 
 use std::path::PathBuf;
 
@@ -61,6 +62,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("check") {
         checks::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("vm") {
+        vm::run(&args.stacklab, &mut table).await?;
     }
     if wanted("lighthouse") {
         lighthouse::run(&args.stacklab, &mut table).await?;

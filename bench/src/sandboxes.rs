@@ -28,6 +28,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         uid_base: 1_800_000_000,
         cgroup_root: "stacklab-bench".into(),
         outbound: None,
+        shared_files: Vec::new(),
     })?;
     let docker = std::env::var("STACKLAB_DOCKER_IMAGE").ok();
     let result = measure(&backend, docker.as_deref(), table).await;

@@ -7,7 +7,7 @@ use labs::load::{LabFormat, load_course};
 use labs::{QuestionKind, Tier};
 
 fn workshop() -> labs::load::Course {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workshop");
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("workshop");
     load_course(&root).unwrap_or_else(|problems| panic!("the workshop has problems:\n{problems}"))
 }
 
@@ -89,7 +89,8 @@ fn every_quiz_question_has_a_right_answer() {
 
 #[test]
 fn a_killercoda_scenario_loads_unchanged() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/killercoda-course");
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/killercoda-course");
     let course = load_course(&root).unwrap_or_else(|p| panic!("{p}"));
     let (_, lab) = course.lab("hello-killercoda").unwrap();
     assert_eq!(lab.format, LabFormat::Killercoda);

@@ -20,13 +20,14 @@ async fn main() {
         uid_base: 1_900_000_000,
         cgroup_root: "stacklab-example".into(),
         outbound: None,
+        shared_files: Vec::new(),
     })
     .unwrap();
     let spec = SandboxSpec {
         name: "example".into(),
         owner: "example".into(),
         limits: Limits::default(),
-        devices: vec![],
+        devices: [sandbox::Device::Kvm].into_iter().filter(|d| std::path::Path::new(d.path()).exists()).collect(),
         network: Default::default(),
     };
     let t = std::time::Instant::now();

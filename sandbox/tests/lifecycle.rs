@@ -5,7 +5,7 @@ mod common;
 #[allow(unused_imports)]
 use sandbox::PtySize;
 use sandbox::{Backend, ShellRequest};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn starts_and_runs_commands_as_root_with_its_own_hostname() {
@@ -80,60 +80,31 @@ async fn shells_have_a_real_terminal_that_resizes() {
     // SAFETY: as above.
     unsafe { libc::signal(libc::SIGINT, before) };
     shell.input.write_all(b"tty; stty size; echo marker-$((6*7))\n").await.unwrap();
-    let text = read_until(&mut shell, "marker-42").await;
+    let text = common::read_until(&mut shell, "marker-42").await;
     assert!(text.contains("/dev/pts/0"), "{text}");
     assert!(text.contains("24 80"), "{text}");
     shell.control.resize(sandbox::PtySize { cols: 132, rows: 50 }).unwrap();
     shell.input.write_all(b"stty size; echo again-$((6*7))\n").await.unwrap();
-    let text = read_until(&mut shell, "again-42").await;
+    let text = common::read_until(&mut shell, "again-42").await;
     assert!(text.contains("50 132"), "{text}");
     // Ctrl-C reaches the foreground job, then exit ends the shell. Until bash has handed the
     // terminal to sleep's process group a ^C interrupts bash itself (a race a loaded machine
     // loses), so it is sent again until a fresh prompt shows sleep is gone.
     shell.input.write_all(b"sleep 100\n").await.unwrap();
-    read_until(&mut shell, "6973;start").await;
+    common::read_until(&mut shell, "6973;start").await;
     let mut interrupted = false;
     for _ in 0..30 {
         shell.input.write_all(b"\x03").await.unwrap();
-        if read_for(&mut shell, "# ", std::time::Duration::from_secs(1)).await {
+        if common::read_for(&mut shell, "# ", std::time::Duration::from_secs(1)).await {
             interrupted = true;
             break;
         }
     }
     assert!(interrupted, "^C never ended sleep");
     shell.input.write_all(b"echo after-$((6*7))\n").await.unwrap();
-    read_until(&mut shell, "after-42").await;
+    common::read_until(&mut shell, "after-42").await;
     shell.input.write_all(b"exit 3\n").await.unwrap();
     assert_eq!(shell.control.wait().await, 3);
-}
-
-/// Whether `marker` shows within `wait`.
-async fn read_for(shell: &mut sandbox::Shell, marker: &str, wait: std::time::Duration) -> bool {
-    let mut text = String::new();
-    let mut buf = [0u8; 4096];
-    let deadline = tokio::time::Instant::now() + wait;
-    while !text.contains(marker) {
-        match tokio::time::timeout_at(deadline, shell.output.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => text.push_str(&String::from_utf8_lossy(&buf[..n])),
-            _ => return false,
-        }
-    }
-    true
-}
-
-async fn read_until(shell: &mut sandbox::Shell, marker: &str) -> String {
-    let mut text = String::new();
-    let mut buf = [0u8; 4096];
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !text.contains(marker) {
-        let n = tokio::time::timeout_at(deadline, shell.output.read(&mut buf))
-            .await
-            .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
-            .unwrap();
-        assert!(n > 0, "terminal closed before {marker:?}: {text}");
-        text.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
-    text
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -19,6 +19,7 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
         anyhow::ensure!(course.lab(lab).is_some(), "there is no lab {lab:?}");
     }
     let data = tempfile::Builder::new().prefix("stacklab-selftest-").tempdir()?;
+    let kvm = crate::vm::KvmFact::prepare(data.path())?;
     let config = sandbox::native::NativeConfig {
         data_dir: data.path().to_path_buf(),
         image: image.to_path_buf(),
@@ -26,8 +27,13 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
         uid_base: 1_400_000_000,
         cgroup_root: format!("stacklab-selftest-{}", std::process::id()),
         outbound: None,
+        shared_files: vec![kvm.shared_file()],
     };
     let backend = std::sync::Arc::new(tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config)).await??);
+    // As the server does at start: the vm labs need to know whether KVM really works.
+    println!("probing KVM (a probe VM boots with a time limit)...");
+    crate::vm::probe_into(&*backend, &kvm).await;
+    println!("kvm: {}", kvm.read());
     let tiers = crate::tiers::detect(image);
     let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 512 << 20 };
     let reports = crate::progress::selftest::run(&course, backend.clone(), &tiers, &limits, &only, |line| println!("{line}")).await;

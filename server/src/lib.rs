@@ -15,4 +15,5 @@ pub mod telemetry;
 pub mod terminals;
 pub mod tiers;
 pub mod updates;
+pub mod vm;
 pub mod web;

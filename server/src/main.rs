@@ -23,6 +23,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
                 cgroup_root,
                 // Also removes the outbound rules a server with this cgroup root installed.
                 outbound: Some(String::new()),
+                shared_files: Vec::new(),
             })?;
             backend.shutdown_all_blocking();
             Ok(std::process::ExitCode::SUCCESS)

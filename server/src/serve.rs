@@ -118,6 +118,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
             return Ok(None);
         }
         BackendKind::Native => {
+            let kvm = crate::vm::KvmFact::prepare(&args.data_dir).context("preparing the KVM probe's file")?;
             let config = sandbox::native::NativeConfig {
                 data_dir: args.data_dir.clone(),
                 image: args.image.clone(),
@@ -126,6 +127,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
                 uid_base: args.sandbox.uid_base,
                 cgroup_root: args.sandbox.cgroup_root.clone(),
                 outbound: (args.sandbox.network == crate::cli::NetworkKind::Outbound).then(|| args.sandbox.outbound_cidr.clone()),
+                shared_files: vec![kvm.shared_file()],
             };
             let backend = tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config))
                 .await?
@@ -135,7 +137,11 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
                 cgroup = backend.cgroup_version(),
                 "native sandboxes ready"
             );
-            Arc::new(backend)
+            let backend = Arc::new(backend);
+            // In the background: where KVM hangs, the probe takes its whole time limit.
+            let probing = backend.clone();
+            tokio::spawn(async move { crate::vm::probe_into(&*probing, &kvm).await });
+            backend
         }
     };
     Ok(Some(Arc::new(Sandboxes::open(backend, policy).await?)))

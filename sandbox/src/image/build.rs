@@ -101,6 +101,12 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
         std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(file.mode))
             .map_err(|e| io("writing recipe files", e))?;
     }
+    for run in &recipe.run {
+        let script =
+            Recipe::file(&run.script).ok_or_else(|| Error::Image(format!("recipe runs files/{} which is not compiled in", run.script)))?;
+        progress(&format!("[{:>4}s] running {} in the image", started.elapsed().as_secs(), run.script));
+        run_in_image(&rootfs, &run.script, script)?;
+    }
     // Downloaded packages and index files are dead weight in every sandbox.
     for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
         clear_files(&rootfs.join(dir));
@@ -123,6 +129,39 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
     replace(&work, &options.out).map_err(|e| io("putting the image in place", e))?;
     progress(&format!("lab image ready in {} ({}s)", options.out.display(), started.elapsed().as_secs()));
     Ok(Outcome::Built(LabImage::open(&options.out)?))
+}
+
+/// Runs `script` with /bin/sh inside `rootfs` (chroot, with the host's resolver for apt).
+fn run_in_image(rootfs: &Path, name: &str, script: &str) -> Result<()> {
+    use std::io::Write;
+    let resolv = rootfs.join("etc/resolv.conf");
+    let had_resolv = resolv.exists();
+    if !had_resolv {
+        let _ = std::fs::copy("/etc/resolv.conf", &resolv);
+    }
+    let mut child = Command::new("chroot")
+        .arg(rootfs)
+        .args(["/bin/sh", "-s"])
+        .env_clear()
+        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io(format!("running {name} in the image (chroot)"), e))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(script.as_bytes()).map_err(|e| Error::io(format!("feeding {name}"), e))?;
+    }
+    let output = child.wait_with_output().map_err(|e| Error::io(format!("waiting for {name}"), e))?;
+    if !had_resolv {
+        let _ = std::fs::remove_file(&resolv);
+    }
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr);
+        return Err(Error::Image(format!("files/{name} failed in the image ({}):\n{}", output.status, said.trim())));
+    }
+    Ok(())
 }
 
 /// Moves `built` to `out`. A previous image is kept as `<out>.previous`, not deleted: running

@@ -28,6 +28,9 @@ const ESSENTIAL: &[&str] = &[
     "/usr/bin/ping",
     "/usr/bin/python3",
     "/usr/bin/ps",
+    "/usr/bin/qemu-system-x86_64",
+    "/usr/lib/lab-vm/vmlinuz",
+    "/usr/lib/lab-vm/initrd.gz",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

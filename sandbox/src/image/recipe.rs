@@ -11,6 +11,13 @@ const FILES: &[(&str, &str)] = &[
     ("shell-integration.bash", include_str!("../../image/files/shell-integration.bash")),
     ("checks.sh", include_str!("../../image/files/checks.sh")),
     ("bashrc-append", include_str!("../../image/files/bashrc-append")),
+    ("lab-vm", include_str!("../../image/files/lab-vm")),
+    ("guest/inittab", include_str!("../../image/files/guest/inittab")),
+    ("guest/rcS", include_str!("../../image/files/guest/rcS")),
+    ("guest/lab-agent", include_str!("../../image/files/guest/lab-agent")),
+    ("guest/profile", include_str!("../../image/files/guest/profile")),
+    ("guest/kvm-unknown", include_str!("../../image/files/guest/kvm-unknown")),
+    ("build-guest.sh", include_str!("../../image/files/build-guest.sh")),
 ];
 
 #[derive(Clone, Debug, Deserialize)]
@@ -22,6 +29,15 @@ pub struct Recipe {
     pub packages: Vec<String>,
     #[serde(default)]
     pub files: Vec<RecipeFile>,
+    /// Shell scripts from `files/` run inside the image (chroot), in order, after the files.
+    #[serde(default)]
+    pub run: Vec<RecipeRun>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeRun {
+    pub script: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -74,6 +90,9 @@ mod tests {
         assert!(recipe.packages.iter().any(|p| p == "catatonit"), "the init must be in the image");
         for file in &recipe.files {
             assert!(Recipe::file(&file.source).is_some(), "files/{} is not compiled in", file.source);
+        }
+        for run in &recipe.run {
+            assert!(Recipe::file(&run.script).is_some(), "files/{} is not compiled in", run.script);
         }
         assert_eq!(recipe_hash().len(), 16);
     }

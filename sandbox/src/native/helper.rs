@@ -283,9 +283,10 @@ fn mount_dev(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     // The tmpfs now covers the directory; reach it through the root again.
     let dev = sys::openat2(root.as_fd(), Path::new("dev"), libc::O_PATH | libc::O_DIRECTORY, BENEATH)?;
     let base = sys::fd_path(&dev);
-    let devices = DEVICES.iter().map(PathBuf::from).chain(plan.devices.iter().cloned());
-    for device in devices {
-        let relative = device.strip_prefix("/dev").map_err(|_| io::Error::other(format!("{} is not in /dev", device.display())))?;
+    let harmless = DEVICES.iter().map(|d| (PathBuf::from(d), PathBuf::from(d)));
+    let devices = harmless.chain(plan.devices.iter().map(|d| (d.source.clone(), d.target.clone())));
+    for (device, at) in devices {
+        let relative = at.strip_prefix("/dev").map_err(|_| io::Error::other(format!("{} is not in /dev", at.display())))?;
         let target = base.join(relative);
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent)?;
@@ -309,7 +310,8 @@ fn mount_dev(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
-/// /etc/hosts and /etc/hostname for the sandbox's name, bound read-only over the image's.
+/// /etc/hosts and /etc/hostname for the sandbox's name, bound read-only over the image's, and the
+/// host's files the server shares with every sandbox (read-only too).
 fn mount_etc(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     let name = &plan.hostname;
     let mut files = vec![
@@ -323,32 +325,39 @@ fn mount_etc(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     for (file, content) in files {
         let source = plan.run_dir.join(file);
         fs::write(&source, content)?;
-        let path = Path::new(file);
-        let existing = sys::openat2(etc.as_fd(), path, libc::O_PATH, BENEATH);
-        let target = match existing {
-            Ok(fd) if is_regular(&fd) => fd,
-            other => {
-                // A symlink (ELOOP) or something else the learner left there: replace it.
-                let missing = matches!(&other, Err(e) if e.raw_os_error() == Some(libc::ENOENT));
-                if !missing {
-                    nix::unistd::unlinkat(&etc, file, nix::unistd::UnlinkatFlags::NoRemoveDir)
-                        .map_err(|e| io::Error::other(format!("/etc/{file} is in the way: {e}")))?;
-                }
-                drop(sys::openat2(etc.as_fd(), path, libc::O_CREAT | libc::O_WRONLY | libc::O_EXCL, BENEATH)?);
-                sys::openat2(etc.as_fd(), path, libc::O_PATH, BENEATH)?
-            }
-        };
-        mount(Some(&source), &sys::fd_path(&target), None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
-        // The old fd still names the file under the new mount: open again to reach the mount.
-        let bound = sys::openat2(etc.as_fd(), path, libc::O_PATH, BENEATH)?;
-        mount(
-            None::<&str>,
-            &sys::fd_path(&bound),
-            None::<&str>,
-            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-            None::<&str>,
-        )?;
+        bind_file(&etc, file, &source)?;
     }
+    for shared in &plan.shared_files {
+        // Only /etc/<dir>/<file>: one level of directory below /etc, made if missing.
+        let (dir, file) =
+            shared.target.split_once('/').ok_or_else(|| io::Error::other(format!("shared file {:?} has no directory", shared.target)))?;
+        let dir = ensure_dir(&etc, dir, plan.layer.uid)?;
+        bind_file(&dir, file, &shared.source).map_err(|e| io::Error::new(e.kind(), format!("/etc/{}: {e}", shared.target)))?;
+    }
+    Ok(())
+}
+
+/// Binds `source` read-only over `dir/file`, making the file if it is missing and replacing a
+/// symlink or anything else the learner left there.
+fn bind_file(dir: &OwnedFd, file: &str, source: &Path) -> io::Result<()> {
+    let path = Path::new(file);
+    let existing = sys::openat2(dir.as_fd(), path, libc::O_PATH, BENEATH);
+    let target = match existing {
+        Ok(fd) if is_regular(&fd) => fd,
+        other => {
+            let missing = matches!(&other, Err(e) if e.raw_os_error() == Some(libc::ENOENT));
+            if !missing {
+                nix::unistd::unlinkat(dir, file, nix::unistd::UnlinkatFlags::NoRemoveDir)
+                    .map_err(|e| io::Error::other(format!("{file} is in the way: {e}")))?;
+            }
+            drop(sys::openat2(dir.as_fd(), path, libc::O_CREAT | libc::O_WRONLY | libc::O_EXCL, BENEATH)?);
+            sys::openat2(dir.as_fd(), path, libc::O_PATH, BENEATH)?
+        }
+    };
+    mount(Some(source), &sys::fd_path(&target), None::<&str>, MsFlags::MS_BIND, None::<&str>)?;
+    // The old fd still names the file under the new mount: open again to reach the mount.
+    let bound = sys::openat2(dir.as_fd(), path, libc::O_PATH, BENEATH)?;
+    mount(None::<&str>, &sys::fd_path(&bound), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY, None::<&str>)?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@
 //! cgroup, the state file, the run directory) is removed on stop and on server start.
 
 pub mod cgroup;
+mod devices;
 mod enter;
 pub mod helper;
 mod layer;
@@ -34,10 +35,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::backend::*;
 use crate::image::LabImage;
 use crate::pty::{PtyMaster, PtySize};
-use crate::spec::{SandboxSpec, valid_name};
+use crate::spec::{Device, SandboxSpec, valid_name};
 use cgroup::CgroupDriver;
 use layer::Layers;
-use plan::{CreatePlan, CreateReply};
+pub use plan::SharedFile;
+use plan::{CreatePlan, CreateReply, DeviceBind};
 
 pub use layer::IDS_PER_SLOT;
 
@@ -59,6 +61,8 @@ pub struct NativeConfig {
     /// An IPv4 range (`10.213.0.0/16`) for sandboxes that may reach the outside world; `None`
     /// keeps every sandbox on loopback only.
     pub outbound: Option<String>,
+    /// Host files every sandbox sees read-only under /etc (the KVM probe's result).
+    pub shared_files: Vec<SharedFile>,
 }
 
 pub struct NativeBackend {
@@ -67,6 +71,8 @@ pub struct NativeBackend {
     image: Option<LabImage>,
     cgroups: Arc<dyn CgroupDriver>,
     layers: Arc<Layers>,
+    /// The node each tier device is bound from (see `devices.rs`).
+    device_nodes: Vec<(Device, PathBuf)>,
     sandboxes: Mutex<HashMap<String, Arc<Running>>>,
     /// Serialises start/stop of one name (and of one owner's layer).
     lifecycle: tokio::sync::Mutex<()>,
@@ -132,6 +138,7 @@ impl NativeBackend {
             std::fs::create_dir_all(native.join(dir)).map_err(|e| Error::io(format!("creating {}", native.join(dir).display()), e))?;
         }
         let layers = Arc::new(Layers::new(native.join("layers"), config.uid_base));
+        let device_nodes = devices::prepare(&native.join("devices")).map_err(|e| Error::io("preparing device nodes for sandboxes", e))?;
         let outbound = match (&config.outbound, &image) {
             (Some(cidr), Some(_)) => {
                 let tag = config.cgroup_root.to_ascii_uppercase();
@@ -147,6 +154,7 @@ impl NativeBackend {
             image,
             cgroups,
             layers,
+            device_nodes,
             sandboxes: Mutex::new(HashMap::new()),
             lifecycle: tokio::sync::Mutex::new(()),
             next_exec: AtomicU64::new(0),
@@ -383,12 +391,18 @@ impl Backend for NativeBackend {
             rootfs: image.rootfs(),
             layer,
             run_dir,
-            devices: spec.devices.iter().map(|d| PathBuf::from(d.path())).collect(),
+            devices: spec
+                .devices
+                .iter()
+                .filter_map(|d| self.device_nodes.iter().find(|(have, _)| have == d))
+                .map(|(d, source)| DeviceBind { source: source.clone(), target: PathBuf::from(d.path()) })
+                .collect(),
             cgroup: join,
             cgroup_mounts: self.cgroups.inner_mounts(),
             tmpfs_bytes: spec.limits.memory_bytes,
             init: INIT.iter().map(|s| s.to_string()).collect(),
             resolv_conf: if spec.network == crate::spec::Network::Outbound { host_resolvers() } else { String::new() },
+            shared_files: self.config.shared_files.clone(),
         };
         let pid = match self.spawn_helper(&plan).await {
             Ok(pid) => pid,

@@ -17,8 +17,8 @@ pub struct CreatePlan {
     /// Empty directories on the host for this sandbox's mount points (only ever mounted in
     /// the helper's private mount namespace, never on the host).
     pub run_dir: PathBuf,
-    /// Host device nodes to make visible at the same path.
-    pub devices: Vec<PathBuf>,
+    /// Device nodes to bind into the sandbox's /dev.
+    pub devices: Vec<DeviceBind>,
     pub cgroup: JoinPlan,
     pub cgroup_mounts: Vec<InnerMount>,
     /// Size of the sandbox's /tmp and /run (tmpfs; charged to its memory limit anyway).
@@ -28,6 +28,24 @@ pub struct CreatePlan {
     /// /etc/resolv.conf for sandboxes with outbound networking ("" keeps the image's).
     #[serde(default)]
     pub resolv_conf: String,
+    /// Host files every sandbox sees, read-only and live (the server may rewrite them).
+    #[serde(default)]
+    pub shared_files: Vec<SharedFile>,
+}
+
+/// A device node (`source`, on the host) seen at `target` (under /dev) in the sandbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceBind {
+    pub source: PathBuf,
+    pub target: PathBuf,
+}
+
+/// A host file bound read-only at `/etc/<target>` in every sandbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedFile {
+    pub source: PathBuf,
+    /// Below /etc, one directory deep: `lab-vm/kvm`.
+    pub target: String,
 }
 
 /// The helper's one line of output.

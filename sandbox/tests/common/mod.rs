@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sandbox::native::{NativeBackend, NativeConfig};
 use sandbox::{Backend, ExecOutput, ExecRequest, Limits, SandboxSpec};
+use tokio::io::AsyncReadExt;
 
 pub struct Harness {
     pub backend: NativeBackend,
@@ -47,6 +48,7 @@ pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
         uid_base: 1_500_000_000 + (n as u32) * 16 * sandbox::native::IDS_PER_SLOT / 16 * 4,
         cgroup_root: format!("stacklab-test-{}-{n}", std::process::id()),
         outbound: outbound.map(str::to_string),
+        shared_files: Vec::new(),
     };
     let backend = NativeBackend::open(config.clone()).unwrap_or_else(|e| panic!("{test}: {e}"));
     Some(Harness { backend, data, config })
@@ -100,4 +102,39 @@ impl Drop for Harness {
         // Also on a failed assertion: no test may leave processes or cgroups behind.
         self.backend.shutdown_all_blocking();
     }
+}
+
+/// Whether `marker` shows within `wait`.
+pub async fn read_for(shell: &mut sandbox::Shell, marker: &str, wait: std::time::Duration) -> bool {
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    while !text.contains(marker) {
+        match tokio::time::timeout_at(deadline, shell.output.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Reads the terminal until `marker` shows (10 s at most); what was read.
+pub async fn read_until(shell: &mut sandbox::Shell, marker: &str) -> String {
+    read_until_within(shell, marker, Duration::from_secs(10)).await
+}
+
+/// Reads the terminal until `marker` shows, panicking after `wait`; what was read.
+pub async fn read_until_within(shell: &mut sandbox::Shell, marker: &str, wait: Duration) -> String {
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    while !text.contains(marker) {
+        let n = tokio::time::timeout_at(deadline, shell.output.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no {marker:?} in: {text}"))
+            .unwrap();
+        assert!(n > 0, "terminal closed before {marker:?}: {text}");
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    text
 }

@@ -14,16 +14,20 @@ use crate::store::{CheckOutcome, CommandRecord};
 const OUTPUT_LIMIT: usize = 64 * 1024;
 
 /// Reads the learner's commands from stdin into a file for `ran`, loads the helpers, and runs the
-/// script given as `$1` from /root.
+/// script from /root. The prelude and the script come in through the environment, not argv: a
+/// check's text in its own command line would match the `pgrep -f` it runs (and `kill $(pgrep -f
+/// ...)` in a solution would kill the solution itself).
 fn runner() -> String {
     format!(
-        r#"__stacklab_commands=$(mktemp /tmp/.stacklab-commands.XXXXXX) || exit 97
+        r#"__stacklab_script=$__STACKLAB_SCRIPT
+unset __STACKLAB_SCRIPT __STACKLAB_RUNNER
+__stacklab_commands=$(mktemp /tmp/.stacklab-commands.XXXXXX) || exit 97
 cat > "$__stacklab_commands"
 export STACKLAB_COMMANDS="$__stacklab_commands"
 trap 'rm -f "$__stacklab_commands"' EXIT
 {library}
 cd /root 2>/dev/null || cd /
-eval "$1"
+eval "$__stacklab_script"
 "#,
         library = sandbox::image::CHECK_LIBRARY
     )
@@ -52,9 +56,9 @@ pub async fn run_script(
     timeout: Duration,
 ) -> sandbox::Result<ExecOutput> {
     let request = ExecRequest {
-        argv: vec!["/bin/bash".into(), "-c".into(), runner(), "stacklab-check".into(), script.source.clone()],
+        argv: vec!["/bin/bash".into(), "-c".into(), "eval \"$__STACKLAB_RUNNER\"".into(), "stacklab-check".into()],
         stdin: commands.to_vec(),
-        env: Vec::new(),
+        env: vec![("__STACKLAB_RUNNER".into(), runner()), ("__STACKLAB_SCRIPT".into(), script.source.clone())],
         timeout,
         output_limit: OUTPUT_LIMIT,
     };

@@ -7,7 +7,7 @@ use tower::ServiceExt;
 use super::*;
 
 async fn state(site: &std::path::Path) -> AppState {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop");
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/workshop");
     let course = labs::load::load_course(&root).expect("the workshop content loads");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/test.txt"), "asset").unwrap();

@@ -58,7 +58,7 @@ impl TestServer {
         let data = tempfile::Builder::new().prefix("stacklab-server-test-").tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.path().join("stacklab.db")).await.unwrap());
         let class = store.create_class("Test class", None, &Default::default()).await.unwrap();
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop");
+        let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/workshop");
         let course = Arc::new(labs::load::load_course(&root).expect("the workshop loads"));
         let key = Key::generate();
         let shutdown = CancellationToken::new();
@@ -77,6 +77,7 @@ impl TestServer {
                     uid_base: 2_000_000_000 + n * 4 * sandbox::native::IDS_PER_SLOT,
                     cgroup_root: format!("stacklab-srvtest-{}-{n}", std::process::id()),
                     outbound: None,
+                    shared_files: Vec::new(),
                 })
                 .unwrap(),
             );
