@@ -15,6 +15,11 @@ export STACKLAB_SITE_ROOT="${STACKLAB_SITE_ROOT:-$SITE}"
 # The lab image sandboxes start from, and debootstrap's package cache for rebuilding it.
 export STACKLAB_IMAGE="${STACKLAB_IMAGE:-$CACHE/image}"
 export STACKLAB_PACKAGE_CACHE="${STACKLAB_PACKAGE_CACHE:-$CACHE/debs}"
+# The offline cluster provider's Kubernetes, built from Debian's source package
+# (scripts/build-kubernetes); `stacklab image build` puts it into the lab image.
+KUBERNETES_DEB="1.20.5+really1.20.2-1.1+deb12u1"
+KUBERNETES_VERSION="v1.20.2"
+export STACKLAB_KUBERNETES="${STACKLAB_KUBERNETES:-$CACHE/kubernetes/$KUBERNETES_VERSION}"
 mkdir -p "$CACHE" "$TOOLS"
 
 # Pinned in Cargo.toml; the CLI must be the very same version.

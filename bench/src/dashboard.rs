@@ -63,9 +63,15 @@ async fn measure(server: &Server, table: &mut Table) -> anyhow::Result<()> {
     for _ in 0..CHECKS {
         let started = Instant::now();
         let seen = async {
-            // Each check sends "checking" then "step"; wait for this check's step event.
+            // Each check sends "checking" then "step". A "step" before this check's "checking"
+            // is an older event (focusing the step sends one): skip past "checking" first.
+            let mut checking = false;
             loop {
-                if let Some(at) = pending.find("\"type\":\"step\"") {
+                if !checking && let Some(at) = pending.find("\"type\":\"checking\"") {
+                    pending.drain(..at + 17);
+                    checking = true;
+                }
+                if checking && let Some(at) = pending.find("\"type\":\"step\"") {
                     pending.drain(..at + 13);
                     return anyhow::Ok(started.elapsed());
                 }

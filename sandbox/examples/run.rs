@@ -33,7 +33,14 @@ async fn main() {
     let t = std::time::Instant::now();
     backend.start(&spec).await.unwrap();
     eprintln!("started in {:?}", t.elapsed());
-    let out = backend.exec("example", ExecRequest::script(&script).timeout(Duration::from_secs(60))).await.unwrap();
+    let out = backend
+        .exec(
+            "example",
+            ExecRequest::script(&script)
+                .timeout(Duration::from_secs(std::env::var("TIMEOUT").ok().and_then(|t| t.parse().ok()).unwrap_or(60))),
+        )
+        .await
+        .unwrap();
     print!("{}", out.stdout_text());
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("-> {:?} in {:?}", out.end, out.took);

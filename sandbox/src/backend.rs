@@ -69,6 +69,10 @@ pub struct ExecRequest {
     pub timeout: Duration,
     /// Bytes kept of stdout and of stderr each; a command printing more is stopped.
     pub output_limit: usize,
+    /// Whether what the command starts in the background (in its own session, its output
+    /// elsewhere) keeps running after it: a tier's daemons. By default it is ended with the
+    /// command, as a check's leftovers must be.
+    pub leave_running: bool,
 }
 
 impl ExecRequest {
@@ -80,11 +84,18 @@ impl ExecRequest {
             env: Vec::new(),
             timeout: Duration::from_secs(10),
             output_limit: 64 * 1024,
+            leave_running: false,
         }
     }
 
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// See [`ExecRequest::leave_running`].
+    pub fn leave_running(mut self) -> Self {
+        self.leave_running = true;
         self
     }
 }

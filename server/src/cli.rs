@@ -71,6 +71,10 @@ pub enum ImageCommand {
         /// Keep downloaded packages here between builds.
         #[arg(long, env = "STACKLAB_PACKAGE_CACHE")]
         package_cache: Option<PathBuf>,
+        /// Kubernetes binaries for the cluster tier (what scripts/build-kubernetes makes); without
+        /// them the image has no cluster tier.
+        #[arg(long, env = "STACKLAB_KUBERNETES")]
+        kubernetes: Option<PathBuf>,
     },
     /// Check an image the way the server does at start.
     Check {

@@ -17,6 +17,21 @@ pub struct BuildOptions {
     pub force: bool,
     /// Where debootstrap keeps downloaded packages between builds.
     pub cache_dir: Option<PathBuf>,
+    /// Kubernetes binaries for the cluster tier (`scripts/build-kubernetes`: a folder with the
+    /// binaries and a `.done` file naming their version), copied into the image.
+    pub kubernetes: Option<PathBuf>,
+}
+
+impl BuildOptions {
+    /// The Kubernetes build going into the image: its `.done` line, or "" for none.
+    fn kubernetes_version(&self) -> Result<String> {
+        match &self.kubernetes {
+            None => Ok(String::new()),
+            Some(dir) => std::fs::read_to_string(dir.join(".done"))
+                .map(|s| s.trim().to_string())
+                .map_err(|e| Error::Image(format!("{}/.done: {e}: is the Kubernetes build finished?", dir.display()))),
+        }
+    }
 }
 
 pub enum Outcome {
@@ -28,12 +43,13 @@ pub enum Outcome {
 /// Builds the image unless a current one is there. `progress` receives one line per step.
 pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<Outcome> {
     let hash = recipe_hash();
+    let kubernetes = options.kubernetes_version()?;
     if !options.force {
         if let Ok(image) = LabImage::open(&options.out) {
-            if image.manifest.recipe_hash == hash {
+            if image.manifest.recipe_hash == hash && image.manifest.kubernetes == kubernetes {
                 return Ok(Outcome::Current(image));
             }
-            progress(&format!("the image at {} is from another recipe; rebuilding", options.out.display()));
+            progress(&format!("the image at {} is from another recipe or Kubernetes build; rebuilding", options.out.display()));
         }
     }
     let recipe = Recipe::load();
@@ -101,6 +117,10 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
         std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(file.mode))
             .map_err(|e| io("writing recipe files", e))?;
     }
+    if let Some(dir) = &options.kubernetes {
+        progress(&format!("[{:>4}s] copying Kubernetes ({kubernetes}) from {}", started.elapsed().as_secs(), dir.display()));
+        copy_kubernetes(dir, &rootfs)?;
+    }
     for run in &recipe.run {
         let script =
             Recipe::file(&run.script).ok_or_else(|| Error::Image(format!("recipe runs files/{} which is not compiled in", run.script)))?;
@@ -121,6 +141,7 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
     let manifest = Manifest {
         recipe_hash: hash,
         suite: recipe.suite.clone(),
+        kubernetes,
         built_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         essential,
     };
@@ -129,6 +150,29 @@ pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<O
     replace(&work, &options.out).map_err(|e| io("putting the image in place", e))?;
     progress(&format!("lab image ready in {} ({}s)", options.out.display(), started.elapsed().as_secs()));
     Ok(Outcome::Built(LabImage::open(&options.out)?))
+}
+
+/// The cluster tier's binaries go to /usr/local/lib/kubernetes/bin, the commands learners type
+/// (kubectl, kubeadm) also to /usr/local/bin.
+fn copy_kubernetes(dir: &Path, rootfs: &Path) -> Result<()> {
+    let io = |what: String, e: std::io::Error| Error::io(what, e);
+    let bin = rootfs.join("usr/local/lib/kubernetes/bin");
+    std::fs::create_dir_all(&bin).map_err(|e| io(bin.display().to_string(), e))?;
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir.display().to_string(), e))? {
+        let entry = entry.map_err(|e| io(dir.display().to_string(), e))?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        std::fs::copy(entry.path(), bin.join(&name)).map_err(|e| io(format!("copying {}", entry.path().display()), e))?;
+    }
+    for command in ["kubectl", "kubeadm"] {
+        let link = rootfs.join("usr/local/bin").join(command);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(format!("/usr/local/lib/kubernetes/bin/{command}"), &link)
+            .map_err(|e| io(format!("linking {}", link.display()), e))?;
+    }
+    Ok(())
 }
 
 /// Runs `script` with /bin/sh inside `rootfs` (chroot, with the host's resolver for apt).

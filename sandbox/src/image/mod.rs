@@ -37,6 +37,9 @@ const ESSENTIAL: &[&str] = &[
 pub struct Manifest {
     pub recipe_hash: String,
     pub suite: String,
+    /// The Kubernetes build in the image (the cluster tier), "" for none.
+    #[serde(default)]
+    pub kubernetes: String,
     pub built_at: String,
     /// (path in the image, size in bytes or symlink target)
     pub essential: Vec<(String, String)>,
@@ -132,6 +135,7 @@ mod tests {
         let manifest = Manifest {
             recipe_hash: recipe_hash(),
             suite: "bookworm".into(),
+            kubernetes: String::new(),
             built_at: "now".into(),
             essential: vec![("/usr/bin/catatonit".into(), "10".into())],
         };

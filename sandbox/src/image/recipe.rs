@@ -18,6 +18,13 @@ const FILES: &[(&str, &str)] = &[
     ("guest/profile", include_str!("../../image/files/guest/profile")),
     ("guest/kvm-unknown", include_str!("../../image/files/guest/kvm-unknown")),
     ("build-guest.sh", include_str!("../../image/files/build-guest.sh")),
+    ("lab-cluster", include_str!("../../image/files/lab-cluster")),
+    ("cluster/containerd.toml", include_str!("../../image/files/cluster/containerd.toml")),
+    ("cluster/cni.conflist", include_str!("../../image/files/cluster/cni.conflist")),
+    ("cluster/kubelet.yaml", include_str!("../../image/files/cluster/kubelet.yaml")),
+    ("cluster/kubelet-ns", include_str!("../../image/files/cluster/kubelet-ns")),
+    ("cluster/oci-archive.py", include_str!("../../image/files/cluster/oci-archive.py")),
+    ("build-cluster.sh", include_str!("../../image/files/build-cluster.sh")),
 ];
 
 #[derive(Clone, Debug, Deserialize)]

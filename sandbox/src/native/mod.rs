@@ -511,7 +511,15 @@ impl Backend for NativeBackend {
                     }
                     () = &mut grace, if grace_armed => {
                         grace_armed = false;
-                        self.kill_group(&rel, None).await;
+                        if request.leave_running {
+                            // Its daemons may keep the pipes: stop reading, keep them.
+                            out_task.abort();
+                            err_task.abort();
+                            out.get_or_insert_default();
+                            err.get_or_insert_default();
+                        } else {
+                            self.kill_group(&rel, None).await;
+                        }
                     }
                 }
             }
@@ -522,8 +530,12 @@ impl Backend for NativeBackend {
             self.kill_group(&rel, nsenter).await;
             let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
         }
-        // Whatever the command left behind (background jobs, a fork bomb) dies with its group.
-        self.kill_group(&rel, None).await;
+        // Whatever the command left behind (background jobs, a fork bomb) dies with its group,
+        // unless it was asked to stay and the command ended by itself: then the group stays
+        // (`<sandbox>/.exec-N`), under the sandbox's limits, and goes with the sandbox.
+        if !(request.leave_running && outcome.is_ok()) {
+            self.kill_group(&rel, None).await;
+        }
         feed.abort();
         out_task.abort();
         err_task.abort();

@@ -61,6 +61,7 @@ pub async fn run_script(
         env: vec![("__STACKLAB_RUNNER".into(), runner()), ("__STACKLAB_SCRIPT".into(), script.source.clone())],
         timeout,
         output_limit: OUTPUT_LIMIT,
+        leave_running: false,
     };
     backend.exec(name, request).await
 }
