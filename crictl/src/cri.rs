@@ -78,8 +78,7 @@ impl Cri {
 
     /// A container id from a prefix of it.
     pub async fn resolve_container(&mut self, prefix: &str) -> anyhow::Result<String> {
-        let ids: Vec<String> =
-            self.containers(true, None).await?.into_iter().map(|c| c.id).filter(|id| id.starts_with(prefix)).collect();
+        let ids: Vec<String> = self.containers(true, None).await?.into_iter().map(|c| c.id).filter(|id| id.starts_with(prefix)).collect();
         match ids.as_slice() {
             [one] => Ok(one.clone()),
             [] => bail!("no container with id {prefix:?} (crictl ps -a lists them)"),
@@ -104,11 +103,7 @@ impl Cri {
 
     pub async fn inspectp(&mut self, prefix: &str) -> anyhow::Result<String> {
         let id = self.resolve_pod(prefix).await?;
-        let response = self
-            .runtime
-            .pod_sandbox_status(PodSandboxStatusRequest { pod_sandbox_id: id, verbose: true })
-            .await?
-            .into_inner();
+        let response = self.runtime.pod_sandbox_status(PodSandboxStatusRequest { pod_sandbox_id: id, verbose: true }).await?.into_inner();
         let mut status = camel(serde_json::to_value(&response.status)?);
         name_state(&mut status, |n| PodSandboxState::try_from(n).ok().map(|s| s.as_str_name()));
         Ok(status_and_info(&status, response.info))
@@ -174,10 +169,12 @@ impl Cri {
 /// The archive holding `image` (`NAME.tar` with `NAME.tar.name` naming it), if the node has one.
 fn archive_for(image: &str) -> Option<std::path::PathBuf> {
     let wanted = if image.contains(':') { image.to_string() } else { format!("{image}:latest") };
-    std::fs::read_dir(ARCHIVES).ok()?.flatten().map(|e| e.path()).find(|p| {
-        p.extension().is_some_and(|x| x == "name") && std::fs::read_to_string(p).is_ok_and(|n| n.trim() == wanted)
-    })
-    .map(|p| p.with_extension(""))
+    std::fs::read_dir(ARCHIVES)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "name") && std::fs::read_to_string(p).is_ok_and(|n| n.trim() == wanted))
+        .map(|p| p.with_extension(""))
 }
 
 /// `state: 1` as crictl prints it, `state: "CONTAINER_RUNNING"`.

@@ -164,7 +164,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Exec { interactive, tty, timeout, id, command } => {
             if interactive || tty {
-                anyhow::bail!("this crictl runs commands without a terminal only (exec ID CMD); for a shell use kubectl exec -it POD -- sh");
+                anyhow::bail!(
+                    "this crictl runs commands without a terminal only (exec ID CMD); for a shell use kubectl exec -it POD -- sh"
+                );
             }
             let (stdout, stderr, code) = cri.exec(&id, command, timeout).await?;
             use std::io::Write;

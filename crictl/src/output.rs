@@ -312,6 +312,9 @@ mod tests {
             indent(r#"{"a":{},"b":[1, "x,\"y"],"c":{"d":[]}}"#),
             "{\n  \"a\": {},\n  \"b\": [\n    1,\n    \"x,\\\"y\"\n  ],\n  \"c\": {\n    \"d\": []\n  }\n}"
         );
-        assert_eq!(camel(serde_json::json!({"pod_sandbox_id": [{"created_at": 1}]})), serde_json::json!({"podSandboxId": [{"createdAt": 1}]}));
+        assert_eq!(
+            camel(serde_json::json!({"pod_sandbox_id": [{"created_at": 1}]})),
+            serde_json::json!({"podSandboxId": [{"createdAt": 1}]})
+        );
     }
 }

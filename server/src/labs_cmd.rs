@@ -27,7 +27,7 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
         uid_base: 1_400_000_000,
         cgroup_root: format!("stacklab-selftest-{}", std::process::id()),
         outbound: None,
-        shared_files: vec![kvm.shared_file()],
+        shared_files: [vec![kvm.shared_file()], crate::cluster::shared_files()].concat(),
     };
     let backend = std::sync::Arc::new(tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config)).await??);
     // As the server does at start: the vm labs need to know whether KVM really works.

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod image;
 pub mod labs_cmd;
 pub mod progress;

@@ -127,7 +127,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
                 uid_base: args.sandbox.uid_base,
                 cgroup_root: args.sandbox.cgroup_root.clone(),
                 outbound: (args.sandbox.network == crate::cli::NetworkKind::Outbound).then(|| args.sandbox.outbound_cidr.clone()),
-                shared_files: vec![kvm.shared_file()],
+                shared_files: [vec![kvm.shared_file()], crate::cluster::shared_files()].concat(),
             };
             let backend = tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config))
                 .await?

@@ -9,8 +9,23 @@ pub fn detect(image: &std::path::Path) -> TierSupport {
     let rootfs = image.join("rootfs");
     let vm =
         if rootfs.join("usr/local/bin/lab-vm").exists() { Ok(()) } else { Err("the lab image has no VM tools (lab-vm, QEMU)".to_string()) };
-    let cluster = Err("no single-node Kubernetes is set up for sandboxes on this host".to_string());
+    let cluster = if !rootfs.join("usr/local/lib/kubernetes/bin/kubelet").exists() {
+        Err("the lab image has no Kubernetes (scripts/build-kubernetes, then stacklab image build)".to_string())
+    } else if crate::cluster::crictl_binary().is_none() {
+        Err("no crictl was built beside the server (cargo build -p crictl)".to_string())
+    } else {
+        Ok(())
+    };
     let containers =
         if rootfs.join("usr/bin/podman").exists() { Ok(()) } else { Err("the lab image has no container engine (podman)".to_string()) };
     TierSupport(vec![(Tier::Shell, Ok(())), (Tier::Vm, vm), (Tier::Cluster, cluster), (Tier::Containers, containers)])
+}
+
+/// What a lab's tiers need running in the learner's sandbox before its first step: the
+/// cluster tier's cluster (the vm tier's VM is the learner's to boot). A no-op when it runs.
+pub async fn prepare(backend: &dyn sandbox::Backend, sandbox: &str, tiers: &[Tier]) -> Result<(), String> {
+    if tiers.contains(&Tier::Cluster) {
+        crate::cluster::start(backend, sandbox).await?;
+    }
+    Ok(())
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use sandbox::native::SharedFile;
 use sandbox::{Backend, Device, ExecRequest, Limits, SandboxSpec};
 
-/// Where sandboxes see the fact, below /etc.
-const TARGET: &str = "lab-vm/kvm";
+/// Where sandboxes see the fact.
+const TARGET: &str = "etc/lab-vm/kvm";
 /// How long the probe VM may take to reach its shell with KVM (it takes about a second where
 /// KVM works; where it does not, the guest hangs).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);

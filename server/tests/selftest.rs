@@ -36,8 +36,10 @@ async fn every_lab_this_host_can_run_passes_its_self_test() {
             LabReport::Broken(why) => panic!("{lab}: {why}"),
         }
     }
-    // The shell tier, and the vm tier with TCG (the image has QEMU; KVM is refused here).
-    for must in ["is-this-a-vm", "namespaces-from-scratch", "netns-veth", "cgroup-oom", "tcg-vs-kvm", "linux-is-the-hypervisor"] {
+    // The shell tier, the vm tier with TCG (the image has QEMU; KVM is refused here) and the
+    // cluster tier (the image has Kubernetes: scripts/test builds it).
+    let must = ["is-this-a-vm", "namespaces-from-scratch", "netns-veth", "cgroup-oom", "tcg-vs-kvm", "linux-is-the-hypervisor"];
+    for must in must.into_iter().chain(["crictl-basics", "kubectl-run"]) {
         assert!(tested.contains(&must), "{must} was self-tested");
     }
 }

@@ -116,6 +116,7 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
     }
     mount_dev(plan, &root_dir).step("prepare /dev")?;
     mount_etc(plan, &root_dir).step("prepare /etc/hosts")?;
+    mount_shared(plan, &root_dir).step("bind the shared files")?;
     drop(root_dir);
 
     // From here on: the sandbox's root, in namespaces it owns.
@@ -310,8 +311,7 @@ fn mount_dev(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
-/// /etc/hosts and /etc/hostname for the sandbox's name, bound read-only over the image's, and the
-/// host's files the server shares with every sandbox (read-only too).
+/// /etc/hosts and /etc/hostname for the sandbox's name, bound read-only over the image's.
 fn mount_etc(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     let name = &plan.hostname;
     let mut files = vec![
@@ -327,12 +327,24 @@ fn mount_etc(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
         fs::write(&source, content)?;
         bind_file(&etc, file, &source)?;
     }
+    Ok(())
+}
+
+/// The host's files the server shares with every sandbox, bound read-only (and live: the server
+/// may rewrite them) at their path below the sandbox's root, directories made if missing.
+fn mount_shared(plan: &CreatePlan, root: &OwnedFd) -> io::Result<()> {
     for shared in &plan.shared_files {
-        // Only /etc/<dir>/<file>: one level of directory below /etc, made if missing.
-        let (dir, file) =
-            shared.target.split_once('/').ok_or_else(|| io::Error::other(format!("shared file {:?} has no directory", shared.target)))?;
-        let dir = ensure_dir(&etc, dir, plan.layer.uid)?;
-        bind_file(&dir, file, &shared.source).map_err(|e| io::Error::new(e.kind(), format!("/etc/{}: {e}", shared.target)))?;
+        let at = |e: io::Error| io::Error::new(e.kind(), format!("/{}: {e}", shared.target));
+        let mut parts: Vec<&str> = shared.target.split('/').collect();
+        let file = parts.pop().unwrap_or_default();
+        if file.is_empty() || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+            return Err(io::Error::other(format!("shared file target {:?} is not a plain relative path", shared.target)));
+        }
+        let mut dir = ensure_dir(root, parts.first().copied().unwrap_or("."), plan.layer.uid).map_err(at)?;
+        for part in parts.iter().skip(1) {
+            dir = ensure_dir(&dir, part, plan.layer.uid).map_err(at)?;
+        }
+        bind_file(&dir, file, &shared.source).map_err(at)?;
     }
     Ok(())
 }

@@ -40,11 +40,11 @@ pub struct DeviceBind {
     pub target: PathBuf,
 }
 
-/// A host file bound read-only at `/etc/<target>` in every sandbox.
+/// A host file bound read-only at `/<target>` in every sandbox.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedFile {
     pub source: PathBuf,
-    /// Below /etc, one directory deep: `lab-vm/kvm`.
+    /// Relative to the sandbox's root: `etc/lab-vm/kvm`, `usr/local/bin/crictl`.
     pub target: String,
 }
 

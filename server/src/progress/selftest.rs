@@ -117,10 +117,18 @@ async fn test_lab(lab: &Lab, backend: Arc<dyn Backend>, limits: &Limits, progres
         network: Default::default(),
     };
     let report = match backend.start(&spec).await {
-        Ok(_) => match test_steps(lab, &*backend, &spec.name, progress).await {
-            Ok(steps) => LabReport::Tested(steps),
-            Err(e) => LabReport::Broken(e),
-        },
+        Ok(_) => {
+            if lab.tiers.contains(&Tier::Cluster) {
+                progress(&format!("{}: starting the sandbox's cluster", lab.id));
+            }
+            match crate::tiers::prepare(&*backend, &spec.name, &lab.tiers).await {
+                Err(e) => LabReport::Broken(e),
+                Ok(()) => match test_steps(lab, &*backend, &spec.name, progress).await {
+                    Ok(steps) => LabReport::Tested(steps),
+                    Err(e) => LabReport::Broken(e),
+                },
+            }
+        }
         Err(e) => LabReport::Broken(format!("the sandbox did not start: {e}")),
     };
     let _ = backend.stop(&spec.name).await;

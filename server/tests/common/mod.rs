@@ -77,7 +77,7 @@ impl TestServer {
                     uid_base: 2_000_000_000 + n * 4 * sandbox::native::IDS_PER_SLOT,
                     cgroup_root: format!("stacklab-srvtest-{}-{n}", std::process::id()),
                     outbound: None,
-                    shared_files: Vec::new(),
+                    shared_files: server::cluster::shared_files(),
                 })
                 .unwrap(),
             );
