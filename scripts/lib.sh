@@ -9,6 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${STACKLAB_CACHE:-$HOME/.cache/stacklab}"
 TOOLS="$CACHE/tools"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+# One-off builds gain nothing from incremental caches, which grow by gigabytes a build.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
 SITE="$CARGO_TARGET_DIR/site"
 export STACKLAB_SITE_ROOT="${STACKLAB_SITE_ROOT:-$SITE}"

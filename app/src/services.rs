@@ -21,6 +21,23 @@ pub struct Viewer {
     pub resume_code: String,
 }
 
+/// How far a tier that needs starting (the cluster) is in the learner's sandbox, as
+/// `lab-cluster status --json` says it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TierStatus {
+    /// "stopped", "starting", "ready" or "failed".
+    pub state: String,
+    #[serde(default)]
+    pub step: Option<u32>,
+    #[serde(default)]
+    pub steps: u32,
+    /// The step being done.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// A learner's step as their workbook shows it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepProgress {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use labs::load::{Script, Step};
-use sandbox::native::{NativeBackend, NativeConfig};
+use sandbox::native::NativeBackend;
 use sandbox::{Backend, Limits, SandboxSpec};
 use server::progress::runner;
 
@@ -47,17 +47,8 @@ fn spec(i: usize) -> SandboxSpec {
 }
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
-    let image = std::env::var_os("STACKLAB_IMAGE").ok_or_else(|| anyhow::anyhow!("STACKLAB_IMAGE is not set"))?;
     let data = tempfile::Builder::new().prefix("stacklab-bench-checks-").tempdir()?;
-    let backend = Arc::new(NativeBackend::open(NativeConfig {
-        data_dir: data.path().into(),
-        image: image.into(),
-        helper: vec![stacklab.into(), "sandbox-helper".into()],
-        uid_base: 1_200_000_000,
-        cgroup_root: "stacklab-bench-checks".into(),
-        outbound: None,
-        shared_files: Vec::new(),
-    })?);
+    let backend = Arc::new(crate::native::open(stacklab, data.path(), "stacklab-bench-checks", 1_200_000_000, Vec::new())?);
     let result = measure(backend.clone(), table).await;
     backend.shutdown_all_blocking();
     result

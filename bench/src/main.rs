@@ -4,10 +4,12 @@
 //! Run through `scripts/bench`, which builds the release binary and the site first.
 
 mod checks;
+mod cluster;
 mod dashboard;
 mod follow;
 mod http;
 mod lighthouse;
+mod native;
 mod report;
 mod sandboxes;
 mod site;
@@ -65,6 +67,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("vm") {
         vm::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("cluster") {
+        cluster::run(&args.stacklab, &mut table).await?;
     }
     if wanted("lighthouse") {
         lighthouse::run(&args.stacklab, &mut table).await?;

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sandbox::native::{NativeBackend, NativeConfig};
+use sandbox::native::NativeBackend;
 use sandbox::{Backend, ExecRequest, Limits, SandboxSpec, ShellRequest};
 use tokio::io::AsyncReadExt;
 
@@ -19,17 +19,8 @@ const RUNS: usize = 50;
 const AT_ONCE: usize = 30;
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
-    let image = std::env::var_os("STACKLAB_IMAGE").context("STACKLAB_IMAGE is not set (scripts/bench sets it)")?;
     let data = tempfile::Builder::new().prefix("stacklab-bench-").tempdir()?;
-    let backend = NativeBackend::open(NativeConfig {
-        data_dir: data.path().into(),
-        image: image.into(),
-        helper: vec![stacklab.into(), "sandbox-helper".into()],
-        uid_base: 1_800_000_000,
-        cgroup_root: "stacklab-bench".into(),
-        outbound: None,
-        shared_files: Vec::new(),
-    })?;
+    let backend = crate::native::open(stacklab, data.path(), "stacklab-bench", 1_800_000_000, Vec::new())?;
     let docker = std::env::var("STACKLAB_DOCKER_IMAGE").ok();
     let result = measure(&backend, docker.as_deref(), table).await;
     backend.shutdown_all_blocking();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sandbox::native::{NativeBackend, NativeConfig};
+use sandbox::native::NativeBackend;
 use sandbox::{Backend, Device, ExecRequest, Limits, SandboxSpec};
 
 use crate::report::Table;
@@ -16,18 +16,9 @@ use crate::stats::{Samples, ms};
 const BOOTS: usize = 10;
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
-    let image = std::env::var_os("STACKLAB_IMAGE").context("STACKLAB_IMAGE is not set (scripts/bench sets it)")?;
     let data = tempfile::Builder::new().prefix("stacklab-bench-vm-").tempdir()?;
     let kvm = server::vm::KvmFact::prepare(data.path())?;
-    let backend = NativeBackend::open(NativeConfig {
-        data_dir: data.path().into(),
-        image: image.into(),
-        helper: vec![stacklab.into(), "sandbox-helper".into()],
-        uid_base: 1_900_000_000,
-        cgroup_root: "stacklab-bench-vm".into(),
-        outbound: None,
-        shared_files: vec![kvm.shared_file()],
-    })?;
+    let backend = crate::native::open(stacklab, data.path(), "stacklab-bench-vm", 1_900_000_000, vec![kvm.shared_file()])?;
     server::vm::probe_into(&backend, &kvm).await;
     let result = measure(&backend, &kvm.read(), table).await;
     backend.shutdown_all_blocking();

@@ -12,6 +12,16 @@ use tonic::transport::{Channel, Endpoint, Uri};
 
 use crate::output::{camel, status_and_info};
 
+/// The one id starting with `prefix`, or why there is none.
+fn one_of(ids: impl Iterator<Item = String>, prefix: &str, what: &str, lister: &str) -> anyhow::Result<String> {
+    let found: Vec<String> = ids.filter(|id| id.starts_with(prefix)).collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => bail!("no {what} with id {prefix:?} ({lister} lists them)"),
+        _ => bail!("{prefix:?} matches {} of them: give more of the {what}'s id", found.len()),
+    }
+}
+
 /// The node's image archives (the cluster tier packs them into the lab image).
 const ARCHIVES: &str = "/usr/lib/lab-cluster/images";
 
@@ -68,22 +78,14 @@ impl Cri {
 
     /// A pod id from a prefix of it, as crictl accepts.
     pub async fn resolve_pod(&mut self, prefix: &str) -> anyhow::Result<String> {
-        let ids: Vec<String> = self.pods(None).await?.into_iter().map(|p| p.id).filter(|id| id.starts_with(prefix)).collect();
-        match ids.as_slice() {
-            [one] => Ok(one.clone()),
-            [] => bail!("no pod sandbox with id {prefix:?} (crictl pods lists them)"),
-            _ => bail!("{prefix:?} matches {} pod sandboxes: give more of the id", ids.len()),
-        }
+        let ids = self.pods(None).await?.into_iter().map(|p| p.id);
+        one_of(ids, prefix, "pod sandbox", "crictl pods")
     }
 
     /// A container id from a prefix of it.
     pub async fn resolve_container(&mut self, prefix: &str) -> anyhow::Result<String> {
-        let ids: Vec<String> = self.containers(true, None).await?.into_iter().map(|c| c.id).filter(|id| id.starts_with(prefix)).collect();
-        match ids.as_slice() {
-            [one] => Ok(one.clone()),
-            [] => bail!("no container with id {prefix:?} (crictl ps -a lists them)"),
-            _ => bail!("{prefix:?} matches {} containers: give more of the id", ids.len()),
-        }
+        let ids = self.containers(true, None).await?.into_iter().map(|c| c.id);
+        one_of(ids, prefix, "container", "crictl ps -a")
     }
 
     /// `crictl info`: the runtime's conditions, and its info entries (each a JSON document)

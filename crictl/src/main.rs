@@ -11,6 +11,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 const DEFAULT_ENDPOINT: &str = "unix:///run/containerd/containerd.sock";
+/// Where k3s's containerd listens (the k3s cluster provider).
+const K3S_ENDPOINT: &str = "unix:///run/k3s/containerd/containerd.sock";
 
 #[derive(Parser)]
 #[command(name = "crictl", version, about = "Talk to the node's container runtime over the CRI (the calls kubelet makes)")]
@@ -124,7 +126,13 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
-    let mut cri = cri::Cri::connect(&cli.runtime_endpoint).await.with_context(|| format!("connecting to {}", cli.runtime_endpoint))?;
+    let exists = |endpoint: &str| std::path::Path::new(endpoint.trim_start_matches("unix://")).exists();
+    let endpoint = if cli.runtime_endpoint == DEFAULT_ENDPOINT && !exists(DEFAULT_ENDPOINT) && exists(K3S_ENDPOINT) {
+        K3S_ENDPOINT.to_string()
+    } else {
+        cli.runtime_endpoint
+    };
+    let mut cri = cri::Cri::connect(&endpoint).await.with_context(|| format!("connecting to {endpoint}"))?;
     match cli.command {
         Command::Pods { name, namespace, state, quiet, no_trunc } => {
             let pods = cri.pods(state.as_deref()).await?;

@@ -9,8 +9,10 @@ pub fn detect(image: &std::path::Path) -> TierSupport {
     let rootfs = image.join("rootfs");
     let vm =
         if rootfs.join("usr/local/bin/lab-vm").exists() { Ok(()) } else { Err("the lab image has no VM tools (lab-vm, QEMU)".to_string()) };
-    let cluster = if !rootfs.join("usr/local/lib/kubernetes/bin/kubelet").exists() {
-        Err("the lab image has no Kubernetes (scripts/build-kubernetes, then stacklab image build)".to_string())
+    let kubernetes = rootfs.join("usr/local/lib/kubernetes/bin/kubelet").exists() || crate::cluster::host_k3s().is_some();
+    let cluster = if !kubernetes {
+        Err("neither the lab image nor the host has Kubernetes (scripts/build-kubernetes, then stacklab image build; or k3s in /usr/local/bin)"
+            .to_string())
     } else if crate::cluster::crictl_binary().is_none() {
         Err("no crictl was built beside the server (cargo build -p crictl)".to_string())
     } else {

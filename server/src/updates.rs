@@ -37,6 +37,12 @@ pub enum Update {
         learner: String,
         class_id: String,
     },
+    /// A tier coming up in the learner's sandbox (the cluster).
+    Tier {
+        learner: String,
+        tier: String,
+        status: app::services::TierStatus,
+    },
     /// To one learner, or to everyone in `class_id` when `learner` is `None`.
     Message {
         learner: Option<String>,
@@ -53,6 +59,7 @@ impl Update {
             | Update::Checking { learner, .. }
             | Update::Hint { learner, .. }
             | Update::Quiz { learner, .. }
+            | Update::Tier { learner, .. }
             | Update::Joined { learner, .. } => Some(learner),
             Update::Message { learner, .. } => learner.as_deref(),
         }
@@ -61,7 +68,7 @@ impl Update {
     /// Whether the page of `learner` (in `class_id`) gets this.
     pub fn for_learner(&self, learner: &str, class_id: &str) -> bool {
         match self {
-            Update::Step { .. } | Update::Checking { .. } | Update::Hint { .. } => self.learner() == Some(learner),
+            Update::Step { .. } | Update::Checking { .. } | Update::Hint { .. } | Update::Tier { .. } => self.learner() == Some(learner),
             Update::Message { learner: to, class_id: class, .. } => match to {
                 Some(to) => to == learner,
                 None => class == class_id,

@@ -5,4 +5,5 @@ pub mod live;
 pub mod messages;
 pub mod quiz;
 pub mod terminal;
+pub mod tier_status;
 pub mod time;

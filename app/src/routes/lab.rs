@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::components::live;
 use crate::components::quiz::QuizCard;
 use crate::components::terminal::TerminalPane;
+use crate::components::tier_status::TierStatusLine;
 use crate::routes::join::JoinForm;
-use crate::services::{QuizResult, StepProgress, Viewer};
+use crate::services::{QuizResult, StepProgress, TierStatus, Viewer};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabPageData {
@@ -92,6 +93,7 @@ enum LiveUpdate {
     Step { state: StoredStep },
     Checking { lab_id: String, step_id: String },
     Hint { lab_id: String, step_id: String, html: String },
+    Tier { tier: String, status: TierStatus },
 }
 
 #[derive(Deserialize)]
@@ -117,6 +119,9 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
         })
         .collect();
     let checking = RwSignal::new(None::<String>);
+    // The cluster coming up, for labs that need one (the server starts it on focus).
+    let cluster = RwSignal::new(None::<TierStatus>);
+    let needs_cluster = lab.tiers.iter().any(|t| *t == labs::Tier::Cluster);
     let count = lab.steps.len();
     // The step in the URL (1-based), else the first one not done.
     let first_open = steps.iter().position(|s| !s.get_untracked().done).unwrap_or(0);
@@ -144,6 +149,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                     checking.set(None);
                 }
                 LiveUpdate::Checking { lab_id, step_id } if lab_id == lab_live => checking.set(Some(step_id)),
+                LiveUpdate::Tier { tier, status } if tier == "cluster" && needs_cluster => cluster.set(Some(status)),
                 LiveUpdate::Hint { lab_id, step_id, html } if lab_id == lab_live => {
                     if let Some(s) = steps_live.iter().find(|s| s.get_untracked().step_id == step_id) {
                         s.update(|p| {
@@ -196,6 +202,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                     <span class="points">{move || format!("{} / {total_points} points", done_points())}</span>
                     {lab.tiers.iter().map(|t| view! { <span class="tier">{t.to_string()}</span> }).collect_view()}
                 </p>
+                <TierStatusLine tier="cluster" status=cluster />
                 <nav class="step-list" aria-label="Steps">
                     <ol>
                         {lab_for_steps.steps.iter().enumerate().map(|(i, step)| {

@@ -61,6 +61,8 @@ pub struct Progress {
     /// And a bounded number across the class, so 60 learners typing do not swamp the host.
     slots: Semaphore,
     updates: Updates,
+    /// Learners whose cluster is being started now (one start at a time each).
+    clusters_starting: Mutex<HashSet<String>>,
 }
 
 impl Progress {
@@ -76,6 +78,7 @@ impl Progress {
             per_learner: Mutex::new(HashMap::new()),
             slots: Semaphore::new(parallel),
             updates,
+            clusters_starting: Mutex::new(HashSet::new()),
         })
     }
 
@@ -102,7 +105,23 @@ impl Progress {
             self.sandboxes.ensure(learner).await?;
             self.schedule(learner, Duration::ZERO, CheckRun::Timer);
         }
+        if self.course.lab(lab).is_some_and(|(_, l)| l.tiers.contains(&labs::Tier::Cluster)) {
+            self.start_cluster(learner);
+        }
         Ok(state)
+    }
+
+    /// Brings the learner's cluster up in the background, their page following its progress
+    /// (a no-op that says "ready" when it is up already).
+    fn start_cluster(self: &Arc<Self>, learner: &str) {
+        if !self.clusters_starting.lock().unwrap_or_else(|p| p.into_inner()).insert(learner.to_string()) {
+            return;
+        }
+        let (this, learner) = (self.clone(), learner.to_string());
+        tokio::spawn(async move {
+            crate::cluster::start_for(&this.sandboxes, &this.updates, &learner).await;
+            this.clusters_starting.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner);
+        });
     }
 
     /// A terminal command finished: record it, and re-check the learner's step shortly.

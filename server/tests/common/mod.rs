@@ -49,6 +49,16 @@ pub fn sandboxes_available(test: &str) -> bool {
     }
 }
 
+/// Each test's own uid range and cgroup root, so tests running side by side never meet.
+fn slot(test: &str) -> u32 {
+    test.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 2000
+}
+
+/// The cgroup folder (below each hierarchy) of test `test`'s sandboxes.
+pub fn cgroup_root(test: &str) -> String {
+    format!("stacklab-srvtest-{}-{}", std::process::id(), slot(test))
+}
+
 fn nix_is_root() -> bool {
     nix::unistd::Uid::effective().is_root()
 }
@@ -68,14 +78,14 @@ impl TestServer {
         state.instructor = web::instructor::InstructorAccess::start(data.path(), Some(INSTRUCTOR_TOKEN.into()), None).unwrap().0;
         let mut backend = None;
         if with_sandboxes {
-            let n = test.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 2000;
+            let n = slot(test);
             let native = Arc::new(
                 sandbox::native::NativeBackend::open(sandbox::native::NativeConfig {
                     data_dir: data.path().to_path_buf(),
                     image: std::env::var_os("STACKLAB_IMAGE").unwrap().into(),
                     helper: vec![env!("CARGO_BIN_EXE_stacklab").into(), "sandbox-helper".into()],
                     uid_base: 2_000_000_000 + n * 4 * sandbox::native::IDS_PER_SLOT,
-                    cgroup_root: format!("stacklab-srvtest-{}-{n}", std::process::id()),
+                    cgroup_root: cgroup_root(test),
                     outbound: None,
                     shared_files: server::cluster::shared_files(),
                 })
