@@ -1,6 +1,7 @@
 //! The cluster tier in real, unprivileged sandboxes: two learners' clusters side by side see
-//! only their own node, pods and containers, and stopping a sandbox leaves nothing of its
-//! cluster on the host — no process, mount, cgroup, network link or runtime state.
+//! only their own node, pods and containers; a sandbox that stops and starts again gets its
+//! cluster back; and stopping a sandbox leaves nothing of its cluster on the host — no process,
+//! mount, cgroup, network link or runtime state.
 
 mod common;
 
@@ -97,6 +98,17 @@ async fn two_learners_clusters_are_their_own_and_leave_nothing_behind() {
         let ps = sh(&*backend, name, "ps -eo args").await;
         assert!(!ps.contains(&format!("hostname-override {other}-node")), "{name} sees {other}'s kubelet:\n{ps}");
     }
+    // A sandbox that stops (expiry, a server restart) keeps its cluster: etcd's data and the
+    // certificates are the learner's files, so the next start brings the same cluster back and
+    // kubelet runs its pod again.
+    backend.stop("ada-node").await.unwrap();
+    backend.start(&spec("ada-node")).await.unwrap();
+    server::cluster::start(&*backend, "ada-node").await.unwrap();
+    // The runtime's own word (the API server may still hold the old pod status for a while).
+    let wait = "for i in $(seq 120); do [ -n \"$(crictl ps --name only-ada -q)\" ] && break; sleep 1; done; crictl ps --name only-ada";
+    let again = sh(&*backend, "ada-node", wait).await;
+    assert!(again.contains("Running") && again.contains("only-ada"), "the pod did not run again:\n{again}");
+
     // The clusters' links live in the sandboxes' network namespaces, not on the host.
     assert_eq!(host_links(), links_before, "a cluster changed the host's network links");
     assert!(!processes_in(&cgroup_root).is_empty(), "the clusters run inside the sandboxes' cgroups");
