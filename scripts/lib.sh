@@ -118,6 +118,34 @@ dockerd_stop() {
         for _ in $(seq 1 50); do [ -f /run/stacklab/docker.pid ] || break; sleep 0.2; done
     fi
 }
+# A second dockerd, with user-namespace remapping, for the Docker backend's tests: a sandbox's
+# root is then an unprivileged host uid (Docker's standard `dockremap` user, which dockerd adds
+# the first time). Its data root is outside /root, which the remapped root cannot traverse.
+DOCKER_USERNS_SOCK=/run/stacklab/docker-userns.sock
+dockerd_userns_start() {
+    if DOCKER_HOST="unix://$DOCKER_USERNS_SOCK" docker info >/dev/null 2>&1; then
+        skip "dockerd (userns-remap) already answers on $DOCKER_USERNS_SOCK"
+        return
+    fi
+    mkdir -p /run/stacklab /var/lib/stacklab/docker-userns
+    dockerd --host "unix://$DOCKER_USERNS_SOCK" --data-root /var/lib/stacklab/docker-userns \
+        --exec-root /run/stacklab/docker-userns --pidfile /run/stacklab/docker-userns.pid \
+        --userns-remap=default --bridge none --iptables=false --ip-masq=false \
+        > "$CACHE/dockerd-userns.log" 2>&1 &
+    for _ in $(seq 1 100); do
+        DOCKER_HOST="unix://$DOCKER_USERNS_SOCK" docker info >/dev/null 2>&1 && { say "dockerd (userns-remap) started"; return; }
+        sleep 0.2
+    done
+    echo "dockerd (userns-remap) did not start; see $CACHE/dockerd-userns.log" >&2
+    tail -20 "$CACHE/dockerd-userns.log" >&2
+    return 1
+}
+dockerd_userns_stop() {
+    if [ -f /run/stacklab/docker-userns.pid ]; then
+        kill "$(cat /run/stacklab/docker-userns.pid)" 2>/dev/null || true
+        for _ in $(seq 1 50); do [ -f /run/stacklab/docker-userns.pid ] || break; sleep 0.2; done
+    fi
+}
 # docker_lab_image: imports the lab image's rootfs into dockerd as stacklab/lab:<recipe hash>.
 docker_lab_image() {
     local hash tag

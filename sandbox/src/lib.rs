@@ -4,6 +4,7 @@
 //! CPU, pids and disk, and the learner's files kept until a reset.
 
 mod backend;
+pub mod docker;
 pub mod image;
 pub mod native;
 mod pty;

@@ -174,6 +174,17 @@ pub struct SandboxArgs {
     /// First host uid of the ranges the sandboxes' roots map to (65536 per learner).
     #[arg(long = "sandbox-uid-base", env = "STACKLAB_SANDBOX_UID_BASE", default_value_t = 1_000_000_000)]
     pub uid_base: u32,
+    /// The Docker backend: the engine's socket (default: DOCKER_HOST, else /var/run/docker.sock).
+    #[arg(long = "docker-socket", env = "STACKLAB_DOCKER_SOCKET")]
+    pub docker_socket: Option<String>,
+    /// The Docker backend: the lab image as Docker knows it (default: `stacklab/lab:<recipe
+    /// hash>` of --image, as the scripts import it).
+    #[arg(long = "docker-image", env = "STACKLAB_DOCKER_IMAGE")]
+    pub docker_image: Option<String>,
+    /// The Docker backend: a container runtime to use (default: Sysbox's where the engine has
+    /// it, else the engine's default).
+    #[arg(long = "docker-runtime", env = "STACKLAB_DOCKER_RUNTIME")]
+    pub docker_runtime: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -184,7 +195,11 @@ pub enum NetworkKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum BackendKind {
+    /// Namespaces on this host, made by the server itself.
     Native,
+    /// Containers on a Docker Engine (bollard).
+    Docker,
+    /// No sandboxes: slides and quizzes only.
     None,
 }
 

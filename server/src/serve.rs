@@ -117,6 +117,24 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
             tracing::warn!("sandboxes are off (--sandbox-backend none): no terminals, no checks");
             return Ok(None);
         }
+        BackendKind::Docker => {
+            let image = match &args.sandbox.docker_image {
+                Some(image) => image.clone(),
+                None => {
+                    let lab = sandbox::image::LabImage::open(&args.image)?;
+                    format!("stacklab/lab:{}", lab.manifest.recipe_hash)
+                }
+            };
+            let config = sandbox::docker::DockerConfig {
+                socket: args.sandbox.docker_socket.clone(),
+                image,
+                prefix: args.sandbox.cgroup_root.clone(),
+                runtime: args.sandbox.docker_runtime.clone(),
+            };
+            let backend = sandbox::docker::DockerBackend::open(config).await.context("opening the Docker backend")?;
+            tracing::info!(isolation = ?backend.isolation(), "docker sandboxes ready");
+            Arc::new(backend)
+        }
         BackendKind::Native => {
             let kvm = crate::vm::KvmFact::prepare(&args.data_dir).context("preparing the KVM probe's file")?;
             let config = sandbox::native::NativeConfig {

@@ -1,10 +1,16 @@
-//! Shared set-up for the native backend's integration tests. They create real namespaces,
-//! cgroups and mounts, so they need root and a built lab image (`STACKLAB_IMAGE`); scripts/test
-//! provides both and sets `STACKLAB_REQUIRE_SANDBOX=1`, which turns a missing prerequisite into
-//! a failure instead of a skip.
+//! Shared set-up for the sandbox integration tests. They create real namespaces, cgroups and
+//! mounts, so they need root and a built lab image (`STACKLAB_IMAGE`); scripts/test provides both
+//! and sets `STACKLAB_REQUIRE_SANDBOX=1`, which turns a missing prerequisite into a failure
+//! instead of a skip.
+//!
+//! Tests written against [`Harness::any`] (the escape suite) run on the backend
+//! `STACKLAB_TEST_BACKEND` names: `native` (the default) or `docker`, on the engine at
+//! `STACKLAB_DOCKER_TEST_SOCKET` with the lab image `STACKLAB_DOCKER_IMAGE` (scripts/test starts
+//! that dockerd and runs the suite a second time with it).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sandbox::native::{NativeBackend, NativeConfig};
@@ -12,9 +18,33 @@ use sandbox::{Backend, ExecOutput, ExecRequest, Limits, SandboxSpec};
 use tokio::io::AsyncReadExt;
 
 pub struct Harness {
-    pub backend: NativeBackend,
+    pub backend: Arc<NativeBackend>,
     pub data: tempfile::TempDir,
     pub config: NativeConfig,
+    /// The backend under test: the native one, or Docker (see the module's comment).
+    pub any: Arc<dyn Backend>,
+    docker: Option<Arc<sandbox::docker::DockerBackend>>,
+}
+
+/// Which backend `Harness::any` is.
+pub fn testing_docker() -> bool {
+    std::env::var("STACKLAB_TEST_BACKEND").is_ok_and(|b| b == "docker")
+}
+
+/// The Docker backend for test `test`, its containers and volumes named after it.
+fn docker_backend(test: &str, n: u64) -> Arc<sandbox::docker::DockerBackend> {
+    let socket = std::env::var("STACKLAB_DOCKER_TEST_SOCKET").unwrap_or_else(|_| panic!("{test}: STACKLAB_DOCKER_TEST_SOCKET is not set"));
+    let image = std::env::var("STACKLAB_DOCKER_IMAGE").unwrap_or_else(|_| panic!("{test}: STACKLAB_DOCKER_IMAGE is not set"));
+    let config = sandbox::docker::DockerConfig { socket: Some(socket), image, prefix: format!("stacklab-test-{n}"), runtime: None };
+    // Opening is async; the harness is made before the test's first await.
+    let backend = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(sandbox::docker::DockerBackend::open(config))
+    })
+    .join()
+    .unwrap()
+    .unwrap_or_else(|e| panic!("{test}: {e}"));
+    Arc::new(backend)
 }
 
 /// `None` (the test returns early, saying why) when this machine cannot run sandboxes and the
@@ -50,8 +80,13 @@ pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
         outbound: outbound.map(str::to_string),
         shared_files: Vec::new(),
     };
-    let backend = NativeBackend::open(config.clone()).unwrap_or_else(|e| panic!("{test}: {e}"));
-    Some(Harness { backend, data, config })
+    let backend = Arc::new(NativeBackend::open(config.clone()).unwrap_or_else(|e| panic!("{test}: {e}")));
+    let docker = testing_docker().then(|| docker_backend(test, n));
+    let any: Arc<dyn Backend> = match &docker {
+        Some(d) => d.clone(),
+        None => backend.clone(),
+    };
+    Some(Harness { backend, data, config, any, docker })
 }
 
 fn fnv(s: &str) -> u64 {
@@ -71,13 +106,13 @@ impl Harness {
 
     pub async fn start(&self, name: &str) -> SandboxSpec {
         let spec = self.spec(name, &format!("{name}-owner"));
-        self.backend.start(&spec).await.unwrap_or_else(|e| panic!("starting {name}: {e}"));
+        self.any.start(&spec).await.unwrap_or_else(|e| panic!("starting {name}: {e}"));
         spec
     }
 
     /// Runs `script` in bash inside sandbox `name`.
     pub async fn sh(&self, name: &str, script: &str) -> ExecOutput {
-        self.backend
+        self.any
             .exec(name, ExecRequest::script(script).timeout(Duration::from_secs(30)))
             .await
             .unwrap_or_else(|e| panic!("exec in {name}: {e}"))
@@ -99,8 +134,15 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        // Also on a failed assertion: no test may leave processes or cgroups behind.
+        // Also on a failed assertion: no test may leave processes, cgroups or containers behind.
         self.backend.shutdown_all_blocking();
+        if let Some(docker) = self.docker.clone() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(docker.remove_all())
+            })
+            .join();
+        }
     }
 }
 
