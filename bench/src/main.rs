@@ -3,6 +3,7 @@
 //!
 //! Run through `scripts/bench`, which builds the release binary and the site first.
 
+mod backends;
 mod checks;
 mod cluster;
 mod dashboard;
@@ -67,6 +68,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("vm") {
         vm::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("docker") {
+        backends::run(&args.stacklab, &mut table).await?;
     }
     if wanted("cluster") {
         cluster::run(&args.stacklab, &mut table).await?;

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sandbox::native::NativeBackend;
-use sandbox::{Backend, ExecRequest, Limits, SandboxSpec, ShellRequest};
-use tokio::io::AsyncReadExt;
+use sandbox::{Backend, ExecRequest, Limits, SandboxSpec};
 
 use crate::report::Table;
 use crate::stats::{Samples, ms};
@@ -73,24 +72,7 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
     }
 
     // 2. start -> login shell prompt on a terminal (the learner's first view).
-    let mut prompt = Vec::new();
-    for _ in 0..RUNS {
-        let s = spec(1);
-        let started = Instant::now();
-        backend.start(&s).await?;
-        let mut shell = backend.open_shell(&s.name, ShellRequest::default()).await?;
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !seen.ends_with(b"# ") {
-            let n = tokio::time::timeout(Duration::from_secs(10), shell.output.read(&mut buf)).await??;
-            anyhow::ensure!(n > 0, "shell closed before its prompt");
-            seen.extend_from_slice(&buf[..n]);
-        }
-        prompt.push(started.elapsed());
-        shell.control.kill();
-        backend.stop(&s.name).await?;
-    }
-    let prompt = Samples::new(prompt);
+    let prompt = crate::backends::start_to_prompt(backend, &spec(1), RUNS).await?;
     let peer_prompt = if let Some(image) = docker {
         let mut v = Vec::new();
         for _ in 0..10 {
