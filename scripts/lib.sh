@@ -122,11 +122,13 @@ dockerd_stop() {
 # root is then an unprivileged host uid (Docker's standard `dockremap` user, which dockerd adds
 # the first time). Its data root is outside /root, which the remapped root cannot traverse.
 DOCKER_USERNS_SOCK=/run/stacklab/docker-userns.sock
+DOCKER_USERNS_OURS=0
 dockerd_userns_start() {
     if DOCKER_HOST="unix://$DOCKER_USERNS_SOCK" docker info >/dev/null 2>&1; then
-        skip "dockerd (userns-remap) already answers on $DOCKER_USERNS_SOCK"
+        skip "dockerd (userns-remap) already answers on $DOCKER_USERNS_SOCK (left running after)"
         return
     fi
+    DOCKER_USERNS_OURS=1
     mkdir -p /run/stacklab /var/lib/stacklab/docker-userns
     dockerd --host "unix://$DOCKER_USERNS_SOCK" --data-root /var/lib/stacklab/docker-userns \
         --exec-root /run/stacklab/docker-userns --pidfile /run/stacklab/docker-userns.pid \
@@ -140,8 +142,9 @@ dockerd_userns_start() {
     tail -20 "$CACHE/dockerd-userns.log" >&2
     return 1
 }
+# Stops the userns dockerd if dockerd_userns_start started it.
 dockerd_userns_stop() {
-    if [ -f /run/stacklab/docker-userns.pid ]; then
+    if [ "$DOCKER_USERNS_OURS" = 1 ] && [ -f /run/stacklab/docker-userns.pid ]; then
         kill "$(cat /run/stacklab/docker-userns.pid)" 2>/dev/null || true
         for _ in $(seq 1 50); do [ -f /run/stacklab/docker-userns.pid ] || break; sleep 0.2; done
     fi
