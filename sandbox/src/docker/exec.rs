@@ -61,21 +61,30 @@ fn kill_tagged(tag: &str) {
     }
 }
 
-pub async fn run(docker: &Docker, container: &str, request: ExecRequest) -> Result<ExecOutput, Error> {
-    let started = Instant::now();
+/// An exec of `argv` as root in /root, attached, tagged with a fresh marker (returned).
+fn exec_config(argv: Vec<String>, env: &[(String, String)], tty: bool) -> (ExecConfig, String) {
     let tag = marker();
-    let mut env: Vec<String> = request.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if tty {
+        env.push("TERM=xterm-256color".into());
+    }
     env.push(format!("{MARKER}={tag}"));
     let config = ExecConfig {
         attach_stdin: Some(true),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
-        tty: Some(false),
-        cmd: Some(request.argv.clone()),
+        tty: Some(tty),
+        cmd: Some(argv),
         env: Some(env),
         working_dir: Some("/root".into()),
         ..Default::default()
     };
+    (config, tag)
+}
+
+pub async fn run(docker: &Docker, container: &str, request: ExecRequest) -> Result<ExecOutput, Error> {
+    let started = Instant::now();
+    let (config, tag) = exec_config(request.argv.clone(), &request.env, false);
     let exec = docker.create_exec(container, config).await.map_err(|e| failed("creating the command", e))?.id;
     let StartExecResults::Attached { mut output, mut input } =
         docker.start_exec(&exec, None::<StartExecOptions>).await.map_err(|e| failed("starting the command", e))?
@@ -138,20 +147,8 @@ async fn exit_code(docker: &Docker, exec: &str) -> i32 {
 }
 
 pub async fn shell(docker: &Docker, container: &str, request: ShellRequest) -> Result<Shell, Error> {
-    let tag = marker();
-    let mut env: Vec<String> = request.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    env.push("TERM=xterm-256color".into());
-    env.push(format!("{MARKER}={tag}"));
-    let config = ExecConfig {
-        attach_stdin: Some(true),
-        attach_stdout: Some(true),
-        attach_stderr: Some(true),
-        tty: Some(true),
-        cmd: Some(request.argv.clone().unwrap_or_else(|| vec!["/bin/bash".into(), "-l".into()])),
-        env: Some(env),
-        working_dir: Some("/root".into()),
-        ..Default::default()
-    };
+    let argv = request.argv.clone().unwrap_or_else(|| vec!["/bin/bash".into(), "-l".into()]);
+    let (config, tag) = exec_config(argv, &request.env, true);
     let exec = docker.create_exec(container, config).await.map_err(|e| failed("creating the shell", e))?.id;
     let options = StartExecOptions { tty: true, ..Default::default() };
     let StartExecResults::Attached { mut output, mut input } =
