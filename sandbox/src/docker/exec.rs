@@ -26,17 +26,17 @@ fn failed(what: &str, e: bollard::errors::Error) -> Error {
     Error::Backend(format!("{what}: {e}"))
 }
 
-fn marker() -> String {
-    format!("{:016x}", rand_u64())
+/// An error from a call on sandbox `name`'s container: gone (404) or not running (409) is the
+/// backend's NotFound, as for the native backend; the rest says what failed.
+fn on_sandbox(name: &str, what: &str, e: bollard::errors::Error) -> Error {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. } => Error::NotFound(name.to_string()),
+        e => failed(what, e),
+    }
 }
 
-fn rand_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    if std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes)).is_err() {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        return nanos as u64 ^ u64::from(std::process::id());
-    }
-    u64::from_ne_bytes(bytes)
+fn marker() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 /// Ends every host process whose environment carries `MARKER=<tag>`: an exec and all it
@@ -82,10 +82,10 @@ fn exec_config(argv: Vec<String>, env: &[(String, String)], tty: bool) -> (ExecC
     (config, tag)
 }
 
-pub async fn run(docker: &Docker, container: &str, request: ExecRequest) -> Result<ExecOutput, Error> {
+pub async fn run(docker: &Docker, container: &str, name: &str, request: ExecRequest) -> Result<ExecOutput, Error> {
     let started = Instant::now();
     let (config, tag) = exec_config(request.argv.clone(), &request.env, false);
-    let exec = docker.create_exec(container, config).await.map_err(|e| failed("creating the command", e))?.id;
+    let exec = docker.create_exec(container, config).await.map_err(|e| on_sandbox(name, "creating the command", e))?.id;
     let StartExecResults::Attached { mut output, mut input } =
         docker.start_exec(&exec, None::<StartExecOptions>).await.map_err(|e| failed("starting the command", e))?
     else {
@@ -146,10 +146,10 @@ async fn exit_code(docker: &Docker, exec: &str) -> i32 {
     -1
 }
 
-pub async fn shell(docker: &Docker, container: &str, request: ShellRequest) -> Result<Shell, Error> {
+pub async fn shell(docker: &Docker, container: &str, name: &str, request: ShellRequest) -> Result<Shell, Error> {
     let argv = request.argv.clone().unwrap_or_else(|| vec!["/bin/bash".into(), "-l".into()]);
     let (config, tag) = exec_config(argv, &request.env, true);
-    let exec = docker.create_exec(container, config).await.map_err(|e| failed("creating the shell", e))?.id;
+    let exec = docker.create_exec(container, config).await.map_err(|e| on_sandbox(name, "creating the shell", e))?.id;
     let options = StartExecOptions { tty: true, ..Default::default() };
     let StartExecResults::Attached { mut output, mut input } =
         docker.start_exec(&exec, Some(options)).await.map_err(|e| failed("starting the shell", e))?
@@ -223,10 +223,10 @@ impl ShellControl for DockerShell {
     }
 }
 
-pub async fn stats(docker: &Docker, container: &str) -> Result<Stats, Error> {
+pub async fn stats(docker: &Docker, container: &str, name: &str) -> Result<Stats, Error> {
     let options = StatsOptionsBuilder::default().stream(false).one_shot(true).build();
     let mut stream = docker.stats(container, Some(options));
-    let s = stream.next().await.ok_or_else(|| Error::Backend("Docker sent no stats".into()))?.map_err(|e| failed("stats", e))?;
+    let s = stream.next().await.ok_or_else(|| Error::Backend("Docker sent no stats".into()))?.map_err(|e| on_sandbox(name, "stats", e))?;
     let memory = s.memory_stats.unwrap_or_default();
     Ok(Stats {
         memory_bytes: memory.usage.unwrap_or(0),

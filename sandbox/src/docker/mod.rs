@@ -214,13 +214,6 @@ impl DockerBackend {
         }
     }
 
-    async fn running_container(&self, name: &str) -> Result<String> {
-        match self.find(name).await? {
-            Some((_, true)) => Ok(self.container(name)),
-            _ => Err(Error::NotFound(name.to_string())),
-        }
-    }
-
     async fn remove(&self, name: &str) -> Result<()> {
         let options = RemoveContainerOptionsBuilder::default().force(true).build();
         match self.docker.remove_container(&self.container(name), Some(options)).await {
@@ -404,13 +397,12 @@ impl Backend for DockerBackend {
     }
 
     async fn exec(&self, name: &str, request: ExecRequest) -> Result<ExecOutput> {
-        let container = self.running_container(name).await?;
-        exec::run(&self.docker, &container, request).await
+        // No look-up first: a missing or stopped container is NotFound from the exec itself.
+        exec::run(&self.docker, &self.container(name), name, request).await
     }
 
     async fn open_shell(&self, name: &str, request: ShellRequest) -> Result<Shell> {
-        let container = self.running_container(name).await?;
-        exec::shell(&self.docker, &container, request).await
+        exec::shell(&self.docker, &self.container(name), name, request).await
     }
 
     async fn stop(&self, name: &str) -> Result<()> {
@@ -439,8 +431,7 @@ impl Backend for DockerBackend {
     }
 
     async fn stats(&self, name: &str) -> Result<Stats> {
-        let container = self.running_container(name).await?;
-        exec::stats(&self.docker, &container).await
+        exec::stats(&self.docker, &self.container(name), name).await
     }
 
     async fn processes(&self, name: &str) -> Result<Vec<Process>> {
