@@ -6,6 +6,7 @@
 mod backends;
 mod checks;
 mod cluster;
+mod containers;
 mod dashboard;
 mod follow;
 mod http;
@@ -74,6 +75,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("cluster") {
         cluster::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("containers") {
+        containers::run(&args.stacklab, &mut table).await?;
     }
     if wanted("lighthouse") {
         lighthouse::run(&args.stacklab, &mut table).await?;

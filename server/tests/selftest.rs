@@ -38,9 +38,9 @@ async fn every_lab_this_host_can_run_passes_its_self_test() {
         }
     }
     // The shell tier, the vm tier with TCG (the image has QEMU; KVM is refused here) and the
-    // cluster tier (the image has Kubernetes: scripts/test builds it).
+    // cluster tier (the image has Kubernetes: scripts/test builds it), the containers tier (Podman).
     let must = ["is-this-a-vm", "namespaces-from-scratch", "netns-veth", "cgroup-oom", "tcg-vs-kvm", "linux-is-the-hypervisor"];
-    for must in must.into_iter().chain(["crictl-basics", "kubectl-run"]) {
+    for must in must.into_iter().chain(["crictl-basics", "kubectl-run", "dockerfile"]) {
         assert!(tested.contains(&must), "{must} was self-tested");
     }
 }

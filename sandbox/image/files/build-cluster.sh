@@ -30,8 +30,8 @@ cat > "$work/web/www/index.html" <<'HTML'
 <!doctype html><title>web</title><h1>Hello from a pod</h1><p>Served by busybox httpd in a container.</p>
 HTML
 
-python3 /usr/lib/lab-cluster/oci-archive.py "$work/pause" "$out/pause.tar" localhost/pause:3.4 '["/pause"]' 'null'
-python3 /usr/lib/lab-cluster/oci-archive.py "$work/busybox" "$out/busybox.tar" localhost/busybox:1.0 'null' '["sh"]'
-python3 /usr/lib/lab-cluster/oci-archive.py "$work/web" "$out/web.tar" localhost/web:1.0 'null' \
+python3 /usr/local/lib/stacklab/oci-archive.py "$work/pause" "$out/pause.tar" localhost/pause:3.4 '["/pause"]' 'null'
+python3 /usr/local/lib/stacklab/oci-archive.py "$work/busybox" "$out/busybox.tar" localhost/busybox:1.0 'null' '["sh"]'
+python3 /usr/local/lib/stacklab/oci-archive.py "$work/web" "$out/web.tar" localhost/web:1.0 'null' \
     '["sh", "-c", "echo web: serving /www on port 80; exec httpd -f -v -p 80 -h /www"]'
 rm -rf "$work"

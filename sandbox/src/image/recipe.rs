@@ -23,8 +23,12 @@ const FILES: &[(&str, &str)] = &[
     ("cluster/cni.conflist", include_str!("../../image/files/cluster/cni.conflist")),
     ("cluster/kubelet.yaml", include_str!("../../image/files/cluster/kubelet.yaml")),
     ("cluster/kubelet-ns", include_str!("../../image/files/cluster/kubelet-ns")),
-    ("cluster/oci-archive.py", include_str!("../../image/files/cluster/oci-archive.py")),
+    ("oci-archive.py", include_str!("../../image/files/oci-archive.py")),
     ("build-cluster.sh", include_str!("../../image/files/build-cluster.sh")),
+    ("containers/storage.conf", include_str!("../../image/files/containers/storage.conf")),
+    ("containers/registries.conf", include_str!("../../image/files/containers/registries.conf")),
+    ("containers/nodocker", include_str!("../../image/files/containers/nodocker")),
+    ("build-containers.sh", include_str!("../../image/files/build-containers.sh")),
 ];
 
 #[derive(Clone, Debug, Deserialize)]
