@@ -19,7 +19,8 @@ async fn every_lab_this_host_can_run_passes_its_self_test() {
     let image = PathBuf::from(std::env::var_os("STACKLAB_IMAGE").unwrap());
     let tiers = server::tiers::detect(&image);
     let backend: Arc<dyn sandbox::Backend> = server.backend.clone().unwrap();
-    let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 256 << 20 };
+    // As `stacklab labs test`: room for the Dockerfile lab's own images (the base images are shared).
+    let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 512 << 20 };
     let reports = selftest::run(&course, backend, &tiers, &limits, &[], |line| eprintln!("{line}")).await;
 
     let mut tested = Vec::new();
