@@ -27,7 +27,10 @@ async fn main() {
         name: "example".into(),
         owner: "example".into(),
         limits: Limits::default(),
-        devices: [sandbox::Device::Kvm, sandbox::Device::Fuse, sandbox::Device::Tun].into_iter().filter(|d| std::path::Path::new(d.path()).exists()).collect(),
+        devices: [sandbox::Device::Kvm, sandbox::Device::Fuse, sandbox::Device::Tun]
+            .into_iter()
+            .filter(|d| std::path::Path::new(d.path()).exists())
+            .collect(),
         network: Default::default(),
     };
     let t = std::time::Instant::now();

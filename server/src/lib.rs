@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod image;
 pub mod labs_cmd;
+pub mod metrics;
 pub mod progress;
 pub mod sandboxes;
 pub mod serve;

@@ -146,6 +146,11 @@ impl Sandboxes {
         locked(&self.lifetimes).get(learner).copied().unwrap_or(self.policy.lifetime)
     }
 
+    /// Running sandboxes (learners' and spares'), and how many of them are spares.
+    pub fn counts(&self) -> (usize, usize) {
+        (locked(&self.leases).len(), locked(&self.spares).len())
+    }
+
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }

@@ -161,6 +161,25 @@ async fn a_step_turns_green_by_itself_and_hint_checks_fire() {
     let state: serde_json::Value = post("/api/labs/netns-veth/steps/netns/check".into()).await.unwrap().json().await.unwrap();
     assert_eq!(state["done"], false);
     assert_eq!(state["last_reason"], "Create the namespace: ip netns add demo-ns");
+
+    // All of it as Prometheus scrapes it, with the instructor's token; and the server is ready.
+    let metrics = client.get(server.url("/metrics")).bearer_auth(common::INSTRUCTOR_TOKEN).send().await.unwrap();
+    assert_eq!(metrics.status().as_u16(), 200);
+    let metrics = metrics.text().await.unwrap();
+    for expected in [
+        "stacklab_checks_total{outcome=\"passed\"}",
+        "stacklab_checks_total{outcome=\"failed\"}",
+        "stacklab_check_duration_seconds_count",
+        "stacklab_sandboxes{state=\"running\"} 1",
+        "stacklab_open_streams{kind=\"learner-events\"}",
+        "stacklab_open_streams{kind=\"terminal\"}",
+        "route=\"/api/labs/{lab}/steps/{step}/check\",status=\"200\"",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in:\n{metrics}");
+    }
+    drop((socket, events));
+    let ready = client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!((ready.status().as_u16(), ready.text().await.unwrap()), (200, "ready\n".to_string()));
 }
 
 #[tokio::test(flavor = "multi_thread")]

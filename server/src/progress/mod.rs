@@ -180,7 +180,9 @@ impl Progress {
         self.setup(learner, lab, &step, &name, started_at).await;
         let _ = self.updates.send(Update::Checking { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into() });
         let commands = self.store.commands(learner, COMMANDS_FOR_CHECKS).await?;
+        let started = std::time::Instant::now();
         let result = runner::run_step(&**self.sandboxes.backend(), &name, &step, &commands).await;
+        crate::metrics::METRICS.check_done(result.outcome.passed, started);
         let state = self.store.record_check(learner, lab, step_id, &result.outcome, run).await?;
         for index in result.hints {
             if self.store.fire_hint_check(learner, lab, step_id, index as i64).await? {

@@ -54,6 +54,7 @@ pub async fn attach(
     };
     let shutdown = state.shutdown.clone();
     upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket: WebSocket| async move {
+        let _counted = crate::metrics::METRICS.stream_open("terminal");
         let (mut sink, stream) = socket.split();
         let size = PtySize { cols: query.cols.clamp(2, 1000), rows: query.rows.clamp(1, 500) };
         match terminals.attach(&learner, tab, size, query.start == 1).await {

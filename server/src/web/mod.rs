@@ -151,6 +151,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route("/ws/terminal/{tab}", get(crate::terminals::ws::attach))
         .merge(learners::router())
         .merge(progress::router())
@@ -160,12 +161,36 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))
         .merge(pages)
         .layer(axum::middleware::from_fn(guard::same_origin))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("");
             tracing::info_span!("http", method = %req.method(), uri = %req.uri(), matched = path)
         }))
         .with_state(state)
+}
+
+/// Readiness, for a load balancer or an orchestrator: 200 when the store answers and, with
+/// sandboxes, the backend lists its sandboxes; 503 with what is wrong otherwise. (`/healthz` only
+/// says the process serves HTTP.)
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, String) {
+    use axum::http::StatusCode;
+    if let Err(e) = state.store.classes().await {
+        tracing::warn!("readiness: the store does not answer: {e}");
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the store does not answer\n".into());
+    }
+    if let Some(sandboxes) = &state.sandboxes {
+        let listed = tokio::time::timeout(std::time::Duration::from_secs(5), sandboxes.backend().running()).await;
+        if !matches!(listed, Ok(Ok(_))) {
+            let why = match listed {
+                Ok(Err(e)) => e.to_string(),
+                _ => "no answer within 5 s".into(),
+            };
+            tracing::warn!("readiness: the sandbox backend: {why}");
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: the sandbox backend: {why}\n"));
+        }
+    }
+    (StatusCode::OK, "ready\n".into())
 }
 
 #[cfg(test)]

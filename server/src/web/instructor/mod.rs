@@ -28,6 +28,7 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/instructor/classes/{class}/grades.csv"),
     ("GET", "/api/instructor/classes/{class}/grades.json"),
     ("POST", "/api/instructor/help"),
+    ("GET", "/metrics"),
     ("WS", "/ws/instructor/learners/{learner}/terminal/{tab}"),
 ];
 
@@ -41,7 +42,23 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/instructor/classes/{class}/grades.csv", get(grades::csv_route))
         .route("/api/instructor/classes/{class}/grades.json", get(grades::json_route))
         .route("/api/instructor/help", post(help::help_route))
+        .route("/metrics", get(metrics_route))
         .route("/ws/instructor/learners/{learner}/terminal/{tab}", get(watch::watch_route))
 }
 
 pub use classes::{create as create_class, list as list_classes, update as update_class};
+
+/// Prometheus' scrape: the instructor's bearer token (`authorization: Bearer <token>` in the
+/// scrape config) or session, like every instructor route.
+async fn metrics_route(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    _: crate::auth::Instructor,
+) -> impl axum::response::IntoResponse {
+    if let Some(sandboxes) = &state.sandboxes {
+        let (running, spares) = sandboxes.counts();
+        let m = &crate::metrics::METRICS;
+        m.sandboxes.get_or_create(&crate::metrics::SandboxLabels { state: "running" }).set(running as i64);
+        m.sandboxes.get_or_create(&crate::metrics::SandboxLabels { state: "spare" }).set(spares as i64);
+    }
+    ([(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], crate::metrics::METRICS.render())
+}
