@@ -5,6 +5,7 @@
 
 mod backends;
 mod checks;
+mod class;
 mod cluster;
 mod containers;
 mod dashboard;
@@ -78,6 +79,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("containers") {
         containers::run(&args.stacklab, &mut table).await?;
+    }
+    // Not in a plain `scripts/bench`: ten minutes of a whole class. `scripts/bench class`.
+    if args.only.iter().any(|w| w == "class") {
+        class::run(&args.stacklab, &mut table).await?;
     }
     if wanted("lighthouse") {
         lighthouse::run(&args.stacklab, &mut table).await?;

@@ -19,7 +19,10 @@ const KEYSTROKES: usize = 1000;
 /// Output for the throughput figure.
 const FLOOD_BYTES: u64 = 20_000_000;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The instructor token of the benches' servers (the class simulator opens the dashboard).
+pub const BENCH_TOKEN: &str = "bench-instructor-token";
 
 /// A `stacklab serve` of its own (data dir, cgroup root, uid range), stopped on drop.
 pub struct BenchServer {
@@ -34,7 +37,7 @@ impl BenchServer {
         let port = crate::http::free_port()?;
         let data = tempfile::Builder::new().prefix("stacklab-bench-srv-").tempdir()?;
         let child = tokio::process::Command::new(stacklab)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--class-code", "BENCH"])
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--class-code", "BENCH", "--instructor-token", BENCH_TOKEN])
             .arg("--data-dir")
             .arg(data.path())
             .args(["--sandbox-cgroup-root", "stacklab-bench-srv", "--sandbox-uid-base", "1300000000"])
@@ -50,6 +53,10 @@ impl BenchServer {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         anyhow::bail!("stacklab serve did not come up")
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Joins the class as `name`; the session cookie.

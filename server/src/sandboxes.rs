@@ -46,11 +46,22 @@ const IDLE_AFTER: Duration = Duration::from_secs(120);
 /// Sandboxes started at once when pre-warming (each start is mostly waiting on the kernel).
 const PREWARM_PARALLEL: usize = 4;
 
+/// Lifetimes run on the monotonic clock: the wall clock jumping (NTP stepping it, an operator
+/// setting it) neither ends every sandbox at once nor keeps them for ever. `started` is the
+/// wall-clock start, for people and for adoption after a restart.
 struct Lease {
     name: String,
     started: SystemTime,
-    expires: SystemTime,
+    /// `started` on the monotonic clock.
+    began: Instant,
+    expires: Instant,
     last_used: Instant,
+}
+
+/// Where a wall-clock instant falls on the monotonic clock (now, for one in the future).
+fn monotonic(at: SystemTime) -> Instant {
+    let ago = SystemTime::now().duration_since(at).unwrap_or_default();
+    Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
 }
 
 /// Why a learner's sandbox last stopped.
@@ -95,15 +106,20 @@ impl Sandboxes {
     /// Adopts what the backend still runs from an earlier server process.
     pub async fn open(backend: Arc<dyn Backend>, policy: Policy) -> sandbox::Result<Self> {
         let running = backend.running().await?;
-        let now = SystemTime::now();
         let leases = running
             .into_iter()
             .map(|info| {
-                let expires = info.started_at + policy.lifetime;
+                let began = monotonic(info.started_at);
                 tracing::info!(sandbox = %info.name, learner = %info.owner, "sandbox adopted");
                 (
                     info.owner.clone(),
-                    Lease { name: info.name, started: info.started_at, expires: expires.max(now), last_used: Instant::now() },
+                    Lease {
+                        name: info.name,
+                        started: info.started_at,
+                        began,
+                        expires: (began + policy.lifetime).max(Instant::now()),
+                        last_used: Instant::now(),
+                    },
                 )
             })
             .collect();
@@ -138,7 +154,7 @@ impl Sandboxes {
         // A running sandbox (adopted at start, or when the class changes) follows at once.
         let lifetime = self.lifetime_of(learner);
         if let Some(lease) = locked(&self.leases).get_mut(learner) {
-            lease.expires = (lease.started + lifetime).max(SystemTime::now());
+            lease.expires = (lease.began + lifetime).max(Instant::now());
         }
     }
 
@@ -174,7 +190,8 @@ impl Sandboxes {
         let lease = leases.entry(learner.to_string()).or_insert_with(|| Lease {
             name: info.name.clone(),
             started: info.started_at,
-            expires: SystemTime::now() + lifetime,
+            began: monotonic(info.started_at),
+            expires: Instant::now() + lifetime,
             last_used: Instant::now(),
         });
         lease.last_used = Instant::now();
@@ -195,7 +212,7 @@ impl Sandboxes {
             Some(lease) => Status::Running {
                 name: lease.name.clone(),
                 started_at: lease.started,
-                expires_in_secs: lease.expires.duration_since(SystemTime::now()).unwrap_or_default().as_secs(),
+                expires_in_secs: lease.expires.saturating_duration_since(Instant::now()).as_secs(),
                 idle_secs: lease.last_used.elapsed().as_secs(),
             },
             None => Status::Stopped,
@@ -207,7 +224,7 @@ impl Sandboxes {
         let mut leases = locked(&self.leases);
         match leases.get_mut(learner) {
             Some(lease) => {
-                lease.expires = lease.expires.max(SystemTime::now()) + by;
+                lease.expires = lease.expires.max(Instant::now()) + by;
                 true
             }
             None => false,
@@ -247,7 +264,7 @@ impl Sandboxes {
 
     /// Stops sandboxes that are idle, past their lifetime, or whose processes all died.
     pub async fn reap(&self) {
-        let now = SystemTime::now();
+        let now = Instant::now();
         let running: Vec<String> = match self.backend.running().await {
             Ok(infos) => infos.into_iter().map(|i| i.name).collect(),
             Err(e) => {
@@ -326,7 +343,7 @@ impl Sandboxes {
         self.set_lifetime(&owner, lifetime);
         if let Some(lease) = locked(&self.leases).get_mut(&owner) {
             // Its life starts now, with its learner.
-            lease.expires = SystemTime::now() + self.lifetime_of(&owner);
+            lease.expires = Instant::now() + self.lifetime_of(&owner);
             lease.last_used = Instant::now();
         }
         Some(owner)

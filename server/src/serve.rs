@@ -67,11 +67,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!("listening on http://{local}");
 
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(wait_then_cancel(shutdown.clone()));
+    let server = web::listen::serve(listener, app, wait_then_cancel(shutdown.clone()));
     let grace = Duration::from_secs(args.shutdown_grace);
     tokio::select! {
-        result = server => result.context("server error")?,
+        () = server => {}
         () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
             tracing::warn!("connections still open {grace:?} after the shutdown signal; exiting anyway");
         }

@@ -23,6 +23,15 @@ pub const MAX_FRAME: usize = 64 * 1024;
 /// Keep-alive: a ping this often; a connection silent for `DEAD` is closed.
 const PING_EVERY: Duration = Duration::from_secs(20);
 const DEAD: Duration = Duration::from_secs(60);
+/// A browser that takes no bytes for this long is stalled (a laptop lid closed mid-flood, a
+/// dead proxy): the connection is closed so it holds nothing; the browser reconnects and gets
+/// the scrollback. Without it a send would wait for the peer forever.
+pub const SEND_LIMIT: Duration = Duration::from_secs(10);
+
+/// Sends `message`, false when the connection is gone or stalled past [`SEND_LIMIT`].
+async fn send<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(())))
+}
 
 #[derive(Debug, Deserialize)]
 pub struct AttachQuery {
@@ -72,8 +81,8 @@ pub async fn attach(
                         ServerMessage::Error { message: other.to_string() }
                     }
                 };
-                let _ = sink.send(Message::Text(message.json().into())).await;
-                let _ = sink.close().await;
+                let _ = send(&mut sink, Message::Text(message.json().into())).await;
+                let _ = tokio::time::timeout(SEND_LIMIT, sink.close()).await;
             }
         }
     })
@@ -110,11 +119,11 @@ pub async fn serve<S, R>(
         cols: size.cols,
         rows: size.rows,
     };
-    if sink.send(Message::Text(hello.json().into())).await.is_err() {
+    if !send(&mut sink, Message::Text(hello.json().into())).await {
         return;
     }
     for chunk in replay.chunks(MAX_FRAME) {
-        if sink.send(Message::Binary(chunk.to_vec().into())).await.is_err() {
+        if !send(&mut sink, Message::Binary(chunk.to_vec().into())).await {
             return;
         }
     }
@@ -125,20 +134,20 @@ pub async fn serve<S, R>(
         tokio::select! {
             event = events.recv() => match event {
                 Some(Event::Output(bytes)) => {
-                    if sink.send(Message::Binary(bytes.to_vec().into())).await.is_err() {
+                    if !send(&mut sink, Message::Binary(bytes.to_vec().into())).await {
                         return;
                     }
                 }
                 Some(Event::Resize(size)) => {
                     if access != Access::Owner {
                         let message = ServerMessage::Size { cols: size.cols, rows: size.rows };
-                        if sink.send(Message::Text(message.json().into())).await.is_err() {
+                        if !send(&mut sink, Message::Text(message.json().into())).await {
                             return;
                         }
                     }
                 }
                 Some(Event::Exit(code)) => {
-                    let _ = sink.send(Message::Text(ServerMessage::Exit { code }.json().into())).await;
+                    let _ = send(&mut sink, Message::Text(ServerMessage::Exit { code }.json().into())).await;
                     break;
                 }
                 // Dropped as too slow: close, the browser reconnects and gets the scrollback.
@@ -169,7 +178,7 @@ pub async fn serve<S, R>(
                             Err(e) => Some(ServerMessage::Error { message: format!("unknown control message: {e}") }),
                         };
                         if let Some(reply) = reply {
-                            if sink.send(Message::Text(reply.json().into())).await.is_err() {
+                            if !send(&mut sink, Message::Text(reply.json().into())).await {
                                 return;
                             }
                         }
@@ -183,12 +192,12 @@ pub async fn serve<S, R>(
                     tracing::debug!("closing a terminal connection silent for {DEAD:?}");
                     break;
                 }
-                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                if !send(&mut sink, Message::Ping(Vec::new().into())).await {
                     return;
                 }
             }
             () = shutdown.cancelled() => break,
         }
     }
-    let _ = sink.close().await;
+    let _ = tokio::time::timeout(SEND_LIMIT, sink.close()).await;
 }

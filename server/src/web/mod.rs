@@ -7,6 +7,7 @@ pub mod error;
 mod guard;
 pub mod instructor;
 pub mod learners;
+pub mod listen;
 pub mod live;
 pub mod progress;
 mod services;

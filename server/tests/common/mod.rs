@@ -74,7 +74,10 @@ impl TestServer {
         let shutdown = CancellationToken::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut state = AppState::new(course, store.clone(), key.clone(), data.path(), addr, shutdown.clone());
+        // The site (wasm, CSS) and the data directory are apart, as in `serve`.
+        let site = data.path().join("site");
+        std::fs::create_dir_all(&site).unwrap();
+        let mut state = AppState::new(course, store.clone(), key.clone(), &site, addr, shutdown.clone());
         state.instructor = web::instructor::InstructorAccess::start(data.path(), Some(INSTRUCTOR_TOKEN.into()), None).unwrap().0;
         let mut backend = None;
         if with_sandboxes {
@@ -104,12 +107,8 @@ impl TestServer {
         }
         let app = web::router(state.clone());
         let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-                .unwrap();
-        });
+        // The server's own accept loop, as `serve` runs it (header timeout included).
+        tokio::spawn(web::listen::serve(listener, app, async move { stop.cancelled().await }));
         Self { addr, store, key, state, class_code: class.join_code, backend, shutdown, data }
     }
 

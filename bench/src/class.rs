@@ -1,0 +1,273 @@
+//! The class simulator (`scripts/bench class`; `STACKLAB_CLASS_LEARNERS`, default 60, and
+//! `STACKLAB_CLASS_MINUTES`, default 10): a release server with native sandboxes, and N learners
+//! who join at once, open the netns-veth lab, type its solutions into their terminals at human
+//! speed (5 keys a second, every key's echo timed), check each step, answer a quiz question,
+//! clean up and go again — while the instructor's dashboard stream is open. The report: errors,
+//! keystroke round trip and check latency under the class next to one learner alone on the same
+//! server, the time until every sandbox had a prompt next to one alone, and the server's CPU and
+//! memory over time (memory at the end next to memory after the first minute: flat is 1.00x).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::report::Table;
+use crate::stats::{Samples, ms};
+use crate::terminal::{BenchServer, Socket};
+
+const LAB: &str = "netns-veth";
+const QUIZ: &str = "dockershim";
+/// Human typing: 5 keys a second.
+const KEY_GAP: Duration = Duration::from_millis(200);
+
+#[derive(Default)]
+struct Tally {
+    keys: Vec<Duration>,
+    checks: Vec<Duration>,
+    errors: Vec<String>,
+    ready: Vec<Duration>,
+    steps_done: usize,
+}
+
+pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
+    let learners: usize = std::env::var("STACKLAB_CLASS_LEARNERS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let minutes: f64 = std::env::var("STACKLAB_CLASS_MINUTES").ok().and_then(|v| v.parse().ok()).unwrap_or(10.0);
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop");
+    let course = labs::load::load_course(&content).map_err(|e| anyhow::anyhow!("{}: {e:?}", content.display()))?;
+    let (_, lab) = course.lab(LAB).with_context(|| format!("the workshop has no {LAB} lab"))?;
+    let steps: Vec<(String, Vec<String>)> = lab
+        .steps
+        .iter()
+        .map(|s| {
+            let lines = s.solution.as_ref().map(|x| x.source.as_str()).unwrap_or_default();
+            (s.id.clone(), lines.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
+        })
+        .collect();
+    let steps = Arc::new(steps);
+    let server = Arc::new(BenchServer::start(stacklab).await?);
+    let pid = server.pid().context("the server has no pid")?;
+
+    // The peer: one learner alone on this server, the same loop once.
+    let alone = Arc::new(Mutex::new(Tally::default()));
+    learner(server.clone(), "Alone".into(), steps.clone(), Instant::now(), alone.clone()).await;
+    let alone = std::mem::take(&mut *alone.lock().unwrap());
+    anyhow::ensure!(alone.errors.is_empty(), "one learner alone already fails: {:?}", alone.errors);
+
+    let dashboard_events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let dashboard = tokio::spawn(dashboard_stream(server.clone(), dashboard_events.clone()));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let until = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
+    let started = Instant::now();
+    let tasks: Vec<_> =
+        (0..learners).map(|i| tokio::spawn(learner(server.clone(), format!("Learner {i}"), steps.clone(), until, tally.clone()))).collect();
+    // Server CPU and memory every 30 s while the class runs.
+    let mut samples = Vec::new();
+    let mut last = (Instant::now(), cpu_ticks(pid)?);
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_secs(30).min(until.saturating_duration_since(Instant::now()) + Duration::from_millis(1))).await;
+        let now = (Instant::now(), cpu_ticks(pid)?);
+        let cores = (now.1 - last.1) as f64 / ticks_per_second() / now.0.duration_since(last.0).as_secs_f64();
+        let rss = rss_kib(pid)?;
+        eprintln!("  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB", started.elapsed().as_secs_f64(), rss as f64 / 1024.0);
+        samples.push((started.elapsed(), cores, rss));
+        last = now;
+    }
+    for task in tasks {
+        task.await?;
+    }
+    if dashboard.is_finished() {
+        if let Ok(Err(e)) = dashboard.await {
+            tally.lock().unwrap().errors.push(format!("the dashboard stream: {e:#}"));
+        }
+    } else {
+        dashboard.abort();
+    }
+    let dashboard_events = dashboard_events.load(std::sync::atomic::Ordering::Relaxed);
+    let tally = std::mem::take(&mut *tally.lock().unwrap());
+
+    for e in tally.errors.iter().take(10) {
+        eprintln!("  class error: {e}");
+    }
+    let label = format!("{learners} learners, {minutes} min");
+    table.add(
+        &format!("class simulator ({label}): errors"),
+        tally.errors.len().to_string(),
+        "steps completed by the class; dashboard events seen",
+        format!("{}; {dashboard_events}", tally.steps_done),
+        f64::NAN,
+    );
+    let (keys, keys_alone) = (Samples::new(tally.keys), Samples::new(alone.keys));
+    let (checks, checks_alone) = (Samples::new(tally.checks), Samples::new(alone.checks));
+    for p in [50.0, 99.0] {
+        table.add(
+            &format!("keystroke round trip p{p} in the class ({label})"),
+            ms(keys.pct(p)),
+            "one learner alone, same server",
+            ms(keys_alone.pct(p)),
+            keys.pct(p).as_secs_f64() / keys_alone.pct(p).as_secs_f64(),
+        );
+    }
+    for p in [50.0, 99.0] {
+        table.add(
+            &format!("check latency p{p} in the class ({label})"),
+            ms(checks.pct(p)),
+            "one learner alone, same server",
+            ms(checks_alone.pct(p)),
+            checks.pct(p).as_secs_f64() / checks_alone.pct(p).as_secs_f64(),
+        );
+    }
+    let all_ready = tally.ready.iter().max().copied().unwrap_or_default();
+    let one_ready = alone.ready.first().copied().unwrap_or_default();
+    table.add(
+        &format!("join to a prompt in every learner's terminal ({learners} at once)"),
+        ms(all_ready),
+        "one learner alone",
+        ms(one_ready),
+        all_ready.as_secs_f64() / one_ready.as_secs_f64(),
+    );
+    let warm = samples.iter().find(|(t, _, _)| *t >= Duration::from_secs(60)).or(samples.first()).map(|s| s.2).unwrap_or(0);
+    let end = samples.last().map(|s| s.2).unwrap_or(0);
+    table.add(
+        &format!("server memory (RSS) at the end ({label})"),
+        format!("{:.1} MiB", end as f64 / 1024.0),
+        "after the first minute",
+        format!("{:.1} MiB", warm as f64 / 1024.0),
+        end as f64 / warm.max(1) as f64,
+    );
+    let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
+    let mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;
+    let peak = cpu.iter().cloned().fold(0.0, f64::max);
+    table.add(
+        &format!("server CPU, mean over the class ({label})"),
+        format!("{mean:.2} cores"),
+        "peak 30 s",
+        format!("{peak:.2} cores"),
+        mean / peak,
+    );
+    Ok(())
+}
+
+/// One learner: join, a terminal, then the lab's solutions typed key by key until `until`
+/// (at least once), each step checked, a quiz question answered every round.
+async fn learner(server: Arc<BenchServer>, name: String, steps: Arc<Vec<(String, Vec<String>)>>, until: Instant, tally: Arc<Mutex<Tally>>) {
+    if let Err(e) = play(&server, &name, &steps, until, &tally).await {
+        tally.lock().unwrap().errors.push(format!("{name}: {e:#}"));
+    }
+}
+
+async fn play(
+    server: &BenchServer,
+    name: &str,
+    steps: &[(String, Vec<String>)],
+    until: Instant,
+    tally: &Mutex<Tally>,
+) -> anyhow::Result<()> {
+    let joined = Instant::now();
+    let cookie = server.join(name).await?;
+    let mut socket = server.terminal(&cookie).await?;
+    tally.lock().unwrap().ready.push(joined.elapsed());
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("http://127.0.0.1:{}{path}", server.port);
+    let post = |path: String, body: serde_json::Value| {
+        client.post(url(&path)).header("cookie", &cookie).header("origin", url("")).json(&body).send()
+    };
+    loop {
+        for (step, lines) in steps {
+            let focus = post(format!("/api/labs/{LAB}/steps/{step}/focus"), serde_json::json!({})).await?;
+            anyhow::ensure!(focus.status().is_success(), "focus {step}: {}", focus.status());
+            for line in lines {
+                for byte in line.bytes() {
+                    tokio::time::sleep(KEY_GAP).await;
+                    let sent = Instant::now();
+                    socket.send(Message::Binary(vec![byte].into())).await?;
+                    wait_for(&mut socket, &[byte]).await.with_context(|| format!("the echo of {:?} in {line:?}", byte as char))?;
+                    tally.lock().unwrap().keys.push(sent.elapsed());
+                }
+                socket.send(Message::Binary(b"\r".to_vec().into())).await?;
+                wait_for(&mut socket, b"# ").await.with_context(|| format!("the prompt after {line:?}"))?;
+            }
+            // The command log reaches the store a moment after the prompt: like a learner, check
+            // again a little later (the auto-check would too).
+            let mut tries = 0;
+            loop {
+                let sent = Instant::now();
+                let state: serde_json::Value =
+                    post(format!("/api/labs/{LAB}/steps/{step}/check"), serde_json::json!({})).await?.json().await?;
+                tally.lock().unwrap().checks.push(sent.elapsed());
+                if state["done"] == true {
+                    break;
+                }
+                tries += 1;
+                anyhow::ensure!(tries < 10, "{step} not done 10 checks after its solution: {}", state["last_reason"]);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            tally.lock().unwrap().steps_done += 1;
+        }
+        let answer = post(format!("/api/quiz/{QUIZ}/answer"), serde_json::json!({ "choices": [0] })).await?;
+        anyhow::ensure!(answer.status().is_success(), "quiz answer: {}", answer.status());
+        if Instant::now() >= until {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads the terminal until `needle` shows (30 s at most).
+async fn wait_for(socket: &mut Socket, needle: &[u8]) -> anyhow::Result<()> {
+    let mut seen: Vec<u8> = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), socket.next()).await.context("no answer within 30 s")? {
+            Some(Ok(Message::Binary(bytes))) => {
+                seen.extend_from_slice(&bytes);
+                if seen.windows(needle.len()).any(|w| w == needle) {
+                    return Ok(());
+                }
+                if seen.len() > 8192 {
+                    seen.drain(..seen.len() - 64);
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => anyhow::bail!("terminal: {e}"),
+            None => anyhow::bail!("terminal closed"),
+        }
+    }
+}
+
+/// The instructor's live dashboard for the open class, open for the whole class; events seen.
+async fn dashboard_stream(server: Arc<BenchServer>, seen: Arc<std::sync::atomic::AtomicUsize>) -> anyhow::Result<()> {
+    let url = |path: &str| format!("http://127.0.0.1:{}{path}", server.port);
+    let client = reqwest::Client::new();
+    let classes: serde_json::Value =
+        client.get(url("/api/instructor/classes")).bearer_auth(crate::terminal::BENCH_TOKEN).send().await?.json().await?;
+    let class = classes[0]["id"].as_str().context("no class")?.to_string();
+    let mut events = client
+        .get(url(&format!("/api/instructor/classes/{class}/events")))
+        .bearer_auth(crate::terminal::BENCH_TOKEN)
+        .send()
+        .await?
+        .bytes_stream();
+    while let Some(chunk) = events.next().await {
+        seen.fetch_add(String::from_utf8_lossy(&chunk?).matches("\n\n").count(), std::sync::atomic::Ordering::Relaxed);
+    }
+    anyhow::bail!("the server ended the stream")
+}
+
+fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')').context("odd /proc stat")?.1.split_whitespace().collect();
+    Ok(fields[11].parse::<u64>()? + fields[12].parse::<u64>()?)
+}
+
+fn ticks_per_second() -> f64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100) as f64
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
+    Ok(line.split_whitespace().nth(1).context("odd VmRSS")?.parse()?)
+}
