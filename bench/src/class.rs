@@ -72,7 +72,13 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         let now = (Instant::now(), cpu_ticks(pid)?);
         let cores = (now.1 - last.1) as f64 / ticks_per_second() / now.0.duration_since(last.0).as_secs_f64();
         let rss = rss_kib(pid)?;
-        eprintln!("  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB", started.elapsed().as_secs_f64(), rss as f64 / 1024.0);
+        let anon = status_kib(pid, "RssAnon:").unwrap_or(0);
+        eprintln!(
+            "  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB (anonymous {:.1} MiB)",
+            started.elapsed().as_secs_f64(),
+            rss as f64 / 1024.0,
+            anon as f64 / 1024.0
+        );
         samples.push((started.elapsed(), cores, rss));
         last = now;
     }
@@ -267,7 +273,12 @@ fn ticks_per_second() -> f64 {
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A `/proc/<pid>/status` line in KiB (`VmRSS:`, `RssAnon:`...).
+fn status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
-    Ok(line.split_whitespace().nth(1).context("odd VmRSS")?.parse()?)
+    let line = status.lines().find(|l| l.starts_with(field)).with_context(|| format!("no {field}"))?;
+    Ok(line.split_whitespace().nth(1).with_context(|| format!("odd {field}"))?.parse()?)
 }
