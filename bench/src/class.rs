@@ -17,12 +17,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::report::Table;
 use crate::stats::{Samples, ms};
-use crate::terminal::{BenchServer, Socket};
+use crate::terminal::{BenchServer, read_until};
 
 const LAB: &str = "netns-veth";
 const QUIZ: &str = "dockershim";
 /// Human typing: 5 keys a second.
 const KEY_GAP: Duration = Duration::from_millis(200);
+/// An echo or a prompt not back within this is an error of the class.
+const ANSWER: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 struct Tally {
@@ -190,11 +192,13 @@ async fn play(
                     tokio::time::sleep(KEY_GAP).await;
                     let sent = Instant::now();
                     socket.send(Message::Binary(vec![byte].into())).await?;
-                    wait_for(&mut socket, &[byte]).await.with_context(|| format!("the echo of {:?} in {line:?}", byte as char))?;
+                    read_until(&mut socket, &[byte], ANSWER)
+                        .await
+                        .with_context(|| format!("the echo of {:?} in {line:?}", byte as char))?;
                     tally.lock().unwrap().keys.push(sent.elapsed());
                 }
                 socket.send(Message::Binary(b"\r".to_vec().into())).await?;
-                wait_for(&mut socket, b"# ").await.with_context(|| format!("the prompt after {line:?}"))?;
+                read_until(&mut socket, b"# ", ANSWER).await.with_context(|| format!("the prompt after {line:?}"))?;
             }
             // The command log reaches the store a moment after the prompt: like a learner, check
             // again a little later (the auto-check would too).
@@ -217,27 +221,6 @@ async fn play(
         anyhow::ensure!(answer.status().is_success(), "quiz answer: {}", answer.status());
         if Instant::now() >= until {
             return Ok(());
-        }
-    }
-}
-
-/// Reads the terminal until `needle` shows (30 s at most).
-async fn wait_for(socket: &mut Socket, needle: &[u8]) -> anyhow::Result<()> {
-    let mut seen: Vec<u8> = Vec::new();
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), socket.next()).await.context("no answer within 30 s")? {
-            Some(Ok(Message::Binary(bytes))) => {
-                seen.extend_from_slice(&bytes);
-                if seen.windows(needle.len()).any(|w| w == needle) {
-                    return Ok(());
-                }
-                if seen.len() > 8192 {
-                    seen.drain(..seen.len() - 64);
-                }
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => anyhow::bail!("terminal: {e}"),
-            None => anyhow::bail!("terminal closed"),
         }
     }
 }

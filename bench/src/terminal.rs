@@ -19,7 +19,7 @@ const KEYSTROKES: usize = 1000;
 /// Output for the throughput figure.
 const FLOOD_BYTES: u64 = 20_000_000;
 
-pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The instructor token of the benches' servers (the class simulator opens the dashboard).
 pub const BENCH_TOKEN: &str = "bench-instructor-token";
@@ -75,7 +75,7 @@ impl BenchServer {
         let mut request = format!("ws://127.0.0.1:{}/ws/terminal/1?start=1", self.port).into_client_request()?;
         request.headers_mut().insert("cookie", cookie.parse()?);
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-        read_until(&mut socket, "# ").await?;
+        read_until(&mut socket, b"# ", Duration::from_secs(60)).await?;
         Ok(socket)
     }
 }
@@ -92,22 +92,26 @@ impl Drop for BenchServer {
     }
 }
 
-async fn read_until(socket: &mut Socket, marker: &str) -> anyhow::Result<usize> {
-    let mut tail = String::new();
+/// Reads terminal output until `marker` shows, failing when the terminal is silent for `wait`;
+/// the bytes read.
+pub async fn read_until(socket: &mut Socket, marker: &[u8], wait: Duration) -> anyhow::Result<usize> {
+    let mut tail: Vec<u8> = Vec::new();
     let mut total = 0;
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(60), socket.next()).await.context("terminal silent for 60 s")?;
-        if let Some(Ok(Message::Binary(bytes))) = frame {
-            total += bytes.len();
-            tail.push_str(&String::from_utf8_lossy(&bytes));
-            if tail.contains(marker) {
-                return Ok(total);
+        match tokio::time::timeout(wait, socket.next()).await.with_context(|| format!("terminal silent for {wait:?}"))? {
+            Some(Ok(Message::Binary(bytes))) => {
+                total += bytes.len();
+                tail.extend_from_slice(&bytes);
+                if tail.windows(marker.len()).any(|w| w == marker) {
+                    return Ok(total);
+                }
+                if tail.len() > 4096 {
+                    tail.drain(..tail.len() - 256);
+                }
             }
-            if tail.len() > 4096 {
-                tail.drain(..tail.len() - 256);
-            }
-        } else if frame.is_none() {
-            anyhow::bail!("terminal closed");
+            Some(Ok(_)) => {}
+            Some(Err(e)) => anyhow::bail!("terminal: {e}"),
+            None => anyhow::bail!("terminal closed"),
         }
     }
 }
@@ -155,7 +159,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(50), socket.next()).await {}
     let started = Instant::now();
     socket.send(Message::Binary(command.into_bytes().into())).await?;
-    let bytes = read_until(&mut socket, "flood-42").await?;
+    let bytes = read_until(&mut socket, b"flood-42", Duration::from_secs(60)).await?;
     let ours = bytes as f64 / started.elapsed().as_secs_f64() / 1e6;
     let peer = tokio::task::spawn_blocking(local_pty_throughput).await??;
     table.add(

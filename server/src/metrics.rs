@@ -11,6 +11,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use futures::{Stream, StreamExt};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -90,6 +91,16 @@ impl Metrics {
         self.streams.get_or_create(&StreamLabels { kind }).inc();
         StreamGuard { kind }
     }
+}
+
+/// `stream`, counted as an open stream of `kind` until it is dropped (the client left, the
+/// server shut down).
+pub fn counted<S: Stream>(kind: &'static str, stream: S) -> impl Stream<Item = S::Item> {
+    let open = METRICS.stream_open(kind);
+    stream.map(move |item| {
+        let _counted = &open;
+        item
+    })
 }
 
 pub struct StreamGuard {

@@ -195,7 +195,11 @@ impl Sandboxes {
             last_used: Instant::now(),
         });
         lease.last_used = Instant::now();
-        lease.started = info.started_at;
+        if lease.started != info.started_at {
+            // Started again since the lease was made (its processes had died): a new start.
+            lease.started = info.started_at;
+            lease.began = monotonic(info.started_at);
+        }
         Ok(info)
     }
 

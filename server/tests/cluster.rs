@@ -27,15 +27,6 @@ async fn sh(backend: &dyn Backend, name: &str, script: &str) -> String {
 }
 
 /// Host processes whose cgroup path contains `root`.
-fn processes_in(root: &str) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
-        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|c| c.contains(root)))
-        .collect()
-}
-
 fn host_links() -> BTreeSet<String> {
     let out = std::process::Command::new("ip").args(["-o", "link", "show"]).output().unwrap();
     String::from_utf8_lossy(&out.stdout)
@@ -111,7 +102,7 @@ async fn two_learners_clusters_are_their_own_and_leave_nothing_behind() {
 
     // The clusters' links live in the sandboxes' network namespaces, not on the host.
     assert_eq!(host_links(), links_before, "a cluster changed the host's network links");
-    assert!(!processes_in(&cgroup_root).is_empty(), "the clusters run inside the sandboxes' cgroups");
+    assert!(!common::processes_in(&cgroup_root).is_empty(), "the clusters run inside the sandboxes' cgroups");
 
     for name in ["ada-node", "bob-node"] {
         backend.stop(name).await.unwrap();
@@ -119,7 +110,7 @@ async fn two_learners_clusters_are_their_own_and_leave_nothing_behind() {
     }
     // Nothing left: processes (the control plane, containerd, shims, pods), cgroups (the
     // pods' ones included), mounts (the tmpfs state and the pods' volumes), links.
-    assert_eq!(processes_in(&cgroup_root), Vec::<i32>::new(), "processes outlived their sandbox");
+    assert_eq!(common::processes_in(&cgroup_root), Vec::<i32>::new(), "processes outlived their sandbox");
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let data = server.data.path().display().to_string();
     assert!(!mounts.contains(&data), "mounts of the sandboxes remain:\n{mounts}");

@@ -105,19 +105,6 @@ async fn fifty_terminals_from_one_learner_are_bounded() {
     }
 }
 
-/// Host pids in this test's sandbox cgroups.
-fn pids_in(cgroup_root: &str) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| {
-            let pid = e.file_name().to_string_lossy().parse::<i32>().ok()?;
-            let cgroup = std::fs::read_to_string(e.path().join("cgroup")).ok()?;
-            cgroup.contains(&format!("/{cgroup_root}/")).then_some(pid)
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sandbox_killed_from_the_host_is_reported_and_comes_back_with_its_files() {
     if !common::sandboxes_available("fault_killed") {
@@ -134,7 +121,7 @@ async fn a_sandbox_killed_from_the_host_is_reported_and_comes_back_with_its_file
     let root = common::cgroup_root("fault_killed");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let pids = pids_in(&root);
+        let pids = common::processes_in(&root);
         if pids.is_empty() {
             break;
         }

@@ -33,6 +33,11 @@ async fn send<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> bool 
     matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(())))
 }
 
+/// Closes the connection, giving a stalled peer no more than [`SEND_LIMIT`].
+async fn close<S: Sink<Message> + Unpin>(sink: &mut S) {
+    let _ = tokio::time::timeout(SEND_LIMIT, sink.close()).await;
+}
+
 #[derive(Debug, Deserialize)]
 pub struct AttachQuery {
     #[serde(default = "default_cols")]
@@ -82,7 +87,7 @@ pub async fn attach(
                     }
                 };
                 let _ = send(&mut sink, Message::Text(message.json().into())).await;
-                let _ = tokio::time::timeout(SEND_LIMIT, sink.close()).await;
+                close(&mut sink).await;
             }
         }
     })
@@ -199,5 +204,5 @@ pub async fn serve<S, R>(
             () = shutdown.cancelled() => break,
         }
     }
-    let _ = tokio::time::timeout(SEND_LIMIT, sink.close()).await;
+    close(&mut sink).await;
 }

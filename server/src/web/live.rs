@@ -76,13 +76,10 @@ async fn follow(State(state): State<AppState>, Path(deck): Path<String>) -> Resp
     let first = state.presentations.current(&deck).map(|slide| LiveSlide { deck: deck.clone(), slide });
     let changes = BroadcastStream::new(state.presentations.changes.subscribe())
         .filter_map(move |change| std::future::ready(change.ok().filter(|c| c.deck == deck)));
-    let open = crate::metrics::METRICS.stream_open("follow");
     let stream = futures::stream::iter(first)
         .chain(changes)
-        .map(move |live| {
-            let _counted = &open;
-            Ok::<_, Infallible>(Event::default().event("slide").json_data(&live).unwrap_or_default())
-        })
+        .map(|live| Ok::<_, Infallible>(Event::default().event("slide").json_data(&live).unwrap_or_default()))
         .take_until(state.shutdown.clone().cancelled_owned());
+    let stream = crate::metrics::counted("follow", stream);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
 }

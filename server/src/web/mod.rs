@@ -181,12 +181,12 @@ async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> (
         return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the store does not answer\n".into());
     }
     if let Some(sandboxes) = &state.sandboxes {
-        let listed = tokio::time::timeout(std::time::Duration::from_secs(5), sandboxes.backend().running()).await;
-        if !matches!(listed, Ok(Ok(_))) {
-            let why = match listed {
-                Ok(Err(e)) => e.to_string(),
-                _ => "no answer within 5 s".into(),
-            };
+        let why = match tokio::time::timeout(std::time::Duration::from_secs(5), sandboxes.backend().running()).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("no answer within 5 s".to_string()),
+        };
+        if let Some(why) = why {
             tracing::warn!("readiness: the sandbox backend: {why}");
             return (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: the sandbox backend: {why}\n"));
         }

@@ -230,10 +230,6 @@ async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) ->
         };
         std::future::ready(event.map(Ok::<_, Infallible>))
     });
-    let open = crate::metrics::METRICS.stream_open("learner-events");
-    let stream = updates.take_until(state.shutdown.clone().cancelled_owned()).map(move |event| {
-        let _counted = &open;
-        event
-    });
+    let stream = crate::metrics::counted("learner-events", updates.take_until(state.shutdown.clone().cancelled_owned()));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }

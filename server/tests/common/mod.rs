@@ -167,6 +167,16 @@ impl Drop for TestServer {
     }
 }
 
+/// Host pids whose cgroup (in any hierarchy) is below `cgroup_root`: a test's sandboxes.
+pub fn processes_in(cgroup_root: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|c| c.contains(cgroup_root)))
+        .collect()
+}
+
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A WebSocket to `path` on this server, as a page of it with `cookie` would open one.

@@ -219,12 +219,8 @@ pub async fn events_route(State(state): State<AppState>, _: Instructor, Path(cla
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let shutdown = state.shutdown.clone();
     let feed = Feed { state, class, labs, members, updates, tick };
-    let open = crate::metrics::METRICS.stream_open("dashboard-events");
     let stream = futures::stream::unfold(feed, |mut feed| async move { feed.next().await.map(|e| (Ok::<_, Infallible>(e), feed)) })
-        .take_until(shutdown.cancelled_owned())
-        .map(move |event| {
-            let _counted = &open;
-            event
-        });
+        .take_until(shutdown.cancelled_owned());
+    let stream = crate::metrics::counted("dashboard-events", stream);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }
