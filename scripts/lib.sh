@@ -149,6 +149,33 @@ dockerd_userns_stop() {
         for _ in $(seq 1 50); do [ -f /run/stacklab/docker-userns.pid ] || break; sleep 0.2; done
     fi
 }
+# postgres_start: a throwaway PostgreSQL (Debian's postgresql-15) for the store's tests, in a
+# fresh directory, listening on loopback only, trusting local connections; sets
+# STACKLAB_TEST_POSTGRES to its URL. postgres_stop ends it and deletes its data.
+POSTGRES_PORT=55432
+postgres_start() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    [ -x "$bin/initdb" ] || { echo "PostgreSQL is not installed (scripts/install --test installs it)" >&2; return 1; }
+    POSTGRES_DIR=$(mktemp -d /tmp/stacklab-postgres.XXXXXX)
+    chown postgres: "$POSTGRES_DIR"
+    # initdb and postgres refuse to run as root: the package's own user runs them.
+    runuser -u postgres -- "$bin/initdb" -D "$POSTGRES_DIR/data" --auth=trust -U postgres >"$POSTGRES_DIR/initdb.log" 2>&1 \
+        || { cat "$POSTGRES_DIR/initdb.log" >&2; return 1; }
+    runuser -u postgres -- "$bin/pg_ctl" -D "$POSTGRES_DIR/data" -l "$POSTGRES_DIR/postgres.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -k $POSTGRES_DIR -c fsync=on" start >/dev/null \
+        || { tail -20 "$POSTGRES_DIR/postgres.log" >&2; return 1; }
+    export STACKLAB_TEST_POSTGRES="postgres://postgres@127.0.0.1:$POSTGRES_PORT/postgres" STACKLAB_REQUIRE_POSTGRES=1
+    say "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$POSTGRES_PORT"
+    POSTGRES_BIN=$bin
+}
+postgres_stop() {
+    [ -n "${POSTGRES_DIR:-}" ] || return 0
+    runuser -u postgres -- "$POSTGRES_BIN/pg_ctl" -D "$POSTGRES_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$POSTGRES_DIR"
+    POSTGRES_DIR=
+}
+
 # docker_lab_image: imports the lab image's rootfs into dockerd as stacklab/lab:<recipe hash>.
 docker_lab_image() {
     local hash tag

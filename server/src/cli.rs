@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// Where learners' files, the database and sandboxes' state live.
     #[arg(long, env = "STACKLAB_DATA_DIR", default_value = "/var/lib/stacklab")]
     pub data_dir: PathBuf,
+    /// The store: `postgres://USER:PASSWORD@HOST/DB` for PostgreSQL, or `sqlite://PATH`;
+    /// default: SQLite in `<data-dir>/stacklab.db`.
+    #[arg(long, env = "STACKLAB_DATABASE", hide_env_values = true)]
+    pub database: Option<String>,
     /// The lab image sandboxes start from (`stacklab image build` makes it).
     #[arg(long, env = "STACKLAB_IMAGE", default_value = DEFAULT_IMAGE)]
     pub image: PathBuf,

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth;
 use crate::cli::{BackendKind, ServeArgs};
 use crate::sandboxes::{Policy, Sandboxes};
-use crate::store::{SqliteStore, Store};
+use crate::store::{SqlStore, Store};
 use crate::web::{self, AppState};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -31,8 +31,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         s.spawn_reaper(Duration::from_secs(15), shutdown.clone());
     }
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let db = args.data_dir.join("stacklab.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.with_context(|| format!("opening the database {}", db.display()))?);
+    let db = args.database.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("stacklab.db").display()));
+    // The URL may hold a password: only its scheme and place go to errors and logs.
+    let shown =
+        db.split_once('@').map_or(db.clone(), |(scheme, place)| format!("{}://…@{place}", scheme.split("://").next().unwrap_or("")));
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_url(&db).await.with_context(|| format!("opening the database {shown}"))?);
+    tracing::info!(database = %shown, "store open");
     let key = auth::load_or_create_key(&args.data_dir).context("the cookie key")?;
     ensure_a_class(&*store, args.class_code.as_deref()).await?;
     let purged = store.purge_expired_sessions().await?;

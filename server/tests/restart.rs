@@ -123,7 +123,7 @@ async fn sigkill_and_restart_keep_session_sandbox_and_files() {
         "the done step survived: {progress}"
     );
     // The database itself is sound after the SIGKILL, and holds the answer.
-    let store = server::store::SqliteStore::open(&data.path().join("stacklab.db")).await.unwrap();
+    let store = server::store::SqlStore::open(&data.path().join("stacklab.db")).await.unwrap();
     let learner = me.json::<serde_json::Value>().await.unwrap()["learner_id"].as_str().unwrap().to_string();
     let answers = server::store::Store::quiz_answers(&store, &learner).await.unwrap();
     assert_eq!(answers.len(), 1);

@@ -1,12 +1,14 @@
 //! The progress store: classes, learners, sessions, messages, step states, check results, quiz
-//! answers, commands and events. [`Store`] is the interface; SQLite is the embedded
-//! default, in one file in the data directory.
+//! answers, commands and events. [`Store`] is the interface; [`SqlStore`] implements it on
+//! SQLite (the embedded default, one file in the data directory) and on PostgreSQL
+//! (`--database postgres://...`, for a server in a cluster).
 //!
-//! Every write that matters is committed (WAL, `synchronous=FULL`) before the call returns, so
-//! what the server acknowledged survives a SIGKILL or a power cut.
+//! Every write that matters is committed (SQLite: WAL, `synchronous=FULL`; PostgreSQL: its
+//! default synchronous commit) before the call returns, so what the server acknowledged
+//! survives a SIGKILL or a power cut.
 
 mod ids;
-mod sqlite;
+mod sql;
 
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use app::class::ClassSettings;
 pub use ids::{join_code, learner_id, resume_code, session_token};
-pub use sqlite::SqliteStore;
+pub use sql::{Dialect, SqlStore};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Class {

@@ -11,7 +11,7 @@ async fn state(site: &std::path::Path) -> AppState {
     let course = labs::load::load_course(&root).expect("the workshop content loads");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/test.txt"), "asset").unwrap();
-    let store = Arc::new(crate::store::SqliteStore::memory().await.unwrap());
+    let store = Arc::new(crate::store::SqlStore::memory().await.unwrap());
     AppState::new(Arc::new(course), store, Key::generate(), site, "127.0.0.1:0".parse().unwrap(), CancellationToken::new())
 }
 

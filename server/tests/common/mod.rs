@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum_extra::extract::cookie::Key;
 use cookie::{Cookie, CookieJar};
 use server::sandboxes::{Policy, Sandboxes};
-use server::store::{Role, SqliteStore, Store};
+use server::store::{Role, SqlStore, Store};
 use server::web::{self, AppState};
 use tokio_util::sync::CancellationToken;
 
@@ -66,7 +66,7 @@ fn nix_is_root() -> bool {
 impl TestServer {
     pub async fn start(test: &str, with_sandboxes: bool) -> Self {
         let data = tempfile::Builder::new().prefix("stacklab-server-test-").tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data.path().join("stacklab.db")).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open(&data.path().join("stacklab.db")).await.unwrap());
         let class = store.create_class("Test class", None, &Default::default()).await.unwrap();
         let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/workshop");
         let course = Arc::new(labs::load::load_course(&root).expect("the workshop loads"));

@@ -1,11 +1,11 @@
 //! Rows to values.
 
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::super::*;
 
-pub fn class_from(row: &SqliteRow) -> Class {
+pub fn class_from(row: &AnyRow) -> Class {
     Class {
         id: row.get("id"),
         name: row.get("name"),
@@ -16,7 +16,7 @@ pub fn class_from(row: &SqliteRow) -> Class {
     }
 }
 
-pub fn message_from(row: &SqliteRow) -> Message {
+pub fn message_from(row: &AnyRow) -> Message {
     Message {
         id: row.get("id"),
         class_id: row.get("class_id"),
@@ -26,7 +26,7 @@ pub fn message_from(row: &SqliteRow) -> Message {
     }
 }
 
-pub fn learner_from(row: &SqliteRow) -> Learner {
+pub fn learner_from(row: &AnyRow) -> Learner {
     Learner {
         id: row.get("id"),
         class_id: row.get("class_id"),
@@ -37,7 +37,7 @@ pub fn learner_from(row: &SqliteRow) -> Learner {
     }
 }
 
-pub fn quiz_answer_from(row: &SqliteRow) -> QuizAnswer {
+pub fn quiz_answer_from(row: &AnyRow) -> QuizAnswer {
     QuizAnswer {
         question_id: row.get("question_id"),
         choices: serde_json::from_str(&row.get::<String, _>("choices")).unwrap_or_default(),
@@ -47,7 +47,7 @@ pub fn quiz_answer_from(row: &SqliteRow) -> QuizAnswer {
     }
 }
 
-pub fn step_state_from(row: &SqliteRow) -> StepState {
+pub fn step_state_from(row: &AnyRow) -> StepState {
     StepState {
         lab_id: row.get("lab_id"),
         step_id: row.get("step_id"),

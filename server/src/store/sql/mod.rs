@@ -1,4 +1,8 @@
-//! The embedded store: one SQLite file, WAL, migrations applied at open.
+//! The store in SQL, one implementation for both databases through sqlx's `Any` driver: SQLite
+//! (the embedded default: one file, WAL, `synchronous=FULL`) and PostgreSQL (for a server that
+//! runs in a cluster, or beside others). The statements are written once, in the SQL both
+//! understand (`$N` parameters, `RETURNING`, `ON CONFLICT`); each database has its own
+//! migrations, which make the same tables.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -6,47 +10,93 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{Connection, Executor, Row};
 
 mod rows;
 
 use super::*;
 use rows::*;
 
-pub struct SqliteStore {
-    pool: SqlitePool,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
 }
 
-impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+/// The SQLite file's settings, for every connection: WAL, and FULL so a commit is on disk
+/// before we acknowledge it, power cut included.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+impl SqlStore {
+    /// Opens the database `url` names (`sqlite://PATH` or `postgres://...`), creating an SQLite
+    /// file if needed, and brings its schema up to date.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = AnyConnectOptions::from_str(url)?;
+            // One connection first: the pool would only say it timed out, this says why
+            // (refused, unknown host, password).
+            sqlx::AnyConnection::connect_with(&options).await.map_err(classify)?.close().await.map_err(classify)?;
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(classify)?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            return Ok(Self { pool, dialect: Dialect::Postgres });
+        }
+        let Some(path) = url.strip_prefix("sqlite://") else {
+            return Err(StoreError::Invalid(format!("--database {url:?}: use sqlite://PATH or postgres://USER@HOST/DB")));
+        };
+        Self::open(Path::new(path)).await
+    }
+
+    /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before we acknowledge it, power cut included.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(classify)?;
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(&format!("sqlite://{}?mode=rwc", path.display()))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) }))
+            .connect_with(options)
+            .await
+            .map_err(classify)?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, dialect: Dialect::Sqlite })
     }
 
-    /// An in-memory database, for tests.
+    /// An in-memory SQLite database, for tests.
     pub async fn memory() -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str("sqlite::memory:")?;
         // One connection: every connection to :memory: is its own database.
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .after_connect(|conn, _| Box::pin(async move { conn.execute("PRAGMA foreign_keys = ON").await.map(|_| ()) }))
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, dialect: Dialect::Sqlite })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 }
 
-/// SQLITE_FULL (13) is the disk-full case a person must hear about as such.
+/// The disk-full case a person must hear about as such: SQLITE_FULL (13), PostgreSQL's
+/// disk_full (53100).
 fn classify(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
-        if db.code().as_deref() == Some("13") {
+        if matches!(db.code().as_deref(), Some("13" | "53100")) {
             return StoreError::Full(db.message().to_string());
         }
     }
@@ -71,7 +121,7 @@ fn token_hash(token: &str) -> String {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Store for SqlStore {
     async fn create_class(&self, name: &str, code: Option<&str>, settings: &ClassSettings) -> Result<Class> {
         let name = valid_class_name(name)?;
         if let Some(code) = code {
@@ -89,7 +139,7 @@ impl Store for SqliteStore {
                 created_at: now(),
                 settings: settings.clone(),
             };
-            let result = sqlx::query("INSERT INTO classes (id, name, join_code, created_at, settings) VALUES (?, ?, ?, ?, ?)")
+            let result = sqlx::query("INSERT INTO classes (id, name, join_code, created_at, settings) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&class.id)
                 .bind(&class.name)
                 .bind(&class.join_code)
@@ -111,7 +161,7 @@ impl Store for SqliteStore {
 
     async fn update_class(&self, id: &str, name: &str, settings: &ClassSettings) -> Result<Class> {
         let name = valid_class_name(name)?;
-        let done = sqlx::query("UPDATE classes SET name = ?, settings = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE classes SET name = $1, settings = $2 WHERE id = $3")
             .bind(name)
             .bind(settings_json(settings))
             .bind(id)
@@ -125,7 +175,7 @@ impl Store for SqliteStore {
     }
 
     async fn class(&self, id: &str) -> Result<Option<Class>> {
-        self.optional(sqlx::query("SELECT * FROM classes WHERE id = ?").bind(id), class_from).await
+        self.optional(sqlx::query("SELECT * FROM classes WHERE id = $1").bind(id), class_from).await
     }
 
     async fn classes(&self) -> Result<Vec<Class>> {
@@ -134,7 +184,7 @@ impl Store for SqliteStore {
 
     async fn class_by_code(&self, code: &str) -> Result<Option<Class>> {
         let code = code.trim().to_ascii_uppercase();
-        self.optional(sqlx::query("SELECT * FROM classes WHERE join_code = ?").bind(code), class_from).await
+        self.optional(sqlx::query("SELECT * FROM classes WHERE join_code = $1").bind(code), class_from).await
     }
 
     async fn create_learner(&self, class_id: &str, display_name: &str, id: Option<&str>) -> Result<Learner> {
@@ -150,7 +200,7 @@ impl Store for SqliteStore {
                 last_seen: t,
             };
             let result = sqlx::query(
-                "INSERT INTO learners (id, class_id, display_name, resume_code, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO learners (id, class_id, display_name, resume_code, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&learner.id)
             .bind(&learner.class_id)
@@ -170,22 +220,22 @@ impl Store for SqliteStore {
     }
 
     async fn learner(&self, id: &str) -> Result<Option<Learner>> {
-        self.optional(sqlx::query("SELECT * FROM learners WHERE id = ?").bind(id), learner_from).await
+        self.optional(sqlx::query("SELECT * FROM learners WHERE id = $1").bind(id), learner_from).await
     }
 
     async fn learner_by_resume_code(&self, code: &str) -> Result<Option<Learner>> {
         let code = code.trim().to_ascii_uppercase();
-        self.optional(sqlx::query("SELECT * FROM learners WHERE resume_code = ?").bind(code), learner_from).await
+        self.optional(sqlx::query("SELECT * FROM learners WHERE resume_code = $1").bind(code), learner_from).await
     }
 
     async fn learners(&self, class_id: &str) -> Result<Vec<Learner>> {
-        self.all(sqlx::query("SELECT * FROM learners WHERE class_id = ? ORDER BY created_at").bind(class_id), learner_from).await
+        self.all(sqlx::query("SELECT * FROM learners WHERE class_id = $1 ORDER BY created_at").bind(class_id), learner_from).await
     }
 
     async fn create_session(&self, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String> {
         let token = session_token();
         let t = now();
-        sqlx::query("INSERT INTO sessions (token_hash, role, learner_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (token_hash, role, learner_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash(&token))
             .bind(role.as_str())
             .bind(learner_id)
@@ -195,13 +245,13 @@ impl Store for SqliteStore {
             .await
             .map_err(classify)?;
         if let Some(id) = learner_id {
-            sqlx::query("UPDATE learners SET last_seen = ? WHERE id = ?").bind(t).bind(id).execute(&self.pool).await.map_err(classify)?;
+            sqlx::query("UPDATE learners SET last_seen = $1 WHERE id = $2").bind(t).bind(id).execute(&self.pool).await.map_err(classify)?;
         }
         Ok(token)
     }
 
     async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT role, learner_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?")
+        let row = sqlx::query("SELECT role, learner_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash(token))
             .bind(now())
             .fetch_optional(&self.pool)
@@ -215,12 +265,12 @@ impl Store for SqliteStore {
     }
 
     async fn delete_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash(token)).execute(&self.pool).await.map_err(classify)?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(&self.pool).await.map_err(classify)?;
         Ok(())
     }
 
     async fn purge_expired_sessions(&self) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now()).execute(&self.pool).await.map_err(classify)?;
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&self.pool).await.map_err(classify)?;
         Ok(done.rows_affected())
     }
 
@@ -230,15 +280,15 @@ impl Store for SqliteStore {
             return Err(StoreError::Invalid("A message has 1 to 2000 characters.".into()));
         }
         let at = now();
-        let id = sqlx::query("INSERT INTO messages (class_id, learner_id, body, at) VALUES (?, ?, ?, ?)")
+        let id: i64 = sqlx::query("INSERT INTO messages (class_id, learner_id, body, at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(class_id)
             .bind(learner_id)
             .bind(body)
             .bind(at)
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await
             .map_err(classify)?
-            .last_insert_rowid();
+            .get("id");
         Ok(Message { id, class_id: class_id.into(), learner_id: learner_id.map(Into::into), body: body.into(), at })
     }
 
@@ -246,7 +296,7 @@ impl Store for SqliteStore {
         self.all(
             sqlx::query(
                 "SELECT * FROM (SELECT m.* FROM messages m JOIN learners l ON l.class_id = m.class_id \
-             WHERE l.id = ? AND (m.learner_id IS NULL OR m.learner_id = l.id) AND m.id > ? ORDER BY m.id DESC LIMIT ?) ORDER BY id",
+             WHERE l.id = $1 AND (m.learner_id IS NULL OR m.learner_id = l.id) AND m.id > $2 ORDER BY m.id DESC LIMIT $3) AS newest ORDER BY id",
             )
             .bind(learner_id)
             .bind(after_id)
@@ -258,7 +308,7 @@ impl Store for SqliteStore {
 
     async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>> {
         self.all(
-            sqlx::query("SELECT * FROM step_states WHERE learner_id = ? AND lab_id = ?").bind(learner_id).bind(lab_id),
+            sqlx::query("SELECT * FROM step_states WHERE learner_id = $1 AND lab_id = $2").bind(learner_id).bind(lab_id),
             step_state_from,
         )
         .await
@@ -266,7 +316,7 @@ impl Store for SqliteStore {
 
     async fn class_step_states(&self, class_id: &str) -> Result<Vec<(String, StepState)>> {
         self.all(
-            sqlx::query("SELECT s.* FROM step_states s JOIN learners l ON l.id = s.learner_id WHERE l.class_id = ?").bind(class_id),
+            sqlx::query("SELECT s.* FROM step_states s JOIN learners l ON l.id = s.learner_id WHERE l.class_id = $1").bind(class_id),
             |r| (r.get("learner_id"), step_state_from(r)),
         )
         .await
@@ -274,7 +324,7 @@ impl Store for SqliteStore {
 
     async fn start_step(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState> {
         sqlx::query(
-            "INSERT INTO step_states (learner_id, lab_id, step_id, state, started_at) VALUES (?, ?, ?, 'started', ?) \
+            "INSERT INTO step_states (learner_id, lab_id, step_id, state, started_at) VALUES ($1, $2, $3, 'started', $4) \
              ON CONFLICT DO NOTHING",
         )
         .bind(learner_id)
@@ -309,9 +359,9 @@ impl Store for SqliteStore {
                 (false, true) => before.same_failures + 1,
             };
             sqlx::query(
-                "UPDATE step_states SET attempts = attempts + ?, same_failures = ?, last_check_at = ?, last_passed = ?, last_reason = ?, \
-                 state = CASE WHEN ? THEN 'done' ELSE state END, done_at = CASE WHEN ? THEN ? ELSE done_at END \
-                 WHERE learner_id = ? AND lab_id = ? AND step_id = ?",
+                "UPDATE step_states SET attempts = attempts + $1, same_failures = $2, last_check_at = $3, last_passed = $4, last_reason = $5, \
+                 state = CASE WHEN $6 THEN 'done' ELSE state END, done_at = CASE WHEN $7 THEN $8 ELSE done_at END \
+                 WHERE learner_id = $9 AND lab_id = $10 AND step_id = $11",
             )
             .bind(i64::from(run.is_attempt()))
             .bind(same)
@@ -328,7 +378,7 @@ impl Store for SqliteStore {
             .await
             .map_err(classify)?;
         } else {
-            sqlx::query("UPDATE step_states SET last_check_at = ?, last_passed = ?, last_reason = ? WHERE learner_id = ? AND lab_id = ? AND step_id = ?")
+            sqlx::query("UPDATE step_states SET last_check_at = $1, last_passed = $2, last_reason = $3 WHERE learner_id = $4 AND lab_id = $5 AND step_id = $6")
                 .bind(t)
                 .bind(outcome.passed as i64)
                 .bind(&outcome.reason)
@@ -341,7 +391,7 @@ impl Store for SqliteStore {
         }
         if run == CheckRun::Asked || changed {
             sqlx::query(
-                "INSERT INTO check_results (learner_id, lab_id, step_id, passed, reason, took_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO check_results (learner_id, lab_id, step_id, passed, reason, took_ms, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(learner_id)
             .bind(lab_id)
@@ -360,7 +410,7 @@ impl Store for SqliteStore {
 
     async fn reveal_hints(&self, learner_id: &str, lab_id: &str, step_id: &str, count: i64) -> Result<StepState> {
         self.start_step(learner_id, lab_id, step_id).await?;
-        sqlx::query("UPDATE step_states SET hints_revealed = MAX(hints_revealed, ?) WHERE learner_id = ? AND lab_id = ? AND step_id = ?")
+        sqlx::query("UPDATE step_states SET hints_revealed = CASE WHEN hints_revealed < $1 THEN $1 ELSE hints_revealed END WHERE learner_id = $2 AND lab_id = $3 AND step_id = $4")
             .bind(count)
             .bind(learner_id)
             .bind(lab_id)
@@ -373,7 +423,7 @@ impl Store for SqliteStore {
 
     async fn show_solution(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState> {
         self.start_step(learner_id, lab_id, step_id).await?;
-        sqlx::query("UPDATE step_states SET solution_shown = 1 WHERE learner_id = ? AND lab_id = ? AND step_id = ?")
+        sqlx::query("UPDATE step_states SET solution_shown = 1 WHERE learner_id = $1 AND lab_id = $2 AND step_id = $3")
             .bind(learner_id)
             .bind(lab_id)
             .bind(step_id)
@@ -385,7 +435,7 @@ impl Store for SqliteStore {
 
     async fn fire_hint_check(&self, learner_id: &str, lab_id: &str, step_id: &str, index: i64) -> Result<bool> {
         let result = sqlx::query(
-            "INSERT INTO hint_checks_fired (learner_id, lab_id, step_id, hint_index, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO hint_checks_fired (learner_id, lab_id, step_id, hint_index, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .bind(learner_id)
         .bind(lab_id)
@@ -400,10 +450,12 @@ impl Store for SqliteStore {
 
     async fn fired_hint_checks(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<Vec<i64>> {
         self.all(
-            sqlx::query("SELECT hint_index FROM hint_checks_fired WHERE learner_id = ? AND lab_id = ? AND step_id = ? ORDER BY hint_index")
-                .bind(learner_id)
-                .bind(lab_id)
-                .bind(step_id),
+            sqlx::query(
+                "SELECT hint_index FROM hint_checks_fired WHERE learner_id = $1 AND lab_id = $2 AND step_id = $3 ORDER BY hint_index",
+            )
+            .bind(learner_id)
+            .bind(lab_id)
+            .bind(step_id),
             |r| r.get("hint_index"),
         )
         .await
@@ -413,8 +465,8 @@ impl Store for SqliteStore {
         let t = now();
         let json = serde_json::to_string(choices).unwrap_or_else(|_| "[]".into());
         sqlx::query(
-            "INSERT INTO quiz_answers (learner_id, question_id, choices, correct, points, attempts, first_at, at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) \
-             ON CONFLICT (learner_id, question_id) DO UPDATE SET attempts = attempts + 1, at = excluded.at",
+            "INSERT INTO quiz_answers (learner_id, question_id, choices, correct, points, attempts, first_at, at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
+             ON CONFLICT (learner_id, question_id) DO UPDATE SET attempts = quiz_answers.attempts + 1, at = excluded.at",
         )
         .bind(learner_id)
         .bind(question_id)
@@ -432,7 +484,7 @@ impl Store for SqliteStore {
             serde_json::json!({ "question": question_id, "choices": choices, "correct": correct }),
         )
         .await?;
-        let row = sqlx::query("SELECT * FROM quiz_answers WHERE learner_id = ? AND question_id = ?")
+        let row = sqlx::query("SELECT * FROM quiz_answers WHERE learner_id = $1 AND question_id = $2")
             .bind(learner_id)
             .bind(question_id)
             .fetch_one(&self.pool)
@@ -442,19 +494,19 @@ impl Store for SqliteStore {
     }
 
     async fn quiz_answers(&self, learner_id: &str) -> Result<Vec<QuizAnswer>> {
-        self.all(sqlx::query("SELECT * FROM quiz_answers WHERE learner_id = ? ORDER BY first_at").bind(learner_id), quiz_answer_from).await
+        self.all(sqlx::query("SELECT * FROM quiz_answers WHERE learner_id = $1 ORDER BY first_at").bind(learner_id), quiz_answer_from).await
     }
 
     async fn class_quiz_answers(&self, class_id: &str) -> Result<Vec<(String, QuizAnswer)>> {
         self.all(
-            sqlx::query("SELECT q.* FROM quiz_answers q JOIN learners l ON l.id = q.learner_id WHERE l.class_id = ?").bind(class_id),
+            sqlx::query("SELECT q.* FROM quiz_answers q JOIN learners l ON l.id = q.learner_id WHERE l.class_id = $1").bind(class_id),
             |r| (r.get("learner_id"), quiz_answer_from(r)),
         )
         .await
     }
 
     async fn record_command(&self, learner_id: &str, command: &CommandRecord) -> Result<()> {
-        sqlx::query("INSERT INTO commands (learner_id, command, exit_status, started_at, duration_ms) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO commands (learner_id, command, exit_status, started_at, duration_ms) VALUES ($1, $2, $3, $4, $5)")
             .bind(learner_id)
             .bind(&command.command)
             .bind(command.exit_status)
@@ -467,12 +519,13 @@ impl Store for SqliteStore {
     }
 
     async fn commands(&self, learner_id: &str, limit: i64) -> Result<Vec<CommandRecord>> {
-        let rows = sqlx::query("SELECT * FROM (SELECT * FROM commands WHERE learner_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id")
-            .bind(learner_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
+        let rows =
+            sqlx::query("SELECT * FROM (SELECT * FROM commands WHERE learner_id = $1 ORDER BY id DESC LIMIT $2) AS newest ORDER BY id")
+                .bind(learner_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(classify)?;
         Ok(rows
             .iter()
             .map(|r| CommandRecord {
@@ -485,7 +538,7 @@ impl Store for SqliteStore {
     }
 
     async fn log_event(&self, learner_id: Option<&str>, kind: &str, data: serde_json::Value) -> Result<()> {
-        sqlx::query("INSERT INTO events (at, learner_id, kind, data) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO events (at, learner_id, kind, data) VALUES ($1, $2, $3, $4)")
             .bind(now())
             .bind(learner_id)
             .bind(kind)
@@ -498,21 +551,21 @@ impl Store for SqliteStore {
 }
 
 /// A query with its arguments bound.
-type Bound<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type Bound<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-impl SqliteStore {
+impl SqlStore {
     /// Every row of `query`, each made a value by `row`.
-    async fn all<T>(&self, query: Bound<'_>, row: fn(&sqlx::sqlite::SqliteRow) -> T) -> Result<Vec<T>> {
+    async fn all<T>(&self, query: Bound<'_>, row: fn(&AnyRow) -> T) -> Result<Vec<T>> {
         Ok(query.fetch_all(&self.pool).await.map_err(classify)?.iter().map(row).collect())
     }
 
     /// The row of `query`, if there is one, made a value by `row`.
-    async fn optional<T>(&self, query: Bound<'_>, row: fn(&sqlx::sqlite::SqliteRow) -> T) -> Result<Option<T>> {
+    async fn optional<T>(&self, query: Bound<'_>, row: fn(&AnyRow) -> T) -> Result<Option<T>> {
         Ok(query.fetch_optional(&self.pool).await.map_err(classify)?.as_ref().map(row))
     }
 
     async fn step_state(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState> {
-        let row = sqlx::query("SELECT * FROM step_states WHERE learner_id = ? AND lab_id = ? AND step_id = ?")
+        let row = sqlx::query("SELECT * FROM step_states WHERE learner_id = $1 AND lab_id = $2 AND step_id = $3")
             .bind(learner_id)
             .bind(lab_id)
             .bind(step_id)

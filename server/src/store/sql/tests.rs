@@ -1,0 +1,157 @@
+use super::*;
+
+/// The stores every test runs on: SQLite in memory, and PostgreSQL when the suite started one
+/// (`STACKLAB_TEST_POSTGRES`, a URL scripts/test sets), each in a database of its own.
+async fn stores() -> Vec<SqlStore> {
+    let mut stores = vec![SqlStore::memory().await.unwrap()];
+    if let Some(url) = fresh_postgres().await {
+        stores.push(SqlStore::open_url(&url).await.unwrap());
+    }
+    stores
+}
+
+/// A new, empty PostgreSQL database on the suite's server, as a URL.
+async fn fresh_postgres() -> Option<String> {
+    let Ok(base) = std::env::var("STACKLAB_TEST_POSTGRES") else {
+        assert!(std::env::var("STACKLAB_REQUIRE_POSTGRES").is_err(), "STACKLAB_TEST_POSTGRES is not set (scripts/test starts PostgreSQL)");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(&base).await.unwrap();
+    let name = format!("stacklab_test_{:016x}", rand::random::<u64>());
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    Some(format!("{server}/{name}"))
+}
+
+#[tokio::test]
+async fn classes_learners_and_sessions() {
+    for store in stores().await {
+        let class = store.create_class("Morning class", None, &ClassSettings::default()).await.unwrap();
+        assert_eq!(store.class_by_code(&class.join_code.to_lowercase()).await.unwrap(), Some(class.clone()));
+        let ada = store.create_learner(&class.id, "  Ada  ", None).await.unwrap();
+        assert_eq!(ada.display_name, "Ada");
+        assert!(store.create_learner(&class.id, "   ", None).await.is_err());
+        assert_eq!(store.learner_by_resume_code(&ada.resume_code).await.unwrap().unwrap().id, ada.id);
+        let token = store.create_session(Role::Learner, Some(&ada.id), Duration::from_secs(60)).await.unwrap();
+        let session = store.session(&token).await.unwrap().unwrap();
+        assert_eq!(session.learner_id.as_deref(), Some(ada.id.as_str()));
+        assert!(store.session("forged").await.unwrap().is_none());
+        store.delete_session(&token).await.unwrap();
+        assert!(store.session(&token).await.unwrap().is_none());
+        let expired = store.create_session(Role::Learner, Some(&ada.id), Duration::ZERO).await.unwrap();
+        assert!(store.session(&expired).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn progress_is_recorded() {
+    for store in stores().await {
+        let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
+        let ada = store.create_learner(&class.id, "Ada", None).await.unwrap();
+        let s = store.start_step(&ada.id, "lab", "one").await.unwrap();
+        assert!(!s.done && s.attempts == 0);
+        let fail = CheckOutcome { passed: false, reason: "not yet".into(), took_ms: 5 };
+        store.record_check(&ada.id, "lab", "one", &fail, CheckRun::AfterCommand).await.unwrap();
+        let s = store.record_check(&ada.id, "lab", "one", &fail, CheckRun::AfterCommand).await.unwrap();
+        assert_eq!((s.attempts, s.same_failures), (2, 2));
+        // The background timer finding the same is not the learner trying again.
+        let s = store.record_check(&ada.id, "lab", "one", &fail, CheckRun::Timer).await.unwrap();
+        assert_eq!((s.attempts, s.same_failures), (2, 2));
+        let pass = CheckOutcome { passed: true, reason: "done".into(), took_ms: 5 };
+        let s = store.record_check(&ada.id, "lab", "one", &pass, CheckRun::Asked).await.unwrap();
+        assert!(s.done && s.done_at.is_some());
+        // Done is for good, whatever later checks say.
+        let s = store.record_check(&ada.id, "lab", "one", &fail, CheckRun::Timer).await.unwrap();
+        assert!(s.done);
+        assert_eq!(store.class_step_states(&class.id).await.unwrap().len(), 1);
+
+        let first = store.answer_quiz(&ada.id, "q", &[0], false, 0).await.unwrap();
+        let again = store.answer_quiz(&ada.id, "q", &[1], true, 1).await.unwrap();
+        assert_eq!((first.points, again.points, again.attempts, again.choices.clone()), (0, 0, 2, vec![0]), "the first answer is graded");
+
+        assert!(store.fire_hint_check(&ada.id, "lab", "one", 0).await.unwrap());
+        assert!(!store.fire_hint_check(&ada.id, "lab", "one", 0).await.unwrap());
+        for i in 0..5 {
+            let c = CommandRecord { command: format!("echo {i}"), exit_status: 0, started_at: i, duration_ms: 1 };
+            store.record_command(&ada.id, &c).await.unwrap();
+        }
+        let last: Vec<String> = store.commands(&ada.id, 2).await.unwrap().into_iter().map(|c| c.command).collect();
+        assert_eq!(last, ["echo 3", "echo 4"]);
+    }
+}
+
+#[tokio::test]
+async fn file_database_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stacklab.db");
+    let class = {
+        let store = SqlStore::open(&path).await.unwrap();
+        store.create_class("Kept", None, &ClassSettings::default()).await.unwrap()
+    };
+    let store = SqlStore::open(&path).await.unwrap();
+    assert_eq!(store.classes().await.unwrap(), vec![class]);
+}
+
+#[tokio::test]
+async fn class_settings_and_messages() {
+    for store in stores().await {
+        let settings = ClassSettings { labs: vec!["netns-veth".into()], sandbox_lifetime_minutes: Some(90), ..Default::default() };
+        let class = store.create_class("Evening", Some("evening1"), &settings).await.unwrap();
+        assert_eq!(class.join_code, "EVENING1");
+        assert_eq!(store.class(&class.id).await.unwrap().unwrap().settings, settings);
+        assert!(store.create_class("Other", Some("EVENING1"), &settings).await.is_err(), "join codes are unique");
+        assert!(store.create_class("  ", None, &settings).await.is_err());
+        let renamed = store.update_class(&class.id, "Evening (Tue)", &ClassSettings::default()).await.unwrap();
+        assert_eq!((renamed.name.as_str(), renamed.settings.labs.len()), ("Evening (Tue)", 0));
+        assert!(store.update_class("nope", "x", &ClassSettings::default()).await.is_err());
+
+        let other = store.create_class("Other", None, &ClassSettings::default()).await.unwrap();
+        let ada = store.create_learner(&class.id, "Ada", Some("spareid00001")).await.unwrap();
+        assert_eq!(ada.id, "spareid00001");
+        let bob = store.create_learner(&class.id, "Bob", None).await.unwrap();
+        let eve = store.create_learner(&other.id, "Eve", None).await.unwrap();
+        let all = store.send_message(&class.id, None, " Break until 10:30 ").await.unwrap();
+        let to_ada = store.send_message(&class.id, Some(&ada.id), "Try --fork").await.unwrap();
+        store.send_message(&other.id, None, "Other class").await.unwrap();
+        assert!(store.send_message(&class.id, None, "  ").await.is_err());
+        let bodies = |m: Vec<Message>| m.into_iter().map(|m| m.body).collect::<Vec<_>>();
+        assert_eq!(bodies(store.messages_for(&ada.id, 0, 10).await.unwrap()), ["Break until 10:30", "Try --fork"]);
+        assert_eq!(bodies(store.messages_for(&bob.id, 0, 10).await.unwrap()), ["Break until 10:30"]);
+        assert_eq!(bodies(store.messages_for(&eve.id, 0, 10).await.unwrap()), ["Other class"]);
+        assert_eq!(bodies(store.messages_for(&ada.id, all.id, 10).await.unwrap()), ["Try --fork"]);
+        assert!(store.messages_for(&ada.id, to_ada.id, 10).await.unwrap().is_empty());
+
+        store.answer_quiz(&ada.id, "q1", &[0], true, 2).await.unwrap();
+        store.answer_quiz(&eve.id, "q1", &[0], true, 2).await.unwrap();
+        let answers = store.class_quiz_answers(&class.id).await.unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].0, ada.id);
+
+        store.create_session(Role::Learner, Some(&ada.id), Duration::ZERO).await.unwrap();
+        store.create_session(Role::Learner, Some(&ada.id), Duration::from_secs(60)).await.unwrap();
+        assert_eq!(store.purge_expired_sessions().await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn postgres_database_survives_reopen() {
+    let Some(url) = fresh_postgres().await else { return };
+    let class = {
+        let store = SqlStore::open_url(&url).await.unwrap();
+        assert_eq!(store.dialect(), Dialect::Postgres);
+        store.create_class("Kept", None, &ClassSettings::default()).await.unwrap()
+    };
+    // Migrations run again at every open: a no-op on an up-to-date schema.
+    let store = SqlStore::open_url(&url).await.unwrap();
+    assert_eq!(store.classes().await.unwrap(), vec![class]);
+}
+
+#[tokio::test]
+async fn a_bad_database_url_says_what_to_use() {
+    let Err(e) = SqlStore::open_url("mysql://x").await else { panic!("mysql:// was taken") };
+    assert!(e.to_string().contains("sqlite://PATH or postgres://"), "{e}");
+    // Nothing listens on port 1: the error says so rather than that a pool timed out.
+    let Err(e) = SqlStore::open_url("postgres://stacklab@127.0.0.1:1/stacklab").await else { panic!("port 1 answered") };
+    assert!(e.to_string().to_lowercase().contains("refused"), "{e}");
+}
