@@ -6,6 +6,7 @@
 mod backend;
 pub mod docker;
 pub mod image;
+pub mod kubernetes;
 pub mod native;
 mod pty;
 mod spec;

@@ -1,0 +1,384 @@
+//! The Kubernetes backend: each sandbox is a pod from the lab image, the way JupyterHub's
+//! KubeSpawner runs notebooks, so a class can outgrow one host while the Stacklab server stays
+//! the single front door. The cluster's scheduler places the pods; the server keeps no
+//! scheduler of its own, only a count of what fits (see `capacity`).
+//!
+//! - A sandbox is a pod `<prefix>-<sandbox>` labelled with its server, sandbox and owner, its
+//!   spec and start time in annotations, so a restarted server finds it again (`running`).
+//! - The learner's files are a PersistentVolumeClaim `<prefix>-home-<owner>` at /root (or a
+//!   directory on the node, for single-node clusters without a provisioner), which outlives
+//!   every pod until a reset.
+//! - Pods and claims are owned by one ConfigMap, `<prefix>-anchor`: deleting it (or the
+//!   namespace) lets Kubernetes' garbage collector remove everything this server made.
+//! - Shells and checks go through the exec API (`exec.rs`).
+
+mod exec;
+pub mod pod;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use k8s_openapi::api::core::v1::{ConfigMap, Node, PersistentVolumeClaim, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::backend::{Backend, Error, ExecOutput, ExecRequest, Process, Result, SandboxInfo, Shell, ShellRequest, Stats};
+use crate::spec::{SandboxSpec, valid_name};
+pub use pod::{Isolation, PodSettings, Volumes};
+
+#[derive(Clone, Debug)]
+pub struct KubeConfig {
+    /// A kubeconfig file; `None`: the pod's service account when the server runs in the
+    /// cluster, else `$KUBECONFIG` or ~/.kube/config.
+    pub kubeconfig: Option<PathBuf>,
+    /// The namespace sandboxes live in (the server's own, by default, in the cluster).
+    pub namespace: String,
+    pub pods: PodSettings,
+    /// How long a pod may take to run (scheduling, pulling the image) before start fails.
+    pub start_timeout: Duration,
+}
+
+pub struct KubeBackend {
+    pods: Api<Pod>,
+    claims: Api<PersistentVolumeClaim>,
+    anchors: Api<ConfigMap>,
+    nodes: Api<Node>,
+    settings: PodSettings,
+    anchor: OwnerReference,
+    start_timeout: Duration,
+}
+
+fn failed(what: impl std::fmt::Display, e: kube::Error) -> Error {
+    match &e {
+        kube::Error::Api(s) if s.code == 403 => {
+            Error::Backend(format!("{what}: the cluster refuses the server ({}); apply deploy/kubernetes/rbac.yaml", s.message))
+        }
+        _ => Error::Backend(format!("{what}: {e}")),
+    }
+}
+
+fn is_not_found(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 404)
+}
+
+impl KubeBackend {
+    /// Connects, checks that this server may manage pods in the namespace, and makes (or
+    /// finds) its anchor; each failure says what to do about it.
+    pub async fn open(config: KubeConfig) -> Result<Self> {
+        let client_config = match &config.kubeconfig {
+            Some(path) => {
+                let file = Kubeconfig::read_from(path).map_err(|e| Error::Backend(format!("reading the kubeconfig {}: {e}", path.display())))?;
+                Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
+                    .await
+                    .map_err(|e| Error::Backend(format!("the kubeconfig {}: {e}", path.display())))?
+            }
+            None => Config::infer().await.map_err(|e| {
+                Error::Backend(format!("no cluster to talk to (not in a pod, no $KUBECONFIG, no ~/.kube/config): {e}; use --kube-config"))
+            })?,
+        };
+        let server = client_config.cluster_url.to_string();
+        let client = Client::try_from(client_config).map_err(|e| Error::Backend(format!("a client for {server}: {e}")))?;
+        let ns = config.namespace.as_str();
+        let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+        pods.list(&ListParams::default().limit(1))
+            .await
+            .map_err(|e| failed(format!("listing pods in namespace {ns} on {server}"), e))?;
+        let anchors: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+        let anchor_name = format!("{}-anchor", config.pods.prefix);
+        let anchor = match anchors.get_opt(&anchor_name).await.map_err(|e| failed(format!("reading {anchor_name}"), e))? {
+            Some(a) => a,
+            None => {
+                let cm = ConfigMap {
+                    metadata: ObjectMeta {
+                        name: Some(anchor_name.clone()),
+                        labels: Some(BTreeMap::from([
+                            ("app.kubernetes.io/managed-by".to_string(), "stacklab".to_string()),
+                            (pod::LABEL_SERVER.to_string(), config.pods.prefix.clone()),
+                        ])),
+                        ..Default::default()
+                    },
+                    data: Some(BTreeMap::from([(
+                        "about".to_string(),
+                        "Owns this Stacklab server's sandbox pods and learners' volumes: deleting it deletes them.".to_string(),
+                    )])),
+                    ..Default::default()
+                };
+                anchors.create(&PostParams::default(), &cm).await.map_err(|e| failed(format!("creating {anchor_name}"), e))?
+            }
+        };
+        let anchor = OwnerReference {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: anchor_name,
+            uid: anchor.metadata.uid.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        if config.pods.isolation == Isolation::Plain {
+            tracing::warn!(
+                "sandbox pods run without an isolating runtime class: they get Kubernetes' default capabilities only, so the \
+                 namespace and mount demos will not work (README: the Kubernetes backend)"
+            );
+        }
+        Ok(Self {
+            pods,
+            claims: Api::namespaced(client.clone(), ns),
+            anchors,
+            nodes: Api::all(client),
+            settings: config.pods,
+            anchor,
+            start_timeout: config.start_timeout,
+        })
+    }
+
+    pub fn settings(&self) -> &PodSettings {
+        &self.settings
+    }
+
+    /// The cluster's nodes, for the capacity count.
+    pub fn nodes(&self) -> &Api<Node> {
+        &self.nodes
+    }
+
+    /// Removes every pod and claim of this server, and its anchor: for tests and for
+    /// `stacklab stop-sandboxes`.
+    pub async fn remove_all(&self) -> Result<()> {
+        let list = ListParams::default().labels(&self.settings.selector());
+        for p in self.pods.list(&list).await.map_err(|e| failed("listing pods", e))? {
+            if let Some(name) = p.metadata.name {
+                self.delete_pod(&name).await?;
+            }
+        }
+        for c in self.claims.list(&list).await.map_err(|e| failed("listing claims", e))? {
+            if let Some(name) = c.metadata.name {
+                let _ = self.claims.delete(&name, &DeleteParams::default()).await;
+            }
+        }
+        let _ = self.anchors.delete(&self.anchor.name, &DeleteParams::default()).await;
+        Ok(())
+    }
+
+    /// Deletes a pod and waits until it is gone (its processes ended, its volume released).
+    async fn delete_pod(&self, pod: &str) -> Result<()> {
+        match self.pods.delete(pod, &DeleteParams { grace_period_seconds: Some(1), ..Default::default() }).await {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(failed(format!("deleting {pod}"), e)),
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            match self.pods.get_opt(pod).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(_)) | Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+        Err(Error::Backend(format!("{pod} was still there 60 s after it was deleted")))
+    }
+
+    /// The pod of `name`, with whether it runs.
+    async fn find(&self, name: &str) -> Result<Option<(SandboxInfo, bool)>> {
+        let pod_name = self.settings.pod_name(name);
+        let Some(p) = self.pods.get_opt(&pod_name).await.map_err(|e| failed(format!("reading {pod_name}"), e))? else {
+            return Ok(None);
+        };
+        let ours = p.metadata.labels.as_ref().and_then(|l| l.get(pod::LABEL_SERVER)) == Some(&self.settings.prefix);
+        if !ours {
+            return Err(Error::Backend(format!("pod {pod_name} is not this server's")));
+        }
+        let running = phase(&p) == "Running" && p.metadata.deletion_timestamp.is_none();
+        Ok(pod::info_from(&p).map(|i| (i, running)))
+    }
+
+    /// Waits for the pod to run; a pod that cannot (unschedulable, no image) fails with the
+    /// cluster's own reason.
+    async fn wait_running(&self, pod_name: &str) -> Result<()> {
+        let deadline = Instant::now() + self.start_timeout;
+        let mut why = String::from("it stayed Pending");
+        while Instant::now() < deadline {
+            let p = self.pods.get(pod_name).await.map_err(|e| failed(format!("reading {pod_name}"), e))?;
+            match phase(&p) {
+                "Running" => return Ok(()),
+                "Failed" | "Succeeded" => return Err(Error::Create { name: pod_name.into(), message: format!("the pod ended: {}", reason(&p)) }),
+                _ => {}
+            }
+            let r = reason(&p);
+            if ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]
+                .iter()
+                .any(|bad| r.starts_with(bad))
+            {
+                return Err(Error::Create { name: pod_name.into(), message: r });
+            }
+            if !r.is_empty() {
+                why = r;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Err(Error::Create { name: pod_name.into(), message: format!("not running after {:?}: {why}", self.start_timeout) })
+    }
+}
+
+fn phase(p: &Pod) -> &str {
+    p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending")
+}
+
+/// Why a pod is not running, in the cluster's words: a waiting container's reason, or the
+/// scheduler's condition.
+fn reason(p: &Pod) -> String {
+    let status = p.status.as_ref();
+    let waiting = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|cs| cs.iter().find_map(|c| c.state.as_ref()?.waiting.clone()))
+        .map(|w| format!("{}: {}", w.reason.unwrap_or_default(), w.message.unwrap_or_default()));
+    let terminated = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|cs| cs.iter().find_map(|c| c.state.as_ref()?.terminated.clone()))
+        .map(|t| format!("exited {}: {}", t.exit_code, t.reason.unwrap_or_default()));
+    let unscheduled = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled" && c.status == "False"))
+        .map(|c| format!("{}: {}", c.reason.clone().unwrap_or_default(), c.message.clone().unwrap_or_default()));
+    waiting.or(terminated).or(unscheduled).unwrap_or_default()
+}
+
+#[async_trait]
+impl Backend for KubeBackend {
+    fn kind(&self) -> &'static str {
+        "kubernetes"
+    }
+
+    async fn start(&self, spec: &SandboxSpec) -> Result<SandboxInfo> {
+        for name in [&spec.name, &spec.owner] {
+            // Also a label value and part of an object name: the same rule holds.
+            if !valid_name(name) || self.settings.pod_name(name).len() > 253 {
+                return Err(Error::InvalidName(name.clone()));
+            }
+        }
+        match self.find(&spec.name).await? {
+            Some((info, true)) => return Ok(info),
+            // Ended or ending (its node went away, it was evicted): start afresh, the files
+            // are in the learner's volume.
+            Some((_, false)) => self.delete_pod(&self.settings.pod_name(&spec.name)).await?,
+            None => {}
+        }
+        if let Some(claim) = pod::claim(&self.settings, spec, Some(&self.anchor)) {
+            match self.claims.create(&PostParams::default(), &claim).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 409 => {}
+                Err(e) => return Err(failed(format!("creating {}'s volume claim", spec.owner), e)),
+            }
+        }
+        let started_at = SystemTime::now();
+        let body = pod::pod(&self.settings, spec, started_at, Some(&self.anchor)).map_err(|e| Error::Backend(e.to_string()))?;
+        let pod_name = self.settings.pod_name(&spec.name);
+        self.pods.create(&PostParams::default(), &body).await.map_err(|e| failed(format!("creating {pod_name}"), e))?;
+        if let Err(e) = self.wait_running(&pod_name).await {
+            let _ = self.delete_pod(&pod_name).await;
+            return Err(e);
+        }
+        tracing::info!(sandbox = %spec.name, pod = %pod_name, "kubernetes sandbox started");
+        Ok(SandboxInfo { name: spec.name.clone(), owner: spec.owner.clone(), backend: "kubernetes".into(), started_at, spec: spec.clone() })
+    }
+
+    async fn running(&self) -> Result<Vec<SandboxInfo>> {
+        let list = ListParams::default().labels(&self.settings.selector());
+        let pods = self.pods.list(&list).await.map_err(|e| failed("listing pods", e))?;
+        Ok(pods
+            .items
+            .iter()
+            .filter(|p| phase(p) == "Running" && p.metadata.deletion_timestamp.is_none())
+            .filter_map(pod::info_from)
+            .collect())
+    }
+
+    async fn exec(&self, name: &str, request: ExecRequest) -> Result<ExecOutput> {
+        exec::run(&self.pods, &self.settings.pod_name(name), name, request).await
+    }
+
+    async fn open_shell(&self, name: &str, request: ShellRequest) -> Result<Shell> {
+        exec::shell(&self.pods, &self.settings.pod_name(name), name, request).await
+    }
+
+    async fn stop(&self, name: &str) -> Result<()> {
+        if self.find(name).await?.is_none() {
+            return Err(Error::NotFound(name.to_string()));
+        }
+        self.delete_pod(&self.settings.pod_name(name)).await?;
+        tracing::info!(sandbox = name, "kubernetes sandbox stopped");
+        Ok(())
+    }
+
+    async fn wipe(&self, owner: &str) -> Result<()> {
+        if !valid_name(owner) {
+            return Err(Error::InvalidName(owner.to_string()));
+        }
+        let list = ListParams::default().labels(&format!("{},{}={owner}", self.settings.selector(), pod::LABEL_OWNER));
+        let pods = self.pods.list(&list).await.map_err(|e| failed("listing pods", e))?;
+        match &self.settings.volumes {
+            Volumes::Claim { .. } => {
+                for p in pods {
+                    if let Some(name) = p.metadata.name {
+                        self.delete_pod(&name).await?;
+                    }
+                }
+                match self.claims.delete(&self.settings.claim_name(owner), &DeleteParams::default()).await {
+                    Ok(_) => Ok(()),
+                    Err(e) if is_not_found(&e) => Ok(()),
+                    Err(e) => Err(failed(format!("deleting {owner}'s volume claim"), e)),
+                }
+            }
+            // A node's directory is only reachable from a pod that mounts it: empty it from the
+            // learner's own pod (started for the purpose if none runs), then end the pod.
+            Volumes::HostPath(_) => {
+                let running = pods.iter().filter(|p| phase(p) == "Running").find_map(pod::info_from);
+                let info = match running {
+                    Some(info) => info,
+                    None => {
+                        let spec = SandboxSpec {
+                            name: format!("wipe-{owner}").chars().take(63).collect::<String>().trim_end_matches('-').to_string(),
+                            owner: owner.to_string(),
+                            limits: Default::default(),
+                            devices: Vec::new(),
+                            network: Default::default(),
+                        };
+                        self.start(&spec).await?
+                    }
+                };
+                let out = self.exec(&info.name, ExecRequest::script("find /root -mindepth 1 -delete").timeout(Duration::from_secs(60))).await?;
+                if !out.success() {
+                    return Err(Error::Backend(format!("emptying {owner}'s files: {}", String::from_utf8_lossy(&out.stderr).trim())));
+                }
+                for p in self.pods.list(&list).await.map_err(|e| failed("listing pods", e))? {
+                    if let Some(name) = p.metadata.name {
+                        self.delete_pod(&name).await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn stats(&self, name: &str) -> Result<Stats> {
+        exec::stats(&self.pods, &self.settings.pod_name(name), name).await
+    }
+
+    async fn processes(&self, name: &str) -> Result<Vec<Process>> {
+        let out = self.exec(name, ExecRequest::script("ps -eo pid=,args=").timeout(Duration::from_secs(10))).await?;
+        Ok(out
+            .stdout_text()
+            .lines()
+            .filter_map(|l| {
+                let (pid, command) = l.trim().split_once(' ')?;
+                Some(Process { pid: pid.parse().ok()?, command: command.trim().to_string() })
+            })
+            .filter(|p| !p.command.starts_with("ps -eo") && !p.command.contains("stacklab-exec"))
+            .collect())
+    }
+
+    async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {
+        let out = self.exec(name, ExecRequest::script(&format!("kill -{signal} {pid}")).timeout(Duration::from_secs(10))).await?;
+        if out.success() { Ok(()) } else { Err(Error::Backend(format!("kill {pid}: {}", String::from_utf8_lossy(&out.stderr).trim()))) }
+    }
+}
