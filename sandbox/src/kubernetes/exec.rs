@@ -121,9 +121,19 @@ pub async fn run(pods: &Api<Pod>, pod: &str, name: &str, request: ExecRequest) -
     let status = process.take_status().ok_or_else(|| Error::Backend("the exec has no status".into()))?;
     let limit = request.output_limit;
     let (stdout, stderr) = (process.stdout(), process.stderr());
+    // Either stream over the limit ends the reading at once; else both are read to their end.
     let read = async {
-        let ((out, over_out), (err, over_err)) = tokio::join!(read_bounded(stdout, limit), read_bounded(stderr, limit));
-        (out, err, over_out || over_err)
+        let (mut out_read, mut err_read) = (Box::pin(read_bounded(stdout, limit)), Box::pin(read_bounded(stderr, limit)));
+        let (mut out, mut err) = (None, None);
+        loop {
+            tokio::select! {
+                (o, over) = &mut out_read, if out.is_none() => { if over { return (o, Vec::new(), true) } out = Some(o) }
+                (e, over) = &mut err_read, if err.is_none() => { if over { return (Vec::new(), e, true) } err = Some(e) }
+            }
+            if out.is_some() && err.is_some() {
+                return (out.unwrap_or_default(), err.unwrap_or_default(), false);
+            }
+        }
     };
     let outcome = tokio::time::timeout(request.timeout, read).await;
     let took = started.elapsed();
@@ -229,7 +239,7 @@ echo "pids $(ls -d /proc/[0-9]* | wc -l)"
 echo "disk $(df -kP /root | awk 'NR==2 {print $3 * 1024, $2 * 1024}')""#;
 
 pub async fn stats(pods: &Api<Pod>, pod: &str, name: &str) -> Result<Stats, Error> {
-    let out = run(pods, pod, name, ExecRequest::script(STATS)).await?;
+    let out = run(pods, pod, name, super::posix(STATS)).await?;
     let text = out.stdout_text();
     let field = |key: &str, i: usize| -> u64 {
         text.lines()

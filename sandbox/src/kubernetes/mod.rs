@@ -69,6 +69,8 @@ impl KubeBackend {
     /// Connects, checks that this server may manage pods in the namespace, and makes (or
     /// finds) its anchor; each failure says what to do about it.
     pub async fn open(config: KubeConfig) -> Result<Self> {
+        // Fails only when a provider is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client_config = match &config.kubeconfig {
             Some(path) => {
                 let file = Kubeconfig::read_from(path).map_err(|e| Error::Backend(format!("reading the kubeconfig {}: {e}", path.display())))?;
@@ -220,6 +222,13 @@ impl KubeBackend {
     }
 }
 
+/// The backend's own commands are POSIX sh: they run in whatever image the operator chose.
+pub(crate) fn posix(script: &str) -> ExecRequest {
+    let mut request = ExecRequest::script(script);
+    request.argv[0] = "/bin/sh".into();
+    request
+}
+
 fn phase(p: &Pod) -> &str {
     p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending")
 }
@@ -270,7 +279,9 @@ impl Backend for KubeBackend {
                 Err(e) => return Err(failed(format!("creating {}'s volume claim", spec.owner), e)),
             }
         }
-        let started_at = SystemTime::now();
+        // Whole seconds, as the annotation keeps it: the same value comes back on adoption.
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let started_at = SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs());
         let body = pod::pod(&self.settings, spec, started_at, Some(&self.anchor)).map_err(|e| Error::Backend(e.to_string()))?;
         let pod_name = self.settings.pod_name(&spec.name);
         self.pods.create(&PostParams::default(), &body).await.map_err(|e| failed(format!("creating {pod_name}"), e))?;
@@ -346,7 +357,7 @@ impl Backend for KubeBackend {
                         self.start(&spec).await?
                     }
                 };
-                let out = self.exec(&info.name, ExecRequest::script("find /root -mindepth 1 -delete").timeout(Duration::from_secs(60))).await?;
+                let out = self.exec(&info.name, posix("find /root -mindepth 1 -maxdepth 1 -exec rm -rf {} +").timeout(Duration::from_secs(60))).await?;
                 if !out.success() {
                     return Err(Error::Backend(format!("emptying {owner}'s files: {}", String::from_utf8_lossy(&out.stderr).trim())));
                 }
@@ -365,7 +376,7 @@ impl Backend for KubeBackend {
     }
 
     async fn processes(&self, name: &str) -> Result<Vec<Process>> {
-        let out = self.exec(name, ExecRequest::script("ps -eo pid=,args=").timeout(Duration::from_secs(10))).await?;
+        let out = self.exec(name, posix("ps -eo pid=,args=").timeout(Duration::from_secs(10))).await?;
         Ok(out
             .stdout_text()
             .lines()
@@ -378,7 +389,7 @@ impl Backend for KubeBackend {
     }
 
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {
-        let out = self.exec(name, ExecRequest::script(&format!("kill -{signal} {pid}")).timeout(Duration::from_secs(10))).await?;
+        let out = self.exec(name, posix(&format!("kill -{signal} {pid}")).timeout(Duration::from_secs(10))).await?;
         if out.success() { Ok(()) } else { Err(Error::Backend(format!("kill {pid}: {}", String::from_utf8_lossy(&out.stderr).trim()))) }
     }
 }

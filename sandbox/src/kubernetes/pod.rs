@@ -23,8 +23,8 @@ pub const ANNOTATION_SPEC: &str = "stacklab.dev/spec";
 pub const ANNOTATION_STARTED: &str = "stacklab.dev/started-at";
 /// The one container of a sandbox's pod.
 pub const CONTAINER: &str = "sandbox";
-/// The sandbox's pid 1, as in the other backends: reaps orphans, does nothing else.
-const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
+/// The lab image's pid 1, as in the other backends: reaps orphans, does nothing else.
+pub const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
 
 /// Where the learner's files live.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +55,8 @@ pub struct PodSettings {
     pub image: String,
     /// `Always`, `IfNotPresent` or `Never`.
     pub image_pull_policy: String,
+    /// The pod's command ([`INIT`] for the lab image).
+    pub init: Vec<String>,
     pub runtime_class: Option<String>,
     pub isolation: Isolation,
     pub node_selector: BTreeMap<String, String>,
@@ -168,7 +170,7 @@ pub fn pod(settings: &PodSettings, spec: &SandboxSpec, started_at: SystemTime, a
         name: CONTAINER.into(),
         image: Some(settings.image.clone()),
         image_pull_policy: Some(settings.image_pull_policy.clone()),
-        command: Some(INIT.iter().map(|s| s.to_string()).collect()),
+        command: Some(settings.init.clone()),
         env: Some(vec![EnvVar { name: "container".into(), value: Some("stacklab".into()), ..Default::default() }]),
         resources: Some(requirements),
         security_context: Some(security),
@@ -229,6 +231,7 @@ mod tests {
             prefix: "stacklab".into(),
             image: "registry.example/stacklab/lab:1".into(),
             image_pull_policy: "IfNotPresent".into(),
+            init: INIT.iter().map(|s| s.to_string()).collect(),
             runtime_class: Some("gvisor".into()),
             isolation,
             node_selector: BTreeMap::from([("stacklab.dev/sandboxes".to_string(), "true".to_string())]),

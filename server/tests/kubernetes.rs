@@ -1,0 +1,214 @@
+//! The Kubernetes backend against a real cluster: the cluster tier's offline Kubernetes
+//! (v1.20, from Debian's sources), which this test starts in an unprivileged native sandbox on
+//! this host — so the pods it makes are contained by that sandbox's user namespace, whatever
+//! the test does. The server side talks to its API server through a port on the host's
+//! loopback forwarded into the sandbox's network namespace.
+//!
+//! The pods run the cluster's own `localhost/busybox:1.0` image rather than the lab image,
+//! which is too big for the sandboxed node's in-memory image store; the backend treats both
+//! the same.
+
+mod common;
+
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use sandbox::kubernetes::{Isolation, KubeBackend, KubeConfig, PodSettings, Volumes};
+use sandbox::{Backend, ExecEnd, ExecRequest, Limits, PtySize, SandboxSpec, ShellRequest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PREFIX: &str = "stacklab-kt";
+
+fn node_spec() -> SandboxSpec {
+    SandboxSpec {
+        name: "kube-node".into(),
+        owner: "kube-node-owner".into(),
+        limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
+        devices: Vec::new(),
+        network: Default::default(),
+    }
+}
+
+fn learner(name: &str) -> SandboxSpec {
+    SandboxSpec {
+        name: format!("lab-{name}"),
+        owner: name.into(),
+        limits: Limits { memory_bytes: 64 << 20, cpu_millis: 200, pids: 128, disk_bytes: 0 },
+        devices: Vec::new(),
+        network: Default::default(),
+    }
+}
+
+/// A TCP port on the host's loopback whose connections are made from inside the network
+/// namespace of `pid` to `target` there: a thread enters the namespace, connects, and the
+/// socket stays in it.
+async fn forward_into(pid: i32, target: &'static str) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let connect = std::thread::spawn(move || {
+                let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
+                nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
+                let stream = std::net::TcpStream::connect(target)?;
+                stream.set_nonblocking(true)?;
+                Ok::<_, std::io::Error>(stream)
+            });
+            let Ok(Ok(stream)) = connect.join() else { continue };
+            let mut upstream = tokio::net::TcpStream::from_std(stream).unwrap();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    port
+}
+
+fn settings() -> PodSettings {
+    PodSettings {
+        prefix: PREFIX.into(),
+        image: "localhost/busybox:1.0".into(),
+        image_pull_policy: "Never".into(),
+        // busybox has no catatonit: a shell that waits, and ends on SIGTERM.
+        init: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"].map(String::from).to_vec(),
+        runtime_class: None,
+        isolation: Isolation::Plain,
+        node_selector: Default::default(),
+        tolerations: Vec::new(),
+        // On the node's own tmpfs (see lab-cluster): the sandbox's root carries mount flags
+        // runc may not touch.
+        volumes: Volumes::HostPath("/var/lib/kubelet/stacklab-homes".into()),
+    }
+}
+
+/// busybox has no bash.
+fn posix(s: &str) -> ExecRequest {
+    let mut request = ExecRequest::script(s);
+    request.argv[0] = "/bin/sh".into();
+    request
+}
+
+async fn sh(backend: &dyn Backend, name: &str, script: &str) -> String {
+    let out = backend.exec(name, posix(script).timeout(Duration::from_secs(30))).await.unwrap();
+    assert!(out.success(), "{name}: {script}: {:?}\n{}\n{}", out.end, out.stdout_text(), String::from_utf8_lossy(&out.stderr));
+    out.stdout_text()
+}
+
+async fn read_until(output: &mut (dyn tokio::io::AsyncRead + Send + Sync + Unpin), marker: &str) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let n = output.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the terminal ended before {marker:?}: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&seen).contains(marker) {
+                return;
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&seen).into_owned();
+    assert!(found.is_ok(), "no {marker:?} on the terminal: {text}");
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandboxes_as_pods_on_a_real_cluster() {
+    if !common::sandboxes_available("kubernetes") {
+        return;
+    }
+    let tiers = server::tiers::detect(std::path::Path::new(&std::env::var_os("STACKLAB_IMAGE").unwrap()));
+    if let Err(why) = tiers.check(&[labs::Tier::Cluster]) {
+        assert!(std::env::var("STACKLAB_REQUIRE_SANDBOX").is_err(), "the cluster tier is missing: {why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let server = common::TestServer::start("kubernetes", true).await;
+    let native = server.backend.clone().unwrap();
+    native.start(&node_spec()).await.unwrap();
+    server::cluster::start(&*native, "kube-node").await.unwrap();
+
+    // The API server, reached from the host.
+    let apiserver = common::processes_in(&common::cgroup_root("kubernetes"))
+        .into_iter()
+        .find(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "kube-apiserver"))
+        .expect("kube-apiserver runs in the node's sandbox");
+    let port = forward_into(apiserver, "127.0.0.1:6443").await;
+    let admin = sh(&*native, "kube-node", "cat /etc/kubernetes/admin.conf").await;
+    let admin = admin.lines().map(|l| if l.trim_start().starts_with("server:") { format!("    server: https://127.0.0.1:{port}") } else { l.to_string() });
+    let kubeconfig = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(kubeconfig.path(), admin.collect::<Vec<_>>().join("\n")).unwrap();
+    let config = || KubeConfig {
+        kubeconfig: Some(kubeconfig.path().to_path_buf()),
+        namespace: "default".into(),
+        pods: settings(),
+        start_timeout: Duration::from_secs(120),
+    };
+
+    let kube = KubeBackend::open(config()).await.unwrap();
+    let (ada, bob) = (learner("ada"), learner("bob"));
+    let (a, b) = tokio::join!(kube.start(&ada), kube.start(&bob));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.backend.as_str(), b.owner.as_str()), ("kubernetes", "bob"));
+    assert_eq!(kube.start(&ada).await.unwrap().started_at, a.started_at, "starting a running sandbox returns it as it is");
+
+    // Checks: exit codes, environment, stdin, time limits, and nothing left behind.
+    let out = kube.exec(&ada.name, posix("hostname; echo oops >&2; exit 3")).await.unwrap();
+    assert_eq!((out.end.clone(), out.stdout_text().trim(), String::from_utf8_lossy(&out.stderr).trim()), (ExecEnd::Exited(3), "lab-ada", "oops"));
+    let mut with_input = posix("cat; echo \"$GREETING\"; pwd");
+    with_input.stdin = b"from stdin\n".to_vec();
+    with_input.env = vec![("GREETING".into(), "hello there".into())];
+    let out = kube.exec(&ada.name, with_input).await.unwrap();
+    assert_eq!(out.stdout_text(), "from stdin\nhello there\n/root\n");
+    let out = kube.exec(&ada.name, posix("sleep 45").timeout(Duration::from_secs(2))).await.unwrap();
+    assert_eq!(out.end, ExecEnd::TimedOut);
+    sh(&kube, &ada.name, "sleep 300 >/dev/null 2>&1 & echo started").await;
+    let ps = sh(&kube, &ada.name, "ps").await;
+    assert!(!ps.contains("sleep 45") && !ps.contains("sleep 300"), "a check's leftovers still run:\n{ps}");
+    let mut output_limit = posix("yes");
+    output_limit.output_limit = 1000;
+    assert_eq!(kube.exec(&ada.name, output_limit).await.unwrap().end, ExecEnd::OutputLimit);
+    let stats = kube.stats(&ada.name).await.unwrap();
+    assert!(stats.pids > 0, "{stats:?}");
+
+    // Files: the learner's own, kept across a stop, not seen by another learner.
+    sh(&kube, &ada.name, "echo kept > /root/note").await;
+    assert_eq!(sh(&kube, &bob.name, "ls -A /root | wc -l").await.trim(), "0", "bob sees nothing of ada's");
+    kube.stop(&ada.name).await.unwrap();
+    assert!(kube.running().await.unwrap().iter().all(|i| i.name != ada.name));
+    assert!(matches!(kube.exec(&ada.name, posix("true")).await, Err(sandbox::Error::NotFound(_))));
+    kube.start(&ada).await.unwrap();
+    assert_eq!(sh(&kube, &ada.name, "cat /root/note").await, "kept\n");
+
+    // A terminal: a TTY that takes input and follows resizes.
+    let shell_request = ShellRequest { size: PtySize { rows: 24, cols: 80 }, argv: Some(vec!["sh".into()]), env: Vec::new() };
+    let mut shell = kube.open_shell(&ada.name, shell_request).await.unwrap();
+    shell.input.write_all(b"echo $((6*7))x; stty size\n").await.unwrap();
+    let seen = read_until(&mut shell.output, "24 80").await;
+    assert!(seen.contains("42x"), "{seen}");
+    shell.control.resize(PtySize { rows: 50, cols: 132 }).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    shell.input.write_all(b"stty size; exit 5\n").await.unwrap();
+    read_until(&mut shell.output, "50 132").await;
+    assert_eq!(tokio::time::timeout(Duration::from_secs(20), shell.control.wait()).await.unwrap(), 5);
+
+    // A restarted server adopts the pods, with their specs.
+    let again = KubeBackend::open(config()).await.unwrap();
+    let mut adopted: Vec<_> = again.running().await.unwrap().into_iter().map(|i| (i.name, i.spec)).collect();
+    adopted.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(adopted, vec![(ada.name.clone(), ada.clone()), (bob.name.clone(), bob.clone())]);
+
+    // A reset empties the learner's files.
+    again.wipe("ada").await.unwrap();
+    again.start(&ada).await.unwrap();
+    assert_eq!(sh(&again, &ada.name, "ls -A /root | wc -l").await.trim(), "0", "wiped");
+
+    // Removing everything leaves no pod of this server, and no anchor.
+    again.remove_all().await.unwrap();
+    let left = sh(&*native, "kube-node", &format!("kubectl get pods,configmaps -l stacklab.dev/server={PREFIX} -o name")).await;
+    assert_eq!(left.trim(), "", "left behind: {left}");
+
+    native.stop("kube-node").await.unwrap();
+    native.wipe("kube-node-owner").await.unwrap();
+}
