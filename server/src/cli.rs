@@ -189,6 +189,55 @@ pub struct SandboxArgs {
     /// it, else the engine's default).
     #[arg(long = "docker-runtime", env = "STACKLAB_DOCKER_RUNTIME")]
     pub docker_runtime: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+/// The Kubernetes backend's settings (README: the Kubernetes backend).
+#[derive(Debug, Args)]
+pub struct KubeArgs {
+    /// A kubeconfig file (default: the service account in a pod, else $KUBECONFIG or
+    /// ~/.kube/config).
+    #[arg(long = "kube-config", env = "STACKLAB_KUBE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The namespace for sandbox pods (default: the server pod's own, else `stacklab`).
+    #[arg(long = "kube-namespace", env = "STACKLAB_KUBE_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// The lab image as the cluster pulls it (default: `stacklab/lab:<recipe hash>` of --image).
+    #[arg(long = "kube-image", env = "STACKLAB_KUBE_IMAGE")]
+    pub image: Option<String>,
+    #[arg(long = "kube-image-pull-policy", env = "STACKLAB_KUBE_IMAGE_PULL_POLICY", default_value = "IfNotPresent",
+          value_parser = ["Always", "IfNotPresent", "Never"])]
+    pub image_pull_policy: String,
+    /// A RuntimeClass for sandbox pods: gVisor, Kata Containers or Sysbox isolate them from the
+    /// node, and then they get the demos' capabilities.
+    #[arg(long = "kube-runtime-class", env = "STACKLAB_KUBE_RUNTIME_CLASS")]
+    pub runtime_class: Option<String>,
+    /// Whether sandbox pods are isolated from the node's root (default: when a runtime class is
+    /// given). Say `true` for nodes that run Kubernetes in a user namespace.
+    #[arg(long = "kube-isolating", env = "STACKLAB_KUBE_ISOLATING")]
+    pub isolating: Option<bool>,
+    /// Nodes for sandboxes: `key=value,...`.
+    #[arg(long = "kube-node-selector", env = "STACKLAB_KUBE_NODE_SELECTOR", value_parser = parse_node_selector, default_value = "")]
+    pub node_selector: std::collections::BTreeMap<String, String>,
+    /// Taints sandbox pods tolerate: `key=value:Effect,key:Effect,...`.
+    #[arg(long = "kube-tolerations", env = "STACKLAB_KUBE_TOLERATIONS", default_value = "")]
+    pub tolerations: String,
+    /// The learners' files: `claim` (a PersistentVolumeClaim each, the default storage class),
+    /// `claim:CLASS`, or `hostpath:/DIR` (a directory on the node: single-node clusters).
+    #[arg(long = "kube-volumes", env = "STACKLAB_KUBE_VOLUMES", default_value = "claim")]
+    pub volumes: String,
+    /// How long a sandbox pod may take to run (scheduling, pulling the image).
+    #[arg(long = "kube-start-timeout", env = "STACKLAB_KUBE_START_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub start_timeout: std::time::Duration,
+}
+
+fn parse_node_selector(text: &str) -> Result<std::collections::BTreeMap<String, String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| pair.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("{pair:?}: use key=value")))
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -203,6 +252,8 @@ pub enum BackendKind {
     Native,
     /// Containers on a Docker Engine (bollard).
     Docker,
+    /// Pods on a Kubernetes cluster (kube-rs).
+    Kubernetes,
     /// No sandboxes: slides and quizzes only.
     None,
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod cluster;
 pub mod image;
+pub mod kubernetes;
 pub mod labs_cmd;
 pub mod metrics;
 pub mod progress;

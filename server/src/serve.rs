@@ -138,6 +138,13 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
             tracing::info!(isolation = ?backend.isolation(), "docker sandboxes ready");
             Arc::new(backend)
         }
+        BackendKind::Kubernetes => {
+            let config = crate::kubernetes::config(args)?;
+            let (namespace, isolation) = (config.namespace.clone(), config.pods.isolation);
+            let backend = sandbox::kubernetes::KubeBackend::open(config).await.context("opening the Kubernetes backend")?;
+            tracing::info!(%namespace, ?isolation, "kubernetes sandboxes ready");
+            Arc::new(backend)
+        }
         BackendKind::Native => {
             let kvm = crate::vm::KvmFact::prepare(&args.data_dir).context("preparing the KVM probe's file")?;
             let config = sandbox::native::NativeConfig {

@@ -135,8 +135,10 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
         .find(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "kube-apiserver"))
         .expect("kube-apiserver runs in the node's sandbox");
     let port = forward_into(apiserver, "127.0.0.1:6443").await;
-    let admin = sh(&*native, "kube-node", "cat /etc/kubernetes/admin.conf").await;
-    let admin = admin.lines().map(|l| if l.trim_start().starts_with("server:") { format!("    server: https://127.0.0.1:{port}") } else { l.to_string() });
+    let admin_text = sh(&*native, "kube-node", "cat /etc/kubernetes/admin.conf").await;
+    let admin = admin_text
+        .lines()
+        .map(|l| if l.trim_start().starts_with("server:") { format!("    server: https://127.0.0.1:{port}") } else { l.to_string() });
     let kubeconfig = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(kubeconfig.path(), admin.collect::<Vec<_>>().join("\n")).unwrap();
     let config = || KubeConfig {
@@ -145,6 +147,60 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
         pods: settings(),
         start_timeout: Duration::from_secs(120),
     };
+
+    // The repository's RBAC is enough for the backend, and no more: apply it, then run a
+    // sandbox as its service account.
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/kubernetes");
+    let apply = |file: &str, extra: &str| {
+        let mut request = sandbox::ExecRequest::script(&format!("kubectl apply {extra} -f -")).timeout(Duration::from_secs(60));
+        request.stdin = std::fs::read(repo.join(file)).unwrap();
+        request
+    };
+    let out = native.exec("kube-node", apply("rbac.yaml", "")).await.unwrap();
+    assert!(out.success(), "rbac.yaml: {}", String::from_utf8_lossy(&out.stderr));
+    // The deployment itself, checked by the API server without being made (its images are
+    // not in this offline cluster).
+    let out = native.exec("kube-node", apply("stacklab.yaml", "--dry-run=server")).await.unwrap();
+    assert!(out.success(), "stacklab.yaml: {}{}", out.stdout_text(), String::from_utf8_lossy(&out.stderr));
+    let can = |what: &str| format!("kubectl auth can-i {what} --as=system:serviceaccount:stacklab:stacklab || true");
+    for (what, allowed) in [
+        ("create pods -n stacklab", "yes"),
+        ("create pods/exec -n stacklab", "yes"),
+        ("list nodes", "yes"),
+        ("get secrets -n stacklab", "no"),
+        ("create pods -n default", "no"),
+        ("delete nodes", "no"),
+        ("create rolebindings -n stacklab", "no"),
+    ] {
+        assert_eq!(sh(&*native, "kube-node", &can(what)).await.trim(), allowed, "can the server {what}?");
+    }
+    let token = sh(
+        &*native,
+        "kube-node",
+        "for i in $(seq 50); do s=$(kubectl -n stacklab get sa stacklab -o 'jsonpath={.secrets[0].name}'); [ -n \"$s\" ] && break; sleep 0.2; done; \
+         kubectl -n stacklab get secret \"$s\" -o 'jsonpath={.data.token}' | base64 -d",
+    )
+    .await;
+    let ca = admin_text.lines().find_map(|l| l.trim().strip_prefix("certificate-authority-data:")).unwrap().trim().to_string();
+    let as_server = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        as_server.path(),
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority-data: {ca}\n\
+             users:\n- name: stacklab\n  user:\n    token: {token}\ncontexts:\n- name: test\n  context: {{cluster: test, user: stacklab}}\ncurrent-context: test\n"
+        ),
+    )
+    .unwrap();
+    let least =
+        KubeBackend::open(KubeConfig { kubeconfig: Some(as_server.path().to_path_buf()), namespace: "stacklab".into(), ..config() })
+            .await
+            .unwrap();
+    let carol = learner("carol");
+    least.start(&carol).await.unwrap();
+    assert_eq!(sh(&least, &carol.name, "hostname").await.trim(), "lab-carol");
+    assert!(least.stats(&carol.name).await.is_ok());
+    least.wipe("carol").await.unwrap();
+    least.remove_all().await.unwrap();
 
     let kube = KubeBackend::open(config()).await.unwrap();
     let (ada, bob) = (learner("ada"), learner("bob"));
@@ -155,7 +211,10 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
 
     // Checks: exit codes, environment, stdin, time limits, and nothing left behind.
     let out = kube.exec(&ada.name, posix("hostname; echo oops >&2; exit 3")).await.unwrap();
-    assert_eq!((out.end.clone(), out.stdout_text().trim(), String::from_utf8_lossy(&out.stderr).trim()), (ExecEnd::Exited(3), "lab-ada", "oops"));
+    assert_eq!(
+        (out.end.clone(), out.stdout_text().trim(), String::from_utf8_lossy(&out.stderr).trim()),
+        (ExecEnd::Exited(3), "lab-ada", "oops")
+    );
     let mut with_input = posix("cat; echo \"$GREETING\"; pwd");
     with_input.stdin = b"from stdin\n".to_vec();
     with_input.env = vec![("GREETING".into(), "hello there".into())];

@@ -264,7 +264,13 @@ mod tests {
 
     #[test]
     fn the_wrapper_runs_a_command_with_its_environment_stdin_and_exit_code() {
-        let argv = wrapped("t1", &[("A".into(), "b c".into())], b"hello\n", false, &["/bin/sh".into(), "-c".into(), "cat; echo \"$A\"; exit 3".into()]);
+        let argv = wrapped(
+            "t1",
+            &[("A".into(), "b c".into())],
+            b"hello\n",
+            false,
+            &["/bin/sh".into(), "-c".into(), "cat; echo \"$A\"; exit 3".into()],
+        );
         let out = std::process::Command::new(&argv[0]).args(&argv[1..]).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\nb c\n");
         assert_eq!(out.status.code(), Some(3));

@@ -28,6 +28,7 @@ use kube::{Client, Config};
 
 use crate::backend::{Backend, Error, ExecOutput, ExecRequest, Process, Result, SandboxInfo, Shell, ShellRequest, Stats};
 use crate::spec::{SandboxSpec, valid_name};
+pub use k8s_openapi::api::core::v1::Toleration;
 pub use pod::{Isolation, PodSettings, Volumes};
 
 #[derive(Clone, Debug)]
@@ -73,7 +74,8 @@ impl KubeBackend {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client_config = match &config.kubeconfig {
             Some(path) => {
-                let file = Kubeconfig::read_from(path).map_err(|e| Error::Backend(format!("reading the kubeconfig {}: {e}", path.display())))?;
+                let file =
+                    Kubeconfig::read_from(path).map_err(|e| Error::Backend(format!("reading the kubeconfig {}: {e}", path.display())))?;
                 Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
                     .await
                     .map_err(|e| Error::Backend(format!("the kubeconfig {}: {e}", path.display())))?
@@ -86,9 +88,7 @@ impl KubeBackend {
         let client = Client::try_from(client_config).map_err(|e| Error::Backend(format!("a client for {server}: {e}")))?;
         let ns = config.namespace.as_str();
         let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-        pods.list(&ListParams::default().limit(1))
-            .await
-            .map_err(|e| failed(format!("listing pods in namespace {ns} on {server}"), e))?;
+        pods.list(&ListParams::default().limit(1)).await.map_err(|e| failed(format!("listing pods in namespace {ns} on {server}"), e))?;
         let anchors: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
         let anchor_name = format!("{}-anchor", config.pods.prefix);
         let anchor = match anchors.get_opt(&anchor_name).await.map_err(|e| failed(format!("reading {anchor_name}"), e))? {
@@ -203,7 +203,9 @@ impl KubeBackend {
             let p = self.pods.get(pod_name).await.map_err(|e| failed(format!("reading {pod_name}"), e))?;
             match phase(&p) {
                 "Running" => return Ok(()),
-                "Failed" | "Succeeded" => return Err(Error::Create { name: pod_name.into(), message: format!("the pod ended: {}", reason(&p)) }),
+                "Failed" | "Succeeded" => {
+                    return Err(Error::Create { name: pod_name.into(), message: format!("the pod ended: {}", reason(&p)) });
+                }
                 _ => {}
             }
             let r = reason(&p);
@@ -357,7 +359,9 @@ impl Backend for KubeBackend {
                         self.start(&spec).await?
                     }
                 };
-                let out = self.exec(&info.name, posix("find /root -mindepth 1 -maxdepth 1 -exec rm -rf {} +").timeout(Duration::from_secs(60))).await?;
+                let out = self
+                    .exec(&info.name, posix("find /root -mindepth 1 -maxdepth 1 -exec rm -rf {} +").timeout(Duration::from_secs(60)))
+                    .await?;
                 if !out.success() {
                     return Err(Error::Backend(format!("emptying {owner}'s files: {}", String::from_utf8_lossy(&out.stderr).trim())));
                 }

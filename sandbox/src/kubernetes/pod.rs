@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, HostPathVolumeSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSpec, ResourceRequirements, SeccompProfile,
-    SecurityContext, Toleration, Volume, VolumeMount, VolumeResourceRequirements,
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, HostPathVolumeSource, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, Pod, PodSpec, ResourceRequirements, SeccompProfile, SecurityContext, Toleration, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -152,7 +152,10 @@ pub fn pod(settings: &PodSettings, spec: &SandboxSpec, started_at: SystemTime, a
     let home = match &settings.volumes {
         Volumes::Claim { .. } => Volume {
             name: "home".into(),
-            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource { claim_name: settings.claim_name(&spec.owner), read_only: None }),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: settings.claim_name(&spec.owner),
+                read_only: None,
+            }),
             ..Default::default()
         },
         Volumes::HostPath(dir) => Volume {
@@ -216,8 +219,7 @@ pub fn pod(settings: &PodSettings, spec: &SandboxSpec, started_at: SystemTime, a
 pub fn info_from(pod: &Pod) -> Option<SandboxInfo> {
     let annotations = pod.metadata.annotations.as_ref()?;
     let spec: SandboxSpec = serde_json::from_str(annotations.get(ANNOTATION_SPEC)?).ok()?;
-    let started_at =
-        annotations.get(ANNOTATION_STARTED).and_then(|t| humantime::parse_rfc3339(t).ok()).unwrap_or(SystemTime::UNIX_EPOCH);
+    let started_at = annotations.get(ANNOTATION_STARTED).and_then(|t| humantime::parse_rfc3339(t).ok()).unwrap_or(SystemTime::UNIX_EPOCH);
     Some(SandboxInfo { name: spec.name.clone(), owner: spec.owner.clone(), backend: "kubernetes".into(), started_at, spec })
 }
 
