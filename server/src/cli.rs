@@ -199,37 +199,37 @@ pub struct KubeArgs {
     /// A kubeconfig file (default: the service account in a pod, else $KUBECONFIG or
     /// ~/.kube/config).
     #[arg(long = "kube-config", env = "STACKLAB_KUBE_CONFIG")]
-    pub config: Option<PathBuf>,
+    pub kube_config: Option<PathBuf>,
     /// The namespace for sandbox pods (default: the server pod's own, else `stacklab`).
     #[arg(long = "kube-namespace", env = "STACKLAB_KUBE_NAMESPACE")]
-    pub namespace: Option<String>,
+    pub kube_namespace: Option<String>,
     /// The lab image as the cluster pulls it (default: `stacklab/lab:<recipe hash>` of --image).
     #[arg(long = "kube-image", env = "STACKLAB_KUBE_IMAGE")]
-    pub image: Option<String>,
+    pub kube_image: Option<String>,
     #[arg(long = "kube-image-pull-policy", env = "STACKLAB_KUBE_IMAGE_PULL_POLICY", default_value = "IfNotPresent",
           value_parser = ["Always", "IfNotPresent", "Never"])]
-    pub image_pull_policy: String,
+    pub kube_image_pull_policy: String,
     /// A RuntimeClass for sandbox pods: gVisor, Kata Containers or Sysbox isolate them from the
     /// node, and then they get the demos' capabilities.
     #[arg(long = "kube-runtime-class", env = "STACKLAB_KUBE_RUNTIME_CLASS")]
-    pub runtime_class: Option<String>,
+    pub kube_runtime_class: Option<String>,
     /// Whether sandbox pods are isolated from the node's root (default: when a runtime class is
     /// given). Say `true` for nodes that run Kubernetes in a user namespace.
     #[arg(long = "kube-isolating", env = "STACKLAB_KUBE_ISOLATING")]
-    pub isolating: Option<bool>,
+    pub kube_isolating: Option<bool>,
     /// Nodes for sandboxes: `key=value,...`.
     #[arg(long = "kube-node-selector", env = "STACKLAB_KUBE_NODE_SELECTOR", value_parser = parse_node_selector, default_value = "")]
-    pub node_selector: std::collections::BTreeMap<String, String>,
+    pub kube_node_selector: std::collections::BTreeMap<String, String>,
     /// Taints sandbox pods tolerate: `key=value:Effect,key:Effect,...`.
     #[arg(long = "kube-tolerations", env = "STACKLAB_KUBE_TOLERATIONS", default_value = "")]
-    pub tolerations: String,
+    pub kube_tolerations: String,
     /// The learners' files: `claim` (a PersistentVolumeClaim each, the default storage class),
     /// `claim:CLASS`, or `hostpath:/DIR` (a directory on the node: single-node clusters).
     #[arg(long = "kube-volumes", env = "STACKLAB_KUBE_VOLUMES", default_value = "claim")]
-    pub volumes: String,
+    pub kube_volumes: String,
     /// How long a sandbox pod may take to run (scheduling, pulling the image).
     #[arg(long = "kube-start-timeout", env = "STACKLAB_KUBE_START_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
-    pub start_timeout: std::time::Duration,
+    pub kube_start_timeout: std::time::Duration,
 }
 
 fn parse_node_selector(text: &str) -> Result<std::collections::BTreeMap<String, String>, String> {

@@ -11,7 +11,7 @@ const POD_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/names
 
 pub fn config(args: &ServeArgs) -> anyhow::Result<KubeConfig> {
     let kube = &args.sandbox.kube;
-    let image = match &kube.image {
+    let image = match &kube.kube_image {
         Some(image) => image.clone(),
         None => {
             let lab = sandbox::image::LabImage::open(&args.image).context("--kube-image is not set and there is no lab image to name")?;
@@ -19,26 +19,26 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<KubeConfig> {
         }
     };
     let namespace = kube
-        .namespace
+        .kube_namespace
         .clone()
         .or_else(|| std::fs::read_to_string(POD_NAMESPACE).ok().map(|n| n.trim().to_string()))
         .unwrap_or_else(|| "stacklab".into());
-    let isolating = kube.isolating.unwrap_or(kube.runtime_class.is_some());
+    let isolating = kube.kube_isolating.unwrap_or(kube.kube_runtime_class.is_some());
     Ok(KubeConfig {
-        kubeconfig: kube.config.clone(),
+        kubeconfig: kube.kube_config.clone(),
         namespace,
         pods: PodSettings {
             prefix: args.sandbox.cgroup_root.clone(),
             image,
-            image_pull_policy: kube.image_pull_policy.clone(),
+            image_pull_policy: kube.kube_image_pull_policy.clone(),
             init: sandbox::kubernetes::pod::INIT.iter().map(|s| s.to_string()).collect(),
-            runtime_class: kube.runtime_class.clone(),
+            runtime_class: kube.kube_runtime_class.clone(),
             isolation: if isolating { Isolation::Isolating } else { Isolation::Plain },
-            node_selector: kube.node_selector.clone(),
-            tolerations: tolerations(&kube.tolerations)?,
-            volumes: volumes(&kube.volumes)?,
+            node_selector: kube.kube_node_selector.clone(),
+            tolerations: tolerations(&kube.kube_tolerations)?,
+            volumes: volumes(&kube.kube_volumes)?,
         },
-        start_timeout: kube.start_timeout,
+        start_timeout: kube.kube_start_timeout,
     })
 }
 

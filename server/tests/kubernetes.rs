@@ -204,10 +204,16 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
 
     let kube = KubeBackend::open(config()).await.unwrap();
     let (ada, bob) = (learner("ada"), learner("bob"));
+    let before = kube.capacity(&ada.limits).await.unwrap();
+    assert_eq!((before.nodes, before.used), (1, 0), "{before:?}");
+    // The sandboxed node's allocatable is the host's (2 cores here): 200m each.
+    assert!(before.total >= 2, "{before:?}");
     let (a, b) = tokio::join!(kube.start(&ada), kube.start(&bob));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!((a.backend.as_str(), b.owner.as_str()), ("kubernetes", "bob"));
     assert_eq!(kube.start(&ada).await.unwrap().started_at, a.started_at, "starting a running sandbox returns it as it is");
+    let after = kube.capacity(&ada.limits).await.unwrap();
+    assert_eq!((after.total, after.used), (before.total, 2), "{after:?}");
 
     // Checks: exit codes, environment, stdin, time limits, and nothing left behind.
     let out = kube.exec(&ada.name, posix("hostname; echo oops >&2; exit 3")).await.unwrap();

@@ -12,6 +12,7 @@
 //!   namespace) lets Kubernetes' garbage collector remove everything this server made.
 //! - Shells and checks go through the exec API (`exec.rs`).
 
+pub mod capacity;
 mod exec;
 pub mod pod;
 
@@ -140,9 +141,12 @@ impl KubeBackend {
         &self.settings
     }
 
-    /// The cluster's nodes, for the capacity count.
-    pub fn nodes(&self) -> &Api<Node> {
-        &self.nodes
+    /// How many sandboxes of `limits` the cluster's sandbox nodes take, and how many of this
+    /// server's are on them now (see `capacity`).
+    pub async fn capacity(&self, limits: &crate::spec::Limits) -> Result<capacity::Capacity> {
+        let nodes = self.nodes.list(&ListParams::default()).await.map_err(|e| failed("listing nodes", e))?;
+        let pods = self.pods.list(&ListParams::default().labels(&self.settings.selector())).await.map_err(|e| failed("listing pods", e))?;
+        Ok(capacity::count(&nodes.items, &pods.items, &self.settings, limits))
     }
 
     /// Removes every pod and claim of this server, and its anchor: for tests and for
