@@ -178,6 +178,24 @@ pub struct Process {
     pub command: String,
 }
 
+/// The processes in `ps -eo pid=,args=` output, less `ps` itself and the lines of `hidden`
+/// (the backend's own wrapper): for backends that list processes by running `ps` inside.
+pub(crate) fn processes_from_ps(out: &ExecOutput, hidden: &str) -> Vec<Process> {
+    out.stdout_text()
+        .lines()
+        .filter_map(|l| {
+            let (pid, command) = l.trim().split_once(' ')?;
+            Some(Process { pid: pid.parse().ok()?, command: command.trim().to_string() })
+        })
+        .filter(|p| !p.command.starts_with("ps -eo") && (hidden.is_empty() || !p.command.contains(hidden)))
+        .collect()
+}
+
+/// The outcome of `kill -SIGNAL PID` run inside a sandbox.
+pub(crate) fn kill_outcome(pid: i32, out: &ExecOutput) -> Result<()> {
+    if out.success() { Ok(()) } else { Err(Error::Backend(format!("kill {pid}: {}", String::from_utf8_lossy(&out.stderr).trim()))) }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("no sandbox named {0:?}")]

@@ -98,6 +98,13 @@ async fn ensure_a_class(store: &dyn Store, code: Option<&str>) -> anyhow::Result
 }
 
 /// The sandbox backend the flags ask for, with a clear error when this host cannot run it.
+/// The lab image's name in Docker or a registry, as the scripts import it:
+/// `stacklab/lab:<recipe hash>`.
+pub fn lab_image_tag(image: &std::path::Path) -> anyhow::Result<String> {
+    let lab = sandbox::image::LabImage::open(image)?;
+    Ok(format!("stacklab/lab:{}", lab.manifest.recipe_hash))
+}
+
 async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes>>> {
     let cpu_millis = (args.sandbox.cpus * 1000.0).round() as u32;
     let policy = Policy {
@@ -123,10 +130,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
         BackendKind::Docker => {
             let image = match &args.sandbox.docker_image {
                 Some(image) => image.clone(),
-                None => {
-                    let lab = sandbox::image::LabImage::open(&args.image)?;
-                    format!("stacklab/lab:{}", lab.manifest.recipe_hash)
-                }
+                None => lab_image_tag(&args.image)?,
             };
             let config = sandbox::docker::DockerConfig {
                 socket: args.sandbox.docker_socket.clone(),

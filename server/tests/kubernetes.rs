@@ -118,10 +118,7 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     if !common::sandboxes_available("kubernetes") {
         return;
     }
-    let tiers = server::tiers::detect(std::path::Path::new(&std::env::var_os("STACKLAB_IMAGE").unwrap()));
-    if let Err(why) = tiers.check(&[labs::Tier::Cluster]) {
-        assert!(std::env::var("STACKLAB_REQUIRE_SANDBOX").is_err(), "the cluster tier is missing: {why}");
-        eprintln!("skipped: {why}");
+    if !common::cluster_tier_available() {
         return;
     }
     let server = common::TestServer::start("kubernetes", true).await;

@@ -436,19 +436,11 @@ impl Backend for DockerBackend {
 
     async fn processes(&self, name: &str) -> Result<Vec<Process>> {
         let out = self.exec(name, ExecRequest::script("ps -eo pid=,args=").timeout(Duration::from_secs(10))).await?;
-        Ok(out
-            .stdout_text()
-            .lines()
-            .filter_map(|l| {
-                let (pid, command) = l.trim().split_once(' ')?;
-                Some(Process { pid: pid.parse().ok()?, command: command.trim().to_string() })
-            })
-            .filter(|p| !p.command.starts_with("ps -eo"))
-            .collect())
+        Ok(crate::backend::processes_from_ps(&out, ""))
     }
 
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {
         let out = self.exec(name, ExecRequest::script(&format!("kill -{signal} {pid}")).timeout(Duration::from_secs(10))).await?;
-        if out.success() { Ok(()) } else { Err(Error::Backend(format!("kill {pid}: {}", String::from_utf8_lossy(&out.stderr).trim()))) }
+        crate::backend::kill_outcome(pid, &out)
     }
 }

@@ -145,25 +145,39 @@ impl KubeBackend {
     /// server's are on them now (see `capacity`).
     pub async fn capacity(&self, limits: &crate::spec::Limits) -> Result<capacity::Capacity> {
         let nodes = self.nodes.list(&ListParams::default()).await.map_err(|e| failed("listing nodes", e))?;
-        let pods = self.pods.list(&ListParams::default().labels(&self.settings.selector())).await.map_err(|e| failed("listing pods", e))?;
+        let pods = self.pods.list(&self.ours(None)).await.map_err(|e| failed("listing pods", e))?;
         Ok(capacity::count(&nodes.items, &pods.items, &self.settings, limits))
     }
 
     /// Removes every pod and claim of this server, and its anchor: for tests and for
     /// `stacklab stop-sandboxes`.
     pub async fn remove_all(&self) -> Result<()> {
-        let list = ListParams::default().labels(&self.settings.selector());
-        for p in self.pods.list(&list).await.map_err(|e| failed("listing pods", e))? {
-            if let Some(name) = p.metadata.name {
-                self.delete_pod(&name).await?;
-            }
-        }
+        let list = self.ours(None);
+        self.delete_pods(&list).await?;
         for c in self.claims.list(&list).await.map_err(|e| failed("listing claims", e))? {
             if let Some(name) = c.metadata.name {
                 let _ = self.claims.delete(&name, &DeleteParams::default()).await;
             }
         }
         let _ = self.anchors.delete(&self.anchor.name, &DeleteParams::default()).await;
+        Ok(())
+    }
+
+    /// This server's objects (`stacklab.dev/server=<prefix>`), or one owner's of them.
+    fn ours(&self, owner: Option<&str>) -> ListParams {
+        match owner {
+            None => ListParams::default().labels(&self.settings.selector()),
+            Some(owner) => ListParams::default().labels(&format!("{},{}={owner}", self.settings.selector(), pod::LABEL_OWNER)),
+        }
+    }
+
+    /// Deletes every pod `list` finds, each waited for.
+    async fn delete_pods(&self, list: &ListParams) -> Result<()> {
+        for p in self.pods.list(list).await.map_err(|e| failed("listing pods", e))? {
+            if let Some(name) = p.metadata.name {
+                self.delete_pod(&name).await?;
+            }
+        }
         Ok(())
     }
 
@@ -300,8 +314,7 @@ impl Backend for KubeBackend {
     }
 
     async fn running(&self) -> Result<Vec<SandboxInfo>> {
-        let list = ListParams::default().labels(&self.settings.selector());
-        let pods = self.pods.list(&list).await.map_err(|e| failed("listing pods", e))?;
+        let pods = self.pods.list(&self.ours(None)).await.map_err(|e| failed("listing pods", e))?;
         Ok(pods
             .items
             .iter()
@@ -331,15 +344,11 @@ impl Backend for KubeBackend {
         if !valid_name(owner) {
             return Err(Error::InvalidName(owner.to_string()));
         }
-        let list = ListParams::default().labels(&format!("{},{}={owner}", self.settings.selector(), pod::LABEL_OWNER));
+        let list = self.ours(Some(owner));
         let pods = self.pods.list(&list).await.map_err(|e| failed("listing pods", e))?;
         match &self.settings.volumes {
             Volumes::Claim { .. } => {
-                for p in pods {
-                    if let Some(name) = p.metadata.name {
-                        self.delete_pod(&name).await?;
-                    }
-                }
+                self.delete_pods(&list).await?;
                 match self.claims.delete(&self.settings.claim_name(owner), &DeleteParams::default()).await {
                     Ok(_) => Ok(()),
                     Err(e) if is_not_found(&e) => Ok(()),
@@ -369,12 +378,7 @@ impl Backend for KubeBackend {
                 if !out.success() {
                     return Err(Error::Backend(format!("emptying {owner}'s files: {}", String::from_utf8_lossy(&out.stderr).trim())));
                 }
-                for p in self.pods.list(&list).await.map_err(|e| failed("listing pods", e))? {
-                    if let Some(name) = p.metadata.name {
-                        self.delete_pod(&name).await?;
-                    }
-                }
-                Ok(())
+                self.delete_pods(&list).await
             }
         }
     }
@@ -385,19 +389,11 @@ impl Backend for KubeBackend {
 
     async fn processes(&self, name: &str) -> Result<Vec<Process>> {
         let out = self.exec(name, posix("ps -eo pid=,args=").timeout(Duration::from_secs(10))).await?;
-        Ok(out
-            .stdout_text()
-            .lines()
-            .filter_map(|l| {
-                let (pid, command) = l.trim().split_once(' ')?;
-                Some(Process { pid: pid.parse().ok()?, command: command.trim().to_string() })
-            })
-            .filter(|p| !p.command.starts_with("ps -eo") && !p.command.contains("stacklab-exec"))
-            .collect())
+        Ok(crate::backend::processes_from_ps(&out, "stacklab-exec"))
     }
 
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {
         let out = self.exec(name, posix(&format!("kill -{signal} {pid}")).timeout(Duration::from_secs(10))).await?;
-        if out.success() { Ok(()) } else { Err(Error::Backend(format!("kill {pid}: {}", String::from_utf8_lossy(&out.stderr).trim()))) }
+        crate::backend::kill_outcome(pid, &out)
     }
 }

@@ -55,6 +55,20 @@ fn slot(test: &str) -> u32 {
 }
 
 /// The cgroup folder (below each hierarchy) of test `test`'s sandboxes.
+/// Whether the lab image has the cluster tier (the scripts build it; a missing one fails when
+/// STACKLAB_REQUIRE_SANDBOX is set, and skips otherwise).
+pub fn cluster_tier_available() -> bool {
+    let tiers = server::tiers::detect(std::path::Path::new(&std::env::var_os("STACKLAB_IMAGE").unwrap()));
+    match tiers.check(&[labs::Tier::Cluster]) {
+        Ok(()) => true,
+        Err(why) => {
+            assert!(std::env::var("STACKLAB_REQUIRE_SANDBOX").is_err(), "the cluster tier is missing: {why}");
+            eprintln!("skipped: {why}");
+            false
+        }
+    }
+}
+
 pub fn cgroup_root(test: &str) -> String {
     format!("stacklab-srvtest-{}-{}", std::process::id(), slot(test))
 }
