@@ -23,6 +23,12 @@ const STATUS_TEXT = {
   error: "The terminal is unavailable.",
 };
 
+// The class is full: the learner's place in line and the server's estimate.
+function queuedText({ position, eta_secs }) {
+  const wait = eta_secs == null ? "no estimate yet" : `about ${Math.max(1, Math.ceil(eta_secs / 60))} min`;
+  return `The class is full: you are number ${position} in line for a sandbox (${wait}). This terminal opens by itself when one is free.`;
+}
+
 class Session {
   constructor(element, { tab, path, watch = false, control = false }) {
     this.element = element;
@@ -116,6 +122,9 @@ class Session {
         case "stopped":
           this.setStatus("stopped");
           break;
+        case "queued":
+          this.setStatus("queued", queuedText(message));
+          break;
         case "error":
           if (this.status !== "live") this.setStatus("error", message.message);
           break;
@@ -124,10 +133,12 @@ class Session {
     ws.onclose = () => {
       if (this.ws !== ws || this.disposed) return;
       if (["stopped", "ended", "error"].includes(this.status)) return;
+      // Waiting in line is a request to start: asked again, it takes a place again.
+      const start = this.status === "queued";
       this.setStatus("reconnecting");
       const delay = this.backoff;
       this.backoff = Math.min(this.backoff * 2, 10000);
-      setTimeout(() => this.connect(false), delay);
+      setTimeout(() => this.connect(start), delay);
     };
   }
 

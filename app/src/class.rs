@@ -153,6 +153,8 @@ pub enum SandboxState {
     Expired,
     /// Not started yet, or stopped on request.
     Stopped,
+    /// Waiting in line for room (the class is full).
+    Queued,
     /// The server runs without sandboxes.
     Off,
 }
@@ -166,6 +168,9 @@ pub struct SandboxView {
     pub idle_secs: Option<u64>,
     /// Open terminal tabs.
     pub terminals: Vec<u32>,
+    /// Place in line (1: next), while queued.
+    #[serde(default)]
+    pub queue_position: Option<u32>,
 }
 
 impl SandboxView {
@@ -177,6 +182,7 @@ impl SandboxView {
             expires_in_secs: None,
             idle_secs: None,
             terminals: Vec::new(),
+            queue_position: None,
         }
     }
 }

@@ -49,6 +49,13 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Sends `signal` to the process the learner knows as `pid`.
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()>;
+
+    /// How many more sandboxes with these limits it has room for now, when it can tell (a
+    /// cluster counts its nodes). `None`: it cannot, and the operator sizes the host
+    /// (`--max-sandboxes`).
+    async fn room(&self, _limits: &crate::spec::Limits) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -164,6 +164,11 @@ pub struct SandboxArgs {
     /// A sandbox is stopped this long after it started, unless extended (its files stay).
     #[arg(long = "sandbox-lifetime", env = "STACKLAB_SANDBOX_LIFETIME", default_value = "4h", value_parser = humantime::parse_duration)]
     pub lifetime: std::time::Duration,
+    /// At most this many sandboxes run at once; learners beyond wait in line, told their place
+    /// and an estimate (default: no limit on this host; on Kubernetes, what the cluster has room
+    /// for).
+    #[arg(long = "max-sandboxes", env = "STACKLAB_MAX_SANDBOXES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_running: Option<u32>,
     /// `isolated`: loopback only (the default). `outbound`: also `eth0`, NATed out through the
     /// host (needs iptables; the host and other sandboxes stay unreachable).
     #[arg(long = "sandbox-network", env = "STACKLAB_SANDBOX_NETWORK", value_enum, default_value_t = NetworkKind::Isolated)]

@@ -121,6 +121,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
             crate::cli::NetworkKind::Isolated => sandbox::Network::Isolated,
             crate::cli::NetworkKind::Outbound => sandbox::Network::Outbound,
         },
+        max_running: args.sandbox.max_running.map(|n| n as usize),
     };
     let backend: Arc<dyn sandbox::Backend> = match args.sandbox.backend {
         BackendKind::None => {

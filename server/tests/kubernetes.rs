@@ -266,6 +266,52 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     again.start(&ada).await.unwrap();
     assert_eq!(sh(&again, &ada.name, "ls -A /root | wc -l").await.trim(), "0", "wiped");
 
+    // The server's side: a class pre-warmed as far as the cluster has room, and a learner
+    // beyond it waiting in line until a sandbox ends. Sized so the node holds three of these
+    // sandboxes: with Ada's and Bob's pods running, there is room for one more.
+    let allocatable = sh(&*native, "kube-node", "kubectl get nodes -o 'jsonpath={.items[0].status.allocatable.cpu}'").await;
+    let millis: u32 = match allocatable.trim().strip_suffix('m') {
+        Some(m) => m.parse().unwrap(),
+        None => allocatable.trim().parse::<u32>().unwrap() * 1000,
+    };
+    let third = Limits { cpu_millis: millis / 3, ..learner("x").limits };
+    let policy = server::sandboxes::Policy {
+        limits: third.clone(),
+        devices: Vec::new(),
+        idle: Duration::from_secs(600),
+        lifetime: Duration::from_secs(3600),
+        network: Default::default(),
+        max_running: None,
+    };
+    assert_eq!(again.room(&third).await.unwrap(), Some(1), "three fit, two run");
+    let class = std::sync::Arc::new(server::sandboxes::Sandboxes::open(std::sync::Arc::new(KubeBackend::open(config()).await.unwrap()), policy).await.unwrap());
+    assert_eq!(class.counts().0, 2, "Ada's and Bob's pods adopted");
+    let report = class.prewarm(vec!["dan".into(), "eve".into()], 0).await;
+    assert_eq!((report.started, report.no_room, report.failed.len()), (1, 1, 0), "{report:?}");
+    let waiting = if matches!(class.status("dan"), server::sandboxes::Status::Running { .. }) { "eve" } else { "dan" };
+    let ensure = tokio::spawn({
+        let class = class.clone();
+        async move { class.ensure(waiting).await }
+    });
+    let mut spot = None;
+    for _ in 0..100 {
+        spot = class.queue_spot(waiting);
+        if spot.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let spot = spot.expect("the learner beyond the cluster's room waits in line");
+    assert_eq!(spot.position, 1);
+    assert!(spot.eta.is_some_and(|eta| eta > Duration::from_secs(500)), "nothing ends before the idle time-out: {spot:?}");
+    assert!(!ensure.is_finished());
+    let first = if waiting == "eve" { "dan" } else { "eve" };
+    class.stop(first).await.unwrap();
+    let info = tokio::time::timeout(Duration::from_secs(120), ensure).await.expect("admitted once a pod ended").unwrap().unwrap();
+    assert_eq!(info.owner, waiting);
+    assert_eq!(sh(&again, &info.name, "hostname").await.trim(), info.name);
+    assert_eq!(class.queued(), 0);
+
     // Removing everything leaves no pod of this server, and no anchor.
     again.remove_all().await.unwrap();
     let left = sh(&*native, "kube-node", &format!("kubectl get pods,configmaps -l stacklab.dev/server={PREFIX} -o name")).await;

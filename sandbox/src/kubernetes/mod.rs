@@ -396,4 +396,8 @@ impl Backend for KubeBackend {
         let out = self.exec(name, posix(&format!("kill -{signal} {pid}")).timeout(Duration::from_secs(10))).await?;
         crate::backend::kill_outcome(pid, &out)
     }
+
+    async fn room(&self, limits: &crate::spec::Limits) -> Result<Option<u64>> {
+        Ok(Some(self.capacity(limits).await?.free()))
+    }
 }

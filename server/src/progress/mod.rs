@@ -45,6 +45,10 @@ pub enum ProgressError {
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     Sandbox(#[from] sandbox::Error),
+    /// The class is full and the learner waits in line (`None`: they have no place in it yet,
+    /// as their terminal takes one).
+    #[error("{}", match .0 { Some(spot) => spot.to_string(), None => "The class is full: no sandbox is free. Open your terminal to take your place in line.".to_string() })]
+    Queued(Option<crate::sandboxes::QueueSpot>),
 }
 
 pub struct Progress {
@@ -101,9 +105,12 @@ impl Progress {
             .insert(learner.to_string(), Focus { lab: lab.to_string(), step: step.to_string(), renewed: Instant::now() });
         if !state.done {
             // A learner on a lab page is about to work: start their sandbox (the terminal would
-            // anyway) so the step's setup and first check run now.
-            self.sandboxes.ensure(learner).await?;
-            self.schedule(learner, Duration::ZERO, CheckRun::Timer);
+            // anyway) so the step's setup and first check run now. When the class is full the
+            // page does not wait: the terminal holds the learner's place in line, and the timer
+            // checks once their sandbox is up.
+            if self.sandboxes.start_now(learner).await?.is_some() {
+                self.schedule(learner, Duration::ZERO, CheckRun::Timer);
+            }
         }
         if self.course.lab(lab).is_some_and(|(_, l)| l.tiers.contains(&labs::Tier::Cluster)) {
             self.start_cluster(learner);
@@ -160,7 +167,9 @@ impl Progress {
     /// "Check" pressed: runs the step's checks now (starting the sandbox if it stopped).
     pub async fn check_now(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, ProgressError> {
         self.step(lab, step)?;
-        self.sandboxes.ensure(learner).await?;
+        if self.sandboxes.start_now(learner).await?.is_none() {
+            return Err(ProgressError::Queued(self.sandboxes.queue_spot(learner)));
+        }
         self.run(learner, lab, step, CheckRun::Asked).await
     }
 

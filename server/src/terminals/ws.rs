@@ -69,9 +69,14 @@ pub async fn attach(
     let shutdown = state.shutdown.clone();
     upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket: WebSocket| async move {
         let _counted = crate::metrics::METRICS.stream_open("terminal");
-        let (mut sink, stream) = socket.split();
+        let (mut sink, mut stream) = socket.split();
         let size = PtySize { cols: query.cols.clamp(2, 1000), rows: query.rows.clamp(1, 500) };
-        match terminals.attach(&learner, tab, size, query.start == 1).await {
+        let attaching = terminals.attach(&learner, tab, size, query.start == 1);
+        let Some(attached) = wait_in_line(&mut sink, &mut stream, attaching, || terminals.sandboxes().queue_spot(&learner)).await else {
+            // The browser left while waiting: its place in line went with it.
+            return;
+        };
+        match attached {
             Ok(attachment) => {
                 terminals.sandboxes().touch(&learner);
                 let sandboxes = terminals.sandboxes().clone();
@@ -91,6 +96,52 @@ pub async fn attach(
             }
         }
     })
+}
+
+/// How often a learner waiting for a sandbox is told their place (when it changed).
+const QUEUE_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs `attaching` to its end, telling the browser its place in line (`spot`) meanwhile, when
+/// the class is full and the sandbox must wait for room. `None` when the browser left first:
+/// `attaching` is dropped, which gives up the place.
+pub async fn wait_in_line<S, R, T>(
+    sink: &mut S,
+    stream: &mut R,
+    attaching: impl Future<Output = T>,
+    spot: impl Fn() -> Option<crate::sandboxes::QueueSpot>,
+) -> Option<T>
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    tokio::pin!(attaching);
+    let mut tick = tokio::time::interval(QUEUE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut told = None;
+    loop {
+        tokio::select! {
+            done = &mut attaching => return Some(done),
+            _ = tick.tick() => {
+                let spot = spot();
+                // Told again when the place or the estimate (to the minute) changed.
+                let said = spot.map(|s| (s.position, s.eta.map(|e| e.as_secs().div_ceil(60))));
+                if said != told {
+                    told = said;
+                    if let Some(spot) = spot {
+                        let queued = ServerMessage::Queued { position: spot.position, eta_secs: spot.eta.map(|e| e.as_secs()) };
+                        if !send(sink, Message::Text(queued.json().into())).await {
+                            return None;
+                        }
+                    }
+                }
+            }
+            // Nothing the browser says matters before the terminal is there, but its leaving does.
+            message = stream.next() => match message {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return None,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }
 
 /// Who is attached, and so what their browser may do.

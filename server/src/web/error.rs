@@ -52,6 +52,7 @@ impl From<ProgressError> for ApiError {
         match e {
             ProgressError::NoSuchStep(..) => ApiError::NotFound(e.to_string()),
             ProgressError::Sandbox(e) => ApiError::Unavailable(format!("Your sandbox is not available: {e}")),
+            ProgressError::Queued(_) => ApiError::Unavailable(e.to_string()),
             ProgressError::Store(e) => e.into(),
         }
     }

@@ -79,6 +79,11 @@ fn nix_is_root() -> bool {
 
 impl TestServer {
     pub async fn start(test: &str, with_sandboxes: bool) -> Self {
+        Self::start_with(test, with_sandboxes, None).await
+    }
+
+    /// With room for at most `max_running` sandboxes at once (`--max-sandboxes`).
+    pub async fn start_with(test: &str, with_sandboxes: bool, max_running: Option<usize>) -> Self {
         let data = tempfile::Builder::new().prefix("stacklab-server-test-").tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqlStore::open(&data.path().join("stacklab.db")).await.unwrap());
         let class = store.create_class("Test class", None, &Default::default()).await.unwrap();
@@ -114,6 +119,7 @@ impl TestServer {
                 idle: Duration::from_secs(600),
                 lifetime: Duration::from_secs(3600),
                 network: sandbox::Network::Isolated,
+                max_running,
             };
             let sandboxes = Arc::new(Sandboxes::open(native.clone(), policy).await.unwrap());
             state = state.with_sandboxes(sandboxes);

@@ -22,6 +22,9 @@ pub fn sandbox_label(view: &SandboxView) -> String {
         SandboxState::Expired => "expired",
         SandboxState::Stopped => "stopped",
         SandboxState::Off => "—",
+        SandboxState::Queued => {
+            return view.queue_position.map_or_else(|| "queued".to_string(), |p| format!("queued · #{p}"));
+        }
     };
     match view.memory_bytes {
         Some(bytes) => format!("{state} · {} MiB", bytes.div_ceil(1 << 20)),

@@ -49,15 +49,17 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
             } else {
                 sandboxes.stop(&id).await?;
             }
-            // Ready again before the learner opens a new shell.
-            sandboxes.ensure(&id).await?;
+            // Ready again before the learner opens a new shell (unless others wait in line for
+            // the place it held: then it starts when the learner's turn comes).
+            let started = sandboxes.start_now(&id).await?.is_some();
             let what = if wipe { "reset your sandbox to a fresh one" } else { "restarted your sandbox (your files are kept)" };
             send_message(state, &learner.class_id, Some(&id), &format!("Your instructor {what}. Your progress is kept.")).await?;
             let _ = state.store.log_event(Some(&id), "sandbox_reset", serde_json::json!({ "wipe": wipe })).await;
             format!(
-                "{}'s sandbox was {}.",
+                "{}'s sandbox was {}.{}",
                 learner.display_name,
-                if wipe { "reset: files deleted, progress kept" } else { "restarted: files and progress kept" }
+                if wipe { "reset: files deleted, progress kept" } else { "restarted: files and progress kept" },
+                if started { "" } else { " The class is full: it starts when their turn in line comes." }
             )
         }
         HelpAction::Extend { learner: id, minutes } => {
@@ -95,6 +97,9 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
                 "Started {} sandbox(es); {} already running; {} spare(s) ready for learners yet to join.",
                 report.started, report.already_running, report.spares
             );
+            if report.no_room > 0 {
+                message.push_str(&format!(" {} did not fit: the class is full.", report.no_room));
+            }
             if let Some(first) = report.failed.first() {
                 message.push_str(&format!(" {} failed: {first}", report.failed.len()));
             }

@@ -59,6 +59,8 @@ async fn metrics_route(
         let m = &crate::metrics::METRICS;
         m.sandboxes.get_or_create(&crate::metrics::SandboxLabels { state: "running" }).set(running as i64);
         m.sandboxes.get_or_create(&crate::metrics::SandboxLabels { state: "spare" }).set(spares as i64);
+        // Learners waiting for one (the class is full): not a sandbox yet, but what to watch.
+        m.sandboxes.get_or_create(&crate::metrics::SandboxLabels { state: "queued" }).set(sandboxes.queued() as i64);
     }
     ([(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], crate::metrics::METRICS.render())
 }

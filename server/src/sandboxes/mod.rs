@@ -1,7 +1,11 @@
 //! The class's sandboxes: one per learner, started on first use, stopped when idle or past its
 //! lifetime (the learner's files stay), extended or reset on request, pre-warmed before class
 //! (spares wait for learners who have not joined yet), and adopted from the previous server
-//! process at start. Backend-independent: it drives any [`sandbox::Backend`].
+//! process at start. When the class is full (the backend has no room, or `--max-sandboxes` are
+//! running) learners wait in line ([`queue`]) instead of failing. Backend-independent: it drives
+//! any [`sandbox::Backend`].
+
+pub mod queue;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -13,6 +17,9 @@ use sandbox::{Backend, Device, ExecOutput, ExecRequest, Limits, SandboxInfo, San
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+pub use queue::QueueSpot;
+use queue::Queue;
+
 /// How long sandboxes live and what they may use.
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -23,6 +30,9 @@ pub struct Policy {
     /// Stopped this long after starting, unless extended.
     pub lifetime: Duration,
     pub network: sandbox::Network,
+    /// At most this many running at once (learners beyond wait in line). `None`: as many as
+    /// the backend has room for, when it can tell (a cluster), else no limit.
+    pub max_running: Option<usize>,
 }
 
 /// What the learner (and the dashboard) sees of a sandbox.
@@ -45,6 +55,13 @@ pub enum Status {
 const IDLE_AFTER: Duration = Duration::from_secs(120);
 /// Sandboxes started at once when pre-warming (each start is mostly waiting on the kernel).
 const PREWARM_PARALLEL: usize = 4;
+/// How long the backend's count of its room is trusted (a cluster's takes two API calls).
+const ROOM_FRESH: Duration = Duration::from_secs(2);
+/// Learners in line look again this often even when nothing here ended (a cluster's room also
+/// changes by itself: a node joins, another namespace's pod ends).
+const RECHECK: Duration = Duration::from_secs(2);
+/// What a start is taken to last until one was measured.
+const FIRST_START_GUESS: Duration = Duration::from_secs(5);
 
 /// Lifetimes run on the monotonic clock: the wall clock jumping (NTP stepping it, an operator
 /// setting it) neither ends every sandbox at once nor keeps them for ever. `started` is the
@@ -79,7 +96,46 @@ pub struct Prewarmed {
     pub started: usize,
     pub already_running: usize,
     pub spares: usize,
+    /// Not started: the class was full.
+    pub no_room: usize,
     pub failed: Vec<String>,
+}
+
+/// Whether a learner's sandbox may start.
+enum Admission<'a> {
+    /// It runs already.
+    Running,
+    /// It may start now; the guard counts it as starting until dropped.
+    Admitted(#[expect(dead_code, reason = "held for its Drop")] Starting<'a>),
+    /// The class is full (only when not waiting).
+    Full,
+}
+
+/// A sandbox being started: counted against the room until its lease exists.
+struct Starting<'a> {
+    sandboxes: &'a Sandboxes,
+    learner: String,
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        locked(&self.sandboxes.starting).remove(&self.learner);
+        self.sandboxes.room_changed();
+    }
+}
+
+/// A learner's place in line, given up when dropped (the terminal closed, the start began).
+struct Place<'a> {
+    sandboxes: &'a Sandboxes,
+    learner: String,
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        locked(&self.sandboxes.queue).leave(&self.learner);
+        // Everyone behind moved up.
+        self.sandboxes.freed.notify_waiters();
+    }
 }
 
 pub struct Sandboxes {
@@ -91,6 +147,18 @@ pub struct Sandboxes {
     ended: Mutex<HashMap<String, Ended>>,
     /// Owners of running sandboxes nobody has joined as yet: the next learners take them.
     spares: Mutex<Vec<String>>,
+    /// Learners waiting for room.
+    queue: Mutex<Queue>,
+    /// Learners whose sandbox is being started (admitted, no lease yet).
+    starting: Mutex<HashSet<String>>,
+    /// One admission decision at a time, so two learners never take the same last place.
+    admitting: tokio::sync::Mutex<()>,
+    /// Something ended or moved: learners in line look again.
+    freed: tokio::sync::Notify,
+    /// The backend's last count of its room, and when it was made.
+    room_seen: Mutex<Option<(Instant, Option<u64>)>>,
+    /// How long starts take (a moving average), for the line's estimates.
+    start_time: Mutex<Duration>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -130,6 +198,12 @@ impl Sandboxes {
             lifetimes: Mutex::new(HashMap::new()),
             ended: Mutex::new(HashMap::new()),
             spares: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
+            starting: Mutex::new(HashSet::new()),
+            admitting: tokio::sync::Mutex::new(()),
+            freed: tokio::sync::Notify::new(),
+            room_seen: Mutex::new(None),
+            start_time: Mutex::new(FIRST_START_GUESS),
         })
     }
 
@@ -181,9 +255,126 @@ impl Sandboxes {
         }
     }
 
-    /// The learner's running sandbox, started if it is not.
+    /// The learner's running sandbox, started if it is not: when the class is full, once their
+    /// turn in line comes (see [`Sandboxes::queue_spot`] meanwhile).
     pub async fn ensure(&self, learner: &str) -> sandbox::Result<SandboxInfo> {
+        let admission = self.admit(learner, true).await;
+        self.start(learner, admission).await
+    }
+
+    /// The learner's running sandbox, started if there is room for it now; `None` when the
+    /// class is full (their terminal waits in line; a page's request should not).
+    pub async fn start_now(&self, learner: &str) -> sandbox::Result<Option<SandboxInfo>> {
+        match self.admit(learner, false).await {
+            Admission::Full => Ok(None),
+            admission => self.start(learner, admission).await.map(Some),
+        }
+    }
+
+    /// Waits for room for the learner's sandbox (with `wait`; without, says `Full` at once).
+    async fn admit(&self, learner: &str, wait: bool) -> Admission<'_> {
+        if locked(&self.leases).contains_key(learner) {
+            return Admission::Running;
+        }
+        locked(&self.queue).join(learner);
+        let _place = Place { sandboxes: self, learner: learner.to_string() };
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before looking, so an end between the look and the wait is not missed.
+            freed.as_mut().enable();
+            let being_started = {
+                let _one_at_a_time = self.admitting.lock().await;
+                if locked(&self.leases).contains_key(learner) {
+                    return Admission::Running;
+                }
+                let being_started = locked(&self.starting).contains(learner);
+                if !being_started {
+                    let ahead = locked(&self.queue).ahead(learner).unwrap_or(0);
+                    if self.room().await.is_none_or(|room| ahead < room) {
+                        locked(&self.starting).insert(learner.to_string());
+                        return Admission::Admitted(Starting { sandboxes: self, learner: learner.to_string() });
+                    }
+                }
+                being_started
+            };
+            // Another request of this learner's is starting it: that is worth a wait either way.
+            if !wait && !being_started {
+                return Admission::Full;
+            }
+            tokio::select! {
+                () = freed => {}
+                () = tokio::time::sleep(RECHECK) => {}
+            }
+        }
+    }
+
+    /// How many more sandboxes may start now (`None`: no limit known), less those starting.
+    async fn room(&self) -> Option<usize> {
+        let running = locked(&self.leases).len();
+        let starting = locked(&self.starting).len();
+        let by_policy = self.policy.max_running.map(|max| max.saturating_sub(running + starting));
+        // A pod being created may already count in the cluster's own figure: this errs on the
+        // side of a moment's wait, never of a start the cluster cannot place.
+        let by_backend = self.backend_room().await.map(|free| usize::try_from(free).unwrap_or(usize::MAX).saturating_sub(starting));
+        match (by_policy, by_backend) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    async fn backend_room(&self) -> Option<u64> {
+        if let Some((at, room)) = *locked(&self.room_seen) {
+            if at.elapsed() < ROOM_FRESH {
+                return room;
+            }
+        }
+        let room = match self.backend.room(&self.policy.limits).await {
+            Ok(room) => room,
+            Err(e) => {
+                // Starting will say what is wrong; the line must not stall on a count.
+                tracing::warn!("counting the room for sandboxes: {e}");
+                None
+            }
+        };
+        *locked(&self.room_seen) = Some((Instant::now(), room));
+        room
+    }
+
+    /// A sandbox ended or started: the backend's count is stale, and those in line look again.
+    fn room_changed(&self) {
+        *locked(&self.room_seen) = None;
+        self.freed.notify_waiters();
+    }
+
+    /// Where the learner is in line, if they are waiting.
+    pub fn queue_spot(&self, learner: &str) -> Option<QueueSpot> {
+        let ahead = locked(&self.queue).ahead(learner)?;
+        let spares: HashSet<String> = locked(&self.spares).iter().cloned().collect();
+        let now = Instant::now();
+        let ends = locked(&self.leases)
+            .iter()
+            .map(|(owner, lease)| {
+                // A spare is not idle but waiting for its learner: only its lifetime ends it.
+                let end = if spares.contains(owner) { lease.expires } else { lease.expires.min(lease.last_used + self.policy.idle) };
+                end.saturating_duration_since(now)
+            })
+            .collect();
+        Some(QueueSpot { position: ahead + 1, eta: queue::wait(ends, ahead, *locked(&self.start_time)) })
+    }
+
+    /// Learners waiting for a sandbox.
+    pub fn queued(&self) -> usize {
+        locked(&self.queue).len()
+    }
+
+    async fn start(&self, learner: &str, admission: Admission<'_>) -> sandbox::Result<SandboxInfo> {
+        let began = Instant::now();
         let info = self.backend.start(&self.spec(learner)).await?;
+        if matches!(admission, Admission::Admitted(_)) {
+            let mut average = locked(&self.start_time);
+            *average = (*average * 3 + began.elapsed()) / 4;
+        }
         locked(&self.ended).remove(learner);
         let lifetime = self.lifetime_of(learner);
         let mut leases = locked(&self.leases);
@@ -200,6 +391,9 @@ impl Sandboxes {
             lease.started = info.started_at;
             lease.began = monotonic(info.started_at);
         }
+        drop(leases);
+        // The lease counts now; the admission's guard stops counting the start.
+        drop(admission);
         Ok(info)
     }
 
@@ -244,10 +438,12 @@ impl Sandboxes {
         locked(&self.ended).insert(learner.to_string(), why);
         let lease = locked(&self.leases).remove(learner);
         let name = lease.map(|l| l.name).unwrap_or_else(|| sandbox_name(learner));
-        match self.backend.stop(&name).await {
+        let stopped = match self.backend.stop(&name).await {
             Ok(()) | Err(sandbox::Error::NotFound(_)) => Ok(()),
             Err(e) => Err(e),
-        }
+        };
+        self.room_changed();
+        stopped
     }
 
     /// Stops the sandbox and deletes the learner's files: the next start is from the image.
@@ -306,7 +502,8 @@ impl Sandboxes {
     }
 
     /// Starts the sandboxes of `learners` (a class's roster) and `spares` more for learners who
-    /// have not joined yet, a few at a time.
+    /// have not joined yet, a few at a time, as far as there is room (pre-warming never waits in
+    /// line, and never takes a place from a learner who does).
     pub async fn prewarm(&self, learners: Vec<String>, spares: usize) -> Prewarmed {
         let mut report = Prewarmed::default();
         let mut owners: Vec<(String, bool)> = Vec::new();
@@ -319,15 +516,16 @@ impl Sandboxes {
         }
         owners.extend((0..spares).map(|_| (crate::store::learner_id(), true)));
         let mut starts = futures::stream::iter(owners)
-            .map(|(owner, spare)| async move { (self.ensure(&owner).await, owner, spare) })
+            .map(|(owner, spare)| async move { (self.start_now(&owner).await, owner, spare) })
             .buffer_unordered(PREWARM_PARALLEL);
         while let Some((result, owner, spare)) = starts.next().await {
             match result {
-                Ok(_) if spare => {
+                Ok(None) => report.no_room += 1,
+                Ok(Some(_)) if spare => {
                     locked(&self.spares).push(owner);
                     report.spares += 1;
                 }
-                Ok(_) => report.started += 1,
+                Ok(Some(_)) => report.started += 1,
                 Err(e) => {
                     tracing::warn!(%owner, "pre-warming a sandbox: {e}");
                     report.failed.push(e.to_string());
@@ -375,6 +573,10 @@ impl Sandboxes {
                     Some(Ended::Expired) => SandboxState::Expired,
                     _ => SandboxState::Stopped,
                 };
+                if let Some(spot) = self.queue_spot(learner) {
+                    view.state = SandboxState::Queued;
+                    view.queue_position = u32::try_from(spot.position).ok();
+                }
             }
         }
         view
