@@ -1,9 +1,17 @@
-//! The Docker backend next to the native one, in the same run: a learner's sandbox from start
-//! to the shell's prompt, and a check (the real runner's trivial case) from request to answer.
+//! The Docker and Kubernetes backends next to the native one, in the same run: a learner's
+//! sandbox from start to the shell's prompt, and a check (the real runner's trivial case) from
+//! request to answer.
+//!
+//! The Kubernetes backend's cluster is the cluster tier's own Kubernetes, started in a native
+//! sandbox as its test does; its pods run the cluster's busybox image (the lab image does not
+//! fit that node's in-memory image store), so the figure is the cluster's own cost of a pod
+//! and an exec, without an image pull on either side.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sandbox::native::NativeBackend;
 use sandbox::{Backend, ExecRequest, Limits, SandboxSpec, ShellRequest};
 use tokio::io::AsyncReadExt;
 
@@ -24,12 +32,12 @@ fn spec() -> SandboxSpec {
 }
 
 /// Start to the login shell's prompt on a terminal, `runs` times (stopped in between).
-pub async fn start_to_prompt(backend: &dyn Backend, spec: &SandboxSpec, runs: usize) -> anyhow::Result<Samples> {
+pub async fn start_to_prompt(backend: &dyn Backend, spec: &SandboxSpec, shell: &ShellRequest, runs: usize) -> anyhow::Result<Samples> {
     let mut samples = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
         backend.start(spec).await?;
-        let mut shell = backend.open_shell(&spec.name, ShellRequest::default()).await?;
+        let mut shell = backend.open_shell(&spec.name, shell.clone()).await?;
         let mut seen = Vec::new();
         let mut buf = [0u8; 1024];
         while !seen.ends_with(b"# ") {
@@ -44,12 +52,16 @@ pub async fn start_to_prompt(backend: &dyn Backend, spec: &SandboxSpec, runs: us
     Ok(Samples::new(samples))
 }
 
-/// A trivial check, `runs` times, in a running sandbox.
-async fn checks(backend: &dyn Backend, name: &str, runs: usize) -> anyhow::Result<Samples> {
+/// A trivial check (`bash -c`, or the `shell` given), `runs` times, in a running sandbox.
+async fn checks(backend: &dyn Backend, name: &str, shell: Option<&str>, runs: usize) -> anyhow::Result<Samples> {
+    let mut request = ExecRequest::script("test -d /root && echo done");
+    if let Some(shell) = shell {
+        request.argv[0] = shell.into();
+    }
     let mut samples = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
-        let out = backend.exec(name, ExecRequest::script("test -d /root && echo done")).await?;
+        let out = backend.exec(name, request.clone()).await?;
         anyhow::ensure!(out.success(), "the check failed: {out:?}");
         samples.push(started.elapsed());
     }
@@ -57,40 +69,104 @@ async fn checks(backend: &dyn Backend, name: &str, runs: usize) -> anyhow::Resul
 }
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
+    let data = tempfile::Builder::new().prefix("stacklab-bench-backends-").tempdir()?;
+    // With the cluster tier's shared files: the Kubernetes backend's cluster runs in one.
+    let native = Arc::new(crate::native::open(stacklab, data.path(), "stacklab-bench-backends", 1_850_000_000, server::cluster::shared_files())?);
+    let result = async {
+        let spec = spec();
+        let prompt = start_to_prompt(&*native, &spec, &ShellRequest::default(), PROMPTS).await?;
+        native.start(&spec).await?;
+        let check = checks(&*native, &spec.name, None, CHECKS).await?;
+        native.stop(&spec.name).await?;
+        docker(&prompt, &check, table).await?;
+        kubernetes(&native, &prompt, &check, table).await
+    }
+    .await;
+    native.shutdown_all_blocking();
+    result
+}
+
+/// The rows of one backend next to the native one's figures.
+fn rows(table: &mut Table, backend: &str, (prompt, native_prompt): (&Samples, &Samples), (check, native_check): (&Samples, &Samples)) {
+    table.add(
+        &format!("{backend} backend: start → shell prompt, p50 of {PROMPTS}"),
+        ms(prompt.p50()),
+        "native backend, same",
+        ms(native_prompt.p50()),
+        prompt.p50().as_secs_f64() / native_prompt.p50().as_secs_f64(),
+    );
+    for p in [50.0, 95.0] {
+        table.add(
+            &format!("{backend} backend: check latency p{p} ({CHECKS} checks)"),
+            ms(check.pct(p)),
+            &format!("native backend p{p}"),
+            ms(native_check.pct(p)),
+            check.pct(p).as_secs_f64() / native_check.pct(p).as_secs_f64(),
+        );
+    }
+}
+
+async fn docker(native_prompt: &Samples, native_check: &Samples, table: &mut Table) -> anyhow::Result<()> {
     let (Ok(socket), Ok(image)) = (std::env::var("STACKLAB_DOCKER_TEST_SOCKET"), std::env::var("STACKLAB_DOCKER_IMAGE")) else {
         table.add("docker backend", "not measured".into(), "no engine (scripts/bench starts one)", "-".into(), f64::NAN);
         return Ok(());
     };
     let config = sandbox::docker::DockerConfig { socket: Some(socket), image, prefix: "stacklab-bench-docker".into(), runtime: None };
     let docker = sandbox::docker::DockerBackend::open(config).await?;
-    let data = tempfile::Builder::new().prefix("stacklab-bench-backends-").tempdir()?;
-    let native = crate::native::open(stacklab, data.path(), "stacklab-bench-backends", 1_850_000_000, Vec::new())?;
     let result = async {
         let spec = spec();
-        let (n, d) = (start_to_prompt(&native, &spec, PROMPTS).await?, start_to_prompt(&docker, &spec, PROMPTS).await?);
-        table.add(
-            &format!("docker backend: start → shell prompt, p50 of {PROMPTS}"),
-            ms(d.p50()),
-            "native backend, same",
-            ms(n.p50()),
-            d.p50().as_secs_f64() / n.p50().as_secs_f64(),
-        );
-        native.start(&spec).await?;
+        let prompt = start_to_prompt(&docker, &spec, &ShellRequest::default(), PROMPTS).await?;
         docker.start(&spec).await?;
-        let (n, d) = (checks(&native, &spec.name, CHECKS).await?, checks(&docker, &spec.name, CHECKS).await?);
-        for p in [50.0, 95.0] {
-            table.add(
-                &format!("docker backend: check latency p{p} ({CHECKS} checks)"),
-                ms(d.pct(p)),
-                &format!("native backend p{p}"),
-                ms(n.pct(p)),
-                d.pct(p).as_secs_f64() / n.pct(p).as_secs_f64(),
-            );
-        }
+        let check = checks(&docker, &spec.name, None, CHECKS).await?;
+        rows(table, "docker", (&prompt, native_prompt), (&check, native_check));
         anyhow::Ok(())
     }
     .await;
-    native.shutdown_all_blocking();
     docker.remove_all().await?;
+    result
+}
+
+/// The node's sandbox: room for the control plane and a few pods.
+fn node() -> SandboxSpec {
+    SandboxSpec {
+        name: "bench-kube-node".into(),
+        owner: "bench-kube-node".into(),
+        limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
+        devices: Vec::new(),
+        network: Default::default(),
+    }
+}
+
+async fn kubernetes(native: &Arc<NativeBackend>, native_prompt: &Samples, native_check: &Samples, table: &mut Table) -> anyhow::Result<()> {
+    let image = std::env::var_os("STACKLAB_IMAGE").unwrap_or_default();
+    if let Err(why) = server::tiers::detect(Path::new(&image)).check(&[labs::Tier::Cluster]) {
+        table.add("kubernetes backend", "not measured".into(), &why, "-".into(), f64::NAN);
+        return Ok(());
+    }
+    native.start(&node()).await?;
+    server::cluster::start(&**native, &node().name).await.map_err(anyhow::Error::msg)?;
+    let api = server::cluster::from_host::reach(native.clone(), &node().name).await?;
+    let kubeconfig = tempfile::NamedTempFile::new()?;
+    std::fs::write(kubeconfig.path(), &api.admin)?;
+    let kube = sandbox::kubernetes::KubeBackend::open(sandbox::kubernetes::KubeConfig {
+        kubeconfig: Some(kubeconfig.path().to_path_buf()),
+        namespace: "default".into(),
+        pods: server::cluster::from_host::busybox_pods("stacklab-bench-kube"),
+        start_timeout: Duration::from_secs(120),
+    })
+    .await?;
+    let result = async {
+        // Sized for the node's 2 cores.
+        let spec = SandboxSpec { limits: Limits { cpu_millis: 200, memory_bytes: 64 << 20, ..spec().limits }, ..spec() };
+        let sh = ShellRequest { argv: Some(vec!["sh".into()]), ..ShellRequest::default() };
+        let prompt = start_to_prompt(&kube, &spec, &sh, PROMPTS).await?;
+        kube.start(&spec).await?;
+        let check = checks(&kube, &spec.name, Some("/bin/sh"), CHECKS).await?;
+        rows(table, "kubernetes", (&prompt, native_prompt), (&check, native_check));
+        anyhow::Ok(())
+    }
+    .await;
+    kube.remove_all().await?;
+    native.stop(&node().name).await?;
     result
 }

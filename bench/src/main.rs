@@ -71,7 +71,8 @@ async fn main() -> anyhow::Result<()> {
     if wanted("vm") {
         vm::run(&args.stacklab, &mut table).await?;
     }
-    if wanted("docker") {
+    // One run measures both: each next to the native backend.
+    if wanted("backends docker kubernetes") {
         backends::run(&args.stacklab, &mut table).await?;
     }
     if wanted("cluster") {

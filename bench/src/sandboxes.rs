@@ -72,7 +72,7 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
     }
 
     // 2. start -> login shell prompt on a terminal (the learner's first view).
-    let prompt = crate::backends::start_to_prompt(backend, &spec(1), RUNS).await?;
+    let prompt = crate::backends::start_to_prompt(backend, &spec(1), &sandbox::ShellRequest::default(), RUNS).await?;
     let peer_prompt = if let Some(image) = docker {
         let mut v = Vec::new();
         for _ in 0..10 {

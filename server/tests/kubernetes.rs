@@ -10,10 +10,9 @@
 
 mod common;
 
-use std::os::fd::AsFd;
 use std::time::Duration;
 
-use sandbox::kubernetes::{Isolation, KubeBackend, KubeConfig, PodSettings, Volumes};
+use sandbox::kubernetes::{KubeBackend, KubeConfig, PodSettings};
 use sandbox::{Backend, ExecEnd, ExecRequest, Limits, PtySize, SandboxSpec, ShellRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -39,49 +38,10 @@ fn learner(name: &str) -> SandboxSpec {
     }
 }
 
-/// A TCP port on the host's loopback whose connections are made from inside the network
-/// namespace of `pid` to `target` there: a thread enters the namespace, connects, and the
-/// socket stays in it.
-async fn forward_into(pid: i32, target: &'static str) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let connect = std::thread::spawn(move || {
-                let ns = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
-                nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
-                let stream = std::net::TcpStream::connect(target)?;
-                stream.set_nonblocking(true)?;
-                Ok::<_, std::io::Error>(stream)
-            });
-            let Ok(Ok(stream)) = connect.join() else { continue };
-            let mut upstream = tokio::net::TcpStream::from_std(stream).unwrap();
-            tokio::spawn(async move {
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-            });
-        }
-    });
-    port
-}
-
 fn settings() -> PodSettings {
-    PodSettings {
-        prefix: PREFIX.into(),
-        image: "localhost/busybox:1.0".into(),
-        image_pull_policy: "Never".into(),
-        // busybox has no catatonit: a shell that waits, and ends on SIGTERM.
-        init: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"].map(String::from).to_vec(),
-        runtime_class: None,
-        isolation: Isolation::Plain,
-        node_selector: Default::default(),
-        tolerations: Vec::new(),
-        // On the node's own tmpfs (see lab-cluster): the sandbox's root carries mount flags
-        // runc may not touch.
-        volumes: Volumes::HostPath("/var/lib/kubelet/stacklab-homes".into()),
-    }
+    server::cluster::from_host::busybox_pods(PREFIX)
 }
 
-/// busybox has no bash.
 fn posix(s: &str) -> ExecRequest {
     let mut request = ExecRequest::script(s);
     request.argv[0] = "/bin/sh".into();
@@ -127,17 +87,11 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     server::cluster::start(&*native, "kube-node").await.unwrap();
 
     // The API server, reached from the host.
-    let apiserver = common::processes_in(&common::cgroup_root("kubernetes"))
-        .into_iter()
-        .find(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "kube-apiserver"))
-        .expect("kube-apiserver runs in the node's sandbox");
-    let port = forward_into(apiserver, "127.0.0.1:6443").await;
-    let admin_text = sh(&*native, "kube-node", "cat /etc/kubernetes/admin.conf").await;
-    let admin = admin_text
-        .lines()
-        .map(|l| if l.trim_start().starts_with("server:") { format!("    server: https://127.0.0.1:{port}") } else { l.to_string() });
+    let api = server::cluster::from_host::reach(native.clone(), "kube-node").await.unwrap();
+    let port = api.port;
+    let admin_text = api.admin.clone();
     let kubeconfig = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(kubeconfig.path(), admin.collect::<Vec<_>>().join("\n")).unwrap();
+    std::fs::write(kubeconfig.path(), &api.admin).unwrap();
     let config = || KubeConfig {
         kubeconfig: Some(kubeconfig.path().to_path_buf()),
         namespace: "default".into(),

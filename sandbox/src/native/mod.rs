@@ -250,6 +250,26 @@ impl NativeBackend {
         self.blocking(move || teardown(&*cgroups, &run, &state, &name, init)).await;
     }
 
+    /// A TCP connection to `addr` made from inside the sandbox's network namespace (its own
+    /// loopback included): how the host reaches a service running in a sandbox — the cluster
+    /// tier's API server, for the Kubernetes backend's test and bench — while the sandbox
+    /// itself gets no way out. Blocking.
+    pub fn connect_inside(&self, name: &str, addr: std::net::SocketAddr) -> Result<std::net::TcpStream> {
+        let running = self.get(name)?;
+        let what = || format!("connecting to {addr} in sandbox {name}");
+        // A thread of its own enters the namespace (through the pidfd, so never a reused pid's)
+        // and ends; the socket stays in the namespace it was made in.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                nix::sched::setns(running.pidfd.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
+                std::net::TcpStream::connect(addr)
+            })
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the connecting thread panicked")))
+        })
+        .map_err(|e| Error::io(what(), e))
+    }
+
     fn get(&self, name: &str) -> Result<Arc<Running>> {
         let map = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(name) {

@@ -2,6 +2,8 @@
 //! from this workspace, and bound into every sandbox so it always matches), and starting a
 //! learner's cluster when they open a lab that needs one (`lab-cluster start`, in the image).
 
+pub mod from_host;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
