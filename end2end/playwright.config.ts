@@ -7,6 +7,8 @@ const port = Number(process.env.STACKLAB_E2E_PORT ?? 3100);
 const bin = process.env.STACKLAB_BIN ?? "../target/debug/stacklab";
 const dataDir = process.env.STACKLAB_E2E_DATA ?? "/tmp/stacklab-e2e";
 export const classCode = "E2ECLASS";
+// A second server with room for one sandbox, for the full-class test (queue.spec.ts).
+export const fullPort = port + 1;
 export const instructorToken = "e2e-instructor-token-0001";
 
 export default defineConfig({
@@ -38,12 +40,22 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `rm -rf ${dataDir} && ${bin} serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --class-code ${classCode} --instructor-token ${instructorToken} --sandbox-cgroup-root stacklab-e2e --sandbox-uid-base 1700000000`,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: `rm -rf ${dataDir} && ${bin} serve --addr 127.0.0.1:${port} --data-dir ${dataDir} --class-code ${classCode} --instructor-token ${instructorToken} --sandbox-cgroup-root stacklab-e2e --sandbox-uid-base 1700000000`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command: `rm -rf ${dataDir}-full && ${bin} serve --addr 127.0.0.1:${fullPort} --data-dir ${dataDir}-full --class-code ${classCode} --instructor-token ${instructorToken} --sandbox-cgroup-root stacklab-e2e-full --sandbox-uid-base 1750000000 --max-sandboxes 1`,
+      url: `http://127.0.0.1:${fullPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });

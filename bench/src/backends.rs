@@ -40,7 +40,8 @@ pub async fn start_to_prompt(backend: &dyn Backend, spec: &SandboxSpec, shell: &
         let mut shell = backend.open_shell(&spec.name, shell.clone()).await?;
         let mut seen = Vec::new();
         let mut buf = [0u8; 1024];
-        while !seen.ends_with(b"# ") {
+        // busybox's sh asks the terminal where its cursor is (ESC [6n) right after the prompt.
+        while !(seen.ends_with(b"# ") || seen.ends_with(b"# \x1b[6n")) {
             let n = tokio::time::timeout(Duration::from_secs(10), shell.output.read(&mut buf)).await??;
             anyhow::ensure!(n > 0, "shell closed before its prompt");
             seen.extend_from_slice(&buf[..n]);

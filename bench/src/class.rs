@@ -62,6 +62,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let dashboard_events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let dashboard = tokio::spawn(dashboard_stream(server.clone(), dashboard_events.clone()));
     let tally = Arc::new(Mutex::new(Tally::default()));
+    let sandboxes_before = SandboxesUse::read(true);
     let until = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
     let started = Instant::now();
     let tasks: Vec<_> =
@@ -84,6 +85,8 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         samples.push((started.elapsed(), cores, rss));
         last = now;
     }
+    let sandboxes_after = SandboxesUse::read(false);
+    let class_time = started.elapsed();
     for task in tasks {
         task.await?;
     }
@@ -156,7 +159,57 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         format!("{peak:.2} cores"),
         mean / peak,
     );
+    // What each learner's sandbox used: the figures a cluster's requests are sized from
+    // (README: the Kubernetes backend, learners per node).
+    if let (Some(before), Some(after)) = (sandboxes_before, sandboxes_after) {
+        let per = learners.max(1) as f64;
+        let cores = (after.cpu - before.cpu).as_secs_f64() / class_time.as_secs_f64() / per;
+        table.add(
+            &format!("CPU per learner's sandbox, mean over the class ({label})"),
+            format!("{cores:.3} cores"),
+            "the server's own CPU per learner",
+            format!("{:.3} cores", mean / per),
+            cores / (mean / per),
+        );
+        let mib = |b: f64| format!("{:.1} MiB", b / (1 << 20) as f64);
+        let server_rss = end as f64 * 1024.0 / per;
+        table.add(
+            &format!("memory per learner's sandbox, peak of the class ({label})"),
+            mib(after.memory_peak as f64 / per),
+            "the server's own RSS per learner",
+            mib(server_rss),
+            after.memory_peak as f64 / per / server_rss,
+        );
+    }
     Ok(())
+}
+
+/// CPU and memory of all the bench server's sandboxes together: its cgroup root's totals.
+#[derive(Clone, Copy)]
+struct SandboxesUse {
+    cpu: Duration,
+    memory_peak: u64,
+}
+
+impl SandboxesUse {
+    /// `reset`: the peak starts again from now (cgroup v1 only; v2's memory.peak cannot be reset).
+    fn read(reset: bool) -> Option<Self> {
+        let root = crate::terminal::CGROUP_ROOT;
+        let v1 = Path::new("/sys/fs/cgroup/memory").join(root);
+        if v1.is_dir() {
+            if reset {
+                let _ = std::fs::write(v1.join("memory.max_usage_in_bytes"), "0");
+            }
+            let cpu = std::fs::read_to_string(Path::new("/sys/fs/cgroup/cpuacct").join(root).join("cpuacct.usage")).ok()?;
+            let peak = std::fs::read_to_string(v1.join("memory.max_usage_in_bytes")).ok()?;
+            return Some(Self { cpu: Duration::from_nanos(cpu.trim().parse().ok()?), memory_peak: peak.trim().parse().ok()? });
+        }
+        let v2 = Path::new("/sys/fs/cgroup").join(root);
+        let stat = std::fs::read_to_string(v2.join("cpu.stat")).ok()?;
+        let usec: u64 = stat.lines().find_map(|l| l.strip_prefix("usage_usec "))?.trim().parse().ok()?;
+        let peak = std::fs::read_to_string(v2.join("memory.peak")).ok()?;
+        Some(Self { cpu: Duration::from_micros(usec), memory_peak: peak.trim().parse().ok()? })
+    }
 }
 
 /// One learner: join, a terminal, then the lab's solutions typed key by key until `until`

@@ -24,6 +24,9 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 /// The instructor token of the benches' servers (the class simulator opens the dashboard).
 pub const BENCH_TOKEN: &str = "bench-instructor-token";
 
+/// The bench server's directory in each cgroup hierarchy: its sandboxes' totals.
+pub const CGROUP_ROOT: &str = "stacklab-bench-srv";
+
 /// A `stacklab serve` of its own (data dir, cgroup root, uid range), stopped on drop.
 pub struct BenchServer {
     child: tokio::process::Child,
@@ -40,7 +43,7 @@ impl BenchServer {
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--class-code", "BENCH", "--instructor-token", BENCH_TOKEN])
             .arg("--data-dir")
             .arg(data.path())
-            .args(["--sandbox-cgroup-root", "stacklab-bench-srv", "--sandbox-uid-base", "1300000000"])
+            .args(["--sandbox-cgroup-root", CGROUP_ROOT, "--sandbox-uid-base", "1300000000"])
             .env("STACKLAB_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)
@@ -84,7 +87,7 @@ impl Drop for BenchServer {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
         let _ = std::process::Command::new(&self.stacklab)
-            .args(["stop-sandboxes", "--sandbox-cgroup-root", "stacklab-bench-srv"])
+            .args(["stop-sandboxes", "--sandbox-cgroup-root", CGROUP_ROOT])
             .arg("--data-dir")
             .arg(self.data.path())
             .env("STACKLAB_LOG", "error")
