@@ -33,9 +33,12 @@ async fn a_full_class_waits_in_line() {
     let (bob, bob_cookie) = server.learner("Bob").await;
     let (cy, cy_cookie) = server.learner("Cy").await;
 
-    // Ada takes the only place.
+    // Ada takes the only place. What she types before her terminal is there (her sandbox
+    // starting) waits for the shell: nothing typed early is lost.
     let mut ada_term = common::ws(&server, &ada_cookie, "/ws/terminal/1?start=1").await;
-    assert_eq!(next_json(&mut ada_term).await["type"], "attached");
+    ada_term.send(Message::Binary(b"echo early-$((6*7))\r".to_vec().into())).await.unwrap();
+    let seen = read_until(&mut ada_term, "early-42").await;
+    assert!(seen.starts_with("<<{\"type\":\"attached\""), "{seen}");
 
     // Bob waits, first in line. Nothing ends before Ada's idle time-out (10 min in the test
     // policy), so that plus a start is his estimate.

@@ -135,8 +135,10 @@ where
                     }
                 }
             }
-            // Nothing the browser says matters before the terminal is there, but its leaving does.
-            message = stream.next() => match message {
+            // Only while in line is the browser read: to see it leave. Before (a start takes
+            // a moment) what it sends waits in the socket for the shell, so no key typed early
+            // is lost; in line there is no shell to type into, and what it sends is dropped.
+            message = stream.next(), if told.is_some() => match message {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return None,
                 Some(Ok(_)) => {}
             },
