@@ -76,13 +76,15 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         let cores = (now.1 - last.1) as f64 / ticks_per_second() / now.0.duration_since(last.0).as_secs_f64();
         let rss = rss_kib(pid)?;
         let anon = status_kib(pid, "RssAnon:").unwrap_or(0);
+        let sqlite = (server.metric("stacklab_sqlite_memory_bytes").await.unwrap_or(0.0) / 1024.0) as u64;
         eprintln!(
-            "  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB (anonymous {:.1} MiB)",
+            "  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB (anonymous {:.1} MiB, SQLite's {:.1} MiB)",
             started.elapsed().as_secs_f64(),
             rss as f64 / 1024.0,
-            anon as f64 / 1024.0
+            anon as f64 / 1024.0,
+            sqlite as f64 / 1024.0
         );
-        samples.push((started.elapsed(), cores, rss));
+        samples.push((started.elapsed(), cores, rss, sqlite));
         last = now;
     }
     let sandboxes_after = SandboxesUse::read(false);
@@ -140,14 +142,32 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         ms(one_ready),
         all_ready.as_secs_f64() / one_ready.as_secs_f64(),
     );
-    let warm = samples.iter().find(|(t, _, _)| *t >= Duration::from_secs(60)).or(samples.first()).map(|s| s.2).unwrap_or(0);
-    let end = samples.last().map(|s| s.2).unwrap_or(0);
+    let warm_sample = samples.iter().find(|s| s.0 >= Duration::from_secs(60)).or(samples.first()).copied().unwrap_or_default();
+    let end_sample = samples.last().copied().unwrap_or_default();
+    let (warm, end) = (warm_sample.2, end_sample.2);
     table.add(
         &format!("server memory (RSS) at the end ({label})"),
         format!("{:.1} MiB", end as f64 / 1024.0),
         "after the first minute",
         format!("{:.1} MiB", warm as f64 / 1024.0),
         end as f64 / warm.max(1) as f64,
+    );
+    // SQLite's page caches grow with the database up to their bound (2 MiB per connection):
+    // the rest is the server's own.
+    let (warm_own, end_own) = (warm.saturating_sub(warm_sample.3), end.saturating_sub(end_sample.3));
+    table.add(
+        &format!("server memory less SQLite's page caches, at the end ({label})"),
+        format!("{:.1} MiB", end_own as f64 / 1024.0),
+        "after the first minute",
+        format!("{:.1} MiB", warm_own as f64 / 1024.0),
+        end_own as f64 / warm_own.max(1) as f64,
+    );
+    table.add(
+        &format!("SQLite's page caches at the end ({label})"),
+        format!("{:.1} MiB", end_sample.3 as f64 / 1024.0),
+        "after the first minute",
+        format!("{:.1} MiB", warm_sample.3 as f64 / 1024.0),
+        end_sample.3 as f64 / warm_sample.3.max(1) as f64,
     );
     let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
     let mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;

@@ -63,6 +63,21 @@ impl BenchServer {
     }
 
     /// Joins the class as `name`; the session cookie.
+    /// A figure from the server's `/metrics` (the instructor's scrape), e.g.
+    /// `stacklab_sqlite_memory_bytes`.
+    pub async fn metric(&self, name: &str) -> anyhow::Result<f64> {
+        let text = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{}/metrics", self.port))
+            .bearer_auth(BENCH_TOKEN)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let line = text.lines().find(|l| l.split_whitespace().next() == Some(name)).with_context(|| format!("no {name} in /metrics"))?;
+        Ok(line.split_whitespace().nth(1).context("no value")?.parse()?)
+    }
+
     pub async fn join(&self, name: &str) -> anyhow::Result<String> {
         let response = reqwest::Client::new()
             .post(format!("http://127.0.0.1:{}/api/join", self.port))

@@ -51,6 +51,8 @@ pub struct Metrics {
     pub check_seconds: Histogram,
     pub streams: Family<StreamLabels, Gauge>,
     pub sandboxes: Family<SandboxLabels, Gauge>,
+    /// SQLite's own heap (its page caches, above all), set at each scrape.
+    pub sqlite_memory: Gauge,
 }
 
 fn latency() -> Histogram {
@@ -70,12 +72,20 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry.register("open_streams", "Open terminal WebSockets and event streams", streams.clone());
     let sandboxes = Family::<SandboxLabels, Gauge>::default();
     registry.register("sandboxes", "Learners' sandboxes this server holds", sandboxes.clone());
-    Metrics { registry, http, checks, check_seconds, streams, sandboxes }
+    let sqlite_memory = Gauge::default();
+    registry.register(
+        "sqlite_memory_bytes",
+        "Memory SQLite holds in this process (page caches: up to 2 MiB per pooled connection)",
+        sqlite_memory.clone(),
+    );
+    Metrics { registry, http, checks, check_seconds, streams, sandboxes, sqlite_memory }
 });
 
 impl Metrics {
     /// The text exposition format.
     pub fn render(&self) -> String {
+        // SAFETY: a read of SQLite's allocation counter, which it keeps for any thread.
+        self.sqlite_memory.set(unsafe { libsqlite3_sys::sqlite3_memory_used() });
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out

@@ -7,6 +7,7 @@
 mod common;
 
 use std::path::Path;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,12 +48,23 @@ fn certificates(dir: &Path) {
     ]);
 }
 
-/// nginx in the foreground, stopped on drop.
+/// nginx in the foreground in a process group of its own, stopped on drop: SIGTERM to the
+/// group, so the master and its workers all end (a SIGKILL to the master alone would leave the
+/// workers listening), and SIGKILL if they do not within a few seconds.
 struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        use nix::sys::signal::{Signal, killpg};
+        let group = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = killpg(group, Signal::SIGTERM);
+        for _ in 0..50 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) && killpg(group, None).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
         let _ = self.0.wait();
     }
 }
@@ -94,6 +106,7 @@ async fn the_readme_nginx_config_carries_pages_websockets_and_events() {
             .arg(dir.path().join("nginx.conf"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
             .unwrap(),
     );
