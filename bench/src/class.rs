@@ -142,33 +142,23 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         ms(one_ready),
         all_ready.as_secs_f64() / one_ready.as_secs_f64(),
     );
-    let warm_sample = samples.iter().find(|s| s.0 >= Duration::from_secs(60)).or(samples.first()).copied().unwrap_or_default();
-    let end_sample = samples.last().copied().unwrap_or_default();
-    let (warm, end) = (warm_sample.2, end_sample.2);
-    table.add(
-        &format!("server memory (RSS) at the end ({label})"),
-        format!("{:.1} MiB", end as f64 / 1024.0),
-        "after the first minute",
-        format!("{:.1} MiB", warm as f64 / 1024.0),
-        end as f64 / warm.max(1) as f64,
-    );
+    let warm = samples.iter().find(|s| s.0 >= Duration::from_secs(60)).or(samples.first()).copied().unwrap_or_default();
+    let end = samples.last().copied().unwrap_or_default();
+    // Memory after the first minute and at the end (KiB): flat is 1.00x.
+    let mut memory = |what: &str, warm_kib: u64, end_kib: u64| {
+        table.add(
+            &format!("{what} at the end ({label})"),
+            format!("{:.1} MiB", end_kib as f64 / 1024.0),
+            "after the first minute",
+            format!("{:.1} MiB", warm_kib as f64 / 1024.0),
+            end_kib as f64 / warm_kib.max(1) as f64,
+        );
+    };
+    memory("server memory (RSS)", warm.2, end.2);
     // SQLite's page caches grow with the database up to their bound (2 MiB per connection):
     // the rest is the server's own.
-    let (warm_own, end_own) = (warm.saturating_sub(warm_sample.3), end.saturating_sub(end_sample.3));
-    table.add(
-        &format!("server memory less SQLite's page caches, at the end ({label})"),
-        format!("{:.1} MiB", end_own as f64 / 1024.0),
-        "after the first minute",
-        format!("{:.1} MiB", warm_own as f64 / 1024.0),
-        end_own as f64 / warm_own.max(1) as f64,
-    );
-    table.add(
-        &format!("SQLite's page caches at the end ({label})"),
-        format!("{:.1} MiB", end_sample.3 as f64 / 1024.0),
-        "after the first minute",
-        format!("{:.1} MiB", warm_sample.3 as f64 / 1024.0),
-        end_sample.3 as f64 / warm_sample.3.max(1) as f64,
-    );
+    memory("server memory less SQLite's heap", warm.2.saturating_sub(warm.3), end.2.saturating_sub(end.3));
+    memory("SQLite's heap", warm.3, end.3);
     let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
     let mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;
     let peak = cpu.iter().cloned().fold(0.0, f64::max);
@@ -192,7 +182,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
             cores / (mean / per),
         );
         let mib = |b: f64| format!("{:.1} MiB", b / (1 << 20) as f64);
-        let server_rss = end as f64 * 1024.0 / per;
+        let server_rss = end.2 as f64 * 1024.0 / per;
         table.add(
             &format!("memory per learner's sandbox, peak of the class ({label})"),
             mib(after.memory_peak as f64 / per),
