@@ -76,15 +76,18 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         let cores = (now.1 - last.1) as f64 / ticks_per_second() / now.0.duration_since(last.0).as_secs_f64();
         let rss = rss_kib(pid)?;
         let anon = status_kib(pid, "RssAnon:").unwrap_or(0);
-        let sqlite = (server.metric("stacklab_sqlite_memory_bytes").await.unwrap_or(0.0) / 1024.0) as u64;
+        // The two caches that grow to a bound: SQLite's pages and the terminals' scrollback.
+        let kib = |bytes: f64| (bytes / 1024.0) as u64;
+        let bounded = kib(server.metric("stacklab_sqlite_memory_bytes").await.unwrap_or(0.0))
+            + kib(server.metric("stacklab_terminal_scrollback_bytes").await.unwrap_or(0.0));
         eprintln!(
-            "  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB (anonymous {:.1} MiB, SQLite's {:.1} MiB)",
+            "  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB (anonymous {:.1} MiB, bounded caches {:.1} MiB)",
             started.elapsed().as_secs_f64(),
             rss as f64 / 1024.0,
             anon as f64 / 1024.0,
-            sqlite as f64 / 1024.0
+            bounded as f64 / 1024.0
         );
-        samples.push((started.elapsed(), cores, rss, sqlite));
+        samples.push((started.elapsed(), cores, rss, bounded));
         last = now;
     }
     let sandboxes_after = SandboxesUse::read(false);
@@ -155,10 +158,10 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         );
     };
     memory("server memory (RSS)", warm.2, end.2);
-    // SQLite's page caches grow with the database up to their bound (2 MiB per connection):
-    // the rest is the server's own.
-    memory("server memory less SQLite's heap", warm.2.saturating_sub(warm.3), end.2.saturating_sub(end.3));
-    memory("SQLite's heap", warm.3, end.3);
+    // SQLite's page caches grow with the database up to their bound (2 MiB per connection), and
+    // each terminal's scrollback with its output up to 256 KiB: the rest is the server's own.
+    memory("server memory less its bounded caches", warm.2.saturating_sub(warm.3), end.2.saturating_sub(end.3));
+    memory("bounded caches (SQLite's heap, terminals' scrollback)", warm.3, end.3);
     let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
     let mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;
     let peak = cpu.iter().cloned().fold(0.0, f64::max);

@@ -53,6 +53,8 @@ pub struct Metrics {
     pub sandboxes: Family<SandboxLabels, Gauge>,
     /// SQLite's own heap (its page caches, above all), set at each scrape.
     pub sqlite_memory: Gauge,
+    /// The terminals' scrollback, set at each scrape.
+    pub scrollback: Gauge,
 }
 
 fn latency() -> Histogram {
@@ -78,7 +80,13 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Memory SQLite holds in this process (page caches: up to 2 MiB per pooled connection)",
         sqlite_memory.clone(),
     );
-    Metrics { registry, http, checks, check_seconds, streams, sandboxes, sqlite_memory }
+    let scrollback = Gauge::default();
+    registry.register(
+        "terminal_scrollback_bytes",
+        "Memory the open terminals' scrollback holds (up to 256 KiB each, filled by their output)",
+        scrollback.clone(),
+    );
+    Metrics { registry, http, checks, check_seconds, streams, sandboxes, sqlite_memory, scrollback }
 });
 
 impl Metrics {

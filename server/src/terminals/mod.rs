@@ -214,6 +214,13 @@ impl Terminals {
         &self.sandboxes
     }
 
+    /// Memory the open terminals' scrollback holds (for /metrics): each grows with its output
+    /// up to its bound, so a class's server grows until every terminal has that much output.
+    pub fn scrollback_bytes(&self) -> usize {
+        let terminals: Vec<Arc<Terminal>> = self.map.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        terminals.iter().map(|t| t.shared.lock().unwrap_or_else(|p| p.into_inner()).scrollback.len()).sum()
+    }
+
     /// Attaches to the learner's terminal `tab`, opening a shell if it has none. A stopped
     /// sandbox is started only when `start` is set (a reconnect must not quietly restart an
     /// expired sandbox: the learner is told and chooses).

@@ -29,7 +29,7 @@ impl Scrollback {
         [front, back].concat()
     }
 
-    #[cfg(test)]
+    /// Bytes kept: they grow with the output up to `limit`, and stay there.
     pub fn len(&self) -> usize {
         self.bytes.len()
     }

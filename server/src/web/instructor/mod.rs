@@ -62,5 +62,8 @@ async fn metrics_route(
         // Learners waiting for one (the class is full): not a sandbox yet, but what to watch.
         m.sandboxes.get_or_create(&crate::metrics::SandboxLabels { state: "queued" }).set(sandboxes.queued() as i64);
     }
+    if let Some(terminals) = &state.terminals {
+        crate::metrics::METRICS.scrollback.set(terminals.scrollback_bytes() as i64);
+    }
     ([(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], crate::metrics::METRICS.render())
 }
