@@ -20,6 +20,8 @@ use crate::stats::{Samples, ms};
 
 const PROMPTS: usize = 10;
 const CHECKS: usize = 50;
+/// The Kubernetes backend's one-node cluster, in a native sandbox.
+const NODE: &str = "bench-kube-node";
 
 fn spec() -> SandboxSpec {
     SandboxSpec {
@@ -127,35 +129,14 @@ async fn docker(native_prompt: &Samples, native_check: &Samples, table: &mut Tab
     result
 }
 
-/// The node's sandbox: room for the control plane and a few pods.
-fn node() -> SandboxSpec {
-    SandboxSpec {
-        name: "bench-kube-node".into(),
-        owner: "bench-kube-node".into(),
-        limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
-        devices: Vec::new(),
-        network: Default::default(),
-    }
-}
-
 async fn kubernetes(native: &Arc<NativeBackend>, native_prompt: &Samples, native_check: &Samples, table: &mut Table) -> anyhow::Result<()> {
     let image = std::env::var_os("STACKLAB_IMAGE").unwrap_or_default();
     if let Err(why) = server::tiers::detect(Path::new(&image)).check(&[labs::Tier::Cluster]) {
         table.add("kubernetes backend", "not measured".into(), &why, "-".into(), f64::NAN);
         return Ok(());
     }
-    native.start(&node()).await?;
-    server::cluster::start(&**native, &node().name).await.map_err(anyhow::Error::msg)?;
-    let api = server::cluster::from_host::reach(native.clone(), &node().name).await?;
-    let kubeconfig = tempfile::NamedTempFile::new()?;
-    std::fs::write(kubeconfig.path(), &api.admin)?;
-    let kube = sandbox::kubernetes::KubeBackend::open(sandbox::kubernetes::KubeConfig {
-        kubeconfig: Some(kubeconfig.path().to_path_buf()),
-        namespace: "default".into(),
-        pods: server::cluster::from_host::busybox_pods("stacklab-bench-kube"),
-        start_timeout: Duration::from_secs(120),
-    })
-    .await?;
+    let api = server::cluster::from_host::start_node(native.clone(), NODE).await?;
+    let kube = sandbox::kubernetes::KubeBackend::open(api.config("stacklab-bench-kube")).await?;
     let result = async {
         // Sized for the node's 2 cores.
         let spec = SandboxSpec { limits: Limits { cpu_millis: 200, memory_bytes: 64 << 20, ..spec().limits }, ..spec() };
@@ -168,6 +149,6 @@ async fn kubernetes(native: &Arc<NativeBackend>, native_prompt: &Samples, native
     }
     .await;
     kube.remove_all().await?;
-    native.stop(&node().name).await?;
+    native.stop(NODE).await?;
     result
 }

@@ -97,7 +97,6 @@ async fn ensure_a_class(store: &dyn Store, code: Option<&str>) -> anyhow::Result
     Ok(())
 }
 
-/// The sandbox backend the flags ask for, with a clear error when this host cannot run it.
 /// The lab image's name in Docker or a registry, as the scripts import it:
 /// `stacklab/lab:<recipe hash>`.
 pub fn lab_image_tag(image: &std::path::Path) -> anyhow::Result<String> {
@@ -105,6 +104,7 @@ pub fn lab_image_tag(image: &std::path::Path) -> anyhow::Result<String> {
     Ok(format!("stacklab/lab:{}", lab.manifest.recipe_hash))
 }
 
+/// The sandbox backend the flags ask for, with a clear error when this host cannot run it.
 async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes>>> {
     let cpu_millis = (args.sandbox.cpus * 1000.0).round() as u32;
     let policy = Policy {

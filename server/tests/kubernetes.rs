@@ -12,21 +12,11 @@ mod common;
 
 use std::time::Duration;
 
-use sandbox::kubernetes::{KubeBackend, KubeConfig, PodSettings};
+use sandbox::kubernetes::{KubeBackend, KubeConfig};
 use sandbox::{Backend, ExecEnd, ExecRequest, Limits, PtySize, SandboxSpec, ShellRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PREFIX: &str = "stacklab-kt";
-
-fn node_spec() -> SandboxSpec {
-    SandboxSpec {
-        name: "kube-node".into(),
-        owner: "kube-node-owner".into(),
-        limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
-        devices: Vec::new(),
-        network: Default::default(),
-    }
-}
 
 fn learner(name: &str) -> SandboxSpec {
     SandboxSpec {
@@ -36,10 +26,6 @@ fn learner(name: &str) -> SandboxSpec {
         devices: Vec::new(),
         network: Default::default(),
     }
-}
-
-fn settings() -> PodSettings {
-    server::cluster::from_host::busybox_pods(PREFIX)
 }
 
 fn posix(s: &str) -> ExecRequest {
@@ -83,21 +69,11 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     }
     let server = common::TestServer::start("kubernetes", true).await;
     let native = server.backend.clone().unwrap();
-    native.start(&node_spec()).await.unwrap();
-    server::cluster::start(&*native, "kube-node").await.unwrap();
-
-    // The API server, reached from the host.
-    let api = server::cluster::from_host::reach(native.clone(), "kube-node").await.unwrap();
+    // The cluster, its API server reached from the host.
+    let api = server::cluster::from_host::start_node(native.clone(), "kube-node").await.unwrap();
     let port = api.port;
     let admin_text = api.admin.clone();
-    let kubeconfig = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(kubeconfig.path(), &api.admin).unwrap();
-    let config = || KubeConfig {
-        kubeconfig: Some(kubeconfig.path().to_path_buf()),
-        namespace: "default".into(),
-        pods: settings(),
-        start_timeout: Duration::from_secs(120),
-    };
+    let config = || api.config(PREFIX);
 
     // The repository's RBAC is enough for the backend, and no more: apply it, then run a
     // sandbox as its service account.
@@ -272,5 +248,5 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     assert_eq!(left.trim(), "", "left behind: {left}");
 
     native.stop("kube-node").await.unwrap();
-    native.wipe("kube-node-owner").await.unwrap();
+    native.wipe("kube-node").await.unwrap();
 }

@@ -1,16 +1,16 @@
-//! A learner's cluster reached from the host: its API server through a port on the host's
-//! loopback forwarded into the sandbox's network namespace, and its admin kubeconfig pointed
-//! there. The Kubernetes backend's test and bench run their pods on a cluster-tier sandbox
-//! this way (the offline Kubernetes from Debian's sources), so everything those pods do stays
-//! inside that sandbox's user namespace.
+//! A cluster-tier sandbox as the Kubernetes backend's cluster: its API server reached from the
+//! host through a port on the host's loopback forwarded into the sandbox's network namespace,
+//! and its admin kubeconfig pointed there. The Kubernetes backend's test and bench run their
+//! pods this way on the offline Kubernetes from Debian's sources, so everything those pods do
+//! stays inside that sandbox's user namespace.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sandbox::kubernetes::{Isolation, PodSettings, Volumes};
+use sandbox::kubernetes::{Isolation, KubeConfig, PodSettings, Volumes};
 use sandbox::native::NativeBackend;
-use sandbox::{Backend, ExecRequest};
+use sandbox::{Backend, ExecRequest, Limits, SandboxSpec};
 
 /// Where the cluster tier's API server listens, inside the sandbox.
 const API_SERVER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 6443);
@@ -21,7 +21,37 @@ pub struct FromHost {
     pub port: u16,
     /// The cluster's admin kubeconfig, its server at the forwarded port.
     pub admin: String,
+    /// `admin` in a file, for the backend.
+    kubeconfig: tempfile::NamedTempFile,
     forward: tokio::task::JoinHandle<()>,
+}
+
+impl FromHost {
+    /// The Kubernetes backend on this cluster as its admin, in namespace `default`, with pods
+    /// named after `prefix` (see [`busybox_pods`]).
+    pub fn config(&self, prefix: &str) -> KubeConfig {
+        KubeConfig {
+            kubeconfig: Some(self.kubeconfig.path().to_path_buf()),
+            namespace: "default".into(),
+            pods: busybox_pods(prefix),
+            start_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Starts sandbox `name` as a one-node cluster (room for the control plane and a few pods,
+/// owned by `name`), and reaches it.
+pub async fn start_node(backend: Arc<NativeBackend>, name: &str) -> anyhow::Result<FromHost> {
+    let node = SandboxSpec {
+        name: name.into(),
+        owner: name.into(),
+        limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
+        devices: Vec::new(),
+        network: Default::default(),
+    };
+    backend.start(&node).await?;
+    super::start(&*backend, name).await.map_err(anyhow::Error::msg)?;
+    reach(backend, name).await
 }
 
 impl Drop for FromHost {
@@ -31,7 +61,7 @@ impl Drop for FromHost {
 }
 
 /// Reaches the cluster running (`lab-cluster start`) in sandbox `name`.
-pub async fn reach(backend: Arc<NativeBackend>, name: &str) -> anyhow::Result<FromHost> {
+async fn reach(backend: Arc<NativeBackend>, name: &str) -> anyhow::Result<FromHost> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
     let port = listener.local_addr()?.port();
     let out = backend.exec(name, ExecRequest::script("cat /etc/kubernetes/admin.conf").timeout(Duration::from_secs(10))).await?;
@@ -42,6 +72,8 @@ pub async fn reach(backend: Arc<NativeBackend>, name: &str) -> anyhow::Result<Fr
         .map(|l| if l.trim_start().starts_with("server:") { format!("    server: https://127.0.0.1:{port}") } else { l.to_string() })
         .collect::<Vec<_>>()
         .join("\n");
+    let kubeconfig = tempfile::NamedTempFile::new()?;
+    std::fs::write(kubeconfig.path(), &admin)?;
     let name = name.to_string();
     let forward = tokio::spawn(async move {
         while let Ok((mut client, _)) = listener.accept().await {
@@ -56,13 +88,13 @@ pub async fn reach(backend: Arc<NativeBackend>, name: &str) -> anyhow::Result<Fr
             });
         }
     });
-    Ok(FromHost { port, admin, forward })
+    Ok(FromHost { port, admin, kubeconfig, forward })
 }
 
 /// Pods of the cluster tier's own `localhost/busybox:1.0`, with the learners' files in a node
 /// directory: the lab image (1.7 GB) does not fit the sandboxed node's in-memory image store,
 /// and the node has no volume provisioner.
-pub fn busybox_pods(prefix: &str) -> PodSettings {
+fn busybox_pods(prefix: &str) -> PodSettings {
     PodSettings {
         prefix: prefix.into(),
         image: "localhost/busybox:1.0".into(),

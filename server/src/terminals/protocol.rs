@@ -38,10 +38,7 @@ pub enum ServerMessage {
     Stopped,
     /// The class is full: the learner waits in line (1: next); `attached` follows when their
     /// sandbox is up. Sent again whenever the place or the estimate changes.
-    Queued {
-        position: usize,
-        eta_secs: Option<u64>,
-    },
+    Queued(crate::sandboxes::QueueSpot),
     Error {
         message: String,
     },
@@ -67,6 +64,7 @@ mod tests {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"exec","cmd":"rm -rf /"}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"resize","cols":1,"rows":1,"x":1}"#).is_err());
         assert_eq!(ServerMessage::Exit { code: 3 }.json(), r#"{"type":"exit","code":3}"#);
-        assert_eq!(ServerMessage::Queued { position: 2, eta_secs: None }.json(), r#"{"type":"queued","position":2,"eta_secs":null}"#);
+        let spot = crate::sandboxes::QueueSpot { position: 2, eta: None };
+        assert_eq!(ServerMessage::Queued(spot).json(), r#"{"type":"queued","position":2,"eta_secs":null}"#);
     }
 }

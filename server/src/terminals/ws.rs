@@ -128,8 +128,7 @@ where
                 if said != told {
                     told = said;
                     if let Some(spot) = spot {
-                        let queued = ServerMessage::Queued { position: spot.position, eta_secs: spot.eta.map(|e| e.as_secs()) };
-                        if !send(sink, Message::Text(queued.json().into())).await {
+                        if !send(sink, Message::Text(ServerMessage::Queued(spot).json().into())).await {
                             return None;
                         }
                     }
