@@ -190,6 +190,24 @@ docker_lab_image() {
     export STACKLAB_DOCKER_IMAGE="$tag"
 }
 
+# pod_image_archive: the lab image as a docker-archive tar (what `ctr images import` reads), for
+# the Kubernetes backend's self-test on the test cluster, which has no registry to pull from.
+# Made once per image recipe; exports STACKLAB_POD_IMAGE_ARCHIVE.
+pod_image_archive() {
+    local hash out
+    hash=$(sed -n 's/.*"recipe_hash": "\(.*\)".*/\1/p' "$STACKLAB_IMAGE/image.json")
+    out="$CACHE/pod-image/lab-$hash.tar"
+    if [ -f "$out.name" ]; then
+        skip "the lab image as a pod image ($hash) present"
+    else
+        rm -rf "$CACHE/pod-image" && mkdir -p "$CACHE/pod-image"
+        python3 "$ROOT/sandbox/image/files/oci-archive.py" "$STACKLAB_IMAGE/rootfs" "$out" \
+            "localhost/stacklab-lab:$hash" '["/usr/bin/catatonit", "-P"]' null
+        say "packed $(du -h "$out" | cut -f1) as localhost/stacklab-lab:$hash"
+    fi
+    export STACKLAB_POD_IMAGE_ARCHIVE="$out"
+}
+
 # npm_install DIR: `npm ci` unless node_modules already matches package-lock.json.
 npm_install() {
     local dir="$1" key

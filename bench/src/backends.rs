@@ -74,7 +74,8 @@ async fn checks(backend: &dyn Backend, name: &str, shell: Option<&str>, runs: us
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let data = tempfile::Builder::new().prefix("stacklab-bench-backends-").tempdir()?;
     // With the cluster tier's shared files: the Kubernetes backend's cluster runs in one.
-    let native = Arc::new(crate::native::open(stacklab, data.path(), "stacklab-bench-backends", 1_850_000_000, server::cluster::shared_files())?);
+    let native =
+        Arc::new(crate::native::open(stacklab, data.path(), "stacklab-bench-backends", 1_850_000_000, server::cluster::shared_files())?);
     let result = async {
         let spec = spec();
         let prompt = start_to_prompt(&*native, &spec, &ShellRequest::default(), PROMPTS).await?;

@@ -80,14 +80,19 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         let kib = |bytes: f64| (bytes / 1024.0) as u64;
         let bounded = kib(server.metric("stacklab_sqlite_memory_bytes").await.unwrap_or(0.0))
             + kib(server.metric("stacklab_terminal_scrollback_bytes").await.unwrap_or(0.0));
+        // What the server's code holds on the heap, next to what malloc keeps freed.
+        let in_use = kib(server.metric("stacklab_heap_bytes{state=\"in_use\"}").await.unwrap_or(0.0));
+        let free = kib(server.metric("stacklab_heap_bytes{state=\"free\"}").await.unwrap_or(0.0));
         eprintln!(
-            "  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB (anonymous {:.1} MiB, bounded caches {:.1} MiB)",
+            "  class: {:>5.0} s  server CPU {cores:.2} cores  RSS {:.1} MiB (anonymous {:.1} MiB, bounded caches {:.1} MiB, heap in use {:.1} MiB, heap free {:.1} MiB)",
             started.elapsed().as_secs_f64(),
             rss as f64 / 1024.0,
             anon as f64 / 1024.0,
-            bounded as f64 / 1024.0
+            bounded as f64 / 1024.0,
+            in_use as f64 / 1024.0,
+            free as f64 / 1024.0
         );
-        samples.push((started.elapsed(), cores, rss, bounded));
+        samples.push((started.elapsed(), cores, rss, bounded, in_use));
         last = now;
     }
     let sandboxes_after = SandboxesUse::read(false);
@@ -162,6 +167,9 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     // each terminal's scrollback with its output up to 256 KiB: the rest is the server's own.
     memory("server memory less its bounded caches", warm.2.saturating_sub(warm.3), end.2.saturating_sub(end.3));
     memory("bounded caches (SQLite's heap, terminals' scrollback)", warm.3, end.3);
+    // The heap the server's code holds (malloc's own count): growth here is state kept, not
+    // fragmentation.
+    memory("server heap in use", warm.4, end.4);
     let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
     let mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;
     let peak = cpu.iter().cloned().fold(0.0, f64::max);

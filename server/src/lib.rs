@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod allocator;
 pub mod auth;
 pub mod cli;
 pub mod cluster;

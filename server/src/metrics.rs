@@ -55,6 +55,14 @@ pub struct Metrics {
     pub sqlite_memory: Gauge,
     /// The terminals' scrollback, set at each scrape.
     pub scrollback: Gauge,
+    /// The allocator's heap, set at each scrape: `in_use` is what the program holds, `free` what
+    /// malloc keeps for reuse. RSS alone cannot tell a leak (in use grows) from fragmentation.
+    pub heap: Family<HeapLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HeapLabels {
+    pub state: &'static str,
 }
 
 fn latency() -> Histogram {
@@ -86,7 +94,9 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Memory the open terminals' scrollback holds (up to 256 KiB each, filled by their output)",
         scrollback.clone(),
     );
-    Metrics { registry, http, checks, check_seconds, streams, sandboxes, sqlite_memory, scrollback }
+    let heap = Family::<HeapLabels, Gauge>::default();
+    registry.register("heap_bytes", "The allocator's heap: in use by the server, and free but kept by malloc", heap.clone());
+    Metrics { registry, http, checks, check_seconds, streams, sandboxes, sqlite_memory, scrollback, heap }
 });
 
 impl Metrics {
@@ -94,6 +104,10 @@ impl Metrics {
     pub fn render(&self) -> String {
         // SAFETY: a read of SQLite's allocation counter, which it keeps for any thread.
         self.sqlite_memory.set(unsafe { libsqlite3_sys::sqlite3_memory_used() });
+        if let Some(heap) = crate::allocator::heap() {
+            self.heap.get_or_create(&HeapLabels { state: "in_use" }).set(heap.in_use as i64);
+            self.heap.get_or_create(&HeapLabels { state: "free" }).set(heap.free as i64);
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out

@@ -4,9 +4,9 @@
 //! the test does. The server side talks to its API server through a port on the host's
 //! loopback forwarded into the sandbox's network namespace.
 //!
-//! The pods run the cluster's own `localhost/busybox:1.0` image rather than the lab image,
-//! which is too big for the sandboxed node's in-memory image store; the backend treats both
-//! the same.
+//! The first test's pods run the cluster's own `localhost/busybox:1.0` image: quick, and the
+//! backend treats every image the same. The second runs the shell tier's content self-test on
+//! pods of the lab image itself, in a node made big enough to hold it.
 
 mod common;
 
@@ -17,6 +17,9 @@ use sandbox::{Backend, ExecEnd, ExecRequest, Limits, PtySize, SandboxSpec, Shell
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PREFIX: &str = "stacklab-kt";
+
+/// One node at a time: each is a whole cluster, and this host has two cores.
+static ONE_NODE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn learner(name: &str) -> SandboxSpec {
     SandboxSpec {
@@ -67,6 +70,7 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     if !common::cluster_tier_available() {
         return;
     }
+    let _one_node = ONE_NODE.lock().await;
     let server = common::TestServer::start("kubernetes", true).await;
     let native = server.backend.clone().unwrap();
     // The cluster, its API server reached from the host.
@@ -214,7 +218,9 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
         max_running: None,
     };
     assert_eq!(again.room(&third).await.unwrap(), Some(1), "three fit, two run");
-    let class = std::sync::Arc::new(server::sandboxes::Sandboxes::open(std::sync::Arc::new(KubeBackend::open(config()).await.unwrap()), policy).await.unwrap());
+    let class = std::sync::Arc::new(
+        server::sandboxes::Sandboxes::open(std::sync::Arc::new(KubeBackend::open(config()).await.unwrap()), policy).await.unwrap(),
+    );
     assert_eq!(class.counts().0, 2, "Ada's and Bob's pods adopted");
     let report = class.prewarm(vec!["dan".into(), "eve".into()], 0).await;
     assert_eq!((report.started, report.no_room, report.failed.len()), (1, 1, 0), "{report:?}");
@@ -249,4 +255,51 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
 
     native.stop("kube-node").await.unwrap();
     native.wipe("kube-node").await.unwrap();
+}
+
+/// The shell tier's labs, self-tested (setup, checks fail, solution typed into a terminal,
+/// checks pass) on pods of the lab image, as production would run them: the node is the
+/// cluster tier's Kubernetes in a native sandbox, that is Kubernetes in a user namespace, so
+/// the pods get the demos' capabilities (`Isolation::Isolating`). scripts/test packs the lab
+/// image as an archive (`STACKLAB_POD_IMAGE_ARCHIVE`); the node imports it into an image store
+/// made big enough (the image, its unpacked copy and one more per pod: the cluster's
+/// snapshotter copies).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shell_labs_pass_on_pods_of_the_lab_image() {
+    if !common::sandboxes_available("kubernetes-labs") || !common::cluster_tier_available() {
+        return;
+    }
+    let Some(archive) = std::env::var_os("STACKLAB_POD_IMAGE_ARCHIVE") else {
+        assert!(
+            std::env::var("STACKLAB_REQUIRE_SANDBOX").is_err(),
+            "STACKLAB_POD_IMAGE_ARCHIVE is not set (scripts/test packs the lab image)"
+        );
+        eprintln!("skipped: no lab image archive (scripts/test packs one)");
+        return;
+    };
+    let image = std::fs::read_to_string(format!("{}.name", archive.to_string_lossy())).unwrap().trim().to_string();
+    let _one_node = ONE_NODE.lock().await;
+    let inside = "var/lib/stacklab/pod-image.tar";
+    let shared = sandbox::native::SharedFile { source: archive.into(), target: inside.into() };
+    let server = common::TestServer::start_sharing("kubernetes-labs", true, None, vec![shared]).await;
+    let native = server.backend.clone().unwrap();
+    let size = server::cluster::from_host::NodeSize { memory_bytes: 10 << 30, image_store: Some("8g") };
+    let api = server::cluster::from_host::start_node_sized(native.clone(), "kube-labs", size).await.unwrap();
+    server::cluster::from_host::import(&native, "kube-labs", &format!("/{inside}")).await.unwrap();
+    let kube = std::sync::Arc::new(KubeBackend::open(api.lab_config("stacklab-kl", &image)).await.unwrap());
+
+    let course = common::workshop();
+    let tiers = common::shell_tier_only("not in the Kubernetes backend's pods");
+    let limits = Limits { memory_bytes: 1 << 30, cpu_millis: 1000, pids: 512, disk_bytes: 0 };
+    let backend: std::sync::Arc<dyn sandbox::Backend> = kube.clone();
+    // Not netns-veth, as on Docker: the runtime mounts the pod's sysfs read-only, its
+    // superblock refuses a read-write remount from inside, and the kernel then refuses the
+    // read-write sysfs `ip netns exec` mounts for the new namespace ("mount of /sys failed").
+    // Sysbox gives pods a read-write sysfs. README: the Kubernetes backend.
+    let only: Vec<String> = course.labs().filter(|l| l.id != "netns-veth").map(|l| l.id.clone()).collect();
+    let reports = server::progress::selftest::run(&course, backend, &tiers, &limits, &only, |line| eprintln!("kubernetes: {line}")).await;
+    kube.remove_all().await.unwrap();
+    native.stop("kube-labs").await.unwrap();
+    native.wipe("kube-labs").await.unwrap();
+    common::assert_self_tested("kubernetes", &reports, &["is-this-a-vm", "namespaces-from-scratch", "cgroup-oom"]);
 }

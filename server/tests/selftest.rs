@@ -14,8 +14,7 @@ async fn every_lab_this_host_can_run_passes_its_self_test() {
         return;
     }
     let server = common::TestServer::start("selftest", true).await;
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/workshop");
-    let course = labs::load::load_course(&root).unwrap();
+    let course = common::workshop();
     let image = PathBuf::from(std::env::var_os("STACKLAB_IMAGE").unwrap());
     let tiers = server::tiers::detect(&image);
     let backend: Arc<dyn sandbox::Backend> = server.backend.clone().unwrap();
@@ -57,15 +56,8 @@ async fn the_shell_labs_pass_on_the_docker_backend() {
     };
     let config = sandbox::docker::DockerConfig { socket: Some(socket), image, prefix: "stacklab-selftest".into(), runtime: None };
     let docker = Arc::new(sandbox::docker::DockerBackend::open(config).await.unwrap());
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/workshop");
-    let course = labs::load::load_course(&root).unwrap();
-    let not_here = || Err("not on the Docker backend's test engine".to_string());
-    let tiers = selftest::TierSupport(vec![
-        (labs::Tier::Shell, Ok(())),
-        (labs::Tier::Vm, not_here()),
-        (labs::Tier::Cluster, not_here()),
-        (labs::Tier::Containers, not_here()),
-    ]);
+    let course = common::workshop();
+    let tiers = common::shell_tier_only("not on the Docker backend's test engine");
     let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 0 };
     let backend: Arc<dyn sandbox::Backend> = docker.clone();
     // Not netns-veth: Docker mounts a container's sysfs read-only, and the kernel then refuses
@@ -75,20 +67,5 @@ async fn the_shell_labs_pass_on_the_docker_backend() {
     let only: Vec<String> = course.labs().filter(|l| l.id != "netns-veth").map(|l| l.id.clone()).collect();
     let reports = selftest::run(&course, backend, &tiers, &limits, &only, |line| eprintln!("docker: {line}")).await;
     docker.remove_all().await.unwrap();
-    let mut tested = Vec::new();
-    for (lab, report) in &reports {
-        match report {
-            LabReport::Tested(steps) => {
-                for s in steps {
-                    assert!(s.problem.is_none(), "docker: {lab}/{}: {}", s.step, s.problem.as_deref().unwrap_or_default());
-                }
-                tested.push(lab.as_str());
-            }
-            LabReport::Skipped(why) => assert!(why.starts_with("needs the "), "docker: {lab} skipped for a reason: {why}"),
-            LabReport::Broken(why) => panic!("docker: {lab}: {why}"),
-        }
-    }
-    for must in ["is-this-a-vm", "namespaces-from-scratch", "cgroup-oom"] {
-        assert!(tested.contains(&must), "{must} was self-tested on Docker");
-    }
+    common::assert_self_tested("docker", &reports, &["is-this-a-vm", "namespaces-from-scratch", "cgroup-oom"]);
 }

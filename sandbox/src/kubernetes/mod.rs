@@ -365,7 +365,9 @@ impl Backend for KubeBackend {
                         let spec = SandboxSpec {
                             name: format!("wipe-{owner}").chars().take(63).collect::<String>().trim_end_matches('-').to_string(),
                             owner: owner.to_string(),
-                            limits: Default::default(),
+                            // Only `rm`: a small share, so that it fits where a learner's
+                            // sandbox would not (no disk of its own; the files are the node's).
+                            limits: crate::spec::Limits { memory_bytes: 64 << 20, cpu_millis: 100, pids: 64, disk_bytes: 0 },
                             devices: Vec::new(),
                             network: Default::default(),
                         };

@@ -26,6 +26,16 @@ pub const CONTAINER: &str = "sandbox";
 /// The lab image's pid 1, as in the other backends: reaps orphans, does nothing else.
 pub const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
 
+/// What an isolated pod's init runs first: its cgroup mounts made writable again. The runtime
+/// mounts them read-only, and Demo 3 makes a cgroup in its own. Where the runtime isolates,
+/// those cgroups are the sandbox's own (Sysbox, Kata's guest, gVisor's) or the node's user
+/// namespace's (Kubernetes in a user namespace), below the pod's limits, as in a native
+/// sandbox. A remount the runtime refuses is left as it is: Demo 3 then fails, nothing else.
+/// (/sys stays read-only: its superblock refuses a read-write remount from inside, so
+/// `ip netns exec` cannot mount a namespace's own sysfs in a pod. README: the Kubernetes backend.)
+const WRITABLE_CGROUPS: &str =
+    "for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do mount -o remount,bind,rw \"$m\" 2>/dev/null; done; exec \"$@\"";
+
 /// Where the learner's files live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Volumes {
@@ -173,7 +183,12 @@ pub fn pod(settings: &PodSettings, spec: &SandboxSpec, started_at: SystemTime, a
         name: CONTAINER.into(),
         image: Some(settings.image.clone()),
         image_pull_policy: Some(settings.image_pull_policy.clone()),
-        command: Some(settings.init.clone()),
+        command: Some(match settings.isolation {
+            Isolation::Isolating => {
+                [&["/bin/sh".to_string(), "-c".into(), WRITABLE_CGROUPS.into(), "stacklab-init".into()], &settings.init[..]].concat()
+            }
+            Isolation::Plain => settings.init.clone(),
+        }),
         env: Some(vec![EnvVar { name: "container".into(), value: Some("stacklab".into()), ..Default::default() }]),
         resources: Some(requirements),
         security_context: Some(security),
@@ -268,6 +283,7 @@ mod tests {
         assert_eq!(c.resources.as_ref().unwrap().requests, c.resources.as_ref().unwrap().limits, "Guaranteed: requests = limits");
         let caps = c.security_context.as_ref().unwrap().capabilities.as_ref().unwrap().add.clone().unwrap();
         assert_eq!(caps, ["NET_ADMIN"], "no SYS_ADMIN on a plain runtime: it would be the node's");
+        assert_eq!(c.command.as_ref(), Some(&s.init), "nothing remounted on a plain runtime");
         assert_eq!(p.volumes.as_ref().unwrap()[0].persistent_volume_claim.as_ref().unwrap().claim_name, "stacklab-home-ada");
     }
 
@@ -280,6 +296,9 @@ mod tests {
         assert!(security.capabilities.as_ref().unwrap().add.as_ref().unwrap().contains(&"SYS_ADMIN".to_string()));
         assert_eq!(security.seccomp_profile.as_ref().unwrap().type_, "Unconfined");
         assert_eq!(security.privileged, None, "capabilities, never privileged");
+        let command = c.command.as_ref().unwrap();
+        assert_eq!(command[..2], ["/bin/sh", "-c"], "cgroups made writable first");
+        assert!(command.ends_with(&s.init), "then the init: {command:?}");
         let home = &pod.spec.as_ref().unwrap().volumes.as_ref().unwrap()[0];
         assert_eq!(home.host_path.as_ref().unwrap().path, "/var/lib/stacklab/homes/ada");
         assert!(claim(&s, &spec(), None).is_none(), "no claim with a host path");

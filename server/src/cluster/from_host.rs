@@ -30,28 +30,80 @@ impl FromHost {
     /// The Kubernetes backend on this cluster as its admin, in namespace `default`, with pods
     /// named after `prefix` (see [`busybox_pods`]).
     pub fn config(&self, prefix: &str) -> KubeConfig {
+        self.config_with(busybox_pods(prefix))
+    }
+
+    /// As [`config`](Self::config), with pods of the lab image as production runs them, once
+    /// [`import`]ed: the demos' capabilities, since the node is Kubernetes in a user namespace
+    /// (`Isolation::Isolating`).
+    pub fn lab_config(&self, prefix: &str, image: &str) -> KubeConfig {
+        self.config_with(PodSettings {
+            image: image.into(),
+            init: sandbox::kubernetes::pod::INIT.iter().map(|s| s.to_string()).collect(),
+            isolation: Isolation::Isolating,
+            ..busybox_pods(prefix)
+        })
+    }
+
+    fn config_with(&self, pods: PodSettings) -> KubeConfig {
         KubeConfig {
             kubeconfig: Some(self.kubeconfig.path().to_path_buf()),
             namespace: "default".into(),
-            pods: busybox_pods(prefix),
+            pods,
             start_timeout: Duration::from_secs(120),
         }
     }
 }
 
+/// How big a node [`start_node_sized`] makes.
+pub struct NodeSize {
+    pub memory_bytes: u64,
+    /// containerd's image store, a tmpfs (`mount`'s size: `8g`); `None`: lab-cluster's own
+    /// (1 GiB, room for the cluster tier's images but not the lab image).
+    pub image_store: Option<&'static str>,
+}
+
+impl NodeSize {
+    /// Room for the control plane and a few busybox pods.
+    pub const SMALL: NodeSize = NodeSize { memory_bytes: 2 << 30, image_store: None };
+}
+
 /// Starts sandbox `name` as a one-node cluster (room for the control plane and a few pods,
 /// owned by `name`), and reaches it.
 pub async fn start_node(backend: Arc<NativeBackend>, name: &str) -> anyhow::Result<FromHost> {
+    start_node_sized(backend, name, NodeSize::SMALL).await
+}
+
+/// As [`start_node`], `size` big.
+pub async fn start_node_sized(backend: Arc<NativeBackend>, name: &str, size: NodeSize) -> anyhow::Result<FromHost> {
     let node = SandboxSpec {
         name: name.into(),
         owner: name.into(),
-        limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
+        limits: Limits { memory_bytes: size.memory_bytes, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
         devices: Vec::new(),
         network: Default::default(),
     };
     backend.start(&node).await?;
+    if let Some(store) = size.image_store {
+        // lab-cluster leaves a tmpfs it finds mounted there as it is.
+        let mount = format!("mkdir -p {STORE} && mount -t tmpfs -o mode=0711,size={store} tmpfs {STORE}");
+        let out = backend.exec(name, ExecRequest::script(&mount).timeout(Duration::from_secs(10))).await?;
+        anyhow::ensure!(out.success(), "{mount}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     super::start(&*backend, name).await.map_err(anyhow::Error::msg)?;
     reach(backend, name).await
+}
+
+/// containerd's image store in the cluster tier (lab-cluster's `own_tmpfs`).
+const STORE: &str = "/var/lib/containerd";
+
+/// Imports the image archive at `archive` (inside sandbox `name`, a docker-archive tar) into
+/// its cluster's containerd, where the kubelet finds it (the cluster has no registry).
+pub async fn import(backend: &NativeBackend, name: &str, archive: &str) -> anyhow::Result<()> {
+    let import = format!("ctr --address /run/containerd/containerd.sock -n k8s.io images import {archive}");
+    let out = backend.exec(name, ExecRequest::script(&import).timeout(Duration::from_secs(900))).await?;
+    anyhow::ensure!(out.success(), "{import}: {:?} {}", out.end, String::from_utf8_lossy(&out.stderr));
+    Ok(())
 }
 
 impl Drop for FromHost {
@@ -92,8 +144,8 @@ async fn reach(backend: Arc<NativeBackend>, name: &str) -> anyhow::Result<FromHo
 }
 
 /// Pods of the cluster tier's own `localhost/busybox:1.0`, with the learners' files in a node
-/// directory: the lab image (1.7 GB) does not fit the sandboxed node's in-memory image store,
-/// and the node has no volume provisioner.
+/// directory (the node has no volume provisioner): quick to start, and they fit a small node,
+/// whose in-memory image store has no room for the lab image (1.7 GB).
 fn busybox_pods(prefix: &str) -> PodSettings {
     PodSettings {
         prefix: prefix.into(),

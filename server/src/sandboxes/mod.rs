@@ -17,8 +17,8 @@ use sandbox::{Backend, Device, ExecOutput, ExecRequest, Limits, SandboxInfo, San
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-pub use queue::QueueSpot;
 use queue::Queue;
+pub use queue::QueueSpot;
 
 /// How long sandboxes live and what they may use.
 #[derive(Clone, Debug)]

@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn said_to_the_learner() {
         let spot = QueueSpot { position: 3, eta: Some(Duration::from_secs(130)) };
-        assert_eq!(spot.to_string(), "The class is full: you are number 3 in line for a sandbox (about 3 min). Your terminal opens by itself when one is free.");
+        assert_eq!(
+            spot.to_string(),
+            "The class is full: you are number 3 in line for a sandbox (about 3 min). Your terminal opens by itself when one is free."
+        );
         assert_eq!(serde_json::to_string(&spot).unwrap(), r#"{"position":3,"eta_secs":130}"#);
         assert_eq!(about(Duration::from_secs(3 * 3600 + 60)), "3 h 1 min");
         assert_eq!(about(Duration::ZERO), "1 min");

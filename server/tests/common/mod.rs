@@ -84,6 +84,16 @@ impl TestServer {
 
     /// With room for at most `max_running` sandboxes at once (`--max-sandboxes`).
     pub async fn start_with(test: &str, with_sandboxes: bool, max_running: Option<usize>) -> Self {
+        Self::start_sharing(test, with_sandboxes, max_running, Vec::new()).await
+    }
+
+    /// With host files bound read-only into every sandbox, beside the server's own.
+    pub async fn start_sharing(
+        test: &str,
+        with_sandboxes: bool,
+        max_running: Option<usize>,
+        files: Vec<sandbox::native::SharedFile>,
+    ) -> Self {
         let data = tempfile::Builder::new().prefix("stacklab-server-test-").tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqlStore::open(&data.path().join("stacklab.db")).await.unwrap());
         let class = store.create_class("Test class", None, &Default::default()).await.unwrap();
@@ -109,7 +119,7 @@ impl TestServer {
                     uid_base: 2_000_000_000 + n * 4 * sandbox::native::IDS_PER_SLOT,
                     cgroup_root: cgroup_root(test),
                     outbound: None,
-                    shared_files: server::cluster::shared_files(),
+                    shared_files: [server::cluster::shared_files(), files].concat(),
                 })
                 .unwrap(),
             );
@@ -232,4 +242,44 @@ pub async fn read_until(socket: &mut Socket, marker: &str) -> String {
         }
     }
     text
+}
+
+/// The self-test's verdict on another backend than native (`label`): every lab tested passed
+/// (its checks failed before the solution and passed after), every lab skipped lacks a tier,
+/// and each of `must` was tested.
+pub fn assert_self_tested(label: &str, reports: &[(String, server::progress::selftest::LabReport)], must: &[&str]) {
+    use server::progress::selftest::LabReport;
+    let mut tested = Vec::new();
+    for (lab, report) in reports {
+        match report {
+            LabReport::Tested(steps) => {
+                for s in steps {
+                    assert!(s.problem.is_none(), "{label}: {lab}/{}: {}", s.step, s.problem.as_deref().unwrap_or_default());
+                }
+                tested.push(lab.as_str());
+            }
+            LabReport::Skipped(why) => assert!(why.starts_with("needs the "), "{label}: {lab} skipped for a reason: {why}"),
+            LabReport::Broken(why) => panic!("{label}: {lab}: {why}"),
+        }
+    }
+    for must in must {
+        assert!(tested.contains(must), "{must} was self-tested on {label}");
+    }
+}
+
+/// Only the shell tier, as a backend other than native offers it to the self-test.
+pub fn shell_tier_only(why_not: &str) -> server::progress::selftest::TierSupport {
+    let not_here = || Err(why_not.to_string());
+    server::progress::selftest::TierSupport(vec![
+        (labs::Tier::Shell, Ok(())),
+        (labs::Tier::Vm, not_here()),
+        (labs::Tier::Cluster, not_here()),
+        (labs::Tier::Containers, not_here()),
+    ])
+}
+
+/// The workshop's labs, as the server loads them.
+pub fn workshop() -> labs::load::Course {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/workshop");
+    labs::load::load_course(&root).unwrap()
 }
