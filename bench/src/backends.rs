@@ -3,9 +3,9 @@
 //! request to answer.
 //!
 //! The Kubernetes backend's cluster is the cluster tier's own Kubernetes, started in a native
-//! sandbox as its test does; its pods run the cluster's busybox image (the lab image does not
-//! fit that node's in-memory image store), so the figure is the cluster's own cost of a pod
-//! and an exec, without an image pull on either side.
+//! sandbox as its first test does; its pods run the cluster's busybox image (a small node: the
+//! lab image needs a 10 GiB one there), so the figure is the cluster's own cost of a pod and an
+//! exec, without an image pull on either side.
 
 use std::path::Path;
 use std::sync::Arc;
