@@ -56,7 +56,8 @@ pub struct Metrics {
     /// The terminals' scrollback, set at each scrape.
     pub scrollback: Gauge,
     /// The allocator's heap, set at each scrape: `in_use` is what the program holds, `free` what
-    /// malloc keeps for reuse. RSS alone cannot tell a leak (in use grows) from fragmentation.
+    /// malloc keeps for reuse. RSS alone cannot tell a leak (in use grows) from fragmentation
+    /// (free grows).
     pub heap: Family<HeapLabels, Gauge>,
 }
 

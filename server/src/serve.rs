@@ -26,7 +26,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(labs = %args.labs.display(), sessions = course.sessions.len(), "content loaded");
 
     let shutdown = CancellationToken::new();
-    crate::allocator::spawn_trim(Duration::from_secs(60), shutdown.clone());
     let sandboxes = open_sandboxes(&args).await?;
     if let Some(s) = &sandboxes {
         s.spawn_reaper(Duration::from_secs(15), shutdown.clone());
