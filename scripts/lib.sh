@@ -176,10 +176,15 @@ postgres_stop() {
     POSTGRES_DIR=
 }
 
+# lab_recipe_hash: the built lab image's recipe hash (its image.json), which names its copies.
+lab_recipe_hash() {
+    sed -n 's/.*"recipe_hash": "\(.*\)".*/\1/p' "$STACKLAB_IMAGE/image.json"
+}
+
 # docker_lab_image: imports the lab image's rootfs into dockerd as stacklab/lab:<recipe hash>.
 docker_lab_image() {
     local hash tag
-    hash=$(sed -n 's/.*"recipe_hash": "\(.*\)".*/\1/p' "$STACKLAB_IMAGE/image.json")
+    hash=$(lab_recipe_hash)
     tag="stacklab/lab:$hash"
     if docker image inspect "$tag" >/dev/null 2>&1; then
         skip "docker image $tag present"
@@ -195,7 +200,7 @@ docker_lab_image() {
 # Made once per image recipe; exports STACKLAB_POD_IMAGE_ARCHIVE.
 pod_image_archive() {
     local hash out
-    hash=$(sed -n 's/.*"recipe_hash": "\(.*\)".*/\1/p' "$STACKLAB_IMAGE/image.json")
+    hash=$(lab_recipe_hash)
     out="$CACHE/pod-image/lab-$hash.tar"
     if [ -f "$out.name" ]; then
         skip "the lab image as a pod image ($hash) present"

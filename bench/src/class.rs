@@ -153,7 +153,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let warm = samples.iter().find(|s| s.0 >= Duration::from_secs(60)).or(samples.first()).copied().unwrap_or_default();
     let end = samples.last().copied().unwrap_or_default();
     // Memory (KiB) next to the same earlier in the class: flat is 1.00x.
-    let mut memory = |what: String, peer: &str, peer_kib: u64, kib: u64| {
+    let mut memory = |what: &str, peer: &str, peer_kib: u64, kib: u64| {
         table.add(
             &format!("{what} ({label})"),
             format!("{:.1} MiB", kib as f64 / 1024.0),
@@ -163,19 +163,19 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         );
     };
     let minute = "after the first minute";
-    memory("server memory (RSS) at the end".into(), minute, warm.2, end.2);
+    memory("server memory (RSS) at the end", minute, warm.2, end.2);
     // SQLite's page caches grow with the database up to their bound (2 MiB per connection), and
     // each terminal's scrollback with its output up to 256 KiB: the rest is the server's own.
     let less = |s: &(Duration, f64, u64, u64, u64)| s.2.saturating_sub(s.3);
-    memory("server memory less its bounded caches at the end".into(), minute, less(&warm), less(&end));
-    memory("bounded caches (SQLite's heap, terminals' scrollback) at the end".into(), minute, warm.3, end.3);
+    memory("server memory less its bounded caches at the end", minute, less(&warm), less(&end));
+    memory("bounded caches (SQLite's heap, terminals' scrollback) at the end", minute, warm.3, end.3);
     // The heap the server's code holds (malloc's own count): growth here is state kept, not
     // fragmentation. It swings by megabytes with the class's rounds, so one sample says little:
     // its low in the second half of the class next to its low in the first (after a minute).
     let half = warm.0 + (end.0.saturating_sub(warm.0)) / 2;
     let low = |from: Duration, to: Duration| samples.iter().filter(|s| s.0 >= from && s.0 < to).map(|s| s.4).min().unwrap_or(0);
     let (first, second) = (low(warm.0, half), low(half, end.0 + Duration::from_secs(1)));
-    memory("server heap in use, its low in the second half".into(), "its low in the first half, after the first minute", first, second);
+    memory("server heap in use, its low in the second half", "its low in the first half, after the first minute", first, second);
     let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
     let mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;
     let peak = cpu.iter().cloned().fold(0.0, f64::max);

@@ -55,6 +55,9 @@ impl FromHost {
     }
 }
 
+/// containerd's image store in the cluster tier (lab-cluster's `own_tmpfs`).
+const STORE: &str = "/var/lib/containerd";
+
 /// How big a node [`start_node_sized`] makes.
 pub struct NodeSize {
     pub memory_bytes: u64,
@@ -93,9 +96,6 @@ pub async fn start_node_sized(backend: Arc<NativeBackend>, name: &str, size: Nod
     super::start(&*backend, name).await.map_err(anyhow::Error::msg)?;
     reach(backend, name).await
 }
-
-/// containerd's image store in the cluster tier (lab-cluster's `own_tmpfs`).
-const STORE: &str = "/var/lib/containerd";
 
 /// Imports the image archive at `archive` (inside sandbox `name`, a docker-archive tar) into
 /// its cluster's containerd, where the kubelet finds it (the cluster has no registry).
