@@ -9,6 +9,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
     if let cli::Command::SandboxHelper = cli.command {
         sandbox::native::helper::main();
     }
+    server::allocator::settle();
     telemetry::init(&cli.log);
     match cli.command {
         cli::Command::SandboxHelper => unreachable!("handled above"),

@@ -55,9 +55,9 @@ pub struct Metrics {
     pub sqlite_memory: Gauge,
     /// The terminals' scrollback, set at each scrape.
     pub scrollback: Gauge,
-    /// The allocator's heap, set at each scrape: `in_use` is what the program holds, `free` what
-    /// malloc keeps for reuse. RSS alone cannot tell a leak (in use grows) from fragmentation
-    /// (free grows).
+    /// The allocator's heap, set at each scrape: `in_use` is what the program holds in the arenas,
+    /// `free` what malloc keeps there for reuse, `mapped` its big blocks (mappings of their own).
+    /// RSS alone cannot tell a leak (in use grows) from fragmentation (free grows).
     pub heap: Family<HeapLabels, Gauge>,
 }
 
@@ -96,7 +96,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         scrollback.clone(),
     );
     let heap = Family::<HeapLabels, Gauge>::default();
-    registry.register("heap_bytes", "The allocator's heap: in use by the server, and free but kept by malloc", heap.clone());
+    registry.register(
+        "heap_bytes",
+        "The allocator's heap: in use by the server, free but kept by malloc, and big blocks mapped on their own (resident where written)",
+        heap.clone(),
+    );
     Metrics { registry, http, checks, check_seconds, streams, sandboxes, sqlite_memory, scrollback, heap }
 });
 
@@ -108,6 +112,7 @@ impl Metrics {
         if let Some(heap) = crate::allocator::heap() {
             self.heap.get_or_create(&HeapLabels { state: "in_use" }).set(heap.in_use as i64);
             self.heap.get_or_create(&HeapLabels { state: "free" }).set(heap.free as i64);
+            self.heap.get_or_create(&HeapLabels { state: "mapped" }).set(heap.mapped as i64);
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");

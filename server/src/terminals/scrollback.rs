@@ -6,7 +6,9 @@ use std::collections::VecDeque;
 /// One ring of bytes, not a queue of the chunks as they came: typing arrives a byte or two at a
 /// time, and a chunk each would cost some fifty bytes of bookkeeping per byte kept (a class of 60
 /// typing for ten minutes grew the server by 15 MiB that way). Memory is `limit`, whatever the
-/// chunk sizes.
+/// chunk sizes. The ring is allocated whole at the start: growing it by doubling left each smaller
+/// copy behind as a hole in the allocator's heap (see `allocator::settle`), and a block of this
+/// size is a mapping of its own whose pages become resident only as output fills them.
 pub struct Scrollback {
     bytes: VecDeque<u8>,
     limit: usize,
@@ -14,7 +16,7 @@ pub struct Scrollback {
 
 impl Scrollback {
     pub fn new(limit: usize) -> Self {
-        Self { bytes: VecDeque::new(), limit }
+        Self { bytes: VecDeque::with_capacity(limit), limit }
     }
 
     pub fn push(&mut self, chunk: &[u8]) {
