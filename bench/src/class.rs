@@ -164,7 +164,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     };
     let minute = "after the first minute";
     memory("server memory (RSS) at the end", minute, warm.2, end.2);
-    // SQLite's page caches grow with the database up to their bound (2 MiB per connection), and
+    // SQLite's page caches grow with the database up to their bound (512 KiB per connection), and
     // each terminal's scrollback with its output up to 256 KiB: the rest is the server's own.
     let less = |s: &(Duration, f64, u64, u64, u64)| s.2.saturating_sub(s.3);
     memory("server memory less its bounded caches at the end", minute, less(&warm), less(&end));

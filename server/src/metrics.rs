@@ -86,7 +86,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let sqlite_memory = Gauge::default();
     registry.register(
         "sqlite_memory_bytes",
-        "Memory SQLite holds in this process (page caches: up to 2 MiB per pooled connection)",
+        "Memory SQLite holds in this process (page caches: up to 512 KiB per pooled connection)",
         sqlite_memory.clone(),
     );
     let scrollback = Gauge::default();
