@@ -9,7 +9,9 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
     if let cli::Command::SandboxHelper = cli.command {
         sandbox::native::helper::main();
     }
+    // Process-wide memory settings, before any thread or SQLite starts.
     server::allocator::settle();
+    server::store::page_cache::install();
     telemetry::init(&cli.log);
     match cli.command {
         cli::Command::SandboxHelper => unreachable!("handled above"),

@@ -86,7 +86,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let sqlite_memory = Gauge::default();
     registry.register(
         "sqlite_memory_bytes",
-        "Memory SQLite holds in this process (page caches: up to 512 KiB per pooled connection)",
+        "Memory SQLite holds in this process: its heap and its page caches (up to 512 KiB per pooled connection)",
         sqlite_memory.clone(),
     );
     let scrollback = Gauge::default();
@@ -108,7 +108,8 @@ impl Metrics {
     /// The text exposition format.
     pub fn render(&self) -> String {
         // SAFETY: a read of SQLite's allocation counter, which it keeps for any thread.
-        self.sqlite_memory.set(unsafe { libsqlite3_sys::sqlite3_memory_used() });
+        let allocated = unsafe { libsqlite3_sys::sqlite3_memory_used() };
+        self.sqlite_memory.set(allocated + crate::store::page_cache::in_use());
         if let Some(heap) = crate::allocator::heap() {
             self.heap.get_or_create(&HeapLabels { state: "in_use" }).set(heap.in_use as i64);
             self.heap.get_or_create(&HeapLabels { state: "free" }).set(heap.free as i64);

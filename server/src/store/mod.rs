@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use app::class::ClassSettings;
 pub use ids::{join_code, learner_id, resume_code, session_token};
-pub use sql::{Dialect, SqlStore};
+pub use sql::{Dialect, SqlStore, page_cache};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Class {

@@ -14,6 +14,7 @@ use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Connection, Executor, Row};
 
+pub mod page_cache;
 mod rows;
 
 use super::*;
@@ -31,14 +32,15 @@ pub struct SqlStore {
 }
 
 /// The SQLite file's settings, for every connection: WAL, and FULL so a commit is on disk
-/// before we acknowledge it, power cut included. Each connection's page cache is 512 KiB, not
-/// SQLite's 2 MiB: the file sits in the kernel's page cache anyway, and a bigger cache per
-/// connection only fills, over hours, with copies of the same pages (a class's database grows all
-/// day), which is memory the server never gives back.
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -512;";
+/// before we acknowledge it, power cut included. Each connection's page cache is
+/// `SQLITE_CACHE_KIB` (below), not SQLite's 2 MiB.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+/// A connection's page cache. The file sits in the kernel's page cache anyway, and a bigger cache
+/// per connection only fills, over hours, with copies of the same pages (a class's database grows
+/// all day), which is memory the server never gives back.
+const SQLITE_CACHE_KIB: usize = 512;
 /// Connections to the SQLite file. Writes take turns whatever the count (one writer in WAL), so a
-/// few suffice; each is a thread of its own with its own malloc arena and cache.
+/// few suffice; each is a thread of its own with its own cache.
 const SQLITE_CONNECTIONS: u32 = 4;
 
 impl SqlStore {
@@ -72,7 +74,12 @@ impl SqlStore {
         let options = AnyConnectOptions::from_str(&format!("sqlite://{}?mode=rwc", path.display()))?;
         let pool = AnyPoolOptions::new()
             .max_connections(SQLITE_CONNECTIONS)
-            .after_connect(|conn, _| Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) }))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    conn.execute(format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB};").as_str()).await.map(|_| ())
+                })
+            })
             .connect_with(options)
             .await
             .map_err(classify)?;
