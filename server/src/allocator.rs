@@ -8,8 +8,8 @@
 pub struct Heap {
     /// Handed out from the arenas and not yet freed: the program's own memory.
     pub in_use: usize,
-    /// Blocks of 128 KiB and more, each a mapping of its own (the terminals' scrollback rings):
-    /// address space, resident only where written.
+    /// Blocks of 128 KiB and more, each a mapping of its own (the terminals' scrollback rings,
+    /// SQLite's page buffer): address space, resident only where written.
     pub mapped: usize,
     /// Freed but kept in the arenas for reuse (fragmentation, or room for the next peak).
     pub free: usize,
