@@ -41,23 +41,172 @@ fn marker() -> String {
 
 /// Ends every host process whose environment carries `MARKER=<tag>`: an exec and all it
 /// started, including what it put in the background.
+///
+/// One pass over /proc cannot judge every process. One in the middle of `execve` reads as an
+/// empty environment until the kernel has laid out its new stack (a check's `cmd &` is often
+/// there when the check ends; see `read_environ` for the other trap), and one killed is listed
+/// until it has died. So each pass watches
+/// those pids until they settle, and passes repeat while they still find tagged processes,
+/// whose children may have forked meanwhile; `GIVE_UP` bounds it for a process stuck in the
+/// kernel.
 fn kill_tagged(tag: &str) {
-    let needle = format!("{MARKER}={tag}");
-    for _ in 0..3 {
+    const POLL: Duration = Duration::from_millis(1);
+    const GIVE_UP: Duration = Duration::from_secs(2);
+    // A process started with no environment at all looks like one whose environment is being
+    // laid out; that takes microseconds, so an empty one still empty after this is really empty.
+    const BARE: Duration = Duration::from_millis(20);
+    let mut scanner = Scanner::new(&format!("{MARKER}={tag}"));
+    let started = Instant::now();
+    loop {
         let mut found = false;
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
-            let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
-            if environ.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
+        let mut watch = Vec::new();
+        for (pid, seen) in scanner.processes() {
+            if seen == Seen::Tagged {
                 found = true;
-                // SAFETY: a plain signal to a process we just found.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                kill(pid);
+            }
+            if seen != Seen::Untagged {
+                watch.push((pid, Instant::now()));
             }
         }
-        if !found {
+        while !watch.is_empty() && started.elapsed() < GIVE_UP {
+            std::thread::sleep(POLL);
+            watch.retain(|&(pid, since)| match scanner.look(pid) {
+                Some(Seen::Tagged) => {
+                    found = true;
+                    kill(pid);
+                    true
+                }
+                Some(Seen::InFlux) => true,
+                Some(Seen::Bare) => since.elapsed() < BARE,
+                Some(Seen::Untagged) | None => false,
+            });
+        }
+        if !found || started.elapsed() >= GIVE_UP {
             return;
         }
-        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn kill(pid: i32) {
+    // SAFETY: a plain signal to a process just found carrying the marker.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
+/// What one look at a process tells of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Seen {
+    Tagged,
+    /// Carries another environment, or is a kernel thread or a zombie.
+    Untagged,
+    /// Alive with no environment laid out: mid-`execve`, or on its way out.
+    InFlux,
+    /// An empty environment: being laid out by `execve`, or started with none.
+    Bare,
+}
+
+/// Looks for the environment entry `needle` in host processes.
+struct Scanner {
+    needle: Vec<u8>,
+    /// One buffer for every environ read, grown when an environment does not fit.
+    buf: Vec<u8>,
+}
+
+impl Scanner {
+    fn new(needle: &str) -> Scanner {
+        Scanner { needle: needle.as_bytes().to_vec(), buf: vec![0; 64 * 1024] }
+    }
+
+    /// Every host process, as seen now.
+    fn processes(&mut self) -> Vec<(i32, Seen)> {
+        let pids = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+        let pids: Vec<i32> = pids.filter_map(|entry| entry.file_name().to_str()?.parse().ok()).collect();
+        pids.into_iter().filter_map(|pid| Some((pid, self.look(pid)?))).collect()
+    }
+
+    /// Process `pid`; None once it is gone (or is not ours to read).
+    ///
+    /// An empty read is checked against the process's stat, read after it: if the environment
+    /// was laid out in between (the `execve` finished), the environ is read again.
+    fn look(&mut self, pid: i32) -> Option<Seen> {
+        for _ in 0..3 {
+            let n = read_environ(pid, &mut self.buf)?;
+            let environ = &self.buf[..n];
+            if environ.split(|b| *b == 0).any(|v| v == self.needle) {
+                return Some(Seen::Tagged);
+            }
+            if !environ.is_empty() {
+                return Some(Seen::Untagged);
+            }
+            match Stat::parse(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)?.environment() {
+                Environment::NotApplicable => return Some(Seen::Untagged),
+                Environment::Missing => return Some(Seen::InFlux),
+                Environment::Empty => return Some(Seen::Bare),
+                Environment::Present => continue,
+            }
+        }
+        Some(Seen::InFlux)
+    }
+}
+
+/// Reads process `pid`'s environment into `buf` (grown to fit) in one read, and returns its
+/// length. One read, because the kernel reads it from the memory the process had when the file
+/// was opened: a second read after an `execve` finds that memory gone and ends early, cutting
+/// the environment short, maybe of the marker.
+fn read_environ(pid: i32, buf: &mut Vec<u8>) -> Option<usize> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(format!("/proc/{pid}/environ")).ok()?;
+    loop {
+        let n = file.read_at(buf, 0).ok()?;
+        if n < buf.len() {
+            return Some(n);
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+}
+
+/// What `kill_tagged` needs of a `/proc/PID/stat` line.
+struct Stat {
+    state: char,
+    flags: u64,
+    env_start: u64,
+    env_end: u64,
+}
+
+/// A process's environment as its stat shows it.
+#[derive(Debug, PartialEq)]
+enum Environment {
+    /// A kernel thread or a zombie.
+    NotApplicable,
+    /// `env_end` is 0: `execve` has not laid out the new stack yet, or the memory is gone on the
+    /// way out.
+    Missing,
+    /// `env_start == env_end`: started with none, or `execve` is copying it in.
+    Empty,
+    Present,
+}
+
+impl Stat {
+    fn parse(line: &str) -> Option<Stat> {
+        // Fields after the command name, which may hold spaces and parentheses; numbered as in
+        // proc(5): state is 3, flags 9, env_start 50, env_end 51.
+        let (_, rest) = line.rsplit_once(')')?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let number = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
+        Some(Stat { state: fields.first()?.chars().next()?, flags: number(9)?, env_start: number(50)?, env_end: number(51)? })
+    }
+
+    fn environment(&self) -> Environment {
+        const PF_KTHREAD: u64 = 0x0020_0000;
+        if matches!(self.state, 'Z' | 'X' | 'x') || self.flags & PF_KTHREAD != 0 {
+            Environment::NotApplicable
+        } else if self.env_end == 0 {
+            Environment::Missing
+        } else if self.env_end == self.env_start {
+            Environment::Empty
+        } else {
+            Environment::Present
+        }
     }
 }
 
@@ -236,4 +385,79 @@ pub async fn stats(docker: &Docker, container: &str, name: &str) -> Result<Stats
         disk_used_bytes: 0,
         disk_total_bytes: 0,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tagged(needle: &str) -> Vec<i32> {
+        Scanner::new(needle).processes().into_iter().filter(|(_, seen)| *seen == Seen::Tagged).map(|(pid, _)| pid).collect()
+    }
+
+    #[test]
+    fn stat_tells_where_the_environment_is() {
+        // The fields after the state, with flags (field 9), env_start and env_end (50, 51) as in
+        // a shell, a kernel thread, a process mid-exec, a zombie, one started with an empty
+        // environment, and a command name holding spaces and parentheses.
+        let environment = |head: &str, flags: u64, env: (u64, u64)| {
+            let mut f = vec!["0".to_string(); 49];
+            f[9 - 4] = flags.to_string();
+            (f[50 - 4], f[51 - 4]) = (env.0.to_string(), env.1.to_string());
+            Stat::parse(&format!("{head} {}", f.join(" "))).unwrap().environment()
+        };
+        assert_eq!(environment("12 (sh) S", 4194560, (140730, 140735)), Environment::Present);
+        assert_eq!(environment("2 (kthreadd) S", 2129984, (0, 0)), Environment::NotApplicable);
+        assert_eq!(environment("99 (sleep) R", 4194304, (0, 0)), Environment::Missing);
+        assert_eq!(environment("99 (sleep) Z", 4194316, (0, 0)), Environment::NotApplicable);
+        assert_eq!(environment("40 (env) S", 4194304, (140735, 140735)), Environment::Empty);
+        assert_eq!(environment("7 (a) (b) D", 4194304, (0, 0)), Environment::Missing);
+        assert!(Stat::parse("garbage").is_none());
+    }
+
+    /// What a check leaves: a shell that put a job in the background and exited. The job is
+    /// often still inside `execve` when the check ends, where its environment reads empty, half
+    /// laid out, or cut short; a chain of three `exec`s makes that likely enough to catch. The
+    /// loop this replaced (three scans, done at the first that found nothing) failed this in 5
+    /// runs of 6.
+    #[test]
+    fn kill_tagged_ends_what_a_check_left_in_the_background() {
+        let mut tags = Vec::new();
+        for _ in 0..200 {
+            let tag = marker();
+            let check = std::process::Command::new("/bin/sh")
+                .args(["-c", "sh -c 'exec sh -c \"exec sh -c \\\"exec sleep 333\\\"\"' >/dev/null 2>&1 & echo started"])
+                .env(MARKER, &tag)
+                .output()
+                .unwrap();
+            assert_eq!(check.stdout, b"started\n");
+            kill_tagged(&tag);
+            tags.push(format!("{MARKER}={tag}"));
+        }
+        // A job that outlived kill_tagged has finished its exec by now and shows its tag.
+        std::thread::sleep(Duration::from_millis(100));
+        let left: Vec<i32> = tags.iter().flat_map(|needle| tagged(needle)).collect();
+        left.iter().for_each(|&pid| kill(pid));
+        assert!(left.is_empty(), "background jobs outlived kill_tagged: {left:?}");
+    }
+
+    /// A tagged shell that keeps forking and exec'ing background jobs while it is killed: some
+    /// are always mid-exec or still dying.
+    #[test]
+    fn kill_tagged_ends_a_forking_tree_and_waits_for_it() {
+        let tag = marker();
+        let mut shell =
+            std::process::Command::new("/bin/sh").args(["-c", "while :; do sleep 333 & done"]).env(MARKER, &tag).spawn().unwrap();
+        let needle = format!("{MARKER}={tag}");
+        let started = Instant::now();
+        while tagged(&needle).len() < 20 && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        kill_tagged(&tag);
+        assert!(!shell.wait().unwrap().success());
+        let left = tagged(&needle);
+        // The background jobs were reparented away from this test; it cleans up what is left.
+        left.iter().for_each(|&pid| kill(pid));
+        assert!(left.is_empty(), "tagged processes outlived kill_tagged: {left:?}");
+    }
 }
