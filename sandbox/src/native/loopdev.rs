@@ -42,8 +42,8 @@ struct LoopConfig {
 /// Attaches `image` to a free loop device and returns the device's path. The returned file
 /// must stay open until the device is mounted (AUTOCLEAR detaches an unused, unopened device).
 pub fn attach(image: &Path) -> io::Result<(PathBuf, File)> {
-    let backing = OpenOptions::new().read(true).write(true).open(image)?;
-    let control = OpenOptions::new().read(true).write(true).open("/dev/loop-control")?;
+    let backing = open(image)?;
+    let control = open(Path::new("/dev/loop-control"))?;
     // Another process may take the device between GET_FREE and CONFIGURE: try again then.
     for _ in 0..16 {
         // SAFETY: LOOP_CTL_GET_FREE takes no argument and returns a device number.
@@ -51,8 +51,7 @@ pub fn attach(image: &Path) -> io::Result<(PathBuf, File)> {
         if number < 0 {
             return Err(io::Error::last_os_error());
         }
-        let path = PathBuf::from(format!("/dev/loop{number}"));
-        let device = OpenOptions::new().read(true).write(true).open(&path)?;
+        let (path, device) = open_device(number as u64)?;
         let mut name = [0u8; LO_NAME_SIZE];
         let bytes = image.as_os_str().as_encoded_bytes();
         let n = bytes.len().min(LO_NAME_SIZE - 1);
@@ -88,6 +87,27 @@ pub fn attach(image: &Path) -> io::Result<(PathBuf, File)> {
         }
     }
     Err(io::Error::other("no free loop device after 16 attempts"))
+}
+
+/// Opens `/dev/loopN`, making the node first where `/dev` lacks it: a container's `/dev` (the
+/// server's image run `--privileged`) holds only the devices there when it started, while the
+/// kernel adds loop devices as LOOP_CTL_GET_FREE asks for them.
+fn open_device(number: u64) -> io::Result<(PathBuf, File)> {
+    use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+    const LOOP_MAJOR: u64 = 7;
+    let path = PathBuf::from(format!("/dev/loop{number}"));
+    if !path.exists() {
+        match mknod(&path, SFlag::S_IFBLK, Mode::from_bits_truncate(0o660), makedev(LOOP_MAJOR, number)) {
+            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+            Err(e) => return Err(io::Error::other(format!("making {}: {e}", path.display()))),
+        }
+    }
+    Ok((path.clone(), open(&path)?))
+}
+
+/// Opens `path` to read and write; an error names it.
+fn open(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
 /// The loop devices whose backing file is `image`: a layer still attached from a sandbox whose

@@ -91,11 +91,7 @@ pub fn detect(root: &str) -> io::Result<Box<dyn CgroupDriver>> {
     }
     let mountinfo = fs::read_to_string("/proc/self/mountinfo")?;
     let mounts = parse_mountinfo(&mountinfo);
-    let v1: Vec<v1::Hierarchy> = mounts
-        .iter()
-        .filter(|m| m.fstype == "cgroup")
-        .map(|m| v1::Hierarchy::new(m.mount_point.clone(), m.super_options.clone()))
-        .collect();
+    let v1: Vec<v1::Hierarchy> = visible_v1(&mounts).map(|m| v1::Hierarchy::new(m.mount_point.clone(), m.super_options.clone())).collect();
     if !v1.is_empty() {
         return Ok(Box::new(v1::V1::new(v1, root.to_string())));
     }
@@ -103,6 +99,19 @@ pub fn detect(root: &str) -> io::Result<Box<dyn CgroupDriver>> {
         return Ok(Box::new(v2::V2::new(m.mount_point.clone(), root.to_string())));
     }
     Err(io::Error::new(io::ErrorKind::NotFound, "no cgroup filesystem is mounted"))
+}
+
+/// The cgroup v1 hierarchies as seen here, each once. In a container whose `/sys/fs/cgroup` is
+/// the host's bound over the runtime's own (`docker run --cgroupns=host -v
+/// /sys/fs/cgroup:/sys/fs/cgroup`), mountinfo lists both, the hidden ones first: a later mount at
+/// the same place, or of the same hierarchy, replaces an earlier one.
+fn visible_v1(mounts: &[MountEntry]) -> impl Iterator<Item = &MountEntry> {
+    let mut visible: Vec<&MountEntry> = Vec::new();
+    for m in mounts.iter().filter(|m| m.fstype == "cgroup") {
+        visible.retain(|v| v.mount_point != m.mount_point && v.super_options != m.super_options);
+        visible.push(m);
+    }
+    visible.into_iter()
 }
 
 #[derive(Debug, PartialEq)]
@@ -265,5 +274,24 @@ mod tests {
         assert_eq!(m[1].fstype, "cgroup");
         assert_eq!(m[1].super_options, "rw,memory");
         assert_eq!(m[3].mount_point, PathBuf::from("/mnt/with space"));
+    }
+
+    #[test]
+    fn a_container_sees_each_hierarchy_once() {
+        // `docker run --cgroupns=host -v /sys:/sys` on a cgroup v1 host: the runtime's read-only
+        // mounts of the container's own cgroups, then the host's, bound over them.
+        let text = "\
+85 81 0:45 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs rw,mode=755
+86 85 0:29 /docker/f023 /sys/fs/cgroup/cpu ro,nosuid - cgroup cgroup rw,cpu
+89 85 0:32 /docker/f023 /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory
+98 97 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+99 98 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+102 98 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+103 24 0:32 / /mnt/memory-again rw - cgroup cgroup rw,memory
+108 98 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw";
+        let mounts = parse_mountinfo(text);
+        let seen: Vec<(String, &str)> =
+            visible_v1(&mounts).map(|m| (m.mount_point.display().to_string(), m.super_options.as_str())).collect();
+        assert_eq!(seen, [("/sys/fs/cgroup/cpu".to_string(), "rw,cpu"), ("/mnt/memory-again".to_string(), "rw,memory")]);
     }
 }
