@@ -224,3 +224,19 @@ npm_install() {
     (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
     stamp_set "npm-$(echo "$dir" | sha256sum | cut -c1-8)" "$key"
 }
+
+# serve_release ARGS...: runs the release build's `stacklab serve` with the embedded defaults
+# (scripts/run). The defaults go through the environment, so an --addr or --data-dir among ARGS
+# overrides them instead of being given twice (clap refuses a flag given twice).
+serve_release() {
+    export STACKLAB_ADDR="${STACKLAB_ADDR:-0.0.0.0:3000}" STACKLAB_DATA_DIR="${STACKLAB_DATA_DIR:-/var/lib/stacklab}"
+    local addr=$STACKLAB_ADDR i j
+    for ((i = 1; i <= $#; i++)); do
+        case "${!i}" in
+            --addr) j=$((i + 1)); addr=${!j:-$addr} ;;
+            --addr=*) addr=${!i#--addr=} ;;
+        esac
+    done
+    printf '\nServing on http://%s (Ctrl-C stops)\n' "${addr/0.0.0.0/localhost}"
+    exec "$CARGO_TARGET_DIR/release/stacklab" serve "$@"
+}

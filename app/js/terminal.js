@@ -64,8 +64,12 @@ class Session {
     this.term.loadAddon(this.fit);
     this.term.open(this.screen);
     this.term.onData((data) => this.send(encoder.encode(data)));
+    if (watch) this.term.onCursorMove(() => this.followCursor());
     if (!watch) this.term.textarea?.addEventListener("focus", () => (active = this));
 
+    // A watcher draws the learner's whole screen, scaled to its box: the learner's cursor and
+    // latest line are always in sight, with no scrolling inside the view.
+    if (watch) element.classList.add("fitted");
     this.resizeObserver = new ResizeObserver(() => this.refit());
     this.resizeObserver.observe(this.screen);
     window.addEventListener("resize", this.onWindowResize = () => this.refit());
@@ -76,13 +80,55 @@ class Session {
 
   refit() {
     // A watcher draws at the learner's size (from the server), not at its own pane's.
-    if (this.watch || this.disposed || !this.screen.offsetParent) return;
+    if (this.watch) return this.scaleToBox();
+    if (this.disposed || !this.screen.offsetParent) return;
     try {
       this.fit.fit();
     } catch (_) {
       return;
     }
     this.control({ type: "resize", cols: this.term.cols, rows: this.term.rows });
+  }
+
+  // The largest font (up to the usual 13 px) at which the learner's cols x rows fit the box.
+  // Below 10 px it is hard to read: then the view stays at 10 px and follows the cursor instead.
+  scaleToBox(attempt = 0) {
+    if (this.disposed || !this.screen.offsetParent) return;
+    const box = this.element.getBoundingClientRect();
+    const width = box.width - 12;
+    const height = box.height - this.banner.offsetHeight - 8;
+    const cells = this.screen.querySelector(".xterm-screen")?.getBoundingClientRect();
+    if (!cells || !cells.width || !cells.height || width <= 0 || height <= 0) return;
+    const size = this.term.options.fontSize;
+    const scale = Math.min(width / cells.width, height / cells.height);
+    const next = Math.max(10, Math.min(13, Math.floor(size * scale * 2) / 2));
+    // Cell sizes round to whole pixels, so a size and its neighbour can each measure as the
+    // other's better fit: a few steps, then stay (a view that never settles cannot be read).
+    if (next !== size && attempt < 3) {
+      this.term.options.fontSize = next;
+      // The cells are measured again once drawn at the new size.
+      requestAnimationFrame(() => this.scaleToBox(attempt + 1));
+      return;
+    }
+    this.followCursor();
+  }
+
+  // When the learner's screen is taller than the box, shows the part with their cursor.
+  followCursor() {
+    const cells = this.screen.querySelector(".xterm-screen")?.getBoundingClientRect();
+    if (!cells) return;
+    const visible = this.element.getBoundingClientRect().height - this.banner.offsetHeight - 8;
+    const rows = this.term.rows;
+    const line = cells.height / rows;
+    let offset = 0;
+    if (cells.height > visible) {
+      const cursorBottom = (this.term.buffer.active.cursorY + 1) * line;
+      offset = Math.min(Math.max(0, cursorBottom + line - visible), cells.height - visible);
+    }
+    // The drawing moves inside its box (which clips it), the box stays.
+    const drawing = this.term.element;
+    const shift = offset ? `translateY(${-Math.round(offset)}px)` : "";
+    if (drawing && drawing.style.transform !== shift) drawing.style.transform = shift;
   }
 
   connect(start) {
@@ -109,15 +155,20 @@ class Session {
         case "attached":
           // The scrollback follows: start from a clean screen so nothing shows twice.
           this.term.reset();
-          if (this.watch) this.term.resize(message.cols, message.rows);
+          if (this.watch) this.watchSize(message.cols, message.rows);
           this.backoff = 500;
           this.setStatus("live");
           break;
         case "size":
-          if (this.watch) this.term.resize(message.cols, message.rows);
+          if (this.watch) this.watchSize(message.cols, message.rows);
           break;
         case "exit":
-          this.setStatus("ended", `The shell ended (exit ${message.code}).`);
+          this.setStatus(
+            "ended",
+            this.watch
+              ? `Their shell ended (exit ${message.code}). This view follows them to their next one.`
+              : `The shell ended (exit ${message.code}).`,
+          );
           break;
         case "stopped":
           this.setStatus("stopped");
@@ -132,6 +183,12 @@ class Session {
     };
     ws.onclose = () => {
       if (this.ws !== ws || this.disposed) return;
+      // A watcher follows the learner: to the shell they open after theirs ended (a reset, an
+      // exit), or to their first one. It asks again every few seconds, quietly.
+      if (this.watch && ["stopped", "ended", "error"].includes(this.status)) {
+        setTimeout(() => this.connect(false), 2000);
+        return;
+      }
       if (["stopped", "ended", "error"].includes(this.status)) return;
       // Waiting in line is a request to start: asked again, it takes a place again.
       const start = this.status === "queued";
@@ -140,6 +197,11 @@ class Session {
       this.backoff = Math.min(this.backoff * 2, 10000);
       setTimeout(() => this.connect(start), delay);
     };
+  }
+
+  watchSize(cols, rows) {
+    this.term.resize(cols, rows);
+    requestAnimationFrame(() => this.scaleToBox());
   }
 
   send(bytes) {

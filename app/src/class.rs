@@ -81,6 +81,9 @@ pub struct Dashboard {
     /// Sandboxes started ahead of time, waiting for learners who have not joined yet.
     pub spares: usize,
     pub sandboxes_enabled: bool,
+    /// What the instructor should know about this host's sandboxes (e.g. VMs without KVM).
+    #[serde(default)]
+    pub host_notes: Vec<String>,
     /// The server's clock when this was made (Unix seconds).
     pub now: i64,
 }
@@ -288,6 +291,38 @@ impl Dashboard {
     }
 }
 
+/// One learner in one lab at a glance (the matrix beside the help panel has a cell per lab).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabSummary {
+    pub done: usize,
+    pub steps: usize,
+    pub started: bool,
+    /// Some step in it is flagged failing.
+    pub failing: bool,
+}
+
+impl LabSummary {
+    pub fn of(row: &LearnerRow, lab: &LabColumns) -> Self {
+        let cells: Vec<&Cell> = lab.steps.iter().filter_map(|s| row.cells.get(&cell_key(&lab.id, &s.id))).collect();
+        Self {
+            done: cells.iter().filter(|c| c.done).count(),
+            steps: lab.steps.len(),
+            started: !cells.is_empty(),
+            failing: cells.iter().any(|c| !c.done && c.same_failures >= FAILING_AFTER),
+        }
+    }
+
+    /// The colour the cell shows, as a step cell's: done, failing, started or none.
+    pub fn state(&self) -> &'static str {
+        match *self {
+            Self { done, steps, .. } if steps > 0 && done == steps => "done",
+            Self { failing: true, .. } => "failing",
+            Self { started: true, .. } => "started",
+            _ => "none",
+        }
+    }
+}
+
 /// The key of a step's cell in a row.
 pub fn cell_key(lab: &str, step: &str) -> String {
     format!("{lab}/{step}")
@@ -474,6 +509,7 @@ mod tests {
             learners: vec![row(&[("lab/a", cell(0, Some(5), 0)), ("lab/b", cell(5, None, 0))])],
             spares: 0,
             sandboxes_enabled: false,
+            host_notes: Vec::new(),
             now: 10,
         };
         d.apply(DashboardEvent::Quiz {
@@ -492,6 +528,27 @@ mod tests {
             step_id: "a".into(),
             cell: cell(0, None, 0)
         }));
+    }
+
+    #[test]
+    fn a_lab_at_a_glance() {
+        let lab = LabColumns {
+            id: "lab".into(),
+            title: "Lab".into(),
+            steps: ["a", "b", "c"].iter().map(|id| StepColumn { id: id.to_string(), title: id.to_string(), points: 1 }).collect(),
+        };
+        let none = LabSummary::of(&row(&[]), &lab);
+        assert_eq!((none.done, none.steps, none.state()), (0, 3, "none"));
+        let working = LabSummary::of(&row(&[("lab/a", cell(0, Some(5), 0)), ("lab/b", cell(5, None, 1))]), &lab);
+        assert_eq!((working.done, working.state()), (1, "started"));
+        let failing = LabSummary::of(&row(&[("lab/b", cell(5, None, FAILING_AFTER))]), &lab);
+        assert_eq!(failing.state(), "failing");
+        let done =
+            LabSummary::of(&row(&[("lab/a", cell(0, Some(1), 0)), ("lab/b", cell(0, Some(1), 0)), ("lab/c", cell(0, Some(1), 0))]), &lab);
+        assert_eq!(done.state(), "done");
+        // Other labs' cells do not count.
+        let other = LabSummary::of(&row(&[("other/a", cell(0, Some(1), 0))]), &lab);
+        assert_eq!(other.state(), "none");
     }
 
     #[test]

@@ -140,8 +140,9 @@ async fn docker_exec_samples(image: &str) -> anyhow::Result<Samples> {
 /// CPU time of this process and its waited-for children (nsenter and what runs under it).
 fn cpu_time() -> Duration {
     let usage = |who| {
-        // SAFETY: getrusage fills the struct we pass.
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
         let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage only writes the struct we pass, which lives for the call.
         unsafe { libc::getrusage(who, &mut r) };
         Duration::from_secs(r.ru_utime.tv_sec as u64 + r.ru_stime.tv_sec as u64)
             + Duration::from_micros(r.ru_utime.tv_usec as u64 + r.ru_stime.tv_usec as u64)

@@ -22,6 +22,7 @@ pub fn open(
         helper: vec![stacklab.into(), "sandbox-helper".into()],
         uid_base,
         cgroup_root: cgroup_root.into(),
+        cgroup_parent: String::new(),
         outbound: None,
         shared_files,
     })?)

@@ -27,16 +27,31 @@ pub const BENCH_TOKEN: &str = "bench-instructor-token";
 /// The bench server's directory in each cgroup hierarchy: its sandboxes' totals.
 pub const CGROUP_ROOT: &str = "stacklab-bench-srv";
 
-/// A `stacklab serve` of its own (data dir, cgroup root, uid range), stopped on drop.
+/// A `stacklab serve` of its own (data dir, cgroup root, uid range), stopped on drop; or, with
+/// `STACKLAB_BENCH_SERVER=127.0.0.1:PORT` and `STACKLAB_BENCH_SERVER_PID`, a server already
+/// running (a test host's systemd service, with the bench's class code and instructor token),
+/// which it leaves running.
 pub struct BenchServer {
-    child: tokio::process::Child,
+    /// Held for its drop: stops the server and its sandboxes.
+    _own: Option<Own>,
     pub port: u16,
+    pid: Option<u32>,
+}
+
+struct Own {
+    child: tokio::process::Child,
     data: tempfile::TempDir,
     stacklab: std::path::PathBuf,
 }
 
 impl BenchServer {
     pub async fn start(stacklab: &Path) -> anyhow::Result<Self> {
+        if let Ok(addr) = std::env::var("STACKLAB_BENCH_SERVER") {
+            let port = addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).context("STACKLAB_BENCH_SERVER: HOST:PORT")?;
+            let pid = std::env::var("STACKLAB_BENCH_SERVER_PID").ok().and_then(|p| p.parse().ok());
+            anyhow::ensure!(matches!(crate::http::get(port, "/healthz").await, Ok((200, _))), "no server answers on {addr}");
+            return Ok(Self { _own: None, port, pid });
+        }
         let port = crate::http::free_port()?;
         let data = tempfile::Builder::new().prefix("stacklab-bench-srv-").tempdir()?;
         let child = tokio::process::Command::new(stacklab)
@@ -51,7 +66,8 @@ impl BenchServer {
             .context("starting stacklab serve")?;
         for _ in 0..400 {
             if let Ok((200, _)) = crate::http::get(port, "/healthz").await {
-                return Ok(Self { child, port, data, stacklab: stacklab.to_path_buf() });
+                let pid = child.id();
+                return Ok(Self { _own: Some(Own { child, data, stacklab: stacklab.to_path_buf() }), port, pid });
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -59,7 +75,7 @@ impl BenchServer {
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.pid
     }
 
     /// Joins the class as `name`; the session cookie.
@@ -98,7 +114,7 @@ impl BenchServer {
     }
 }
 
-impl Drop for BenchServer {
+impl Drop for Own {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
         let _ = std::process::Command::new(&self.stacklab)

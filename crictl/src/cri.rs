@@ -181,9 +181,9 @@ fn archive_for(image: &str) -> Option<std::path::PathBuf> {
 
 /// `state: 1` as crictl prints it, `state: "CONTAINER_RUNNING"`.
 fn name_state(status: &mut Value, name: impl Fn(i32) -> Option<&'static str>) {
-    if let Some(state) = status.get_mut("state") {
-        if let Some(n) = state.as_i64().and_then(|n| name(n as i32)) {
-            *state = Value::String(n.to_string());
-        }
+    if let Some(state) = status.get_mut("state")
+        && let Some(n) = state.as_i64().and_then(|n| name(n as i32))
+    {
+        *state = Value::String(n.to_string());
     }
 }

@@ -19,6 +19,7 @@ async fn main() {
         helper: vec![helper.into()],
         uid_base: 1_900_000_000,
         cgroup_root: "stacklab-example".into(),
+        cgroup_parent: String::new(),
         outbound: None,
         shared_files: Vec::new(),
     })

@@ -5,10 +5,12 @@
 
 mod backend;
 pub mod docker;
+pub mod hash;
 pub mod image;
 pub mod kubernetes;
 pub mod native;
 mod pty;
+pub mod seccomp;
 mod spec;
 
 pub use backend::*;

@@ -2,6 +2,10 @@
 
 mod common;
 
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn demo1_pid_mount_uts_namespaces() {
     let Some(h) = common::harness("demo1") else { return };
@@ -81,28 +85,28 @@ async fn demo2_network_namespace_veth_and_ping() {
 async fn demo3_cgroup_memory_limit_and_oom_kill() {
     let Some(h) = common::harness("demo3") else { return };
     h.start("lab-demo3").await;
+    // Typed in the learner's terminal, as the workshop does it: on cgroup v2 a process may only
+    // move between groups below a common ancestor it may write, and the server's own commands
+    // (checks) sit outside the learner's tree on purpose, so only the learner's shell can.
     // One script for both cgroup versions, as the lab text explains them.
-    let out = h
-        .sh(
-            "lab-demo3",
-            r#"
-            if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-                mkdir /sys/fs/cgroup/demo
-                echo 52428800 > /sys/fs/cgroup/demo/memory.max
-                procs=/sys/fs/cgroup/demo/cgroup.procs
-            else
-                mkdir /sys/fs/cgroup/memory/demo
-                echo 52428800 > /sys/fs/cgroup/memory/demo/memory.limit_in_bytes
-                procs=/sys/fs/cgroup/memory/demo/cgroup.procs
-            fi
-            bash -c "echo \$\$ > $procs; exec python3 -c \"x = ' ' * 60_000_000; print('survived')\""
-            echo "exit=$?"
-            "#,
-        )
-        .await;
-    let text = out.stdout_text();
+    let mut shell = h.any.open_shell("lab-demo3", sandbox::ShellRequest::default()).await.unwrap();
+    let script = r#"
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    mkdir /sys/fs/cgroup/demo
+    echo 52428800 > /sys/fs/cgroup/demo/memory.max
+    procs=/sys/fs/cgroup/demo/cgroup.procs
+else
+    mkdir /sys/fs/cgroup/memory/demo
+    echo 52428800 > /sys/fs/cgroup/memory/demo/memory.limit_in_bytes
+    procs=/sys/fs/cgroup/memory/demo/cgroup.procs
+fi
+bash -c "echo \$\$ > $procs; exec python3 -c \"x = ' ' * 60_000_000; print('sur' + 'vived')\""
+echo "exit=$?-done"
+"#;
+    shell.input.write_all(script.as_bytes()).await.unwrap();
+    let text = common::read_until_within(&mut shell, "-done\r", Duration::from_secs(30)).await;
     assert!(!text.contains("survived"), "the 60 MB allocation must be killed: {text}");
-    assert!(text.contains("exit=137"), "killed by SIGKILL (the OOM killer): {text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("exit=137-done"), "killed by SIGKILL (the OOM killer): {text}");
     // The sandbox itself is fine afterwards.
     assert_eq!(h.ok("lab-demo3", "echo alive").await, "alive\n");
 }

@@ -262,7 +262,7 @@ async fn memory_pids_and_disk_limits_hold() {
     let (bomb, peak) = tokio::join!(bomb, watch);
     let bomb = bomb.unwrap();
     assert!(matches!(bomb.end, sandbox::ExecEnd::Exited(_) | sandbox::ExecEnd::TimedOut), "{bomb:?}");
-    assert!(peak >= 48 && peak <= 64, "the bomb reached the limit of 64 and no further: peak {peak}");
+    assert!((48..=64).contains(&peak), "the bomb reached the limit of 64 and no further: peak {peak}");
     let stats = h.any.stats("esc-limits").await.unwrap();
     assert!(stats.pids < 10, "the bomb's processes were killed: {stats:?}");
 
@@ -317,10 +317,280 @@ fn processes_named_sleep_100() -> Vec<u32> {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
         let mut cmdline = String::new();
         if std::fs::File::open(entry.path().join("cmdline")).and_then(|mut f| f.read_to_string(&mut cmdline)).is_ok()
-            && (cmdline == "sleep\01001\0" || cmdline == "sleep\01002\0")
+            && (cmdline == "sleep\x001001\0" || cmdline == "sleep\x001002\0")
         {
             pids.push(pid);
         }
     }
     pids
+}
+
+/// A learner cannot stall the server's commands in their sandbox: the groups the server runs
+/// them in are out of their reach (not in their cgroup namespace, not theirs to create), so
+/// groups they make and freeze, named as the server's once were, change nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn frozen_groups_of_the_learners_own_do_not_stall_checks() {
+    let Some(h) = common::harness("frozen-groups") else { return };
+    if common::testing_docker() {
+        return; // The Docker backend's checks run through the engine, not in cgroups we make.
+    }
+    h.start("freezer").await;
+    let made = h
+        .sh(
+            "freezer",
+            r#"v2=/sys/fs/cgroup; [ -f $v2/cgroup.controllers ] || v2=
+               made=0
+               for i in $(seq 0 24); do
+                   if [ -n "$v2" ]; then
+                       mkdir -p $v2/.exec-$i $v2/checks-$i && echo 1 > $v2/.exec-$i/cgroup.freeze && made=$((made+1))
+                   else
+                       mkdir -p /sys/fs/cgroup/freezer/.exec-$i && echo FROZEN > /sys/fs/cgroup/freezer/.exec-$i/freezer.state && made=$((made+1))
+                   fi
+               done
+               echo "made $made"; ls -a /sys/fs/cgroup | grep -c '^checks$' || true"#,
+        )
+        .await;
+    let said = made.stdout_text();
+    // 25 pairs: within the bound on how many groups a learner makes (the next test).
+    assert!(said.starts_with("made 25\n"), "the learner could not make their own frozen groups: {said}");
+    assert!(said.ends_with("0\n"), "the server's checks group is visible to the learner: {said}");
+    // The server's commands still run, each to its end.
+    for i in 0..5 {
+        let out = h.ok("freezer", &format!("echo check-{i}")).await;
+        assert_eq!(out, format!("check-{i}\n"));
+    }
+}
+
+/// A learner cannot use up the host's cgroups: on cgroup v2 their group takes a bounded number
+/// of descendants (the host has 65535 of some controllers' ids in all).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_learner_makes_a_bounded_number_of_cgroups() {
+    let Some(h) = common::harness("cgroup-count") else { return };
+    if common::testing_docker() {
+        return;
+    }
+    h.start("groups").await;
+    let out = h
+        .sh(
+            "groups",
+            "[ -f /sys/fs/cgroup/cgroup.controllers ] || { echo v1; exit 0; }
+             made=0; for i in $(seq 1 200); do mkdir /sys/fs/cgroup/g$i 2>/dev/null && made=$((made+1)); done; echo $made",
+        )
+        .await;
+    let said = out.stdout_text();
+    if said.trim() != "v1" {
+        // `init` is one of the learner's descendants already.
+        assert_eq!(said.trim(), (sandbox::native::cgroup::MAX_LEARNER_GROUPS - 1).to_string(), "groups made: {said}");
+    }
+}
+
+/// One learner using up a per-user kernel budget (here inotify instances, 128 by default) leaves
+/// other learners' and host root's alone: each sandbox's user namespace is owned by its own host
+/// uid, so the kernel counts what is made inside against that uid.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_learner_using_up_inotify_leaves_others_theirs() {
+    let Some(h) = common::harness("inotify-budget") else { return };
+    if common::testing_docker() {
+        return; // Docker's userns-remap maps every container to one host user: one budget.
+    }
+    let limit: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_instances").unwrap().trim().parse().unwrap();
+    if limit > 800 {
+        eprintln!("SKIP: fs.inotify.max_user_instances is {limit}, more than a sandbox's open files");
+        return;
+    }
+    h.start("ino-hog").await;
+    h.start("ino-other").await;
+    // The hog holds every instance it can get, in its terminal, while the others try.
+    let mut hog = h.any.open_shell("ino-hog", ShellRequest::default()).await.unwrap();
+    let script = format!(
+        "python3 -c 'import ctypes, os, time\n\
+         libc = ctypes.CDLL(None, use_errno=True)\n\
+         fds = [f for f in (libc.inotify_init1(0) for _ in range({})) if f >= 0]\n\
+         print(\"HE\" \"LD\", len(fds), \"E\" \"ND\", flush=True)\n\
+         time.sleep(600)'\n",
+        limit + 50
+    );
+    hog.input.write_all(script.as_bytes()).await.unwrap();
+    let held = held_report(&mut hog, Duration::from_secs(30)).await as usize;
+    assert!(held < limit + 50, "the hog met no limit at all: {held}");
+
+    let one = "python3 -c 'import ctypes; print(ctypes.CDLL(None).inotify_init1(0) >= 0)'";
+    assert_eq!(h.ok("ino-other", one).await, "True\n", "another learner's inotify was used up by the hog ({held} held)");
+    // SAFETY: one syscall; the descriptor is closed at once.
+    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+    assert!(fd >= 0, "host root's inotify was used up by a learner ({held} held): {}", std::io::Error::last_os_error());
+    // SAFETY: closing the descriptor just made.
+    unsafe { libc::close(fd) };
+    hog.input.write_all(b"\x03").await.unwrap();
+}
+
+/// Memory a learner holds in TCP buffers counts against their sandbox: on cgroup v2 with the
+/// rest of its memory, on v1 in the group's TCP account, which has a limit of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn socket_buffers_count_against_the_sandbox() {
+    let Some(h) = common::harness("tcp-memory") else { return };
+    if common::testing_docker() {
+        return; // The engine's cgroups, not ours: Docker charges sockets as the host's cgroup version does.
+    }
+    h.start("tcp-hog").await;
+    let (v2, v1) = (
+        format!("/sys/fs/cgroup/{}/{}/tcp-hog", h.config.cgroup_parent, h.config.cgroup_root),
+        format!("/sys/fs/cgroup/memory/{}/tcp-hog", h.config.cgroup_root),
+    );
+    let on_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let charged = |file: &str| -> u64 {
+        let dir = if on_v2 { &v2 } else { &v1 };
+        std::fs::read_to_string(format!("{dir}/{file}")).map(|s| s.trim().parse().unwrap()).unwrap_or(0)
+    };
+    let account = if on_v2 { "memory.current" } else { "memory.kmem.tcp.usage_in_bytes" };
+    let before = charged(account);
+    // Pairs of loopback connections inside the sandbox, written to and never read.
+    let mut hog = h.any.open_shell("tcp-hog", ShellRequest::default()).await.unwrap();
+    hog.input
+        .write_all(
+            b"ip link set lo up; python3 -c 'import socket, time\n\
+              held, keep = 0, []\n\
+              server = socket.create_server((\"127.0.0.1\", 0))\n\
+              for _ in range(64):\n\
+              \x20   a = socket.create_connection(server.getsockname()); b, _ = server.accept(); a.setblocking(False)\n\
+              \x20   keep += [a, b]\n\
+              \x20   try:\n\
+              \x20       while True: held += a.send(bytes(65536))\n\
+              \x20   except OSError: pass\n\
+              print(\"HE\" \"LD\", held, \"E\" \"ND\", flush=True)\n\
+              time.sleep(600)'\n",
+        )
+        .await
+        .unwrap();
+    let held = held_report(&mut hog, Duration::from_secs(60)).await;
+    let grown = charged(account).saturating_sub(before);
+    assert!(held > 8 << 20, "the hog held only {held} bytes");
+    assert!(grown >= held / 2, "{held} bytes held in sockets, {grown} charged to the sandbox ({account})");
+    if !on_v2 {
+        let limit = charged("memory.kmem.tcp.limit_in_bytes");
+        assert!(limit <= 512 << 20, "the sandbox's TCP account has a limit: {limit}");
+        // TCP forces a little past the limit rather than drop what is in flight.
+        assert!(charged(account) <= limit + limit / 16, "{} charged over a limit of {limit} ({held} held)", charged(account));
+    }
+    hog.input.write_all(b"\x03").await.unwrap();
+}
+
+/// The calls no lab needs and escapes have used are refused inside, on both backends: each is
+/// made with arguments the kernel itself would answer differently (a bad pointer, a flag an
+/// unprivileged caller may use), so only the filter gives these errors.
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_system_calls_get_eperm() {
+    let Some(h) = common::harness("seccomp") else { return };
+    h.start("calls").await;
+    let script = format!(
+        "import ctypes, os, socket\n\
+         libc = ctypes.CDLL(None, use_errno=True)\n\
+         def call(name, nr, *args):\n\
+         \x20   ctypes.set_errno(0)\n\
+         \x20   rc = libc.syscall(nr, *args)\n\
+         \x20   print(name, 0 if rc >= 0 else ctypes.get_errno())\n\
+         call('io_uring_setup', {io_uring}, 1, None)\n\
+         call('userfaultfd', {uffd}, 1 | os.O_CLOEXEC)\n\
+         call('bpf', {bpf}, 0, None, 0)\n\
+         call('perf_event_open', {perf}, None, 0, -1, -1, 0)\n\
+         call('keyctl', {keyctl}, 0, -3, 0)\n\
+         try:\n\
+         \x20   socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM); print('vsock 0')\n\
+         except OSError as e:\n\
+         \x20   print('vsock', e.errno)\n\
+         call('getpid', {getpid})\n",
+        io_uring = libc::SYS_io_uring_setup,
+        uffd = libc::SYS_userfaultfd,
+        bpf = libc::SYS_bpf,
+        perf = libc::SYS_perf_event_open,
+        keyctl = libc::SYS_keyctl,
+        getpid = libc::SYS_getpid,
+    );
+    let out = h.ok("calls", &format!("python3 -c '{}'", script.replace('\'', "'\\''"))).await;
+    let errno = |name: &str| -> i32 {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|e| e.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: {out}"))
+    };
+    for name in ["io_uring_setup", "userfaultfd", "bpf", "perf_event_open", "vsock"] {
+        assert_eq!(errno(name), libc::EPERM, "{name} in:\n{out}");
+    }
+    // As on a kernel without keys, which container runtimes inside accept.
+    assert_eq!(errno("keyctl"), libc::ENOSYS, "{out}");
+    assert_eq!(errno("getpid"), 0, "{out}");
+    // And what the labs do still works: namespaces, mounts in them, a veth pair.
+    h.ok(
+        "calls",
+        "unshare --mount --net --uts --pid --fork --mount-proc true && ip link add sc0 type veth peer name sc1 && ip link del sc0",
+    )
+    .await;
+}
+
+/// A cgroup2 mount made inside shows the sandbox's own groups and processes only: on a hybrid
+/// host too, where the unified tree sits beside the v1 ones and the sandbox's cgroup namespace
+/// would otherwise be rooted at the server's place in it (the host's root, its groups, all its
+/// processes).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cgroup2_mount_inside_shows_only_the_sandbox() {
+    let Some(h) = common::harness("cgroup2-view") else { return };
+    if common::testing_docker() {
+        return; // The engine's cgroup namespace.
+    }
+    h.start("c2").await;
+    let out = h
+        .ok(
+            "c2",
+            "mkdir -p /tmp/c2 && mount -t cgroup2 none /tmp/c2
+             echo procs $(grep -c . /tmp/c2/cgroup.procs)
+             find /tmp/c2 -mindepth 1 -type d -printf 'group %P\\n'
+             umount /tmp/c2",
+        )
+        .await;
+    let procs: usize = out.lines().find_map(|l| l.strip_prefix("procs ")).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{out}"));
+    assert!(procs < 30, "{procs} processes in the sandbox's cgroup2 view:\n{out}");
+    let groups: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("group ")).collect();
+    // On cgroup v2 the sandbox's processes sit in `init` below its namespace's root.
+    assert!(groups.iter().all(|g| *g == "init"), "host groups in the sandbox's cgroup2 view: {groups:?}");
+}
+
+/// The process that enters a sandbox for the server runs a sealed in-memory copy of nsenter:
+/// while it is inside, its `/proc/<pid>/exe` leads to no host file.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_entering_program_is_no_host_file() {
+    let Some(h) = common::harness("sealed-nsenter") else { return };
+    if common::testing_docker() {
+        return; // The engine enters containers itself.
+    }
+    h.start("enter").await;
+    let running = h.sh("enter", "sleep 2");
+    let look = async {
+        let me = std::process::id().to_string();
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+                let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+                let cmdline = std::fs::read_to_string(entry.path().join("cmdline")).unwrap_or_default();
+                let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).unwrap_or("");
+                if parent == me && cmdline.contains("--target=") {
+                    return std::fs::read_link(entry.path().join("exe")).map(|p| p.display().to_string()).unwrap_or_default();
+                }
+            }
+        }
+        panic!("no entering process seen");
+    };
+    let (out, exe) = tokio::join!(running, look);
+    assert!(out.success());
+    assert!(exe.starts_with("/memfd:stacklab-nsenter"), "the entering process runs {exe}");
+}
+
+/// The number a hog in a terminal reports as `HELD <n> END` (printed so, split in its source,
+/// so the terminal's echo of the command never matches).
+async fn held_report(shell: &mut sandbox::Shell, wait: Duration) -> u64 {
+    let text = common::read_until_within(shell, " END", wait).await;
+    text.split("HELD ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no report in: {text}"))
 }

@@ -9,6 +9,10 @@ use std::process::{Command, Stdio};
 
 use sandbox::{Backend, Network};
 
+/// The tests here take turns: each server's outbound set-up turns `ip_forward` on and puts back
+/// what it found when it goes, so one ending while the other runs would cut the other off.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn sh(args: &[&str]) {
     let status = Command::new(args[0]).args(&args[1..]).status().unwrap();
     assert!(status.success(), "{args:?}");
@@ -62,6 +66,7 @@ impl Drop for World {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn outbound_reaches_the_world_but_not_the_host_or_other_sandboxes() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let forward_before = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
     {
         let Some(h) = common::harness_with("outbound", Some("10.214.0.0/24")) else { return };
@@ -107,4 +112,90 @@ async fn outbound_reaches_the_world_but_not_the_host_or_other_sandboxes() {
     assert_eq!(forward_before, forward_after, "ip_forward is back as it was");
     let rules = String::from_utf8(Command::new("iptables").args(["-S"]).output().unwrap().stdout).unwrap();
     assert!(!rules.contains("STACKLAB-TEST"), "our rules are gone:\n{rules}");
+}
+
+/// The host's name of the host end of `sandbox`'s `eth0`.
+async fn host_end(h: &common::Harness, sandbox: &str) -> String {
+    let index = h.ok(sandbox, "cat /sys/class/net/eth0/iflink").await.trim().to_string();
+    std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| std::fs::read_to_string(e.path().join("ifindex")).is_ok_and(|i| i.trim() == index))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .expect("the host end exists")
+}
+
+/// From inside: router advertisements for a documentation prefix on the link, then every IPv6
+/// neighbour that answers an all-nodes ping, and every address given, tried on `port`.
+const IPV6_PROBE: &str = r#"
+import socket, struct, subprocess, sys, time
+port, targets = int(sys.argv[1]), sys.argv[2:]
+for _ in range(100):
+    if "tentative" not in subprocess.run(["ip", "-6", "addr", "show", "dev", "eth0"], capture_output=True, text=True).stdout:
+        break
+    time.sleep(0.1)
+index = socket.if_nametoindex("eth0")
+ra = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+ra.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+ra.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+advert = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 0, 0, 0)
+prefix = struct.pack("!BBBBIII", 3, 4, 64, 0xC0, 86400, 14400, 0) + socket.inet_pton(socket.AF_INET6, "2001:db8:5a::")
+for _ in range(3):
+    try:
+        ra.sendto(advert + prefix, ("ff02::1", 0, 0, index))
+    except OSError as e:
+        print("advert not sent:", e)
+    time.sleep(0.2)
+ping = subprocess.run(["ping", "-6", "-c", "2", "-W", "1", "ff02::1%eth0"], capture_output=True, text=True).stdout
+own = subprocess.run(["ip", "-6", "-o", "addr", "show", "dev", "eth0"], capture_output=True, text=True).stdout
+neighbours = {w.split("%")[0].rstrip(":") for line in ping.splitlines() if "bytes from" in line for w in line.split() if w.startswith("fe80")}
+neighbours = {n for n in neighbours if n not in own}
+subprocess.run(["ip", "-6", "route", "add", "default", "dev", "eth0"], capture_output=True)
+for n in sorted(neighbours):
+    print("neighbour", n)
+    subprocess.run(["ip", "-6", "route", "replace", "default", "via", n, "dev", "eth0"], capture_output=True)
+for target in [n + "%eth0" for n in sorted(neighbours)] + targets:
+    try:
+        socket.create_connection((target, port), timeout=2).close()
+        print("REACHED", target)
+    except OSError as e:
+        print("refused or silent", target, e)
+print("done")
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outbound_gives_no_ipv6_path_to_the_host() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    if !std::path::Path::new("/proc/sys/net/ipv6/conf/default").exists() {
+        eprintln!("SKIP: this kernel has no IPv6");
+        return;
+    }
+    let Some(h) = common::harness_with("outbound6", Some("10.215.0.0/24")) else { return };
+    let mut spec = h.spec("net-six", "net-six-owner");
+    spec.network = Network::Outbound;
+    h.backend.start(&spec).await.unwrap();
+    let host_if = host_end(&h, "net-six").await;
+    let sysctl = |key: &str| std::fs::read_to_string(format!("/proc/sys/net/ipv6/conf/{host_if}/{key}")).unwrap().trim().to_string();
+    assert_eq!((sysctl("disable_ipv6").as_str(), sysctl("accept_ra").as_str()), ("1", "0"), "the host end of {host_if}");
+
+    // A host service on every IPv6 address (and the host's own global ones as targets).
+    let listener = std::net::TcpListener::bind("[::]:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let globals =
+        String::from_utf8(Command::new("ip").args(["-6", "-o", "addr", "show", "scope", "global"]).output().unwrap().stdout).unwrap();
+    let globals: Vec<String> =
+        globals.lines().filter_map(|l| l.split_whitespace().nth(3)).map(|a| a.split('/').next().unwrap().to_string()).collect();
+    let probe = format!("python3 -c '{}' {port} {}", IPV6_PROBE.replace('\'', "'\\''"), globals.join(" "));
+    let out = h.ok("net-six", &probe).await;
+    assert!(out.ends_with("done\n"), "{out}");
+    assert!(!out.contains("REACHED"), "a host service answered over IPv6:\n{out}");
+    assert!(!out.contains("neighbour"), "the host end answered an IPv6 ping:\n{out}");
+    assert!(listener.accept().is_err(), "a connection reached the host");
+    // The advertisements changed nothing on the host.
+    let on_host = |what: &str| String::from_utf8(Command::new("ip").args(["-6", what, "show"]).output().unwrap().stdout).unwrap();
+    for what in ["addr", "route"] {
+        let text = on_host(what);
+        assert!(!text.contains("2001:db8:5a:"), "the sandbox's advertisement reached the host's {what}s:\n{text}");
+    }
 }

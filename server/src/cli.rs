@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the workbook to a class.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check or test the workbook content.
     #[command(subcommand)]
     Labs(LabsCommand),
@@ -32,7 +32,12 @@ pub enum Command {
         data_dir: PathBuf,
         #[arg(long = "sandbox-cgroup-root", env = "STACKLAB_SANDBOX_CGROUP_ROOT", default_value = "stacklab")]
         cgroup_root: String,
+        #[arg(long = "sandbox-cgroup-parent", env = "STACKLAB_SANDBOX_CGROUP_PARENT", default_value = "")]
+        cgroup_parent: String,
     },
+    /// Keeps the cgroup systemd delegates to deploy/stacklab-sandboxes.service for the sandboxes
+    /// (this process moves into a leaf of its own, so the rest can hold them), until stopped.
+    HoldSandboxes,
     /// Internal: builds one sandbox in a fresh single-threaded process (run by the server).
     #[command(hide = true)]
     SandboxHelper,
@@ -164,11 +169,20 @@ pub struct SandboxArgs {
     /// A sandbox is stopped this long after it started, unless extended (its files stay).
     #[arg(long = "sandbox-lifetime", env = "STACKLAB_SANDBOX_LIFETIME", default_value = "4h", value_parser = humantime::parse_duration)]
     pub lifetime: std::time::Duration,
+    /// A learner with no page of the server open who typed nothing for this long has left: their
+    /// step is no longer checked in the background until they come back.
+    #[arg(long = "away-after", env = "STACKLAB_AWAY_AFTER", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub away_after: std::time::Duration,
     /// At most this many sandboxes run at once; learners beyond wait in line, told their place
     /// and an estimate (default: no limit on this host; on Kubernetes, what the cluster has room
     /// for).
     #[arg(long = "max-sandboxes", env = "STACKLAB_MAX_SANDBOXES", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_running: Option<u32>,
+    /// Give learners' sandboxes /dev/kvm even where the kernel predates the fixes for the 2026
+    /// KVM escapes or nested virtualization is on (by default they get TCG there; see
+    /// server/src/kvm.rs).
+    #[arg(long = "kvm-on-vulnerable-host", env = "STACKLAB_KVM_ON_VULNERABLE_HOST")]
+    pub kvm_on_vulnerable_host: bool,
     /// `isolated`: loopback only (the default). `outbound`: also `eth0`, NATed out through the
     /// host (needs iptables; the host and other sandboxes stay unreachable).
     #[arg(long = "sandbox-network", env = "STACKLAB_SANDBOX_NETWORK", value_enum, default_value_t = NetworkKind::Isolated)]
@@ -180,6 +194,11 @@ pub struct SandboxArgs {
     /// name on a host).
     #[arg(long = "sandbox-cgroup-root", env = "STACKLAB_SANDBOX_CGROUP_ROOT", default_value = "stacklab")]
     pub cgroup_root: String,
+    /// Where that directory goes in each hierarchy (default: its top). Under systemd: the cgroup
+    /// of deploy/stacklab-sandboxes.service, which delegates it, e.g.
+    /// `system.slice/stacklab-sandboxes.service` (the units in deploy/ set it).
+    #[arg(long = "sandbox-cgroup-parent", env = "STACKLAB_SANDBOX_CGROUP_PARENT", default_value = "")]
+    pub cgroup_parent: String,
     /// First host uid of the ranges the sandboxes' roots map to (65536 per learner).
     #[arg(long = "sandbox-uid-base", env = "STACKLAB_SANDBOX_UID_BASE", default_value_t = 1_000_000_000)]
     pub uid_base: u32,

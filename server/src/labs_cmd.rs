@@ -26,8 +26,14 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
         helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
         uid_base: 1_400_000_000,
         cgroup_root: format!("stacklab-selftest-{}", std::process::id()),
+        cgroup_parent: String::new(),
         outbound: None,
-        shared_files: [vec![kvm.shared_file()], crate::cluster::shared_files()].concat(),
+        shared_files: [
+            vec![kvm.shared_file()],
+            crate::cluster::shared_files(),
+            crate::progress::time_scale_file(data.path())?.into_iter().collect(),
+        ]
+        .concat(),
     };
     let backend = std::sync::Arc::new(tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config)).await??);
     // As the server does at start: the vm labs need to know whether KVM really works.

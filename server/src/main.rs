@@ -17,13 +17,15 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         cli::Command::SandboxHelper => unreachable!("handled above"),
         cli::Command::Labs(command) => labs_cmd::run(command),
         cli::Command::Image(command) => image::run(command).map(|()| std::process::ExitCode::SUCCESS),
-        cli::Command::StopSandboxes { data_dir, cgroup_root } => {
+        cli::Command::HoldSandboxes => server::hold::run(),
+        cli::Command::StopSandboxes { data_dir, cgroup_root, cgroup_parent } => {
             let backend = sandbox::native::NativeBackend::open_for_cleanup(sandbox::native::NativeConfig {
                 data_dir,
                 image: Default::default(),
                 helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
                 uid_base: 0,
                 cgroup_root,
+                cgroup_parent,
                 // Also removes the outbound rules a server with this cgroup root installed.
                 outbound: Some(String::new()),
                 shared_files: Vec::new(),
@@ -33,7 +35,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
         }
         cli::Command::Serve(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(serve::run(args)).map(|()| std::process::ExitCode::SUCCESS)
+            runtime.block_on(serve::run(*args)).map(|()| std::process::ExitCode::SUCCESS)
         }
     }
 }

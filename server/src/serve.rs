@@ -26,7 +26,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(labs = %args.labs.display(), sessions = course.sessions.len(), "content loaded");
 
     let shutdown = CancellationToken::new();
-    let sandboxes = open_sandboxes(&args).await?;
+    let (sandboxes, host_notes) = open_sandboxes(&args).await?;
     if let Some(s) = &sandboxes {
         s.spawn_reaper(Duration::from_secs(15), shutdown.clone());
     }
@@ -42,6 +42,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let purged = store.purge_expired_sessions().await?;
     tracing::debug!(purged, "expired sessions deleted");
     let mut state = AppState::new(Arc::new(course), store.clone(), key, &args.site_root, args.addr, shutdown.clone());
+    state.host_notes = Arc::new(host_notes);
     if let Some(sandboxes) = sandboxes {
         // Sandboxes from the last run: spares stay spares, learners get their class's lifetime.
         let mut learners = std::collections::HashSet::new();
@@ -49,9 +50,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             learners.extend(store.learners(&class.id).await?.into_iter().map(|l| l.id));
         }
         sandboxes.adopt_spares(&learners);
-        state = state.with_sandboxes(sandboxes);
+        state = state.with_sandboxes(sandboxes, web::LiveSettings { away_after: args.sandbox.away_after, data_dir: args.data_dir.clone() });
         for class in store.classes().await? {
-            web::instructor::apply_lifetime(&state, &class).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            web::instructor::apply_terms(&state, &class).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
     let (access, token) = crate::web::instructor::InstructorAccess::start(
@@ -104,16 +105,28 @@ pub fn lab_image_tag(image: &std::path::Path) -> anyhow::Result<String> {
     Ok(format!("stacklab/lab:{}", lab.manifest.recipe_hash))
 }
 
-/// The sandbox backend the flags ask for, with a clear error when this host cannot run it.
-async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes>>> {
+/// The sandbox backend the flags ask for, with a clear error when this host cannot run it; and
+/// what the instructor should know about this host's sandboxes.
+async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<(Option<Arc<Sandboxes>>, Vec<String>)> {
     let cpu_millis = (args.sandbox.cpus * 1000.0).round() as u32;
+    let host_has = |d: &sandbox::Device| std::path::Path::new(d.path()).exists();
+    let kvm = crate::kvm::judge(&crate::kvm::HostKvm::read(), args.sandbox.kvm_on_vulnerable_host);
+    let mut notes = Vec::new();
+    if host_has(&sandbox::Device::Kvm)
+        && args.sandbox.backend != BackendKind::Kubernetes
+        && let Some(note) = &kvm.note
+    {
+        tracing::warn!("{note}");
+        notes.push(note.clone());
+    }
     let policy = Policy {
         limits: sandbox::Limits { memory_bytes: args.sandbox.memory, cpu_millis, pids: args.sandbox.pids, disk_bytes: args.sandbox.disk },
-        // Every tier's device, where the host has it: /dev/kvm for VMs, tun for their network,
-        // fuse for rootless container storage.
+        // Every tier's device, where the host has it (a class's sandboxes get those of its
+        // labs' tiers): /dev/kvm for VMs where it is safe to give, tun for their network, fuse
+        // for rootless container storage.
         devices: [sandbox::Device::Kvm, sandbox::Device::Tun, sandbox::Device::Fuse]
             .into_iter()
-            .filter(|d| std::path::Path::new(d.path()).exists())
+            .filter(|d| host_has(d) && (*d != sandbox::Device::Kvm || kvm.give))
             .collect(),
         idle: args.sandbox.idle,
         lifetime: args.sandbox.lifetime,
@@ -126,7 +139,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
     let backend: Arc<dyn sandbox::Backend> = match args.sandbox.backend {
         BackendKind::None => {
             tracing::warn!("sandboxes are off (--sandbox-backend none): no terminals, no checks");
-            return Ok(None);
+            return Ok((None, Vec::new()));
         }
         BackendKind::Docker => {
             let image = match &args.sandbox.docker_image {
@@ -151,7 +164,8 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
             Arc::new(backend)
         }
         BackendKind::Native => {
-            let kvm = crate::vm::KvmFact::prepare(&args.data_dir).context("preparing the KVM probe's file")?;
+            let fact = crate::vm::KvmFact::prepare(&args.data_dir).context("preparing the KVM probe's file")?;
+            let kvm_given = kvm.give;
             let config = sandbox::native::NativeConfig {
                 data_dir: args.data_dir.clone(),
                 image: args.image.clone(),
@@ -159,8 +173,14 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
                 helper: vec!["/proc/self/exe".into(), "sandbox-helper".into()],
                 uid_base: args.sandbox.uid_base,
                 cgroup_root: args.sandbox.cgroup_root.clone(),
+                cgroup_parent: args.sandbox.cgroup_parent.clone(),
                 outbound: (args.sandbox.network == crate::cli::NetworkKind::Outbound).then(|| args.sandbox.outbound_cidr.clone()),
-                shared_files: [vec![kvm.shared_file()], crate::cluster::shared_files()].concat(),
+                shared_files: [
+                    vec![fact.shared_file()],
+                    crate::cluster::shared_files(),
+                    crate::progress::time_scale_file(&args.data_dir).context("writing the time scale")?.into_iter().collect(),
+                ]
+                .concat(),
             };
             let backend = tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config))
                 .await?
@@ -172,12 +192,16 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<Option<Arc<Sandboxes
             );
             let backend = Arc::new(backend);
             // In the background: where KVM hangs, the probe takes its whole time limit.
-            let probing = backend.clone();
-            tokio::spawn(async move { crate::vm::probe_into(&*probing, &kvm).await });
+            if kvm_given {
+                let probing = backend.clone();
+                tokio::spawn(async move { crate::vm::probe_into(&*probing, &fact).await });
+            } else {
+                fact.write("unusable the server gives sandboxes no KVM on this host (see its log or the dashboard)")?;
+            }
             backend
         }
     };
-    Ok(Some(Arc::new(Sandboxes::open(backend, policy).await?)))
+    Ok((Some(Arc::new(Sandboxes::open(backend, policy).await?)), notes))
 }
 
 /// Resolves on SIGTERM or Ctrl-C, after cancelling `token` so long-lived connections (terminal

@@ -212,3 +212,41 @@ async fn the_instructor_watches_then_takes_over_a_terminal() {
     read_until(&mut own, "helped-42").await;
     until(&mut inbox, &mut got, "typing in your terminal").await;
 }
+
+/// A sandbox has only the devices its class's labs use: a class of shell labs gets neither KVM
+/// nor FUSE nor tun; when the instructor adds a VM lab, the next start has KVM and tun.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_class_gets_only_the_devices_its_labs_use() {
+    if !common::sandboxes_available("class_devices") {
+        return;
+    }
+    let server = TestServer::start("class_devices", true).await;
+    let api = instructor(&server);
+    let make = |labs: Vec<&str>| json!({ "name": "Devices", "code": "devs01", "settings": { "labs": labs } });
+    let class: Value =
+        api.post(server.url("/api/instructor/classes")).json(&make(vec!["netns-veth"])).send().await.unwrap().json().await.unwrap();
+    let class_id = class["id"].as_str().unwrap().to_string();
+    let (learner, _) = join(&server, "devs01", "Ada").await.unwrap();
+    let sandboxes = server.state.sandboxes.clone().unwrap();
+    let devices = || async {
+        let out = sandboxes
+            .exec(&learner, sandbox::ExecRequest::script("for d in kvm fuse net/tun; do [ -e /dev/$d ] && echo $d; done; true"))
+            .await
+            .unwrap();
+        out.stdout_text().split_whitespace().map(String::from).collect::<Vec<_>>()
+    };
+    assert!(devices().await.is_empty(), "a class of shell labs has no devices: {:?}", devices().await);
+
+    let updated = api
+        .post(server.url(&format!("/api/instructor/classes/{class_id}")))
+        .json(&make(vec!["netns-veth", "tcg-vs-kvm"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status().as_u16(), 200);
+    sandboxes.stop(&learner).await.unwrap();
+    let host_has = |p: &str| std::path::Path::new(p).exists();
+    let want: Vec<String> =
+        [("kvm", "/dev/kvm"), ("net/tun", "/dev/net/tun")].into_iter().filter(|(_, p)| host_has(p)).map(|(d, _)| d.to_string()).collect();
+    assert_eq!(devices().await, want, "a VM lab's class");
+}

@@ -107,7 +107,9 @@ async fn two_learners_clusters_are_their_own_and_leave_nothing_behind() {
     }
     // Nothing left: processes (the control plane, containerd, shims, pods), cgroups (the
     // pods' ones included), mounts (the tmpfs state and the pods' volumes), links.
-    assert_eq!(common::processes_in(&cgroup_root), Vec::<i32>::new(), "processes outlived their sandbox");
+    let left: Vec<String> =
+        common::processes_in(&cgroup_root).iter().map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default()).collect();
+    assert!(left.is_empty(), "processes outlived their sandbox: {left:#?}");
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let data = server.data.path().display().to_string();
     assert!(!mounts.contains(&data), "mounts of the sandboxes remain:\n{mounts}");

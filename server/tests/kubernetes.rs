@@ -222,7 +222,7 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
         server::sandboxes::Sandboxes::open(std::sync::Arc::new(KubeBackend::open(config()).await.unwrap()), policy).await.unwrap(),
     );
     assert_eq!(class.counts().0, 2, "Ada's and Bob's pods adopted");
-    let report = class.prewarm(vec!["dan".into(), "eve".into()], 0).await;
+    let report = class.prewarm(vec!["dan".into(), "eve".into()], 0, &Default::default()).await;
     assert_eq!((report.started, report.no_room, report.failed.len()), (1, 1, 0), "{report:?}");
     let waiting = if matches!(class.status("dan"), server::sandboxes::Status::Running { .. }) { "eve" } else { "dan" };
     let ensure = tokio::spawn({

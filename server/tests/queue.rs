@@ -63,7 +63,7 @@ async fn a_full_class_waits_in_line() {
     assert!(said.contains("number 1 in line"), "{said}");
 
     // Pre-warming never takes a place from those in line.
-    let report = sandboxes.prewarm(Vec::new(), 1).await;
+    let report = sandboxes.prewarm(Vec::new(), 1, &Default::default()).await;
     assert_eq!((report.spares, report.no_room), (0, 1), "{report:?}");
 
     cy_term.close(None).await.unwrap();

@@ -144,3 +144,32 @@ async fn sigkill_and_restart_keep_session_sandbox_and_files() {
         .unwrap();
     assert!(stop.success());
 }
+
+/// A host whose kernel lacks what sandboxes need is refused at start, with the feature, the
+/// release that has it and the way out (the probe's answer faked: this host has them all).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kernel_lacking_a_feature_is_refused_at_start_with_what_to_do() {
+    if !common::sandboxes_available("probe-refusal") {
+        return;
+    }
+    let data = tempfile::Builder::new().prefix("stacklab-probe-").tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_stacklab"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--sandbox-cgroup-root", "stacklab-probe-test"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("STACKLAB_PROBE_MISSING", "overlay-idmap")
+        .env("STACKLAB_LOG", "error")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success(), "the server started on a host said to lack overlayfs over idmapped layers");
+    let said = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        "cannot run native sandboxes: its kernel (Linux",
+        "lacks overlayfs over an idmapped lower layer",
+        "Linux 5.19 or newer has it",
+        "--sandbox-backend docker",
+    ] {
+        assert!(said.contains(part), "{part:?} missing from: {said}");
+    }
+}

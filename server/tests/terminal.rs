@@ -129,7 +129,7 @@ async fn only_the_owner_attaches() {
             request.headers_mut().insert("cookie", cookie.parse().unwrap());
         }
         request.headers_mut().insert("origin", origin.trim_end_matches('/').parse().unwrap());
-        let err = tokio_tungstenite::connect_async(request).await.err().expect("refused");
+        let err = tokio_tungstenite::connect_async(request).await.expect_err("refused");
         let status = match err {
             tokio_tungstenite::tungstenite::Error::Http(response) => response.status().as_u16(),
             other => panic!("unexpected {other}"),
@@ -155,4 +155,44 @@ async fn a_stopped_sandbox_is_reported_not_restarted() {
     // The learner's explicit restart starts it again.
     let mut socket = connect(&server, &cookie, "start=1").await;
     read_until(&mut socket, "attached").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_fake_command_records_stays_bounded() {
+    if !common::sandboxes_available("terminal_record_flood") {
+        return;
+    }
+    let server = common::TestServer::start("terminal_record_flood", true).await;
+    let (learner, cookie) = server.learner("Ada").await;
+    let mut socket = connect(&server, &cookie, "start=1").await;
+    read_until(&mut socket, "attached").await;
+    // The shell integration's records are plain output: a learner can print them in a loop
+    // (here 20 000 "echo" commands as fast as bash goes).
+    let started = std::time::Instant::now();
+    socket
+        .send(Message::Binary(
+            b"for i in $(seq 20000); do printf '\\033]6973;start;ZWNobw==\\007\\033]6973;end;0\\007'; done; echo flood-$((6*7))\n"
+                .to_vec()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    read_until(&mut socket, "flood-42").await;
+    let seconds = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // After the flood, a command typed by a person is recorded again.
+    socket.send(Message::Binary(b"echo calm-$((6*7))\n".to_vec().into())).await.unwrap();
+    read_until(&mut socket, "calm-42").await;
+    let mut recorded = Vec::new();
+    for _ in 0..50 {
+        recorded = server.store.commands(&learner, i64::MAX).await.unwrap();
+        if recorded.iter().any(|c| c.command.starts_with("echo calm-")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The burst, and the rate for as long as the flood and the pause lasted (20 a second).
+    let allowed = 100.0 + 20.0 * (seconds + 3.0);
+    assert!((recorded.len() as f64) < allowed, "{} records from a {seconds:.1} s flood", recorded.len());
+    assert!(recorded.iter().any(|c| c.command.starts_with("echo calm-")), "a person's command after a flood is recorded");
 }

@@ -60,13 +60,13 @@ fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
     {
         let handle = StoredValue::new_local(None::<js::TerminalHandle>);
         Effect::new(move |_| {
-            if let Some(element) = host.get() {
-                if handle.with_value(|h| h.is_none()) {
-                    js::when_ready(move || {
-                        let options = js::options(tab, None, false);
-                        handle.set_value(Some(js::mount(&element, &options)));
-                    });
-                }
+            if let Some(element) = host.get()
+                && handle.with_value(|h| h.is_none())
+            {
+                js::when_ready(move || {
+                    let options = js::options(tab, None, false);
+                    handle.set_value(Some(js::mount(&element, &options)));
+                });
             }
         });
         // Showing a tab refits its terminal to the pane and focuses it.

@@ -131,8 +131,7 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
     // The whole page listens, so the arrows work without first clicking the slide.
     #[cfg(feature = "hydrate")]
     {
-        let keys = keys.clone();
-        let handle = window_event_listener(leptos::ev::keydown, move |e| keys(e));
+        let handle = window_event_listener(leptos::ev::keydown, keys.clone());
         on_cleanup(move || handle.remove());
     }
     // On the server there is no window to listen on.
@@ -158,11 +157,10 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
             aria-label=deck.title.clone()
             on:touchstart=move |e| touch_start.set_value(e.changed_touches().get(0).map(|t| t.client_x()))
             on:touchend=move |e| {
-                if let (Some(start), Some(end)) = (touch_start.get_value(), e.changed_touches().get(0).map(|t| t.client_x())) {
-                    if (end - start).abs() > 50 {
+                if let (Some(start), Some(end)) = (touch_start.get_value(), e.changed_touches().get(0).map(|t| t.client_x()))
+                    && (end - start).abs() > 50 {
                         swipe(if end < start { 1 } else { -1 });
                     }
-                }
             }
         >
             <div class="slides">

@@ -121,7 +121,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
     let checking = RwSignal::new(None::<String>);
     // The cluster coming up, for labs that need one (the server starts it on focus).
     let cluster = RwSignal::new(None::<TierStatus>);
-    let needs_cluster = lab.tiers.iter().any(|t| *t == labs::Tier::Cluster);
+    let needs_cluster = lab.tiers.contains(&labs::Tier::Cluster);
     let count = lab.steps.len();
     // The step in the URL (1-based), else the first one not done.
     let first_open = steps.iter().position(|s| !s.get_untracked().done).unwrap_or(0);
@@ -162,12 +162,13 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                 _ => {}
             }
         });
-        // Tell the server which step the learner is on: its setup runs, auto-checks follow.
+        // Tell the server which step the learner is on: its setup runs, auto-checks follow. The
+        // server keeps that in memory only, so it is told again whenever the live stream comes
+        // back (a dropped connection, a server restart).
         let focus_lab = lab_id.clone();
         let step_ids: Vec<String> = lab.steps.iter().map(|s| s.id.clone()).collect();
         let steps_focus = steps.clone();
-        Effect::new(move |_| {
-            let index = current.get();
+        let send_focus = move |index: usize| {
             let (lab, step) = (focus_lab.clone(), step_ids[index].clone());
             let target = steps_focus[index];
             leptos::task::spawn_local(async move {
@@ -175,7 +176,10 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                     target.set(p);
                 }
             });
-        });
+        };
+        let refocus = send_focus.clone();
+        Effect::new(move |_| send_focus(current.get()));
+        live::on_reconnect("/api/events".into(), move || refocus(current.get_untracked()));
     }
 
     let total_points: u32 = lab.steps.iter().map(|s| s.points).sum();

@@ -107,6 +107,7 @@ fn Presenter(deck: DeckView) -> impl IntoView {
     };
     let slide_plan = Memo::new(move |_| minutes[current.get()]);
     let slides = deck.slides.clone();
+    let slides_class = deck.slides.clone();
     let slides_next = deck.slides.clone();
     let keys = {
         let go = go.clone();
@@ -125,13 +126,22 @@ fn Presenter(deck: DeckView) -> impl IntoView {
     let (prev, next) = (go.clone(), go);
     view! {
         <div class="presenter" tabindex="0" on:keydown=keys>
-            <div class="presenter-current slide" inner_html=move || slides[current.get()].html.clone()></div>
+            // The slide's own layout class (title, section, ...), as the learners' deck shows it.
+            <div
+                class=move || format!("presenter-current slide {}", slides_class[current.get()].class.clone().unwrap_or_default())
+                data-slide=move || current.get() + 1
+            >
+                <div class="slide-body" inner_html=move || slides[current.get()].html.clone()></div>
+            </div>
             <aside class="presenter-side">
-                <div class="presenter-timer" data-over=move || (elapsed.get() as f32 > planned_until.get() * 60.0).to_string()>
-                    <div><span class="label">"Elapsed"</span> <strong>{move || clock(elapsed.get())}</strong></div>
-                    <div><span class="label">"Planned to here"</span> {move || clock((planned_until.get() * 60.0) as u64)} " of " {clock((total * 60.0) as u64)}</div>
-                    <div><span class="label">"This slide"</span> {move || clock(on_slide.get())} " / " {move || clock((slide_plan.get() * 60.0) as u64)}</div>
-                </div>
+                <dl class="presenter-timer" data-over=move || (elapsed.get() as f32 > planned_until.get() * 60.0).to_string()>
+                    <dt>"Elapsed"</dt>
+                    <dd><strong>{move || clock(elapsed.get())}</strong></dd>
+                    <dt>"Planned to here"</dt>
+                    <dd>{move || clock((planned_until.get() * 60.0) as u64)} " of " {clock((total * 60.0) as u64)}</dd>
+                    <dt>"This slide"</dt>
+                    <dd>{move || clock(on_slide.get())} " / " {move || clock((slide_plan.get() * 60.0) as u64)}</dd>
+                </dl>
                 <div class="presenter-controls">
                     <button class="button small quiet" on:click=move |_| prev(-1)>"← Previous"</button>
                     <span>{move || format!("{} / {count}", current.get() + 1)}</span>

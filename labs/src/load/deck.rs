@@ -50,10 +50,10 @@ pub fn load(path: &Path, problems: &mut Problems) -> Option<Deck> {
                 None => continue,
             }
         };
-        if let Some(m) = slide_front.minutes {
-            if !(0.0..=180.0).contains(&m) {
-                problems.push(path, slide_doc.front_line, format!("minutes = {m}: a slide takes 0 to 180 minutes"));
-            }
+        if let Some(m) = slide_front.minutes
+            && !(0.0..=180.0).contains(&m)
+        {
+            problems.push(path, slide_doc.front_line, format!("minutes = {m}: a slide takes 0 to 180 minutes"));
         }
         let (content, notes) = split_notes(slide_doc.body);
         let rendered = markdown::render(content, slide_doc.body_line, false);

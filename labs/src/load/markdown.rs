@@ -97,7 +97,7 @@ fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
                     CodeBlockKind::Indented => String::new(),
                 };
                 let mut source = String::new();
-                while let Some((e, _)) = parser.next() {
+                for (e, _) in parser.by_ref() {
                     match e {
                         Event::Text(t) => source.push_str(&t),
                         Event::End(TagEnd::CodeBlock) => break,

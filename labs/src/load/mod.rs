@@ -47,6 +47,9 @@ struct SessionFront {
     title: String,
     #[serde(default)]
     summary: String,
+    /// The labs' folder names in teaching order (else in folder name order).
+    #[serde(default)]
+    labs: Option<Vec<String>>,
 }
 
 /// Loads the course rooted at `root` (the folder holding `course.toml`), checking everything
@@ -112,7 +115,38 @@ fn load_session(id: &str, dir: &Path, questions: &mut BTreeMap<String, Question>
             labs.push(lab);
         }
     }
+    if let Some(order) = &front.labs {
+        labs = in_teaching_order(labs, order, &path, &doc, problems);
+    }
     Some(Session { id: id.to_string(), title: front.title, summary: front.summary, intro_html, homework_html, decks, labs })
+}
+
+/// The labs in the order `session.md` lists them; every lab folder listed once, nothing else.
+fn in_teaching_order(
+    mut labs: Vec<Lab>,
+    order: &[String],
+    path: &Path,
+    doc: &front_matter::Document<'_>,
+    problems: &mut Problems,
+) -> Vec<Lab> {
+    let line_of =
+        |id: &str| doc.front.lines().position(|l| l.contains(&format!("\"{id}\""))).map_or(doc.front_line, |i| doc.front_line + i);
+    let mut ordered = Vec::with_capacity(labs.len());
+    for (i, id) in order.iter().enumerate() {
+        if order[..i].contains(id) {
+            problems.push(path, line_of(id), format!("lab {id:?} is listed twice in `labs`"));
+        } else if let Some(at) = labs.iter().position(|l| &l.id == id) {
+            ordered.push(labs.remove(at));
+        } else {
+            problems.push(path, line_of(id), format!("`labs` lists {id:?}, but there is no lab folder labs/{id}"));
+        }
+    }
+    for lab in &labs {
+        let line = doc.front.lines().position(|l| l.trim_start().starts_with("labs")).map_or(doc.front_line, |i| doc.front_line + i);
+        problems.push(path, line, format!("lab folder labs/{} is missing from `labs` (list every lab, in teaching order)", lab.id));
+    }
+    ordered.extend(labs);
+    ordered
 }
 
 /// Ids unique across the course, and every quiz a slide or step names exists.
@@ -137,10 +171,10 @@ fn check_references(course: &Course, problems: &mut Problems) {
                 problems.push(&deck.source, 1, format!("deck id {:?} is already used by {}", deck.id, first.display()));
             }
             for slide in &deck.slides {
-                if let Some(id) = &slide.quiz {
-                    if !course.questions.contains_key(id) {
-                        problems.push(&deck.source, slide.line, format!("quiz question {id:?} does not exist"));
-                    }
+                if let Some(id) = &slide.quiz
+                    && !course.questions.contains_key(id)
+                {
+                    problems.push(&deck.source, slide.line, format!("quiz question {id:?} does not exist"));
                 }
             }
         }

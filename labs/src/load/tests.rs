@@ -201,3 +201,34 @@ fn killercoda_missing_file() {
     let problems = problems_of(dir.path());
     assert!(problems.iter().any(|p| p.starts_with("s1/labs/kc/index.json:4: step1/text.md: No such file")), "{problems:?}");
 }
+
+#[test]
+fn labs_follow_the_order_session_md_gives() {
+    let second = ("s1/labs/second/lab.md", "+++\ntitle = \"Second\"\n+++\nIntro.\n");
+    let second_step = ("s1/labs/second/01-x.md", "+++\ntitle = \"X\"\n+++\nDo.\n\n```check\ntrue\n```\n\n```solution\ntrue\n```\n");
+    let ordered = ("s1/session.md", "+++\ntitle = \"Session\"\nlabs = [\"second\", \"first\"]\n+++\nIntro.\n");
+    let dir = tree(&[second, second_step, ordered]);
+    let course = load_course(dir.path()).unwrap();
+    let ids: Vec<&str> = course.sessions[0].labs.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["second", "first"]);
+    // Without the list: folder name order.
+    let dir = tree(&[second, second_step]);
+    let ids: Vec<String> = load_course(dir.path()).unwrap().sessions[0].labs.iter().map(|l| l.id.clone()).collect();
+    assert_eq!(ids, ["first", "second"]);
+}
+
+#[test]
+fn a_lab_order_must_name_every_lab_once() {
+    let second = ("s1/labs/second/lab.md", "+++\ntitle = \"Second\"\n+++\nIntro.\n");
+    let second_step = ("s1/labs/second/01-x.md", "+++\ntitle = \"X\"\n+++\nDo.\n\n```check\ntrue\n```\n\n```solution\ntrue\n```\n");
+    let missing = ("s1/session.md", "+++\ntitle = \"Session\"\nlabs = [\n  \"first\",\n  \"third\",\n  \"first\",\n]\n+++\nIntro.\n");
+    let dir = tree(&[second, second_step, missing]);
+    assert_eq!(
+        problems_of(dir.path()),
+        vec![
+            "s1/session.md:5: `labs` lists \"third\", but there is no lab folder labs/third",
+            "s1/session.md:4: lab \"first\" is listed twice in `labs`",
+            "s1/session.md:3: lab folder labs/second is missing from `labs` (list every lab, in teaching order)",
+        ]
+    );
+}

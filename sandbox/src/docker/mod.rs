@@ -100,7 +100,9 @@ impl Isolation {
     fn security_opt(self) -> Vec<String> {
         match self {
             // unshare(2), mount(2) and setns(2) are outside Docker's default seccomp profile.
-            Isolation::UsernsRemap => vec!["seccomp=unconfined".into(), "apparmor=unconfined".into()],
+            // So the engine's profile gives way to ours, which allows those and refuses the
+            // rest of what no lab needs (crate::seccomp).
+            Isolation::UsernsRemap => vec![format!("seccomp={}", crate::seccomp::docker_profile()), "apparmor=unconfined".into()],
             Isolation::Sysbox | Isolation::Plain => Vec::new(),
         }
     }

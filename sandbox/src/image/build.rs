@@ -44,13 +44,13 @@ pub enum Outcome {
 pub fn build(options: &BuildOptions, mut progress: impl FnMut(&str)) -> Result<Outcome> {
     let hash = recipe_hash();
     let kubernetes = options.kubernetes_version()?;
-    if !options.force {
-        if let Ok(image) = LabImage::open(&options.out) {
-            if image.manifest.recipe_hash == hash && image.manifest.kubernetes == kubernetes {
-                return Ok(Outcome::Current(image));
-            }
-            progress(&format!("the image at {} is from another recipe or Kubernetes build; rebuilding", options.out.display()));
+    if !options.force
+        && let Ok(image) = LabImage::open(&options.out)
+    {
+        if image.manifest.recipe_hash == hash && image.manifest.kubernetes == kubernetes {
+            return Ok(Outcome::Current(image));
         }
+        progress(&format!("the image at {} is from another recipe or Kubernetes build; rebuilding", options.out.display()));
     }
     let recipe = Recipe::load();
     let started = Instant::now();

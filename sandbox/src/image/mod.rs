@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     fn error(dir: &Path) -> String {
-        LabImage::open(dir).err().expect("refused").to_string()
+        LabImage::open(dir).expect_err("refused").to_string()
     }
 
     #[test]

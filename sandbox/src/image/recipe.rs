@@ -76,20 +76,17 @@ impl Recipe {
 /// A short, stable hash of the recipe and every file it ships (FNV-1a, 64 bits: a cache key,
 /// not a security boundary).
 pub fn recipe_hash() -> String {
-    let mut hash: u64 = 0xcbf29ce484222325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x100000001b3);
-        }
-    };
-    eat(RECIPE.as_bytes());
+    let mut hash = crate::hash::Fnv::default();
+    hash.eat(RECIPE.as_bytes());
     for (name, content) in FILES {
-        eat(name.as_bytes());
-        eat(content.as_bytes());
+        hash.eat(name.as_bytes()).eat(content.as_bytes());
     }
+    let hash = hash.finish();
     format!("{hash:016x}")
 }
+
+/// The check helper library, as shipped in the image (the server loads it into every check).
+pub const CHECK_LIBRARY: &str = include_str!("../../image/files/checks.sh");
 
 #[cfg(test)]
 mod tests {
@@ -108,6 +105,3 @@ mod tests {
         assert_eq!(recipe_hash().len(), 16);
     }
 }
-
-/// The check helper library, as shipped in the image (the server loads it into every check).
-pub const CHECK_LIBRARY: &str = include_str!("../../image/files/checks.sh");

@@ -80,10 +80,10 @@ pub fn on_sandbox(name: &str, what: &str, e: kube::Error) -> Error {
 pub async fn end_tagged(pods: &Api<Pod>, pod: &str, tag: &str) {
     let argv = vec!["/bin/sh".to_string(), "-c".into(), format!("{END}\nend_tagged \"$1\""), "stacklab-end".into(), tag.into()];
     let params = AttachParams::default().container(CONTAINER).stdin(false).stdout(true).stderr(true);
-    if let Ok(mut process) = pods.exec(pod, argv, &params).await {
-        if let Some(status) = process.take_status() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), status).await;
-        }
+    if let Ok(mut process) = pods.exec(pod, argv, &params).await
+        && let Some(status) = process.take_status()
+    {
+        let _ = tokio::time::timeout(Duration::from_secs(10), status).await;
     }
 }
 

@@ -14,6 +14,42 @@ use tokio::process::Command;
 use super::sys;
 
 const NSENTER: &str = "/usr/bin/nsenter";
+
+/// The program that enters a sandbox: a sealed in-memory copy of nsenter, made once. Its process
+/// is briefly inside the sandbox's namespaces before it execs, and there `/proc/<pid>/exe` would
+/// be the host's /usr/bin/nsenter (runc's CVE-2019-5736 was a write through that link); a sealed
+/// memfd is no host file and cannot be written. Where no copy can be made, the host's binary.
+fn entering_program() -> &'static str {
+    static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PROGRAM.get_or_init(|| match sealed_copy(Path::new(NSENTER)) {
+        // Kept open for the server's life; exec by path works with close-on-exec set (the path is
+        // resolved before descriptors close), and the child keeps no copy.
+        Ok(fd) => format!("/proc/self/fd/{}", std::os::fd::IntoRawFd::into_raw_fd(fd)),
+        Err(e) => {
+            tracing::warn!("no sealed copy of {NSENTER} ({e}): the host's binary enters sandboxes");
+            NSENTER.to_string()
+        }
+    })
+}
+
+/// `path`'s content in a sealed memfd (no write, no resize, no unsealing).
+fn sealed_copy(path: &Path) -> io::Result<OwnedFd> {
+    // SAFETY: a C string literal and flags.
+    let fd = unsafe { libc::memfd_create(c"stacklab-nsenter".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor just made, owned from here on.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut file = std::fs::File::from(fd);
+    std::io::copy(&mut std::fs::File::open(path)?, &mut file)?;
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: fcntl on our own descriptor with integer arguments.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file.into())
+}
 const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
 
 /// The environment every program in a sandbox starts with; the server's own never leaks in.
@@ -35,7 +71,7 @@ pub fn base_env() -> Vec<(String, String)> {
 /// A command that runs `argv` as root inside the sandbox whose init is host pid `init`, in the
 /// cgroups whose `cgroup.procs` files are `cgroups`, from /root.
 pub fn command(init: i32, argv: &[String], env: &[(String, String)], cgroups: &[PathBuf], new_session: bool) -> io::Result<Command> {
-    let mut cmd = Command::new(NSENTER);
+    let mut cmd = Command::new(entering_program());
     cmd.arg(format!("--target={init}"))
         .args(["--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup", "--"])
         // nsenter's own --wd would open the directory on the host: change it inside instead.
@@ -47,8 +83,10 @@ pub fn command(init: i32, argv: &[String], env: &[(String, String)], cgroups: &[
         .kill_on_drop(true);
     let files: Vec<CString> =
         cgroups.iter().map(|p| CString::new(p.as_os_str().as_bytes())).collect::<Result<_, _>>().map_err(io::Error::other)?;
+    let filter = crate::seccomp::filter();
     // SAFETY: the closure runs between fork and exec and only makes async-signal-safe syscalls
-    // (sigaction, sigprocmask, open, write, close, setsid) on memory prepared before the fork.
+    // (sigaction, sigprocmask, open, write, close, setsid, prctl) on memory prepared before the
+    // fork.
     unsafe {
         cmd.pre_exec(move || {
             sys::default_signals()?;
@@ -66,7 +104,8 @@ pub fn command(init: i32, argv: &[String], env: &[(String, String)], cgroups: &[
                     return Err(io::Error::last_os_error());
                 }
             }
-            Ok(())
+            // The sandbox's filter, as its init has it (nsenter itself only needs setns).
+            filter.install()
         });
     }
     Ok(cmd)

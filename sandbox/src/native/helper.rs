@@ -32,6 +32,7 @@ use super::cgroup::InnerMount;
 use super::layer::{IDS_PER_SLOT, LayerKind};
 use super::loopdev;
 use super::plan::{CreatePlan, CreateReply};
+use super::probe::{Missing, ProbePlan, ProbeReport};
 use super::sys;
 
 /// Files in /proc that tell too much about the host or let a careless root hurt it; the user
@@ -61,23 +62,32 @@ impl<T, E: std::fmt::Display> Step<T> for Result<T, E> {
     }
 }
 
+/// What the server sends: a sandbox to build, or the host's features to try.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Request {
+    Probe { probe: ProbePlan },
+    Create(Box<CreatePlan>),
+}
+
 /// Entry point of the helper process; never returns.
 pub fn main() -> ! {
     let mut input = String::new();
-    let reply = match io::stdin().read_to_string(&mut input) {
-        Err(e) => CreateReply::Failed { step: "read plan".into(), error: e.to_string() },
-        Ok(_) => match serde_json::from_str::<CreatePlan>(&input) {
-            Err(e) => CreateReply::Failed { step: "read plan".into(), error: e.to_string() },
-            Ok(plan) => match create(&plan) {
+    let failed = |step: &str, error: String| CreateReply::Failed { step: step.into(), error };
+    let (line, ok) = match io::stdin().read_to_string(&mut input).map(|_| serde_json::from_str::<Request>(&input)) {
+        Ok(Ok(Request::Probe { probe: plan })) => (serde_json::to_string(&probe(&plan)), true),
+        Ok(Ok(Request::Create(plan))) => {
+            let reply = match create(&plan) {
                 Ok(pid) => CreateReply::Ready { pid },
-                Err(f) => CreateReply::Failed { step: f.step.into(), error: f.error },
-            },
-        },
+                Err(f) => failed(f.step, f.error),
+            };
+            (serde_json::to_string(&reply), matches!(reply, CreateReply::Ready { .. }))
+        }
+        Ok(Err(e)) => (serde_json::to_string(&failed("read plan", e.to_string())), false),
+        Err(e) => (serde_json::to_string(&failed("read plan", e.to_string())), false),
     };
-    let ok = matches!(reply, CreateReply::Ready { .. });
-    let line = serde_json::to_string(&reply).unwrap_or_else(|_| "{}".into());
     let mut out = io::stdout();
-    let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "{}", line.unwrap_or_else(|_| "{}".into()));
     let _ = out.flush();
     std::process::exit(if ok { 0 } else { 1 })
 }
@@ -118,6 +128,10 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
     mount_etc(plan, &root_dir).step("prepare /etc/hosts")?;
     mount_shared(plan, &root_dir).step("bind the shared files")?;
     drop(root_dir);
+    // Into the root filesystem while still the host's root: the sandbox's root, which the
+    // namespace makes of an unprivileged host uid, need not be able to walk the data directory's
+    // path (an operator may well make it 0700), only what is below the working directory.
+    nix::unistd::chdir(&root).step("enter the root filesystem")?;
 
     // From here on: the sandbox's root, in namespaces it owns.
     setns(userns.as_fd(), CloneFlags::CLONE_NEWUSER).step("enter user namespace")?;
@@ -143,7 +157,7 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
     match unsafe { fork() }.step("start init")? {
         ForkResult::Child => {
             drop(status_read);
-            let error = start_init(plan, &root);
+            let error = start_init(plan);
             let mut pipe = fs::File::from(status_write);
             let _ = pipe.write_all(error.as_bytes());
             // SAFETY: leaving the child without running the parent's exit handlers.
@@ -166,7 +180,9 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
 }
 
 /// A user namespace mapping root (and the 65535 ids after it) to the owner's host range. A
-/// short-lived child makes it (a process cannot map ids for itself), we keep a handle.
+/// short-lived child makes it (a process cannot map ids for itself), we keep a handle. The child
+/// makes it as the range's first host uid, which then owns it: each learner has per-user kernel
+/// budgets of their own, and one who uses theirs up leaves the others' and host root's alone.
 fn make_userns(uid: u32) -> io::Result<OwnedFd> {
     let (ready_r, ready_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let (done_r, done_w) = pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
@@ -176,7 +192,7 @@ fn make_userns(uid: u32) -> io::Result<OwnedFd> {
             // Our copies of the other ends, or the reads below never see EOF.
             drop(ready_r);
             drop(done_w);
-            let ok = unshare(CloneFlags::CLONE_NEWUSER).is_ok();
+            let ok = sys::become_keeping_capabilities(uid).is_ok() && unshare(CloneFlags::CLONE_NEWUSER).is_ok();
             let _ = nix::unistd::write(&ready_w, if ok { b"1" } else { b"0" });
             let mut byte = [0u8; 1];
             let _ = nix::unistd::read(done_r.as_fd(), &mut byte);
@@ -390,14 +406,17 @@ fn become_root() -> io::Result<()> {
 }
 
 /// Runs as the sandbox's pid 1 until it execs the init; returns an error message otherwise.
-fn start_init(plan: &CreatePlan, root: &Path) -> String {
-    match prepare_init(plan, root) {
+fn start_init(plan: &CreatePlan) -> String {
+    match prepare_init(plan) {
         Ok(never) => match never {},
         Err(f) => format!("{}: {}", f.step, f.error),
     }
 }
 
-fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallible, Failure> {
+/// Works from the root filesystem as its working directory, with relative paths only (see
+/// `create`): permission is then checked from there down, never along the data directory.
+fn prepare_init(plan: &CreatePlan) -> Result<std::convert::Infallible, Failure> {
+    let root = Path::new(".");
     // Out of the server's session: Ctrl-C at the server's terminal must not reach sandboxes.
     nix::unistd::setsid().step("setsid")?;
     let tmpfs_size = format!("size={}", plan.tmpfs_bytes);
@@ -432,9 +451,12 @@ fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallib
 
     // The overlay was mounted outside this user namespace, so here it is locked, and a locked
     // mount cannot become the root: bind it onto itself to get a mount this namespace owns
-    // (recursively, so the locked /dev and /etc mounts inside stay locked).
+    // (recursively, so the locked /dev and /etc mounts inside stay locked). The working
+    // directory stays on the mount below; the run directory's `root` names the new one.
     mount(Some(root), root, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).step("pivot_root")?;
-    nix::unistd::chdir(root).step("pivot_root")?;
+    let name = plan.run_dir.join("root");
+    let name = name.file_name().ok_or_else(|| io::Error::other("the run directory has no root")).step("pivot_root")?;
+    nix::unistd::chdir(&Path::new("..").join(name)).step("pivot_root")?;
     nix::unistd::pivot_root(".", ".").step("pivot_root")?;
     umount2(".", MntFlags::MNT_DETACH).step("detach the host's tree")?;
     nix::unistd::chdir("/").step("pivot_root")?;
@@ -457,6 +479,8 @@ fn prepare_init(plan: &CreatePlan, root: &Path) -> Result<std::convert::Infallib
     let argv: Vec<CString> = plan.init.iter().map(|a| CString::new(a.as_str()).unwrap_or_default()).collect();
     let env = [c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", c"container=stacklab"];
     let program = argv.first().cloned().unwrap_or_default();
+    // Last, so that nothing above meets it: from here on, in init and all it starts.
+    crate::seccomp::filter().install().step("install the syscall filter")?;
     let err = nix::unistd::execve(&program, &argv, &env).unwrap_err();
     Err(Failure { step: "exec init", error: format!("{}: {err}", plan.init.join(" ")) })
 }
@@ -513,4 +537,53 @@ fn loopback_up() -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Tries each of `probe::FEATURES` as a sandbox's start uses it, in this throwaway process (its
+/// user namespace and mounts go with it).
+fn probe(plan: &ProbePlan) -> ProbeReport {
+    let mut missing = Vec::new();
+    let mut note = |id: &str, result: io::Result<()>| {
+        let ok = result.is_ok();
+        if let Err(e) = result {
+            missing.push(Missing { id: id.into(), error: e.to_string() });
+        }
+        ok
+    };
+    note("pidfd", sys::pidfd_open(std::process::id() as i32).map(drop));
+    note("openat2", sys::openat2(nix::fcntl::AT_FDCWD, Path::new("/"), libc::O_PATH, libc::RESOLVE_NO_MAGICLINKS).map(drop));
+    // SAFETY: marks no descriptor (the range is empty of open fds) close-on-exec; only the
+    // kernel's support for the flag is asked.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, u32::MAX - 1, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+    note("close_range", if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) });
+    let userns = make_userns(plan.uid);
+    let Some(userns) = userns.map_err(|e| note("userns", Err(e))).ok() else {
+        return ProbeReport { missing };
+    };
+    let idmapped = (|| {
+        unshare(CloneFlags::CLONE_NEWNS)?;
+        mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)?;
+        let image = sys::clone_mount(&plan.rootfs)?;
+        sys::idmap_readonly(image.as_fd(), userns.as_fd())?;
+        io::Result::Ok(image)
+    })();
+    let Some(image) = idmapped.map_err(|e| note("idmap", Err(e))).ok() else {
+        return ProbeReport { missing };
+    };
+    let overlay = (|| {
+        let (lower, rw, merged) = (plan.scratch.join("lower"), plan.scratch.join("rw"), plan.scratch.join("merged"));
+        for dir in [&lower, &rw, &merged] {
+            fs::create_dir_all(dir)?;
+        }
+        sys::attach_mount(image.as_fd(), &lower)?;
+        mount(Some("tmpfs"), &rw, Some("tmpfs"), MsFlags::empty(), Some("size=64k"))?;
+        fs::create_dir_all(rw.join("upper"))?;
+        fs::create_dir_all(rw.join("work"))?;
+        let options = format!("lowerdir={},upperdir={},workdir={}", lower.display(), rw.join("upper").display(), rw.join("work").display());
+        mount(Some("overlay"), &merged, Some("overlay"), MsFlags::MS_NODEV, Some(options.as_str()))
+            .map_err(|e| io::Error::other(format!("mount overlay: {e}")))?;
+        io::Result::Ok(())
+    })();
+    note("overlay-idmap", overlay);
+    ProbeReport { missing }
 }

@@ -120,10 +120,10 @@ pub fn users_of(image: &Path) -> Vec<String> {
         if !name.starts_with("loop") {
             continue;
         }
-        if let Ok(backing) = std::fs::read_to_string(entry.path().join("loop/backing_file")) {
-            if Path::new(backing.trim()) == canonical {
-                devices.push(name);
-            }
+        if let Ok(backing) = std::fs::read_to_string(entry.path().join("loop/backing_file"))
+            && Path::new(backing.trim()) == canonical
+        {
+            devices.push(name);
         }
     }
     devices

@@ -18,13 +18,13 @@ mod layer;
 mod loopdev;
 mod outbound;
 mod plan;
+pub mod probe;
 mod sys;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -58,6 +58,10 @@ pub struct NativeConfig {
     pub uid_base: u32,
     /// The directory under each cgroup hierarchy holding this server's sandboxes.
     pub cgroup_root: String,
+    /// Where `cgroup_root` goes in each hierarchy ("" for its top): under systemd, the cgroup of
+    /// a unit that delegates it (deploy/stacklab-sandboxes.service), so that systemd neither
+    /// kills the sandboxes with the server nor takes their controllers back.
+    pub cgroup_parent: String,
     /// An IPv4 range (`10.213.0.0/16`) for sandboxes that may reach the outside world; `None`
     /// keeps every sandbox on loopback only.
     pub outbound: Option<String>,
@@ -76,7 +80,6 @@ pub struct NativeBackend {
     sandboxes: Mutex<HashMap<String, Arc<Running>>>,
     /// Serialises start/stop of one name (and of one owner's layer).
     lifecycle: tokio::sync::Mutex<()>,
-    next_exec: AtomicU64,
     outbound: Option<outbound::Outbound>,
 }
 
@@ -131,11 +134,15 @@ impl NativeBackend {
         if !Path::new(enter_nsenter()).exists() {
             return Err(Error::Unsupported { backend: "native", reason: "nsenter (util-linux) is missing".into() });
         }
-        let cgroups: Arc<dyn CgroupDriver> =
-            cgroup::detect(&config.cgroup_root).map_err(|e| Error::Unsupported { backend: "native", reason: e.to_string() })?.into();
+        let cgroups: Arc<dyn CgroupDriver> = cgroup::detect(&config.cgroup_parent, &config.cgroup_root)
+            .map_err(|e| Error::Unsupported { backend: "native", reason: e.to_string() })?
+            .into();
         let native = config.data_dir.join("native");
         for dir in ["layers", "sandboxes", "run"] {
             std::fs::create_dir_all(native.join(dir)).map_err(|e| Error::io(format!("creating {}", native.join(dir).display()), e))?;
+        }
+        if let Some(image) = &image {
+            probe_host(&config, &image.rootfs(), &native.join("run"))?;
         }
         let layers = Arc::new(Layers::new(native.join("layers"), config.uid_base));
         let device_nodes = devices::prepare(&native.join("devices")).map_err(|e| Error::io("preparing device nodes for sandboxes", e))?;
@@ -157,7 +164,6 @@ impl NativeBackend {
             device_nodes,
             sandboxes: Mutex::new(HashMap::new()),
             lifecycle: tokio::sync::Mutex::new(()),
-            next_exec: AtomicU64::new(0),
             outbound,
         };
         backend.adopt_or_clean();
@@ -406,6 +412,10 @@ impl Backend for NativeBackend {
         let join = self.cgroups.create_sandbox(&spec.name, &spec.limits, layer.uid).map_err(|e| create(format!("cgroup: {e}")))?;
         let run_dir = self.dir("run").join(&spec.name);
         std::fs::create_dir_all(&run_dir).map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
+        // Searchable by the sandbox's root (whatever the umask): its init walks from here into
+        // its root filesystem (see `helper::prepare_init`). Nothing in it can be listed.
+        std::fs::set_permissions(&run_dir, std::os::unix::fs::PermissionsExt::from_mode(0o711))
+            .map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
         let plan = CreatePlan {
             hostname: spec.name.clone(),
             rootfs: image.rootfs(),
@@ -481,13 +491,11 @@ impl Backend for NativeBackend {
     async fn exec(&self, name: &str, request: ExecRequest) -> Result<ExecOutput> {
         let running = self.get(name)?;
         let started = Instant::now();
-        let group = format!(".exec-{}", self.next_exec.fetch_add(1, Ordering::Relaxed));
-        let rel = format!("{name}/{group}");
-        let files = self.cgroups.create_exec(name, &group).map_err(|e| Error::io(format!("cgroup for {rel}"), e))?;
+        let (rel, files) = self.cgroups.create_exec(name).map_err(|e| Error::io(format!("a cgroup for a command in {name}"), e))?;
         let mut cmd =
             enter::command(running.pid, &request.argv, &request.env, &files, true).map_err(|e| Error::io("preparing the command", e))?;
         cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| Error::io("starting the command in the sandbox", e))?;
+        let mut child = spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the command in the sandbox", e))?;
         let stdin = child.stdin.take();
         let limit = request.output_limit;
         let mut out_task = tokio::spawn(read_limited(child.stdout.take(), limit));
@@ -552,7 +560,7 @@ impl Backend for NativeBackend {
         }
         // Whatever the command left behind (background jobs, a fork bomb) dies with its group,
         // unless it was asked to stay and the command ended by itself: then the group stays
-        // (`<sandbox>/.exec-N`), under the sandbox's limits, and goes with the sandbox.
+        // (`<sandbox>/checks/<random>`), under the sandbox's limits, and goes with the sandbox.
         if !(request.leave_running && outcome.is_ok()) {
             self.kill_group(&rel, None).await;
         }
@@ -588,7 +596,7 @@ impl Backend for NativeBackend {
         let mut cmd = enter::command(running.pid, &argv, &request.env, &self.cgroups.shell_files(name), true)
             .map_err(|e| Error::io("preparing the shell", e))?;
         enter::attach_terminal(&mut cmd, &slave).map_err(|e| Error::io("preparing the terminal", e))?;
-        let child = cmd.spawn().map_err(|e| Error::io("starting the shell", e))?;
+        let child = spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the shell", e))?;
         drop(slave);
         let pidfd = child.id().and_then(|pid| sys::pidfd_open(pid as i32).ok());
         let master = PtyMaster::new(master).map_err(|e| Error::io("terminal", e))?;
@@ -766,4 +774,50 @@ impl ShellControl for NativeShell {
 fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
     let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", std::os::fd::AsRawFd::as_raw_fd(pidfd))).ok()?;
     info.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok()).filter(|p: &i32| *p > 0)
+}
+
+/// Tries what sandboxes need of the kernel (see `probe`), in a helper process; refuses a host
+/// that lacks any of it, saying what and what to do.
+fn probe_host(config: &NativeConfig, rootfs: &Path, run: &Path) -> Result<()> {
+    let unsupported = |reason: String| Error::Unsupported { backend: "native", reason };
+    let scratch = run.join(format!(".probe-{}", std::process::id()));
+    let plan =
+        serde_json::json!({ "probe": probe::ProbePlan { rootfs: rootfs.to_path_buf(), scratch: scratch.clone(), uid: config.uid_base } });
+    let (program, args) = config.helper.split_first().ok_or_else(|| unsupported("no helper configured".into()))?;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| unsupported(format!("cannot run the helper {}: {e}", program.to_string_lossy())))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = std::io::Write::write_all(&mut stdin, plan.to_string().as_bytes());
+    }
+    let output = child.wait_with_output().map_err(|e| unsupported(format!("waiting for the helper: {e}")))?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    let report: probe::ProbeReport =
+        serde_json::from_slice(output.stdout.split(|&b| b == b'\n').next().unwrap_or_default()).map_err(|_| {
+            unsupported(format!("the host probe failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim()))
+        })?;
+    let release = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
+    match probe::refusal(&release, &probe::faked(report)) {
+        Some(message) => Err(unsupported(message)),
+        None => Ok(()),
+    }
+}
+
+/// Starts `cmd` on a blocking thread, within a time limit. Starting a process waits for its
+/// `exec`, and what runs before it (joining the sandbox's cgroup) must never hold one of the
+/// server's few async workers: a group frozen at the wrong moment would stall every request
+/// that worker serves. (The server makes the groups itself, out of the learner's reach; this is
+/// the bound if that ever fails.)
+async fn spawn_off_worker(mut cmd: tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+    const LIMIT: Duration = Duration::from_secs(20);
+    match tokio::time::timeout(LIMIT, tokio::task::spawn_blocking(move || cmd.spawn())).await {
+        Ok(Ok(spawned)) => spawned,
+        Ok(Err(e)) => Err(std::io::Error::other(format!("the starting thread failed: {e}"))),
+        Err(_) => Err(std::io::Error::other(format!("the process did not start within {} s", LIMIT.as_secs()))),
+    }
 }

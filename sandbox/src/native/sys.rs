@@ -126,3 +126,45 @@ pub fn default_signals() -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Takes host uid and gid `id` for this process while keeping its capabilities effective
+/// (`PR_SET_KEEPCAPS`, then `capset`): a user namespace it makes next is *owned* by `id`, so the
+/// kernel's per-user budgets (inotify, namespaces, mqueue bytes) for everything in it count
+/// against `id` rather than host root, and the capabilities mean the making is not an
+/// "unprivileged" one that a distribution's policy may refuse.
+pub fn become_keeping_capabilities(id: u32) -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header { version: VERSION_3, pid: 0 };
+    let mut data = [Data::default(); 2];
+    // SAFETY: integer arguments; capget/capset read and write the two structs above, sized as
+    // version 3 of the interface wants.
+    unsafe {
+        if libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0
+            || libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setresgid(id, id, id) != 0
+            || libc::setresuid(id, id, id) != 0
+            || libc::syscall(libc::SYS_capget, &mut header as *mut Header, data.as_mut_ptr()) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        for d in &mut data {
+            d.effective = d.permitted;
+        }
+        if libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

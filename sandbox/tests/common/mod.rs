@@ -53,8 +53,25 @@ pub fn harness(test: &str) -> Option<Harness> {
     harness_with(test, None)
 }
 
+/// On an emulated host, the scale as the server shares it (/etc/stacklab/time-scale), for the
+/// tools in the sandbox (lab-vm, lab-cluster).
+fn time_scale_file(data: &std::path::Path) -> Vec<sandbox::native::SharedFile> {
+    if time_scale() == 1 {
+        return Vec::new();
+    }
+    let source = data.join("time-scale");
+    std::fs::write(&source, format!("{}\n", time_scale())).expect("writing the time scale");
+    vec![sandbox::native::SharedFile { source, target: "etc/stacklab/time-scale".into() }]
+}
+
 /// A harness whose sandboxes may have outbound networking in `outbound` (a CIDR).
 pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
+    let data = tempfile::Builder::new().prefix("stacklab-test-").tempdir().expect("temp dir");
+    harness_in(test, outbound, data)
+}
+
+/// A harness with its data directory at `data` (removed with the harness).
+pub fn harness_in(test: &str, outbound: Option<&str>, data: tempfile::TempDir) -> Option<Harness> {
     let required = std::env::var("STACKLAB_REQUIRE_SANDBOX").is_ok_and(|v| v == "1");
     let skip = |why: &str| {
         assert!(!required, "{test}: {why}");
@@ -67,18 +84,18 @@ pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
     let Some(image) = std::env::var_os("STACKLAB_IMAGE").map(PathBuf::from) else {
         return skip("STACKLAB_IMAGE is not set");
     };
-    let data = tempfile::Builder::new().prefix("stacklab-test-").tempdir().expect("temp dir");
     // Every test its own uid ranges and cgroup root, so tests running side by side never
     // touch each other's sandboxes (and never a real server's).
-    let n = fnv(test) % 4000;
+    let n = sandbox::hash::fnv(test) % 4000;
     let config = NativeConfig {
         data_dir: data.path().to_path_buf(),
         image,
         helper: vec![env!("CARGO_BIN_EXE_stacklab-sandbox-helper").into()],
         uid_base: 1_500_000_000 + (n as u32) * 16 * sandbox::native::IDS_PER_SLOT / 16 * 4,
         cgroup_root: format!("stacklab-test-{}-{n}", std::process::id()),
+        cgroup_parent: String::new(),
         outbound: outbound.map(str::to_string),
-        shared_files: Vec::new(),
+        shared_files: time_scale_file(data.path()),
     };
     let backend = Arc::new(NativeBackend::open(config.clone()).unwrap_or_else(|e| panic!("{test}: {e}")));
     let docker = testing_docker().then(|| docker_backend(test, n));
@@ -89,8 +106,15 @@ pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
     Some(Harness { backend, data, config, any, docker })
 }
 
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+/// How many times slower than a real host this one is (`STACKLAB_TIME_SCALE`, set on emulated
+/// test hosts only): the tests' time limits grow by it.
+pub fn time_scale() -> u32 {
+    std::env::var("STACKLAB_TIME_SCALE").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(1)
+}
+
+/// `limit` scaled for this host.
+pub fn scaled(limit: Duration) -> Duration {
+    limit * time_scale()
 }
 
 impl Harness {
@@ -113,7 +137,7 @@ impl Harness {
     /// Runs `script` in bash inside sandbox `name`.
     pub async fn sh(&self, name: &str, script: &str) -> ExecOutput {
         self.any
-            .exec(name, ExecRequest::script(script).timeout(Duration::from_secs(30)))
+            .exec(name, ExecRequest::script(script).timeout(scaled(Duration::from_secs(30))))
             .await
             .unwrap_or_else(|e| panic!("exec in {name}: {e}"))
     }
@@ -169,7 +193,7 @@ pub async fn read_until(shell: &mut sandbox::Shell, marker: &str) -> String {
 pub async fn read_until_within(shell: &mut sandbox::Shell, marker: &str, wait: Duration) -> String {
     let mut text = String::new();
     let mut buf = [0u8; 4096];
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = tokio::time::Instant::now() + scaled(wait);
     while !text.contains(marker) {
         let n = tokio::time::timeout_at(deadline, shell.output.read(&mut buf))
             .await

@@ -42,7 +42,7 @@ pub fn shared_files() -> Vec<SharedFile> {
 /// Brings the cluster up in sandbox `name` (a no-op when it is up); the error says which step
 /// failed and why, in lab-cluster's words.
 pub async fn start(backend: &dyn Backend, name: &str) -> Result<(), String> {
-    let request = ExecRequest::script("lab-cluster start").timeout(START_TIMEOUT).leave_running();
+    let request = ExecRequest::script("lab-cluster start").timeout(crate::progress::scaled(START_TIMEOUT)).leave_running();
     match backend.exec(name, request).await {
         Ok(out) if out.success() => Ok(()),
         Ok(out) => {
@@ -75,12 +75,11 @@ pub async fn start_for(sandboxes: &Sandboxes, updates: &Updates, learner: &str) 
         tokio::select! {
             result = &mut starting => break result,
             () = tokio::time::sleep(Duration::from_secs(1)) => {
-                if let Some(now) = status(&**backend, &info.name).await {
-                    if last.as_ref() != Some(&now) {
+                if let Some(now) = status(&**backend, &info.name).await
+                    && last.as_ref() != Some(&now) {
                         tell(now.clone());
                         last = Some(now);
                     }
-                }
             }
         }
     };

@@ -4,14 +4,19 @@
 //! after every command they finish in a terminal (debounced), on a slow timer, and at once when
 //! they press "Check". The step's setup runs when they reach it, and again in a fresh sandbox
 //! (after a reset or a restart). Results go to the store before anyone is told, then out to the
-//! learner's page and the instructor's dashboard as [`Update`]s.
+//! learner's page and the instructor's dashboard as [`Update`]s. Who is still here to be checked
+//! is [`presence`]'s business; what counts as an attempt, [`attempt`]'s.
 
+pub mod attempt;
+pub mod presence;
 pub mod runner;
 pub mod selftest;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
+
+use presence::{Focus, Presence};
 
 use labs::load::Course;
 use tokio::sync::Semaphore;
@@ -25,17 +30,36 @@ use crate::updates::{Update, Updates};
 const DEBOUNCE: Duration = Duration::from_millis(400);
 /// Background re-checks of a step the learner is on.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+/// How many times longer every time limit of checks, setups, solutions and tier starts is:
+/// `STACKLAB_TIME_SCALE` (default 1). Only for emulated test hosts (scripts/guests.sh), whose
+/// CPU is several times slower than any host a class runs on.
+pub fn time_scale() -> u32 {
+    static SCALE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *SCALE.get_or_init(|| std::env::var("STACKLAB_TIME_SCALE").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(1))
+}
+
+/// On an emulated test host ([`time_scale`] above 1): the scale, written in `data_dir` and
+/// shared with every sandbox as /etc/stacklab/time-scale, so the tools in it (lab-vm,
+/// lab-cluster) wait as much longer.
+pub fn time_scale_file(data_dir: &std::path::Path) -> std::io::Result<Option<sandbox::native::SharedFile>> {
+    if time_scale() == 1 {
+        return Ok(None);
+    }
+    let source = data_dir.join("time-scale");
+    std::fs::write(&source, format!("{}\n", time_scale()))?;
+    Ok(Some(sandbox::native::SharedFile { source, target: "etc/stacklab/time-scale".into() }))
+}
+
+/// `limit`, scaled for this host (see [`time_scale`]).
+pub fn scaled(limit: Duration) -> Duration {
+    limit * time_scale()
+}
+
 /// Commands a check sees (the most recent).
 const COMMANDS_FOR_CHECKS: i64 = 2000;
-/// A focus nobody renewed (page closed, laptop asleep) lapses.
-const FOCUS_TTL: Duration = Duration::from_secs(600);
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Focus {
-    lab: String,
-    step: String,
-    renewed: Instant,
-}
+/// A learner with no page open who did nothing for this long has left: their step is no longer
+/// re-checked (`serve --away-after`).
+pub const AWAY_AFTER: Duration = Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProgressError {
@@ -55,7 +79,7 @@ pub struct Progress {
     course: Arc<Course>,
     store: Arc<dyn Store>,
     sandboxes: Arc<Sandboxes>,
-    focus: Mutex<HashMap<String, Focus>>,
+    presence: Mutex<Presence>,
     /// (learner, lab, step, sandbox start) whose setup has run.
     setups: Mutex<HashSet<(String, String, String, SystemTime)>>,
     /// Learners with a debounced check pending, and why (an attempt wins over the timer).
@@ -70,13 +94,13 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(course: Arc<Course>, store: Arc<dyn Store>, sandboxes: Arc<Sandboxes>, updates: Updates) -> Arc<Self> {
+    pub fn new(course: Arc<Course>, store: Arc<dyn Store>, sandboxes: Arc<Sandboxes>, updates: Updates, away_after: Duration) -> Arc<Self> {
         let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
         Arc::new(Self {
             course,
             store,
             sandboxes,
-            focus: Mutex::new(HashMap::new()),
+            presence: Mutex::new(Presence::new(away_after)),
             setups: Mutex::new(HashSet::new()),
             pending: Mutex::new(HashMap::new()),
             per_learner: Mutex::new(HashMap::new()),
@@ -99,10 +123,7 @@ impl Progress {
     pub async fn focus(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, ProgressError> {
         self.step(lab, step)?;
         let state = self.store.start_step(learner, lab, step).await?;
-        self.focus
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(learner.to_string(), Focus { lab: lab.to_string(), step: step.to_string(), renewed: Instant::now() });
+        self.presence().focus(learner, Focus { lab: lab.to_string(), step: step.to_string() }, Instant::now());
         if !state.done {
             // A learner on a lab page is about to work: start their sandbox (the terminal would
             // anyway) so the step's setup and first check run now. When the class is full the
@@ -131,12 +152,37 @@ impl Progress {
         });
     }
 
-    /// A terminal command finished: record it, and re-check the learner's step shortly.
-    pub async fn command(self: &Arc<Self>, learner: &str, record: CommandRecord) {
+    fn presence(&self) -> std::sync::MutexGuard<'_, Presence> {
+        self.presence.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A sign that the learner is here (a key typed in their terminal).
+    pub fn seen(&self, learner: &str) {
+        self.presence().seen(learner, Instant::now());
+    }
+
+    /// One of the learner's pages is open for as long as the guard lives (it holds the live
+    /// event stream): while any is, the learner is here.
+    pub fn page_open(self: &Arc<Self>, learner: &str) -> PageOpen {
+        self.presence().page_opened(learner, Instant::now());
+        PageOpen { progress: self.clone(), learner: learner.to_string() }
+    }
+
+    /// A terminal command finished: record it, and re-check the learner's step shortly. Only
+    /// the learner's own commands that may change something count as attempts ([`attempt`]).
+    pub async fn command(self: &Arc<Self>, learner: &str, record: CommandRecord, typist: crate::terminals::Typist) {
         if let Err(e) = self.store.record_command(learner, &record).await {
             tracing::error!(%learner, "recording a command: {e}");
         }
-        self.schedule(learner, DEBOUNCE, CheckRun::AfterCommand);
+        let run = match typist {
+            crate::terminals::Typist::Learner if !attempt::only_looks(&record.command) => CheckRun::AfterCommand,
+            crate::terminals::Typist::Learner => CheckRun::AfterLook,
+            crate::terminals::Typist::Instructor => CheckRun::AfterHelp,
+        };
+        if typist == crate::terminals::Typist::Learner {
+            self.seen(learner);
+        }
+        self.schedule(learner, DEBOUNCE, run);
     }
 
     fn schedule(self: &Arc<Self>, learner: &str, after: Duration, run: CheckRun) {
@@ -155,11 +201,11 @@ impl Progress {
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
             let run = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or(run);
-            let focus = this.focus.lock().unwrap_or_else(|p| p.into_inner()).get(&learner).cloned();
-            if let Some(focus) = focus {
-                if let Err(e) = this.run(&learner, &focus.lab, &focus.step, run).await {
-                    tracing::debug!(%learner, "background check: {e}");
-                }
+            let focus = this.presence().current(&learner, Instant::now());
+            if let Some(focus) = focus
+                && let Err(e) = this.run(&learner, &focus.lab, &focus.step, run).await
+            {
+                tracing::debug!(%learner, "background check: {e}");
             }
         });
     }
@@ -215,7 +261,7 @@ impl Progress {
         if self.setups.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
             return;
         }
-        let timeout = Duration::from_secs(u64::from(step.timeout.max(30)));
+        let timeout = scaled(Duration::from_secs(u64::from(step.timeout.max(30))));
         match runner::run_script(&**self.sandboxes.backend(), name, script, &[], timeout).await {
             Ok(output) if output.success() => {
                 self.setups.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
@@ -238,34 +284,31 @@ impl Progress {
                     _ = tick.tick() => {}
                     () = shutdown.cancelled() => break,
                 }
-                let learners: Vec<String> = {
-                    let mut focus = this.focus.lock().unwrap_or_else(|p| p.into_inner());
-                    focus.retain(|_, f| f.renewed.elapsed() < FOCUS_TTL);
-                    focus.keys().cloned().collect()
-                };
+                let learners = this.presence().focused(Instant::now());
                 for learner in learners {
                     this.schedule(&learner, Duration::ZERO, CheckRun::Timer);
                 }
             }
         });
     }
+}
 
-    /// The step each learner is on now, by learner.
-    pub fn focused(&self) -> HashMap<String, (String, String)> {
-        let focus = self.focus.lock().unwrap_or_else(|p| p.into_inner());
-        focus.iter().filter(|(_, f)| f.renewed.elapsed() < FOCUS_TTL).map(|(l, f)| (l.clone(), (f.lab.clone(), f.step.clone()))).collect()
-    }
+/// A learner's page holding its live event stream open (see [`Progress::page_open`]).
+pub struct PageOpen {
+    progress: Arc<Progress>,
+    learner: String,
+}
 
-    /// The learner left the lab page.
-    pub fn unfocus(&self, learner: &str) {
-        self.focus.lock().unwrap_or_else(|p| p.into_inner()).remove(learner);
+impl Drop for PageOpen {
+    fn drop(&mut self) {
+        self.progress.presence().page_closed(&self.learner, Instant::now());
     }
 }
 
 /// Where terminals send the commands they see finish.
 impl crate::terminals::CommandSink for Progress {
-    fn command(self: Arc<Self>, learner: &str, record: CommandRecord) {
+    fn command(self: Arc<Self>, learner: &str, record: CommandRecord, typist: crate::terminals::Typist) {
         let learner = learner.to_string();
-        tokio::spawn(async move { Progress::command(&self, &learner, record).await });
+        tokio::spawn(async move { Progress::command(&self, &learner, record, typist).await });
     }
 }

@@ -149,7 +149,7 @@ async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut
                 match output.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        let records = integration.feed(&buf[..n]);
+                        let records = integration.feed(&buf[..n], crate::terminals::Typist::Learner).into_iter().map(|(record, _)| record);
                         let mut s = screen.lock().unwrap_or_else(|p| p.into_inner());
                         s.text.push_str(&String::from_utf8_lossy(&buf[..n]));
                         s.commands.extend(records);
@@ -160,13 +160,13 @@ async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut
         })
     };
     // The shell is ready once it has printed its first prompt.
-    wait_for(&screen, "# ", Duration::from_secs(20)).await.map_err(|e| format!("the shell never showed a prompt: {e}"))?;
+    wait_for(&screen, "# ", super::scaled(Duration::from_secs(20))).await.map_err(|e| format!("the shell never showed a prompt: {e}"))?;
 
     let mut reports = Vec::new();
     for (i, step) in lab.steps.iter().enumerate() {
         let started = Instant::now();
         if let Some(setup) = &step.setup {
-            match runner::run_script(backend, name, setup, &[], Duration::from_secs(60)).await {
+            match runner::run_script(backend, name, setup, &[], super::scaled(Duration::from_secs(60))).await {
                 Ok(o) if o.success() => {}
                 Ok(o) => return Err(format!("{}: setup failed: {}", setup.at(), String::from_utf8_lossy(&o.stderr).trim())),
                 Err(e) => return Err(format!("{}: setup could not run: {e}", setup.at())),
@@ -182,7 +182,7 @@ async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut
         let marker = format!("__stacklab_step_{i}_done_");
         let typed = format!("{}\nprintf '%s%s\\n' '{marker}' \"$((40+2))\"\n", solution.source.trim_end());
         input.write_all(typed.as_bytes()).await.map_err(|e| format!("typing into the terminal: {e}"))?;
-        if let Err(e) = wait_for(&screen, &format!("{marker}42"), SOLUTION_TIMEOUT).await {
+        if let Err(e) = wait_for(&screen, &format!("{marker}42"), super::scaled(SOLUTION_TIMEOUT)).await {
             report.problem = Some(format!("{}: the solution did not finish: {e}", solution.at()));
             report.took = started.elapsed();
             reports.push(report);

@@ -6,6 +6,9 @@
 //! any [`sandbox::Backend`].
 
 pub mod queue;
+mod terms;
+
+pub use terms::{ClassTerms, devices_for};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -144,6 +147,9 @@ pub struct Sandboxes {
     leases: Mutex<HashMap<String, Lease>>,
     /// Lifetimes that differ from the policy's (the learner's class chose one).
     lifetimes: Mutex<HashMap<String, Duration>>,
+    /// The devices of the learner's class's tiers (of those the policy has); without an entry,
+    /// the policy's.
+    devices: Mutex<HashMap<String, Vec<Device>>>,
     ended: Mutex<HashMap<String, Ended>>,
     /// Owners of running sandboxes nobody has joined as yet: the next learners take them.
     spares: Mutex<Vec<String>>,
@@ -196,6 +202,7 @@ impl Sandboxes {
             policy,
             leases: Mutex::new(leases),
             lifetimes: Mutex::new(HashMap::new()),
+            devices: Mutex::new(HashMap::new()),
             ended: Mutex::new(HashMap::new()),
             spares: Mutex::new(Vec::new()),
             queue: Mutex::new(Queue::default()),
@@ -216,20 +223,28 @@ impl Sandboxes {
         locked(&self.spares).extend(owners);
     }
 
-    /// The learner's class chose its own sandbox lifetime (`None`: the server's).
-    pub fn set_lifetime(&self, learner: &str, lifetime: Option<Duration>) {
+    /// What the learner's class decides: their sandbox's lifetime (at once, for a running
+    /// one) and its devices (from its next start).
+    pub fn set_terms(&self, learner: &str, terms: &ClassTerms) {
         {
             let mut lifetimes = locked(&self.lifetimes);
-            match lifetime {
+            match terms.lifetime {
                 Some(l) => lifetimes.insert(learner.to_string(), l),
                 None => lifetimes.remove(learner),
             };
         }
+        let devices = self.devices_given(terms);
+        locked(&self.devices).insert(learner.to_string(), devices);
         // A running sandbox (adopted at start, or when the class changes) follows at once.
         let lifetime = self.lifetime_of(learner);
         if let Some(lease) = locked(&self.leases).get_mut(learner) {
             lease.expires = (lease.began + lifetime).max(Instant::now());
         }
+    }
+
+    /// The devices of `terms` that this server gives at all.
+    fn devices_given(&self, terms: &ClassTerms) -> Vec<Device> {
+        terms.devices.iter().copied().filter(|d| self.policy.devices.contains(d)).collect()
     }
 
     fn lifetime_of(&self, learner: &str) -> Duration {
@@ -250,7 +265,7 @@ impl Sandboxes {
             name: sandbox_name(learner),
             owner: learner.to_string(),
             limits: self.policy.limits.clone(),
-            devices: self.policy.devices.clone(),
+            devices: locked(&self.devices).get(learner).cloned().unwrap_or_else(|| self.policy.devices.clone()),
             network: self.policy.network,
         }
     }
@@ -324,10 +339,10 @@ impl Sandboxes {
     }
 
     async fn backend_room(&self) -> Option<u64> {
-        if let Some((at, room)) = *locked(&self.room_seen) {
-            if at.elapsed() < ROOM_FRESH {
-                return room;
-            }
+        if let Some((at, room)) = *locked(&self.room_seen)
+            && at.elapsed() < ROOM_FRESH
+        {
+            return room;
         }
         let room = match self.backend.room(&self.policy.limits).await {
             Ok(room) => room,
@@ -504,7 +519,7 @@ impl Sandboxes {
     /// Starts the sandboxes of `learners` (a class's roster) and `spares` more for learners who
     /// have not joined yet, a few at a time, as far as there is room (pre-warming never waits in
     /// line, and never takes a place from a learner who does).
-    pub async fn prewarm(&self, learners: Vec<String>, spares: usize) -> Prewarmed {
+    pub async fn prewarm(&self, learners: Vec<String>, spares: usize, terms: &ClassTerms) -> Prewarmed {
         let mut report = Prewarmed::default();
         let mut owners: Vec<(String, bool)> = Vec::new();
         for learner in learners {
@@ -515,6 +530,10 @@ impl Sandboxes {
             }
         }
         owners.extend((0..spares).map(|_| (crate::store::learner_id(), true)));
+        // Spares too are made on the class's terms (its devices), for its learners to take.
+        for (owner, _) in &owners {
+            self.set_terms(owner, terms);
+        }
         let mut starts = futures::stream::iter(owners)
             .map(|(owner, spare)| async move { (self.start_now(&owner).await, owner, spare) })
             .buffer_unordered(PREWARM_PARALLEL);
@@ -535,14 +554,20 @@ impl Sandboxes {
         report
     }
 
-    /// A running spare sandbox for a learner about to join: its owner becomes their id.
-    pub fn take_spare(&self, lifetime: Option<Duration>) -> Option<String> {
+    /// A running spare sandbox for a learner about to join: its owner becomes their id. Only
+    /// one made with the devices of the learner's class (a spare adopted from an earlier
+    /// server counts as having the server's).
+    pub fn take_spare(&self, terms: &ClassTerms) -> Option<String> {
+        let wanted = self.devices_given(terms);
         let running: Vec<String> = locked(&self.leases).keys().cloned().collect();
         let mut spares = locked(&self.spares);
         spares.retain(|s| running.contains(s));
-        let owner = spares.pop()?;
+        let devices = locked(&self.devices);
+        let at = spares.iter().rposition(|s| devices.get(s).unwrap_or(&self.policy.devices) == &wanted)?;
+        drop(devices);
+        let owner = spares.remove(at);
         drop(spares);
-        self.set_lifetime(&owner, lifetime);
+        self.set_terms(&owner, terms);
         if let Some(lease) = locked(&self.leases).get_mut(&owner) {
             // Its life starts now, with its learner.
             lease.expires = Instant::now() + self.lifetime_of(&owner);

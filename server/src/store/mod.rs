@@ -91,6 +91,8 @@ pub struct QuizAnswer {
     pub question_id: String,
     /// The first answer: the one that is graded.
     pub choices: Vec<usize>,
+    /// The latest answer, when there was more than one (what the learner's page shows).
+    pub latest: Option<Vec<usize>>,
     pub correct: bool,
     pub points: i64,
     pub attempts: i64,
@@ -120,15 +122,21 @@ pub struct Message {
 pub enum CheckRun {
     /// The learner pressed "Check": an attempt, always kept as a result.
     Asked,
-    /// After a command the learner ran: an attempt, kept as a result when its outcome changed.
+    /// After a command the learner ran that may change something: an attempt, kept as a
+    /// result when its outcome changed.
     AfterCommand,
+    /// After a command that only looks around (`ls`, `man`): not an attempt, kept when changed.
+    AfterLook,
+    /// After a command the instructor typed while taking over: not the learner's attempt.
+    AfterHelp,
     /// The slow background timer: not an attempt (the learner did nothing), kept when changed.
     Timer,
 }
 
 impl CheckRun {
+    /// Whether this run is the learner trying (what "the same check failed N times" counts).
     pub fn is_attempt(self) -> bool {
-        self != CheckRun::Timer
+        matches!(self, CheckRun::Asked | CheckRun::AfterCommand)
     }
 }
 
@@ -203,6 +211,14 @@ pub trait Store: Send + Sync + 'static {
 
     async fn log_event(&self, learner_id: Option<&str>, kind: &str, data: serde_json::Value) -> Result<()>;
 }
+
+/// Commands kept per learner (checks see the most recent 2000): the log is bounded however fast
+/// a learner's terminal reports them.
+pub const COMMANDS_KEPT: i64 = 5000;
+
+/// Check results and events kept per learner: a history for the instructor, bounded however
+/// often a learner presses "Check" or answers a quiz.
+pub const HISTORY_KEPT: i64 = 5000;
 
 /// A learner's display name, trimmed: 1 to 60 characters, no control characters.
 pub fn valid_display_name(name: &str) -> Result<&str> {

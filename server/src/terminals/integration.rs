@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 
+use super::Typist;
 use crate::store::CommandRecord;
 
 const PREFIX: &[u8] = b"\x1b]6973;";
@@ -20,12 +21,14 @@ pub struct Integration {
     body: Option<Vec<u8>>,
     /// The end of the last chunk, when it could be the start of a sequence's prefix.
     carry: Vec<u8>,
-    running: Option<(String, Instant, SystemTime)>,
+    running: Option<(String, Instant, SystemTime, Typist)>,
 }
 
 impl Integration {
-    /// Feeds terminal output; returns the commands that finished in it.
-    pub fn feed(&mut self, chunk: &[u8]) -> Vec<CommandRecord> {
+    /// Feeds terminal output; returns the commands that finished in it, each with who typed it:
+    /// `typist` is whoever typed last when this output came (the Enter that started a command
+    /// is what made its start marker appear).
+    pub fn feed(&mut self, chunk: &[u8], typist: Typist) -> Vec<(CommandRecord, Typist)> {
         let mut finished = Vec::new();
         // The common case, output with no escape at all, costs one scan.
         if self.body.is_none() && self.carry.is_empty() && !chunk.contains(&0x1b) {
@@ -40,7 +43,7 @@ impl Integration {
                     Some(end) => {
                         body.extend_from_slice(&rest[..end]);
                         let body = self.body.take().unwrap_or_default();
-                        self.sequence(&body, &mut finished);
+                        self.sequence(&body, typist, &mut finished);
                         rest = &rest[end + 1..];
                     }
                     None => {
@@ -71,7 +74,7 @@ impl Integration {
         }
     }
 
-    fn sequence(&mut self, body: &[u8], finished: &mut Vec<CommandRecord>) {
+    fn sequence(&mut self, body: &[u8], typist: Typist, finished: &mut Vec<(CommandRecord, Typist)>) {
         let text = String::from_utf8_lossy(body);
         if let Some(encoded) = text.strip_prefix("start;") {
             let command = base64::engine::general_purpose::STANDARD
@@ -79,18 +82,19 @@ impl Integration {
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
-            self.running = Some((command, Instant::now(), SystemTime::now()));
-        } else if let Some(status) = text.strip_prefix("end;") {
-            if let Some((command, started, wall)) = self.running.take() {
-                let command = command.trim().to_string();
-                if !command.is_empty() {
-                    finished.push(CommandRecord {
-                        command,
-                        exit_status: status.trim().parse().unwrap_or(-1),
-                        started_at: wall.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
-                        duration_ms: started.elapsed().as_millis() as i64,
-                    });
-                }
+            self.running = Some((command, Instant::now(), SystemTime::now(), typist));
+        } else if let Some(status) = text.strip_prefix("end;")
+            && let Some((command, started, wall, typed_by)) = self.running.take()
+        {
+            let command = command.trim().to_string();
+            if !command.is_empty() {
+                let record = CommandRecord {
+                    command,
+                    exit_status: status.trim().parse().unwrap_or(-1),
+                    started_at: wall.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
+                    duration_ms: started.elapsed().as_millis() as i64,
+                };
+                finished.push((record, typed_by));
             }
         }
     }
@@ -120,9 +124,9 @@ mod tests {
         // Every way of cutting the stream in two gives the same two commands.
         for cut in 0..stream.len() {
             let mut i = Integration::default();
-            let mut got = i.feed(&stream[..cut]);
-            got.extend(i.feed(&stream[cut..]));
-            let summary: Vec<(String, i32)> = got.into_iter().map(|c| (c.command, c.exit_status)).collect();
+            let mut got = i.feed(&stream[..cut], Typist::Learner);
+            got.extend(i.feed(&stream[cut..], Typist::Learner));
+            let summary: Vec<(String, i32)> = got.into_iter().map(|(c, _)| (c.command, c.exit_status)).collect();
             assert_eq!(summary, vec![("unshare --uts --fork bash".to_string(), 0), ("false".to_string(), 1)], "cut at {cut}");
         }
     }
@@ -130,6 +134,16 @@ mod tests {
     #[test]
     fn an_end_without_a_start_is_an_empty_line() {
         let mut i = Integration::default();
-        assert!(i.feed(b"\x1b]6973;end;0\x07").is_empty());
+        assert!(i.feed(b"\x1b]6973;end;0\x07", Typist::Learner).is_empty());
+    }
+
+    #[test]
+    fn a_command_belongs_to_whoever_started_it() {
+        let mut i = Integration::default();
+        // The instructor's Enter starts it; the learner types while it runs.
+        assert!(i.feed(&start("ip netns add x"), Typist::Instructor).is_empty());
+        let done = i.feed(b"\x1b]6973;end;0\x07", Typist::Learner);
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].1, Typist::Instructor);
     }
 }

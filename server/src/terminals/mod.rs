@@ -7,8 +7,10 @@
 //! own path. A browser that takes nothing for `STALL` (30 s) is dropped (it reconnects and gets the
 //! scrollback). With nobody attached, output is still read, at a trickle.
 
+mod budget;
 pub mod integration;
 mod protocol;
+mod saved;
 mod scrollback;
 pub mod ws;
 
@@ -23,6 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::sandboxes::{Sandboxes, Status};
 pub use protocol::{ClientMessage, ServerMessage};
+pub use saved::SavedScreens;
 use scrollback::Scrollback;
 
 /// Terminals (tabs) a learner may have at once.
@@ -36,9 +39,16 @@ const STALL: Duration = Duration::from_secs(30);
 /// Reading speed with nobody attached (bytes per second).
 const UNATTENDED_RATE: f64 = 256.0 * 1024.0;
 
-/// Where the commands a terminal sees finish go (the check engine).
+/// Who typed into a terminal: its learner, or the instructor after taking over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Typist {
+    Learner,
+    Instructor,
+}
+
+/// Where the commands a terminal sees finish go (the check engine), with who typed each.
 pub trait CommandSink: Send + Sync {
-    fn command(self: Arc<Self>, learner: &str, record: crate::store::CommandRecord);
+    fn command(self: Arc<Self>, learner: &str, record: crate::store::CommandRecord, typist: Typist);
 }
 
 pub enum Event {
@@ -52,6 +62,11 @@ struct Shared {
     subscribers: Vec<mpsc::Sender<Event>>,
     exit: Option<i32>,
     size: PtySize,
+    /// Output not yet on disk (see `saved`), when the screen is kept there.
+    unsaved: Vec<u8>,
+    /// More came than `unsaved` holds: the saved copy is rewritten from the scrollback.
+    unsaved_overflowed: bool,
+    saving: bool,
 }
 
 pub struct Terminal {
@@ -60,6 +75,10 @@ pub struct Terminal {
     input: tokio::sync::Mutex<Pin<Box<dyn AsyncWrite + Send + Sync>>>,
     control: Box<dyn ShellControl>,
     shared: Mutex<Shared>,
+    /// Whether the instructor typed last (the commands that starts are theirs).
+    instructor_typed_last: std::sync::atomic::AtomicBool,
+    /// Cancelled when the shell has ended.
+    ended: tokio_util::sync::CancellationToken,
 }
 
 /// What one attaching browser gets: the scrollback so far, then events.
@@ -82,22 +101,43 @@ pub enum AttachError {
 }
 
 impl Terminal {
+    /// Starts copying `shell`'s output; `saved` keeps the screen on disk (starting from
+    /// `restored`, what this tab showed before the server's last end).
     fn start(
         learner: String,
         tab: u32,
         size: PtySize,
         shell: Shell,
         sink: Option<Arc<dyn CommandSink>>,
+        saved: Option<(std::path::PathBuf, Option<Vec<u8>>)>,
         on_end: impl FnOnce() + Send + 'static,
     ) -> Arc<Self> {
         let Shell { output, input, control } = shell;
+        let mut scrollback = Scrollback::new(SCROLLBACK);
+        if let Some((_, Some(restored))) = &saved {
+            scrollback.push(restored);
+        }
+        let shared = Shared {
+            scrollback,
+            subscribers: Vec::new(),
+            exit: None,
+            size,
+            unsaved: Vec::new(),
+            unsaved_overflowed: false,
+            saving: saved.is_some(),
+        };
         let terminal = Arc::new(Self {
             learner,
             tab,
             input: tokio::sync::Mutex::new(input),
             control,
-            shared: Mutex::new(Shared { scrollback: Scrollback::new(SCROLLBACK), subscribers: Vec::new(), exit: None, size }),
+            shared: Mutex::new(shared),
+            instructor_typed_last: std::sync::atomic::AtomicBool::new(false),
+            ended: tokio_util::sync::CancellationToken::new(),
         });
+        if let Some((path, _)) = saved {
+            tokio::spawn(saved::keep(Arc::downgrade(&terminal), terminal.ended.clone(), path, SCROLLBACK));
+        }
         tokio::spawn(pump(terminal.clone(), output, sink, on_end));
         terminal
     }
@@ -115,7 +155,8 @@ impl Terminal {
         Attachment { terminal: self.clone(), replay, size: shared.size, events: rx }
     }
 
-    pub async fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+    pub async fn write(&self, bytes: &[u8], typist: Typist) -> std::io::Result<()> {
+        self.instructor_typed_last.store(typist == Typist::Instructor, std::sync::atomic::Ordering::Relaxed);
         let mut input = self.input.lock().await;
         input.write_all(bytes).await?;
         input.flush().await
@@ -133,6 +174,10 @@ impl Terminal {
             }
         }
         Ok(())
+    }
+
+    fn typist(&self) -> Typist {
+        if self.instructor_typed_last.load(std::sync::atomic::Ordering::Relaxed) { Typist::Instructor } else { Typist::Learner }
     }
 
     fn ended(&self) -> bool {
@@ -153,20 +198,39 @@ async fn pump(
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut integration = integration::Integration::default();
+    let mut budget = budget::CommandBudget::new(std::time::Instant::now());
+    let mut said_dropped = std::time::Instant::now();
     loop {
         let n = match output.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
         if let Some(sink) = &sink {
-            for record in integration.feed(&buf[..n]) {
-                sink.clone().command(&terminal.learner, record);
+            let typist = terminal.typist();
+            for (mut record, typist) in integration.feed(&buf[..n], typist) {
+                let now = std::time::Instant::now();
+                if budget.take(now) {
+                    record.command = budget::capped(record.command);
+                    sink.clone().command(&terminal.learner, record, typist);
+                } else if now.duration_since(said_dropped) > Duration::from_secs(60) {
+                    said_dropped = now;
+                    tracing::warn!(learner = %terminal.learner, dropped = budget.dropped, "a terminal reports commands faster than anyone types: the excess is not recorded");
+                    budget.dropped = 0;
+                }
             }
         }
         let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
         let subscribers = {
             let mut shared = terminal.shared.lock().unwrap_or_else(|p| p.into_inner());
             shared.scrollback.push(&chunk);
+            if shared.saving {
+                if shared.unsaved.len() + chunk.len() > SCROLLBACK {
+                    shared.unsaved.clear();
+                    shared.unsaved_overflowed = true;
+                } else {
+                    shared.unsaved.extend_from_slice(&chunk);
+                }
+            }
             shared.subscribers.clone()
         };
         if subscribers.is_empty() {
@@ -195,6 +259,7 @@ async fn pump(
     for tx in subscribers {
         let _ = tx.try_send(Event::Exit(code));
     }
+    terminal.ended.cancel();
     on_end();
 }
 
@@ -202,12 +267,17 @@ async fn pump(
 pub struct Terminals {
     sandboxes: Arc<Sandboxes>,
     sink: Option<Arc<dyn CommandSink>>,
-    map: Arc<Mutex<HashMap<(String, u32), Arc<Terminal>>>>,
+    saved: Option<SavedScreens>,
+    map: Arc<Mutex<TerminalMap>>,
 }
 
+/// Open terminals by (learner, tab).
+type TerminalMap = HashMap<(String, u32), Arc<Terminal>>;
+
 impl Terminals {
-    pub fn new(sandboxes: Arc<Sandboxes>, sink: Option<Arc<dyn CommandSink>>) -> Self {
-        Self { sandboxes, sink, map: Arc::new(Mutex::new(HashMap::new())) }
+    /// `saved`: where screens are kept across a server's end (none: they are not).
+    pub fn new(sandboxes: Arc<Sandboxes>, sink: Option<Arc<dyn CommandSink>>, saved: Option<SavedScreens>) -> Self {
+        Self { sandboxes, sink, saved, map: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     pub fn sandboxes(&self) -> &Arc<Sandboxes> {
@@ -239,7 +309,8 @@ impl Terminals {
         let shell = self.sandboxes.open_shell(learner, ShellRequest { size, ..Default::default() }).await?;
         let map = self.map.clone();
         let forget = key.clone();
-        let terminal = Terminal::start(learner.to_string(), tab, size, shell, self.sink.clone(), move || {
+        let saved = self.saved.as_ref().map(|s| (s.path(learner, tab), s.restore(learner, tab, SCROLLBACK)));
+        let terminal = Terminal::start(learner.to_string(), tab, size, shell, self.sink.clone(), saved, move || {
             let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
             if map.get(&forget).is_some_and(|t| t.ended()) {
                 map.remove(&forget);

@@ -80,7 +80,14 @@ pub async fn attach(
             Ok(attachment) => {
                 terminals.sandboxes().touch(&learner);
                 let sandboxes = terminals.sandboxes().clone();
-                let on_input = move || sandboxes.touch(&learner);
+                let progress = state.progress.clone();
+                // Typing keeps the sandbox from idling out and the learner counted as here.
+                let on_input = move || {
+                    sandboxes.touch(&learner);
+                    if let Some(progress) = &progress {
+                        progress.seen(&learner);
+                    }
+                };
                 serve(sink, stream, attachment, Access::Owner, on_input, shutdown).await;
             }
             Err(e) => {
@@ -127,11 +134,10 @@ where
                 let said = spot.map(|s| (s.position, s.eta.map(|e| e.as_secs().div_ceil(60))));
                 if said != told {
                     told = said;
-                    if let Some(spot) = spot {
-                        if !send(sink, Message::Text(ServerMessage::Queued(spot).json().into())).await {
+                    if let Some(spot) = spot
+                        && !send(sink, Message::Text(ServerMessage::Queued(spot).json().into())).await {
                             return None;
                         }
-                    }
                 }
             }
             // Only while in line is the browser read: to see it leave. Before (a start takes
@@ -218,7 +224,8 @@ pub async fn serve<S, R>(
                             continue;
                         }
                         on_input();
-                        if let Err(e) = terminal.write(&bytes).await {
+                        let typist = if access == Access::TakeOver { super::Typist::Instructor } else { super::Typist::Learner };
+                        if let Err(e) = terminal.write(&bytes, typist).await {
                             tracing::debug!("writing to a terminal: {e}");
                             break;
                         }
@@ -234,11 +241,10 @@ pub async fn serve<S, R>(
                             }
                             Err(e) => Some(ServerMessage::Error { message: format!("unknown control message: {e}") }),
                         };
-                        if let Some(reply) = reply {
-                            if !send(&mut sink, Message::Text(reply.json().into())).await {
+                        if let Some(reply) = reply
+                            && !send(&mut sink, Message::Text(reply.json().into())).await {
                                 return;
                             }
-                        }
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,

@@ -3,7 +3,6 @@
 //! share the same steps and refusals.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
@@ -16,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::attempts::TOO_MANY;
 use crate::auth::{self, LearnerId, MaybeSession};
+use crate::sandboxes::ClassTerms;
 use crate::store::{Class, Learner, Role, StoreError};
 use crate::updates::Update;
 
@@ -36,6 +36,7 @@ struct Me {
     learner_id: String,
     display_name: String,
     resume_code: String,
+    class_id: String,
     class_name: String,
 }
 
@@ -83,11 +84,6 @@ fn local_path(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next.to_string() } else { "/".into() }
 }
 
-/// A class's sandbox lifetime, when it chose one.
-pub fn class_lifetime(class: &Class) -> Option<Duration> {
-    class.settings.sandbox_lifetime_minutes.map(|m| Duration::from_secs(u64::from(m) * 60))
-}
-
 /// Adds a learner to the class with this code. A pre-warmed spare sandbox, if any, becomes theirs.
 async fn enroll(state: &AppState, client: SocketAddr, code: &str, name: &str) -> Result<(Learner, Class), Refusal> {
     if !state.attempts.allowed(client.ip()) {
@@ -101,11 +97,11 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, name: &str) ->
         return Err(Refusal::said(StatusCode::FORBIDDEN, "This class has ended. To continue your work, use your resume code instead."));
     }
     crate::store::valid_display_name(name)?;
-    let lifetime = class_lifetime(&class);
-    let spare = state.sandboxes.as_ref().and_then(|s| s.take_spare(lifetime));
+    let terms = ClassTerms::of(&class, &state.course);
+    let spare = state.sandboxes.as_ref().and_then(|s| s.take_spare(&terms));
     let learner = state.store.create_learner(&class.id, name, spare.as_deref()).await?;
     if let Some(sandboxes) = &state.sandboxes {
-        sandboxes.set_lifetime(&learner.id, lifetime);
+        sandboxes.set_terms(&learner.id, &terms);
     }
     tracing::info!(learner = %learner.id, class = %class.name, spare = spare.is_some(), "learner joined");
     let _ = state.updates.send(Update::Joined { learner: learner.id.clone(), class_id: class.id.clone() });
@@ -133,7 +129,13 @@ async fn sign_in(state: &AppState, jar: SignedCookieJar, learner_id: &str) -> Re
 
 async fn me_of(state: &AppState, learner: Learner) -> Me {
     let class_name = state.class_name(&learner.class_id).await;
-    Me { learner_id: learner.id, display_name: learner.display_name, resume_code: learner.resume_code, class_name }
+    Me {
+        learner_id: learner.id,
+        display_name: learner.display_name,
+        resume_code: learner.resume_code,
+        class_id: learner.class_id,
+        class_name,
+    }
 }
 
 #[derive(Deserialize)]

@@ -28,6 +28,13 @@ use crate::store::Store;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+/// How learners' live work is kept: when a learner counts as gone (see `progress::presence`),
+/// and where terminals' screens wait out a server restart.
+pub struct LiveSettings {
+    pub away_after: std::time::Duration,
+    pub data_dir: std::path::PathBuf,
+}
+
 /// Everything a request handler may need.
 #[derive(Clone)]
 pub struct AppState {
@@ -47,6 +54,8 @@ pub struct AppState {
     pub updates: crate::updates::Updates,
     /// Wrong join codes, resume codes and instructor tokens, per client address.
     pub attempts: Arc<attempts::FailedAttempts>,
+    /// What the instructor should know about this host's sandboxes (shown on the dashboard).
+    pub host_notes: Arc<Vec<String>>,
     pub shutdown: CancellationToken,
 }
 
@@ -104,15 +113,23 @@ impl AppState {
             instructor: instructor::InstructorAccess::default(),
             updates: crate::updates::channel(),
             attempts: Arc::new(attempts::FailedAttempts::default()),
+            host_notes: Arc::default(),
             shutdown,
         }
     }
 
     /// Adds sandboxes, and with them terminals and the check engine.
-    pub fn with_sandboxes(mut self, sandboxes: Arc<crate::sandboxes::Sandboxes>) -> Self {
-        let progress = crate::progress::Progress::new(self.course.clone(), self.store.clone(), sandboxes.clone(), self.updates.clone());
+    pub fn with_sandboxes(mut self, sandboxes: Arc<crate::sandboxes::Sandboxes>, live: LiveSettings) -> Self {
+        let progress = crate::progress::Progress::new(
+            self.course.clone(),
+            self.store.clone(),
+            sandboxes.clone(),
+            self.updates.clone(),
+            live.away_after,
+        );
         let sink: Arc<dyn crate::terminals::CommandSink> = progress.clone();
-        self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone(), Some(sink))));
+        let saved = Some(crate::terminals::SavedScreens::new(live.data_dir.join("terminals")));
+        self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone(), Some(sink), saved)));
         self.progress = Some(progress);
         self.sandboxes = Some(sandboxes);
         self

@@ -132,7 +132,8 @@ pub async fn answer(state: &AppState, learner: &str, question: &str, choices: Ve
     })
 }
 
-/// The learner's earlier answers (the graded one), with their feedback.
+/// The learner's earlier answers (the latest, as they left the question; the points are the
+/// first answer's), with their feedback.
 pub async fn quiz_results(state: &AppState, learner: &str, questions: &[String]) -> Result<Vec<QuizResult>, ApiError> {
     let answers = state.store.quiz_answers(learner).await?;
     Ok(answers
@@ -140,10 +141,11 @@ pub async fn quiz_results(state: &AppState, learner: &str, questions: &[String])
         .filter(|a| questions.contains(&a.question_id))
         .filter_map(|a| {
             let q = state.course.questions.get(&a.question_id)?;
+            let shown = a.latest.unwrap_or(a.choices);
             Some(QuizResult {
                 question_id: a.question_id.clone(),
-                feedback: q.score(&a.choices),
-                choices: a.choices,
+                feedback: q.score(&shown),
+                choices: shown,
                 graded_points: a.points as u32,
                 attempts: a.attempts as u32,
             })
@@ -215,7 +217,11 @@ async fn answer_route(
 async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Response, ApiError> {
     let updates = state.updates.subscribe();
     let class_id = state.store.learner(&learner).await?.map(|l| l.class_id).unwrap_or_default();
+    // While this stream is open the learner counts as here: their step keeps being checked
+    // however long they only read (the guard goes with the stream).
+    let page_open = state.progress.as_ref().map(|p| p.page_open(&learner));
     let updates = BroadcastStream::new(updates).filter_map(move |update| {
+        let _page_open = &page_open;
         let event = match update {
             Ok(update) if update.for_learner(&learner, &class_id) => Some(
                 match &update {

@@ -118,6 +118,7 @@ impl TestServer {
                     helper: vec![env!("CARGO_BIN_EXE_stacklab").into(), "sandbox-helper".into()],
                     uid_base: 2_000_000_000 + n * 4 * sandbox::native::IDS_PER_SLOT,
                     cgroup_root: cgroup_root(test),
+                    cgroup_parent: String::new(),
                     outbound: None,
                     shared_files: [server::cluster::shared_files(), files].concat(),
                 })
@@ -125,14 +126,21 @@ impl TestServer {
             );
             let policy = Policy {
                 limits: sandbox::Limits { memory_bytes: 512 << 20, cpu_millis: 1000, pids: 256, disk_bytes: 256 << 20 },
-                devices: Vec::new(),
+                // As `serve` gives them: each tier's device the host has.
+                devices: [sandbox::Device::Kvm, sandbox::Device::Tun, sandbox::Device::Fuse]
+                    .into_iter()
+                    .filter(|d| std::path::Path::new(d.path()).exists())
+                    .collect(),
                 idle: Duration::from_secs(600),
                 lifetime: Duration::from_secs(3600),
                 network: sandbox::Network::Isolated,
                 max_running,
             };
             let sandboxes = Arc::new(Sandboxes::open(native.clone(), policy).await.unwrap());
-            state = state.with_sandboxes(sandboxes);
+            state = state.with_sandboxes(
+                sandboxes,
+                web::LiveSettings { away_after: server::progress::AWAY_AFTER, data_dir: data.path().to_path_buf() },
+            );
             backend = Some(native);
         }
         let app = web::router(state.clone());
@@ -204,7 +212,15 @@ pub fn processes_in(cgroup_root: &str) -> Vec<i32> {
         .flatten()
         .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
         .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|c| c.contains(cgroup_root)))
+        // A sandbox's init, killed, waits as a zombie until the host's init reaps it; on a hybrid
+        // host its unified-tree line still names the (deleted) group. Nothing of it runs.
+        .filter(|pid| !is_zombie(*pid))
         .collect()
+}
+
+fn is_zombie(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()) == Some("Z")
 }
 
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

@@ -142,8 +142,12 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
     let csv = format!("/api/instructor/classes/{class_id}/grades.csv");
     let json = format!("/api/instructor/classes/{class_id}/grades.json");
 
+    let helping = Signal::derive(move || selected.with(Option::is_some));
     view! {
-        <section class="dashboard" data-class=class_id.clone()>
+        // Helping one learner puts their panel beside the class (not over it): the toolbar and
+        // every learner's row stay in sight on a 1280 x 800 laptop.
+        <section class="dashboard" class:helping=helping data-class=class_id.clone()>
+            <div class="dashboard-class">
             <div class="title-row">
                 <h1>{move || class().name}</h1>
                 <a href="/instructor">"All classes"</a>
@@ -157,6 +161,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 {move || class().settings.starts_at.map(|s| view! { " · starts " <LocalTime secs=s/> })}
                 {move || class().settings.ends_at.map(|s| view! { " · ends " <LocalTime secs=s/> })}
             </p>
+            {move || dash.with(|d| d.host_notes.clone()).into_iter().map(|note| view! { <p class="host-note" role="note">{note}</p> }).collect_view()}
             <noscript><p class="error">"The dashboard needs JavaScript to stay live."</p></noscript>
             <div class="toolbar">
                 <form class="inline" on:submit=send_message>
@@ -185,8 +190,9 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 });
                 view! { <div class="card"><ClassEditor existing=Some(class()) choices=choices.clone() on_saved/></div> }
             })}
-            <Matrix dash selected/>
-            <Legend/>
+            <Matrix dash selected compact=helping/>
+            <Legend compact=helping/>
+            </div>
             {move || selected.get().map(|learner| view! { <LearnerPanel dash learner selected act/> })}
         </section>
     }
@@ -201,14 +207,18 @@ fn reload_after_save() {
 }
 
 #[component]
-fn Legend() -> impl IntoView {
+fn Legend(compact: Signal<bool>) -> impl IntoView {
     view! {
         <p class="legend muted">
             <span class="cell-swatch" data-state="done"></span> "done "
             <span class="cell-swatch" data-state="started"></span> "working "
             <span class="cell-swatch" data-state="failing"></span> "same check failing "
             <span class="cell-swatch" data-state="none"></span> "not reached. "
-            "Times are time on the step. Click a learner to help them."
+            {move || if compact.get() {
+                "A cell per lab: steps done of its steps. Close the panel for every step."
+            } else {
+                "Times are time on the step. Click a learner to help them."
+            }}
         </p>
     }
 }

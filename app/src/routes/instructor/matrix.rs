@@ -1,9 +1,14 @@
 //! The matrix: one compact row per learner (flags, sandbox, a cell per step, quiz points,
 //! total), so 60 learners fit on one screen. Each row re-renders only when its learner changed.
+//! Beside the help panel it narrows to a cell per lab (steps done of steps), so the whole class
+//! stays in sight on a laptop while the instructor helps one learner.
 
 use leptos::prelude::*;
 
-use crate::class::{Cell, Dashboard, FAILING_AFTER, LearnerRow, SandboxState, SandboxView, cell_key, flags, short_duration, time_on_step};
+use crate::class::{
+    Cell, Dashboard, FAILING_AFTER, LabColumns, LabSummary, LearnerRow, SandboxState, SandboxView, cell_key, flags, short_duration,
+    time_on_step,
+};
 
 /// What a cell shows by its colour.
 pub fn cell_state(cell: Option<&Cell>) -> &'static str {
@@ -15,54 +20,58 @@ pub fn cell_state(cell: Option<&Cell>) -> &'static str {
     }
 }
 
+/// The sandbox's state in a word or two (the matrix's column).
+pub fn sandbox_state(view: &SandboxView) -> String {
+    match view.state {
+        SandboxState::Running => "running".into(),
+        SandboxState::Idle => "idle".into(),
+        SandboxState::Expired => "expired".into(),
+        SandboxState::Stopped => "stopped".into(),
+        SandboxState::Off => "—".into(),
+        SandboxState::Queued => view.queue_position.map_or_else(|| "queued".to_string(), |p| format!("queued · #{p}")),
+    }
+}
+
+/// The state with the memory in use (the panel's, and the matrix cell's tooltip).
 pub fn sandbox_label(view: &SandboxView) -> String {
-    let state = match view.state {
-        SandboxState::Running => "running",
-        SandboxState::Idle => "idle",
-        SandboxState::Expired => "expired",
-        SandboxState::Stopped => "stopped",
-        SandboxState::Off => "—",
-        SandboxState::Queued => {
-            return view.queue_position.map_or_else(|| "queued".to_string(), |p| format!("queued · #{p}"));
-        }
-    };
-    match view.memory_bytes {
-        Some(bytes) => format!("{state} · {} MiB", bytes.div_ceil(1 << 20)),
-        None => state.to_string(),
+    match (view.state, view.memory_bytes) {
+        (SandboxState::Queued, _) | (_, None) => sandbox_state(view),
+        (_, Some(bytes)) => format!("{} · {} MiB", sandbox_state(view), bytes.div_ceil(1 << 20)),
     }
 }
 
 #[component]
-pub fn Matrix(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>) -> impl IntoView {
+pub fn Matrix(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>, #[prop(into)] compact: Signal<bool>) -> impl IntoView {
     // Columns come with the snapshot; they change only when the class does (a reload).
     let (labs, quiz_max) = dash.with_untracked(|d| (d.labs.clone(), d.quizzes.iter().map(|q| q.points).sum::<u32>()));
     let total_max = dash.with_untracked(|d| d.step_columns().map(|(_, s)| s.points).sum::<u32>()) + quiz_max;
     let ids = move || dash.with(|d| d.learners.iter().map(|r| r.id.clone()).collect::<Vec<_>>());
     view! {
         <div class="matrix-wrap">
-            <table class="matrix">
-                <thead>
-                    <tr>
-                        <th rowspan="2" class="learner-col">"Learner"</th>
-                        <th rowspan="2">"Sandbox"</th>
-                        {labs.iter().map(|lab| view! {
-                            <th colspan=lab.steps.len() class="lab-head" title=lab.title.clone()>{lab.title.clone()}</th>
-                        }).collect_view()}
-                        <th rowspan="2">{format!("Quiz /{quiz_max}")}</th>
-                        <th rowspan="2">{format!("Total /{total_max}")}</th>
-                    </tr>
-                    <tr>
-                        {labs.iter().flat_map(|lab| lab.steps.iter().enumerate().map(|(i, step)| view! {
-                            <th class="step-head" title=format!("{}: {} ({} pt)", lab.title, step.title, step.points)>{i + 1}</th>
-                        })).collect_view()}
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=ids key=|id| id.clone() let:id>
-                        <Row dash id selected/>
-                    </For>
-                </tbody>
-            </table>
+            {move || {
+                let compact = compact.get();
+                let head = if compact { compact_head(&labs) } else { full_head(&labs) };
+                view! {
+                    <table class="matrix" class:compact=compact>
+                        <caption class="sr-only">"Learners and their progress in each lab step"</caption>
+                        <thead>
+                            <tr>
+                                <th rowspan="2" scope="col" class="learner-col">"Learner"</th>
+                                {(!compact).then(|| view! { <th rowspan="2" scope="col" class="sandbox-col">"Sandbox"</th> })}
+                                {head.0}
+                                <th rowspan="2" scope="col">{format!("Quiz /{quiz_max}")}</th>
+                                <th rowspan="2" scope="col">{format!("Total /{total_max}")}</th>
+                            </tr>
+                            <tr>{head.1}</tr>
+                        </thead>
+                        <tbody>
+                            <For each=ids key=|id| id.clone() let:id>
+                                <Row dash id selected compact/>
+                            </For>
+                        </tbody>
+                    </table>
+                }
+            }}
             {move || dash.with(|d| d.learners.is_empty()).then(|| view! {
                 <p class="muted empty">"Nobody has joined yet. Learners join at /join with the class code."</p>
             })}
@@ -70,13 +79,64 @@ pub fn Matrix(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>) -> 
     }
 }
 
+/// A lab's title over its step numbers.
+fn full_head(labs: &[LabColumns]) -> (AnyView, AnyView) {
+    let top = labs
+        .iter()
+        .map(|lab| {
+            // The title never widens its steps' columns (it is cut with an ellipsis instead).
+            view! {
+                <th colspan=lab.steps.len() scope="colgroup" class="lab-head" title=lab.title.clone()>
+                    <span class="lab-title">{lab.title.clone()}</span>
+                </th>
+            }
+        })
+        .collect_view()
+        .into_any();
+    let steps = labs
+        .iter()
+        .flat_map(|lab| {
+            lab.steps.iter().enumerate().map(|(i, step)| {
+                view! {
+                    <th scope="col" class="step-head" title=format!("{}: {} ({} pt)", lab.title, step.title, step.points)>
+                        {i + 1}
+                        <span class="sr-only">{format!(" {}: {}", lab.title, step.title)}</span>
+                    </th>
+                }
+            })
+        })
+        .collect_view()
+        .into_any();
+    (top, steps)
+}
+
+/// A column per lab, numbered in course order (the titles are in the tooltips).
+fn compact_head(labs: &[LabColumns]) -> (AnyView, AnyView) {
+    let top = view! { <th colspan=labs.len().max(1) scope="colgroup" class="lab-head">"Labs (steps done)"</th> }.into_any();
+    let numbers = labs
+        .iter()
+        .enumerate()
+        .map(|(i, lab)| {
+            view! {
+                <th scope="col" class="step-head" title=lab.title.clone()>
+                    {format!("L{}", i + 1)}
+                    <span class="sr-only">{format!(" {}", lab.title)}</span>
+                </th>
+            }
+        })
+        .collect_view()
+        .into_any();
+    (top, numbers)
+}
+
 #[component]
-fn Row(dash: RwSignal<Dashboard>, id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
+fn Row(dash: RwSignal<Dashboard>, id: String, selected: RwSignal<Option<String>>, compact: bool) -> impl IntoView {
     let row = {
         let id = id.clone();
         Memo::new(move |_| dash.with(|d| d.learners.iter().find(|r| r.id == id).cloned()))
     };
     let now = Memo::new(move |_| dash.with(|d| d.now));
+    let labs = dash.with_untracked(|d| d.labs.clone());
     let columns = dash.with_untracked(|d| {
         d.step_columns().map(|(l, s)| (l.id.clone(), s.id.clone(), format!("{}: {}", l.title, s.title))).collect::<Vec<_>>()
     });
@@ -94,19 +154,41 @@ fn Row(dash: RwSignal<Dashboard>, id: String, selected: RwSignal<Option<String>>
         let quiz: u32 = points[steps..].iter().sum();
         let total: u32 = points.iter().sum();
         let id = row.id.clone();
+        let cells = if compact {
+            labs.iter().map(|lab| lab_cell(&row, lab)).collect_view().into_any()
+        } else {
+            columns.iter().map(|(lab, step, title)| cells(&row, lab, step, title, now)).collect_view().into_any()
+        };
         view! {
             <tr data-learner=row.id.clone() class:flagged=!row_flags.is_empty() class:selected=is_selected.clone()>
-                <th class="learner-col">
+                <th scope="row" class="learner-col">
                     <button class="learner-name" on:click=move |_| selected.set(Some(id.clone()))>{row.name.clone()}</button>
                     {row_flags.iter().map(|f| view! { <span class="flag" title=f.detail()>{f.label()}</span> }).collect_view()}
                 </th>
-                <td class="sandbox" data-state=format!("{:?}", row.sandbox.state).to_lowercase()>{sandbox_label(&row.sandbox)}</td>
-                {columns.iter().map(|(lab, step, title)| cells(&row, lab, step, title, now)).collect_view()}
+                {(!compact).then(|| view! {
+                    <td class="sandbox" data-state=format!("{:?}", row.sandbox.state).to_lowercase() title=sandbox_label(&row.sandbox)>
+                        {sandbox_state(&row.sandbox)}
+                    </td>
+                })}
+                {cells}
                 <td class="num">{quiz}</td>
                 <td class="num total">{total}</td>
             </tr>
         }
         .into_any()
+    }
+}
+
+fn lab_cell(row: &LearnerRow, lab: &LabColumns) -> impl IntoView + use<> {
+    let summary = LabSummary::of(row, lab);
+    let text = format!("{}/{}", summary.done, summary.steps);
+    let detail =
+        format!("{}: {} of {} steps done{}", lab.title, summary.done, summary.steps, if summary.failing { ", one failing" } else { "" });
+    view! {
+        <td class="cell" data-lab=lab.id.clone() data-state=summary.state() title=detail.clone()>
+            <span aria-hidden="true">{text}</span>
+            <span class="sr-only">{detail.clone()}</span>
+        </td>
     }
 }
 

@@ -49,21 +49,24 @@ pub fn LearnerPanel(
         <aside class="learner-panel card" aria-label=move || format!("Help {}", name())>
             <div class="title-row">
                 <h2>{name}</h2>
+                {move || row.get().map(|r| view! {
+                    <span class="sandbox-detail muted">
+                        "Sandbox " <strong>{sandbox_label(&r.sandbox)}</strong>
+                        {r.sandbox.expires_in_secs.map(|s| format!(" · stops in {}", short_duration(s as i64)))}
+                        {r.sandbox.idle_secs.map(|s| format!(" · idle {}", short_duration(s as i64)))}
+                    </span>
+                })}
                 <button class="button small secondary" on:click=move |_| selected.set(None)>"Close"</button>
             </div>
             {move || row.get().map(|r| {
                 let now = dash.with(|d| d.now);
                 let settings = dash.with(|d| d.class.settings.clone());
-                view! {
+                let flags = flags(&r, &settings, now);
+                (!flags.is_empty()).then(|| view! {
                     <ul class="flags">
-                        {flags(&r, &settings, now).into_iter().map(|f| view! { <li class="flag">{f.detail()}</li> }).collect_view()}
+                        {flags.into_iter().map(|f| view! { <li class="flag">{f.detail()}</li> }).collect_view()}
                     </ul>
-                    <p class="sandbox-detail">
-                        "Sandbox: " <strong>{sandbox_label(&r.sandbox)}</strong>
-                        {r.sandbox.expires_in_secs.map(|s| format!(" · stops in {}", short_duration(s as i64)))}
-                        {r.sandbox.idle_secs.map(|s| format!(" · idle {}", short_duration(s as i64)))}
-                    </p>
-                }
+                })
             })}
             <div class="panel-actions">
                 <button class="button small" on:click=move |_| act.run(HelpAction::Extend { learner: extend_id.clone(), minutes: 30 })>"Extend 30 min"</button>
@@ -88,7 +91,7 @@ pub fn LearnerPanel(
                     "Reset sandbox (wipe files)…"
                 </button>
             </div>
-            <h3>"Terminal"</h3>
+            <h3 class="sr-only">"Terminal"</h3>
             <div class="terminal-tabs" role="tablist">
                 {move || {
                     let open = tabs.get();

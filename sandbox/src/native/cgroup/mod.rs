@@ -1,9 +1,14 @@
 //! Cgroups for sandboxes, v1 (these build machines) and v2 (most real hosts) behind one trait.
 //!
-//! Every sandbox gets `stacklab/<name>` (the root name is configurable) under each hierarchy, with its limits set there and the
-//! directory delegated to the sandbox's root, so a learner can make their own cgroups below it
-//! (Demo 3) but never raise the sandbox's own limits. Commands the server runs inside a sandbox
-//! (checks) get a child group each, so a timeout can kill everything they started.
+//! Every sandbox gets `stacklab/<name>` (the root name is configurable) under each hierarchy,
+//! the host root's, with its limits there. Below it:
+//! - `learner/`, delegated to the sandbox's root and the root of its cgroup namespace: its
+//!   processes live in `learner/init`, and the learner makes their own cgroups beside it (Demo 3)
+//!   but never reaches the sandbox's limits;
+//! - `checks/`, the host root's: each command the server runs inside (a check, a setup) gets a
+//!   group of its own there, made exclusively under a random name, so a timeout can kill all it
+//!   started and the learner can neither see, pre-create nor freeze it (a frozen group would hold
+//!   the server's process start until the learner let go).
 
 mod v1;
 mod v2;
@@ -19,6 +24,30 @@ use crate::spec::Limits;
 
 /// Where the server's sandboxes live in every hierarchy, unless configured otherwise.
 pub const DEFAULT_ROOT: &str = "stacklab";
+/// A sandbox's group delegated to its root (its cgroup namespace's root).
+pub const LEARNER: &str = "learner";
+/// Where its processes run, below `LEARNER`.
+pub const INIT: &str = "init";
+/// The server's groups for commands it runs in the sandbox (never delegated).
+pub const CHECKS: &str = "checks";
+/// Groups a learner may make below theirs (the host has 65535 of some kinds in all), and how
+/// deep (cgroup v2's own bounds; v1 has none).
+pub const MAX_LEARNER_GROUPS: u32 = 64;
+pub const MAX_LEARNER_DEPTH: u32 = 4;
+
+/// A fresh name for a command's group: unguessable, and made with `create_new_dir` so that an
+/// existing group of that name is an error, never reused.
+fn exec_group() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// `mkdir` that fails if the directory exists (it must be ours, made now).
+fn create_new_dir(path: &Path) -> io::Result<()> {
+    fs::create_dir(path).map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", path.display())))?;
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+        .map_err(|e| io::Error::new(e.kind(), format!("chmod {}: {e}", path.display())))
+}
 
 /// How a sandbox's process joins its cgroup, in the order the helper must do it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,8 +86,9 @@ pub trait CgroupDriver: Send + Sync {
     /// `cgroup.procs` files that put a process (a shell) into the sandbox.
     fn shell_files(&self, name: &str) -> Vec<PathBuf>;
 
-    /// Makes a child group for one command and returns its `cgroup.procs` files.
-    fn create_exec(&self, name: &str, exec: &str) -> io::Result<Vec<PathBuf>>;
+    /// Makes a new group for one command in sandbox `name`; its path below the root (for
+    /// `kill` and `remove`) and its `cgroup.procs` files.
+    fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)>;
 
     /// SIGKILLs every process in `<root>/<rel>` and below but `spare`, and waits until they are
     /// gone. (The server spares the `nsenter` that started a command, so that it reaps its child
@@ -84,19 +114,42 @@ pub trait CgroupDriver: Send + Sync {
 }
 
 /// The host's cgroup setup, read from /proc/self/mountinfo; sandboxes go under `root` (one
-/// directory name) in every hierarchy.
-pub fn detect(root: &str) -> io::Result<Box<dyn CgroupDriver>> {
+/// directory name) in every hierarchy, below `parent` (a relative path, "" for the top; cgroup
+/// v2 only, where systemd delegates a unit's cgroup).
+pub fn detect(parent: &str, root: &str) -> io::Result<Box<dyn CgroupDriver>> {
     if root.is_empty() || root.contains('/') || root.starts_with('.') {
         return Err(io::Error::other(format!("invalid cgroup root {root:?}")));
     }
+    let parent = parent.trim_matches('/');
+    if !parent.is_empty() && parent.split('/').any(|part| part.is_empty() || part.starts_with('.')) {
+        return Err(io::Error::other(format!("invalid cgroup parent {parent:?}: a path below the hierarchy's top, without '.' or '..'")));
+    }
     let mountinfo = fs::read_to_string("/proc/self/mountinfo")?;
     let mounts = parse_mountinfo(&mountinfo);
-    let v1: Vec<v1::Hierarchy> = visible_v1(&mounts).map(|m| v1::Hierarchy::new(m.mount_point.clone(), m.super_options.clone())).collect();
+    let mut v1: Vec<v1::Hierarchy> =
+        visible_v1(&mounts).map(|m| v1::Hierarchy::new(m.mount_point.clone(), m.super_options.clone())).collect();
     if !v1.is_empty() {
+        // Hybrid: the unified tree beside them.
+        if let Some(m) = mounts.iter().rev().find(|m| m.fstype == "cgroup2") {
+            v1.push(v1::Hierarchy::unified(m.mount_point.clone()));
+        }
+        if !parent.is_empty() {
+            return Err(io::Error::other(format!(
+                "--sandbox-cgroup-parent {parent:?} is for cgroup v2 hosts (a unit systemd delegates); this host has cgroup v1: leave it empty"
+            )));
+        }
         return Ok(Box::new(v1::V1::new(v1, root.to_string())));
     }
     if let Some(m) = mounts.iter().find(|m| m.fstype == "cgroup2") {
-        return Ok(Box::new(v2::V2::new(m.mount_point.clone(), root.to_string())));
+        let base = m.mount_point.join(parent);
+        // The parent is someone else's (systemd's unit): never made here, only used.
+        if !base.is_dir() {
+            return Err(io::Error::other(format!(
+                "the cgroup parent {} does not exist: is the unit that delegates it (stacklab-sandboxes.service) running?",
+                base.display()
+            )));
+        }
+        return Ok(Box::new(v2::V2::new(m.mount_point.clone(), parent.into(), root.to_string())));
     }
     Err(io::Error::new(io::ErrorKind::NotFound, "no cgroup filesystem is mounted"))
 }
@@ -146,12 +199,13 @@ fn unescape_octal(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 4 <= bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8) {
-                out.push(v);
-                i += 4;
-                continue;
-            }
+        if bytes[i] == b'\\'
+            && i + 4 <= bytes.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8)
+        {
+            out.push(v);
+            i += 4;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -172,10 +226,18 @@ fn chown(path: &Path, uid: u32) -> io::Result<()> {
 }
 
 /// mkdir that tolerates an existing directory.
+/// Makes a cgroup directory searchable by everyone (0755) whatever the server's umask: a
+/// sandbox's root, an unprivileged host uid, must walk through the server's directory to the
+/// group delegated to it.
 fn ensure_dir(path: &Path) -> io::Result<()> {
     match fs::create_dir(path) {
         Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(io::Error::new(e.kind(), format!("mkdir {}: {e}", path.display()))),
-        _ => Ok(()),
+        Err(_) => Ok(()),
+        Ok(()) => {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+                .map_err(|e| io::Error::new(e.kind(), format!("chmod {}: {e}", path.display())))
+        }
     }
 }
 

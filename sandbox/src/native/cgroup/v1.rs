@@ -11,6 +11,10 @@ pub struct Hierarchy {
     mount: PathBuf,
     /// Controllers (and `name=...`) from the mount's super options.
     controllers: Vec<String>,
+    /// The cgroup2 tree a hybrid host mounts beside the v1 ones (no controllers of its own):
+    /// a sandbox is put in a group of its own there too, so that its cgroup namespace is
+    /// rooted there and a cgroup2 mount inside shows the sandbox's groups, not the host's.
+    unified: bool,
 }
 
 impl Hierarchy {
@@ -20,7 +24,16 @@ impl Hierarchy {
             .filter(|o| !matches!(*o, "rw" | "ro") && !o.starts_with("release_agent") && !o.starts_with("clone_children"))
             .map(str::to_string)
             .collect();
-        Self { mount, controllers }
+        Self { mount, controllers, unified: false }
+    }
+
+    pub fn unified(mount: PathBuf) -> Self {
+        Self { mount, controllers: Vec::new(), unified: true }
+    }
+
+    /// The files of a group that move processes, which the learner's root gets with it.
+    fn delegated_files(&self) -> &'static [&'static str] {
+        if self.unified { &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"] } else { &["cgroup.procs", "tasks"] }
     }
 
     fn has(&self, controller: &str) -> bool {
@@ -68,6 +81,16 @@ impl V1 {
     }
 }
 
+/// A v1 memory group's limit on TCP buffers (writing it turns their accounting on).
+const TCP_LIMIT: &str = "memory.kmem.tcp.limit_in_bytes";
+/// A sandbox's TCP buffers may take this fraction (1/n) of its memory limit.
+const TCP_SHARE: u64 = 4;
+
+/// Writes `value` to `path` if the kernel has that file.
+fn write_if_present(path: &Path, value: &str) -> io::Result<()> {
+    if path.exists() { write(path, value) } else { Ok(()) }
+}
+
 impl CgroupDriver for V1 {
     fn version(&self) -> u8 {
         1
@@ -94,29 +117,51 @@ impl CgroupDriver for V1 {
                 write(&dir.join("cpu.cfs_period_us"), "100000")?;
                 write(&dir.join("cpu.cfs_quota_us"), &(u64::from(limits.cpu_millis) * 100).to_string())?;
             }
-            // Delegation: the sandbox's root may add cgroups below and move its processes
-            // between them; the limit files above stay the host root's.
-            chown(&dir, owner)?;
-            for file in ["cgroup.procs", "tasks"] {
-                chown(&dir.join(file), owner)?;
+            // Delegation: the sandbox's root may add cgroups below its own group and move its
+            // processes between them; the limits above, and the checks' groups, stay the host
+            // root's.
+            let learner = dir.join(LEARNER);
+            self.make(h, &learner)?;
+            self.make(h, &dir.join(CHECKS))?;
+            if h.has("memory") {
+                // v1 charges TCP buffers to a group only once its own TCP limit is written
+                // (v2 charges them with the rest of memory): the group, and the learner's and
+                // the checks' groups where the processes are.
+                let tcp = (limits.memory_bytes / TCP_SHARE).to_string();
+                for group in [&dir, &learner, &dir.join(CHECKS)] {
+                    write_if_present(&group.join(TCP_LIMIT), &tcp)?;
+                }
             }
-            plan.before_ns.push(dir.join("cgroup.procs"));
+            chown(&learner, owner)?;
+            for file in h.delegated_files() {
+                chown(&learner.join(file), owner)?;
+            }
+            plan.before_ns.push(learner.join("cgroup.procs"));
         }
         Ok(plan)
     }
 
     fn shell_files(&self, name: &str) -> Vec<PathBuf> {
-        self.hierarchies.iter().map(|h| h.dir(&self.root, name).join("cgroup.procs")).collect()
+        self.hierarchies.iter().map(|h| h.dir(&self.root, name).join(LEARNER).join("cgroup.procs")).collect()
     }
 
-    fn create_exec(&self, name: &str, exec: &str) -> io::Result<Vec<PathBuf>> {
+    fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)> {
+        let rel = format!("{name}/{CHECKS}/{}", exec_group());
         let mut files = Vec::new();
         for h in &self.hierarchies {
-            let dir = h.dir(&self.root, name).join(exec);
-            self.make(h, &dir)?;
+            let dir = h.dir(&self.root, &rel);
+            create_new_dir(&dir)?;
+            if h.has("cpuset") {
+                Self::init_cpuset(&dir)?;
+            }
+            if h.has("memory")
+                && let Ok(tcp) = std::fs::read_to_string(h.dir(&self.root, name).join(TCP_LIMIT))
+            {
+                write_if_present(&dir.join(TCP_LIMIT), tcp.trim())?;
+            }
             files.push(dir.join("cgroup.procs"));
         }
-        Ok(files)
+        Ok((rel, files))
     }
 
     fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {
@@ -197,11 +242,8 @@ impl CgroupDriver for V1 {
         let mut mounts = vec![InnerMount { subdir: String::new(), fstype: "tmpfs".into(), options: "mode=755".into() }];
         for h in &self.hierarchies {
             let Some(subdir) = h.mount.file_name() else { continue };
-            mounts.push(InnerMount {
-                subdir: subdir.to_string_lossy().into_owned(),
-                fstype: "cgroup".into(),
-                options: h.controllers.join(","),
-            });
+            let (fstype, options) = if h.unified { ("cgroup2", String::new()) } else { ("cgroup", h.controllers.join(",")) };
+            mounts.push(InnerMount { subdir: subdir.to_string_lossy().into_owned(), fstype: fstype.into(), options });
         }
         mounts
     }

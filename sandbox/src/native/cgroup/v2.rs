@@ -1,6 +1,6 @@
 //! cgroup v2: one tree. Processes may only sit in leaves once a group hands controllers to its
-//! children, so a sandbox's processes live in `<name>/init` and the learner's own cgroups become
-//! its siblings (`mkdir /sys/fs/cgroup/demo` inside works as the workshop shows).
+//! children, so a sandbox's processes live in `<name>/learner/init` and the learner's own
+//! cgroups become its siblings (`mkdir /sys/fs/cgroup/demo` inside works as the workshop shows).
 
 use std::io;
 use std::path::PathBuf;
@@ -12,16 +12,22 @@ const CONTROLLERS: &str = "+memory +pids +cpu";
 
 pub struct V2 {
     mount: PathBuf,
+    /// Below the mount: where the server's directory goes ("" for the top).
+    parent: PathBuf,
     root: String,
 }
 
 impl V2 {
-    pub fn new(mount: PathBuf, root: String) -> Self {
-        Self { mount, root }
+    pub fn new(mount: PathBuf, parent: PathBuf, root: String) -> Self {
+        Self { mount, parent, root }
+    }
+
+    fn base(&self) -> PathBuf {
+        self.mount.join(&self.parent).join(&self.root)
     }
 
     fn dir(&self, rel: &str) -> PathBuf {
-        self.mount.join(&self.root).join(rel)
+        self.base().join(rel)
     }
 
     /// The controllers of `CONTROLLERS` that `dir`'s parent offers it, as "+name" words.
@@ -46,8 +52,11 @@ impl CgroupDriver for V2 {
     }
 
     fn create_sandbox(&self, name: &str, limits: &Limits, owner: u32) -> io::Result<JoinPlan> {
-        Self::delegate_controllers(&self.mount)?;
-        let root = self.mount.join(&self.root);
+        // The controllers, from the level that is ours: the top of the tree, or the parent a
+        // systemd unit delegates (systemd enables them on the path down to it, and its own
+        // process sits in a leaf of its own there).
+        Self::delegate_controllers(&self.mount.join(&self.parent))?;
+        let root = self.base();
         ensure_dir(&root)?;
         Self::delegate_controllers(&root)?;
         let dir = self.dir(name);
@@ -58,34 +67,43 @@ impl CgroupDriver for V2 {
         }
         write(&dir.join("pids.max"), &limits.pids.to_string())?;
         write(&dir.join("cpu.max"), &format!("{} 100000", u64::from(limits.cpu_millis) * 100))?;
-        let init = dir.join("init");
+        // The sandbox's group holds no process itself (its children do), so it hands the
+        // controllers on: the learner's group and the checks' are limited within it.
+        Self::delegate_controllers(&dir)?;
+        let learner = dir.join(LEARNER);
+        let init = learner.join(INIT);
+        ensure_dir(&learner)?;
         ensure_dir(&init)?;
+        ensure_dir(&dir.join(CHECKS))?;
+        // A bound on what the learner makes below: these files stay the host root's.
+        write(&learner.join("cgroup.max.descendants"), &MAX_LEARNER_GROUPS.to_string())?;
+        write(&learner.join("cgroup.max.depth"), &MAX_LEARNER_DEPTH.to_string())?;
         // Delegation, as cgroups(7) describes it: the directory and the files that move
         // processes and hand out controllers; never the limit files.
-        for path in [&dir, &dir.join("cgroup.procs"), &dir.join("cgroup.subtree_control"), &dir.join("cgroup.threads")] {
-            chown(path, owner)?;
+        for group in [&learner, &init] {
+            for path in [group.clone(), group.join("cgroup.procs"), group.join("cgroup.subtree_control"), group.join("cgroup.threads")] {
+                chown(&path, owner)?;
+            }
         }
-        for path in [&init, &init.join("cgroup.procs"), &init.join("cgroup.subtree_control"), &init.join("cgroup.threads")] {
-            chown(path, owner)?;
-        }
-        // Join the sandbox's group so the cgroup namespace is rooted there, then move to the
+        // Join the learner's group so the cgroup namespace is rooted there, then move to the
         // leaf, then (the group now empty) hand controllers to its children.
-        let wanted = Self::offered(&dir);
+        let wanted = Self::offered(&learner);
         Ok(JoinPlan {
-            before_ns: vec![dir.join("cgroup.procs")],
+            before_ns: vec![learner.join("cgroup.procs")],
             after_ns: vec![init.join("cgroup.procs")],
-            then_write: if wanted.is_empty() { Vec::new() } else { vec![(dir.join("cgroup.subtree_control"), wanted.join(" "))] },
+            then_write: if wanted.is_empty() { Vec::new() } else { vec![(learner.join("cgroup.subtree_control"), wanted.join(" "))] },
         })
     }
 
     fn shell_files(&self, name: &str) -> Vec<PathBuf> {
-        vec![self.dir(name).join("init").join("cgroup.procs")]
+        vec![self.dir(name).join(LEARNER).join(INIT).join("cgroup.procs")]
     }
 
-    fn create_exec(&self, name: &str, exec: &str) -> io::Result<Vec<PathBuf>> {
-        let dir = self.dir(name).join(exec);
-        ensure_dir(&dir)?;
-        Ok(vec![dir.join("cgroup.procs")])
+    fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)> {
+        let rel = format!("{name}/{CHECKS}/{}", exec_group());
+        let dir = self.dir(&rel);
+        create_new_dir(&dir)?;
+        Ok((rel, vec![dir.join("cgroup.procs")]))
     }
 
     fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {
@@ -136,16 +154,14 @@ impl CgroupDriver for V2 {
     }
 
     fn sandboxes(&self) -> Vec<String> {
-        let mut names: Vec<String> = subdirs(&self.mount.join(&self.root))
-            .into_iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
+        let mut names: Vec<String> =
+            subdirs(&self.base()).into_iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
         names.sort();
         names
     }
 
     fn remove_root(&self) -> io::Result<()> {
-        let dir = self.mount.join(&self.root);
+        let dir = self.base();
         if dir.exists() && subdirs(&dir).is_empty() {
             std::fs::remove_dir(&dir)?;
         }

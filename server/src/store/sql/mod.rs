@@ -20,6 +20,9 @@ mod rows;
 use super::*;
 use rows::*;
 
+/// How often (in a learner's rows of one log table) their oldest rows of it are pruned.
+const PRUNE_EVERY: i64 = 128;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -29,6 +32,9 @@ pub enum Dialect {
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
+    /// Rows written per (log table, learner) since that log was last pruned (in memory: after
+    /// a restart the count starts again, which only prunes a little later).
+    since_pruned: std::sync::Mutex<std::collections::HashMap<(&'static str, String), i64>>,
 }
 
 /// The SQLite file's settings, for every connection: WAL, and FULL so a commit is on disk
@@ -60,7 +66,7 @@ impl SqlStore {
                 .await
                 .map_err(classify)?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
-            return Ok(Self { pool, dialect: Dialect::Postgres });
+            return Ok(Self { pool, dialect: Dialect::Postgres, since_pruned: Default::default() });
         }
         let Some(path) = url.strip_prefix("sqlite://") else {
             return Err(StoreError::Invalid(format!("--database {url:?}: use sqlite://PATH or postgres://USER@HOST/DB")));
@@ -84,7 +90,7 @@ impl SqlStore {
             .await
             .map_err(classify)?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, dialect: Dialect::Sqlite })
+        Ok(Self { pool, dialect: Dialect::Sqlite, since_pruned: Default::default() })
     }
 
     /// An in-memory SQLite database, for tests.
@@ -98,7 +104,7 @@ impl SqlStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, dialect: Dialect::Sqlite })
+        Ok(Self { pool, dialect: Dialect::Sqlite, since_pruned: Default::default() })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -109,10 +115,10 @@ impl SqlStore {
 /// The disk-full case a person must hear about as such: SQLITE_FULL (13), PostgreSQL's
 /// disk_full (53100).
 fn classify(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if matches!(db.code().as_deref(), Some("13" | "53100")) {
-            return StoreError::Full(db.message().to_string());
-        }
+    if let sqlx::Error::Database(db) = &e
+        && matches!(db.code().as_deref(), Some("13" | "53100"))
+    {
+        return StoreError::Full(db.message().to_string());
     }
     StoreError::Database(e)
 }
@@ -138,10 +144,10 @@ fn token_hash(token: &str) -> String {
 impl Store for SqlStore {
     async fn create_class(&self, name: &str, code: Option<&str>, settings: &ClassSettings) -> Result<Class> {
         let name = valid_class_name(name)?;
-        if let Some(code) = code {
-            if code.len() < 4 || code.len() > 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(StoreError::Invalid("A join code has 4 to 12 letters and digits.".into()));
-            }
+        if let Some(code) = code
+            && (code.len() < 4 || code.len() > 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            return Err(StoreError::Invalid("A join code has 4 to 12 letters and digits.".into()));
         }
         // A clash of random codes is unlikely but possible: draw again.
         for _ in 0..5 {
@@ -419,6 +425,9 @@ impl Store for SqlStore {
             .map_err(classify)?;
         }
         tx.commit().await.map_err(classify)?;
+        if run == CheckRun::Asked || changed {
+            self.keep_tail("check_results", learner_id, super::HISTORY_KEPT).await?;
+        }
         self.step_state(learner_id, lab_id, step_id).await
     }
 
@@ -480,7 +489,7 @@ impl Store for SqlStore {
         let json = serde_json::to_string(choices).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "INSERT INTO quiz_answers (learner_id, question_id, choices, correct, points, attempts, first_at, at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
-             ON CONFLICT (learner_id, question_id) DO UPDATE SET attempts = quiz_answers.attempts + 1, at = excluded.at",
+             ON CONFLICT (learner_id, question_id) DO UPDATE SET attempts = quiz_answers.attempts + 1, at = excluded.at, latest = excluded.choices",
         )
         .bind(learner_id)
         .bind(question_id)
@@ -529,6 +538,7 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+        self.keep_tail("commands", learner_id, super::COMMANDS_KEPT).await?;
         Ok(())
     }
 
@@ -560,6 +570,9 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+        if let Some(learner_id) = learner_id {
+            self.keep_tail("events", learner_id, super::HISTORY_KEPT).await?;
+        }
         Ok(())
     }
 }
@@ -568,6 +581,34 @@ impl Store for SqlStore {
 type Bound<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 impl SqlStore {
+    /// Keeps a learner's rows of a log `table` (one fed by what a learner does, as fast as they
+    /// can do it) to about the newest `keep`: every `PRUNE_EVERY` rows of theirs, the older go.
+    async fn keep_tail(&self, table: &'static str, learner_id: &str, keep: i64) -> Result<()> {
+        let due = {
+            let mut counts = self.since_pruned.lock().unwrap_or_else(|p| p.into_inner());
+            let count = counts.entry((table, learner_id.to_owned())).or_default();
+            *count += 1;
+            let due = *count >= PRUNE_EVERY;
+            if due {
+                *count = 0;
+            }
+            due
+        };
+        if due {
+            // `table` is one of this file's constants, never input.
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE learner_id = $1 AND id < \
+                 (SELECT MIN(id) FROM (SELECT id FROM {table} WHERE learner_id = $1 ORDER BY id DESC LIMIT $2) AS kept)"
+            ))
+            .bind(learner_id)
+            .bind(keep)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        }
+        Ok(())
+    }
+
     /// Every row of `query`, each made a value by `row`.
     async fn all<T>(&self, query: Bound<'_>, row: fn(&AnyRow) -> T) -> Result<Vec<T>> {
         Ok(query.fetch_all(&self.pool).await.map_err(classify)?.iter().map(row).collect())

@@ -41,6 +41,7 @@ pub fn quiz_answer_from(row: &AnyRow) -> QuizAnswer {
     QuizAnswer {
         question_id: row.get("question_id"),
         choices: serde_json::from_str(&row.get::<String, _>("choices")).unwrap_or_default(),
+        latest: row.get::<Option<String>, _>("latest").and_then(|l| serde_json::from_str(&l).ok()),
         correct: row.get::<i64, _>("correct") != 0,
         points: row.get("points"),
         attempts: row.get("attempts"),

@@ -55,9 +55,12 @@ async fn progress_is_recorded() {
         store.record_check(&ada.id, "lab", "one", &fail, CheckRun::AfterCommand).await.unwrap();
         let s = store.record_check(&ada.id, "lab", "one", &fail, CheckRun::AfterCommand).await.unwrap();
         assert_eq!((s.attempts, s.same_failures), (2, 2));
-        // The background timer finding the same is not the learner trying again.
-        let s = store.record_check(&ada.id, "lab", "one", &fail, CheckRun::Timer).await.unwrap();
-        assert_eq!((s.attempts, s.same_failures), (2, 2));
+        // The background timer finding the same is not the learner trying again; nor is a check
+        // after a command that only looked, nor one after the instructor's command.
+        for run in [CheckRun::Timer, CheckRun::AfterLook, CheckRun::AfterHelp, CheckRun::AfterLook] {
+            let s = store.record_check(&ada.id, "lab", "one", &fail, run).await.unwrap();
+            assert_eq!((s.attempts, s.same_failures), (2, 2), "{run:?}");
+        }
         let pass = CheckOutcome { passed: true, reason: "done".into(), took_ms: 5 };
         let s = store.record_check(&ada.id, "lab", "one", &pass, CheckRun::Asked).await.unwrap();
         assert!(s.done && s.done_at.is_some());
@@ -69,6 +72,7 @@ async fn progress_is_recorded() {
         let first = store.answer_quiz(&ada.id, "q", &[0], false, 0).await.unwrap();
         let again = store.answer_quiz(&ada.id, "q", &[1], true, 1).await.unwrap();
         assert_eq!((first.points, again.points, again.attempts, again.choices.clone()), (0, 0, 2, vec![0]), "the first answer is graded");
+        assert_eq!((first.latest, again.latest), (None, Some(vec![1])), "the latest is kept to show again");
 
         assert!(store.fire_hint_check(&ada.id, "lab", "one", 0).await.unwrap());
         assert!(!store.fire_hint_check(&ada.id, "lab", "one", 0).await.unwrap());
@@ -154,4 +158,54 @@ async fn a_bad_database_url_says_what_to_use() {
     // Nothing listens on port 1: the error says so rather than that a pool timed out.
     let Err(e) = SqlStore::open_url("postgres://stacklab@127.0.0.1:1/stacklab").await else { panic!("port 1 answered") };
     assert!(e.to_string().to_lowercase().contains("refused"), "{e}");
+}
+
+#[tokio::test]
+async fn the_command_log_keeps_a_bounded_tail() {
+    for store in stores().await {
+        let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
+        let flood = store.create_learner(&class.id, "Flood", None).await.unwrap();
+        let calm = store.create_learner(&class.id, "Calm", None).await.unwrap();
+        let c = |i: i64| CommandRecord { command: format!("echo {i}"), exit_status: 0, started_at: i, duration_ms: 1 };
+        store.record_command(&calm.id, &c(-1)).await.unwrap();
+        let total = COMMANDS_KEPT + 3 * PRUNE_EVERY;
+        for i in 0..total {
+            store.record_command(&flood.id, &c(i)).await.unwrap();
+        }
+        let kept = store.commands(&flood.id, i64::MAX).await.unwrap();
+        assert!(kept.len() as i64 <= COMMANDS_KEPT + PRUNE_EVERY, "{} kept", kept.len());
+        assert_eq!(kept.last().unwrap().command, format!("echo {}", total - 1), "the newest stay");
+        assert_eq!(store.commands(&calm.id, 10).await.unwrap().len(), 1, "another learner's are untouched");
+    }
+}
+
+/// A learner's rows of a log table.
+async fn rows_of(store: &SqlStore, table: &str, learner_id: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE learner_id = $1"))
+        .bind(learner_id)
+        .fetch_one(&store.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn pressing_check_and_answering_in_a_loop_keeps_bounded_logs() {
+    for store in stores().await {
+        let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
+        let flood = store.create_learner(&class.id, "Flood", None).await.unwrap();
+        let fail = CheckOutcome { passed: false, reason: "not yet".into(), took_ms: 1 };
+        store.start_step(&flood.id, "lab", "one").await.unwrap();
+        let total = HISTORY_KEPT + 2 * PRUNE_EVERY;
+        for _ in 0..total {
+            store.record_check(&flood.id, "lab", "one", &fail, CheckRun::Asked).await.unwrap();
+            store.answer_quiz(&flood.id, "q1", &[1], false, 0).await.unwrap();
+        }
+        for table in ["check_results", "events"] {
+            let n = rows_of(&store, table, &flood.id).await;
+            assert!(n <= HISTORY_KEPT + PRUNE_EVERY, "{n} rows in {table}");
+        }
+        let state = store.step_state(&flood.id, "lab", "one").await.unwrap();
+        assert_eq!(state.attempts, total, "the counts are kept in the step's state, not recounted from the log");
+        assert_eq!(store.quiz_answers(&flood.id).await.unwrap()[0].attempts, total);
+    }
 }

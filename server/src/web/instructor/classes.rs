@@ -25,19 +25,19 @@ fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> 
             return Err(ApiError::BadRequest(format!("There is no deck {deck:?} in this course.")));
         }
     }
-    if let (Some(start), Some(end)) = (settings.starts_at, settings.ends_at) {
-        if end <= start {
-            return Err(ApiError::BadRequest("The class must end after it starts.".into()));
-        }
+    if let (Some(start), Some(end)) = (settings.starts_at, settings.ends_at)
+        && end <= start
+    {
+        return Err(ApiError::BadRequest("The class must end after it starts.".into()));
     }
-    if let Some(minutes) = settings.sandbox_lifetime_minutes {
-        if !LIFETIME_MINUTES.contains(&minutes) {
-            return Err(ApiError::BadRequest(format!(
-                "A sandbox lifetime is {} to {} minutes.",
-                LIFETIME_MINUTES.start(),
-                LIFETIME_MINUTES.end()
-            )));
-        }
+    if let Some(minutes) = settings.sandbox_lifetime_minutes
+        && !LIFETIME_MINUTES.contains(&minutes)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "A sandbox lifetime is {} to {} minutes.",
+            LIFETIME_MINUTES.start(),
+            LIFETIME_MINUTES.end()
+        )));
     }
     if settings.stuck_minutes == Some(0) {
         return Err(ApiError::BadRequest("\"Stuck after\" is at least one minute.".into()));
@@ -79,16 +79,16 @@ pub async fn update(state: &AppState, id: &str, form: ClassInput) -> Result<Clas
         return Err(ApiError::NotFound("There is no such class.".into()));
     }
     let class = state.store.update_class(id, &form.name, &form.settings).await?;
-    apply_lifetime(state, &class).await?;
+    apply_terms(state, &class).await?;
     summary(state, class).await
 }
 
-/// Gives the class's learners its sandbox lifetime (at start, and when the class changes).
-pub async fn apply_lifetime(state: &AppState, class: &Class) -> Result<(), ApiError> {
+/// Gives the class's learners its sandbox terms (at start, and when the class changes).
+pub async fn apply_terms(state: &AppState, class: &Class) -> Result<(), ApiError> {
     if let Some(sandboxes) = &state.sandboxes {
-        let lifetime = crate::web::learners::class_lifetime(class);
+        let terms = crate::sandboxes::ClassTerms::of(class, &state.course);
         for learner in state.store.learners(&class.id).await? {
-            sandboxes.set_lifetime(&learner.id, lifetime);
+            sandboxes.set_terms(&learner.id, &terms);
         }
     }
     Ok(())

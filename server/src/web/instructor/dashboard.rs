@@ -137,6 +137,7 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
         learners: rows,
         spares: state.sandboxes.as_ref().map_or(0, |s| s.spares()),
         sandboxes_enabled: state.sandboxes.is_some(),
+        host_notes: state.host_notes.to_vec(),
         now: crate::store::now(),
     })
 }

@@ -92,7 +92,8 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
             }
             let class = super::dashboard::class(state, &class).await?;
             let roster: Vec<String> = state.store.learners(&class.id).await?.into_iter().map(|l| l.id).collect();
-            let report = sandboxes(state)?.prewarm(roster, spares as usize).await;
+            let terms = crate::sandboxes::ClassTerms::of(&class, &state.course);
+            let report = sandboxes(state)?.prewarm(roster, spares as usize, &terms).await;
             let mut message = format!(
                 "Started {} sandbox(es); {} already running; {} spare(s) ready for learners yet to join.",
                 report.started, report.already_running, report.spares

@@ -60,13 +60,11 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/instructor/login", get(login_with_token).post(login_with_password))
 }
 
-/// Whether a guesser at this address may try again (tokens and passwords count as codes).
-fn allowed(state: &AppState, client: SocketAddr) -> Result<(), Response> {
-    if state.attempts.allowed(client.ip()) {
-        Ok(())
-    } else {
-        Err((axum::http::StatusCode::TOO_MANY_REQUESTS, crate::web::attempts::TOO_MANY).into_response())
-    }
+/// The refusal for a guesser at this address who may not try again yet (tokens and passwords
+/// count as codes).
+fn refusal(state: &AppState, client: SocketAddr) -> Option<Response> {
+    (!state.attempts.allowed(client.ip()))
+        .then(|| (axum::http::StatusCode::TOO_MANY_REQUESTS, crate::web::attempts::TOO_MANY).into_response())
 }
 
 #[derive(Deserialize)]
@@ -80,7 +78,7 @@ async fn login_with_token(
     jar: SignedCookieJar,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    if let Err(refused) = allowed(&state, client) {
+    if let Some(refused) = refusal(&state, client) {
         return refused;
     }
     if !state.instructor.accepts_token(&q.token) {
@@ -105,7 +103,7 @@ async fn login_with_password(
     jar: SignedCookieJar,
     axum::Form(form): axum::Form<PasswordForm>,
 ) -> Response {
-    if let Err(refused) = allowed(&state, client) {
+    if let Some(refused) = refusal(&state, client) {
         return refused;
     }
     if !state.instructor.accepts_password(&form.password) {

@@ -11,7 +11,7 @@ mod watch;
 
 use axum::routing::{get, post};
 
-pub use classes::apply_lifetime;
+pub use classes::apply_terms;
 pub use dashboard::dashboard;
 pub use help::help;
 pub use login::InstructorAccess;
