@@ -27,7 +27,7 @@ export default defineConfig({
     launchOptions: {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
       // Without the background-networking flags Chromium keeps dialling Google, which this
-      // closed network refuses (MACHINE.md).
+      // closed network refuses, many connections at a time.
       args: [
         "--headless",
         "--no-sandbox",

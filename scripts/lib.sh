@@ -26,6 +26,11 @@ mkdir -p "$CACHE" "$TOOLS"
 
 # Pinned in Cargo.toml; the CLI must be the very same version.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+# The book's tools, installed by `scripts/install --test`. LinkChecker drops root for nobody,
+# so it lives, and reads the book, where nobody can read (not under /root).
+MDBOOK_VERSION=0.5.4
+LINKCHECKER_VERSION=10.6.0
+LINKCHECKER_VENV=/var/cache/stacklab/linkchecker
 
 # Phase times go to one file shared with the scripts this one calls, so the outermost script
 # prints them all at the end.
@@ -193,6 +198,24 @@ docker_lab_image() {
         say "imported $tag"
     fi
     export STACKLAB_DOCKER_IMAGE="$tag"
+}
+
+# Builds the book and checks every link in it (between pages, to anchors, to images) and in the
+# README, offline; a broken one fails. Both are copied where LinkChecker, as nobody, can read them.
+book_check() {
+    local out
+    out=$(mktemp -d /tmp/stacklab-book.XXXXXX)
+    chmod 755 "$out"
+    mdbook build "$ROOT/docs" --dest-dir "$out/book"
+    mkdir -p "$out/repo/docs"
+    cp -r "$ROOT/README.md" "$ROOT/SECURITY.md" "$out/repo/"
+    cp -r "$ROOT/docs/src" "$out/repo/docs/"
+    chmod -R a+rX "$out"
+    local status=0
+    "$LINKCHECKER_VENV/bin/linkchecker" --config "$ROOT/docs/linkcheckerrc" --no-status \
+        "$out/book/index.html" "$out/repo/README.md" || status=$?
+    rm -rf "$out"
+    return "$status"
 }
 
 # pod_image_archive: the lab image as a docker-archive tar (what `ctr images import` reads), for

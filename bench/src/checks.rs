@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use labs::load::{Script, Step};
 use sandbox::native::NativeBackend;
 use sandbox::{Backend, Limits, SandboxSpec};
-use server::progress::runner;
+use server::checks::runner;
 
 use crate::report::Table;
 use crate::stats::{Samples, ms};

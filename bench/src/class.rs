@@ -198,7 +198,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         mean / peak,
     );
     // What each learner's sandbox used: the figures a cluster's requests are sized from
-    // (README: the Kubernetes backend, learners per node).
+    // (docs/src/backends.md: sizing a cluster).
     if let (Some(before), Some(after)) = (sandboxes_before, sandboxes_after) {
         let per = learners.max(1) as f64;
         let cores = (after.cpu - before.cpu).as_secs_f64() / class_time.as_secs_f64() / per;

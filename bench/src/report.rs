@@ -1,5 +1,5 @@
 //! The one table every bench adds rows to: a figure, its peer measured in the same run, and
-//! the ratio between them. Printed as Markdown so it can go into the README as is.
+//! the ratio between them. Printed as Markdown so it can go into docs/src/benchmarks.md as is.
 
 #[derive(Default)]
 pub struct Table {

@@ -2,7 +2,7 @@ import { test, expect, hydrated, join, terminalText, screenshots } from "./fixtu
 
 // The cluster tier end to end: opening a lab that needs it starts the learner's own
 // single-node Kubernetes in their sandbox (the page follows its progress), and kubectl in
-// their terminal talks to it. How long it takes is in the README's bench table, not here.
+// their terminal talks to it. How long it takes is in the book's bench table (docs/src/benchmarks.md), not here.
 test("a cluster lab brings up the learner's own Kubernetes and kubectl works", async ({ page }) => {
   test.setTimeout(300_000);
   await page.goto("/labs/kubectl-run");

@@ -229,4 +229,66 @@ impl Error {
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { what: what.into(), source }
     }
+
+    /// The error and its causes, for the server's log.
+    pub fn report(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            // Some messages say their cause already ("{what}: {source}").
+            let cause_text = cause.to_string();
+            if !text.ends_with(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        text
+    }
+
+    /// What the learner may be told: a plain sentence. The error itself names host paths,
+    /// cgroups and commands, which are for the server's log and the instructor, never for a
+    /// learner's page (they map the host for whoever means it harm).
+    pub fn for_learner(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "Your sandbox is not running. Open your terminal to start it again.",
+            Error::Create { .. } => {
+                "Your sandbox could not be started. Try again in a moment; if it keeps failing, tell your instructor (the server's log says why)."
+            }
+            Error::Image(_) | Error::Unsupported { .. } => {
+                "This server cannot run sandboxes right now. Tell your instructor: the server's log says why."
+            }
+            Error::InvalidName(_) | Error::Io { .. } | Error::Backend(_) => {
+                "Something went wrong with your sandbox. Try again in a moment; if it keeps happening, tell your instructor (the server's log says why)."
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_learner_is_told_what_happened_without_the_hosts_details() {
+        let errors = [
+            Error::io("mount proc on /var/lib/stacklab/native/run/lab-x/root/proc", std::io::Error::from_raw_os_error(libc::EACCES)),
+            Error::Create { name: "lab-x".into(), message: "writing 512 to /sys/fs/cgroup/stacklab/lab-x/pids.max".into() },
+            Error::Image("/var/lib/stacklab/images/lab/rootfs: no such directory".into()),
+            Error::Unsupported { backend: "native", reason: "no idmapped mounts on /dev/vda1".into() },
+            Error::Backend("nsenter --target 4242: exit 1".into()),
+            Error::NotFound("lab-x".into()),
+        ];
+        for e in errors {
+            let said = e.for_learner();
+            assert!(!said.contains('/') && !said.contains("lab-x") && !said.contains("4242"), "{said}");
+            assert!(said.ends_with('.') || said.ends_with(')'), "a sentence: {said}");
+        }
+    }
+
+    #[test]
+    fn the_log_gets_the_whole_error_once() {
+        let e = Error::io("mount proc on /x", std::io::Error::from_raw_os_error(libc::EACCES));
+        assert_eq!(e.report(), "mount proc on /x: Permission denied (os error 13)");
+    }
 }

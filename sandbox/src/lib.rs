@@ -5,6 +5,8 @@
 
 mod backend;
 pub mod docker;
+#[cfg(any(test, feature = "testing"))]
+pub mod fake;
 pub mod hash;
 pub mod image;
 pub mod kubernetes;

@@ -2,7 +2,7 @@
 //!
 //! RSS alone cannot tell a leak from fragmentation: in a leak, what is in use grows; in
 //! fragmentation, what malloc keeps free does. The class simulator (`stacklab-bench class`)
-//! prints both, next to RSS (README, "Benchmarks").
+//! prints both, next to RSS (docs/src/benchmarks.md).
 
 /// Bytes of heap.
 pub struct Heap {
@@ -29,7 +29,7 @@ pub fn heap() -> Option<Heap> {
 
 /// Sets glibc's malloc for a server that runs all day: an arena per core, and big blocks (128 KiB
 /// and up: each terminal's scrollback) always a mapping of their own. Measured with the class
-/// simulator (README, "Benchmarks"), where the defaults let the server's memory climb all class.
+/// simulator (docs/src/benchmarks.md), where the defaults let the server's memory climb all class.
 ///
 /// - glibc gives each thread that meets a busy arena another one, up to eight per core: here the
 ///   runtime's workers and each SQLite connection's thread. Each arena keeps its own free blocks,

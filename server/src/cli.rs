@@ -217,7 +217,7 @@ pub struct SandboxArgs {
     pub kube: KubeArgs,
 }
 
-/// The Kubernetes backend's settings (README: the Kubernetes backend).
+/// The Kubernetes backend's settings (docs/src/backends.md: the Kubernetes backend).
 #[derive(Debug, Args)]
 pub struct KubeArgs {
     /// A kubeconfig file (default: the service account in a pod, else $KUBECONFIG or

@@ -13,7 +13,7 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<KubeConfig> {
     let kube = &args.sandbox.kube;
     let image = match &kube.kube_image {
         Some(image) => image.clone(),
-        None => crate::serve::lab_image_tag(&args.image).context("--kube-image is not set and there is no lab image to name")?,
+        None => sandbox::image::LabImage::open(&args.image).context("--kube-image is not set and there is no lab image to name")?.tag(),
     };
     let namespace = kube
         .kube_namespace

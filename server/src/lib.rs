@@ -4,22 +4,20 @@
 #![recursion_limit = "256"]
 
 pub mod allocator;
-pub mod auth;
+pub mod checks;
 pub mod cli;
 pub mod cluster;
-pub mod hold;
-pub mod image;
+pub mod commands;
 pub mod kubernetes;
 pub mod kvm;
-pub mod labs_cmd;
 pub mod metrics;
-pub mod progress;
 pub mod sandboxes;
 pub mod serve;
 pub mod store;
 pub mod telemetry;
 pub mod terminals;
 pub mod tiers;
+pub mod time_scale;
 pub mod updates;
 pub mod vm;
 pub mod web;

@@ -1,13 +1,14 @@
 //! `stacklab`: the one binary an instructor starts. Subcommands are defined in [`cli`].
 
 use clap::Parser;
-use server::{cli, image, labs_cmd, serve, telemetry};
+use server::commands::{hold, image, labs};
+use server::{cli, serve, telemetry};
 
 fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = cli::Cli::parse();
     // The helper must stay single-threaded and quiet: no runtime, no logging.
     if let cli::Command::SandboxHelper = cli.command {
-        sandbox::native::helper::main();
+        sandbox::native::builder::main();
     }
     // Process-wide memory settings, before any thread or SQLite starts.
     server::allocator::settle();
@@ -15,9 +16,9 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
     telemetry::init(&cli.log);
     match cli.command {
         cli::Command::SandboxHelper => unreachable!("handled above"),
-        cli::Command::Labs(command) => labs_cmd::run(command),
+        cli::Command::Labs(command) => labs::run(command),
         cli::Command::Image(command) => image::run(command).map(|()| std::process::ExitCode::SUCCESS),
-        cli::Command::HoldSandboxes => server::hold::run(),
+        cli::Command::HoldSandboxes => hold::run(),
         cli::Command::StopSandboxes { data_dir, cgroup_root, cgroup_parent } => {
             let backend = sandbox::native::NativeBackend::open_for_cleanup(sandbox::native::NativeConfig {
                 data_dir,

@@ -7,10 +7,10 @@ use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth;
 use crate::cli::{BackendKind, ServeArgs};
 use crate::sandboxes::{Policy, Sandboxes};
 use crate::store::{SqlStore, Store};
+use crate::web::auth;
 use crate::web::{self, AppState};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -64,7 +64,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let host = if args.addr.ip().is_unspecified() { "localhost".to_string() } else { args.addr.ip().to_string() };
     tracing::info!("instructor: http://{host}:{}/instructor/login?token={token}", args.addr.port());
     if let Some(progress) = &state.progress {
-        progress.spawn_timer(crate::progress::RECHECK_EVERY, shutdown.clone());
+        progress.spawn_timer(crate::checks::RECHECK_EVERY, shutdown.clone());
     }
     let app = web::router(state);
 
@@ -96,13 +96,6 @@ async fn ensure_a_class(store: &dyn Store, code: Option<&str>) -> anyhow::Result
     };
     tracing::info!(class = %class.name, "learners join with code {}", class.join_code);
     Ok(())
-}
-
-/// The lab image's name in Docker or a registry, as the scripts import it:
-/// `stacklab/lab:<recipe hash>`.
-pub fn lab_image_tag(image: &std::path::Path) -> anyhow::Result<String> {
-    let lab = sandbox::image::LabImage::open(image)?;
-    Ok(format!("stacklab/lab:{}", lab.manifest.recipe_hash))
 }
 
 /// The sandbox backend the flags ask for, with a clear error when this host cannot run it; and
@@ -144,7 +137,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<(Option<Arc<Sandboxe
         BackendKind::Docker => {
             let image = match &args.sandbox.docker_image {
                 Some(image) => image.clone(),
-                None => lab_image_tag(&args.image)?,
+                None => sandbox::image::LabImage::open(&args.image)?.tag(),
             };
             let config = sandbox::docker::DockerConfig {
                 socket: args.sandbox.docker_socket.clone(),
@@ -178,7 +171,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<(Option<Arc<Sandboxe
                 shared_files: [
                     vec![fact.shared_file()],
                     crate::cluster::shared_files(),
-                    crate::progress::time_scale_file(&args.data_dir).context("writing the time scale")?.into_iter().collect(),
+                    crate::time_scale::time_scale_file(&args.data_dir).context("writing the time scale")?.into_iter().collect(),
                 ]
                 .concat(),
             };

@@ -2,7 +2,22 @@
 
 use labs::Tier;
 
-use crate::progress::selftest::TierSupport;
+/// Which tiers this host provides, and why not where it does not.
+#[derive(Clone, Debug)]
+pub struct TierSupport(pub Vec<(Tier, Result<(), String>)>);
+
+impl TierSupport {
+    pub fn check(&self, tiers: &[Tier]) -> Result<(), String> {
+        for tier in tiers {
+            match self.0.iter().find(|(t, _)| t == tier) {
+                Some((_, Ok(()))) => {}
+                Some((_, Err(why))) => return Err(format!("needs the {tier} tier: {why}")),
+                None => return Err(format!("needs the {tier} tier, which this server does not know")),
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The tiers the native backend can offer with this image on this host.
 pub fn detect(image: &std::path::Path) -> TierSupport {

@@ -24,14 +24,14 @@ async fn intruders(server: &TestServer) -> Vec<(&'static str, Vec<(String, Strin
         // A real instructor session, signed with another server's key.
         let token = server.store.create_session(Role::Instructor, None, Duration::from_secs(60)).await.unwrap();
         let mut jar = CookieJar::new();
-        jar.signed_mut(&Key::generate()).add(Cookie::new(server::auth::COOKIE, token));
-        format!("{}={}", server::auth::COOKIE, jar.get(server::auth::COOKIE).unwrap().value())
+        jar.signed_mut(&Key::generate()).add(Cookie::new(server::web::auth::COOKIE, token));
+        format!("{}={}", server::web::auth::COOKIE, jar.get(server::web::auth::COOKIE).unwrap().value())
     };
     let cookie = |v: String| vec![("cookie".to_string(), v)];
     vec![
         ("no cookie", vec![]),
         ("a learner's cookie", cookie(learner)),
-        ("a forged cookie", cookie(format!("{}=forged-value", server::auth::COOKIE))),
+        ("a forged cookie", cookie(format!("{}=forged-value", server::web::auth::COOKIE))),
         ("an instructor session signed with another key", cookie(foreign_key)),
         ("an expired instructor session", cookie(expired)),
         ("a wrong bearer token", vec![("authorization".into(), "Bearer not-the-token-0000000".into())]),

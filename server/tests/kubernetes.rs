@@ -295,9 +295,9 @@ async fn the_shell_labs_pass_on_pods_of_the_lab_image() {
     // Not netns-veth, as on Docker: the runtime mounts the pod's sysfs read-only, its
     // superblock refuses a read-write remount from inside, and the kernel then refuses the
     // read-write sysfs `ip netns exec` mounts for the new namespace ("mount of /sys failed").
-    // Sysbox gives pods a read-write sysfs. README: the Kubernetes backend.
+    // Sysbox gives pods a read-write sysfs. docs/src/backends.md: the Kubernetes backend.
     let only: Vec<String> = course.labs().filter(|l| l.id != "netns-veth").map(|l| l.id.clone()).collect();
-    let reports = server::progress::selftest::run(&course, backend, &tiers, &limits, &only, |line| eprintln!("kubernetes: {line}")).await;
+    let reports = server::checks::selftest::run(&course, backend, &tiers, &limits, &only, |line| eprintln!("kubernetes: {line}")).await;
     kube.remove_all().await.unwrap();
     native.stop("kube-labs").await.unwrap();
     native.wipe("kube-labs").await.unwrap();

@@ -1,7 +1,7 @@
-//! The README's nginx configuration (Operations: running behind a TLS reverse proxy), run for
+//! The book's nginx configuration (docs/src/operations.md: running behind a TLS reverse proxy), run for
 //! real in front of a test server: nginx from Debian's packages terminates TLS with a throwaway
 //! CA's certificate on a loopback port, and a learner joins, types into a terminal over the
-//! WebSocket and gets a server-sent event through it. The nginx block is read from README.md,
+//! WebSocket and gets a server-sent event through it. The nginx block is read from docs/src/operations.md,
 //! so the documentation is what is tested.
 
 mod common;
@@ -19,17 +19,17 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 /// nginx as Debian installs it.
 const NGINX: &str = "/usr/sbin/nginx";
 
-/// The README's ```nginx block.
-fn readme_config() -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
-    let start = readme.find("```nginx\n").expect("README.md has an nginx block") + "```nginx\n".len();
-    let end = start + readme[start..].find("```").unwrap();
-    readme[start..end].to_string()
+/// The operations page's ```nginx block.
+fn documented_config() -> String {
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/src/operations.md")).unwrap();
+    let start = page.find("```nginx\n").expect("docs/src/operations.md has an nginx block") + "```nginx\n".len();
+    let end = start + page[start..].find("```").unwrap();
+    page[start..end].to_string()
 }
 
-/// `text` with `from` replaced, which must be there: the README changed otherwise.
+/// `text` with `from` replaced, which must be there: the operations page changed otherwise.
 fn substitute(text: &str, from: &str, to: &str) -> String {
-    assert!(text.contains(from), "the README's nginx block no longer has {from:?}: update this test with it");
+    assert!(text.contains(from), "the operations page's nginx block no longer has {from:?}: update this test with it");
     text.replace(from, to)
 }
 
@@ -97,7 +97,7 @@ impl Drop for Nginx {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_readme_nginx_config_carries_pages_websockets_and_events() {
+async fn the_documented_nginx_config_carries_pages_websockets_and_events() {
     if !common::sandboxes_available("proxy") {
         return;
     }
@@ -111,7 +111,7 @@ async fn the_readme_nginx_config_carries_pages_websockets_and_events() {
     certificates(dir.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let d = dir.path().display();
-    let site = readme_config();
+    let site = documented_config();
     let site = substitute(&site, "listen 443 ssl;", &format!("listen 127.0.0.1:{port} ssl;"));
     let site = substitute(&site, "/etc/letsencrypt/live/lab.example.org/fullchain.pem", &format!("{d}/site.pem"));
     let site = substitute(&site, "/etc/letsencrypt/live/lab.example.org/privkey.pem", &format!("{d}/site.key"));

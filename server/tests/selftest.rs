@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use server::progress::selftest::{self, LabReport};
+use server::checks::selftest::{self, LabReport};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_lab_this_host_can_run_passes_its_self_test() {
@@ -63,7 +63,7 @@ async fn the_shell_labs_pass_on_the_docker_backend() {
     // Not netns-veth: Docker mounts a container's sysfs read-only, and the kernel then refuses
     // the read-write sysfs `ip netns exec` mounts for the new namespace (its steps fail with
     // "mount of /sys failed"). The native backend keeps a spare read-write sysfs for it; on
-    // Docker only Sysbox gives one. README: the Docker backend.
+    // Docker only Sysbox gives one. docs/src/backends.md: the Docker backend.
     let only: Vec<String> = course.labs().filter(|l| l.id != "netns-veth").map(|l| l.id.clone()).collect();
     let reports = selftest::run(&course, backend, &tiers, &limits, &only, |line| eprintln!("docker: {line}")).await;
     docker.remove_all().await.unwrap();

@@ -1,5 +1,6 @@
 //! Components used by more than one page.
 
+pub mod confirm;
 pub mod hydration;
 pub mod live;
 pub mod messages;

@@ -2,5 +2,5 @@
 //! runs the same code as `stacklab sandbox-helper`.
 
 fn main() {
-    sandbox::native::helper::main()
+    sandbox::native::builder::main()
 }

@@ -163,7 +163,7 @@ impl DockerBackend {
         if isolation == Isolation::Plain {
             tracing::warn!(
                 "Docker remaps no users and has no Sysbox runtime: sandboxes get Docker's default capabilities only, so the \
-                 namespace and mount demos will not work (README: the Docker backend)"
+                 namespace and mount demos will not work (docs: Sandboxes and backends, the Docker backend)"
             );
         }
         Ok(Self { docker, config, isolation, runtime })

@@ -52,6 +52,12 @@ pub struct LabImage {
 }
 
 impl LabImage {
+    /// The image's name in Docker or a registry, as the scripts import it:
+    /// `stacklab/lab:<recipe hash>`.
+    pub fn tag(&self) -> String {
+        format!("stacklab/lab:{}", self.manifest.recipe_hash)
+    }
+
     /// Opens and checks the image in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
         let rebuild = "build it with `stacklab image build` (scripts/run and scripts/test do)";

@@ -123,7 +123,7 @@ impl KubeBackend {
         if config.pods.isolation == Isolation::Plain {
             tracing::warn!(
                 "sandbox pods run without an isolating runtime class: they get Kubernetes' default capabilities only, so the \
-                 namespace and mount demos will not work (README: the Kubernetes backend)"
+                 namespace and mount demos will not work (docs: Sandboxes and backends, the Kubernetes backend)"
             );
         }
         Ok(Self {

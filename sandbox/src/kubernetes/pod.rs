@@ -32,7 +32,7 @@ pub const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
 /// namespace's (Kubernetes in a user namespace), below the pod's limits, as in a native
 /// sandbox. A remount the runtime refuses is left as it is: Demo 3 then fails, nothing else.
 /// (/sys stays read-only: its superblock refuses a read-write remount from inside, so
-/// `ip netns exec` cannot mount a namespace's own sysfs in a pod. README: the Kubernetes backend.)
+/// `ip netns exec` cannot mount a namespace's own sysfs in a pod. docs/src/backends.md: the Kubernetes backend.)
 const WRITABLE_CGROUPS: &str =
     "for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do mount -o remount,bind,rw \"$m\" 2>/dev/null; done; exec \"$@\"";
 
@@ -46,7 +46,7 @@ pub enum Volumes {
     HostPath(String),
 }
 
-/// What keeps a sandbox's root from being the node's root; see the README's table.
+/// What keeps a sandbox's root from being the node's root; see the table in docs/src/backends.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isolation {
     /// The pods' runtime class isolates (gVisor, Kata Containers, Sysbox) or the nodes run

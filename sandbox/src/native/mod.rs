@@ -1,5 +1,5 @@
 //! The native backend: sandboxes made by the server itself from Linux namespaces, cgroups and
-//! overlayfs on the host it runs on, with no daemon. See `helper.rs` for how one is built.
+//! overlayfs on the host it runs on, with no daemon. See `builder.rs` for how one is built.
 //!
 //! On disk, under `<data>/native/`:
 //! - `layers/<owner>/` — the owner's files (`layer.ext4` or `layer/`) and uid `slot`;
@@ -10,10 +10,10 @@
 //! when its last process dies the kernel takes everything down; what can outlive it (the
 //! cgroup, the state file, the run directory) is removed on stop and on server start.
 
+pub mod builder;
 pub mod cgroup;
 mod devices;
 mod enter;
-pub mod helper;
 mod layer;
 mod loopdev;
 mod outbound;
@@ -413,7 +413,7 @@ impl Backend for NativeBackend {
         let run_dir = self.dir("run").join(&spec.name);
         std::fs::create_dir_all(&run_dir).map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
         // Searchable by the sandbox's root (whatever the umask): its init walks from here into
-        // its root filesystem (see `helper::prepare_init`). Nothing in it can be listed.
+        // its root filesystem (see `builder::prepare_init`). Nothing in it can be listed.
         std::fs::set_permissions(&run_dir, std::os::unix::fs::PermissionsExt::from_mode(0o711))
             .map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
         let plan = CreatePlan {

@@ -1,7 +1,7 @@
 //! What the native backend needs of the host's kernel, tried once when the backend opens, so a
 //! host that cannot run sandboxes is refused at start with the reason (the feature, the first
 //! Linux release that has it, the alternative) instead of failing at a learner's first
-//! sandbox. The helper process does the trying (`helper::probe`): a user namespace and mounts
+//! sandbox. The helper process does the trying (`builder::probe`): a user namespace and mounts
 //! need a fresh single-threaded process, and its mounts vanish with it.
 
 use std::path::PathBuf;

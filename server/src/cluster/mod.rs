@@ -42,7 +42,7 @@ pub fn shared_files() -> Vec<SharedFile> {
 /// Brings the cluster up in sandbox `name` (a no-op when it is up); the error says which step
 /// failed and why, in lab-cluster's words.
 pub async fn start(backend: &dyn Backend, name: &str) -> Result<(), String> {
-    let request = ExecRequest::script("lab-cluster start").timeout(crate::progress::scaled(START_TIMEOUT)).leave_running();
+    let request = ExecRequest::script("lab-cluster start").timeout(crate::time_scale::scaled(START_TIMEOUT)).leave_running();
     match backend.exec(name, request).await {
         Ok(out) if out.success() => Ok(()),
         Ok(out) => {

@@ -7,6 +7,8 @@
 
 pub mod queue;
 mod terms;
+#[cfg(test)]
+mod tests;
 
 pub use terms::{ClassTerms, devices_for};
 
@@ -36,6 +38,22 @@ pub struct Policy {
     /// At most this many running at once (learners beyond wait in line). `None`: as many as
     /// the backend has room for, when it can tell (a cluster), else no limit.
     pub max_running: Option<usize>,
+}
+
+#[cfg(test)]
+impl Policy {
+    /// For unit tests: default limits, no devices, half an hour idle, four hours of life, no
+    /// limit on how many run.
+    pub fn for_tests() -> Self {
+        Self {
+            limits: sandbox::Limits::default(),
+            devices: Vec::new(),
+            idle: Duration::from_secs(1800),
+            lifetime: Duration::from_secs(4 * 3600),
+            network: sandbox::Network::Isolated,
+            max_running: None,
+        }
+    }
 }
 
 /// What the learner (and the dashboard) sees of a sandbox.

@@ -12,6 +12,8 @@ pub mod integration;
 mod protocol;
 mod saved;
 mod scrollback;
+#[cfg(test)]
+mod socket_tests;
 pub mod ws;
 
 use std::collections::HashMap;
@@ -98,6 +100,19 @@ pub enum AttachError {
     NoSuchTab(u32),
     #[error("{0}")]
     Sandbox(#[from] sandbox::Error),
+}
+
+impl AttachError {
+    /// What the browser is told (a sandbox's own error, with its host details, is logged).
+    pub fn for_browser(&self) -> String {
+        match self {
+            AttachError::Sandbox(e) => {
+                tracing::warn!("sandbox: {}", e.report());
+                e.for_learner().to_string()
+            }
+            other => other.to_string(),
+        }
+    }
 }
 
 impl Terminal {

@@ -1,22 +1,18 @@
-//! `GET /ws/terminal/{tab}`: a learner's browser attached to one of their terminals.
+//! A browser attached to a terminal over a WebSocket: the loop behind `GET /ws/terminal/{tab}`
+//! (the route is `web::terminal`'s) and the instructor's watch.
 //!
 //! Binary frames carry terminal bytes both ways; text frames carry [`ClientMessage`] and
-//! [`ServerMessage`]. The loop is generic over `Sink`/`Stream`, so it is tested with channels as
-//! well as through a real socket.
+//! [`ServerMessage`]. The loop is generic over `Sink`/`Stream`, so it is tested with channels
+//! (`socket_tests`) as well as through a real socket (`server/tests/terminal.rs`).
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use sandbox::PtySize;
-use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{AttachError, Attachment, ClientMessage, Event, ServerMessage};
-use crate::auth::LearnerId;
-use crate::web::AppState;
+use super::{Attachment, ClientMessage, Event, ServerMessage};
 
 /// Input frames larger than this are refused (typing and pasting fit easily).
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -29,80 +25,13 @@ const DEAD: Duration = Duration::from_secs(60);
 pub const SEND_LIMIT: Duration = Duration::from_secs(10);
 
 /// Sends `message`, false when the connection is gone or stalled past [`SEND_LIMIT`].
-async fn send<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> bool {
+pub async fn send<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> bool {
     matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(())))
 }
 
 /// Closes the connection, giving a stalled peer no more than [`SEND_LIMIT`].
-async fn close<S: Sink<Message> + Unpin>(sink: &mut S) {
+pub async fn close<S: Sink<Message> + Unpin>(sink: &mut S) {
     let _ = tokio::time::timeout(SEND_LIMIT, sink.close()).await;
-}
-
-#[derive(Debug, Deserialize)]
-pub struct AttachQuery {
-    #[serde(default = "default_cols")]
-    cols: u16,
-    #[serde(default = "default_rows")]
-    rows: u16,
-    /// Start the sandbox if it is stopped (an explicit "restart", or the first open).
-    #[serde(default)]
-    start: u8,
-}
-
-fn default_cols() -> u16 {
-    80
-}
-fn default_rows() -> u16 {
-    24
-}
-
-pub async fn attach(
-    State(state): State<AppState>,
-    LearnerId(learner): LearnerId,
-    Path(tab): Path<u32>,
-    Query(query): Query<AttachQuery>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let Some(terminals) = state.terminals.clone() else {
-        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "this server runs without sandboxes").into_response();
-    };
-    let shutdown = state.shutdown.clone();
-    upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket: WebSocket| async move {
-        let _counted = crate::metrics::METRICS.stream_open("terminal");
-        let (mut sink, mut stream) = socket.split();
-        let size = PtySize { cols: query.cols.clamp(2, 1000), rows: query.rows.clamp(1, 500) };
-        let attaching = terminals.attach(&learner, tab, size, query.start == 1);
-        let Some(attached) = wait_in_line(&mut sink, &mut stream, attaching, || terminals.sandboxes().queue_spot(&learner)).await else {
-            // The browser left while waiting: its place in line went with it.
-            return;
-        };
-        match attached {
-            Ok(attachment) => {
-                terminals.sandboxes().touch(&learner);
-                let sandboxes = terminals.sandboxes().clone();
-                let progress = state.progress.clone();
-                // Typing keeps the sandbox from idling out and the learner counted as here.
-                let on_input = move || {
-                    sandboxes.touch(&learner);
-                    if let Some(progress) = &progress {
-                        progress.seen(&learner);
-                    }
-                };
-                serve(sink, stream, attachment, Access::Owner, on_input, shutdown).await;
-            }
-            Err(e) => {
-                let message = match &e {
-                    AttachError::Stopped => ServerMessage::Stopped,
-                    other => {
-                        tracing::warn!(%learner, tab, "attaching a terminal: {other}");
-                        ServerMessage::Error { message: other.to_string() }
-                    }
-                };
-                let _ = send(&mut sink, Message::Text(message.json().into())).await;
-                close(&mut sink).await;
-            }
-        }
-    })
 }
 
 /// How often a learner waiting for a sandbox is told their place (when it changed).

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::progress::ProgressError;
+use crate::checks::CheckError;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,18 +42,48 @@ impl From<crate::store::StoreError> for ApiError {
 
 impl From<sandbox::Error> for ApiError {
     fn from(e: sandbox::Error) -> Self {
-        tracing::warn!("sandbox: {e}");
-        ApiError::Unavailable(format!("The sandbox is not available: {e}"))
+        tracing::warn!("sandbox: {}", e.report());
+        ApiError::Unavailable(e.for_learner().into())
     }
 }
 
-impl From<ProgressError> for ApiError {
-    fn from(e: ProgressError) -> Self {
+impl From<CheckError> for ApiError {
+    fn from(e: CheckError) -> Self {
         match e {
-            ProgressError::NoSuchStep(..) => ApiError::NotFound(e.to_string()),
-            ProgressError::Sandbox(e) => ApiError::Unavailable(format!("Your sandbox is not available: {e}")),
-            ProgressError::Queued(_) => ApiError::Unavailable(e.to_string()),
-            ProgressError::Store(e) => e.into(),
+            CheckError::NoSuchStep(..) => ApiError::NotFound(e.to_string()),
+            CheckError::Sandbox(e) => e.into(),
+            CheckError::Queued(_) => ApiError::Unavailable(e.to_string()),
+            CheckError::Store(e) => e.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(error: ApiError) -> (StatusCode, String) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_sandbox_error_reaches_the_browser_as_a_plain_sentence() {
+        let host_detail = "mount: proc on /var/lib/stacklab/native/run/lab-ada/root/proc";
+        let failing = || sandbox::Error::io(host_detail, std::io::Error::from_raw_os_error(libc::EACCES));
+        for error in [ApiError::from(failing()), ApiError::from(CheckError::Sandbox(failing()))] {
+            let (status, text) = body(error).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(!text.contains("/var/lib") && !text.contains("proc") && !text.contains("lab-ada"), "{text}");
+            assert!(text.starts_with("Something went wrong with your sandbox."), "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_learners_own_mistakes_are_said_as_they_are() {
+        let (status, text) = body(CheckError::NoSuchStep("demo".into(), "nope".into()).into()).await;
+        assert_eq!((status, text.as_str()), (StatusCode::NOT_FOUND, "there is no step \"nope\" in lab \"demo\""));
     }
 }

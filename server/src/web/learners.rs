@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::attempts::TOO_MANY;
-use crate::auth::{self, LearnerId, MaybeSession};
 use crate::sandboxes::ClassTerms;
 use crate::store::{Class, Learner, Role, StoreError};
 use crate::updates::Update;
+use crate::web::auth::{self, LearnerId, MaybeSession};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()

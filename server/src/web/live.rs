@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::AppState;
-use crate::auth::Instructor;
+use crate::web::auth::Instructor;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LiveSlide {

@@ -3,6 +3,7 @@
 
 mod assets;
 pub mod attempts;
+pub mod auth;
 pub mod error;
 mod guard;
 pub mod instructor;
@@ -11,6 +12,7 @@ pub mod listen;
 pub mod live;
 pub mod progress;
 mod services;
+mod terminal;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -47,7 +49,7 @@ pub struct AppState {
     /// `None` when the server runs without sandboxes (`--sandbox-backend none`).
     pub sandboxes: Option<Arc<crate::sandboxes::Sandboxes>>,
     pub terminals: Option<Arc<crate::terminals::Terminals>>,
-    pub progress: Option<Arc<crate::progress::Progress>>,
+    pub progress: Option<Arc<crate::checks::CheckEngine>>,
     pub presentations: Arc<live::Presentations>,
     pub instructor: instructor::InstructorAccess,
     /// What changed, for live pages and dashboards.
@@ -62,6 +64,18 @@ pub struct AppState {
 impl FromRef<AppState> for Key {
     fn from_ref(state: &AppState) -> Self {
         state.cookie_key.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<dyn Store> {
+    fn from_ref(state: &AppState) -> Self {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for instructor::InstructorAccess {
+    fn from_ref(state: &AppState) -> Self {
+        state.instructor.clone()
     }
 }
 
@@ -120,7 +134,7 @@ impl AppState {
 
     /// Adds sandboxes, and with them terminals and the check engine.
     pub fn with_sandboxes(mut self, sandboxes: Arc<crate::sandboxes::Sandboxes>, live: LiveSettings) -> Self {
-        let progress = crate::progress::Progress::new(
+        let progress = crate::checks::CheckEngine::new(
             self.course.clone(),
             self.store.clone(),
             sandboxes.clone(),
@@ -170,7 +184,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/ws/terminal/{tab}", get(crate::terminals::ws::attach))
+        .route("/ws/terminal/{tab}", get(terminal::attach))
         .merge(learners::router())
         .merge(progress::router())
         .merge(live::router())

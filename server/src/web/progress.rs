@@ -17,9 +17,9 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::LearnerId;
 use crate::store::StepState;
 use crate::updates::Update;
+use crate::web::auth::LearnerId;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -40,7 +40,7 @@ fn step_def<'a>(state: &'a AppState, lab: &str, step: &str) -> Result<&'a labs::
         .ok_or_else(|| ApiError::NotFound(format!("There is no step {step:?} in lab {lab:?}.")))
 }
 
-fn progress(state: &AppState) -> Result<&std::sync::Arc<crate::progress::Progress>, ApiError> {
+fn progress(state: &AppState) -> Result<&std::sync::Arc<crate::checks::CheckEngine>, ApiError> {
     state.progress.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))
 }
 

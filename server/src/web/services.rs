@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use axum_extra::extract::cookie::SignedCookieJar;
 
 use super::{AppState, instructor, progress};
-use crate::auth::COOKIE;
 use crate::store::{Role, Session};
+use crate::web::auth::COOKIE;
 
 impl AppState {
     async fn session_of(&self, request: &http::request::Parts) -> Option<Session> {

@@ -139,7 +139,7 @@ impl TestServer {
             let sandboxes = Arc::new(Sandboxes::open(native.clone(), policy).await.unwrap());
             state = state.with_sandboxes(
                 sandboxes,
-                web::LiveSettings { away_after: server::progress::AWAY_AFTER, data_dir: data.path().to_path_buf() },
+                web::LiveSettings { away_after: server::checks::AWAY_AFTER, data_dir: data.path().to_path_buf() },
             );
             backend = Some(native);
         }
@@ -190,9 +190,9 @@ impl TestServer {
     /// The signed cookie header for a session token.
     pub fn cookie(&self, token: String) -> String {
         let mut jar = CookieJar::new();
-        jar.signed_mut(&self.key).add(Cookie::new(server::auth::COOKIE, token));
-        let signed = jar.get(server::auth::COOKIE).unwrap();
-        format!("{}={}", server::auth::COOKIE, signed.value())
+        jar.signed_mut(&self.key).add(Cookie::new(server::web::auth::COOKIE, token));
+        let signed = jar.get(server::web::auth::COOKIE).unwrap();
+        format!("{}={}", server::web::auth::COOKIE, signed.value())
     }
 }
 
@@ -263,8 +263,8 @@ pub async fn read_until(socket: &mut Socket, marker: &str) -> String {
 /// The self-test's verdict on another backend than native (`label`): every lab tested passed
 /// (its checks failed before the solution and passed after), every lab skipped lacks a tier,
 /// and each of `must` was tested.
-pub fn assert_self_tested(label: &str, reports: &[(String, server::progress::selftest::LabReport)], must: &[&str]) {
-    use server::progress::selftest::LabReport;
+pub fn assert_self_tested(label: &str, reports: &[(String, server::checks::selftest::LabReport)], must: &[&str]) {
+    use server::checks::selftest::LabReport;
     let mut tested = Vec::new();
     for (lab, report) in reports {
         match report {
@@ -284,9 +284,9 @@ pub fn assert_self_tested(label: &str, reports: &[(String, server::progress::sel
 }
 
 /// Only the shell tier, as a backend other than native offers it to the self-test.
-pub fn shell_tier_only(why_not: &str) -> server::progress::selftest::TierSupport {
+pub fn shell_tier_only(why_not: &str) -> server::tiers::TierSupport {
     let not_here = || Err(why_not.to_string());
-    server::progress::selftest::TierSupport(vec![
+    server::tiers::TierSupport(vec![
         (labs::Tier::Shell, Ok(())),
         (labs::Tier::Vm, not_here()),
         (labs::Tier::Cluster, not_here()),

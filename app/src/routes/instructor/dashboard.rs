@@ -39,20 +39,6 @@ pub fn said(e: ServerFnError) -> String {
         .map_or(text.clone(), |(_, rest)| rest.to_string())
 }
 
-/// Asks before something that cannot be undone (the browser's own dialog: keyboard-friendly,
-/// and it cannot be clicked through by accident).
-pub fn confirm(question: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = question;
-        false
-    }
-}
-
 #[component]
 pub fn DashboardRoute() -> impl IntoView {
     let params = use_params_map();

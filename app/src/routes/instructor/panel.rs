@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::dashboard::confirm;
 use super::matrix::sandbox_label;
 use crate::class::{Dashboard, HelpAction, flags, short_duration};
+use crate::components::confirm::confirm;
 use crate::components::terminal::WatchTerminal;
 
 #[component]

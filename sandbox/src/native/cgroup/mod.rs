@@ -10,6 +10,8 @@
 //!   started and the learner can neither see, pre-create nor freeze it (a frozen group would hold
 //!   the server's process start until the learner let go).
 
+#[cfg(test)]
+mod driver_tests;
 mod v1;
 mod v2;
 

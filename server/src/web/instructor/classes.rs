@@ -5,9 +5,9 @@ use app::class::{ClassInput, ClassSettings, ClassSummary};
 use axum::Json;
 use axum::extract::{Path, State};
 
-use crate::auth::Instructor;
 use crate::store::Class;
 use crate::web::AppState;
+use crate::web::auth::Instructor;
 use crate::web::error::ApiError;
 
 /// Sandbox lifetimes a class may choose, in minutes.

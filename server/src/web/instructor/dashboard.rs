@@ -16,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::Instructor;
 use crate::store::{Class, Learner, QuizAnswer, StepState};
 use crate::updates::Update;
 use crate::web::AppState;
+use crate::web::auth::Instructor;
 use crate::web::error::ApiError;
 
 /// How often the sandboxes' state (running, idle, memory) is sent.

@@ -9,8 +9,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::dashboard::dashboard;
-use crate::auth::Instructor;
 use crate::web::AppState;
+use crate::web::auth::Instructor;
 use crate::web::error::ApiError;
 
 /// The CSV a spreadsheet opens as it should: UTF-8 with a byte-order mark (Excel otherwise

@@ -6,10 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
-use crate::auth::Instructor;
 use crate::store::Learner;
 use crate::updates::Update;
 use crate::web::AppState;
+use crate::web::auth::Instructor;
 use crate::web::error::ApiError;
 
 /// Spares one pre-warm may start (each is a running sandbox).

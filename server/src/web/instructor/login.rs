@@ -2,59 +2,16 @@
 //! its hash is kept), or a password set in the configuration.
 
 use std::net::SocketAddr;
-use std::path::Path;
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::SignedCookieJar;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use crate::auth;
 use crate::store::Role;
 use crate::web::AppState;
-
-/// What unlocks instructor access.
-#[derive(Clone, Debug, Default)]
-pub struct InstructorAccess {
-    token_hash: Option<[u8; 32]>,
-    password_hash: Option<[u8; 32]>,
-}
-
-fn sha256(text: &str) -> [u8; 32] {
-    Sha256::digest(text.as_bytes()).into()
-}
-
-/// Constant-time comparison: how much of a guess was right must not show in the timing.
-fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-impl InstructorAccess {
-    /// Makes this start's token (or takes `token`), keeps only its hash (also in the data dir,
-    /// for operators' tools), and returns the token for the login link.
-    pub fn start(data_dir: &Path, token: Option<String>, password: Option<&str>) -> anyhow::Result<(Self, String)> {
-        let token = token.unwrap_or_else(crate::store::session_token);
-        anyhow::ensure!(token.len() >= 16, "the instructor token needs at least 16 characters");
-        let hash = sha256(&token);
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        std::fs::write(data_dir.join("instructor-token.sha256"), hex)?;
-        Ok((Self { token_hash: Some(hash), password_hash: password.filter(|p| !p.is_empty()).map(sha256) }, token))
-    }
-
-    pub fn accepts_token(&self, token: &str) -> bool {
-        self.token_hash.as_ref().is_some_and(|h| same(h, &sha256(token)))
-    }
-
-    pub fn accepts_password(&self, password: &str) -> bool {
-        self.password_hash.as_ref().is_some_and(|h| same(h, &sha256(password)))
-    }
-
-    pub fn has_password(&self) -> bool {
-        self.password_hash.is_some()
-    }
-}
+use crate::web::auth;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/instructor/login", get(login_with_token).post(login_with_password))

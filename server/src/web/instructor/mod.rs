@@ -11,10 +11,10 @@ mod watch;
 
 use axum::routing::{get, post};
 
+pub use crate::web::auth::InstructorAccess;
 pub use classes::apply_terms;
 pub use dashboard::dashboard;
 pub use help::help;
-pub use login::InstructorAccess;
 
 use crate::web::AppState;
 
@@ -52,7 +52,7 @@ pub use classes::{create as create_class, list as list_classes, update as update
 /// scrape config) or session, like every instructor route.
 async fn metrics_route(
     axum::extract::State(state): axum::extract::State<AppState>,
-    _: crate::auth::Instructor,
+    _: crate::web::auth::Instructor,
 ) -> impl axum::response::IntoResponse {
     if let Some(sandboxes) = &state.sandboxes {
         let (running, spares) = sandboxes.counts();

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 
-use crate::auth::Instructor;
 use crate::terminals::ServerMessage;
 use crate::terminals::ws::{Access, MAX_FRAME, serve};
 use crate::web::AppState;
+use crate::web::auth::Instructor;
 
 #[derive(Debug, Deserialize)]
 pub struct WatchQuery {

@@ -11,6 +11,8 @@ pub mod attempt;
 pub mod presence;
 pub mod runner;
 pub mod selftest;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -30,31 +32,6 @@ use crate::updates::{Update, Updates};
 const DEBOUNCE: Duration = Duration::from_millis(400);
 /// Background re-checks of a step the learner is on.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
-/// How many times longer every time limit of checks, setups, solutions and tier starts is:
-/// `STACKLAB_TIME_SCALE` (default 1). Only for emulated test hosts (scripts/guests.sh), whose
-/// CPU is several times slower than any host a class runs on.
-pub fn time_scale() -> u32 {
-    static SCALE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *SCALE.get_or_init(|| std::env::var("STACKLAB_TIME_SCALE").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(1))
-}
-
-/// On an emulated test host ([`time_scale`] above 1): the scale, written in `data_dir` and
-/// shared with every sandbox as /etc/stacklab/time-scale, so the tools in it (lab-vm,
-/// lab-cluster) wait as much longer.
-pub fn time_scale_file(data_dir: &std::path::Path) -> std::io::Result<Option<sandbox::native::SharedFile>> {
-    if time_scale() == 1 {
-        return Ok(None);
-    }
-    let source = data_dir.join("time-scale");
-    std::fs::write(&source, format!("{}\n", time_scale()))?;
-    Ok(Some(sandbox::native::SharedFile { source, target: "etc/stacklab/time-scale".into() }))
-}
-
-/// `limit`, scaled for this host (see [`time_scale`]).
-pub fn scaled(limit: Duration) -> Duration {
-    limit * time_scale()
-}
-
 /// Commands a check sees (the most recent).
 const COMMANDS_FOR_CHECKS: i64 = 2000;
 /// A learner with no page open who did nothing for this long has left: their step is no longer
@@ -62,7 +39,7 @@ const COMMANDS_FOR_CHECKS: i64 = 2000;
 pub const AWAY_AFTER: Duration = Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
-pub enum ProgressError {
+pub enum CheckError {
     #[error("there is no step {1:?} in lab {0:?}")]
     NoSuchStep(String, String),
     #[error("{0}")]
@@ -75,7 +52,7 @@ pub enum ProgressError {
     Queued(Option<crate::sandboxes::QueueSpot>),
 }
 
-pub struct Progress {
+pub struct CheckEngine {
     course: Arc<Course>,
     store: Arc<dyn Store>,
     sandboxes: Arc<Sandboxes>,
@@ -93,7 +70,7 @@ pub struct Progress {
     clusters_starting: Mutex<HashSet<String>>,
 }
 
-impl Progress {
+impl CheckEngine {
     pub fn new(course: Arc<Course>, store: Arc<dyn Store>, sandboxes: Arc<Sandboxes>, updates: Updates, away_after: Duration) -> Arc<Self> {
         let parallel = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) * 2;
         Arc::new(Self {
@@ -114,13 +91,13 @@ impl Progress {
         &self.store
     }
 
-    fn step(&self, lab: &str, step: &str) -> Result<&labs::load::Step, ProgressError> {
-        self.course.lab(lab).and_then(|(_, l)| l.step(step)).ok_or_else(|| ProgressError::NoSuchStep(lab.to_string(), step.to_string()))
+    fn step(&self, lab: &str, step: &str) -> Result<&labs::load::Step, CheckError> {
+        self.course.lab(lab).and_then(|(_, l)| l.step(step)).ok_or_else(|| CheckError::NoSuchStep(lab.to_string(), step.to_string()))
     }
 
     /// The learner is on `step` of `lab` now: it starts (once), its setup runs in their sandbox
     /// if it has not there yet, and its checks soon follow.
-    pub async fn focus(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, ProgressError> {
+    pub async fn focus(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, CheckError> {
         self.step(lab, step)?;
         let state = self.store.start_step(learner, lab, step).await?;
         self.presence().focus(learner, Focus { lab: lab.to_string(), step: step.to_string() }, Instant::now());
@@ -211,15 +188,15 @@ impl Progress {
     }
 
     /// "Check" pressed: runs the step's checks now (starting the sandbox if it stopped).
-    pub async fn check_now(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, ProgressError> {
+    pub async fn check_now(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, CheckError> {
         self.step(lab, step)?;
         if self.sandboxes.start_now(learner).await?.is_none() {
-            return Err(ProgressError::Queued(self.sandboxes.queue_spot(learner)));
+            return Err(CheckError::Queued(self.sandboxes.queue_spot(learner)));
         }
         self.run(learner, lab, step, CheckRun::Asked).await
     }
 
-    async fn run(self: &Arc<Self>, learner: &str, lab: &str, step_id: &str, run: CheckRun) -> Result<StepState, ProgressError> {
+    async fn run(self: &Arc<Self>, learner: &str, lab: &str, step_id: &str, run: CheckRun) -> Result<StepState, CheckError> {
         let step = self.step(lab, step_id)?.clone();
         let lock = self.per_learner.lock().unwrap_or_else(|p| p.into_inner()).entry(learner.to_string()).or_default().clone();
         let _one_at_a_time = lock.lock().await;
@@ -261,7 +238,7 @@ impl Progress {
         if self.setups.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
             return;
         }
-        let timeout = scaled(Duration::from_secs(u64::from(step.timeout.max(30))));
+        let timeout = crate::time_scale::scaled(Duration::from_secs(u64::from(step.timeout.max(30))));
         match runner::run_script(&**self.sandboxes.backend(), name, script, &[], timeout).await {
             Ok(output) if output.success() => {
                 self.setups.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
@@ -293,9 +270,9 @@ impl Progress {
     }
 }
 
-/// A learner's page holding its live event stream open (see [`Progress::page_open`]).
+/// A learner's page holding its live event stream open (see [`CheckEngine::page_open`]).
 pub struct PageOpen {
-    progress: Arc<Progress>,
+    progress: Arc<CheckEngine>,
     learner: String,
 }
 
@@ -306,9 +283,9 @@ impl Drop for PageOpen {
 }
 
 /// Where terminals send the commands they see finish.
-impl crate::terminals::CommandSink for Progress {
+impl crate::terminals::CommandSink for CheckEngine {
     fn command(self: Arc<Self>, learner: &str, record: CommandRecord, typist: crate::terminals::Typist) {
         let learner = learner.to_string();
-        tokio::spawn(async move { Progress::command(&self, &learner, record, typist).await });
+        tokio::spawn(async move { CheckEngine::command(&self, &learner, record, typist).await });
     }
 }

@@ -9,9 +9,11 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, Key, SameSite, SignedCookieJar};
+use sha2::{Digest, Sha256};
 
-use crate::store::{Role, Session};
-use crate::web::AppState;
+use std::sync::Arc;
+
+use crate::store::{Role, Session, Store};
 
 pub const COOKIE: &str = "stacklab";
 /// Learners come back for homework days later.
@@ -52,21 +54,64 @@ pub fn removal_cookie() -> Cookie<'static> {
     Cookie::build((COOKIE, "")).path("/").build()
 }
 
+/// What unlocks instructor access.
+#[derive(Clone, Debug, Default)]
+pub struct InstructorAccess {
+    token_hash: Option<[u8; 32]>,
+    password_hash: Option<[u8; 32]>,
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+/// Constant-time comparison: how much of a guess was right must not show in the timing.
+fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl InstructorAccess {
+    /// Makes this start's token (or takes `token`), keeps only its hash (also in the data dir,
+    /// for operators' tools), and returns the token for the login link.
+    pub fn start(data_dir: &Path, token: Option<String>, password: Option<&str>) -> anyhow::Result<(Self, String)> {
+        let token = token.unwrap_or_else(crate::store::session_token);
+        anyhow::ensure!(token.len() >= 16, "the instructor token needs at least 16 characters");
+        let hash = sha256(&token);
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(data_dir.join("instructor-token.sha256"), hex)?;
+        Ok((Self { token_hash: Some(hash), password_hash: password.filter(|p| !p.is_empty()).map(sha256) }, token))
+    }
+
+    pub fn accepts_token(&self, token: &str) -> bool {
+        self.token_hash.as_ref().is_some_and(|h| same(h, &sha256(token)))
+    }
+
+    pub fn accepts_password(&self, password: &str) -> bool {
+        self.password_hash.as_ref().is_some_and(|h| same(h, &sha256(password)))
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some()
+    }
+}
+
 /// The caller's session, if their cookie carries a live one.
 pub struct MaybeSession(pub Option<(String, Session)>);
 
+// Each extractor asks the state for what it uses (the cookie key, the store, the instructor's
+// token), not for the whole of it.
 impl<S> FromRequestParts<S> for MaybeSession
 where
     S: Send + Sync,
-    AppState: FromRef<S>,
+    Key: FromRef<S>,
+    Arc<dyn Store>: FromRef<S>,
 {
     type Rejection = StatusCode;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        let jar = SignedCookieJar::from_headers(&parts.headers, state.cookie_key.clone());
+        let jar = SignedCookieJar::from_headers(&parts.headers, Key::from_ref(state));
         let Some(token) = jar.get(COOKIE).map(|c| c.value().to_string()) else { return Ok(Self(None)) };
-        match state.store.session(&token).await {
+        match Arc::<dyn Store>::from_ref(state).session(&token).await {
             Ok(session) => Ok(Self(session.map(|s| (token, s)))),
             Err(e) => {
                 tracing::error!("reading a session: {e}");
@@ -82,7 +127,8 @@ pub struct LearnerId(pub String);
 impl<S> FromRequestParts<S> for LearnerId
 where
     S: Send + Sync,
-    AppState: FromRef<S>,
+    Key: FromRef<S>,
+    Arc<dyn Store>: FromRef<S>,
 {
     type Rejection = StatusCode;
 
@@ -100,7 +146,9 @@ pub struct Instructor;
 impl<S> FromRequestParts<S> for Instructor
 where
     S: Send + Sync,
-    AppState: FromRef<S>,
+    Key: FromRef<S>,
+    Arc<dyn Store>: FromRef<S>,
+    InstructorAccess: FromRef<S>,
 {
     type Rejection = StatusCode;
 
@@ -110,7 +158,7 @@ where
         let bearer =
             parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         if let Some(token) = bearer {
-            return if AppState::from_ref(state).instructor.accepts_token(token.trim()) { Ok(Self) } else { Err(StatusCode::FORBIDDEN) };
+            return if InstructorAccess::from_ref(state).accepts_token(token.trim()) { Ok(Self) } else { Err(StatusCode::FORBIDDEN) };
         }
         match MaybeSession::from_request_parts(parts, state).await?.0 {
             Some((_, Session { role: Role::Instructor, .. })) => Ok(Self),

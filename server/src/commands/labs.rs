@@ -31,7 +31,7 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
         shared_files: [
             vec![kvm.shared_file()],
             crate::cluster::shared_files(),
-            crate::progress::time_scale_file(data.path())?.into_iter().collect(),
+            crate::time_scale::time_scale_file(data.path())?.into_iter().collect(),
         ]
         .concat(),
     };
@@ -42,26 +42,26 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
     println!("kvm: {}", kvm.read());
     let tiers = crate::tiers::detect(image);
     let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 512 << 20 };
-    let reports = crate::progress::selftest::run(&course, backend.clone(), &tiers, &limits, &only, |line| println!("{line}")).await;
+    let reports = crate::checks::selftest::run(&course, backend.clone(), &tiers, &limits, &only, |line| println!("{line}")).await;
     backend.shutdown_all_blocking();
     println!();
     let mut failed = 0;
     for (lab, report) in &reports {
         match report {
-            crate::progress::selftest::LabReport::Tested(steps) => {
+            crate::checks::selftest::LabReport::Tested(steps) => {
                 for s in steps.iter().filter(|s| s.problem.is_some()) {
                     failed += 1;
                     println!("FAILED {lab}/{}: {}", s.step, s.problem.as_deref().unwrap_or_default());
                 }
             }
-            crate::progress::selftest::LabReport::Broken(why) => {
+            crate::checks::selftest::LabReport::Broken(why) => {
                 failed += 1;
                 println!("BROKEN {lab}: {why}");
             }
-            crate::progress::selftest::LabReport::Skipped(_) => {}
+            crate::checks::selftest::LabReport::Skipped(_) => {}
         }
     }
-    let tested = reports.iter().filter(|(_, r)| matches!(r, crate::progress::selftest::LabReport::Tested(_))).count();
+    let tested = reports.iter().filter(|(_, r)| matches!(r, crate::checks::selftest::LabReport::Tested(_))).count();
     let skipped = reports.len() - tested;
     println!("{tested} lab(s) tested, {skipped} skipped, {failed} failure(s)");
     Ok(if failed == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })

@@ -98,7 +98,7 @@ pub struct StepRun {
 /// Runs the step's checks (all must pass; the first failure's reason is the step's) and its hint
 /// checks. A sandbox error (it stopped meanwhile) is a failed check saying so.
 pub async fn run_step(backend: &dyn Backend, name: &str, step: &Step, commands: &[CommandRecord]) -> StepRun {
-    let timeout = super::scaled(Duration::from_secs(u64::from(step.timeout)));
+    let timeout = crate::time_scale::scaled(Duration::from_secs(u64::from(step.timeout)));
     let commands = commands_file(commands);
     let started = std::time::Instant::now();
     let mut outcome = CheckOutcome { passed: true, reason: String::new(), took_ms: 0 };

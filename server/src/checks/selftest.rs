@@ -14,26 +14,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::runner;
 use crate::store::{CheckOutcome, CommandRecord};
 use crate::terminals::integration::Integration;
+use crate::tiers::TierSupport;
 
 /// How long one step's solution may take to type and run.
 const SOLUTION_TIMEOUT: Duration = Duration::from_secs(180);
-
-/// Which tiers this host provides, and why not where it does not.
-#[derive(Clone, Debug)]
-pub struct TierSupport(pub Vec<(Tier, Result<(), String>)>);
-
-impl TierSupport {
-    pub fn check(&self, tiers: &[Tier]) -> Result<(), String> {
-        for tier in tiers {
-            match self.0.iter().find(|(t, _)| t == tier) {
-                Some((_, Ok(()))) => {}
-                Some((_, Err(why))) => return Err(format!("needs the {tier} tier: {why}")),
-                None => return Err(format!("needs the {tier} tier, which this server does not know")),
-            }
-        }
-        Ok(())
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepReport {
@@ -160,13 +144,15 @@ async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut
         })
     };
     // The shell is ready once it has printed its first prompt.
-    wait_for(&screen, "# ", super::scaled(Duration::from_secs(20))).await.map_err(|e| format!("the shell never showed a prompt: {e}"))?;
+    wait_for(&screen, "# ", crate::time_scale::scaled(Duration::from_secs(20)))
+        .await
+        .map_err(|e| format!("the shell never showed a prompt: {e}"))?;
 
     let mut reports = Vec::new();
     for (i, step) in lab.steps.iter().enumerate() {
         let started = Instant::now();
         if let Some(setup) = &step.setup {
-            match runner::run_script(backend, name, setup, &[], super::scaled(Duration::from_secs(60))).await {
+            match runner::run_script(backend, name, setup, &[], crate::time_scale::scaled(Duration::from_secs(60))).await {
                 Ok(o) if o.success() => {}
                 Ok(o) => return Err(format!("{}: setup failed: {}", setup.at(), String::from_utf8_lossy(&o.stderr).trim())),
                 Err(e) => return Err(format!("{}: setup could not run: {e}", setup.at())),
@@ -182,7 +168,7 @@ async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut
         let marker = format!("__stacklab_step_{i}_done_");
         let typed = format!("{}\nprintf '%s%s\\n' '{marker}' \"$((40+2))\"\n", solution.source.trim_end());
         input.write_all(typed.as_bytes()).await.map_err(|e| format!("typing into the terminal: {e}"))?;
-        if let Err(e) = wait_for(&screen, &format!("{marker}42"), super::scaled(SOLUTION_TIMEOUT)).await {
+        if let Err(e) = wait_for(&screen, &format!("{marker}42"), crate::time_scale::scaled(SOLUTION_TIMEOUT)).await {
             report.problem = Some(format!("{}: the solution did not finish: {e}", solution.at()));
             report.took = started.elapsed();
             reports.push(report);

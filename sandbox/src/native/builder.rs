@@ -1,4 +1,4 @@
-//! The helper process that builds one sandbox. The server runs it as a fresh, single-threaded
+//! Building one sandbox, in the helper process. The server runs it as a fresh, single-threaded
 //! process (`stacklab sandbox-helper`), because entering a user namespace is refused to
 //! multi-threaded processes and because code after `fork` in a threaded server must not
 //! allocate. It reads a [`CreatePlan`] on stdin and prints one [`CreateReply`] line.
