@@ -103,13 +103,19 @@ pub enum AttachError {
 }
 
 impl AttachError {
-    /// What the browser is told (a sandbox's own error, with its host details, is logged).
+    /// What the browser is told: a sandbox's own error as a plain sentence, its host details
+    /// only in [`AttachError::report`].
     pub fn for_browser(&self) -> String {
         match self {
-            AttachError::Sandbox(e) => {
-                tracing::warn!("sandbox: {}", e.report());
-                e.for_learner().to_string()
-            }
+            AttachError::Sandbox(e) => e.for_learner().to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The whole error, for the server's log.
+    pub fn report(&self) -> String {
+        match self {
+            AttachError::Sandbox(e) => e.report(),
             other => other.to_string(),
         }
     }

@@ -247,3 +247,14 @@ async fn attaching_refuses_a_tab_out_of_range_and_a_stopped_sandbox() {
     assert!(matches!(terminals.attach("ada", 1, SIZE, false).await, Err(AttachError::Stopped)), "a reconnect never starts it");
     assert!(terminals.watch("ada", 1).is_none(), "watching never opens a shell");
 }
+
+#[test]
+fn a_sandbox_error_is_a_plain_sentence_for_the_browser_and_whole_in_the_log() {
+    let host_detail = "mount proc on /var/lib/stacklab/native/run/lab-ada/root/proc";
+    let error = AttachError::Sandbox(sandbox::Error::io(host_detail, std::io::Error::from_raw_os_error(libc::EACCES)));
+    let said = error.for_browser();
+    assert!(!said.contains("/var/lib") && !said.contains("lab-ada"), "{said}");
+    assert!(said.starts_with("Something went wrong with your sandbox."), "{said}");
+    assert!(error.report().starts_with(host_detail), "{}", error.report());
+    assert_eq!(AttachError::NoSuchTab(9).for_browser(), "terminal 9 does not exist: use 1 to 8");
+}

@@ -30,7 +30,7 @@ use crate::store::Store;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-/// How learners' live work is kept: when a learner counts as gone (see `progress::presence`),
+/// How learners' live work is kept: when a learner counts as gone (see `checks::presence`),
 /// and where terminals' screens wait out a server restart.
 pub struct LiveSettings {
     pub away_after: std::time::Duration,

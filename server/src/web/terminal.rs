@@ -69,7 +69,7 @@ pub async fn attach(
                 let message = match &e {
                     AttachError::Stopped => ServerMessage::Stopped,
                     other => {
-                        tracing::warn!(%learner, tab, "attaching a terminal failed");
+                        tracing::warn!(%learner, tab, "attaching a terminal: {}", other.report());
                         ServerMessage::Error { message: other.for_browser() }
                     }
                 };
