@@ -103,8 +103,7 @@ guest_payload() {
     done
     local suite exe
     for suite in "$@"; do
-        exe=$(cargo test -p sandbox --test "$suite" --no-run --locked --message-format=json 2>/dev/null \
-            | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+        exe=$(test_binary sandbox "$suite")
         [ -x "$exe" ] || { echo "no test binary for sandbox/tests/$suite.rs" >&2; return 1; }
         objcopy --strip-debug "$exe" "$stage/tests/$suite"
     done
