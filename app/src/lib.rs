@@ -3,6 +3,7 @@
 
 pub mod class;
 pub mod components;
+pub mod error;
 pub mod routes;
 pub mod services;
 

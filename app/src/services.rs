@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::class::ClassSettings;
 #[cfg(feature = "ssr")]
 use crate::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
+#[cfg(feature = "ssr")]
+use crate::error::{AppError, AppResult};
 
 /// Who is looking at a page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,30 +79,30 @@ pub trait Services: Send + Sync + 'static {
     /// Whether the instructor may sign in with a password (else only with the login link).
     fn password_login(&self) -> bool;
     /// The instructor's side: classes, the live matrix, helping. Callers check the role first.
-    async fn classes(&self) -> Result<Vec<ClassSummary>, String>;
+    async fn classes(&self) -> AppResult<Vec<ClassSummary>>;
     /// Makes a class (`id` is `None`) or changes one.
-    async fn save_class(&self, id: Option<String>, input: ClassInput) -> Result<ClassSummary, String>;
-    async fn dashboard(&self, class: &str) -> Result<Dashboard, String>;
+    async fn save_class(&self, id: Option<String>, input: ClassInput) -> AppResult<ClassSummary>;
+    async fn dashboard(&self, class: &str) -> AppResult<Dashboard>;
     /// Does what the instructor asked; says what happened.
-    async fn help(&self, action: HelpAction) -> Result<String, String>;
+    async fn help(&self, action: HelpAction) -> AppResult<String>;
 
     /// Messages to this learner (or their class) after message `after`.
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView>;
 
-    async fn lab_progress(&self, learner: &str, lab: &str) -> Result<Vec<StepProgress>, String>;
+    async fn lab_progress(&self, learner: &str, lab: &str) -> AppResult<Vec<StepProgress>>;
     /// The learner is on this step now (it starts, its setup runs, auto-checks follow).
-    async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
-    async fn check_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
-    async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
-    async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String>;
+    async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
+    async fn check_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
+    async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
+    async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
 
-    async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> Result<QuizResult, String>;
+    async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> AppResult<QuizResult>;
     /// The learner's earlier answers to these questions.
     async fn quiz_results(&self, learner: &str, questions: &[String]) -> Vec<QuizResult>;
 
     /// The slide the instructor shows in `deck` now, if they present it.
     async fn live_slide(&self, deck: &str) -> Option<usize>;
-    async fn set_live_slide(&self, deck: &str, slide: usize) -> Result<(), String>;
+    async fn set_live_slide(&self, deck: &str, slide: usize) -> AppResult<()>;
 }
 
 #[cfg(feature = "ssr")]
@@ -108,26 +110,26 @@ pub type SharedServices = std::sync::Arc<dyn Services>;
 
 /// The services and the current request, inside a server function.
 #[cfg(feature = "ssr")]
-pub async fn request() -> Result<(SharedServices, http::request::Parts), ServerFnError> {
-    let services = use_context::<SharedServices>().ok_or_else(|| ServerFnError::new("services are not available"))?;
+pub async fn request() -> AppResult<(SharedServices, http::request::Parts)> {
+    let services = use_context::<SharedServices>().ok_or_else(|| missing("the services"))?;
     let parts: http::request::Parts = leptos_axum::extract().await?;
     Ok((services, parts))
 }
 
 /// The signed-in learner, or an error a person understands.
 #[cfg(feature = "ssr")]
-pub async fn learner() -> Result<(SharedServices, Viewer), ServerFnError> {
+pub async fn learner() -> AppResult<(SharedServices, Viewer)> {
     let (services, parts) = request().await?;
     match services.viewer(&parts).await {
         Some(viewer) => Ok((services, viewer)),
-        None => Err(ServerFnError::new("Join the class first.")),
+        None => Err(AppError::NotJoined),
     }
 }
 
 /// The services, once the request is known to come from the instructor (anyone else learns
 /// only that they must sign in).
 #[cfg(feature = "ssr")]
-pub async fn instructor() -> Result<SharedServices, ServerFnError> {
+pub async fn instructor() -> AppResult<SharedServices> {
     let (services, parts) = request().await?;
     if services.is_instructor(&parts).await {
         Ok(services)
@@ -135,12 +137,20 @@ pub async fn instructor() -> Result<SharedServices, ServerFnError> {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(http::StatusCode::FORBIDDEN);
         }
-        Err(ServerFnError::new("Sign in as the instructor."))
+        Err(AppError::NotInstructor)
     }
 }
 
 /// The course the server loaded.
 #[cfg(feature = "ssr")]
-pub fn course() -> Result<std::sync::Arc<labs::load::Course>, ServerFnError> {
-    use_context::<std::sync::Arc<labs::load::Course>>().ok_or_else(|| ServerFnError::new("the course is not loaded"))
+pub fn course() -> AppResult<std::sync::Arc<labs::load::Course>> {
+    use_context::<std::sync::Arc<labs::load::Course>>().ok_or_else(|| missing("the course"))
+}
+
+/// Something the server puts in every server function's context is not there: a fault of the
+/// server's own set-up, logged; the person is told only to try again.
+#[cfg(feature = "ssr")]
+fn missing(what: &str) -> AppError {
+    leptos::logging::error!("server function: {what} missing from the context");
+    AppError::Failed
 }

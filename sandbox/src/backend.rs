@@ -217,17 +217,63 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("creating sandbox {name}: {message}")]
-    Create { name: String, message: String },
+    /// A step of starting sandbox `name` failed: `step` says which in the log's words, `source`
+    /// (where there is one) why.
+    #[error("creating sandbox {name}: {step}{}", with_cause(.source))]
+    Create {
+        name: String,
+        step: String,
+        #[source]
+        source: Option<Cause>,
+    },
     #[error("this host cannot run {backend} sandboxes: {reason}")]
     Unsupported { backend: &'static str, reason: String },
+    /// A call to the Docker engine failed (the Docker backend).
+    #[error("{what}: {source}")]
+    Docker {
+        what: String,
+        #[source]
+        source: Box<bollard::errors::Error>,
+    },
+    /// A call to the cluster's API failed (the Kubernetes backend).
+    #[error("{what}: {source}")]
+    Kubernetes {
+        what: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
     #[error("{0}")]
     Backend(String),
+}
+
+/// Why a step failed, whatever the library that said so; kept whole for the log's chain.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+fn with_cause(source: &Option<Cause>) -> String {
+    source.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
 }
 
 impl Error {
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { what: what.into(), source }
+    }
+
+    /// Step `step` of creating sandbox `name` failed because of `source`.
+    pub fn create(name: &str, step: impl Into<String>, source: impl Into<Cause>) -> Self {
+        Error::Create { name: name.to_string(), step: step.into(), source: Some(source.into()) }
+    }
+
+    /// Step `step` of creating sandbox `name` failed, with no error below it to keep.
+    pub fn create_failed(name: &str, step: impl Into<String>) -> Self {
+        Error::Create { name: name.to_string(), step: step.into(), source: None }
+    }
+
+    pub fn docker(what: impl Into<String>, source: bollard::errors::Error) -> Self {
+        Error::Docker { what: what.into(), source: Box::new(source) }
+    }
+
+    pub fn kubernetes(what: impl Into<String>, source: kube::Error) -> Self {
+        Error::Kubernetes { what: what.into(), source: Box::new(source) }
     }
 
     /// The error and its causes, for the server's log.
@@ -258,7 +304,7 @@ impl Error {
             Error::Image(_) | Error::Unsupported { .. } => {
                 "This server cannot run sandboxes right now. Tell your instructor: the server's log says why."
             }
-            Error::InvalidName(_) | Error::Io { .. } | Error::Backend(_) => {
+            Error::InvalidName(_) | Error::Io { .. } | Error::Docker { .. } | Error::Kubernetes { .. } | Error::Backend(_) => {
                 "Something went wrong with your sandbox. Try again in a moment; if it keeps happening, tell your instructor (the server's log says why)."
             }
         }
@@ -273,7 +319,14 @@ mod tests {
     fn a_learner_is_told_what_happened_without_the_hosts_details() {
         let errors = [
             Error::io("mount proc on /var/lib/stacklab/native/run/lab-x/root/proc", std::io::Error::from_raw_os_error(libc::EACCES)),
-            Error::Create { name: "lab-x".into(), message: "writing 512 to /sys/fs/cgroup/stacklab/lab-x/pids.max".into() },
+            Error::create("lab-x", "cgroup", "writing 512 to /sys/fs/cgroup/stacklab/lab-x/pids.max"),
+            Error::docker(
+                "starting container stacklab-lab-x",
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 500,
+                    message: "mount /var/lib/docker/overlay2/abc: EPERM".into(),
+                },
+            ),
             Error::Image("/var/lib/stacklab/images/lab/rootfs: no such directory".into()),
             Error::Unsupported { backend: "native", reason: "no idmapped mounts on /dev/vda1".into() },
             Error::Backend("nsenter --target 4242: exit 1".into()),
@@ -290,5 +343,15 @@ mod tests {
     fn the_log_gets_the_whole_error_once() {
         let e = Error::io("mount proc on /x", std::io::Error::from_raw_os_error(libc::EACCES));
         assert_eq!(e.report(), "mount proc on /x: Permission denied (os error 13)");
+    }
+
+    #[test]
+    fn a_failed_step_keeps_its_cause_for_the_log() {
+        let cause = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let e = Error::create("lab-x", "preparing the learner's layer", cause);
+        assert_eq!(e.report(), "creating sandbox lab-x: preparing the learner's layer: No space left on device (os error 28)");
+        let kept = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<std::io::Error>());
+        assert_eq!(kept.and_then(|c| c.raw_os_error()), Some(libc::ENOSPC), "the cause is the io::Error itself");
+        assert_eq!(Error::create_failed("lab-x", "no free outbound subnet").report(), "creating sandbox lab-x: no free outbound subnet");
     }
 }

@@ -274,7 +274,7 @@ impl Backend for FakeBackend {
                 return Ok(info.clone());
             }
             if let Some(message) = state.start_failures.pop_front() {
-                return Err(Error::Create { name: spec.name.clone(), message });
+                return Err(Error::create_failed(&spec.name, message));
             }
             state.start_delay
         };

@@ -7,6 +7,7 @@ mod common;
 use sandbox::{Backend, Device};
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn two_learners_images_and_containers_are_their_own() {
     let Some(h) = common::harness("containers") else { return };
     for name in ["pod-a", "pod-b"] {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn demo1_pid_mount_uts_namespaces() {
     let Some(h) = common::harness("demo1") else { return };
     h.start("lab-demo1").await;
@@ -54,6 +55,7 @@ async fn demo1_pid_mount_uts_namespaces() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn demo2_network_namespace_veth_and_ping() {
     let Some(h) = common::harness("demo2") else { return };
     h.start("lab-demo2").await;
@@ -82,6 +84,7 @@ async fn demo2_network_namespace_veth_and_ping() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn demo3_cgroup_memory_limit_and_oom_kill() {
     let Some(h) = common::harness("demo3") else { return };
     h.start("lab-demo3").await;

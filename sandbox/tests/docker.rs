@@ -43,6 +43,7 @@ async fn sh(backend: &dyn Backend, name: &str, script: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine with the lab image: run with --include-ignored (scripts/test starts one)"]
 async fn a_missing_engine_or_image_is_said_clearly() {
     let Some((socket, _)) = engine() else { return };
     let gone = DockerBackend::open(config("unix:///run/stacklab/no-such.sock", "x", "t")).await.err().unwrap().to_string();
@@ -52,6 +53,7 @@ async fn a_missing_engine_or_image_is_said_clearly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine with the lab image: run with --include-ignored (scripts/test starts one)"]
 async fn sandboxes_keep_files_are_adopted_and_leave_nothing() {
     let Some((socket, image)) = engine() else { return };
     let prefix = format!("stacklab-dtest-{}", std::process::id());

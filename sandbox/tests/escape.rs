@@ -12,6 +12,7 @@ use sandbox::{Limits, ShellRequest};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn host_processes_are_invisible_and_unsignalable() {
     let Some(h) = common::harness("escape_host_procs") else { return };
     h.start("esc-procs").await;
@@ -36,6 +37,7 @@ async fn host_processes_are_invisible_and_unsignalable() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn another_sandbox_is_invisible() {
     let Some(h) = common::harness("escape_other_sandbox") else { return };
     h.start("esc-a").await;
@@ -63,6 +65,7 @@ async fn another_sandbox_is_invisible() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn host_files_are_out_of_reach() {
     let Some(h) = common::harness("escape_host_files") else { return };
     let secret = h.data.path().join("stacklab.db");
@@ -93,6 +96,7 @@ async fn host_files_are_out_of_reach() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn the_lab_image_stays_read_only() {
     let Some(h) = common::harness("escape_image") else { return };
     h.start("esc-image").await;
@@ -114,6 +118,7 @@ async fn the_lab_image_stays_read_only() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn host_ports_are_unreachable() {
     let Some(h) = common::harness("escape_ports") else { return };
     let loopback = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -150,6 +155,7 @@ async fn host_ports_are_unreachable() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn no_host_devices_no_block_mounts_no_modules() {
     let Some(h) = common::harness("escape_devices") else { return };
     h.start("esc-dev").await;
@@ -190,6 +196,7 @@ PY
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn host_hostname_clock_and_sysctls_stay() {
     let Some(h) = common::harness("escape_host_state") else { return };
     let hostname = nix::unistd::gethostname().unwrap();
@@ -219,6 +226,7 @@ async fn host_hostname_clock_and_sysctls_stay() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn masked_proc_files_stay_useless_when_unmasked() {
     let Some(h) = common::harness("escape_masks") else { return };
     h.start("esc-mask").await;
@@ -239,6 +247,7 @@ async fn masked_proc_files_stay_useless_when_unmasked() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn memory_pids_and_disk_limits_hold() {
     let Some(h) = common::harness("escape_limits") else { return };
     let mut spec = h.spec("esc-limits", "esc-limits-owner");
@@ -285,6 +294,7 @@ async fn memory_pids_and_disk_limits_hold() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn nothing_survives_stop() {
     let Some(h) = common::harness("escape_survive") else { return };
     let spec = h.start("esc-survive").await;
@@ -329,6 +339,7 @@ fn processes_named_sleep_100() -> Vec<u32> {
 /// them in are out of their reach (not in their cgroup namespace, not theirs to create), so
 /// groups they make and freeze, named as the server's once were, change nothing.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn frozen_groups_of_the_learners_own_do_not_stall_checks() {
     let Some(h) = common::harness("frozen-groups") else { return };
     if common::testing_docker() {
@@ -364,6 +375,7 @@ async fn frozen_groups_of_the_learners_own_do_not_stall_checks() {
 /// A learner cannot use up the host's cgroups: on cgroup v2 their group takes a bounded number
 /// of descendants (the host has 65535 of some controllers' ids in all).
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_learner_makes_a_bounded_number_of_cgroups() {
     let Some(h) = common::harness("cgroup-count") else { return };
     if common::testing_docker() {
@@ -388,6 +400,7 @@ async fn a_learner_makes_a_bounded_number_of_cgroups() {
 /// other learners' and host root's alone: each sandbox's user namespace is owned by its own host
 /// uid, so the kernel counts what is made inside against that uid.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_learner_using_up_inotify_leaves_others_theirs() {
     let Some(h) = common::harness("inotify-budget") else { return };
     if common::testing_docker() {
@@ -427,6 +440,7 @@ async fn a_learner_using_up_inotify_leaves_others_theirs() {
 /// Memory a learner holds in TCP buffers counts against their sandbox: on cgroup v2 with the
 /// rest of its memory, on v1 in the group's TCP account, which has a limit of its own.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn socket_buffers_count_against_the_sandbox() {
     let Some(h) = common::harness("tcp-memory") else { return };
     if common::testing_docker() {
@@ -479,6 +493,7 @@ async fn socket_buffers_count_against_the_sandbox() {
 /// made with arguments the kernel itself would answer differently (a bad pointer, a flag an
 /// unprivileged caller may use), so only the filter gives these errors.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn refused_system_calls_get_eperm() {
     let Some(h) = common::harness("seccomp") else { return };
     h.start("calls").await;
@@ -532,6 +547,7 @@ async fn refused_system_calls_get_eperm() {
 /// would otherwise be rooted at the server's place in it (the host's root, its groups, all its
 /// processes).
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_cgroup2_mount_inside_shows_only_the_sandbox() {
     let Some(h) = common::harness("cgroup2-view") else { return };
     if common::testing_docker() {
@@ -557,6 +573,7 @@ async fn a_cgroup2_mount_inside_shows_only_the_sandbox() {
 /// The process that enters a sandbox for the server runs a sealed in-memory copy of nsenter:
 /// while it is inside, its `/proc/<pid>/exe` leads to no host file.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn the_entering_program_is_no_host_file() {
     let Some(h) = common::harness("sealed-nsenter") else { return };
     if common::testing_docker() {

@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use sandbox::Backend;
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn sandboxes_work_under_a_closed_data_directory_and_a_strict_umask() {
     // SAFETY: umask only sets this process's file creation mask.
     let before = unsafe { libc::umask(0o077) };

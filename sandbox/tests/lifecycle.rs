@@ -8,6 +8,7 @@ use sandbox::{Backend, ShellRequest};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn starts_and_runs_commands_as_root_with_its_own_hostname() {
     let Some(h) = common::harness("starts_and_runs") else { return };
     h.start("lab-smoke").await;
@@ -16,6 +17,7 @@ async fn starts_and_runs_commands_as_root_with_its_own_hostname() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn files_survive_stop_and_start_and_go_on_wipe() {
     let Some(h) = common::harness("files_survive") else { return };
     let spec = h.start("lab-files").await;
@@ -36,6 +38,7 @@ async fn files_survive_stop_and_start_and_go_on_wipe() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_new_server_adopts_running_sandboxes_and_cleans_dead_ones() {
     let Some(h) = common::harness("adopt") else { return };
     let spec = h.start("lab-adopt").await;
@@ -69,6 +72,7 @@ async fn a_new_server_adopts_running_sandboxes_and_cleans_dead_ones() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn shells_have_a_real_terminal_that_resizes() {
     let Some(h) = common::harness("shell_pty") else { return };
     h.start("lab-tty").await;
@@ -108,6 +112,7 @@ async fn shells_have_a_real_terminal_that_resizes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn processes_are_listed_and_killed_by_their_sandbox_pid() {
     let Some(h) = common::harness("processes") else { return };
     h.start("lab-ps").await;
@@ -133,6 +138,7 @@ async fn processes_are_listed_and_killed_by_their_sandbox_pid() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn checks_that_hang_flood_or_background_are_bounded() {
     let Some(h) = common::harness("exec_bounds") else { return };
     h.start("lab-exec").await;

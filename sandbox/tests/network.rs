@@ -65,6 +65,7 @@ impl Drop for World {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn outbound_reaches_the_world_but_not_the_host_or_other_sandboxes() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let forward_before = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
@@ -164,6 +165,7 @@ print("done")
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn outbound_gives_no_ipv6_path_to_the_host() {
     let _turn = ONE_AT_A_TIME.lock().await;
     if !std::path::Path::new("/proc/sys/net/ipv6/conf/default").exists() {

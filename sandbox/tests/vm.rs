@@ -26,6 +26,7 @@ fn qemus_in(cgroup_root: &str) -> Vec<i32> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_vm_boots_in_the_sandbox_answers_and_dies_with_it() {
     let Some(h) = common::harness("vm") else { return };
     let mut spec = h.spec("lab-vm", "lab-vm-owner");

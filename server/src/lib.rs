@@ -11,6 +11,8 @@ pub mod commands;
 pub mod kubernetes;
 pub mod kvm;
 pub mod metrics;
+pub mod periodic;
+pub mod presentations;
 pub mod sandboxes;
 pub mod serve;
 pub mod store;

@@ -49,6 +49,7 @@ async fn until<B: AsRef<[u8]>>(events: &mut (impl Stream<Item = reqwest::Result<
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_class_from_creation_to_grades() {
     if !common::sandboxes_available("classes") {
         return;
@@ -173,6 +174,7 @@ async fn a_class_from_creation_to_grades() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn the_instructor_watches_then_takes_over_a_terminal() {
     if !common::sandboxes_available("classes_watch") {
         return;
@@ -216,6 +218,7 @@ async fn the_instructor_watches_then_takes_over_a_terminal() {
 /// A sandbox has only the devices its class's labs use: a class of shell labs gets neither KVM
 /// nor FUSE nor tun; when the instructor adds a VM lab, the next start has KVM and tun.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_class_gets_only_the_devices_its_labs_use() {
     if !common::sandboxes_available("class_devices") {
         return;

@@ -45,6 +45,7 @@ impl Drop for ClockJump {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn the_clock_jumping_ends_no_sandbox_and_signs_no_one_out() {
     if !common::sandboxes_available("clock_jump") {
         return;

@@ -49,6 +49,7 @@ fn cgroup_dirs(root: &str) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn two_learners_clusters_are_their_own_and_leave_nothing_behind() {
     if !common::sandboxes_available("cluster") {
         return;

@@ -20,6 +20,7 @@ async fn type_line(socket: &mut Socket, line: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_stalled_browser_is_dropped_and_stalls_nobody_else() {
     if !common::sandboxes_available("fault_stall") {
         return;
@@ -68,6 +69,7 @@ async fn a_stalled_browser_is_dropped_and_stalls_nobody_else() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn fifty_terminals_from_one_learner_are_bounded() {
     if !common::sandboxes_available("fault_fifty") {
         return;
@@ -106,6 +108,7 @@ async fn fifty_terminals_from_one_learner_are_bounded() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_sandbox_killed_from_the_host_is_reported_and_comes_back_with_its_files() {
     if !common::sandboxes_available("fault_killed") {
         return;

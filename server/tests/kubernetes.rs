@@ -63,6 +63,7 @@ async fn read_until(output: &mut (dyn tokio::io::AsyncRead + Send + Sync + Unpin
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn sandboxes_as_pods_on_a_real_cluster() {
     if !common::sandboxes_available("kubernetes") {
         return;
@@ -265,6 +266,7 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
 /// made big enough (the image, its unpacked copy and one more per pod: the cluster's
 /// snapshotter copies).
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn the_shell_labs_pass_on_pods_of_the_lab_image() {
     if !common::sandboxes_available("kubernetes-labs") || !common::cluster_tier_available() {
         return;

@@ -97,6 +97,7 @@ impl Drop for Nginx {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn the_documented_nginx_config_carries_pages_websockets_and_events() {
     if !common::sandboxes_available("proxy") {
         return;

@@ -60,6 +60,7 @@ async fn until(
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn sigkill_and_restart_keep_session_sandbox_and_files() {
     if !common::sandboxes_available("restart") {
         return;
@@ -148,6 +149,7 @@ async fn sigkill_and_restart_keep_session_sandbox_and_files() {
 /// A host whose kernel lacks what sandboxes need is refused at start, with the feature, the
 /// release that has it and the way out (the probe's answer faked: this host has them all).
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_kernel_lacking_a_feature_is_refused_at_start_with_what_to_do() {
     if !common::sandboxes_available("probe-refusal") {
         return;

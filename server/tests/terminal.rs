@@ -25,6 +25,7 @@ fn rss_kib() -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn type_resize_reconnect_flood_and_interrupt() {
     if !common::sandboxes_available("terminal") {
         return;
@@ -81,6 +82,7 @@ async fn type_resize_reconnect_flood_and_interrupt() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn two_browser_tabs_on_one_shell_both_see_it() {
     if !common::sandboxes_available("terminal_two_tabs") {
         return;
@@ -99,6 +101,7 @@ async fn two_browser_tabs_on_one_shell_both_see_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn only_the_owner_attaches() {
     if !common::sandboxes_available("terminal_owner") {
         return;
@@ -139,6 +142,7 @@ async fn only_the_owner_attaches() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_stopped_sandbox_is_reported_not_restarted() {
     if !common::sandboxes_available("terminal_stopped") {
         return;
@@ -158,6 +162,7 @@ async fn a_stopped_sandbox_is_reported_not_restarted() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_flood_of_fake_command_records_stays_bounded() {
     if !common::sandboxes_available("terminal_record_flood") {
         return;

@@ -7,7 +7,7 @@ use crate::class::MessageView;
 
 /// The messages after `after` for the signed-in learner; `None` for anyone else.
 #[server(endpoint = "learner/messages")]
-pub async fn load_messages(after: i64) -> Result<Option<Vec<MessageView>>, ServerFnError> {
+pub async fn load_messages(after: i64) -> crate::error::AppResult<Option<Vec<MessageView>>> {
     let (services, parts) = crate::services::request().await?;
     let Some(viewer) = services.viewer(&parts).await else { return Ok(None) };
     Ok(Some(services.messages(&viewer.learner_id, after).await))

@@ -5,19 +5,20 @@
 use labs::{QuestionKind, QuestionView};
 use leptos::prelude::*;
 
+use crate::error::{AppError, AppResult, ErrorNote};
 use crate::services::QuizResult;
 
 #[server(endpoint = "quiz/answer")]
-pub async fn answer_quiz(question: String, choices: Vec<usize>) -> Result<QuizResult, ServerFnError> {
+pub async fn answer_quiz(question: String, choices: Vec<usize>) -> AppResult<QuizResult> {
     let (services, viewer) = crate::services::learner().await?;
-    services.answer_quiz(&viewer.learner_id, &question, choices).await.map_err(ServerFnError::new)
+    services.answer_quiz(&viewer.learner_id, &question, choices).await
 }
 
 #[component]
 pub fn QuizCard(question: QuestionView, #[prop(optional)] previous: Option<QuizResult>) -> impl IntoView {
     let selected = RwSignal::new(previous.as_ref().map(|p| p.choices.clone()).unwrap_or_default());
     let result = RwSignal::new(previous);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<AppError>);
     let id = question.id.clone();
     let multiple = question.kind == QuestionKind::Multiple;
     let submit = Action::new(move |choices: &Vec<usize>| {
@@ -31,7 +32,7 @@ pub fn QuizCard(question: QuestionView, #[prop(optional)] previous: Option<QuizR
                     error.set(None);
                     result.set(Some(r));
                 }
-                Err(e) => error.set(Some(e.to_string().trim_start_matches("error running server function: ").to_string())),
+                Err(e) => error.set(Some(e)),
             }
         }
     });
@@ -45,7 +46,7 @@ pub fn QuizCard(question: QuestionView, #[prop(optional)] previous: Option<QuizR
                 ev.prevent_default();
                 let picked = selected.get();
                 if picked.is_empty() {
-                    error.set(Some("Pick an answer first.".into()));
+                    error.set(Some(AppError::Invalid("Pick an answer first.".into())));
                 } else {
                     submit.dispatch(picked);
                 }
@@ -110,7 +111,7 @@ pub fn QuizCard(question: QuestionView, #[prop(optional)] previous: Option<QuizR
                         <span class="muted">{format!("Graded: {} point(s) — the first answer counts.", r.graded_points)}</span>
                     </span>
                 })}
-                {move || error.get().map(|e| view! { <span class="error">{e}</span> })}
+                {move || error.get().map(|error| view! { <ErrorNote error inline=true/> })}
             </div>
         </form>
     }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::live;
 use crate::components::quiz::QuizCard;
+use crate::error::{AppResult, ErrorNote};
 use crate::services::QuizResult;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,7 +22,7 @@ pub struct DeckPageData {
 }
 
 #[server(endpoint = "deck/page")]
-pub async fn load_deck_page(id: String) -> Result<DeckPageData, ServerFnError> {
+pub async fn load_deck_page(id: String) -> AppResult<DeckPageData> {
     let (services, parts) = crate::services::request().await?;
     let course = crate::services::course()?;
     let deck = course.deck_view(&id, false);
@@ -52,7 +53,7 @@ pub fn DeckPage() -> impl IntoView {
                 match data.await {
                     Ok(DeckPageData { deck: Some(deck), live, signed_in, quiz }) => view! { <Deck deck live signed_in quiz/> }.into_any(),
                     Ok(_) => view! { <p class="not-found">"There is no such deck. " <a href="/">"See all decks"</a></p> }.into_any(),
-                    Err(e) => view! { <p class="error">{format!("Cannot load the slides: {e}")}</p> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing="load the slides"/> }.into_any(),
                 }
             })}
         </Suspense>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::components::time::LocalTime;
+use crate::error::{AppResult, ErrorNote};
 use crate::services::Viewer;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,7 +16,7 @@ pub struct Home {
 }
 
 #[server(endpoint = "course/outline")]
-pub async fn load_outline() -> Result<Home, ServerFnError> {
+pub async fn load_outline() -> AppResult<Home> {
     let course = crate::services::course()?;
     let (services, parts) = crate::services::request().await?;
     let viewer = services.viewer(&parts).await;
@@ -52,7 +53,7 @@ pub fn HomePage() -> impl IntoView {
                         }}
                         <Course course=home.course tier/>
                     }.into_any(),
-                    Err(err) => view! { <p class="error">{format!("Cannot load the course: {err}")}</p> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing="load the course"/> }.into_any(),
                 }
             })}
         </Suspense>

@@ -13,6 +13,7 @@ use crate::components::live;
 use crate::components::quiz::QuizCard;
 use crate::components::terminal::TerminalPane;
 use crate::components::tier_status::TierStatusLine;
+use crate::error::{AppResult, ErrorNote};
 use crate::routes::join::JoinForm;
 use crate::services::{QuizResult, StepProgress, TierStatus, Viewer};
 
@@ -25,7 +26,7 @@ pub struct LabPageData {
 }
 
 #[server(endpoint = "lab/page")]
-pub async fn load_lab_page(id: String) -> Result<LabPageData, ServerFnError> {
+pub async fn load_lab_page(id: String) -> AppResult<LabPageData> {
     let (services, parts) = crate::services::request().await?;
     let course = crate::services::course()?;
     let lab = course.lab_view(&id);
@@ -41,27 +42,27 @@ pub async fn load_lab_page(id: String) -> Result<LabPageData, ServerFnError> {
 }
 
 #[server(endpoint = "lab/focus")]
-pub async fn focus_step(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+pub async fn focus_step(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.focus_step(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
+    services.focus_step(&viewer.learner_id, &lab, &step).await
 }
 
 #[server(endpoint = "lab/check")]
-pub async fn check_step(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+pub async fn check_step(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.check_step(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
+    services.check_step(&viewer.learner_id, &lab, &step).await
 }
 
 #[server(endpoint = "lab/hint")]
-pub async fn next_hint(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+pub async fn next_hint(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.next_hint(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
+    services.next_hint(&viewer.learner_id, &lab, &step).await
 }
 
 #[server(endpoint = "lab/solution")]
-pub async fn show_solution(lab: String, step: String) -> Result<StepProgress, ServerFnError> {
+pub async fn show_solution(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.show_solution(&viewer.learner_id, &lab, &step).await.map_err(ServerFnError::new)
+    services.show_solution(&viewer.learner_id, &lab, &step).await
 }
 
 #[component]
@@ -79,7 +80,7 @@ pub fn LabPage() -> impl IntoView {
                     Ok(LabPageData { lab: None, .. }) => view! {
                         <p class="not-found">"There is no such lab. " <a href="/">"See all labs"</a></p>
                     }.into_any(),
-                    Err(e) => view! { <p class="error">{format!("Cannot load the lab: {e}")}</p> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing="load the lab"/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -282,7 +283,7 @@ fn StepView(
     signed_in: bool,
     previous: Vec<QuizResult>,
 ) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<crate::error::AppError>);
     let run = {
         let (lab, step_id) = (lab_id.clone(), step.id.clone());
         move |kind: &'static str| {
@@ -299,7 +300,7 @@ fn StepView(
                 };
                 match result {
                     Ok(p) => state.set(p),
-                    Err(e) => error.set(Some(e.to_string().trim_start_matches("error running server function: ").to_string())),
+                    Err(e) => error.set(Some(e)),
                 }
                 checking.set(None);
             });
@@ -338,7 +339,7 @@ fn StepView(
                     </button>
                 })}
             </div>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || error.get().map(|error| view! { <ErrorNote error/> })}
 
             <div class="hints">
                 {move || state.get().hints.into_iter().enumerate().map(|(i, html)| view! {

@@ -5,22 +5,17 @@ use labs::DeckView;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::error::{AppResult, ErrorNote};
+
 #[server(endpoint = "present/page")]
-pub async fn load_presenter(id: String) -> Result<Option<DeckView>, ServerFnError> {
-    let (services, parts) = crate::services::request().await?;
-    if !services.is_instructor(&parts).await {
-        return Err(ServerFnError::new("Only the instructor presents."));
-    }
+pub async fn load_presenter(id: String) -> AppResult<Option<DeckView>> {
+    crate::services::instructor().await?;
     Ok(crate::services::course()?.deck_view(&id, true))
 }
 
 #[server(endpoint = "present/slide")]
-pub async fn present_slide(id: String, slide: usize) -> Result<(), ServerFnError> {
-    let (services, parts) = crate::services::request().await?;
-    if !services.is_instructor(&parts).await {
-        return Err(ServerFnError::new("Only the instructor presents."));
-    }
-    services.set_live_slide(&id, slide).await.map_err(ServerFnError::new)
+pub async fn present_slide(id: String, slide: usize) -> AppResult<()> {
+    crate::services::instructor().await?.set_live_slide(&id, slide).await
 }
 
 #[component]
@@ -34,12 +29,7 @@ pub fn PresentPage() -> impl IntoView {
                 match data.await {
                     Ok(Some(deck)) => view! { <Presenter deck/> }.into_any(),
                     Ok(None) => view! { <p class="not-found">"There is no such deck."</p> }.into_any(),
-                    Err(e) => view! {
-                        <div class="narrow card">
-                            <p class="error">{e.to_string().trim_start_matches("error running server function: ").to_string()}</p>
-                            <a href="/instructor">"Instructor sign-in"</a>
-                        </div>
-                    }.into_any(),
+                    Err(error) => view! { <div class="narrow card"><ErrorNote error doing="present"/></div> }.into_any(),
                 }
             })}
         </Suspense>

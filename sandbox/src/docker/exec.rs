@@ -22,16 +22,12 @@ use crate::pty::PtySize;
 
 const MARKER: &str = "STACKLAB_EXEC";
 
-fn failed(what: &str, e: bollard::errors::Error) -> Error {
-    Error::Backend(format!("{what}: {e}"))
-}
-
 /// An error from a call on sandbox `name`'s container: gone (404) or not running (409) is the
 /// backend's NotFound, as for the native backend; the rest says what failed.
 fn on_sandbox(name: &str, what: &str, e: bollard::errors::Error) -> Error {
     match e {
         bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. } => Error::NotFound(name.to_string()),
-        e => failed(what, e),
+        e => Error::docker(what, e),
     }
 }
 
@@ -236,7 +232,7 @@ pub async fn run(docker: &Docker, container: &str, name: &str, request: ExecRequ
     let (config, tag) = exec_config(request.argv.clone(), &request.env, false);
     let exec = docker.create_exec(container, config).await.map_err(|e| on_sandbox(name, "creating the command", e))?.id;
     let StartExecResults::Attached { mut output, mut input } =
-        docker.start_exec(&exec, None::<StartExecOptions>).await.map_err(|e| failed("starting the command", e))?
+        docker.start_exec(&exec, None::<StartExecOptions>).await.map_err(|e| Error::docker("starting the command", e))?
     else {
         return Err(Error::Backend("the command started detached".into()));
     };
@@ -301,7 +297,7 @@ pub async fn shell(docker: &Docker, container: &str, name: &str, request: ShellR
     let exec = docker.create_exec(container, config).await.map_err(|e| on_sandbox(name, "creating the shell", e))?.id;
     let options = StartExecOptions { tty: true, ..Default::default() };
     let StartExecResults::Attached { mut output, mut input } =
-        docker.start_exec(&exec, Some(options)).await.map_err(|e| failed("starting the shell", e))?
+        docker.start_exec(&exec, Some(options)).await.map_err(|e| Error::docker("starting the shell", e))?
     else {
         return Err(Error::Backend("the shell started detached".into()));
     };

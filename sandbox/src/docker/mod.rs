@@ -115,10 +115,6 @@ pub struct DockerBackend {
     runtime: Option<String>,
 }
 
-fn docker_error(what: impl Into<String>, e: bollard::errors::Error) -> Error {
-    Error::Backend(format!("{}: {e}", what.into()))
-}
-
 fn not_found(e: &bollard::errors::Error) -> bool {
     matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
 }
@@ -134,12 +130,12 @@ impl DockerBackend {
             return Err(Error::Backend(format!("there is no Docker socket at {path}: is dockerd running? (--docker-socket)")));
         }
         let docker = Docker::connect_with_unix(&path, 120, bollard::API_DEFAULT_VERSION)
-            .map_err(|e| docker_error(format!("connecting to Docker at {path}"), e))?;
+            .map_err(|e| Error::docker(format!("connecting to Docker at {path}"), e))?;
         let docker = docker.negotiate_version().await.map_err(|e| match &e {
             bollard::errors::Error::IOError { err } if err.kind() == std::io::ErrorKind::PermissionDenied => {
                 Error::Backend(format!("{path} refuses this user: run the server as root or in the docker group"))
             }
-            _ => docker_error(format!("Docker at {path} does not answer (is dockerd running?)"), e),
+            _ => Error::docker(format!("Docker at {path} does not answer (is dockerd running?)"), e),
         })?;
         match docker.inspect_image(&config.image).await {
             Ok(_) => {}
@@ -149,9 +145,9 @@ impl DockerBackend {
                     config.image, config.image
                 )));
             }
-            Err(e) => return Err(docker_error(format!("looking up {}", config.image), e)),
+            Err(e) => return Err(Error::docker(format!("looking up {}", config.image), e)),
         }
-        let info = docker.info().await.map_err(|e| docker_error("asking Docker about itself", e))?;
+        let info = docker.info().await.map_err(|e| Error::docker("asking Docker about itself", e))?;
         let has_sysbox = info.runtimes.as_ref().is_some_and(|r| r.contains_key("sysbox-runc"));
         let runtime = config.runtime.clone().or_else(|| has_sysbox.then(|| "sysbox-runc".to_string()));
         let remapped = info.security_options.as_ref().is_some_and(|o| o.iter().any(|s| s.contains("name=userns")));
@@ -178,14 +174,14 @@ impl DockerBackend {
     pub async fn remove_all(&self) -> Result<()> {
         let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_SERVER}={}", self.config.prefix)])]);
         let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
-        let containers = self.docker.list_containers(Some(options)).await.map_err(|e| docker_error("listing containers", e))?;
+        let containers = self.docker.list_containers(Some(options)).await.map_err(|e| Error::docker("listing containers", e))?;
         for c in containers {
             if let Some(name) = c.labels.as_ref().and_then(|l| l.get(LABEL_SANDBOX)) {
                 self.remove(name).await?;
             }
         }
         let options = bollard::query_parameters::ListVolumesOptionsBuilder::default().filters(&filters).build();
-        let volumes = self.docker.list_volumes(Some(options)).await.map_err(|e| docker_error("listing volumes", e))?;
+        let volumes = self.docker.list_volumes(Some(options)).await.map_err(|e| Error::docker("listing volumes", e))?;
         for v in volumes.volumes.unwrap_or_default() {
             let _ = self.docker.remove_volume(&v.name, None::<bollard::query_parameters::RemoveVolumeOptions>).await;
         }
@@ -212,7 +208,7 @@ impl DockerBackend {
                 Ok(info_from(&labels).map(|i| (i, running)))
             }
             Err(e) if not_found(&e) => Ok(None),
-            Err(e) => Err(docker_error(format!("inspecting {}", self.container(name)), e)),
+            Err(e) => Err(Error::docker(format!("inspecting {}", self.container(name)), e)),
         }
     }
 
@@ -221,7 +217,7 @@ impl DockerBackend {
         match self.docker.remove_container(&self.container(name), Some(options)).await {
             Ok(()) => Ok(()),
             Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(docker_error(format!("removing {}", self.container(name)), e)),
+            Err(e) => Err(Error::docker(format!("removing {}", self.container(name)), e)),
         }
     }
 
@@ -287,7 +283,7 @@ impl DockerBackend {
             .docker
             .inspect_container(&container, None::<InspectContainerOptions>)
             .await
-            .map_err(|e| docker_error(format!("inspecting {container}"), e))?;
+            .map_err(|e| Error::docker(format!("inspecting {container}"), e))?;
         let pid = inspect.state.and_then(|s| s.pid).filter(|p| *p > 0).ok_or_else(|| Error::Backend(format!("{container} has no pid")))?;
         tokio::task::spawn_blocking(move || delegate(pid))
             .await
@@ -372,17 +368,17 @@ impl Backend for DockerBackend {
             ])),
             ..Default::default()
         };
-        self.docker.create_volume(volume).await.map_err(|e| docker_error(format!("creating {}'s volume", spec.owner), e))?;
+        self.docker.create_volume(volume).await.map_err(|e| Error::docker(format!("creating {}'s volume", spec.owner), e))?;
         let started_at = SystemTime::now();
         let body = self.create_body(spec, started_at)?;
         let options = CreateContainerOptionsBuilder::default().name(&self.container(&spec.name)).build();
         self.docker
             .create_container(Some(options), body)
             .await
-            .map_err(|e| docker_error(format!("creating {}", self.container(&spec.name)), e))?;
+            .map_err(|e| Error::docker(format!("creating {}", self.container(&spec.name)), e))?;
         if let Err(e) = self.docker.start_container(&self.container(&spec.name), None::<StartContainerOptions>).await {
             let _ = self.remove(&spec.name).await;
-            return Err(docker_error(format!("starting {}", self.container(&spec.name)), e));
+            return Err(Error::docker(format!("starting {}", self.container(&spec.name)), e));
         }
         if self.isolation == Isolation::UsernsRemap {
             self.delegate_cgroups(&spec.name).await?;
@@ -394,7 +390,7 @@ impl Backend for DockerBackend {
     async fn running(&self) -> Result<Vec<SandboxInfo>> {
         let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_SERVER}={}", self.config.prefix)])]);
         let options = ListContainersOptionsBuilder::default().filters(&filters).build();
-        let containers = self.docker.list_containers(Some(options)).await.map_err(|e| docker_error("listing containers", e))?;
+        let containers = self.docker.list_containers(Some(options)).await.map_err(|e| Error::docker("listing containers", e))?;
         Ok(containers.iter().filter_map(|c| c.labels.as_ref().and_then(info_from)).collect())
     }
 
@@ -428,7 +424,7 @@ impl Backend for DockerBackend {
         match self.docker.remove_volume(&self.volume(owner), None::<bollard::query_parameters::RemoveVolumeOptions>).await {
             Ok(()) => Ok(()),
             Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(docker_error(format!("removing {owner}'s volume"), e)),
+            Err(e) => Err(Error::docker(format!("removing {owner}'s volume"), e)),
         }
     }
 

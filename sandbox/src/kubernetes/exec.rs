@@ -72,7 +72,7 @@ pub fn on_sandbox(name: &str, what: &str, e: kube::Error) -> Error {
     match &e {
         kube::Error::Api(s) if s.code == 404 => Error::NotFound(name.to_string()),
         kube::Error::UpgradeConnection(_) => Error::NotFound(name.to_string()),
-        _ => Error::Backend(format!("{what}: {e}")),
+        _ => Error::kubernetes(what, e),
     }
 }
 

@@ -57,9 +57,9 @@ pub struct KubeBackend {
 fn failed(what: impl std::fmt::Display, e: kube::Error) -> Error {
     match &e {
         kube::Error::Api(s) if s.code == 403 => {
-            Error::Backend(format!("{what}: the cluster refuses the server ({}); apply deploy/kubernetes/rbac.yaml", s.message))
+            Error::kubernetes(format!("{what} (the cluster refuses the server: apply deploy/kubernetes/rbac.yaml)"), e)
         }
-        _ => Error::Backend(format!("{what}: {e}")),
+        _ => Error::kubernetes(what.to_string(), e),
     }
 }
 
@@ -222,7 +222,7 @@ impl KubeBackend {
             match phase(&p) {
                 "Running" => return Ok(()),
                 "Failed" | "Succeeded" => {
-                    return Err(Error::Create { name: pod_name.into(), message: format!("the pod ended: {}", reason(&p)) });
+                    return Err(Error::create_failed(pod_name, format!("the pod ended: {}", reason(&p))));
                 }
                 _ => {}
             }
@@ -231,14 +231,14 @@ impl KubeBackend {
                 .iter()
                 .any(|bad| r.starts_with(bad))
             {
-                return Err(Error::Create { name: pod_name.into(), message: r });
+                return Err(Error::create_failed(pod_name, r));
             }
             if !r.is_empty() {
                 why = r;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        Err(Error::Create { name: pod_name.into(), message: format!("not running after {:?}: {why}", self.start_timeout) })
+        Err(Error::create_failed(pod_name, format!("not running after {:?}: {why}", self.start_timeout)))
     }
 }
 

@@ -286,8 +286,8 @@ impl NativeBackend {
 
     async fn spawn_helper(&self, plan: &CreatePlan) -> Result<i32> {
         let name = plan.hostname.clone();
-        let create = |message: String| Error::Create { name: name.clone(), message };
-        let (program, args) = self.config.helper.split_first().ok_or_else(|| create("no helper configured".into()))?;
+        let failed = |step: String| Error::create_failed(&name, step);
+        let (program, args) = self.config.helper.split_first().ok_or_else(|| failed("no helper configured".into()))?;
         let mut child = tokio::process::Command::new(program)
             .args(args)
             .env_clear()
@@ -296,20 +296,21 @@ impl NativeBackend {
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| create(format!("cannot run the helper {}: {e}", program.to_string_lossy())))?;
-        let input = serde_json::to_vec(plan).map_err(|e| create(e.to_string()))?;
-        let mut stdin = child.stdin.take().ok_or_else(|| create("helper has no stdin".into()))?;
-        stdin.write_all(&input).await.map_err(|e| create(format!("writing to the helper: {e}")))?;
+            .map_err(|e| Error::create(&name, format!("running the helper {}", program.to_string_lossy()), e))?;
+        let input = serde_json::to_vec(plan).map_err(|e| Error::create(&name, "the helper's plan", e))?;
+        let mut stdin = child.stdin.take().ok_or_else(|| failed("the helper has no stdin".into()))?;
+        stdin.write_all(&input).await.map_err(|e| Error::create(&name, "writing to the helper", e))?;
         drop(stdin);
         let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
             .await
-            .map_err(|_| create("the helper did not finish within 60 s".into()))?
-            .map_err(|e| create(format!("waiting for the helper: {e}")))?;
+            .map_err(|_| failed("the helper did not finish within 60 s".into()))?
+            .map_err(|e| Error::create(&name, "waiting for the helper", e))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         match serde_json::from_str::<CreateReply>(stdout.lines().next().unwrap_or("")) {
             Ok(CreateReply::Ready { pid }) => Ok(pid),
-            Ok(CreateReply::Failed { step, error }) => Err(create(format!("{step}: {error}"))),
-            Err(_) => Err(create(format!(
+            // The helper is another process: its step's error arrives as text.
+            Ok(CreateReply::Failed { step, error }) => Err(Error::create(&name, step, error)),
+            Err(_) => Err(failed(format!(
                 "the helper exited with {} and said: {}{}",
                 output.status,
                 stdout.trim(),
@@ -387,10 +388,10 @@ impl Backend for NativeBackend {
         {
             let map = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(other) = map.values().find(|r| r.info.owner == spec.owner && r.alive()) {
-                return Err(Error::Create {
-                    name: spec.name.clone(),
-                    message: format!("{} already runs a sandbox ({}): one at a time per owner", spec.owner, other.info.name),
-                });
+                return Err(Error::create_failed(
+                    &spec.name,
+                    format!("{} already runs a sandbox ({}): one at a time per owner", spec.owner, other.info.name),
+                ));
             }
         }
         let image = self.image.as_ref().ok_or_else(|| Error::Image("this backend was opened for cleanup only".into()))?;
@@ -400,22 +401,25 @@ impl Backend for NativeBackend {
         image.check()?;
         let started = Instant::now();
         let name = spec.name.clone();
-        let create = |message: String| Error::Create { name: name.clone(), message };
+        let step = |step: &str| {
+            let (name, step) = (name.clone(), step.to_string());
+            move |e: std::io::Error| Error::create(&name, step, e)
+        };
 
         let layer = {
             let (owner, disk, layers) = (spec.owner.clone(), spec.limits.disk_bytes, self.layers.clone());
             // mkfs runs once per owner; everything else here is quick.
-            self.blocking(move || layers.prepare(&owner, disk)).await.map_err(|e| create(format!("preparing the learner's layer: {e}")))?
+            self.blocking(move || layers.prepare(&owner, disk)).await.map_err(step("preparing the learner's layer"))?
         };
         // Anything left under this name (a crashed start) goes first.
         self.teardown_async(&spec.name, None).await;
-        let join = self.cgroups.create_sandbox(&spec.name, &spec.limits, layer.uid).map_err(|e| create(format!("cgroup: {e}")))?;
+        let join = self.cgroups.create_sandbox(&spec.name, &spec.limits, layer.uid).map_err(step("its cgroups"))?;
         let run_dir = self.dir("run").join(&spec.name);
-        std::fs::create_dir_all(&run_dir).map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
+        std::fs::create_dir_all(&run_dir).map_err(step("its run directory"))?;
         // Searchable by the sandbox's root (whatever the umask): its init walks from here into
         // its root filesystem (see `builder::prepare_init`). Nothing in it can be listed.
         std::fs::set_permissions(&run_dir, std::os::unix::fs::PermissionsExt::from_mode(0o711))
-            .map_err(|e| create(format!("{}: {e}", run_dir.display())))?;
+            .map_err(step("its run directory's mode"))?;
         let plan = CreatePlan {
             hostname: spec.name.clone(),
             rootfs: image.rootfs(),
@@ -447,15 +451,17 @@ impl Backend for NativeBackend {
             let level = enter::ns_pids(pid).and_then(|p| p.len().checked_sub(1)).unwrap_or(1);
             Ok((pidfd, ticks, level))
         };
-        let (pidfd, start_ticks, pid_level) = adopt().map_err(|e| create(format!("the sandbox's init died at once: {e}")))?;
+        let (pidfd, start_ticks, pid_level) = adopt().map_err(step("adopting its init (it died at once?)"))?;
         let net_index = match (&self.outbound, spec.network) {
             (Some(outbound), crate::spec::Network::Outbound) => {
                 let used: Vec<u32> =
                     self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).values().filter_map(|r| r.net_index).collect();
-                let index = (0..outbound.slots()).find(|i| !used.contains(i)).ok_or_else(|| create("no free outbound subnet".into()))?;
+                let index = (0..outbound.slots())
+                    .find(|i| !used.contains(i))
+                    .ok_or_else(|| Error::create_failed(&name, "no free outbound subnet"))?;
                 if let Err(e) = outbound.attach(pid, index) {
                     self.teardown_async(&spec.name, None).await;
-                    return Err(create(format!("outbound network: {e}")));
+                    return Err(step("its outbound network")(e));
                 }
                 Some(index)
             }
@@ -470,11 +476,9 @@ impl Backend for NativeBackend {
         };
         let saved = SavedSandbox { info: info.clone(), pid, start_ticks, net_index };
         let state = self.state_file(&spec.name);
-        let bytes = serde_json::to_vec(&saved).map_err(|e| create(e.to_string()))?;
+        let bytes = serde_json::to_vec(&saved).map_err(|e| Error::create(&name, "its saved state", e))?;
         let tmp = state.with_extension("tmp");
-        std::fs::write(&tmp, bytes)
-            .and_then(|()| std::fs::rename(&tmp, &state))
-            .map_err(|e| create(format!("{}: {e}", state.display())))?;
+        std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &state)).map_err(step("saving its state"))?;
         self.sandboxes
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -253,19 +253,11 @@ impl CheckEngine {
     /// Re-checks every focused, unfinished step every `every`, until `shutdown`.
     pub fn spawn_timer(self: &Arc<Self>, every: Duration, shutdown: CancellationToken) {
         let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    () = shutdown.cancelled() => break,
-                }
-                let learners = this.presence().focused(Instant::now());
-                for learner in learners {
-                    this.schedule(&learner, Duration::ZERO, CheckRun::Timer);
-                }
+        crate::periodic::spawn_every(every, shutdown, move || {
+            for learner in this.presence().focused(Instant::now()) {
+                this.schedule(&learner, Duration::ZERO, CheckRun::Timer);
             }
+            std::future::ready(())
         });
     }
 }

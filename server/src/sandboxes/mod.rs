@@ -628,15 +628,9 @@ impl Sandboxes {
     /// Reaps every `every` until `shutdown`.
     pub fn spawn_reaper(self: &Arc<Self>, every: Duration, shutdown: CancellationToken) {
         let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => this.reap().await,
-                    () = shutdown.cancelled() => break,
-                }
-            }
+        crate::periodic::spawn_every(every, shutdown, move || {
+            let this = this.clone();
+            async move { this.reap().await }
         });
     }
 }

@@ -28,6 +28,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The same sentence, for the pages' server functions.
+impl From<ApiError> for app::error::AppError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::NotFound(said) => app::error::AppError::NotFound(said),
+            ApiError::BadRequest(said) => app::error::AppError::Invalid(said),
+            ApiError::Unavailable(said) => app::error::AppError::Unavailable(said),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
@@ -79,6 +90,9 @@ mod tests {
             assert!(!text.contains("/var/lib") && !text.contains("proc") && !text.contains("lab-ada"), "{text}");
             assert!(text.starts_with("Something went wrong with your sandbox."), "{text}");
         }
+        // The same error on its way to a page through a server function: what crosses the wire.
+        let wire = serde_json::to_string(&app::error::AppError::from(ApiError::from(failing()))).unwrap();
+        assert!(!wire.contains("/var/lib") && !wire.contains("proc") && wire.contains("Something went wrong"), "{wire}");
     }
 
     #[tokio::test]

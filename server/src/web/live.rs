@@ -1,9 +1,7 @@
-//! Presenting: the instructor's current slide of each deck, which learners' decks follow live
-//! (server-sent events). Kept in memory: a restart ends the presentation, not the class.
+//! Presenting's routes: the instructor sets the current slide of a deck, learners' decks follow
+//! it (server-sent events). The state is `crate::presentations`.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::Json;
@@ -13,40 +11,12 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::AppState;
+use crate::presentations::LiveSlide;
 use crate::web::auth::Instructor;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LiveSlide {
-    pub deck: String,
-    pub slide: usize,
-}
-
-pub struct Presentations {
-    current: Mutex<HashMap<String, usize>>,
-    changes: broadcast::Sender<LiveSlide>,
-}
-
-impl Default for Presentations {
-    fn default() -> Self {
-        Self { current: Mutex::new(HashMap::new()), changes: broadcast::channel(256).0 }
-    }
-}
-
-impl Presentations {
-    pub fn current(&self, deck: &str) -> Option<usize> {
-        self.current.lock().unwrap_or_else(|p| p.into_inner()).get(deck).copied()
-    }
-
-    pub fn set(&self, deck: &str, slide: usize) {
-        self.current.lock().unwrap_or_else(|p| p.into_inner()).insert(deck.to_string(), slide);
-        let _ = self.changes.send(LiveSlide { deck: deck.to_string(), slide });
-    }
-}
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/api/decks/{deck}/live", get(follow).post(set))
@@ -74,7 +44,7 @@ async fn follow(State(state): State<AppState>, Path(deck): Path<String>) -> Resp
         return StatusCode::NOT_FOUND.into_response();
     }
     let first = state.presentations.current(&deck).map(|slide| LiveSlide { deck: deck.clone(), slide });
-    let changes = BroadcastStream::new(state.presentations.changes.subscribe())
+    let changes = BroadcastStream::new(state.presentations.subscribe())
         .filter_map(move |change| std::future::ready(change.ok().filter(|c| c.deck == deck)));
     let stream = futures::stream::iter(first)
         .chain(changes)

@@ -50,7 +50,7 @@ pub struct AppState {
     pub sandboxes: Option<Arc<crate::sandboxes::Sandboxes>>,
     pub terminals: Option<Arc<crate::terminals::Terminals>>,
     pub progress: Option<Arc<crate::checks::CheckEngine>>,
-    pub presentations: Arc<live::Presentations>,
+    pub presentations: Arc<crate::presentations::Presentations>,
     pub instructor: instructor::InstructorAccess,
     /// What changed, for live pages and dashboards.
     pub updates: crate::updates::Updates,
@@ -123,7 +123,7 @@ impl AppState {
             sandboxes: None,
             terminals: None,
             progress: None,
-            presentations: Arc::new(live::Presentations::default()),
+            presentations: Arc::new(crate::presentations::Presentations::default()),
             instructor: instructor::InstructorAccess::default(),
             updates: crate::updates::channel(),
             attempts: Arc::new(attempts::FailedAttempts::default()),

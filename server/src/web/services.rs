@@ -1,6 +1,7 @@
 //! The server's side of `app::services::Services`: what the pages' server functions may ask.
 
 use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
+use app::error::{AppError, AppResult};
 use app::services::{QuizResult, Services, StepProgress, Viewer};
 use async_trait::async_trait;
 use axum_extra::extract::cookie::SignedCookieJar;
@@ -44,24 +45,24 @@ impl Services for AppState {
         self.instructor.has_password()
     }
 
-    async fn classes(&self) -> Result<Vec<ClassSummary>, String> {
-        instructor::list_classes(self).await.map_err(|e| e.to_string())
+    async fn classes(&self) -> AppResult<Vec<ClassSummary>> {
+        instructor::list_classes(self).await.map_err(AppError::from)
     }
 
-    async fn save_class(&self, id: Option<String>, input: ClassInput) -> Result<ClassSummary, String> {
+    async fn save_class(&self, id: Option<String>, input: ClassInput) -> AppResult<ClassSummary> {
         match id {
             Some(id) => instructor::update_class(self, &id, input).await,
             None => instructor::create_class(self, input).await,
         }
-        .map_err(|e| e.to_string())
+        .map_err(AppError::from)
     }
 
-    async fn dashboard(&self, class: &str) -> Result<Dashboard, String> {
-        instructor::dashboard(self, class).await.map_err(|e| e.to_string())
+    async fn dashboard(&self, class: &str) -> AppResult<Dashboard> {
+        instructor::dashboard(self, class).await.map_err(AppError::from)
     }
 
-    async fn help(&self, action: HelpAction) -> Result<String, String> {
-        instructor::help(self, action).await.map(|done| done.message).map_err(|e| e.to_string())
+    async fn help(&self, action: HelpAction) -> AppResult<String> {
+        instructor::help(self, action).await.map(|done| done.message).map_err(AppError::from)
     }
 
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView> {
@@ -69,28 +70,28 @@ impl Services for AppState {
         messages.into_iter().map(|m| MessageView { id: m.id, to_class: m.learner_id.is_none(), body: m.body, at: m.at }).collect()
     }
 
-    async fn lab_progress(&self, learner: &str, lab: &str) -> Result<Vec<StepProgress>, String> {
-        progress::lab_progress(self, learner, lab).await.map_err(|e| e.to_string())
+    async fn lab_progress(&self, learner: &str, lab: &str) -> AppResult<Vec<StepProgress>> {
+        progress::lab_progress(self, learner, lab).await.map_err(AppError::from)
     }
 
-    async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
-        progress::focus(self, learner, lab, step).await.map_err(|e| e.to_string())
+    async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress> {
+        progress::focus(self, learner, lab, step).await.map_err(AppError::from)
     }
 
-    async fn check_step(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
-        progress::check(self, learner, lab, step).await.map_err(|e| e.to_string())
+    async fn check_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress> {
+        progress::check(self, learner, lab, step).await.map_err(AppError::from)
     }
 
-    async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
-        progress::hint(self, learner, lab, step).await.map_err(|e| e.to_string())
+    async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress> {
+        progress::hint(self, learner, lab, step).await.map_err(AppError::from)
     }
 
-    async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> Result<StepProgress, String> {
-        progress::solution(self, learner, lab, step).await.map_err(|e| e.to_string())
+    async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress> {
+        progress::solution(self, learner, lab, step).await.map_err(AppError::from)
     }
 
-    async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> Result<QuizResult, String> {
-        progress::answer(self, learner, question, choices).await.map_err(|e| e.to_string())
+    async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> AppResult<QuizResult> {
+        progress::answer(self, learner, question, choices).await.map_err(AppError::from)
     }
 
     async fn quiz_results(&self, learner: &str, questions: &[String]) -> Vec<QuizResult> {
@@ -101,10 +102,10 @@ impl Services for AppState {
         self.presentations.current(deck)
     }
 
-    async fn set_live_slide(&self, deck: &str, slide: usize) -> Result<(), String> {
-        let (_, d) = self.course.deck(deck).ok_or("no such deck")?;
+    async fn set_live_slide(&self, deck: &str, slide: usize) -> AppResult<()> {
+        let (_, d) = self.course.deck(deck).ok_or_else(|| AppError::NotFound("There is no such deck.".into()))?;
         if slide >= d.slides.len() {
-            return Err("no such slide".into());
+            return Err(AppError::NotFound("There is no such slide.".into()));
         }
         self.presentations.set(deck, slide);
         Ok(())

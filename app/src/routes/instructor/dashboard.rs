@@ -11,6 +11,7 @@ use super::panel::LearnerPanel;
 use super::{ClassEditor, CourseChoices, SignIn, SignOut};
 use crate::class::{Dashboard, DashboardEvent, HelpAction};
 use crate::components::time::LocalTime;
+use crate::error::{AppError, AppResult, ErrorNote};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPage {
@@ -19,24 +20,15 @@ pub struct DashboardPage {
 }
 
 #[server(endpoint = "instructor/class-page")]
-pub async fn load_dashboard(class: String) -> Result<DashboardPage, ServerFnError> {
+pub async fn load_dashboard(class: String) -> AppResult<DashboardPage> {
     let services = crate::services::instructor().await?;
-    let dashboard = services.dashboard(&class).await.map_err(ServerFnError::new)?;
+    let dashboard = services.dashboard(&class).await?;
     Ok(DashboardPage { dashboard, choices: super::course_choices()? })
 }
 
 #[server(endpoint = "instructor/act", input = leptos::server_fn::codec::Json)]
-pub async fn help(action: HelpAction) -> Result<String, ServerFnError> {
-    let services = crate::services::instructor().await?;
-    services.help(action).await.map_err(ServerFnError::new)
-}
-
-/// A server function's error as a sentence.
-pub fn said(e: ServerFnError) -> String {
-    let text = e.to_string();
-    text.split_once(": ")
-        .filter(|(head, _)| head.starts_with("error running server function"))
-        .map_or(text.clone(), |(_, rest)| rest.to_string())
+pub async fn help(action: HelpAction) -> AppResult<String> {
+    crate::services::instructor().await?.help(action).await
 }
 
 #[component]
@@ -49,8 +41,8 @@ pub fn DashboardRoute() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) => view! { <DashboardView page/> }.into_any(),
-                    Err(e) if said(e.clone()).contains("Sign in") => view! { <SignIn password_login=false/> }.into_any(),
-                    Err(e) => view! { <p class="error">{said(e)}</p> }.into_any(),
+                    Err(AppError::NotInstructor) => view! { <SignIn password_login=false/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing="load the class"/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -95,7 +87,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
     let act = Callback::new(move |action: HelpAction| {
         status.set(Some("Working…".into()));
         leptos::task::spawn_local(async move {
-            status.set(Some(help(action).await.unwrap_or_else(said)));
+            status.set(Some(help(action).await.unwrap_or_else(|e| e.to_string())));
         });
     });
 

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::{CourseChoices, save_class};
 use crate::class::{ClassInput, ClassSettings, ClassSummary, DEFAULT_STUCK_MINUTES};
 use crate::components::time::{from_local_input, to_local_input};
+use crate::error::{AppError, ErrorNote};
 
 /// Ticked boxes, as settings store them: every box ticked is "everything" (an empty list), so
 /// labs added to the course later are in the class too.
@@ -42,7 +43,7 @@ pub fn ClassEditor(
     let ends = RwSignal::new(settings.ends_at.map(to_local_input).unwrap_or_default());
     let lifetime = RwSignal::new(settings.sandbox_lifetime_minutes.map(|m| m.to_string()).unwrap_or_default());
     let stuck = RwSignal::new(settings.stuck_minutes.map(|m| m.to_string()).unwrap_or_default());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<AppError>);
     let saving = RwSignal::new(false);
     let (all_labs, all_decks) = (choices.labs.clone(), choices.decks.clone());
 
@@ -51,10 +52,10 @@ pub fn ClassEditor(
         let numbers = number(&lifetime.get_untracked()).and_then(|l| number(&stuck.get_untracked()).map(|s| (l, s)));
         let (sandbox_lifetime_minutes, stuck_minutes) = match numbers {
             Ok(n) => n,
-            Err(e) => return error.set(Some(e)),
+            Err(e) => return error.set(Some(AppError::Invalid(e))),
         };
         if !all_labs.is_empty() && labs.with_untracked(Vec::is_empty) {
-            return error.set(Some("Pick at least one lab.".into()));
+            return error.set(Some(AppError::Invalid("Pick at least one lab.".into())));
         }
         let input = ClassInput {
             name: name.get_untracked(),
@@ -76,7 +77,7 @@ pub fn ClassEditor(
                     error.set(None);
                     on_saved.run(class);
                 }
-                Err(e) => error.set(Some(e.to_string().trim_start_matches("error running server function: ").to_string())),
+                Err(e) => error.set(Some(e)),
             }
             saving.set(false);
         });
@@ -141,7 +142,7 @@ pub fn ClassEditor(
                     <input type="number" name="stuck" min="1" bind:value=stuck/>
                 </label>
             </div>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || error.get().map(|error| view! { <ErrorNote error/> })}
             <button class="button" type="submit" disabled=move || saving.get()>
                 {if is_new { "Create class" } else { "Save class" }}
             </button>

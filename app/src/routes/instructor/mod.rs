@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::class::{ClassInput, ClassSummary};
 use crate::components::time::LocalTime;
+use crate::error::{AppResult, ErrorNote};
 pub use editor::ClassEditor;
 
 /// Labs and decks a class may pick, as (id, title).
@@ -21,7 +22,7 @@ pub struct CourseChoices {
 }
 
 #[cfg(feature = "ssr")]
-pub fn course_choices() -> Result<CourseChoices, ServerFnError> {
+pub fn course_choices() -> AppResult<CourseChoices> {
     let course = crate::services::course()?;
     Ok(CourseChoices {
         labs: course.sessions.iter().flat_map(|s| s.labs.iter().map(|l| (l.id.clone(), l.title.clone()))).collect(),
@@ -38,21 +39,20 @@ pub struct InstructorHome {
 }
 
 #[server(endpoint = "instructor/home")]
-pub async fn load_instructor_home() -> Result<InstructorHome, ServerFnError> {
+pub async fn load_instructor_home() -> AppResult<InstructorHome> {
     let (services, parts) = crate::services::request().await?;
     let signed_in = services.is_instructor(&parts).await;
     Ok(InstructorHome {
         signed_in,
         password_login: services.password_login(),
-        classes: if signed_in { services.classes().await.map_err(ServerFnError::new)? } else { Vec::new() },
+        classes: if signed_in { services.classes().await? } else { Vec::new() },
         choices: if signed_in { course_choices()? } else { CourseChoices::default() },
     })
 }
 
 #[server(endpoint = "instructor/save-class", input = leptos::server_fn::codec::Json)]
-pub async fn save_class(id: Option<String>, input: ClassInput) -> Result<ClassSummary, ServerFnError> {
-    let services = crate::services::instructor().await?;
-    services.save_class(id, input).await.map_err(ServerFnError::new)
+pub async fn save_class(id: Option<String>, input: ClassInput) -> AppResult<ClassSummary> {
+    crate::services::instructor().await?.save_class(id, input).await
 }
 
 #[component]
@@ -64,7 +64,7 @@ pub fn InstructorPage() -> impl IntoView {
                 match data.await {
                     Ok(home) if home.signed_in => view! { <InstructorHomeView home/> }.into_any(),
                     Ok(home) => view! { <SignIn password_login=home.password_login/> }.into_any(),
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
         </Suspense>
