@@ -95,6 +95,18 @@ impl InstructorAccess {
     }
 }
 
+/// The session behind a request's signed cookie, with its token: `None` without a cookie or
+/// with one the store no longer knows.
+pub async fn session_from(
+    headers: &axum::http::HeaderMap,
+    key: Key,
+    store: &dyn Store,
+) -> Result<Option<(String, Session)>, crate::store::StoreError> {
+    let jar = SignedCookieJar::from_headers(headers, key);
+    let Some(token) = jar.get(COOKIE).map(|c| c.value().to_string()) else { return Ok(None) };
+    Ok(store.session(&token).await?.map(|s| (token, s)))
+}
+
 /// The caller's session, if their cookie carries a live one.
 pub struct MaybeSession(pub Option<(String, Session)>);
 
@@ -109,10 +121,8 @@ where
     type Rejection = StatusCode;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let jar = SignedCookieJar::from_headers(&parts.headers, Key::from_ref(state));
-        let Some(token) = jar.get(COOKIE).map(|c| c.value().to_string()) else { return Ok(Self(None)) };
-        match Arc::<dyn Store>::from_ref(state).session(&token).await {
-            Ok(session) => Ok(Self(session.map(|s| (token, s)))),
+        match session_from(&parts.headers, Key::from_ref(state), Arc::<dyn Store>::from_ref(state).as_ref()).await {
+            Ok(session) => Ok(Self(session)),
             Err(e) => {
                 tracing::error!("reading a session: {e}");
                 Err(StatusCode::SERVICE_UNAVAILABLE)

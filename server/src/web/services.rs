@@ -4,17 +4,15 @@ use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
 use app::error::{AppError, AppResult};
 use app::services::{QuizResult, Services, StepProgress, Viewer};
 use async_trait::async_trait;
-use axum_extra::extract::cookie::SignedCookieJar;
 
 use super::{AppState, instructor, progress};
 use crate::store::{Role, Session};
-use crate::web::auth::COOKIE;
+use crate::web::auth::session_from;
 
 impl AppState {
     async fn session_of(&self, request: &http::request::Parts) -> Option<Session> {
-        let jar = SignedCookieJar::from_headers(&request.headers, self.cookie_key.clone());
-        let token = jar.get(COOKIE)?.value().to_string();
-        self.store.session(&token).await.ok()?
+        let session = session_from(&request.headers, self.cookie_key.clone(), self.store.as_ref()).await.ok()??;
+        Some(session.1)
     }
 }
 
