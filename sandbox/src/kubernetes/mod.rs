@@ -32,6 +32,9 @@ use crate::spec::{SandboxSpec, valid_name};
 pub use k8s_openapi::api::core::v1::Toleration;
 pub use pod::{Isolation, PodSettings, Volumes};
 
+/// How long a deleted pod may take to go (see `delete_pod`).
+const DELETE_WAIT: Duration = Duration::from_secs(180);
+
 #[derive(Clone, Debug)]
 pub struct KubeConfig {
     /// A kubeconfig file; `None`: the pod's service account when the server runs in the
@@ -188,14 +191,22 @@ impl KubeBackend {
             Err(e) if is_not_found(&e) => return Ok(()),
             Err(e) => return Err(failed(format!("deleting {pod}"), e)),
         }
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // The kubelet removes the pod only once its containers are gone and its volumes are
+        // unmounted; a node busy starting other pods has taken over a minute for that.
+        let deadline = Instant::now() + DELETE_WAIT;
+        let mut last = String::from("no answer from the cluster");
         while Instant::now() < deadline {
             match self.pods.get_opt(pod).await {
                 Ok(None) => return Ok(()),
-                Ok(Some(_)) | Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Ok(Some(p)) => {
+                    last =
+                        format!("phase {}, {}", phase(&p), Some(reason(&p)).filter(|r| !r.is_empty()).unwrap_or("no reason given".into()))
+                }
+                Err(e) => last = format!("reading it failed: {e}"),
             }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        Err(Error::Backend(format!("{pod} was still there 60 s after it was deleted")))
+        Err(Error::Backend(format!("{pod} was still there {} s after it was deleted ({last})", DELETE_WAIT.as_secs())))
     }
 
     /// The pod of `name`, with whether it runs.
