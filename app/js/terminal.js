@@ -158,6 +158,11 @@ class Session {
           if (this.watch) this.watchSize(message.cols, message.rows);
           this.backoff = 500;
           this.setStatus("live");
+          if (this.waiting) {
+            const waiting = this.waiting;
+            this.waiting = "";
+            this.type(waiting);
+          }
           break;
         case "size":
           if (this.watch) this.watchSize(message.cols, message.rows);
@@ -231,10 +236,30 @@ class Session {
     }
   }
 
-  /// Types `text` into the shell, as if the learner had.
+  /// Types `text` into the shell, as if the learner had (once the shell is there: text typed
+  /// while connecting waits for it).
   type(text) {
+    if (this.status !== "live") {
+      this.waiting = (this.waiting || "") + text;
+      return;
+    }
     this.send(encoder.encode(text));
     this.term.focus();
+  }
+
+  /// Runs a command from the page: Ctrl-C first when asked (to stop what runs), then the
+  /// command as one bracketed paste when the shell accepts those — so a multi-line block runs
+  /// whole, and `sudo` or a command reading its input on the first line cannot swallow the
+  /// lines after it — then Enter unless asked not to.
+  run(command, { interrupt = false, newline = true } = {}) {
+    let text = interrupt ? "\x03" : "";
+    const multiline = command.includes("\n");
+    if (multiline && this.term.modes.bracketedPasteMode) {
+      text += "\x1b[200~" + command.replace(/\r?\n/g, "\r") + "\x1b[201~";
+    } else {
+      text += command;
+    }
+    this.type(newline ? text + "\r" : text);
   }
 
   dispose() {
@@ -267,12 +292,46 @@ function mount(element, options) {
 }
 
 // "Run in terminal": any element with data-run-command types its command into the active
-// terminal. Delegated, so buttons in server-rendered lab text work without their own code.
-document.addEventListener("click", (event) => {
-  const button = event.target.closest?.("[data-run-command]");
-  if (!button || !active) return;
-  event.preventDefault();
-  active.type(button.dataset.runCommand + "\n");
+// terminal (data-run-interrupt: Ctrl-C first; data-run-no-newline: no Enter after); one with
+// data-copy-text copies its text. Delegated, so buttons in server-rendered lab text work
+// without their own code; Enter or Space on a focused one does what a click does.
+function activate(event) {
+  const run = event.target.closest?.("[data-run-command]");
+  if (run && active) {
+    event.preventDefault();
+    active.run(run.dataset.runCommand, {
+      interrupt: "runInterrupt" in run.dataset,
+      newline: !("runNoNewline" in run.dataset),
+    });
+    return;
+  }
+  const copy = event.target.closest?.("[data-copy-text]");
+  if (copy) {
+    event.preventDefault();
+    navigator.clipboard?.writeText(copy.dataset.copyText).then(
+      () => flash(copy, "Copied"),
+      () => flash(copy, "Select the text to copy it"),
+    );
+  }
+}
+
+function flash(element, text) {
+  element.dataset.flash = text;
+  setTimeout(() => delete element.dataset.flash, 1500);
+}
+
+document.addEventListener("click", activate);
+document.addEventListener("keydown", (event) => {
+  if ((event.key === "Enter" || event.key === " ") && event.target.matches?.("[data-run-command], [data-copy-text]")) {
+    if (event.target.tagName !== "BUTTON") activate(event);
+  }
+});
+
+// A step's foreground script (Killercoda's `foreground`): typed into the learner's terminal
+// when they first reach the step, line by line as Killercoda does.
+window.addEventListener("stacklab-type", (event) => {
+  const session = active || [...sessions.values()].find((s) => !s.watch);
+  if (session && typeof event.detail === "string") session.type(event.detail);
 });
 
 window.StacklabTerminal = { mount, sessions };

@@ -20,20 +20,7 @@ const LOAD_FOR: Duration = Duration::from_secs(10);
 const SCRIPT: &str = "test -d /root && pass 'ok'";
 
 fn step() -> Step {
-    Step {
-        id: "bench".into(),
-        title: "bench".into(),
-        html: String::new(),
-        points: 1,
-        hints: Vec::new(),
-        setup: None,
-        checks: vec![Script { source: SCRIPT.into(), file: PathBuf::from("bench"), line: 1 }],
-        hint_checks: Vec::new(),
-        solution: None,
-        timeout: 10,
-        quiz: Vec::new(),
-        source: PathBuf::from("bench"),
-    }
+    Step::checked_by(Script { source: SCRIPT.into(), file: PathBuf::from("bench"), line: 1 }, 10)
 }
 
 fn spec(i: usize) -> SandboxSpec {

@@ -83,6 +83,9 @@ pub struct LabView {
     pub intro_html: String,
     pub finish_html: String,
     pub steps: Vec<StepView>,
+    /// Typed into the terminal when the learner starts the lab (Killercoda's intro `foreground`).
+    #[serde(default)]
+    pub foreground: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,6 +98,12 @@ pub struct StepView {
     /// How many static hints there are (their text comes on request).
     pub hints: usize,
     pub has_solution: bool,
+    /// No check: the learner marks it done (for no points).
+    #[serde(default)]
+    pub manual: bool,
+    /// Typed into the terminal when the learner first reaches the step.
+    #[serde(default)]
+    pub foreground: Option<String>,
     pub quiz: Vec<QuestionView>,
 }
 

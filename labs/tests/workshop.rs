@@ -97,7 +97,9 @@ fn a_killercoda_scenario_loads_unchanged() {
     assert_eq!(lab.title, "Hello Killercoda");
     assert_eq!(lab.steps.len(), 2);
     assert!(lab.steps[0].checks[0].source.contains("test -f /root/scenario/hello.txt"), "verify became the check");
-    assert!(lab.steps[0].setup.as_ref().unwrap().source.contains("mkdir -p /root/scenario"), "intro background runs first");
+    assert!(lab.setup.as_ref().unwrap().source.contains("mkdir -p /root/scenario"), "the intro's background is the lab's setup");
     assert!(lab.steps[1].html.contains("data-run-command=\"echo hello &gt; /root/scenario/hello.txt\""), "{}", lab.steps[1].html);
-    assert!(lab.steps[0].solution.is_none());
+    // Its Run blocks are its solution, so `stacklab labs test` can type them.
+    assert_eq!(lab.steps[0].solution.as_ref().unwrap().source, "touch /root/scenario/hello.txt\n");
+    assert!(course.warnings.is_empty(), "{}", course.warnings);
 }

@@ -14,7 +14,9 @@ use crate::web::auth;
 use crate::web::{self, AppState};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let course = match labs::load::load_course(&args.labs) {
+    // A lab with problems is left out and the rest served; the instructor sees why on the
+    // dashboard. A problem outside the labs (course, session, deck, quiz) stops the start.
+    let course = match labs::load::load_serving(&args.labs) {
         Ok(course) => course,
         Err(problems) => {
             for problem in problems.iter() {
@@ -23,7 +25,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             bail!("the content in {} has {} problem(s); fix them and start again", args.labs.display(), problems.len());
         }
     };
-    tracing::info!(labs = %args.labs.display(), sessions = course.sessions.len(), "content loaded");
+    for warning in course.warnings.iter() {
+        tracing::warn!("{warning}");
+    }
+    let content_notes: Vec<String> = course.left_out.iter().map(|l| l.note(&course.root)).collect();
+    for note in &content_notes {
+        tracing::error!("{note}");
+    }
+    tracing::info!(labs = %args.labs.display(), sessions = course.sessions.len(), left_out = course.left_out.len(), "content loaded");
 
     let shutdown = CancellationToken::new();
     let (sandboxes, host_notes) = open_sandboxes(&args).await?;
@@ -42,7 +51,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let purged = store.purge_expired_sessions().await?;
     tracing::debug!(purged, "expired sessions deleted");
     let mut state = AppState::new(Arc::new(course), store.clone(), key, &args.site_root, args.addr, shutdown.clone());
-    state.host_notes = Arc::new(host_notes);
+    state.host_notes = Arc::new([content_notes, host_notes].concat());
     if let Some(sandboxes) = sandboxes {
         // Sandboxes from the last run: spares stay spares, learners get their class's lifetime.
         let mut learners = std::collections::HashSet::new();

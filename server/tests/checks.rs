@@ -13,20 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 fn step(check: &str, timeout: u32) -> Step {
-    Step {
-        id: "s".into(),
-        title: "s".into(),
-        html: String::new(),
-        points: 1,
-        hints: Vec::new(),
-        setup: None,
-        checks: vec![Script { source: check.into(), file: PathBuf::from("test.md"), line: 1 }],
-        hint_checks: Vec::new(),
-        solution: None,
-        timeout,
-        quiz: Vec::new(),
-        source: PathBuf::from("test.md"),
-    }
+    Step::checked_by(Script { source: check.into(), file: PathBuf::from("test.md"), line: 1 }, timeout)
 }
 
 #[tokio::test(flavor = "multi_thread")]

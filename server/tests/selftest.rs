@@ -71,3 +71,36 @@ async fn the_shell_labs_pass_on_the_docker_backend() {
     docker.remove_all().await.unwrap();
     common::assert_self_tested("docker", &reports, &["is-this-a-vm", "namespaces-from-scratch", "cgroup-oom"]);
 }
+
+/// Killercoda scenarios as their authors write them (labs/killercoda-corpus: steps without
+/// verify, foreground scripts that set PROMPT_COMMAND and create users, checks that grep
+/// ~/.bash_history, assets): their `{{exec}}` commands typed, every verify passes.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn the_killercoda_corpus_passes_as_written() {
+    if !common::sandboxes_available("selftest_killercoda") {
+        return;
+    }
+    let server = common::TestServer::start("selftest_killercoda", true).await;
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/killercoda-corpus");
+    let course = labs::load::load_course(&root).unwrap_or_else(|p| panic!("{p}"));
+    let tiers = common::shell_tier_only("the corpus is shell-tier only");
+    let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 512 << 20 };
+    let backend: Arc<dyn sandbox::Backend> = server.backend.clone().unwrap();
+    let reports = selftest::run(&course, backend, &tiers, &limits, &[], |line| eprintln!("killercoda: {line}")).await;
+    let mut counts = (0, 0);
+    for (lab, report) in &reports {
+        let LabReport::Tested(steps) = report else { panic!("{lab}: {report:?}") };
+        for s in steps {
+            assert!(s.problem.is_none(), "{lab}/{}: {}", s.step, s.problem.as_deref().unwrap_or_default());
+            if s.untestable.is_none() {
+                assert!(s.after.as_ref().is_some_and(|a| a.passed), "{lab}/{} fails after its commands", s.step);
+            }
+        }
+        let (tested, untestable) = report.counts();
+        counts = (counts.0 + tested, counts.1 + untestable);
+    }
+    assert_eq!(reports.len(), 2);
+    assert_eq!(counts, (4, 1), "every step with a verify tested; the one without is untestable");
+}

@@ -201,3 +201,42 @@ async fn a_flood_of_fake_command_records_stays_bounded() {
     assert!((recorded.len() as f64) < allowed, "{} records from a {seconds:.1} s flood", recorded.len());
     assert!(recorded.iter().any(|c| c.command.starts_with("echo calm-")), "a person's command after a flood is recorded");
 }
+
+/// A Killercoda scenario's shell set-up (its foreground sets `PROMPT_COMMAND` and a `DEBUG`
+/// trap, and `PS0`) does not switch off the command recording, and `~/.bash_history` holds
+/// each command as soon as its prompt is back (Killercoda's checks grep it).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn a_scenarios_prompt_command_and_debug_trap_keep_commands_recorded() {
+    if !common::sandboxes_available("terminal_chained") {
+        return;
+    }
+    let server = common::TestServer::start("terminal_chained", true).await;
+    let (learner, cookie) = server.learner("Ada").await;
+    let mut socket = connect(&server, &cookie, "start=1").await;
+    read_until(&mut socket, "attached").await;
+    let mut last = String::new();
+    for line in [
+        "PROMPT_COMMAND='history -a; echo theirs-$((40+2))'",
+        "trap 'echo debug >/dev/null' DEBUG",
+        "PS0='> '",
+        "false",
+        "id -u",
+        "grep -c '^id -u$' ~/.bash_history | sed 's/^/in-history-/'",
+    ] {
+        socket.send(Message::Binary(format!("{line}\n").into_bytes().into())).await.unwrap();
+        last = read_until(&mut socket, "theirs-42").await;
+    }
+    assert!(last.contains("in-history-1"), "the history file has the command at once: {last}");
+    let mut recorded = Vec::new();
+    for _ in 0..50 {
+        recorded = server.store.commands(&learner, i64::MAX).await.unwrap();
+        if recorded.iter().any(|c| c.command.starts_with("grep -c")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen: Vec<(&str, i32)> = recorded.iter().map(|c| (c.command.as_str(), c.exit_status)).collect();
+    assert!(seen.contains(&("false", 1)), "{seen:?}");
+    assert!(seen.contains(&("id -u", 0)), "their prompt command runs too, and ours still records: {seen:?}");
+}

@@ -168,13 +168,22 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
         // back (a dropped connection, a server restart).
         let focus_lab = lab_id.clone();
         let step_ids: Vec<String> = lab.steps.iter().map(|s| s.id.clone()).collect();
+        let foregrounds: Vec<Option<String>> = lab.steps.iter().map(|s| s.foreground.clone()).collect();
+        // A lab started now (no step started yet) types its foreground script first.
+        let lab_foreground = StoredValue::new(lab.foreground.clone().filter(|_| steps.iter().all(|s| !s.get_untracked().started)));
         let steps_focus = steps.clone();
         let send_focus = move |index: usize| {
             let (lab, step) = (focus_lab.clone(), step_ids[index].clone());
             let target = steps_focus[index];
+            // A step reached for the first time types its foreground script, as Killercoda does.
+            let step_foreground = foregrounds[index].clone().filter(|_| !target.get_untracked().started);
+            let typed: Vec<String> = lab_foreground.try_update_value(Option::take).flatten().into_iter().chain(step_foreground).collect();
             leptos::task::spawn_local(async move {
                 if let Ok(p) = focus_step(lab, step).await {
                     target.set(p);
+                    for text in typed {
+                        type_into_terminal(&text);
+                    }
                 }
             });
         };
@@ -272,6 +281,20 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
     }
 }
 
+/// Types `text` into the learner's terminal (terminal.js listens; it waits for the shell).
+fn type_into_terminal(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let init = web_sys::CustomEventInit::new();
+        init.set_detail(&text.into());
+        if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("stacklab-type", &init) {
+            let _ = window().dispatch_event(&event);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
 #[component]
 fn StepView(
     lab_id: String,
@@ -307,6 +330,21 @@ fn StepView(
         }
     };
     let (check, hint, solution) = (run.clone(), run.clone(), run);
+    // A step with no check is done when the learner moves on (or says so), as on Killercoda.
+    let manual = step.manual;
+    let mark_done = {
+        let (lab, step_id) = (lab_id.clone(), step.id.clone());
+        move || {
+            if manual && signed_in && !state.get_untracked().done {
+                let (lab, step_id) = (lab.clone(), step_id.clone());
+                leptos::task::spawn_local(async move {
+                    if let Ok(p) = check_step(lab, step_id).await {
+                        let _ = state.try_set(p);
+                    }
+                });
+            }
+        }
+    };
     let step_id = step.id.clone();
     let is_checking = move || checking.get().as_deref() == Some(step_id.as_str());
     let prev = (index > 0).then(|| format!("/labs/{lab_id}/steps/{index}"));
@@ -326,8 +364,10 @@ fn StepView(
                     {move || {
                         let p = state.get();
                         match (p.done, p.last_reason) {
+                            (true, _) if manual => "Done".to_string(),
                             (true, Some(reason)) => format!("Done — {reason}"),
                             (true, None) => "Done".to_string(),
+                            (false, _) if manual => "Nothing to check here: mark it done when you have done it.".to_string(),
                             (false, Some(reason)) => format!("Not done yet — {reason}"),
                             (false, None) => "This step is checked as you work.".to_string(),
                         }
@@ -335,7 +375,7 @@ fn StepView(
                 </span>
                 {signed_in.then(|| view! {
                     <button class="button small quiet check-button" on:click=move |_| check("check") disabled=is_checking.clone()>
-                        {let c = is_checking.clone(); move || if c() { "Checking…" } else { "Check" }}
+                        {let c = is_checking.clone(); move || if c() { "Checking…" } else if manual { "I've done this" } else { "Check" }}
                     </button>
                 })}
             </div>
@@ -393,7 +433,10 @@ fn StepView(
             <nav class="step-pager">
                 {prev.map(|href| view! { <A href=href attr:class="button quiet">"← Previous"</A> })}
                 <span class="spacer"></span>
-                {next.map(|href| view! { <A href=href attr:class="button">"Next step →"</A> })}
+                {next.map(|href| {
+                    let mark_done = mark_done.clone();
+                    view! { <A href=href attr:class="button" on:click=move |_| mark_done()>"Next step →"</A> }
+                })}
             </nav>
         </section>
     }

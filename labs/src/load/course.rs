@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::problem::Problems;
 use crate::model::*;
 
 #[derive(Clone, Debug)]
@@ -14,6 +15,28 @@ pub struct Course {
     pub sessions: Vec<Session>,
     /// Every quiz question, by id.
     pub questions: BTreeMap<String, Question>,
+    /// Labs with problems, left out so the rest can be served.
+    pub left_out: Vec<LeftOut>,
+    /// What loaded but an author should know (a field or marker with no counterpart here).
+    pub warnings: Problems,
+}
+
+/// A lab folder the loader left out, and why.
+#[derive(Clone, Debug)]
+pub struct LeftOut {
+    /// The id the lab would have had.
+    pub id: String,
+    pub folder: PathBuf,
+    pub problems: Problems,
+}
+
+impl LeftOut {
+    /// One line for the instructor: the folder and its problems, paths from the course root.
+    pub fn note(&self, root: &std::path::Path) -> String {
+        let folder = self.folder.strip_prefix(root).unwrap_or(&self.folder).display();
+        let problems: Vec<String> = self.problems.iter().map(|p| p.shown_from(root)).collect();
+        format!("The lab in {folder} was left out: {}", problems.join("; "))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +84,11 @@ pub struct Lab {
     pub intro_html: String,
     pub finish_html: String,
     pub steps: Vec<Step>,
+    /// Run as root in the sandbox before any step's setup, once per sandbox, whichever step the
+    /// learner opens first (a Killercoda scenario's assets and intro `background`).
+    pub setup: Option<Script>,
+    /// Typed into the terminal when the learner starts the lab (the intro's `foreground`).
+    pub foreground: Option<String>,
     pub format: LabFormat,
     pub source: PathBuf,
 }
@@ -78,6 +106,11 @@ pub struct Step {
     pub checks: Vec<Script>,
     pub hint_checks: Vec<HintCheck>,
     pub solution: Option<Script>,
+    /// Whether the learner may ask to see the solution (not where it is the step's own Run
+    /// buttons, as in a Killercoda scenario).
+    pub reveal_solution: bool,
+    /// Typed into the learner's terminal when they reach the step (Killercoda's `foreground`).
+    pub foreground: Option<String>,
     /// Seconds a check may run.
     pub timeout: u32,
     pub quiz: Vec<String>,
@@ -198,6 +231,7 @@ impl Course {
             tiers: lab.tiers.clone(),
             intro_html: lab.intro_html.clone(),
             finish_html: lab.finish_html.clone(),
+            foreground: lab.foreground.clone(),
             steps: lab
                 .steps
                 .iter()
@@ -207,7 +241,9 @@ impl Course {
                     html: s.html.clone(),
                     points: s.points,
                     hints: s.hints.len(),
-                    has_solution: s.solution.is_some(),
+                    has_solution: s.solution.is_some() && s.reveal_solution,
+                    manual: s.is_manual(),
+                    foreground: s.foreground.clone(),
                     quiz: s.quiz.iter().filter_map(|q| self.questions.get(q)).map(Question::view).collect(),
                 })
                 .collect(),
@@ -233,6 +269,34 @@ impl Course {
                 })
                 .collect(),
         })
+    }
+}
+
+impl Step {
+    /// A bare step with one check and nothing else (for tests and benchmarks of checks).
+    pub fn checked_by(check: Script, timeout: u32) -> Step {
+        Step {
+            id: "step".into(),
+            title: "Step".into(),
+            html: String::new(),
+            points: 1,
+            hints: Vec::new(),
+            setup: None,
+            source: check.file.clone(),
+            checks: vec![check],
+            hint_checks: Vec::new(),
+            solution: None,
+            reveal_solution: true,
+            foreground: None,
+            timeout,
+            quiz: Vec::new(),
+        }
+    }
+
+    /// A step with no check is done when the learner says so (Killercoda's steps without
+    /// `verify`): the auto-check leaves it alone.
+    pub fn is_manual(&self) -> bool {
+        self.checks.is_empty()
     }
 }
 

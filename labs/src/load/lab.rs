@@ -92,6 +92,8 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
         intro_html: intro.html,
         finish_html,
         steps,
+        setup: None,
+        foreground: None,
         format: LabFormat::Stacklab,
         source: path,
     })
@@ -121,6 +123,8 @@ fn load_step(path: &Path, problems: &mut Problems) -> Option<Step> {
         checks: Vec::new(),
         hint_checks: Vec::new(),
         solution: None,
+        reveal_solution: true,
+        foreground: None,
         timeout: timeout.clamp(1, MAX_TIMEOUT),
         quiz: front.quiz,
         source: path.to_path_buf(),

@@ -44,6 +44,8 @@ impl BlockKind {
 pub struct Rendered {
     pub html: String,
     pub blocks: Vec<Block>,
+    /// The commands the text offers to run in the terminal, in order, with their lines.
+    pub runs: Vec<(String, usize)>,
 }
 
 /// Renders `text` (which starts at `first_line` of its file) to HTML, pulling out the special
@@ -56,9 +58,55 @@ pub fn render(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
     render_inner(text, first_line, false)
 }
 
+/// What a Killercoda marker (`{{exec}}`, `{{copy}}`, ...) asks of the text before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// Type it into the terminal: Ctrl-C first (`interrupt`), Enter after (unless `no-newline`).
+    Run {
+        interrupt: bool,
+        enter: bool,
+    },
+    Copy,
+}
+
+/// The marker `inside` names (the text between `{{` and `}}`): `exec`/`execute` with any of
+/// `interrupt`, `no-newline` and a terminal or host (`T1`, `HOST1`; Stacklab has one of each),
+/// or `copy`. Anything else (`TRAFFIC_HOST1_80`, ...) is not an action on the text.
+pub fn marker(inside: &str) -> Option<Marker> {
+    let mut words = inside.split_whitespace();
+    match words.next()? {
+        "copy" => words.next().is_none().then_some(Marker::Copy),
+        "exec" | "execute" => {
+            let (mut interrupt, mut enter) = (false, true);
+            for word in words {
+                match word {
+                    "interrupt" => interrupt = true,
+                    "no-newline" => enter = false,
+                    w if is_place(w) => {}
+                    _ => return None,
+                }
+            }
+            Some(Marker::Run { interrupt, enter })
+        }
+        _ => None,
+    }
+}
+
+/// `T1`, `T2`, `HOST1`: which terminal or host a Killercoda command goes to.
+pub fn is_place(word: &str) -> bool {
+    ["T", "HOST"].iter().any(|p| word.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// The marker at the start of `text` (`{{...}}`) with its length in bytes.
+fn leading_marker(text: &str) -> Option<(Marker, usize)> {
+    let inside = text.strip_prefix("{{")?;
+    let end = inside.find("}}")?;
+    Some((marker(&inside[..end])?, end + 4))
+}
+
 /// Killercoda closes a runnable code block with "```{{exec}}", which CommonMark does not take
-/// as a closing fence: rewrite it to a plain fence and mark the opening one `run` (line count
-/// unchanged, so lines stay right).
+/// as a closing fence: rewrite it to a plain fence and put the marker on the opening one
+/// (` ```sh run interrupt `; line count unchanged, so lines stay right).
 fn killercoda_fences(text: &str) -> String {
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let mut open: Option<usize> = None;
@@ -70,14 +118,23 @@ fn killercoda_fences(text: &str) -> String {
                 let rest = trimmed.trim_start_matches('`');
                 if rest.is_empty() {
                     open = None;
-                } else if matches!(rest, "{{exec}}" | "{{execute}}" | "{{exec interrupt}}") {
-                    lines[i] = lines[i].replace(rest, "");
-                    lines[start].push_str(" run");
-                    open = None;
-                } else if rest == "{{copy}}" {
-                    lines[i] = lines[i].replace(rest, "");
-                    open = None;
+                    continue;
                 }
+                let Some((found, _)) = leading_marker(rest).filter(|(_, len)| rest[*len..].trim().is_empty()) else { continue };
+                lines[i] = lines[i].replace(rest, "");
+                match found {
+                    Marker::Run { interrupt, enter } => {
+                        lines[start].push_str(" run");
+                        if interrupt {
+                            lines[start].push_str(" interrupt");
+                        }
+                        if !enter {
+                            lines[start].push_str(" no-newline");
+                        }
+                    }
+                    Marker::Copy => lines[start].push_str(" copy"),
+                }
+                open = None;
             }
             _ => {}
         }
@@ -87,9 +144,11 @@ fn killercoda_fences(text: &str) -> String {
 
 fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
     let mut blocks = Vec::new();
+    let mut runs = Vec::new();
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut parser = Parser::new_ext(text, options()).into_offset_iter().peekable();
     while let Some((event, range)) = parser.next() {
+        let line = first_line + line_of(text, range.start) - 1;
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
                 let info = match &kind {
@@ -108,29 +167,41 @@ fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
                 let first = words.next().unwrap_or("");
                 let rest = words.next().unwrap_or("").trim().to_string();
                 if let Some(kind) = BlockKind::from_word(first) {
-                    blocks.push(Block { kind, argument: rest, source, line: first_line + line_of(text, range.start) - 1 });
+                    blocks.push(Block { kind, argument: rest, source, line });
                     continue;
                 }
-                let run = info.split_whitespace().any(|w| w == "run");
-                let language = if first == "run" { "" } else { first };
-                events.push(Event::Html(CowStr::from(code_block_html(language, &source, run))));
+                let has = |word: &str| info.split_whitespace().any(|w| w == word);
+                let action = if has("run") {
+                    // Its first line is the one after the fence.
+                    runs.push((source.trim_end_matches('\n').to_string(), line + 1));
+                    Some(Marker::Run { interrupt: has("interrupt"), enter: !has("no-newline") })
+                } else if has("copy") {
+                    Some(Marker::Copy)
+                } else {
+                    None
+                };
+                // A language may carry Killercoda's line highlights (`yaml{2,5}`): not a class.
+                let language = first.split('{').next().unwrap_or("");
+                let language = if ["run", "copy"].contains(&language) { "" } else { language };
+                events.push(Event::Html(CowStr::from(code_block_html(language, &source, action))));
             }
             Event::Code(code) if exec_markers => {
                 // Killercoda's inline `cmd`{{exec}} and `text`{{copy}}.
-                let marker = match parser.peek() {
-                    Some((Event::Text(t), _)) if t.starts_with("{{exec}}") || t.starts_with("{{execute}}") => Some("exec"),
-                    Some((Event::Text(t), _)) if t.starts_with("{{copy}}") => Some("copy"),
+                let found = match parser.peek() {
+                    Some((Event::Text(t), _)) => leading_marker(t),
                     _ => None,
                 };
-                match marker {
-                    Some(marker) => {
+                match found {
+                    Some((action, len)) => {
                         let (next, _) = parser.next().expect("peeked");
-                        events.push(Event::Html(CowStr::from(inline_code_html(&code, marker == "exec"))));
-                        if let Event::Text(t) = next {
-                            let rest = t.trim_start_matches("{{exec}}").trim_start_matches("{{execute}}").trim_start_matches("{{copy}}");
-                            if !rest.is_empty() {
-                                events.push(Event::Text(CowStr::from(rest.to_string())));
-                            }
+                        if matches!(action, Marker::Run { .. }) {
+                            runs.push((code.to_string(), line));
+                        }
+                        events.push(Event::Html(CowStr::from(inline_code_html(&code, action))));
+                        if let Event::Text(t) = next
+                            && t.len() > len
+                        {
+                            events.push(Event::Text(CowStr::from(t[len..].to_string())));
                         }
                     }
                     None => events.push(Event::Code(code)),
@@ -141,7 +212,7 @@ fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
     }
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    Rendered { html, blocks }
+    Rendered { html, blocks, runs }
 }
 
 /// Markdown to HTML, with no special blocks expected (hints, explanations, notes).
@@ -149,28 +220,56 @@ pub fn to_html(text: &str) -> String {
     render(text, 1, false).html
 }
 
-fn code_block_html(language: &str, source: &str, run: bool) -> String {
-    let class = if language.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(language)) };
-    let button = if run {
-        let command = source.trim_end_matches('\n');
-        format!(
-            "<button type=\"button\" class=\"run button small\" data-run-command=\"{}\" title=\"Type this into your terminal\">Run</button>",
-            escape(command)
-        )
-    } else {
-        String::new()
-    };
-    format!("<pre{}><code{class}>{}</code>{button}</pre>\n", if run { " class=\"runnable\"" } else { "" }, escape(source))
+/// How the page's script runs a command: the `data-` attributes of its element.
+fn run_attributes(command: &str, action: Marker) -> String {
+    match action {
+        Marker::Run { interrupt, enter } => format!(
+            "data-run-command=\"{}\"{}{}",
+            escape(command),
+            if interrupt { " data-run-interrupt" } else { "" },
+            if enter { "" } else { " data-run-no-newline" }
+        ),
+        Marker::Copy => format!("data-copy-text=\"{}\"", escape(command)),
+    }
 }
 
-fn inline_code_html(code: &str, run: bool) -> String {
-    if run {
-        format!(
-            "<code class=\"runnable\" data-run-command=\"{0}\" role=\"button\" tabindex=\"0\" title=\"Run in terminal\">{0}</code>",
+fn code_block_html(language: &str, source: &str, action: Option<Marker>) -> String {
+    let class = if language.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(language)) };
+    let command = source.trim_end_matches('\n');
+    let (pre_class, button) = match action {
+        Some(run @ Marker::Run { .. }) => (
+            " class=\"runnable\"",
+            format!(
+                "<button type=\"button\" class=\"run button small\" {} title=\"Type this into your terminal\">Run</button>",
+                run_attributes(command, run)
+            ),
+        ),
+        Some(Marker::Copy) => (
+            " class=\"copyable\"",
+            format!(
+                "<button type=\"button\" class=\"copy button small\" {} title=\"Copy to the clipboard\">Copy</button>",
+                run_attributes(command, Marker::Copy)
+            ),
+        ),
+        None => ("", String::new()),
+    };
+    format!("<pre{pre_class}><code{class}>{}</code>{button}</pre>\n", escape(source))
+}
+
+fn inline_code_html(code: &str, action: Marker) -> String {
+    match action {
+        Marker::Run { .. } => {
+            format!(
+                "<code class=\"runnable\" {} role=\"button\" tabindex=\"0\" title=\"Run in terminal\">{}</code>",
+                run_attributes(code, action),
+                escape(code)
+            )
+        }
+        Marker::Copy => format!(
+            "<code class=\"copyable\" {} role=\"button\" tabindex=\"0\" title=\"Copy\">{}</code>",
+            run_attributes(code, action),
             escape(code)
-        )
-    } else {
-        format!("<code class=\"copyable\">{}</code>", escape(code))
+        ),
     }
 }
 
@@ -203,7 +302,8 @@ mod tests {
         let text = "Run `ls -l`{{exec}} and copy `key`{{copy}}.\n\n```\nuname -a\n```{{exec}}\n";
         let r = render(text, 1, true);
         assert!(r.html.contains("data-run-command=\"ls -l\""), "{}", r.html);
-        assert!(r.html.contains("class=\"copyable\">key<"), "{}", r.html);
+        assert!(r.html.contains("data-copy-text=\"key\""), "{}", r.html);
+        assert_eq!(r.runs, [("ls -l".to_string(), 1), ("uname -a".to_string(), 4)]);
         assert!(r.html.contains("data-run-command=\"uname -a\""), "{}", r.html);
         assert!(!r.html.contains("{{"), "{}", r.html);
     }

@@ -53,8 +53,19 @@ struct SessionFront {
 }
 
 /// Loads the course rooted at `root` (the folder holding `course.toml`), checking everything
-/// `stacklab labs check` checks.
+/// `stacklab labs check` checks: any problem, in a lab or not, is an error.
 pub fn load_course(root: &Path) -> Result<Course, Problems> {
+    let course = load_serving(root)?;
+    if course.left_out.is_empty() {
+        return Ok(course);
+    }
+    Err(Problems(course.left_out.into_iter().flat_map(|l| l.problems.0).collect()))
+}
+
+/// Loads the course as the server serves it: a lab with problems is left out (in
+/// [`Course::left_out`], with them) and the rest is served; a problem outside the labs (the
+/// course, a session, a deck, a quiz) is an error.
+pub fn load_serving(root: &Path) -> Result<Course, Problems> {
     let mut problems = Problems::default();
     let course_path = root.join("course.toml");
     let Some(text) = read(&course_path, &mut problems) else { return Err(problems) };
@@ -64,6 +75,7 @@ pub fn load_course(root: &Path) -> Result<Course, Problems> {
     };
     let mut sessions = Vec::new();
     let mut questions = BTreeMap::new();
+    let mut labs = Labs::default();
     for id in &course.sessions {
         let dir = root.join(id);
         if !dir.is_dir() {
@@ -71,16 +83,37 @@ pub fn load_course(root: &Path) -> Result<Course, Problems> {
             problems.push(&course_path, line, format!("session folder {id:?} does not exist"));
             continue;
         }
-        if let Some(session) = load_session(id, &dir, &mut questions, &mut problems) {
+        if let Some(session) = load_session(id, &dir, &mut questions, &mut labs, &mut problems) {
             sessions.push(session);
         }
     }
-    let course = Course { root: root.to_path_buf(), title: course.title, summary: course.summary, sessions, questions };
-    check_references(&course, &mut problems);
+    let mut course = Course {
+        root: root.to_path_buf(),
+        title: course.title,
+        summary: course.summary,
+        sessions,
+        questions,
+        left_out: labs.left_out,
+        warnings: labs.warnings,
+    };
+    check_references(&mut course, &mut problems);
     if problems.is_empty() { Ok(course) } else { Err(problems) }
 }
 
-fn load_session(id: &str, dir: &Path, questions: &mut BTreeMap<String, Question>, problems: &mut Problems) -> Option<Session> {
+/// What loading the labs found besides the labs.
+#[derive(Default)]
+struct Labs {
+    left_out: Vec<LeftOut>,
+    warnings: Problems,
+}
+
+fn load_session(
+    id: &str,
+    dir: &Path,
+    questions: &mut BTreeMap<String, Question>,
+    found: &mut Labs,
+    problems: &mut Problems,
+) -> Option<Session> {
     let path = dir.join("session.md");
     let text = read(&path, problems)?;
     let doc = front_matter::split(&text, 1, &path, problems);
@@ -109,14 +142,25 @@ fn load_session(id: &str, dir: &Path, questions: &mut BTreeMap<String, Question>
         }
     }
     let mut labs = Vec::new();
+    let mut left_out = Vec::new();
     for lab_dir in sorted_subdirs(&dir.join("labs")) {
-        let loaded = if lab_dir.join("index.json").exists() { killercoda::load(&lab_dir, problems) } else { lab::load(&lab_dir, problems) };
-        if let Some(lab) = loaded {
-            labs.push(lab);
+        let mut lab_problems = Problems::default();
+        let loaded = if lab_dir.join("index.json").exists() {
+            killercoda::load(&lab_dir, &mut lab_problems, &mut found.warnings)
+        } else {
+            lab::load(&lab_dir, &mut lab_problems)
+        };
+        match loaded {
+            Some(lab) if lab_problems.is_empty() => labs.push(lab),
+            _ => {
+                let id = lab_folder_id(&lab_dir);
+                left_out.push(id.clone());
+                found.left_out.push(LeftOut { id, folder: lab_dir, problems: lab_problems });
+            }
         }
     }
     if let Some(order) = &front.labs {
-        labs = in_teaching_order(labs, order, &path, &doc, problems);
+        labs = in_teaching_order(labs, &left_out, order, &path, &doc, problems);
     }
     Some(Session { id: id.to_string(), title: front.title, summary: front.summary, intro_html, homework_html, decks, labs })
 }
@@ -124,6 +168,7 @@ fn load_session(id: &str, dir: &Path, questions: &mut BTreeMap<String, Question>
 /// The labs in the order `session.md` lists them; every lab folder listed once, nothing else.
 fn in_teaching_order(
     mut labs: Vec<Lab>,
+    left_out: &[String],
     order: &[String],
     path: &Path,
     doc: &front_matter::Document<'_>,
@@ -137,7 +182,7 @@ fn in_teaching_order(
             problems.push(path, line_of(id), format!("lab {id:?} is listed twice in `labs`"));
         } else if let Some(at) = labs.iter().position(|l| &l.id == id) {
             ordered.push(labs.remove(at));
-        } else {
+        } else if !left_out.contains(id) {
             problems.push(path, line_of(id), format!("`labs` lists {id:?}, but there is no lab folder labs/{id}"));
         }
     }
@@ -149,23 +194,36 @@ fn in_teaching_order(
     ordered
 }
 
-/// Ids unique across the course, and every quiz a slide or step names exists.
-fn check_references(course: &Course, problems: &mut Problems) {
-    let mut labs: BTreeMap<&str, &Path> = BTreeMap::new();
+/// Ids unique across the course, and every quiz a slide or step names exists. A lab that
+/// breaks either is left out.
+fn check_references(course: &mut Course, problems: &mut Problems) {
+    let mut labs: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut decks: BTreeMap<&str, &Path> = BTreeMap::new();
-    for session in &course.sessions {
-        for lab in &session.labs {
-            if let Some(first) = labs.insert(&lab.id, &lab.source) {
-                problems.push(&lab.source, 1, format!("lab id {:?} is already used by {}", lab.id, first.display()));
+    for session in &mut course.sessions {
+        let mut kept = Vec::with_capacity(session.labs.len());
+        for lab in std::mem::take(&mut session.labs) {
+            let mut lab_problems = Problems::default();
+            if let Some(first) = labs.get(&lab.id) {
+                lab_problems.push(&lab.source, 1, format!("lab id {:?} is already used by {}", lab.id, first.display()));
             }
             for step in &lab.steps {
                 for id in &step.quiz {
                     if !course.questions.contains_key(id) {
-                        problems.push(&step.source, 1, format!("quiz question {id:?} does not exist"));
+                        lab_problems.push(&step.source, 1, format!("quiz question {id:?} does not exist"));
                     }
                 }
             }
+            if lab_problems.is_empty() {
+                labs.insert(lab.id.clone(), lab.source.clone());
+                kept.push(lab);
+            } else {
+                let folder = lab.source.parent().map(Path::to_path_buf).unwrap_or_default();
+                course.left_out.push(LeftOut { id: lab.id, folder, problems: lab_problems });
+            }
         }
+        session.labs = kept;
+    }
+    for session in &course.sessions {
         for deck in &session.decks {
             if let Some(first) = decks.insert(&deck.id, &deck.source) {
                 problems.push(&deck.source, 1, format!("deck id {:?} is already used by {}", deck.id, first.display()));
@@ -179,6 +237,12 @@ fn check_references(course: &Course, problems: &mut Problems) {
             }
         }
     }
+}
+
+/// The id a lab folder gives its lab (for a lab left out, which has none).
+fn lab_folder_id(dir: &Path) -> String {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if dir.join("index.json").exists() { killercoda::id_from_folder(&name) } else { name }
 }
 
 fn read(path: &Path, problems: &mut Problems) -> Option<String> {

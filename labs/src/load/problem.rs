@@ -14,11 +14,15 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-        }
+        f.write_str(&self.shown_from(Path::new("")))
+    }
+}
+
+impl Problem {
+    /// `file:line: message`, the file relative to `root` where it lies below it.
+    pub fn shown_from(&self, root: &Path) -> String {
+        let file = self.file.strip_prefix(root).unwrap_or(&self.file).display();
+        if self.line == 0 { format!("{file}: {}", self.message) } else { format!("{file}:{}: {}", self.line, self.message) }
     }
 }
 

@@ -185,11 +185,120 @@ fn killercoda_scenario_loads_and_verify_becomes_the_check() {
     assert_eq!(lab.format, LabFormat::Killercoda);
     assert_eq!(lab.steps.len(), 2);
     assert_eq!(lab.steps[0].checks[0].source, "test -f /root/work/hello\n");
-    assert!(lab.steps[0].setup.as_ref().unwrap().source.contains("mkdir -p /root/work"), "the intro's background runs first");
+    assert!(lab.setup.as_ref().unwrap().source.contains("mkdir -p /root/work"), "the intro's background is the lab's");
     assert!(lab.steps[0].html.contains("data-run-command=\"touch /root/work/hello\""));
     assert!(lab.intro_html.contains("data-run-command=\"uname -a\""));
     assert!(lab.steps[1].html.contains("copyable"));
     assert_eq!(lab.finish_html.trim(), "<p>Done!</p>");
+    assert_eq!(lab.steps[0].solution.as_ref().unwrap().source, "touch /root/work/hello\n", "its Run blocks are its solution");
+    assert!(!lab.steps[0].reveal_solution);
+    assert!(lab.steps[1].solution.is_none(), "a copy block is no solution");
+}
+
+/// A scenario as Killercoda authors write them: a folder name with underscores, steps without
+/// verify, foreground scripts, assets, fields and markers Stacklab has no counterpart for.
+#[test]
+fn killercoda_scenario_as_written_loads_with_warnings() {
+    let dir = tree(&[
+        (
+            "s1/labs/01_Users_and_Groups/index.json",
+            r#"{
+  "title": "Users and groups",
+  "description": "Who is who",
+  "difficulty": "beginner",
+  "time": "10",
+  "details": {
+    "intro": { "text": "intro.md", "foreground": "intro/foreground.sh", "background": "intro/background.sh" },
+    "steps": [
+      { "title": "Look around", "text": "step1/text.md", "foreground": "step1/foreground.sh" },
+      { "title": "Add a user", "text": "step2/text.md", "verify": "step2/verify.sh", "code": "unused.sh" }
+    ],
+    "finish": { "text": "finish.md", "background": "finish/background.sh" },
+    "assets": { "host01": [ { "file": "conf/*.yaml", "target": "~/conf", "chmod": "+w" } ] }
+  },
+  "backend": { "imageid": "ubuntu" },
+  "interface": { "layout": "ide" }
+}"#,
+        ),
+        ("s1/labs/01_Users_and_Groups/intro.md", "Welcome.\n"),
+        ("s1/labs/01_Users_and_Groups/intro/foreground.sh", "clear\n"),
+        ("s1/labs/01_Users_and_Groups/intro/background.sh", "groupadd staff\n"),
+        ("s1/labs/01_Users_and_Groups/step1/text.md", "Who are you? `id`{{exec}}\n\nOpen {{TRAFFIC_HOST1_80}} and {{exec T2}}.\n"),
+        ("s1/labs/01_Users_and_Groups/step1/foreground.sh", "cd /tmp\n"),
+        ("s1/labs/01_Users_and_Groups/step2/text.md", "Add one:\n\n```\nuseradd ada\n```{{exec interrupt}}\n\n{{nonsense}}\n"),
+        ("s1/labs/01_Users_and_Groups/step2/verify.sh", "id ada\n"),
+        ("s1/labs/01_Users_and_Groups/finish.md", "Done.\n"),
+        ("s1/labs/01_Users_and_Groups/finish/background.sh", "true\n"),
+        ("s1/labs/01_Users_and_Groups/assets/conf/app.yaml", "name: app\n"),
+        ("s1/labs/01_Users_and_Groups/assets/conf/skip.json", "{}\n"),
+    ]);
+    let course = load_course(dir.path()).unwrap();
+    let (_, lab) = course.lab("01-users-and-groups").expect("an id derived from the folder name");
+    assert_eq!(lab.title, "Users and groups");
+    assert_eq!(lab.summary, "Who is who (beginner · 10 minutes)");
+    let (look, add) = (&lab.steps[0], &lab.steps[1]);
+    assert!(look.is_manual() && look.points == 0, "no verify: the learner moves on, for no points");
+    assert!(!add.is_manual() && add.points == 1);
+    assert_eq!(lab.foreground.as_deref(), Some("clear\n"), "the intro's foreground is typed when the lab starts");
+    assert_eq!(look.foreground.as_deref(), Some("cd /tmp\n"));
+    let setup = &lab.setup.as_ref().unwrap().source;
+    assert!(setup.contains("base64 -d > \"$HOME\"'/conf'/'app.yaml'") && setup.contains("chmod +w"), "{setup}");
+    assert!(!setup.contains("skip.json"));
+    assert!(setup.find("base64").unwrap() < setup.find("groupadd staff").unwrap(), "assets before the intro's background");
+    assert_eq!(look.solution.as_ref().unwrap().source, "id\n");
+    assert_eq!(add.solution.as_ref().unwrap().source, "useradd ada\n");
+    assert!(add.html.contains("data-run-interrupt"), "{}", add.html);
+    let warnings: Vec<String> = course
+        .warnings
+        .iter()
+        .map(|p| format!("{}:{}: {}", p.file.strip_prefix(dir.path()).unwrap().display(), p.line, p.message))
+        .collect();
+    let lab_dir = "s1/labs/01_Users_and_Groups";
+    assert_eq!(
+        warnings,
+        [
+            format!("{lab_dir}/index.json:10: `details.steps[1].code` is not a Killercoda field Stacklab knows: ignored"),
+            format!(
+                "{lab_dir}/index.json:16: `interface.layout` \"ide\": Stacklab shows the text beside one terminal (no editor pane yet)"
+            ),
+            format!(
+                "{lab_dir}/index.json:12: the finish page's background (finish/background.sh) is not run: Stacklab's finish page runs no scripts"
+            ),
+            format!(
+                "{lab_dir}/step1/text.md:3: step 1: {{{{TRAFFIC_HOST1_80}}}}: web previews of the learner's ports are not built yet: left as text"
+            ),
+            format!(
+                "{lab_dir}/step1/text.md:3: step 1: {{{{exec T2}}}}: Stacklab gives the learner one terminal on one host: the command runs there"
+            ),
+            format!("{lab_dir}/step2/text.md:7: step 2: {{{{nonsense}}}}: not a marker Stacklab knows: left as text"),
+        ]
+    );
+}
+
+/// One broken lab does not take the course down: the server serves the rest and says what was
+/// left out; `labs check` (the strict load) still fails.
+#[test]
+fn a_broken_lab_is_left_out_and_the_rest_is_served() {
+    let dir = tree(&[
+        ("s1/labs/broken/lab.md", "+++\ntitle = \"Broken\"\nnope = 1\n+++\n"),
+        ("s1/labs/kc/index.json", "{ \"title\": \"KC\", \"details\": { \"steps\": [ { \"text\": \"missing.md\" } ] } }"),
+        ("s1/labs/disks/index.json", "{ \"title\": \"LVM\", \"details\": { \"steps\": [ { \"text\": \"s.md\" } ] } }"),
+        ("s1/labs/disks/s.md", "Label the disk:\n\n```\nlsblk\nparted -s /dev/vdb mklabel gpt\n```{{exec}}\n"),
+        ("s1/session.md", "+++\ntitle = \"Session\"\nlabs = [\"broken\", \"disks\", \"first\", \"kc\"]\n+++\nIntro.\n"),
+    ]);
+    let course = load_serving(dir.path()).unwrap();
+    let ids: Vec<&str> = course.labs().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["first"]);
+    let left: Vec<String> = course.left_out.iter().map(|l| l.folder.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(left, ["broken", "disks", "kc"]);
+    // A scenario that needs a disk says so, where it uses it.
+    let disk = course.left_out[1].problems.0[0].shown_from(dir.path());
+    assert_eq!(
+        disk,
+        "s1/labs/disks/s.md:5: uses the block device /dev/vdb: Stacklab's sandboxes have no disk of their own, so this scenario cannot run here"
+    );
+    assert!(course.left_out[2].problems.iter().any(|p| p.message.contains("missing.md")), "{:?}", course.left_out[2].problems);
+    assert!(load_course(dir.path()).is_err());
 }
 
 #[test]

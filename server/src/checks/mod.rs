@@ -187,9 +187,19 @@ impl CheckEngine {
         });
     }
 
-    /// "Check" pressed: runs the step's checks now (starting the sandbox if it stopped).
+    /// "Check" pressed: runs the step's checks now (starting the sandbox if it stopped). A step
+    /// with no check is done now: the learner said so ("I've done this", or "Next").
     pub async fn check_now(self: &Arc<Self>, learner: &str, lab: &str, step: &str) -> Result<StepState, CheckError> {
-        self.step(lab, step)?;
+        if self.step(lab, step)?.is_manual() {
+            let before = self.store.start_step(learner, lab, step).await?;
+            if before.done {
+                return Ok(before);
+            }
+            let outcome = crate::store::CheckOutcome { passed: true, reason: "Marked as done".into(), took_ms: 0 };
+            let state = self.store.record_check(learner, lab, step, &outcome, CheckRun::Asked).await?;
+            self.announce(learner, &before, &state).await;
+            return Ok(state);
+        }
         if self.sandboxes.start_now(learner).await?.is_none() {
             return Err(CheckError::Queued(self.sandboxes.queue_spot(learner)));
         }
@@ -210,6 +220,10 @@ impl CheckEngine {
         }
         let _slot = self.slots.acquire().await.expect("the semaphore is never closed");
         self.setup(learner, lab, &step, &name, started_at).await;
+        if step.is_manual() {
+            // Nothing to check: the learner marks it done (`check_now`).
+            return Ok(before);
+        }
         let _ = self.updates.send(Update::Checking { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into() });
         let commands = self.store.commands(learner, COMMANDS_FOR_CHECKS).await?;
         let started = std::time::Instant::now();
@@ -223,30 +237,53 @@ impl CheckEngine {
                     self.updates.send(Update::Hint { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into(), index, html });
             }
         }
-        let _ = self.updates.send(Update::Step { learner: learner.into(), state: state.clone() });
-        if state.done && !before.done {
-            tracing::info!(%learner, lab, step = step_id, "step done");
-            let _ = self.store.log_event(Some(learner), "step_done", serde_json::json!({ "lab": lab, "step": step_id })).await;
-        }
+        self.announce(learner, &before, &state).await;
         Ok(state)
     }
 
-    /// Runs the step's setup once per sandbox (a reset or a restart gives a new sandbox).
+    /// Tells the learner's pages and the dashboard the step's new state, and logs a step done.
+    async fn announce(&self, learner: &str, before: &StepState, state: &StepState) {
+        let _ = self.updates.send(Update::Step { learner: learner.into(), state: state.clone() });
+        if state.done && !before.done {
+            let (lab, step) = (&state.lab_id, &state.step_id);
+            tracing::info!(%learner, lab, step, "step done");
+            let _ = self.store.log_event(Some(learner), "step_done", serde_json::json!({ "lab": lab, "step": step })).await;
+        }
+    }
+
+    /// Runs the lab's setup, then the step's, each once per sandbox (a reset or a restart gives
+    /// a new sandbox).
     async fn setup(&self, learner: &str, lab: &str, step: &labs::load::Step, name: &str, instance: SystemTime) {
-        let Some(script) = &step.setup else { return };
-        let key = (learner.to_string(), lab.to_string(), step.id.clone(), instance);
+        let timeout = crate::time_scale::scaled(Duration::from_secs(u64::from(step.timeout.max(30))));
+        if let Some(script) = self.course.lab(lab).and_then(|(_, l)| l.setup.as_ref()) {
+            // The lab's own setup has the empty step id: no step has it.
+            self.setup_once((learner, lab, ""), script, name, instance, timeout).await;
+        }
+        if let Some(script) = &step.setup {
+            self.setup_once((learner, lab, &step.id), script, name, instance, timeout).await;
+        }
+    }
+
+    async fn setup_once(
+        &self,
+        (learner, lab, step): (&str, &str, &str),
+        script: &labs::load::Script,
+        name: &str,
+        instance: SystemTime,
+        timeout: Duration,
+    ) {
+        let key = (learner.to_string(), lab.to_string(), step.to_string(), instance);
         if self.setups.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
             return;
         }
-        let timeout = crate::time_scale::scaled(Duration::from_secs(u64::from(step.timeout.max(30))));
         match runner::run_script(&**self.sandboxes.backend(), name, script, &[], timeout).await {
             Ok(output) if output.success() => {
                 self.setups.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
             }
             Ok(output) => {
-                tracing::warn!(%learner, lab, step = %step.id, "setup failed ({:?}): {}", output.end, String::from_utf8_lossy(&output.stderr).trim())
+                tracing::warn!(%learner, lab, step, "setup failed ({:?}): {}", output.end, String::from_utf8_lossy(&output.stderr).trim())
             }
-            Err(e) => tracing::warn!(%learner, lab, step = %step.id, "setup could not run: {e}"),
+            Err(e) => tracing::warn!(%learner, lab, step, "setup could not run: {e}"),
         }
     }
 

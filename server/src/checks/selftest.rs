@@ -1,7 +1,10 @@
 //! The content self-test: for every lab this host can run, in a fresh sandbox, step by step —
 //! the setup runs, the checks must FAIL, the solution is typed into a real terminal (so the shell
 //! integration records it, as it would a learner's typing), and then the checks must PASS. A lab
-//! needing a tier this host lacks is reported as skipped with the reason, never as passed.
+//! needing a tier this host lacks is reported as skipped with the reason, never as passed. A step
+//! that cannot be tested (no check, as a Killercoda step without `verify`; or nothing to type)
+//! is reported as untestable, never as passed; what it offers to type is typed all the same, as
+//! a learner would, so the steps after it find what it made.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,6 +29,8 @@ pub struct StepReport {
     pub after: Option<CheckOutcome>,
     /// What went wrong, if anything.
     pub problem: Option<String>,
+    /// Why the step could not be tested (it was not, and did not pass either).
+    pub untestable: Option<String>,
     pub took: Duration,
 }
 
@@ -38,6 +43,17 @@ pub enum LabReport {
 }
 
 impl LabReport {
+    /// Steps (tested, untestable) of a tested lab.
+    pub fn counts(&self) -> (usize, usize) {
+        match self {
+            LabReport::Tested(steps) => {
+                let untestable = steps.iter().filter(|s| s.untestable.is_some()).count();
+                (steps.len() - untestable, untestable)
+            }
+            _ => (0, 0),
+        }
+    }
+
     pub fn passed(&self) -> bool {
         match self {
             LabReport::Tested(steps) => steps.iter().all(|s| s.problem.is_none()),
@@ -60,8 +76,8 @@ pub async fn run(
     for lab in course.labs().filter(|l| only.is_empty() || only.contains(&l.id)) {
         let report = if let Err(why) = tiers.check(&lab.tiers) {
             LabReport::Skipped(why)
-        } else if lab.steps.iter().any(|s| s.solution.is_none()) {
-            LabReport::Skipped("some steps have no solution (an imported Killercoda scenario?): cannot self-test".into())
+        } else if lab.steps.iter().all(|s| untestable(s).is_some()) {
+            LabReport::Skipped("no step has both a check and a solution: nothing to test".into())
         } else {
             progress(&format!("{}: testing {} steps", lab.id, lab.steps.len()));
             test_lab(lab, backend.clone(), limits, &mut progress).await
@@ -71,12 +87,45 @@ pub async fn run(
             LabReport::Broken(why) => progress(&format!("{}: BROKEN — {why}", lab.id)),
             LabReport::Tested(steps) => {
                 let failed = steps.iter().filter(|s| s.problem.is_some()).count();
-                progress(&format!("{}: {} of {} steps pass", lab.id, steps.len() - failed, steps.len()));
+                let (tested, untestable) = report.counts();
+                progress(&format!("{}: {} of {tested} tested steps pass, {untestable} untestable", lab.id, tested - failed));
             }
         }
         reports.push((lab.id.clone(), report));
     }
     reports
+}
+
+/// Why `step` cannot be tested, if it cannot.
+fn untestable(step: &labs::load::Step) -> Option<String> {
+    if step.is_manual() {
+        Some("no check (the learner marks it done)".into())
+    } else if step.solution.is_none() {
+        Some("no solution to type".into())
+    } else {
+        None
+    }
+}
+
+/// Runs a setup script; one that fails makes the lab broken.
+async fn run_setup(backend: &dyn Backend, name: &str, setup: &labs::load::Script) -> Result<(), String> {
+    match runner::run_script(backend, name, setup, &[], crate::time_scale::scaled(Duration::from_secs(60))).await {
+        Ok(o) if o.success() => Ok(()),
+        Ok(o) => Err(format!("{}: setup failed: {}", setup.at(), String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => Err(format!("{}: setup could not run: {e}", setup.at())),
+    }
+}
+
+/// Types `text` into the terminal and waits until the shell has run it all (a marker it prints).
+async fn type_and_wait(
+    input: &mut (impl AsyncWriteExt + Unpin),
+    screen: &Arc<Mutex<Screen>>,
+    text: &str,
+    marker: &str,
+) -> Result<Result<(), String>, String> {
+    let typed = format!("{}\nprintf '%s%s\\n' '{marker}' \"$((40+2))\"\n", text.trim_end());
+    input.write_all(typed.as_bytes()).await.map_err(|e| format!("typing into the terminal: {e}"))?;
+    Ok(wait_for(screen, &format!("{marker}42"), crate::time_scale::scaled(SOLUTION_TIMEOUT)).await)
 }
 
 /// What the terminal has shown and the commands it recorded, filled by a reader task.
@@ -148,46 +197,62 @@ async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut
         .await
         .map_err(|e| format!("the shell never showed a prompt: {e}"))?;
 
+    if let Some(setup) = &lab.setup {
+        run_setup(backend, name, setup).await?;
+    }
+    if let Some(foreground) = &lab.foreground
+        && let Err(e) = type_and_wait(&mut input, &screen, foreground, "__stacklab_lab_foreground_").await?
+    {
+        return Err(format!("{}: the lab's foreground script did not finish: {e}", lab.source.display()));
+    }
     let mut reports = Vec::new();
     for (i, step) in lab.steps.iter().enumerate() {
         let started = Instant::now();
         if let Some(setup) = &step.setup {
-            match runner::run_script(backend, name, setup, &[], crate::time_scale::scaled(Duration::from_secs(60))).await {
-                Ok(o) if o.success() => {}
-                Ok(o) => return Err(format!("{}: setup failed: {}", setup.at(), String::from_utf8_lossy(&o.stderr).trim())),
-                Err(e) => return Err(format!("{}: setup could not run: {e}", setup.at())),
-            }
+            run_setup(backend, name, setup).await?;
+        }
+        if let Some(foreground) = &step.foreground
+            && let Err(e) = type_and_wait(&mut input, &screen, foreground, &format!("__stacklab_step_{i}_foreground_")).await?
+        {
+            return Err(format!("{}: the step's foreground script did not finish: {e}", step.source.display()));
         }
         let commands = screen.lock().unwrap_or_else(|p| p.into_inner()).commands.clone();
         let before = runner::run_step(backend, name, step, &commands).await.outcome;
-        let mut report = StepReport { step: step.id.clone(), before: before.clone(), after: None, problem: None, took: Duration::ZERO };
-        if before.passed {
+        let mut report = StepReport {
+            step: step.id.clone(),
+            before: before.clone(),
+            after: None,
+            problem: None,
+            untestable: untestable(step),
+            took: Duration::ZERO,
+        };
+        if before.passed && !step.is_manual() && report.untestable.is_none() {
             report.problem = Some(format!("{}: the checks pass before the solution ran (\"{}\")", step.source.display(), before.reason));
         }
-        let solution = step.solution.as_ref().expect("labs without solutions are skipped");
-        let marker = format!("__stacklab_step_{i}_done_");
-        let typed = format!("{}\nprintf '%s%s\\n' '{marker}' \"$((40+2))\"\n", solution.source.trim_end());
-        input.write_all(typed.as_bytes()).await.map_err(|e| format!("typing into the terminal: {e}"))?;
-        if let Err(e) = wait_for(&screen, &format!("{marker}42"), crate::time_scale::scaled(SOLUTION_TIMEOUT)).await {
+        if let Some(solution) = &step.solution
+            && let Err(e) = type_and_wait(&mut input, &screen, &solution.source, &format!("__stacklab_step_{i}_done_")).await?
+        {
             report.problem = Some(format!("{}: the solution did not finish: {e}", solution.at()));
             report.took = started.elapsed();
             reports.push(report);
             break;
         }
-        let commands = screen.lock().unwrap_or_else(|p| p.into_inner()).commands.clone();
-        let after = runner::run_step(backend, name, step, &commands).await.outcome;
-        if !after.passed && report.problem.is_none() {
-            let check = step.checks.first().map(|c| c.at()).unwrap_or_default();
-            report.problem = Some(format!("{check}: the checks fail after the solution ran: \"{}\"", after.reason));
+        if report.untestable.is_none() {
+            let commands = screen.lock().unwrap_or_else(|p| p.into_inner()).commands.clone();
+            let after = runner::run_step(backend, name, step, &commands).await.outcome;
+            if !after.passed && report.problem.is_none() {
+                let check = step.checks.first().map(|c| c.at()).unwrap_or_default();
+                report.problem = Some(format!("{check}: the checks fail after the solution ran: \"{}\"", after.reason));
+            }
+            report.after = Some(after);
         }
-        report.after = Some(after);
         report.took = started.elapsed();
-        progress(&format!(
-            "  {:<28} {}  ({} ms)",
-            step.id,
-            if report.problem.is_none() { "ok" } else { "FAILED" },
-            report.took.as_millis()
-        ));
+        let verdict = match (&report.problem, &report.untestable) {
+            (Some(_), _) => "FAILED".to_string(),
+            (None, Some(why)) => format!("untestable: {why}"),
+            (None, None) => "ok".to_string(),
+        };
+        progress(&format!("  {:<28} {verdict}  ({} ms)", step.id, report.took.as_millis()));
         reports.push(report);
     }
     control.kill();

@@ -39,6 +39,14 @@ fn course(dir: &std::path::Path) -> Course {
         "s1/labs/demo/02-slow.md",
         "+++\ntitle = \"Slow\"\ntimeout = 5\n+++\n\nWait.\n\n```check\necho SLOW-MARK\n```\n\n```solution\ntrue\n```\n",
     );
+    // A Killercoda scenario whose only step has no verify: the learner marks it done.
+    write(
+        "s1/labs/kc/index.json",
+        r#"{ "title": "KC", "details": { "intro": { "background": "intro.sh" }, "steps": [ { "title": "Look", "text": "look.md", "background": "bg.sh" } ] } }"#,
+    );
+    write("s1/labs/kc/look.md", "Look around: `ls`{{exec}}\n");
+    write("s1/labs/kc/bg.sh", "echo SETUP-MARK\n");
+    write("s1/labs/kc/intro.sh", "echo LAB-SETUP-MARK\n");
     labs::load::load_course(dir).unwrap_or_else(|problems| panic!("{problems:?}"))
 }
 
@@ -46,7 +54,7 @@ fn course(dir: &std::path::Path) -> Course {
 fn script(call: &Call) -> Option<&'static str> {
     let Call::Exec { env, .. } = call else { return None };
     let source = &env.iter().find(|(k, _)| k == "__STACKLAB_SCRIPT")?.1;
-    ["SETUP-MARK", "CHECK-MARK", "HINT-MARK", "SLOW-MARK"].into_iter().find(|m| source.contains(m))
+    ["LAB-SETUP-MARK", "SETUP-MARK", "CHECK-MARK", "HINT-MARK", "SLOW-MARK"].into_iter().find(|m| source.contains(m))
 }
 
 struct Engine {
@@ -255,4 +263,35 @@ async fn an_unknown_step_is_an_error_that_names_it() {
     let e = Engine::new().await;
     let err = e.progress.check_now(&e.learner, LAB, "no-such-step").await.unwrap_err();
     assert_eq!(err.to_string(), "there is no step \"no-such-step\" in lab \"demo\"");
+}
+
+#[tokio::test]
+async fn a_step_without_a_check_is_done_when_the_learner_says_so() {
+    let e = Engine::new().await;
+    let mut updates = e.updates.subscribe();
+    let state = e.progress.focus(&e.learner, "kc", "step1").await.unwrap();
+    assert!(!state.done);
+    e.until("the step's setup", |e| e.ran("SETUP-MARK") == 1).await;
+    assert_eq!(e.ran("LAB-SETUP-MARK"), 1, "the lab's setup (its intro's background) runs first");
+    let order: Vec<_> = e.fake.calls().iter().filter_map(script).collect();
+    assert_eq!(order, ["LAB-SETUP-MARK", "SETUP-MARK"]);
+    // Commands and the timer leave it alone: there is nothing to check.
+    e.command("touch /root/y", Typist::Learner);
+    tokio::time::sleep(DEBOUNCE * 2).await;
+    e.progress.run(&e.learner, "kc", "step1", CheckRun::Timer).await.unwrap();
+    let state = e.progress.store().start_step(&e.learner, "kc", "step1").await.unwrap();
+    assert!(!state.done && state.last_check_at.is_none(), "{state:?}");
+    // "I've done this" (or "Next") marks it done, and everyone hears.
+    let state = e.progress.check_now(&e.learner, "kc", "step1").await.unwrap();
+    assert!(state.done);
+    assert_eq!(state.last_reason.as_deref(), Some("Marked as done"));
+    let mut done = false;
+    while let Ok(update) = updates.try_recv() {
+        if let Update::Step { state, .. } = update {
+            done |= state.done;
+        }
+    }
+    assert!(done, "the dashboard hears the step is done");
+    // Asking again changes nothing.
+    assert_eq!(e.progress.check_now(&e.learner, "kc", "step1").await.unwrap().done_at, state.done_at);
 }

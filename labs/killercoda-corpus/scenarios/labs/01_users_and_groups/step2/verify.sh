@@ -1,0 +1,2 @@
+#!/bin/bash
+grep -q '^whoami$' ~/.bash_history

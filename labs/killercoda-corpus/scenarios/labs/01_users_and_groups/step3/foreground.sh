@@ -1,0 +1,1 @@
+useradd --create-home ada

@@ -1,0 +1,2 @@
+#!/bin/bash
+id -nG ada | grep -qw developers

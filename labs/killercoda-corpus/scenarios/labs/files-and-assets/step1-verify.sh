@@ -1,0 +1,2 @@
+#!/bin/bash
+test -f ~/settings.yaml && test -x /opt/tools/greet.sh
