@@ -64,6 +64,12 @@ class Session {
     this.term.loadAddon(this.fit);
     this.term.open(this.screen);
     this.term.onData((data) => this.send(encoder.encode(data)));
+    // The shell integration marks each prompt (OSC 6973 "end"): who waits for one hears it.
+    this.promptWaiters = [];
+    this.term.parser.registerOscHandler(6973, (data) => {
+      if (data.startsWith("end;")) this.promptWaiters.splice(0).forEach((wake) => wake());
+      return true;
+    });
     if (watch) this.term.onCursorMove(() => this.followCursor());
     if (!watch) this.term.textarea?.addEventListener("focus", () => (active = this));
 
@@ -251,8 +257,14 @@ class Session {
   /// command as one bracketed paste when the shell accepts those — so a multi-line block runs
   /// whole, and `sudo` or a command reading its input on the first line cannot swallow the
   /// lines after it — then Enter unless asked not to.
-  run(command, { interrupt = false, newline = true } = {}) {
-    let text = interrupt ? "\x03" : "";
+  async run(command, { interrupt = false, newline = true } = {}) {
+    let text = "";
+    if (interrupt) {
+      // The terminal driver throws away input that arrives with the interrupt, and readline
+      // takes pastes only at its prompt: the rest waits for the prompt (or a second).
+      this.type("\x03");
+      await this.nextPrompt(1000);
+    }
     const multiline = command.includes("\n");
     if (multiline && this.term.modes.bracketedPasteMode) {
       text += "\x1b[200~" + command.replace(/\r?\n/g, "\r") + "\x1b[201~";
@@ -260,6 +272,18 @@ class Session {
       text += command;
     }
     this.type(newline ? text + "\r" : text);
+  }
+
+  /// Resolves at the shell's next prompt (its integration's end-of-command mark), or after
+  /// `ms` milliseconds.
+  nextPrompt(ms) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.promptWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   dispose() {

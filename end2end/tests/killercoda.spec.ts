@@ -53,10 +53,15 @@ test.describe("a Killercoda scenario, unchanged", () => {
   });
 
   test("a multi-line Run block runs whole, the files the author shipped in place", async ({ page }) => {
-    await page.goto(`${server.url}/labs/files-and-assets/steps/2`);
+    await page.goto(`${server.url}/labs/files-and-assets`);
     await join(page, "Paster");
     await hydrated(page);
+    // Straight to step 2: the lab's setup (the author's files) runs whichever step comes first.
+    await page.getByRole("link", { name: "Run the tool" }).click();
+    await expect(page).toHaveURL(/steps\/2$/);
     await expect(page.locator(own)).toHaveAttribute("data-status", "live", { timeout: 20_000 });
+    // As a learner reads first: the step's background has run once its first check is in.
+    await expect(page.locator(".check-result")).toContainText("Not done yet", { timeout: 15_000 });
     // A command waiting for input first: the block's Ctrl-C stops it, then both lines run.
     await typeInTerminal(page, "cat\n");
     await page.locator(".step .prose button.run").click();

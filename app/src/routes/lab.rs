@@ -6,7 +6,7 @@
 use labs::LabView;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 use serde::{Deserialize, Serialize};
 
 use crate::components::live;
@@ -180,7 +180,13 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
             let typed: Vec<String> = lab_foreground.try_update_value(Option::take).flatten().into_iter().chain(step_foreground).collect();
             leptos::task::spawn_local(async move {
                 if let Ok(p) = focus_step(lab, step).await {
-                    target.set(p);
+                    // An answer that left before the step was done (marked meanwhile, or passed)
+                    // does not take that back.
+                    target.update(|s| {
+                        let done = s.done || p.done;
+                        *s = p;
+                        s.done = done;
+                    });
                     for text in typed {
                         type_into_terminal(&text);
                     }
@@ -332,17 +338,24 @@ fn StepView(
     let (check, hint, solution) = (run.clone(), run.clone(), run);
     // A step with no check is done when the learner moves on (or says so), as on Killercoda.
     let manual = step.manual;
-    let mark_done = {
+    // "Next" on such a step marks it done first, then goes on (the next page's progress then
+    // has it done).
+    let navigate = use_navigate();
+    let next_after_marking = {
         let (lab, step_id) = (lab_id.clone(), step.id.clone());
-        move || {
-            if manual && signed_in && !state.get_untracked().done {
-                let (lab, step_id) = (lab.clone(), step_id.clone());
-                leptos::task::spawn_local(async move {
-                    if let Ok(p) = check_step(lab, step_id).await {
-                        let _ = state.try_set(p);
-                    }
-                });
+        move |event: leptos::ev::MouseEvent, href: String| {
+            if !(manual && signed_in && !state.get_untracked().done) {
+                return;
             }
+            event.prevent_default();
+            let (lab, step_id, navigate) = (lab.clone(), step_id.clone(), navigate.clone());
+            leptos::task::spawn_local(async move {
+                match check_step(lab, step_id).await {
+                    Ok(p) => state.set(p),
+                    Err(e) => error.set(Some(e)),
+                }
+                navigate(&href, Default::default());
+            });
         }
     };
     let step_id = step.id.clone();
@@ -434,8 +447,9 @@ fn StepView(
                 {prev.map(|href| view! { <A href=href attr:class="button quiet">"← Previous"</A> })}
                 <span class="spacer"></span>
                 {next.map(|href| {
-                    let mark_done = mark_done.clone();
-                    view! { <A href=href attr:class="button" on:click=move |_| mark_done()>"Next step →"</A> }
+                    let next_after_marking = next_after_marking.clone();
+                    let target = href.clone();
+                    view! { <A href=href attr:class="button" on:click=move |e| next_after_marking(e, target.clone())>"Next step →"</A> }
                 })}
             </nav>
         </section>

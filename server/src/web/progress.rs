@@ -106,7 +106,9 @@ pub async fn hint(state: &AppState, learner: &str, lab: &str, step: &str) -> Res
 
 /// The solution, after the learner confirmed they want it (the instructor sees that they did).
 pub async fn solution(state: &AppState, learner: &str, lab: &str, step: &str) -> Result<StepProgress, ApiError> {
-    if step_def(state, lab, step)?.solution.is_none() {
+    // A Killercoda step's solution is its own Run buttons: there is nothing to reveal.
+    let def = step_def(state, lab, step)?;
+    if def.solution.is_none() || !def.reveal_solution {
         return Err(ApiError::NotFound("This step has no solution.".into()));
     }
     let stored = state.store.show_solution(learner, lab, step).await?;
