@@ -48,6 +48,8 @@ test.describe("a Killercoda scenario, unchanged", () => {
     await typeInTerminal(page, "usermod -aG developers ada && id ada\n");
     await expect(page.locator('.step-item[data-step="step3"]')).toHaveAttribute("data-state", "done", { timeout: 15_000 });
     await expect(page.locator(".finished")).toContainText("how a user gets a group");
+    // The finish page's foreground is typed once every step is done.
+    await expect.poll(() => terminalText(page), { timeout: 10_000 }).toContain("scenario finished: root");
     await expect(page.locator(".lab-score .points")).toHaveText("2 / 2 points");
     await page.screenshot({ path: `${screenshots}/killercoda.png` });
   });

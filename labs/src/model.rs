@@ -86,6 +86,9 @@ pub struct LabView {
     /// Typed into the terminal when the learner starts the lab (Killercoda's intro `foreground`).
     #[serde(default)]
     pub foreground: Option<String>,
+    /// Typed into the terminal when the learner has done every step (the finish `foreground`).
+    #[serde(default)]
+    pub finish_foreground: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

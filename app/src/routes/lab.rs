@@ -208,6 +208,18 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
         let steps = steps.clone();
         move || steps.iter().all(|s| s.get().done)
     };
+    if signed_in {
+        // The lab done while the page is open: its finish foreground script is typed, once.
+        let finish_foreground = StoredValue::new(lab.finish_foreground.clone().filter(|_| !all_done_untracked(&steps)));
+        let all_done = all_done.clone();
+        Effect::new(move |_| {
+            if all_done()
+                && let Some(text) = finish_foreground.try_update_value(Option::take).flatten()
+            {
+                type_into_terminal(&text);
+            }
+        });
+    }
     let split = RwSignal::new(45.0f64);
     let lab_for_steps = lab.clone();
     let steps_for_list = steps.clone();
@@ -285,6 +297,10 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
             }}
         </div>
     }
+}
+
+fn all_done_untracked(steps: &[RwSignal<StepProgress>]) -> bool {
+    steps.iter().all(|s| s.get_untracked().done)
 }
 
 /// Types `text` into the learner's terminal (terminal.js listens; it waits for the shell).

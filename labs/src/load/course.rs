@@ -89,6 +89,10 @@ pub struct Lab {
     pub setup: Option<Script>,
     /// Typed into the terminal when the learner starts the lab (the intro's `foreground`).
     pub foreground: Option<String>,
+    /// Run as root in the sandbox once the learner has done every step (the finish page's
+    /// `background`), and typed into the terminal then (its `foreground`).
+    pub finish_setup: Option<Script>,
+    pub finish_foreground: Option<String>,
     pub format: LabFormat,
     pub source: PathBuf,
 }
@@ -232,6 +236,7 @@ impl Course {
             intro_html: lab.intro_html.clone(),
             finish_html: lab.finish_html.clone(),
             foreground: lab.foreground.clone(),
+            finish_foreground: lab.finish_foreground.clone(),
             steps: lab
                 .steps
                 .iter()

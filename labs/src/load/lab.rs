@@ -94,6 +94,8 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
         steps,
         setup: None,
         foreground: None,
+        finish_setup: None,
+        finish_foreground: None,
         format: LabFormat::Stacklab,
         source: path,
     })

@@ -241,6 +241,7 @@ fn killercoda_scenario_as_written_loads_with_warnings() {
     assert!(!add.is_manual() && add.points == 1);
     assert_eq!(lab.foreground.as_deref(), Some("clear\n"), "the intro's foreground is typed when the lab starts");
     assert_eq!(look.foreground.as_deref(), Some("cd /tmp\n"));
+    assert_eq!(lab.finish_setup.as_ref().unwrap().source, "true\n", "the finish page's background runs once every step is done");
     let setup = &lab.setup.as_ref().unwrap().source;
     assert!(setup.contains("base64 -d > \"$HOME\"'/conf'/'app.yaml'") && setup.contains("chmod +w"), "{setup}");
     assert!(!setup.contains("skip.json"));
@@ -260,9 +261,6 @@ fn killercoda_scenario_as_written_loads_with_warnings() {
             format!("{lab_dir}/index.json:10: `details.steps[1].code` is not a Killercoda field Stacklab knows: ignored"),
             format!(
                 "{lab_dir}/index.json:16: `interface.layout` \"ide\": Stacklab shows the text beside one terminal (no editor pane yet)"
-            ),
-            format!(
-                "{lab_dir}/index.json:12: the finish page's background (finish/background.sh) is not run: Stacklab's finish page runs no scripts"
             ),
             format!(
                 "{lab_dir}/step1/text.md:3: step 1: {{{{TRAFFIC_HOST1_80}}}}: web previews of the learner's ports are not built yet: left as text"

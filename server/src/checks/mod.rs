@@ -241,14 +241,37 @@ impl CheckEngine {
         Ok(state)
     }
 
-    /// Tells the learner's pages and the dashboard the step's new state, and logs a step done.
-    async fn announce(&self, learner: &str, before: &StepState, state: &StepState) {
+    /// Tells the learner's pages and the dashboard the step's new state, and logs a step done;
+    /// the step that completes the lab runs the lab's finish script.
+    async fn announce(self: &Arc<Self>, learner: &str, before: &StepState, state: &StepState) {
         let _ = self.updates.send(Update::Step { learner: learner.into(), state: state.clone() });
         if state.done && !before.done {
             let (lab, step) = (&state.lab_id, &state.step_id);
             tracing::info!(%learner, lab, step, "step done");
             let _ = self.store.log_event(Some(learner), "step_done", serde_json::json!({ "lab": lab, "step": step })).await;
+            self.finish_if_complete(learner, lab).await;
         }
+    }
+
+    /// Once every step of the lab is done: its finish script, in the background (once per
+    /// sandbox, like a setup).
+    async fn finish_if_complete(self: &Arc<Self>, learner: &str, lab_id: &str) {
+        let Some((_, lab)) = self.course.lab(lab_id) else { return };
+        let Some(script) = lab.finish_setup.clone() else { return };
+        let done: Vec<String> = match self.store.step_states(learner, lab_id).await {
+            Ok(states) => states.into_iter().filter(|s| s.done).map(|s| s.step_id).collect(),
+            Err(e) => return tracing::warn!(%learner, lab_id, "reading progress for the finish script: {e}"),
+        };
+        if !lab.steps.iter().all(|s| done.contains(&s.id)) {
+            return;
+        }
+        let Status::Running { name, started_at, .. } = self.sandboxes.status(learner) else { return };
+        let (this, learner, lab_id) = (self.clone(), learner.to_string(), lab_id.to_string());
+        let timeout = crate::time_scale::scaled(Duration::from_secs(60));
+        tokio::spawn(async move {
+            // Not a step's id: a step cannot be named with angle brackets.
+            this.setup_once((&learner, &lab_id, "<finish>"), &script, &name, started_at, timeout).await;
+        });
     }
 
     /// Runs the lab's setup, then the step's, each once per sandbox (a reset or a restart gives

@@ -255,6 +255,16 @@ async fn test_steps(lab: &Lab, backend: &dyn Backend, name: &str, progress: &mut
         progress(&format!("  {:<28} {verdict}  ({} ms)", step.id, report.took.as_millis()));
         reports.push(report);
     }
+    if reports.len() == lab.steps.len() {
+        if let Some(setup) = &lab.finish_setup {
+            run_setup(backend, name, setup).await?;
+        }
+        if let Some(foreground) = &lab.finish_foreground
+            && let Err(e) = type_and_wait(&mut input, &screen, foreground, "__stacklab_finish_foreground_").await?
+        {
+            return Err(format!("{}: the lab's finish foreground script did not finish: {e}", lab.source.display()));
+        }
+    }
     control.kill();
     reader.abort();
     Ok(reports)

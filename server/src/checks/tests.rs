@@ -42,11 +42,12 @@ fn course(dir: &std::path::Path) -> Course {
     // A Killercoda scenario whose only step has no verify: the learner marks it done.
     write(
         "s1/labs/kc/index.json",
-        r#"{ "title": "KC", "details": { "intro": { "background": "intro.sh" }, "steps": [ { "title": "Look", "text": "look.md", "background": "bg.sh" } ] } }"#,
+        r#"{ "title": "KC", "details": { "intro": { "background": "intro.sh" }, "steps": [ { "title": "Look", "text": "look.md", "background": "bg.sh" } ], "finish": { "background": "finish.sh" } } }"#,
     );
     write("s1/labs/kc/look.md", "Look around: `ls`{{exec}}\n");
     write("s1/labs/kc/bg.sh", "echo SETUP-MARK\n");
     write("s1/labs/kc/intro.sh", "echo LAB-SETUP-MARK\n");
+    write("s1/labs/kc/finish.sh", "echo FINISH-MARK\n");
     labs::load::load_course(dir).unwrap_or_else(|problems| panic!("{problems:?}"))
 }
 
@@ -54,7 +55,7 @@ fn course(dir: &std::path::Path) -> Course {
 fn script(call: &Call) -> Option<&'static str> {
     let Call::Exec { env, .. } = call else { return None };
     let source = &env.iter().find(|(k, _)| k == "__STACKLAB_SCRIPT")?.1;
-    ["LAB-SETUP-MARK", "SETUP-MARK", "CHECK-MARK", "HINT-MARK", "SLOW-MARK"].into_iter().find(|m| source.contains(m))
+    ["LAB-SETUP-MARK", "SETUP-MARK", "CHECK-MARK", "HINT-MARK", "SLOW-MARK", "FINISH-MARK"].into_iter().find(|m| source.contains(m))
 }
 
 struct Engine {
@@ -292,6 +293,10 @@ async fn a_step_without_a_check_is_done_when_the_learner_says_so() {
         }
     }
     assert!(done, "the dashboard hears the step is done");
+    // That was the lab's last step: its finish script runs, once.
+    e.until("the finish script", |e| e.ran("FINISH-MARK") == 1).await;
     // Asking again changes nothing.
     assert_eq!(e.progress.check_now(&e.learner, "kc", "step1").await.unwrap().done_at, state.done_at);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(e.ran("FINISH-MARK"), 1);
 }

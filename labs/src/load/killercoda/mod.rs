@@ -9,6 +9,7 @@
 //!   the assets and the intro's are the lab's, run before whichever step comes first;
 //! - `foreground` is typed into the learner's terminal when they reach the step; the intro's
 //!   when they start the lab;
+//! - the finish page's `background` runs, and its `foreground` is typed, once every step is done;
 //! - the commands the text offers to run (`{{exec}}`) are the step's solution, so
 //!   `stacklab labs test` can type them and expect the verify to pass.
 //!
@@ -157,15 +158,8 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
     let intro_foreground = scenario.script(&intro.foreground, problems);
     let finish = index.details.finish.unwrap_or_default();
     let finish_text = scenario.page_text(&finish.text, "finish", problems, warnings);
-    for (field, name) in [("background", &finish.background), ("foreground", &finish.foreground)] {
-        if let Some(name) = name {
-            warnings.push(
-                &index_path,
-                scenario.line_of_name(name),
-                format!("the finish page's {field} ({name}) is not run: Stacklab's finish page runs no scripts"),
-            );
-        }
-    }
+    let finish_background = scenario.script(&finish.background, problems);
+    let finish_foreground = scenario.script(&finish.foreground, problems);
 
     let mut steps = Vec::new();
     // Every Run command of every step, with its file and line.
@@ -241,6 +235,8 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
         // there (Killercoda runs them when the scenario starts).
         setup: concat([assets, intro_background]),
         foreground: intro_foreground.map(|s| s.source),
+        finish_setup: finish_background,
+        finish_foreground: finish_foreground.map(|s| s.source),
         format: LabFormat::Killercoda,
         source: index_path,
     })
