@@ -41,6 +41,23 @@ impl PtyMaster {
     pub(crate) fn resize(&self, size: PtySize) -> io::Result<()> {
         set_size(self.0.get_ref(), size)
     }
+
+    /// The pid (in the server's pid namespace) of the process that leads the terminal's session,
+    /// once one has taken it as its controlling terminal.
+    pub(crate) fn session(&self) -> Option<i32> {
+        let mut sid: libc::pid_t = 0;
+        // SAFETY: TIOCGSID writes one pid_t; on a master it answers for the slave.
+        let ok = unsafe { libc::ioctl(self.0.get_ref().as_raw_fd(), libc::TIOCGSID, &mut sid) } == 0;
+        (ok && sid > 0).then_some(sid)
+    }
+
+    /// True once no process has the terminal's other end open (the master reports a hangup).
+    pub(crate) fn hung_up(&self) -> bool {
+        let mut poll = libc::pollfd { fd: self.0.get_ref().as_raw_fd(), events: 0, revents: 0 };
+        // SAFETY: one pollfd, no waiting.
+        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+        ready == 1 && poll.revents & libc::POLLHUP != 0
+    }
 }
 
 impl AsyncRead for PtyMaster {

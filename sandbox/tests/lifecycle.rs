@@ -16,6 +16,28 @@ async fn starts_and_runs_commands_as_root_with_its_own_hostname() {
     assert_eq!(out, "0\nlab-smoke\nlab-smoke\n/root\n/root\n");
 }
 
+/// A container runtime a check starts moves its container into a group it made in the
+/// sandbox's cgroup tree (Podman's crun does, for a lab whose check runs `podman run`): a command
+/// the server runs may do that, on cgroup v2 (where the move needs the two groups' common
+/// ancestor to be the mover's) as on v1.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn a_command_moves_a_process_into_a_group_made_inside() {
+    let Some(h) = common::harness("command_moves") else { return };
+    if common::testing_docker() {
+        return; // The engine's cgroups.
+    }
+    h.start("lab-moves").await;
+    let out = h
+        .ok(
+            "lab-moves",
+            r#"g=/sys/fs/cgroup; [ -f $g/cgroup.controllers ] || g=/sys/fs/cgroup/pids
+               mkdir $g/runtime && sh -c 'echo $$ > "$0/cgroup.procs" && cat /proc/self/cgroup' $g/runtime"#,
+        )
+        .await;
+    assert!(out.lines().any(|l| l.ends_with(":/runtime")), "not moved into the group made inside:\n{out}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn files_survive_stop_and_start_and_go_on_wipe() {
@@ -109,6 +131,27 @@ async fn shells_have_a_real_terminal_that_resizes() {
     common::read_until(&mut shell, "after-42").await;
     shell.input.write_all(b"exit 3\n").await.unwrap();
     assert_eq!(shell.control.wait().await, 3);
+}
+
+/// The learner's shell is in the sandbox's own process tree, below its init, as on a machine
+/// (`pstree` shows it; Killercoda scenarios look there), not a process without a parent there.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn a_shell_sits_in_the_sandboxs_own_process_tree() {
+    let Some(h) = common::harness("shell_tree") else { return };
+    h.start("lab-tree").await;
+    let mut shell = h.backend.open_shell("lab-tree", ShellRequest::default()).await.unwrap();
+    shell.input.write_all(b"pstree -A; echo grandparent-$(cut -d' ' -f4 /proc/$PPID/stat); echo done-$((6*7))\n").await.unwrap();
+    let text = common::read_until(&mut shell, "done-42").await;
+    assert!(text.contains("grandparent-1"), "the shell's waiter is the init's child:\n{text}");
+    assert!(text.contains("catatonit---sh---bash---pstree"), "pstree shows the shell below init:\n{text}");
+    // The terminal's program is not listed as the learner's.
+    let listed = h.backend.processes("lab-tree").await.unwrap();
+    assert!(listed.iter().all(|p| !p.command.contains("stacklab-shell")), "{listed:?}");
+    assert!(listed.iter().any(|p| p.command == "/bin/bash -l"), "{listed:?}");
+    // Killed, the shell ends as one killed does.
+    shell.control.kill();
+    assert_eq!(shell.control.wait().await, 128 + libc::SIGKILL);
 }
 
 #[tokio::test(flavor = "multi_thread")]

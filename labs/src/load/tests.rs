@@ -299,6 +299,30 @@ fn a_broken_lab_is_left_out_and_the_rest_is_served() {
     assert!(load_course(dir.path()).is_err());
 }
 
+/// Wherever a scenario touches a disk (its finish page's scripts and a step's foreground too),
+/// it is refused the same way, at that place.
+#[test]
+fn a_block_device_anywhere_in_a_scenario_is_found() {
+    for (field, file) in [("foreground", "fg.sh"), ("finish", "finish.sh")] {
+        let index = if field == "finish" {
+            r#"{ "title": "D", "details": { "steps": [ { "text": "s.md" } ], "finish": { "text": "f.md", "background": "finish.sh" } } }"#
+        } else {
+            r#"{ "title": "D", "details": { "steps": [ { "text": "s.md", "foreground": "fg.sh" } ] } }"#
+        };
+        let script = format!("s1/labs/disks/{file}");
+        let dir = tree(&[
+            ("s1/labs/disks/index.json", index),
+            ("s1/labs/disks/s.md", "Look around.\n"),
+            ("s1/labs/disks/f.md", "Done.\n"),
+            (script.as_str(), "set -e\nvgcreate data /dev/sdb\n"),
+            ("s1/session.md", "+++\ntitle = \"Session\"\nlabs = [\"disks\", \"first\"]\n+++\nIntro.\n"),
+        ]);
+        let course = load_serving(dir.path()).unwrap();
+        let problem = course.left_out.first().unwrap_or_else(|| panic!("{field}: not left out")).problems.0[0].shown_from(dir.path());
+        assert!(problem.starts_with(&format!("s1/labs/disks/{file}:2: uses the block device /dev/sdb")), "{field}: {problem}");
+    }
+}
+
 #[test]
 fn killercoda_missing_file() {
     let dir = tree(&[(

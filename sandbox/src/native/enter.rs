@@ -137,20 +137,51 @@ pub fn open_pty(init: i32) -> io::Result<(OwnedFd, OwnedFd)> {
     Ok((master, slave))
 }
 
-/// Gives the command the terminal `slave` as stdin/out/err and as its controlling terminal.
-pub fn attach_terminal(cmd: &mut Command, slave: &OwnedFd) -> io::Result<()> {
+/// What the shell's waiter runs (`sh -c`): the shell, then its exit status to fd 3 (the
+/// server's pipe, closed for the shell itself). It catches, never ignores, the signals a
+/// terminal sends (an ignored signal would stay ignored in the shell and all it starts), so it
+/// outlives a Ctrl-C or hangup meant for the shell and still says how the shell ended.
+const WAITER: &str = r#"trap : HUP INT QUIT TERM; "$@" 3>&-; echo $? >&3"#;
+
+/// `argv` as a terminal's program in the sandbox: started by a waiter that leaves the entering
+/// process at once (util-linux `setsid --fork`), so the sandbox's init adopts it and the shell
+/// sits in the sandbox's own process tree (`pstree` shows it below init, not parentless). The
+/// waiter leads the terminal's session (`--ctty`) and reports the exit status (see `WAITER`).
+pub fn in_sandbox_tree(argv: &[String]) -> Vec<String> {
+    let mut wrapped: Vec<String> = ["setsid", "--fork", "--ctty", "/bin/sh", "-c", WAITER, "stacklab-shell"].map(String::from).into();
+    wrapped.extend(argv.iter().cloned());
+    wrapped
+}
+
+/// Whether a process's arguments are a terminal's waiter's (see `in_sandbox_tree`).
+pub fn is_waiter(args: &[impl AsRef<str>]) -> bool {
+    args.len() > 2 && args[1].as_ref() == "-c" && args[2].as_ref() == WAITER
+}
+
+/// Gives the command the terminal `slave` as stdin/out/err, and `status` (the write end of the
+/// pipe the waiter reports on, see `in_sandbox_tree`) as fd 3. The terminal is left to the
+/// waiter to take as its controlling one: taken here, it would stay the entering process's
+/// session's, and a terminal belongs to one session only.
+pub fn attach_terminal(cmd: &mut Command, slave: &OwnedFd, status: OwnedFd) -> io::Result<()> {
     cmd.stdin(Stdio::from(slave.try_clone()?)).stdout(Stdio::from(slave.try_clone()?)).stderr(Stdio::from(slave.try_clone()?));
-    // SAFETY: runs after the cgroup closure from `command` (pre_exec closures run in order),
-    // which made this process a session leader; TIOCSCTTY only takes an int.
+    // SAFETY: dup2 onto fd 3 (which clears close-on-exec there; fcntl if it is fd 3 already)
+    // of a descriptor the closure owns.
     unsafe {
-        cmd.pre_exec(|| {
-            if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+        cmd.pre_exec(move || {
+            let done = if status.as_raw_fd() == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(status.as_raw_fd(), 3) };
+            if done < 0 {
                 return Err(io::Error::last_os_error());
             }
             Ok(())
         });
     }
     Ok(())
+}
+
+/// The exit status a waiter wrote (`WAITER`): its number, or none if the waiter was killed
+/// before it could say.
+pub fn parse_status(said: &[u8]) -> Option<i32> {
+    std::str::from_utf8(said).ok()?.trim().parse().ok()
 }
 
 /// The start time of host process `pid` in clock ticks since boot (field 22 of /proc/PID/stat):
@@ -177,6 +208,38 @@ pub fn ns_pids(pid: i32) -> Option<Vec<i32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_terminal_program_is_started_by_a_waiter_that_reports_its_status() {
+        let argv = in_sandbox_tree(&["/bin/bash".into(), "-l".into()]);
+        assert_eq!(&argv[..3], ["setsid", "--fork", "--ctty"], "leaves the entering process, leads the terminal's session");
+        assert_eq!(&argv[argv.len() - 2..], ["/bin/bash", "-l"]);
+        assert!(is_waiter(&argv[3..]), "listed as the server's: {argv:?}");
+        assert!(!is_waiter(&["/bin/sh", "-c", "echo hi"]));
+        // What a waiter says, as the server reads it.
+        assert_eq!(parse_status(b"0\n"), Some(0));
+        assert_eq!(parse_status(b"137\n"), Some(137));
+        assert_eq!(parse_status(b""), None, "killed before it could say");
+    }
+
+    /// The waiter as the sandbox's /bin/sh runs it: the program's exit status on fd 3, and the
+    /// program itself with the default signal dispositions and without fd 3.
+    #[test]
+    fn the_waiter_reports_the_status_and_leaves_the_program_its_signals() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("program");
+        std::fs::write(&program, "#!/bin/sh\ngrep SigIgn /proc/self/status\n[ -e /proc/self/fd/3 ] && echo has-fd-3\nexit 7\n").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Whatever this test runs under ignores (nohup, say), the waiter adds nothing to it.
+        let script = format!("grep SigIgn /proc/self/status; /bin/sh -c '{WAITER}' waiter {} 3>&1", program.display());
+        let out = std::process::Command::new("/bin/sh").args(["-c", &script]).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = said.lines().collect();
+        assert_eq!(lines.len(), 3, "{said}");
+        assert_eq!(lines[0], lines[1], "the program ignores signals its waiter's caller does not");
+        assert_eq!(lines[2], "7");
+    }
 
     #[test]
     fn own_start_time_is_readable() {

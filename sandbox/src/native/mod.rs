@@ -564,7 +564,7 @@ impl Backend for NativeBackend {
         }
         // Whatever the command left behind (background jobs, a fork bomb) dies with its group,
         // unless it was asked to stay and the command ended by itself: then the group stays
-        // (`<sandbox>/checks/<random>`), under the sandbox's limits, and goes with the sandbox.
+        // (see `cgroup`), under the sandbox's limits, and goes with the sandbox.
         if !(request.leave_running && outcome.is_ok()) {
             self.kill_group(&rel, None).await;
         }
@@ -597,17 +597,28 @@ impl Backend for NativeBackend {
         let (master, slave) = enter::open_pty(running.pid).map_err(|e| Error::io("opening a terminal in the sandbox", e))?;
         crate::pty::set_size(&master, request.size).map_err(|e| Error::io("sizing the terminal", e))?;
         let argv = request.argv.clone().unwrap_or_else(|| vec!["/bin/bash".into(), "-l".into()]);
-        let mut cmd = enter::command(running.pid, &argv, &request.env, &self.cgroups.shell_files(name), true)
+        let mut cmd = enter::command(running.pid, &enter::in_sandbox_tree(&argv), &request.env, &self.cgroups.shell_files(name), true)
             .map_err(|e| Error::io("preparing the shell", e))?;
-        enter::attach_terminal(&mut cmd, &slave).map_err(|e| Error::io("preparing the terminal", e))?;
-        let child = spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the shell", e))?;
+        let (status, ended) = tokio::net::unix::pipe::pipe().map_err(|e| Error::io("a pipe for the shell's end", e))?;
+        let status = status.into_blocking_fd().map_err(|e| Error::io("a pipe for the shell's end", e))?;
+        enter::attach_terminal(&mut cmd, &slave, status).map_err(|e| Error::io("preparing the terminal", e))?;
+        let mut child = spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the shell", e))?;
         drop(slave);
-        let pidfd = child.id().and_then(|pid| sys::pidfd_open(pid as i32).ok());
+        // The entering process ends as soon as the shell's waiter has left it (the sandbox's init
+        // adopts the waiter); reap it, and say why if it failed to start the waiter.
+        let sandbox = name.to_string();
+        tokio::spawn(async move {
+            match child.wait().await {
+                Ok(s) if s.success() => {}
+                Ok(s) => tracing::warn!(sandbox, "starting a shell: the entering process ended with {s}"),
+                Err(e) => tracing::warn!(sandbox, "starting a shell: {e}"),
+            }
+        });
         let master = PtyMaster::new(master).map_err(|e| Error::io("terminal", e))?;
         Ok(Shell {
             output: Box::pin(master.clone()),
             input: Box::pin(master.clone()),
-            control: Box::new(NativeShell { master, child: tokio::sync::Mutex::new(child), pidfd, status: std::sync::Mutex::new(None) }),
+            control: Box::new(NativeShell { master, ended: tokio::sync::Mutex::new(ended), status: std::sync::Mutex::new(None) }),
         })
     }
 
@@ -677,9 +688,12 @@ impl Backend for NativeBackend {
                 // nsenter itself (host side) sits in the cgroup too but not in the pid namespace.
                 let inner = *enter::ns_pids(host)?.get(running.pid_level)?;
                 let cmdline = std::fs::read(format!("/proc/{host}/cmdline")).ok()?;
-                let command =
-                    cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ");
-                Some(Process { pid: inner, command })
+                let args: Vec<_> = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(String::from_utf8_lossy).collect();
+                // A terminal's waiter is the server's, not the learner's (its shell is listed).
+                if enter::is_waiter(&args) {
+                    return None;
+                }
+                Some(Process { pid: inner, command: args.join(" ") })
             })
             .collect();
         processes.sort_by_key(|p| p.pid);
@@ -732,11 +746,15 @@ fn children_of(pid: i32) -> Vec<i32> {
 
 struct NativeShell {
     master: PtyMaster,
-    child: tokio::sync::Mutex<tokio::process::Child>,
-    /// nsenter's pidfd: signals never reach a recycled pid.
-    pidfd: Option<OwnedFd>,
+    /// Where the shell's waiter writes its exit status, then closes (`enter::in_sandbox_tree`).
+    ended: tokio::sync::Mutex<tokio::net::unix::pipe::Receiver>,
     status: std::sync::Mutex<Option<i32>>,
 }
+
+/// How long a waiter may keep its status pipe open once the terminal has no process left: the
+/// learner (root in there) can hold the pipe through the waiter's /proc entry, and must not keep
+/// a closed terminal open on the server that way.
+const WAITER_GRACE: Duration = Duration::from_secs(5);
 
 #[async_trait]
 impl ShellControl for NativeShell {
@@ -745,24 +763,43 @@ impl ShellControl for NativeShell {
     }
 
     async fn wait(&self) -> i32 {
-        let mut child = self.child.lock().await;
+        let mut ended = self.ended.lock().await;
         if let Some(code) = *self.status.lock().unwrap_or_else(|p| p.into_inner()) {
             return code;
         }
-        let code = match child.wait().await {
-            Ok(s) => s.code().unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(0)),
-            Err(_) => -1,
-        };
+        let mut said = Vec::new();
+        {
+            let mut limited = (&mut *ended).take(16);
+            let mut read = std::pin::pin!(limited.read_to_end(&mut said));
+            let mut hung_up_for = Duration::ZERO;
+            let step = Duration::from_millis(500);
+            loop {
+                tokio::select! {
+                    _ = &mut read => break,
+                    () = tokio::time::sleep(step) => {
+                        hung_up_for = if self.master.hung_up() { hung_up_for + step } else { Duration::ZERO };
+                        if hung_up_for >= WAITER_GRACE {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        // Killed before it could say (or held open): as a shell killed by SIGKILL would say.
+        let code = enter::parse_status(&said).unwrap_or(128 + libc::SIGKILL);
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Some(code);
         code
     }
 
     fn kill(&self) {
-        let Some(pidfd) = &self.pidfd else { return };
-        // Kill the shell, not nsenter: nsenter then reaps it and exits (killing nsenter first
-        // would leave the shell's zombie to the host's init).
-        let nsenter = pidfd_pid(pidfd);
-        let shells = nsenter.map(children_of).unwrap_or_default();
+        // The waiter leads the terminal's session: kill the shell below it, and the waiter then
+        // says so and ends; or the waiter itself if it has no shell (yet, or any more).
+        let Some(waiter) = self.master.session() else { return };
+        let Ok(pidfd) = sys::pidfd_open(waiter) else { return };
+        if self.master.session() != Some(waiter) {
+            return; // It ended between, and the pid may be another's now.
+        }
+        let shells = children_of(waiter);
         if shells.is_empty() {
             let _ = sys::pidfd_kill(pidfd.as_fd(), libc::SIGKILL);
         }
@@ -772,12 +809,6 @@ impl ShellControl for NativeShell {
             }
         }
     }
-}
-
-/// The pid a pidfd refers to (from /proc/self/fdinfo), while the process exists.
-fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", std::os::fd::AsRawFd::as_raw_fd(pidfd))).ok()?;
-    info.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok()).filter(|p: &i32| *p > 0)
 }
 
 /// Tries what sandboxes need of the kernel (see `probe`), in a helper process; refuses a host

@@ -162,15 +162,24 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
     let finish_foreground = scenario.script(&finish.foreground, problems);
 
     let mut steps = Vec::new();
-    // Every Run command of every step, with its file and line.
+    // Every Run command of every page, with its file and line; and the steps' foregrounds.
     let mut runs: Vec<(PathBuf, usize, String)> = Vec::new();
-    for (i, page) in index.details.steps.iter().enumerate() {
-        let text = scenario.page_text(&page.text, &format!("step {}", i + 1), problems, warnings);
+    let mut add_runs = |text: &PageText| {
         if let Some(file) = &text.file {
             runs.extend(text.runs.iter().map(|(command, line)| (file.clone(), *line, command.clone())));
         }
+    };
+    add_runs(&intro_text);
+    add_runs(&finish_text);
+    let mut foregrounds: Vec<Script> = Vec::new();
+    for (i, page) in index.details.steps.iter().enumerate() {
+        let text = scenario.page_text(&page.text, &format!("step {}", i + 1), problems, warnings);
+        add_runs(&text);
         let setup = scenario.script(&page.background, problems);
-        let foreground = scenario.script(&page.foreground, problems).map(|s| s.source);
+        let foreground = scenario.script(&page.foreground, problems).map(|s| {
+            foregrounds.push(s.clone());
+            s.source
+        });
         let checks: Vec<Script> = scenario.script(&page.verify, problems).into_iter().collect();
         let solution = (!text.runs.is_empty()).then(|| Script {
             source: text.runs.iter().map(|(command, _)| format!("{command}\n")).collect(),
@@ -200,8 +209,11 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
         problems.push(&index_path, field_line("details"), "this scenario has no steps");
     }
     // Scripts from files start at their line 1; each Run command at its own line.
-    let files =
-        [&intro_background, &intro_foreground].into_iter().flatten().chain(steps.iter().flat_map(|s| s.setup.iter().chain(&s.checks)));
+    let files = [&intro_background, &intro_foreground, &finish_background, &finish_foreground]
+        .into_iter()
+        .flatten()
+        .chain(&foregrounds)
+        .chain(steps.iter().flat_map(|s| s.setup.iter().chain(&s.checks)));
     let mut places: Vec<(&Path, usize, &str)> = files.map(|s| (s.file.as_path(), s.line, s.source.as_str())).collect();
     places.extend(runs.iter().map(|(file, line, command)| (file.as_path(), *line, command.as_str())));
     if let Some((file, line, device)) =

@@ -37,7 +37,9 @@ fn touch(dir: &Path, files: &[&str]) {
 /// The files a kernel makes in a new group of this kind of hierarchy.
 fn kernel_group(dir: &Path, kind: &str) {
     let files: &[&str] = match kind {
-        "v2" => &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.max.descendants", "cgroup.max.depth"],
+        "v2" => {
+            &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.max.descendants", "cgroup.max.depth", "cgroup.freeze"]
+        }
         "unified" => &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"],
         _ => &["cgroup.procs", "tasks"],
     };
@@ -232,7 +234,7 @@ fn v2_host(parent: &str, controllers: &str, sandbox: &str) -> V2Host {
     fs::write(delegated.join("cgroup.controllers"), format!("{controllers}\n")).unwrap();
     let base = delegated.join("stacklab");
     let group = base.join(sandbox);
-    for g in [base.clone(), group.clone(), group.join(LEARNER), group.join(LEARNER).join(INIT), group.join(CHECKS)] {
+    for g in [base.clone(), group.clone(), group.join(LEARNER), group.join(LEARNER).join(INIT)] {
         kernel_group(&g, "v2");
         // What the parent hands down is what a child is offered.
         fs::write(g.join("cgroup.controllers"), format!("{controllers}\n")).unwrap();
@@ -296,25 +298,65 @@ fn v2_the_learner_may_make_a_bounded_number_of_groups() {
         for file in ["", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads", "init", "init/cgroup.procs"] {
             assert!(owned_by_learner(&learner.join(file)), "{file:?} is delegated");
         }
-        for file in ["cgroup.max.descendants", "cgroup.max.depth", "../memory.max", "../checks"] {
+        for file in ["cgroup.max.descendants", "cgroup.max.depth", "cgroup.freeze", "../memory.max"] {
             assert!(!owned_by_learner(&learner.join(file)), "{file:?} stays the host's");
         }
     }
 }
 
 #[test]
-fn v2_each_command_gets_a_fresh_unguessable_group_under_checks() {
+fn v2_each_command_gets_a_fresh_unguessable_group_inside_the_learners() {
     let host = v2_host("", "cpu memory pids", "lab-ada");
     let (a, files) = host.driver.create_exec("lab-ada").unwrap();
     let (b, _) = host.driver.create_exec("lab-ada").unwrap();
     assert_ne!(a, b);
-    let name = a.strip_prefix("lab-ada/checks/").expect("under the checks' group");
+    // Inside the learner's cgroup namespace, so that what it starts may move processes into
+    // groups made there (a container runtime does).
+    let name = a.strip_prefix("lab-ada/learner/.check-").expect("below the learner's group");
     assert!(name.len() == 16 && name.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
     assert_eq!(files, vec![host.base.join(&a).join("cgroup.procs")]);
     // The group is the server's, made now: one that exists already is refused, never reused.
     assert!(create_new_dir(&host.base.join(&a)).is_err());
+    if nix::unistd::geteuid().is_root() {
+        assert!(!owned_by_learner(&host.base.join(&a)), "the learner can neither write into it nor freeze it");
+    }
     host.driver.remove(&a).unwrap();
     assert!(!host.base.join(&a).exists());
+}
+
+#[test]
+fn v2_the_learner_keeps_their_groups_whatever_the_server_runs_up_to_a_ceiling() {
+    let host = v2_host("", "cpu memory pids", "lab-ada");
+    host.driver.create_sandbox("lab-ada", &limits(), owner()).unwrap();
+    let learner = host.base.join("lab-ada/learner");
+    let bound = || read(&learner.join("cgroup.max.descendants"));
+    let groups = |n: u32| fs::write(learner.join("cgroup.stat"), format!("nr_descendants {n}\nnr_dying_descendants 7\n")).unwrap();
+
+    // A learner with every group they may have: their checks still run, each with room of its
+    // own, and the learner gets none of it to keep.
+    groups(MAX_LEARNER_GROUPS);
+    let (a, _) = host.driver.create_exec("lab-ada").unwrap();
+    assert_eq!(bound(), (MAX_LEARNER_GROUPS + 1).to_string());
+    groups(MAX_LEARNER_GROUPS + 1);
+    let (b, _) = host.driver.create_exec("lab-ada").unwrap();
+    assert_eq!(bound(), (MAX_LEARNER_GROUPS + 2).to_string());
+    host.driver.remove(&a).unwrap();
+    host.driver.remove(&b).unwrap();
+    assert_eq!(bound(), MAX_LEARNER_GROUPS.to_string());
+    host.driver.remove(&a).unwrap_or_default();
+    assert_eq!(bound(), MAX_LEARNER_GROUPS.to_string(), "never below the learner's own");
+
+    // At the ceiling the server makes no more room: the learner is told to remove some.
+    groups(MAX_LEARNER_GROUPS + v2::CHECK_ROOM);
+    let err = host.driver.create_exec("lab-ada").unwrap_err().to_string();
+    assert!(err.contains("remove some"), "{err}");
+    assert_eq!(bound(), MAX_LEARNER_GROUPS.to_string());
+
+    // A group of the learner's named like ours is removed as theirs: the bound stays.
+    groups(1);
+    fs::create_dir_all(learner.join("init/.check-0")).unwrap();
+    host.driver.remove("lab-ada/learner/init/.check-0").unwrap();
+    assert_eq!(bound(), MAX_LEARNER_GROUPS.to_string());
 }
 
 #[test]

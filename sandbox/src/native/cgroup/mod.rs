@@ -5,10 +5,11 @@
 //! - `learner/`, delegated to the sandbox's root and the root of its cgroup namespace: its
 //!   processes live in `learner/init`, and the learner makes their own cgroups beside it (Demo 3)
 //!   but never reaches the sandbox's limits;
-//! - `checks/`, the host root's: each command the server runs inside (a check, a setup) gets a
-//!   group of its own there, made exclusively under a random name, so a timeout can kill all it
-//!   started and the learner can neither see, pre-create nor freeze it (a frozen group would hold
-//!   the server's process start until the learner let go).
+//! - each command the server runs inside (a check, a setup) gets a group of its own, made
+//!   exclusively under a random name, so a timeout can kill all it started and the learner can
+//!   neither pre-create nor freeze it (a frozen group would hold the server's process start until
+//!   the learner let go). On v1 these sit in `checks/`, the host root's and out of the learner's
+//!   sight; on v2 below `learner/` (see `v2.rs` for why), with files the learner cannot write.
 
 #[cfg(test)]
 mod driver_tests;
@@ -30,7 +31,7 @@ pub const DEFAULT_ROOT: &str = "stacklab";
 pub const LEARNER: &str = "learner";
 /// Where its processes run, below `LEARNER`.
 pub const INIT: &str = "init";
-/// The server's groups for commands it runs in the sandbox (never delegated).
+/// The server's groups for commands it runs in the sandbox on cgroup v1 (never delegated).
 pub const CHECKS: &str = "checks";
 /// Groups a learner may make below theirs (the host has 65535 of some kinds in all), and how
 /// deep (cgroup v2's own bounds; v1 has none).

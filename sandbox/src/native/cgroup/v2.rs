@@ -1,25 +1,42 @@
 //! cgroup v2: one tree. Processes may only sit in leaves once a group hands controllers to its
 //! children, so a sandbox's processes live in `<name>/learner/init` and the learner's own
 //! cgroups become its siblings (`mkdir /sys/fs/cgroup/demo` inside works as the workshop shows).
+//!
+//! The server's commands run beside them too, each in a group of the host's below the learner's
+//! (`<name>/learner/.check-<random>`): v2 lets a process move a process only if it may write
+//! `cgroup.procs` of the two groups' common ancestor (and, with `nsdelegate`, only within its
+//! cgroup namespace), and a container runtime a check starts moves its container into a group it
+//! made in the sandbox's tree. From a group outside the learner's, that move fails (crun:
+//! EACCES/ENOENT writing `cgroup.procs`); from one inside, the ancestor is the learner's own.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::*;
 
 const CONTROLLERS: &str = "+memory +pids +cpu";
+/// How the server's command groups start among the learner's: hidden from a plain `ls`, and a
+/// learner's group of that name is only ever theirs (ours are made new, under a random name).
+pub const CHECK_PREFIX: &str = ".check-";
+/// Room above the learner's bound for the server's commands: a learner who has made every
+/// group they may still gets their checks run, and the bound is never lifted further.
+pub const CHECK_ROOM: u32 = 16;
 
 pub struct V2 {
     mount: PathBuf,
     /// Below the mount: where the server's directory goes ("" for the top).
     parent: PathBuf,
     root: String,
+    /// Held while the learner's bound is raised for a command's group or lowered after it, so
+    /// that two commands starting at once do not undo each other's room.
+    room: Mutex<()>,
 }
 
 impl V2 {
     pub fn new(mount: PathBuf, parent: PathBuf, root: String) -> Self {
-        Self { mount, parent, root }
+        Self { mount, parent, root, room: Mutex::new(()) }
     }
 
     fn base(&self) -> PathBuf {
@@ -74,7 +91,6 @@ impl CgroupDriver for V2 {
         let init = learner.join(INIT);
         ensure_dir(&learner)?;
         ensure_dir(&init)?;
-        ensure_dir(&dir.join(CHECKS))?;
         // A bound on what the learner makes below: these files stay the host root's.
         write(&learner.join("cgroup.max.descendants"), &MAX_LEARNER_GROUPS.to_string())?;
         write(&learner.join("cgroup.max.depth"), &MAX_LEARNER_DEPTH.to_string())?;
@@ -100,10 +116,25 @@ impl CgroupDriver for V2 {
     }
 
     fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)> {
-        let rel = format!("{name}/{CHECKS}/{}", exec_group());
-        let dir = self.dir(&rel);
-        create_new_dir(&dir)?;
-        Ok((rel, vec![dir.join("cgroup.procs")]))
+        let learner = self.dir(name).join(LEARNER);
+        let _room = self.room.lock().unwrap_or_else(|p| p.into_inner());
+        for _ in 0..4 {
+            let rel = format!("{name}/{LEARNER}/{CHECK_PREFIX}{}", exec_group());
+            let dir = self.dir(&rel);
+            set_bound(&learner, 1)?;
+            match create_new_dir(&dir) {
+                Ok(()) => return Ok((rel, vec![dir.join("cgroup.procs")])),
+                // EAGAIN: the learner made a group in the moment between (they keep it, but
+                // gain no room by it: the next bound is computed anew); room once more.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => {
+                    let _ = set_bound(&learner, 0);
+                    return Err(e);
+                }
+            }
+        }
+        let _ = set_bound(&learner, 0);
+        Err(io::Error::other("the learner's cgroups took the room made for a command, four times over"))
     }
 
     fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {
@@ -131,7 +162,13 @@ impl CgroupDriver for V2 {
     }
 
     fn remove(&self, rel: &str) -> io::Result<()> {
-        remove_tree(&self.dir(rel))
+        let dir = self.dir(rel);
+        let Some(learner) = dir.parent().filter(|_| is_command_group(&dir)) else {
+            return remove_tree(&dir);
+        };
+        let _room = self.room.lock().unwrap_or_else(|p| p.into_inner());
+        remove_tree(&dir)?;
+        set_bound(learner, 0)
     }
 
     fn pids(&self, rel: &str) -> io::Result<Vec<i32>> {
@@ -171,4 +208,56 @@ impl CgroupDriver for V2 {
     fn inner_mounts(&self) -> Vec<InnerMount> {
         vec![InnerMount { subdir: String::new(), fstype: "cgroup2".into(), options: String::new() }]
     }
+}
+
+/// A group the server made for a command (`<learner>/.check-<random>`).
+fn is_command_group(dir: &Path) -> bool {
+    dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with(CHECK_PREFIX))
+        && dir.parent().and_then(Path::file_name).is_some_and(|n| n == LEARNER)
+}
+
+/// Groups below `learner` now (dying ones do not count against the bound).
+fn descendants(learner: &Path) -> io::Result<u32> {
+    let stat = std::fs::read_to_string(learner.join("cgroup.stat"))
+        .map_err(|e| io::Error::new(e.kind(), format!("reading {}: {e}", learner.join("cgroup.stat").display())))?;
+    stat.lines()
+        .find_map(|l| l.strip_prefix("nr_descendants ")?.trim().parse().ok())
+        .ok_or_else(|| io::Error::other(format!("no nr_descendants in {}", learner.join("cgroup.stat").display())))
+}
+
+/// The server's command groups in `learner` now: named so and the host root's (a group the
+/// learner makes is their uid's, whatever they name it).
+fn commands_in(learner: &Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let ours = nix::unistd::geteuid().as_raw();
+    let count = subdirs(learner)
+        .iter()
+        .filter(|d| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with(CHECK_PREFIX)))
+        .filter(|d| std::fs::metadata(d).is_ok_and(|m| m.uid() == ours))
+        .count();
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// Sets how many groups may be below `learner`: the learner's own `MAX_LEARNER_GROUPS` plus
+/// the server's command groups there, and `making` more about to be made. Computed anew each
+/// time (never raised or lowered by steps), so a learner gains nothing to keep by making a group
+/// while room is made or by removing one of ours. While making one, the learner may hold more
+/// than their bound (made in such a moment): room is made past them, but never beyond
+/// `MAX_LEARNER_GROUPS + CHECK_ROOM` groups in all.
+fn set_bound(learner: &Path, making: u32) -> io::Result<()> {
+    let file = learner.join("cgroup.max.descendants");
+    if read_u64(&file).is_none() {
+        return Ok(()); // No bound to keep ("max", or no such file).
+    }
+    let mut bound = MAX_LEARNER_GROUPS + commands_in(learner) + making;
+    if making > 0 {
+        let now = descendants(learner)?;
+        if now >= MAX_LEARNER_GROUPS + CHECK_ROOM {
+            return Err(io::Error::other(format!(
+                "the sandbox holds {now} cgroups, the most it may: the learner has to remove some (rmdir in /sys/fs/cgroup)"
+            )));
+        }
+        bound = bound.max(now + making).min(MAX_LEARNER_GROUPS + CHECK_ROOM);
+    }
+    write(&file, &bound.to_string())
 }
