@@ -154,6 +154,22 @@ async fn a_shell_sits_in_the_sandboxs_own_process_tree() {
     assert_eq!(shell.control.wait().await, 128 + libc::SIGKILL);
 }
 
+/// The learner (root in there) may try to hold the waiter's status pipe open through /proc (a
+/// background job opening `/proc/<waiter>/fd/3`); their terminal still ends, with the status
+/// the waiter wrote, at the latest `WAITER_GRACE` after no process has the terminal.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn a_terminal_ends_though_the_learner_holds_its_waiters_pipe() {
+    let Some(h) = common::harness("shell_pipe") else { return };
+    h.start("lab-pipe").await;
+    let mut shell = h.backend.open_shell("lab-pipe", ShellRequest::default()).await.unwrap();
+    shell.input.write_all(b"sleep 1000 </dev/null >/dev/null 2>&1 9>/proc/$PPID/fd/3 & echo held-$((6*7))\n").await.unwrap();
+    common::read_until(&mut shell, "held-42").await;
+    shell.input.write_all(b"exit 5\n").await.unwrap();
+    let code = tokio::time::timeout(std::time::Duration::from_secs(30), shell.control.wait()).await;
+    assert_eq!(code.ok(), Some(5), "the terminal did not end with its shell");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn processes_are_listed_and_killed_by_their_sandbox_pid() {
