@@ -30,6 +30,7 @@ fn spec() -> SandboxSpec {
         limits: Limits { memory_bytes: 512 << 20, cpu_millis: 1000, pids: 256, disk_bytes: 256 << 20 },
         devices: Vec::new(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     }
 }
 

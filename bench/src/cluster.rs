@@ -35,6 +35,7 @@ fn spec(name: &str) -> SandboxSpec {
         limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 1024, disk_bytes: 512 << 20 },
         devices: Vec::new(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     }
 }
 

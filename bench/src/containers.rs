@@ -66,6 +66,7 @@ async fn measure(
         limits: Limits { memory_bytes: 2 << 30, cpu_millis: 2000, pids: 1024, disk_bytes: 0 },
         devices: vec![Device::Fuse],
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     };
     backend.start(&spec).await?;
     sh(backend, project).await?;

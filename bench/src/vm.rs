@@ -32,6 +32,7 @@ fn spec() -> SandboxSpec {
         limits: Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 256, disk_bytes: 0 },
         devices: [Device::Kvm].into_iter().filter(|d| Path::new(d.path()).exists()).collect(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     }
 }
 

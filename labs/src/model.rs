@@ -15,10 +15,13 @@ pub enum Tier {
     Cluster,
     /// A container engine (Podman) inside the sandbox.
     Containers,
+    /// systemd as the sandbox's init: the learner starts, enables and inspects services with
+    /// `systemctl` as on a host.
+    Systemd,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 4] = [Tier::Shell, Tier::Vm, Tier::Cluster, Tier::Containers];
+    pub const ALL: [Tier; 5] = [Tier::Shell, Tier::Vm, Tier::Cluster, Tier::Containers, Tier::Systemd];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +29,7 @@ impl Tier {
             Tier::Vm => "vm",
             Tier::Cluster => "cluster",
             Tier::Containers => "containers",
+            Tier::Systemd => "systemd",
         }
     }
 }

@@ -33,6 +33,7 @@ async fn main() {
             .filter(|d| std::path::Path::new(d.path()).exists())
             .collect(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     };
     let t = std::time::Instant::now();
     backend.start(&spec).await.unwrap();

@@ -191,6 +191,7 @@ impl FakeBackend {
             limits: Limits::default(),
             devices: Vec::new(),
             network: crate::Network::Isolated,
+            init: crate::Init::Minimal,
         };
         let info = SandboxInfo { name: spec.name.clone(), owner: owner.to_string(), backend: "fake".into(), started_at, spec };
         let mut state = self.state();
@@ -377,6 +378,7 @@ mod tests {
             limits: Limits::default(),
             devices: Vec::new(),
             network: crate::Network::Isolated,
+            init: crate::Init::Minimal,
         }
     }
 

@@ -14,6 +14,9 @@ pub struct SandboxSpec {
     /// Host devices the learner's tiers need; nothing else from the host's /dev is visible.
     pub devices: Vec<Device>,
     pub network: Network,
+    /// What runs as the sandbox's pid 1.
+    #[serde(default)]
+    pub init: Init,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,6 +65,38 @@ pub enum Network {
     /// Also `eth0`, NATed out through the host; the host itself and other sandboxes stay out of
     /// reach. Only where the backend was set up for it.
     Outbound,
+}
+
+/// The sandbox's pid 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    /// A minimal init that reaps orphans and holds the namespaces (catatonit): nothing runs
+    /// that the learner did not start, and a sandbox starts in milliseconds.
+    #[default]
+    Minimal,
+    /// systemd, as on a real host: `systemctl` starts, enables and reports services. It costs
+    /// a few MB and a few hundred ms per sandbox, so only labs that ask for it get it.
+    Systemd,
+}
+
+impl std::fmt::Display for Init {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Init::Minimal => "minimal",
+            Init::Systemd => "systemd",
+        })
+    }
+}
+
+impl Init {
+    /// Its command line in the lab image.
+    pub const fn argv(self) -> &'static [&'static str] {
+        match self {
+            Init::Minimal => &["/usr/bin/catatonit", "-P"],
+            Init::Systemd => &["/usr/lib/systemd/systemd"],
+        }
+    }
 }
 
 /// Checks a sandbox name: it becomes a hostname, a cgroup and a directory name.

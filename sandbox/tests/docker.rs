@@ -33,6 +33,7 @@ fn spec(name: &str) -> SandboxSpec {
         limits: Limits { memory_bytes: 256 << 20, cpu_millis: 1000, pids: 128, disk_bytes: 0 },
         devices: Vec::new(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     }
 }
 

@@ -35,7 +35,18 @@ pub fn detect(image: &std::path::Path) -> TierSupport {
     };
     let containers =
         if rootfs.join("usr/bin/podman").exists() { Ok(()) } else { Err("the lab image has no container engine (podman)".to_string()) };
-    TierSupport(vec![(Tier::Shell, Ok(())), (Tier::Vm, vm), (Tier::Cluster, cluster), (Tier::Containers, containers)])
+    let systemd = if rootfs.join(sandbox::Init::Systemd.argv()[0].trim_start_matches('/')).exists() {
+        Ok(())
+    } else {
+        Err("the lab image has no systemd (it was built before systemd was in the recipe: stacklab image build)".to_string())
+    };
+    TierSupport(vec![
+        (Tier::Shell, Ok(())),
+        (Tier::Vm, vm),
+        (Tier::Cluster, cluster),
+        (Tier::Containers, containers),
+        (Tier::Systemd, systemd),
+    ])
 }
 
 /// What a lab's tiers need running in the learner's sandbox before its first step: the

@@ -62,6 +62,7 @@ pub async fn probe(backend: &dyn Backend) -> String {
         limits: Limits { memory_bytes: 512 << 20, cpu_millis: 1000, pids: 128, disk_bytes: 0 },
         devices: vec![Device::Kvm],
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     };
     let line = match backend.start(&spec).await {
         Ok(_) => {

@@ -66,7 +66,7 @@ async fn the_clock_jumping_ends_no_sandbox_and_signs_no_one_out() {
         |sandboxes: &server::sandboxes::Sandboxes| matches!(sandboxes.status(&learner), server::sandboxes::Status::Running { .. });
 
     // A short lifetime, so a short jump would end the sandbox if lifetimes ran on the wall clock.
-    sandboxes.set_terms(&learner, &server::sandboxes::ClassTerms { lifetime: Some(Duration::from_secs(300)), devices: Vec::new() });
+    sandboxes.set_terms(&learner, &server::sandboxes::ClassTerms { lifetime: Some(Duration::from_secs(300)), ..Default::default() });
     let clock = ClockJump::start();
     clock.to(600);
     sandboxes.reap().await;

@@ -17,6 +17,7 @@ fn spec(name: &str) -> SandboxSpec {
         limits: Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 256 << 20 },
         devices: Vec::new(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     }
 }
 

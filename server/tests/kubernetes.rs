@@ -28,6 +28,7 @@ fn learner(name: &str) -> SandboxSpec {
         limits: Limits { memory_bytes: 64 << 20, cpu_millis: 200, pids: 128, disk_bytes: 0 },
         devices: Vec::new(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     }
 }
 

@@ -74,7 +74,8 @@ async fn the_shell_labs_pass_on_the_docker_backend() {
 
 /// Killercoda scenarios as their authors write them (labs/killercoda-corpus: steps without
 /// verify, foreground scripts that set PROMPT_COMMAND and create users, checks that grep
-/// ~/.bash_history, assets): their `{{exec}}` commands typed, every verify passes.
+/// ~/.bash_history, assets, a service run with systemctl): their `{{exec}}` commands typed,
+/// every verify passes.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn the_killercoda_corpus_passes_as_written() {
@@ -85,7 +86,9 @@ async fn the_killercoda_corpus_passes_as_written() {
     let root =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/killercoda-corpus");
     let course = labs::load::load_course(&root).unwrap_or_else(|p| panic!("{p}"));
-    let tiers = common::shell_tier_only("the corpus is shell-tier only");
+    let image = std::env::var_os("STACKLAB_IMAGE").map(PathBuf::from).expect("STACKLAB_IMAGE");
+    let tiers = server::tiers::detect(&image);
+    assert!(tiers.check(&[labs::Tier::Systemd]).is_ok(), "the lab image has systemd: {:?}", tiers.0);
     let limits = sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 2000, pids: 512, disk_bytes: 512 << 20 };
     let backend: Arc<dyn sandbox::Backend> = server.backend.clone().unwrap();
     let reports = selftest::run(&course, backend, &tiers, &limits, &[], |line| eprintln!("killercoda: {line}")).await;
@@ -101,6 +104,6 @@ async fn the_killercoda_corpus_passes_as_written() {
         let (tested, untestable) = report.counts();
         counts = (counts.0 + tested, counts.1 + untestable);
     }
-    assert_eq!(reports.len(), 2);
-    assert_eq!(counts, (4, 1), "every step with a verify tested; the one without is untestable");
+    assert_eq!(reports.len(), 3);
+    assert_eq!(counts, (7, 1), "every step with a verify tested; the one without is untestable");
 }

@@ -33,8 +33,6 @@ const LABEL_SANDBOX: &str = "dev.stacklab.sandbox";
 const LABEL_OWNER: &str = "dev.stacklab.owner";
 const LABEL_SPEC: &str = "dev.stacklab.spec";
 const LABEL_STARTED: &str = "dev.stacklab.started-at";
-/// The sandbox's pid 1, as in the native backend: reaps orphans, does nothing else.
-const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
 
 #[derive(Clone, Debug)]
 pub struct DockerConfig {
@@ -263,7 +261,7 @@ impl DockerBackend {
         Ok(ContainerCreateBody {
             image: Some(self.config.image.clone()),
             hostname: Some(spec.name.clone()),
-            cmd: Some(INIT.iter().map(|s| s.to_string()).collect()),
+            cmd: Some(crate::Init::Minimal.argv().iter().map(|s| s.to_string()).collect()),
             env: Some(vec!["container=stacklab".into()]),
             labels: Some(labels),
             host_config: Some(host_config),
@@ -353,6 +351,12 @@ impl Backend for DockerBackend {
         }
         if !valid_name(&spec.owner) {
             return Err(Error::InvalidName(spec.owner.clone()));
+        }
+        if spec.init != crate::Init::Minimal {
+            return Err(Error::Unsupported {
+                backend: "docker",
+                reason: format!("a sandbox with {} as its init needs the native backend", spec.init),
+            });
         }
         match self.find(&spec.name).await? {
             Some((info, true)) => return Ok(info),

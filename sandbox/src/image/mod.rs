@@ -94,11 +94,20 @@ impl LabImage {
 
     /// The quick check before each sandbox start: the image is still there.
     pub fn check(&self) -> Result<()> {
-        let init = self.rootfs().join("usr/bin/catatonit");
+        let init = self.init_path(crate::Init::Minimal);
         if !init.exists() {
             return Err(Error::Image(format!("{} is missing: the image was removed or damaged", init.display())));
         }
         Ok(())
+    }
+
+    /// Whether the image has `init` (an image built before systemd was in the recipe has not).
+    pub fn has_init(&self, init: crate::Init) -> bool {
+        self.init_path(init).exists()
+    }
+
+    fn init_path(&self, init: crate::Init) -> PathBuf {
+        self.rootfs().join(init.argv()[0].trim_start_matches('/'))
     }
 
     pub fn dir(&self) -> &Path {

@@ -29,6 +29,7 @@ const FILES: &[(&str, &str)] = &[
     ("containers/registries.conf", include_str!("../../image/files/containers/registries.conf")),
     ("containers/nodocker", include_str!("../../image/files/containers/nodocker")),
     ("build-containers.sh", include_str!("../../image/files/build-containers.sh")),
+    ("systemd.sh", include_str!("../../image/files/systemd.sh")),
 ];
 
 #[derive(Clone, Debug, Deserialize)]

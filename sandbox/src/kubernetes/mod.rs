@@ -296,6 +296,12 @@ impl Backend for KubeBackend {
                 return Err(Error::InvalidName(name.clone()));
             }
         }
+        if spec.init != crate::Init::Minimal {
+            return Err(Error::Unsupported {
+                backend: "kubernetes",
+                reason: format!("a sandbox with {} as its init needs the native backend", spec.init),
+            });
+        }
         match self.find(&spec.name).await? {
             Some((info, true)) => return Ok(info),
             // Ended or ending (its node went away, it was evicted): start afresh, the files
@@ -381,6 +387,7 @@ impl Backend for KubeBackend {
                             limits: crate::spec::Limits { memory_bytes: 64 << 20, cpu_millis: 100, pids: 64, disk_bytes: 0 },
                             devices: Vec::new(),
                             network: Default::default(),
+                            init: crate::Init::Minimal,
                         };
                         self.start(&spec).await?
                     }

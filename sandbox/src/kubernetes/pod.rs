@@ -24,7 +24,7 @@ pub const ANNOTATION_STARTED: &str = "stacklab.dev/started-at";
 /// The one container of a sandbox's pod.
 pub const CONTAINER: &str = "sandbox";
 /// The lab image's pid 1, as in the other backends: reaps orphans, does nothing else.
-pub const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
+pub const INIT: &[&str] = crate::Init::Minimal.argv();
 
 /// What an isolated pod's init runs first: its cgroup mounts made writable again. The runtime
 /// mounts them read-only, and Demo 3 makes a cgroup in its own. Where the runtime isolates,
@@ -264,6 +264,7 @@ mod tests {
             limits: Limits { memory_bytes: 1 << 30, cpu_millis: 1500, pids: 512, disk_bytes: 2 << 30 },
             devices: Vec::new(),
             network: Network::Isolated,
+            init: crate::Init::Minimal,
         }
     }
 

@@ -43,9 +43,6 @@ use plan::{CreatePlan, CreateReply, DeviceBind};
 
 pub use layer::IDS_PER_SLOT;
 
-/// The image's init, run as each sandbox's pid 1: reaps orphans, holds the namespaces.
-const INIT: &[&str] = &["/usr/bin/catatonit", "-P"];
-
 #[derive(Clone, Debug)]
 pub struct NativeConfig {
     pub data_dir: PathBuf,
@@ -354,6 +351,29 @@ fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name:
     let _ = std::fs::remove_file(state_file);
 }
 
+/// How long systemd may take to listen for `systemctl` (~0.3 s on a real host; emulated hosts
+/// are tens of times slower).
+const SYSTEMD_READY: Duration = Duration::from_secs(90);
+
+/// Waits until the systemd running as `pid` takes `systemctl`'s connections (its private
+/// socket exists), so that the learner's first `systemctl` and a lab's first check never meet
+/// a manager still starting. Only looks (lstat) into the sandbox, which nothing but systemd
+/// runs in as yet.
+async fn manager_ready(pid: i32, within: Duration) -> std::io::Result<()> {
+    let socket = PathBuf::from(format!("/proc/{pid}/root/run/systemd/private"));
+    let deadline = Instant::now() + within;
+    loop {
+        match std::fs::symlink_metadata(&socket) {
+            Ok(meta) if std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()) => return Ok(()),
+            _ if !Path::new(&format!("/proc/{pid}")).exists() => return Err(std::io::Error::other("systemd ended while starting")),
+            _ if Instant::now() > deadline => {
+                return Err(std::io::Error::other(format!("systemd did not listen for systemctl within {} s", within.as_secs())));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
 /// The host's nameservers a sandbox can reach (not a loopback resolver such as
 /// systemd-resolved's 127.0.0.53: the sandbox has its own loopback).
 fn host_resolvers() -> String {
@@ -399,6 +419,16 @@ impl Backend for NativeBackend {
             return Err(Error::Unsupported { backend: "native", reason: "this server was not started with outbound networking".into() });
         }
         image.check()?;
+        if !image.has_init(spec.init) {
+            return Err(Error::Unsupported {
+                backend: "native",
+                reason: format!(
+                    "the lab image has no {} init ({}): rebuild it with `stacklab image build`",
+                    spec.init,
+                    spec.init.argv()[0]
+                ),
+            });
+        }
         let started = Instant::now();
         let name = spec.name.clone();
         let step = |step: &str| {
@@ -434,7 +464,7 @@ impl Backend for NativeBackend {
             cgroup: join,
             cgroup_mounts: self.cgroups.inner_mounts(),
             tmpfs_bytes: spec.limits.memory_bytes,
-            init: INIT.iter().map(|s| s.to_string()).collect(),
+            init: spec.init.argv().iter().map(|s| s.to_string()).collect(),
             resolv_conf: if spec.network == crate::spec::Network::Outbound { host_resolvers() } else { String::new() },
             shared_files: self.config.shared_files.clone(),
         };
@@ -467,6 +497,12 @@ impl Backend for NativeBackend {
             }
             _ => None,
         };
+        if spec.init == crate::Init::Systemd
+            && let Err(e) = manager_ready(pid, SYSTEMD_READY).await
+        {
+            self.teardown_async(&spec.name, None).await;
+            return Err(step("systemd's start")(e));
+        }
         let info = SandboxInfo {
             name: spec.name.clone(),
             owner: spec.owner.clone(),

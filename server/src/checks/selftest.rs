@@ -148,6 +148,7 @@ async fn test_lab(lab: &Lab, backend: Arc<dyn Backend>, limits: &Limits, progres
             .filter(|d| std::path::Path::new(d.path()).exists())
             .collect(),
         network: Default::default(),
+        init: crate::sandboxes::init_for(&lab.tiers),
     };
     let report = match backend.start(&spec).await {
         Ok(_) => {

@@ -85,6 +85,7 @@ pub async fn start_node_sized(backend: Arc<NativeBackend>, name: &str, size: Nod
         limits: Limits { memory_bytes: size.memory_bytes, cpu_millis: 2000, pids: 2048, disk_bytes: 256 << 20 },
         devices: Vec::new(),
         network: Default::default(),
+        init: sandbox::Init::Minimal,
     };
     backend.start(&node).await?;
     if let Some(store) = size.image_store {

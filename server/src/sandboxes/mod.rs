@@ -10,7 +10,7 @@ mod terms;
 #[cfg(test)]
 mod tests;
 
-pub use terms::{ClassTerms, devices_for};
+pub use terms::{ClassTerms, devices_for, init_for};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -38,6 +38,20 @@ pub struct Policy {
     /// At most this many running at once (learners beyond wait in line). `None`: as many as
     /// the backend has room for, when it can tell (a cluster), else no limit.
     pub max_running: Option<usize>,
+}
+
+impl Policy {
+    /// A sandbox of no class: the server's devices, the minimal init.
+    fn shape(&self) -> Shape {
+        Shape { devices: self.devices.clone(), init: sandbox::Init::Minimal }
+    }
+}
+
+/// How a learner's sandbox is made, beyond the policy's limits and network.
+#[derive(Clone, Debug, PartialEq)]
+struct Shape {
+    devices: Vec<Device>,
+    init: sandbox::Init,
 }
 
 #[cfg(test)]
@@ -165,9 +179,9 @@ pub struct Sandboxes {
     leases: Mutex<HashMap<String, Lease>>,
     /// Lifetimes that differ from the policy's (the learner's class chose one).
     lifetimes: Mutex<HashMap<String, Duration>>,
-    /// The devices of the learner's class's tiers (of those the policy has); without an entry,
-    /// the policy's.
-    devices: Mutex<HashMap<String, Vec<Device>>>,
+    /// How the learner's sandbox is made, from their class's tiers; without an entry, the
+    /// policy's devices and the minimal init.
+    shapes: Mutex<HashMap<String, Shape>>,
     ended: Mutex<HashMap<String, Ended>>,
     /// Owners of running sandboxes nobody has joined as yet: the next learners take them.
     spares: Mutex<Vec<String>>,
@@ -220,7 +234,7 @@ impl Sandboxes {
             policy,
             leases: Mutex::new(leases),
             lifetimes: Mutex::new(HashMap::new()),
-            devices: Mutex::new(HashMap::new()),
+            shapes: Mutex::new(HashMap::new()),
             ended: Mutex::new(HashMap::new()),
             spares: Mutex::new(Vec::new()),
             queue: Mutex::new(Queue::default()),
@@ -242,7 +256,7 @@ impl Sandboxes {
     }
 
     /// What the learner's class decides: their sandbox's lifetime (at once, for a running
-    /// one) and its devices (from its next start).
+    /// one) and its devices and init (from its next start).
     pub fn set_terms(&self, learner: &str, terms: &ClassTerms) {
         {
             let mut lifetimes = locked(&self.lifetimes);
@@ -251,8 +265,8 @@ impl Sandboxes {
                 None => lifetimes.remove(learner),
             };
         }
-        let devices = self.devices_given(terms);
-        locked(&self.devices).insert(learner.to_string(), devices);
+        let shape = self.shape_given(terms);
+        locked(&self.shapes).insert(learner.to_string(), shape);
         // A running sandbox (adopted at start, or when the class changes) follows at once.
         let lifetime = self.lifetime_of(learner);
         if let Some(lease) = locked(&self.leases).get_mut(learner) {
@@ -260,9 +274,13 @@ impl Sandboxes {
         }
     }
 
-    /// The devices of `terms` that this server gives at all.
-    fn devices_given(&self, terms: &ClassTerms) -> Vec<Device> {
-        terms.devices.iter().copied().filter(|d| self.policy.devices.contains(d)).collect()
+    /// The sandbox `terms` ask for, with the devices of theirs that this server gives at all.
+    fn shape_given(&self, terms: &ClassTerms) -> Shape {
+        Shape { devices: terms.devices.iter().copied().filter(|d| self.policy.devices.contains(d)).collect(), init: terms.init }
+    }
+
+    fn shape_of(&self, learner: &str) -> Shape {
+        locked(&self.shapes).get(learner).cloned().unwrap_or_else(|| self.policy.shape())
     }
 
     fn lifetime_of(&self, learner: &str) -> Duration {
@@ -279,12 +297,14 @@ impl Sandboxes {
     }
 
     fn spec(&self, learner: &str) -> SandboxSpec {
+        let shape = self.shape_of(learner);
         SandboxSpec {
             name: sandbox_name(learner),
             owner: learner.to_string(),
             limits: self.policy.limits.clone(),
-            devices: locked(&self.devices).get(learner).cloned().unwrap_or_else(|| self.policy.devices.clone()),
+            devices: shape.devices,
             network: self.policy.network,
+            init: shape.init,
         }
     }
 
@@ -573,16 +593,14 @@ impl Sandboxes {
     }
 
     /// A running spare sandbox for a learner about to join: its owner becomes their id. Only
-    /// one made with the devices of the learner's class (a spare adopted from an earlier
-    /// server counts as having the server's).
+    /// one made with the devices and init of the learner's class (a spare adopted from an
+    /// earlier server counts as having the server's devices and the minimal init).
     pub fn take_spare(&self, terms: &ClassTerms) -> Option<String> {
-        let wanted = self.devices_given(terms);
+        let wanted = self.shape_given(terms);
         let running: Vec<String> = locked(&self.leases).keys().cloned().collect();
         let mut spares = locked(&self.spares);
         spares.retain(|s| running.contains(s));
-        let devices = locked(&self.devices);
-        let at = spares.iter().rposition(|s| devices.get(s).unwrap_or(&self.policy.devices) == &wanted)?;
-        drop(devices);
+        let at = spares.iter().rposition(|s| self.shape_of(s) == wanted)?;
         let owner = spares.remove(at);
         drop(spares);
         self.set_terms(&owner, terms);

@@ -250,27 +250,31 @@ async fn prewarming_starts_what_fits_and_reports_the_rest() {
 }
 
 #[tokio::test]
-async fn a_spare_goes_only_to_a_class_with_the_same_devices() {
+async fn a_spare_goes_only_to_a_class_with_the_same_devices_and_init() {
     let (_fake, sandboxes) = open(policy()).await;
-    let shell_class = ClassTerms { devices: Vec::new(), lifetime: None };
-    let vm_class = ClassTerms { devices: vec![Device::Kvm, Device::Tun], lifetime: None };
+    let shell_class = ClassTerms::default();
+    let vm_class = ClassTerms { devices: vec![Device::Kvm, Device::Tun], ..ClassTerms::default() };
+    let systemd_class = ClassTerms { init: sandbox::Init::Systemd, ..ClassTerms::default() };
     sandboxes.prewarm(Vec::new(), 1, &shell_class).await;
     assert_eq!(sandboxes.take_spare(&vm_class), None, "a shell class's spare has no /dev/kvm");
+    assert_eq!(sandboxes.take_spare(&systemd_class), None, "nor systemd");
     let owner = sandboxes.take_spare(&shell_class).expect("a matching spare");
     assert!(running(&sandboxes, &owner));
     assert_eq!(sandboxes.spares(), 0);
 }
 
 #[tokio::test]
-async fn a_class_devices_reach_the_backend_and_its_lifetime_the_running_sandbox() {
+async fn a_class_devices_and_init_reach_the_backend_and_its_lifetime_the_running_sandbox() {
     let (fake, sandboxes) = open(policy()).await;
-    let terms = ClassTerms { devices: vec![Device::Kvm, Device::Fuse], lifetime: Some(Duration::from_secs(60)) };
+    let terms =
+        ClassTerms { devices: vec![Device::Kvm, Device::Fuse], lifetime: Some(Duration::from_secs(60)), init: sandbox::Init::Systemd };
     sandboxes.set_terms("ada", &terms);
     let info = sandboxes.ensure("ada").await.unwrap();
     assert_eq!(info.spec.devices, vec![Device::Kvm], "only devices this server gives at all");
+    assert_eq!(info.spec.init, sandbox::Init::Systemd);
     let Status::Running { expires_in_secs, .. } = sandboxes.status("ada") else { unreachable!() };
     assert!(expires_in_secs <= 60, "{expires_in_secs}");
-    sandboxes.set_terms("ada", &ClassTerms { devices: Vec::new(), lifetime: Some(Duration::from_secs(7200)) });
+    sandboxes.set_terms("ada", &ClassTerms { lifetime: Some(Duration::from_secs(7200)), ..ClassTerms::default() });
     let Status::Running { expires_in_secs, .. } = sandboxes.status("ada") else { unreachable!() };
     assert!(expires_in_secs > 7000, "the running sandbox follows at once: {expires_in_secs}");
     assert!(fake.is_running("lab-ada"));

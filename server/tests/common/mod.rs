@@ -291,6 +291,7 @@ pub fn shell_tier_only(why_not: &str) -> server::tiers::TierSupport {
         (labs::Tier::Vm, not_here()),
         (labs::Tier::Cluster, not_here()),
         (labs::Tier::Containers, not_here()),
+        (labs::Tier::Systemd, not_here()),
     ])
 }
 

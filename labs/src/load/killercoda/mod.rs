@@ -139,7 +139,7 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
     let id = id_from_folder(&dir.file_name()?.to_string_lossy());
 
     let scenario = Scenario { dir, index_path: &index_path, index_text: &index_text };
-    let tiers = scenario.tiers(&index, warnings);
+    let mut tiers = scenario.tiers(&index, warnings);
     if let Some(layout) = index.interface.as_ref().and_then(|i| i.layout.as_deref()).filter(|l| *l != "terminal") {
         warnings.push(
             &index_path,
@@ -224,6 +224,10 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
             line,
             format!("uses the block device {device}: Stacklab's sandboxes have no disk of their own, so this scenario cannot run here"),
         );
+    }
+    // Killercoda's hosts run systemd: a scenario that drives services gets it as its init.
+    if places.iter().any(|(_, _, text)| uses_systemd(text)) {
+        tiers.push(Tier::Systemd);
     }
     let about: Vec<String> = [index.difficulty, index.time.map(|t| format!("{t} minutes").replace("minutes minutes", "minutes"))]
         .into_iter()
@@ -401,6 +405,14 @@ fn block_device(script: &str) -> Option<(usize, String)> {
     None
 }
 
+/// Whether a script runs `systemctl` or `journalctl` (as a command word, not inside another).
+fn uses_systemd(script: &str) -> bool {
+    script.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '/')).any(|word| {
+        let command = word.rsplit('/').next().unwrap_or(word);
+        command == "systemctl" || command == "journalctl"
+    })
+}
+
 fn line_of_text(text: &str, needle: &str) -> usize {
     text.find(needle).map_or(1, |at| line_of(text, at))
 }
@@ -439,5 +451,13 @@ mod tests {
         assert_eq!(block_device("ls /dev/nvme0n1"), Some((1, "/dev/nvme0n1".into())));
         assert_eq!(block_device("echo hi > /dev/null; cat /dev/shm/x; ls /dev/sda-not"), Some((1, "/dev/sda".into())));
         assert_eq!(block_device("echo > /dev/null && ls /dev/stdin /dev/vhost-net /dev/serial"), None);
+    }
+
+    #[test]
+    fn services_are_found_in_scripts() {
+        assert!(uses_systemd("apt install -y nginx\nsystemctl status nginx"));
+        assert!(uses_systemd("/usr/bin/journalctl -u nginx | grep -q Started"));
+        assert!(uses_systemd("sudo systemctl restart ssh"));
+        assert!(!uses_systemd("cat /etc/systemd/system.conf; echo my-systemctl-notes"));
     }
 }

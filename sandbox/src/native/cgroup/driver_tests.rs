@@ -234,7 +234,8 @@ fn v2_host(parent: &str, controllers: &str, sandbox: &str) -> V2Host {
     fs::write(delegated.join("cgroup.controllers"), format!("{controllers}\n")).unwrap();
     let base = delegated.join("stacklab");
     let group = base.join(sandbox);
-    for g in [base.clone(), group.clone(), group.join(LEARNER), group.join(LEARNER).join(INIT)] {
+    let learner = group.join(LEARNER);
+    for g in [base.clone(), group.clone(), learner.clone(), learner.join(INIT), learner.join("init.scope")] {
         kernel_group(&g, "v2");
         // What the parent hands down is what a child is offered.
         fs::write(g.join("cgroup.controllers"), format!("{controllers}\n")).unwrap();
@@ -270,9 +271,13 @@ fn v2_controllers_are_handed_down_as_far_as_the_learner() {
     }
     let learner = host.base.join("lab-ada/learner");
     assert_eq!(plan.before_ns, vec![learner.join("cgroup.procs")], "the cgroup namespace is rooted at the learner's group");
-    assert_eq!(plan.after_ns, vec![learner.join("init/cgroup.procs")], "then a leaf, so the learner's group may hand on");
+    assert_eq!(
+        plan.after_ns,
+        vec![learner.join("init.scope/cgroup.procs")],
+        "then a leaf (where systemd as the init expects itself), so the learner's group may hand on"
+    );
     assert_eq!(plan.then_write, vec![(learner.join("cgroup.subtree_control"), "+memory +pids +cpu".to_string())]);
-    assert_eq!(host.driver.shell_files("lab-ada"), plan.after_ns);
+    assert_eq!(host.driver.shell_files("lab-ada"), vec![learner.join("init/cgroup.procs")], "shells in a leaf of their own");
 }
 
 #[test]
@@ -295,7 +300,8 @@ fn v2_the_learner_may_make_a_bounded_number_of_groups() {
     assert_eq!(read(&learner.join("cgroup.max.descendants")), MAX_LEARNER_GROUPS.to_string());
     assert_eq!(read(&learner.join("cgroup.max.depth")), MAX_LEARNER_DEPTH.to_string());
     if nix::unistd::geteuid().is_root() {
-        for file in ["", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads", "init", "init/cgroup.procs"] {
+        for file in ["", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads", "init", "init/cgroup.procs", "init.scope/cgroup.procs"]
+        {
             assert!(owned_by_learner(&learner.join(file)), "{file:?} is delegated");
         }
         for file in ["cgroup.max.descendants", "cgroup.max.depth", "cgroup.freeze", "../memory.max"] {

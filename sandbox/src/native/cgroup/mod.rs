@@ -3,8 +3,8 @@
 //! Every sandbox gets `stacklab/<name>` (the root name is configurable) under each hierarchy,
 //! the host root's, with its limits there. Below it:
 //! - `learner/`, delegated to the sandbox's root and the root of its cgroup namespace: its
-//!   processes live in `learner/init`, and the learner makes their own cgroups beside it (Demo 3)
-//!   but never reaches the sandbox's limits;
+//!   processes live there (on v2 in leaves below it, see `v2.rs`), and the learner makes their
+//!   own cgroups beside them (Demo 3) but never reaches the sandbox's limits;
 //! - each command the server runs inside (a check, a setup) gets a group of its own, made
 //!   exclusively under a random name, so a timeout can kill all it started and the learner can
 //!   neither pre-create nor freeze it (a frozen group would hold the server's process start until
@@ -29,7 +29,7 @@ use crate::spec::Limits;
 pub const DEFAULT_ROOT: &str = "stacklab";
 /// A sandbox's group delegated to its root (its cgroup namespace's root).
 pub const LEARNER: &str = "learner";
-/// Where its processes run, below `LEARNER`.
+/// Where the learner's shells run, below `LEARNER` (v2).
 pub const INIT: &str = "init";
 /// The server's groups for commands it runs in the sandbox on cgroup v1 (never delegated).
 pub const CHECKS: &str = "checks";

@@ -1,6 +1,9 @@
 //! cgroup v2: one tree. Processes may only sit in leaves once a group hands controllers to its
-//! children, so a sandbox's processes live in `<name>/learner/init` and the learner's own
-//! cgroups become its siblings (`mkdir /sys/fs/cgroup/demo` inside works as the workshop shows).
+//! children, so a sandbox's processes live in leaves below `<name>/learner` and the learner's
+//! own cgroups become their siblings (`mkdir /sys/fs/cgroup/demo` inside works as the workshop
+//! shows): its pid 1 in `init.scope`, the name systemd gives its own group (so that systemd as
+//! the init takes the namespace's root for its tree, not a group below it), the learner's
+//! shells in `init`.
 //!
 //! The server's commands run beside them too, each in a group of the host's below the learner's
 //! (`<name>/learner/.check-<random>`): v2 lets a process move a process only if it may write
@@ -16,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use super::*;
 
+/// Where a sandbox's pid 1 runs, below the learner's group.
+const INIT_SCOPE: &str = "init.scope";
 const CONTROLLERS: &str = "+memory +pids +cpu";
 /// How the server's command groups start among the learner's: hidden from a plain `ls`, and a
 /// learner's group of that name is only ever theirs (ours are made new, under a random name).
@@ -89,24 +94,26 @@ impl CgroupDriver for V2 {
         Self::delegate_controllers(&dir)?;
         let learner = dir.join(LEARNER);
         let init = learner.join(INIT);
+        let scope = learner.join(INIT_SCOPE);
         ensure_dir(&learner)?;
         ensure_dir(&init)?;
+        ensure_dir(&scope)?;
         // A bound on what the learner makes below: these files stay the host root's.
         write(&learner.join("cgroup.max.descendants"), &MAX_LEARNER_GROUPS.to_string())?;
         write(&learner.join("cgroup.max.depth"), &MAX_LEARNER_DEPTH.to_string())?;
         // Delegation, as cgroups(7) describes it: the directory and the files that move
         // processes and hand out controllers; never the limit files.
-        for group in [&learner, &init] {
+        for group in [&learner, &init, &scope] {
             for path in [group.clone(), group.join("cgroup.procs"), group.join("cgroup.subtree_control"), group.join("cgroup.threads")] {
                 chown(&path, owner)?;
             }
         }
-        // Join the learner's group so the cgroup namespace is rooted there, then move to the
+        // Join the learner's group so the cgroup namespace is rooted there, then move to pid 1's
         // leaf, then (the group now empty) hand controllers to its children.
         let wanted = Self::offered(&learner);
         Ok(JoinPlan {
             before_ns: vec![learner.join("cgroup.procs")],
-            after_ns: vec![init.join("cgroup.procs")],
+            after_ns: vec![scope.join("cgroup.procs")],
             then_write: if wanted.is_empty() { Vec::new() } else { vec![(learner.join("cgroup.subtree_control"), wanted.join(" "))] },
         })
     }

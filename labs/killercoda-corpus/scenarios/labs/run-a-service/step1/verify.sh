@@ -1,0 +1,2 @@
+#!/bin/bash
+systemctl cat web.service >/dev/null 2>&1

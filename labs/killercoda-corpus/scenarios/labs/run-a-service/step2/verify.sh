@@ -1,0 +1,2 @@
+#!/bin/bash
+systemctl is-active --quiet web && systemctl is-enabled --quiet web

@@ -1,0 +1,2 @@
+#!/bin/bash
+journalctl -u web --no-pager | grep -q '"GET / HTTP'
