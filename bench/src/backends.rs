@@ -1,6 +1,7 @@
 //! The Docker and Kubernetes backends next to the native one, in the same run: a learner's
 //! sandbox from start to the shell's prompt, and a check (the real runner's trivial case) from
-//! request to answer.
+//! request to answer. And the native backend with systemd as the sandbox's init (the systemd
+//! tier) next to the minimal init: its start and what it holds at rest.
 //!
 //! The Kubernetes backend's cluster is the cluster tier's own Kubernetes, started in a native
 //! sandbox as its first test does; its pods run the cluster's busybox image (a small node: the
@@ -89,6 +90,50 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     .await;
     native.shutdown_all_blocking();
     result
+}
+
+/// A sandbox with systemd as its init next to one with the minimal init: start to the prompt
+/// (systemd listening for `systemctl`), and the memory its cgroup holds once booted.
+pub async fn systemd(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
+    let data = tempfile::Builder::new().prefix("stacklab-bench-systemd-").tempdir()?;
+    let native = Arc::new(crate::native::open(stacklab, data.path(), "stacklab-bench-systemd", 1_860_000_000, Vec::new())?);
+    let result = systemd_rows(&native, table).await;
+    native.shutdown_all_blocking();
+    result
+}
+
+async fn systemd_rows(native: &Arc<NativeBackend>, table: &mut Table) -> anyhow::Result<()> {
+    let minimal = spec();
+    let systemd = SandboxSpec { init: sandbox::Init::Systemd, ..spec() };
+    let minimal_prompt = start_to_prompt(&**native, &minimal, &ShellRequest::default(), PROMPTS).await?;
+    let prompt = start_to_prompt(&**native, &systemd, &ShellRequest::default(), PROMPTS).await?;
+    table.add(
+        &format!("native backend, systemd as init: start → shell prompt, p50 of {PROMPTS}"),
+        ms(prompt.p50()),
+        "the minimal init (catatonit), same",
+        ms(minimal_prompt.p50()),
+        prompt.p50().as_secs_f64() / minimal_prompt.p50().as_secs_f64(),
+    );
+    let mut at_rest = Vec::new();
+    for spec in [&systemd, &minimal] {
+        native.start(spec).await?;
+        if spec.init == sandbox::Init::Systemd {
+            let booted = native.exec(&spec.name, ExecRequest::script("timeout 60 systemctl is-system-running --wait")).await?;
+            anyhow::ensure!(booted.stdout_text().trim() == "running", "systemd did not boot: {booted:?}");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        at_rest.push(native.stats(&spec.name).await?.memory_bytes);
+        native.stop(&spec.name).await?;
+    }
+    let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20));
+    table.add(
+        "native backend, systemd as init: memory at rest",
+        mib(at_rest[0]),
+        "the minimal init",
+        mib(at_rest[1]),
+        at_rest[0] as f64 / at_rest[1].max(1) as f64,
+    );
+    Ok(())
 }
 
 /// The rows of one backend next to the native one's figures.

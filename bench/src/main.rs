@@ -75,6 +75,9 @@ async fn main() -> anyhow::Result<()> {
     if wanted("backends docker kubernetes") {
         backends::run(&args.stacklab, &mut table).await?;
     }
+    if wanted("systemd") {
+        backends::systemd(&args.stacklab, &mut table).await?;
+    }
     if wanted("cluster") {
         cluster::run(&args.stacklab, &mut table).await?;
     }

@@ -77,7 +77,7 @@ async fn a_new_server_adopts_running_sandboxes_and_cleans_dead_ones() {
     let init = h.backend.processes("lab-dead").await.unwrap();
     assert_eq!(init.first().map(|p| p.pid), Some(1));
     let pids = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{}/lab-dead/learner/cgroup.procs", h.config.cgroup_root))
-        .or_else(|_| std::fs::read_to_string(format!("/sys/fs/cgroup/{}/lab-dead/learner/init/cgroup.procs", h.config.cgroup_root)))
+        .or_else(|_| std::fs::read_to_string(format!("/sys/fs/cgroup/{}/lab-dead/learner/init.scope/cgroup.procs", h.config.cgroup_root)))
         .unwrap();
     for pid in pids.lines() {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid.parse().unwrap()), nix::sys::signal::Signal::SIGKILL).unwrap();

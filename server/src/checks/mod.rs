@@ -106,7 +106,8 @@ impl CheckEngine {
             // anyway) so the step's setup and first check run now. When the class is full the
             // page does not wait: the terminal holds the learner's place in line, and the timer
             // checks once their sandbox is up.
-            if self.sandboxes.start_now(learner).await?.is_some() {
+            let init = self.course.lab(lab).map_or(sandbox::Init::Minimal, |(_, l)| crate::sandboxes::init_for(&l.tiers));
+            if self.sandboxes.start_now_with(learner, init).await?.is_some() {
                 self.schedule(learner, Duration::ZERO, CheckRun::Timer);
             }
         }

@@ -324,6 +324,24 @@ impl Sandboxes {
         }
     }
 
+    /// As [`Sandboxes::start_now`], for a lab that needs `init` as the sandbox's pid 1: a running
+    /// sandbox with the minimal init instead (started before the class had such a lab) is
+    /// restarted with it. Its files are kept; its processes end, and the learner's terminal
+    /// reconnects to the new one.
+    pub async fn start_now_with(&self, learner: &str, init: sandbox::Init) -> sandbox::Result<Option<SandboxInfo>> {
+        if init != sandbox::Init::Minimal {
+            locked(&self.shapes).entry(learner.to_string()).or_insert_with(|| self.policy.shape()).init = init;
+        }
+        match self.start_now(learner).await? {
+            Some(info) if info.spec.init != init && init != sandbox::Init::Minimal => {
+                tracing::info!(%learner, from = %info.spec.init, to = %init, "restarting a sandbox for a lab that needs another init");
+                self.stop(learner).await?;
+                self.start_now(learner).await
+            }
+            started => Ok(started),
+        }
+    }
+
     /// Waits for room for the learner's sandbox (with `wait`; without, says `Full` at once).
     async fn admit(&self, learner: &str, wait: bool) -> Admission<'_> {
         if locked(&self.leases).contains_key(learner) {

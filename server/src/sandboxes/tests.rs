@@ -281,6 +281,19 @@ async fn a_class_devices_and_init_reach_the_backend_and_its_lifetime_the_running
 }
 
 #[tokio::test]
+async fn a_lab_that_needs_systemd_restarts_a_sandbox_without_it() {
+    let (fake, sandboxes) = open(policy()).await;
+    sandboxes.set_terms("ada", &ClassTerms::default());
+    assert_eq!(sandboxes.ensure("ada").await.unwrap().spec.init, sandbox::Init::Minimal);
+    let info = sandboxes.start_now_with("ada", sandbox::Init::Systemd).await.unwrap().unwrap();
+    assert_eq!(info.spec.init, sandbox::Init::Systemd, "restarted with systemd");
+    assert!(fake.is_running("lab-ada"));
+    // A lab that needs nothing more leaves it as it is.
+    let again = sandboxes.start_now_with("ada", sandbox::Init::Minimal).await.unwrap().unwrap();
+    assert_eq!((again.spec.init, again.started_at), (sandbox::Init::Systemd, info.started_at));
+}
+
+#[tokio::test]
 async fn exec_and_shells_go_to_the_learners_own_sandbox() {
     let (fake, sandboxes) = open(policy()).await;
     fake.on_exec(|name, _| sandbox::fake::output(0, name));
