@@ -50,6 +50,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Sends `signal` to the process the learner knows as `pid`.
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()>;
 
+    /// A TCP connection to `port` on the sandbox's own loopback, for a web preview of a service
+    /// the learner runs there. Only the sandbox's network is reachable this way, never the host's.
+    async fn connect(&self, name: &str, port: u16) -> Result<tokio::net::TcpStream> {
+        let _ = (name, port);
+        Err(Error::Unsupported { backend: self.kind(), reason: "web previews are not built for this backend yet".into() })
+    }
+
     /// How many more sandboxes with these limits it has room for now, when it can tell (a
     /// cluster counts its nodes). `None`: it cannot, and the operator sizes the host
     /// (`--max-sandboxes`).

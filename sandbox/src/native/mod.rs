@@ -12,6 +12,7 @@
 
 pub mod builder;
 pub mod cgroup;
+mod connect;
 mod devices;
 mod enter;
 mod layer;
@@ -350,6 +351,10 @@ fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name:
     let _ = std::fs::remove_dir_all(run_dir);
     let _ = std::fs::remove_file(state_file);
 }
+
+/// How long a connection to a learner's service may take to be accepted (it is on the sandbox's
+/// own loopback: a wait means a full backlog, not a network).
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 
 /// How long systemd may take to listen for `systemctl` (~0.3 s on a real host; emulated hosts
 /// are tens of times slower).
@@ -734,6 +739,12 @@ impl Backend for NativeBackend {
             .collect();
         processes.sort_by_key(|p| p.pid);
         Ok(processes)
+    }
+
+    async fn connect(&self, name: &str, port: u16) -> Result<tokio::net::TcpStream> {
+        let running = self.get(name)?;
+        let pidfd = running.pidfd.try_clone().map_err(|e| Error::io("a handle on the sandbox's init", e))?;
+        connect::loopback(pidfd, port, CONNECT_WITHIN).await.map_err(|e| Error::io(format!("connecting to port {port} in {name}"), e))
     }
 
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {
