@@ -142,6 +142,10 @@ pub struct ServeArgs {
     /// Seconds to wait for open connections after SIGTERM/Ctrl-C before exiting anyway.
     #[arg(long, env = "STACKLAB_SHUTDOWN_GRACE", default_value_t = 10)]
     pub shutdown_grace: u64,
+    /// Host ports for web previews of learners' services, one per open preview: `FIRST-LAST`
+    /// (to open in a firewall), `any` (free ports the kernel gives) or `off`.
+    #[arg(long = "preview-ports", env = "STACKLAB_PREVIEW_PORTS", default_value = "any")]
+    pub preview_ports: crate::previews::PortRange,
 }
 
 /// Limits and lifetimes of the learners' sandboxes.

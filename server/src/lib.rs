@@ -13,6 +13,7 @@ pub mod kvm;
 pub mod metrics;
 pub mod periodic;
 pub mod presentations;
+pub mod previews;
 pub mod sandboxes;
 pub mod serve;
 pub mod store;

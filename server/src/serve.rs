@@ -59,7 +59,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             learners.extend(store.learners(&class.id).await?.into_iter().map(|l| l.id));
         }
         sandboxes.adopt_spares(&learners);
-        state = state.with_sandboxes(sandboxes, web::LiveSettings { away_after: args.sandbox.away_after, data_dir: args.data_dir.clone() });
+        state = state
+            .with_sandboxes(sandboxes, web::LiveSettings { away_after: args.sandbox.away_after, data_dir: args.data_dir.clone() })
+            .with_previews(args.preview_ports.clone());
         for class in store.classes().await? {
             web::instructor::apply_terms(&state, &class).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }

@@ -260,18 +260,7 @@ impl NativeBackend {
     /// itself gets no way out. Blocking.
     pub fn connect_inside(&self, name: &str, addr: std::net::SocketAddr) -> Result<std::net::TcpStream> {
         let running = self.get(name)?;
-        let what = || format!("connecting to {addr} in sandbox {name}");
-        // A thread of its own enters the namespace (through the pidfd, so never a reused pid's)
-        // and ends; the socket stays in the namespace it was made in.
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                nix::sched::setns(running.pidfd.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
-                std::net::TcpStream::connect(addr)
-            })
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the connecting thread panicked")))
-        })
-        .map_err(|e| Error::io(what(), e))
+        connect::to(running.pidfd.as_fd(), addr).map_err(|e| Error::io(format!("connecting to {addr} in sandbox {name}"), e))
     }
 
     fn get(&self, name: &str) -> Result<Arc<Running>> {

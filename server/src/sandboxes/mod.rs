@@ -533,6 +533,28 @@ impl Sandboxes {
         self.backend.open_shell(&info.name, request).await
     }
 
+    /// A connection to `port` on the loopback of the learner's running sandbox (a web preview).
+    /// A stopped sandbox is not started for it: [`sandbox::Error::NotFound`].
+    pub async fn connect(&self, learner: &str, port: u16) -> sandbox::Result<tokio::net::TcpStream> {
+        let name = self.running_name(learner)?;
+        self.touch(learner);
+        self.backend.connect(&name, port).await
+    }
+
+    fn running_name(&self, learner: &str) -> sandbox::Result<String> {
+        locked(&self.leases).get(learner).map(|l| l.name.clone()).ok_or_else(|| sandbox::Error::NotFound(sandbox_name(learner)))
+    }
+
+    /// The TCP ports the learner's running sandbox listens on that a preview can reach.
+    pub async fn listening(&self, learner: &str) -> sandbox::Result<Vec<u16>> {
+        let name = self.running_name(learner)?;
+        let mut request = ExecRequest::script(crate::previews::ports::SCRIPT);
+        request.timeout = Duration::from_secs(5);
+        request.output_limit = 512 * 1024;
+        let output = self.backend.exec(&name, request).await?;
+        Ok(crate::previews::ports::listening(&output.stdout_text()))
+    }
+
     /// Stops sandboxes that are idle, past their lifetime, or whose processes all died.
     pub async fn reap(&self) {
         let now = Instant::now();

@@ -102,9 +102,26 @@ pub async fn session_from(
     key: Key,
     store: &dyn Store,
 ) -> Result<Option<(String, Session)>, crate::store::StoreError> {
+    // Two cookies of this name: one was set by someone else, for a narrower path or from a
+    // learner's web preview (cookies do not tell ports apart), to sign the browser in as them.
+    // Neither is trusted.
+    if cookies_named(headers, COOKIE) > 1 {
+        return Ok(None);
+    }
     let jar = SignedCookieJar::from_headers(headers, key);
     let Some(token) = jar.get(COOKIE).map(|c| c.value().to_string()) else { return Ok(None) };
     Ok(store.session(&token).await?.map(|s| (token, s)))
+}
+
+/// How many cookies called `name` the request carries.
+fn cookies_named(headers: &axum::http::HeaderMap, name: &str) -> usize {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter(|pair| pair.split_once('=').is_some_and(|(n, _)| n.trim() == name))
+        .count()
 }
 
 /// The caller's session, if their cookie carries a live one.
@@ -175,5 +192,20 @@ where
             // Learners (and strangers) get the same answer, which tells them nothing.
             _ => Err(StatusCode::FORBIDDEN),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_session_cookie_is_counted() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.append(axum::http::header::COOKIE, "theme=dark; stacklab=a".parse().unwrap());
+        assert_eq!(cookies_named(&headers, COOKIE), 1);
+        headers.append(axum::http::header::COOKIE, "stacklab = b".parse().unwrap());
+        assert_eq!(cookies_named(&headers, COOKIE), 2);
+        assert_eq!(cookies_named(&headers, "stack"), 0);
     }
 }

@@ -10,6 +10,7 @@ pub mod instructor;
 pub mod learners;
 pub mod listen;
 pub mod live;
+mod preview;
 pub mod progress;
 mod services;
 mod terminal;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub attempts: Arc<attempts::FailedAttempts>,
     /// What the instructor should know about this host's sandboxes (shown on the dashboard).
     pub host_notes: Arc<Vec<String>>,
+    /// Web previews of learners' services; `None` without sandboxes or with previews off.
+    pub previews: Option<Arc<crate::previews::Previews>>,
     pub shutdown: CancellationToken,
 }
 
@@ -128,6 +131,7 @@ impl AppState {
             updates: crate::updates::channel(),
             attempts: Arc::new(attempts::FailedAttempts::default()),
             host_notes: Arc::default(),
+            previews: None,
             shutdown,
         }
     }
@@ -146,6 +150,16 @@ impl AppState {
         self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone(), Some(sink), saved)));
         self.progress = Some(progress);
         self.sandboxes = Some(sandboxes);
+        self
+    }
+
+    /// Adds web previews, their listeners bound where the server listens and taken from `ports`.
+    pub fn with_previews(mut self, ports: crate::previews::PortRange) -> Self {
+        if ports != crate::previews::PortRange::Off && self.sandboxes.is_some() {
+            let settings =
+                crate::previews::PreviewSettings { bind: self.leptos_options.site_addr.ip(), ports, idle: crate::previews::IDLE };
+            self.previews = Some(crate::previews::Previews::new(settings, self.shutdown.clone()));
+        }
         self
     }
 
@@ -188,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .merge(learners::router())
         .merge(progress::router())
         .merge(live::router())
+        .merge(preview::router())
         .merge(instructor::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))

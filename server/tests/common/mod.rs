@@ -137,10 +137,12 @@ impl TestServer {
                 max_running,
             };
             let sandboxes = Arc::new(Sandboxes::open(native.clone(), policy).await.unwrap());
-            state = state.with_sandboxes(
-                sandboxes,
-                web::LiveSettings { away_after: server::checks::AWAY_AFTER, data_dir: data.path().to_path_buf() },
-            );
+            state = state
+                .with_sandboxes(
+                    sandboxes,
+                    web::LiveSettings { away_after: server::checks::AWAY_AFTER, data_dir: data.path().to_path_buf() },
+                )
+                .with_previews(server::previews::PortRange::Any);
             backend = Some(native);
         }
         let app = web::router(state.clone());

@@ -1,0 +1,238 @@
+//! Web previews of learners' services (the listeners are `previews`'): a workbook link
+//! (`/preview/8080/`) opens the learner's preview listener and sends the browser there; the
+//! instructor opens any learner's the same way from the dashboard; `/api/preview/ports` lists
+//! what the learner's sandbox listens on, for the Ports menu.
+//!
+//! What a preview listener serves: every request, whatever its method and path, is the learner's
+//! service's, once the browser's session says it is that learner (or the instructor). Nobody
+//! else gets through, whatever URL they hold.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::previews::{Activity, PreviewError, proxy};
+use crate::store::{Role, Session};
+use crate::web::AppState;
+use crate::web::auth::{COOKIE, Instructor, LearnerId};
+use crate::web::error::ApiError;
+
+/// What a preview's request body may weigh (an upload to the learner's app).
+const BODY_LIMIT: usize = 16 << 20;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/preview", get(ports_page))
+        .route("/preview/{port}", get(open_own))
+        .route("/preview/{port}/", get(open_own))
+        .route("/preview/{port}/{*path}", get(open_own))
+        .route("/api/preview/ports", get(ports))
+        .route("/instructor/learners/{learner}/preview/{port}", get(open_learners))
+        .route("/instructor/learners/{learner}/preview/{port}/", get(open_learners))
+        .route("/instructor/learners/{learner}/preview/{port}/{*path}", get(open_learners))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Ports {
+    /// Ports the sandbox listens on (that a preview reaches), ascending.
+    pub listening: Vec<u16>,
+    /// Ports with a preview open.
+    pub open: Vec<u16>,
+}
+
+async fn ports(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Json<Ports>, ApiError> {
+    Ok(Json(ports_of(&state, &learner).await?))
+}
+
+async fn ports_of(state: &AppState, learner: &str) -> Result<Ports, ApiError> {
+    let sandboxes = state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))?;
+    let listening = match sandboxes.listening(learner).await {
+        Ok(ports) => ports,
+        Err(sandbox::Error::NotFound(_)) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let open = state.previews.as_ref().map(|p| p.of(learner).into_iter().map(|(port, _)| port).collect()).unwrap_or_default();
+    Ok(Ports { listening, open })
+}
+
+/// `{{TRAFFIC_SELECTOR}}`'s page: the learner's ports, each a link to its preview.
+async fn ports_page(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Html<String>, ApiError> {
+    let ports = ports_of(&state, &learner).await?;
+    let items: String = ports.listening.iter().map(|p| format!("<li><a href=\"/preview/{p}/\">Port {p}</a></li>")).collect();
+    let body = if items.is_empty() {
+        "<p>Nothing in your sandbox listens on a TCP port yet. Start your service, then reload this page.</p>".to_string()
+    } else {
+        format!("<ul>{items}</ul>")
+    };
+    Ok(Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your ports</title></head>\
+         <body><main><h1>Ports your sandbox listens on</h1>{body}</main></body></html>"
+    )))
+}
+
+async fn open_own(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Path(path): Path<PreviewPath>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    open(&state, &learner, path, &headers, &uri).await
+}
+
+async fn open_learners(
+    State(state): State<AppState>,
+    _: Instructor,
+    Path(path): Path<LearnersPreviewPath>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let LearnersPreviewPath { learner, port, path } = path;
+    open(&state, &learner, PreviewPath { port, path }, &headers, &uri).await
+}
+
+#[derive(serde::Deserialize)]
+struct PreviewPath {
+    port: u16,
+    #[serde(default)]
+    path: String,
+}
+
+#[derive(serde::Deserialize)]
+struct LearnersPreviewPath {
+    learner: String,
+    port: u16,
+    #[serde(default)]
+    path: String,
+}
+
+/// Opens (or finds) the preview and sends the browser to it, on the host name the browser used.
+async fn open(state: &AppState, learner: &str, target: PreviewPath, headers: &HeaderMap, uri: &Uri) -> Response {
+    let Some(previews) = state.previews.clone() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Web previews are switched off on this server.").into_response();
+    };
+    if target.port == 0 {
+        return (StatusCode::BAD_REQUEST, "A preview needs a port from 1 to 65535.").into_response();
+    }
+    let serving = state.clone();
+    let owner = learner.to_string();
+    let port = target.port;
+    let opened = previews.open(learner, port, move |listener, activity, stop| serve(serving, owner, port, listener, activity, stop)).await;
+    let host_port = match opened {
+        Ok(host_port) => host_port,
+        Err(e @ (PreviewError::Off | PreviewError::NoPort(_))) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(%learner, port, "{e}");
+            return (StatusCode::SERVICE_UNAVAILABLE, "The server cannot open a preview right now.").into_response();
+        }
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(host_name).unwrap_or("localhost");
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    Redirect::to(&format!("http://{host}:{host_port}/{}{query}", target.path)).into_response()
+}
+
+/// The host in a `Host` header, without its port (`[::1]:3000` gives `[::1]`).
+fn host_name(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(colon) if !host[colon..].contains(']') => &host[..colon],
+        _ => host,
+    }
+}
+
+/// Serves one preview listener until `stop`.
+async fn serve(state: AppState, owner: String, port: u16, listener: TcpListener, activity: Arc<Activity>, stop: CancellationToken) {
+    let shared = Arc::new(Listening { state, owner, port, activity });
+    let app = axum::Router::new()
+        .fallback(move |request: Request| {
+            let shared = shared.clone();
+            async move { shared.handle(request).await }
+        })
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT));
+    crate::web::listen::serve(listener, app, stop.cancelled_owned()).await;
+}
+
+struct Listening {
+    state: AppState,
+    owner: String,
+    port: u16,
+    activity: Arc<Activity>,
+}
+
+impl Listening {
+    async fn handle(&self, request: Request) -> Response {
+        self.activity.touch();
+        match self.viewer(request.headers()).await {
+            Ok(()) => {}
+            Err(refused) => return refused,
+        }
+        let Some(sandboxes) = &self.state.sandboxes else { return StatusCode::SERVICE_UNAVAILABLE.into_response() };
+        let stream = match sandboxes.connect(&self.owner, self.port).await {
+            Ok(stream) => stream,
+            Err(sandbox::Error::NotFound(_)) => {
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The sandbox is not running. Open the workbook to start it, then reload this page.",
+                );
+            }
+            Err(e) => {
+                tracing::debug!(learner = %self.owner, port = self.port, "preview: {}", e.report());
+                return page(
+                    StatusCode::BAD_GATEWAY,
+                    &format!(
+                        "Nothing answers on port {} in the sandbox. Start the service (listening on that port), then reload this page.",
+                        self.port
+                    ),
+                );
+            }
+        };
+        match proxy::forward(stream, request, COOKIE, self.activity.hold()).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::debug!(learner = %self.owner, port = self.port, "preview: {e}");
+                page(StatusCode::BAD_GATEWAY, &format!("The service on port {} did not answer with HTTP.", self.port))
+            }
+        }
+    }
+
+    /// Lets the preview's learner and the instructor through; anyone else gets a page saying so.
+    async fn viewer(&self, headers: &HeaderMap) -> Result<(), Response> {
+        match crate::web::auth::session_from(headers, self.state.cookie_key.clone(), self.state.store.as_ref()).await {
+            Ok(Some((_, Session { role: Role::Instructor, .. }))) => Ok(()),
+            Ok(Some((_, Session { role: Role::Learner, learner_id: Some(id), .. }))) if id == self.owner => Ok(()),
+            Ok(Some(_)) => Err(page(StatusCode::FORBIDDEN, "This preview belongs to another learner.")),
+            Ok(None) => Err(page(StatusCode::UNAUTHORIZED, "Open this preview from your workbook: you are not signed in here.")),
+            Err(e) => Err(self.state.store_error(e)),
+        }
+    }
+}
+
+/// A short page of Stacklab's own in a preview's place. `said` is Stacklab's own sentence (with
+/// numbers at most): nothing a learner wrote.
+fn page(status: StatusCode, said: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Preview</title></head><body><p>{said}</p></body></html>"
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_name;
+
+    #[test]
+    fn host_names_lose_their_port() {
+        assert_eq!(host_name("lab.school.org:3000"), "lab.school.org");
+        assert_eq!(host_name("lab.school.org"), "lab.school.org");
+        assert_eq!(host_name("[::1]:3000"), "[::1]");
+        assert_eq!(host_name("[::1]"), "[::1]");
+        assert_eq!(host_name("10.0.0.5:80"), "10.0.0.5");
+    }
+}
