@@ -174,6 +174,9 @@ pub struct SandboxView {
     /// Place in line (1: next), while queued.
     #[serde(default)]
     pub queue_position: Option<u32>,
+    /// Sandbox ports the learner has a web preview of open.
+    #[serde(default)]
+    pub previews: Vec<u16>,
 }
 
 impl SandboxView {
@@ -186,6 +189,7 @@ impl SandboxView {
             idle_secs: None,
             terminals: Vec::new(),
             queue_position: None,
+            previews: Vec::new(),
         }
     }
 }

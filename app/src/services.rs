@@ -95,6 +95,8 @@ pub trait Services: Send + Sync + 'static {
     async fn check_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
     async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
     async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
+    /// The TCP ports the learner's sandbox listens on that a web preview reaches.
+    async fn listening_ports(&self, learner: &str) -> AppResult<Vec<u16>>;
 
     async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> AppResult<QuizResult>;
     /// The learner's earlier answers to these questions.

@@ -13,6 +13,7 @@ mod follow;
 mod http;
 mod lighthouse;
 mod native;
+mod preview;
 mod report;
 mod sandboxes;
 mod site;
@@ -64,6 +65,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("terminal") {
         terminal::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("preview") {
+        preview::run(&args.stacklab, &mut table).await?;
     }
     if wanted("check") {
         checks::run(&args.stacklab, &mut table).await?;

@@ -19,7 +19,7 @@ const KEYSTROKES: usize = 1000;
 /// Output for the throughput figure.
 const FLOOD_BYTES: u64 = 20_000_000;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The instructor token of the benches' servers (the class simulator opens the dashboard).
 pub const BENCH_TOKEN: &str = "bench-instructor-token";

@@ -4,6 +4,7 @@ pub mod confirm;
 pub mod hydration;
 pub mod live;
 pub mod messages;
+pub mod ports;
 pub mod quiz;
 pub mod terminal;
 pub mod tier_status;

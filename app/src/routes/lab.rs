@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use serde::{Deserialize, Serialize};
 
 use crate::components::live;
+use crate::components::ports::PortsMenu;
 use crate::components::quiz::QuizCard;
 use crate::components::terminal::TerminalPane;
 use crate::components::tier_status::TierStatusLine;
@@ -235,6 +236,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                     {lab.tiers.iter().map(|t| view! { <span class="tier">{t.to_string()}</span> }).collect_view()}
                 </p>
                 <TierStatusLine tier="cluster" status=cluster />
+                {signed_in.then(|| view! { <PortsMenu/> })}
                 <nav class="step-list" aria-label="Steps">
                     <ol>
                         {lab_for_steps.steps.iter().enumerate().map(|(i, step)| {

@@ -60,6 +60,9 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
     for block in &intro.blocks {
         problems.push(&path, block.line, "scripts belong in step files, not in lab.md");
     }
+    for (why, line) in &intro.bad_previews {
+        problems.push(&path, *line, why.clone());
+    }
     let finish_path = dir.join("finish.md");
     let finish_html = if finish_path.exists() { markdown::to_html(&read(&finish_path, problems)?) } else { String::new() };
 
@@ -111,6 +114,9 @@ fn load_step(path: &Path, problems: &mut Problems) -> Option<Step> {
         problems.push(path, 0, format!("step file name gives the id {id:?}: use a-z, 0-9 and '-'"));
     }
     let rendered = markdown::render(doc.body, doc.body_line, false);
+    for (why, line) in &rendered.bad_previews {
+        problems.push(path, *line, why.clone());
+    }
     let timeout = front.timeout.unwrap_or(DEFAULT_TIMEOUT);
     if timeout == 0 || timeout > MAX_TIMEOUT {
         problems.push(path, doc.front_line, format!("timeout = {timeout}: checks may run 1 to {MAX_TIMEOUT} seconds"));

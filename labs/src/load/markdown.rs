@@ -46,13 +46,15 @@ pub struct Rendered {
     pub blocks: Vec<Block>,
     /// The commands the text offers to run in the terminal, in order, with their lines.
     pub runs: Vec<(String, usize)>,
+    /// `preview:` links that name no port, with why and their lines.
+    pub bad_previews: Vec<(String, usize)>,
 }
 
 /// Renders `text` (which starts at `first_line` of its file) to HTML, pulling out the special
 /// blocks. `exec_markers` also turns Killercoda's `{{exec}}`/`{{copy}}` markers into buttons.
 pub fn render(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
     if exec_markers {
-        let text = killercoda_fences(text);
+        let text = traffic_links(&killercoda_fences(text));
         return render_inner(&text, first_line, true);
     }
     render_inner(text, first_line, false)
@@ -104,6 +106,41 @@ fn leading_marker(text: &str) -> Option<(Marker, usize)> {
     Some((marker(&inside[..end])?, end + 4))
 }
 
+/// What Killercoda's traffic marker `inside` (`TRAFFIC_HOST1_8080`, `TRAFFIC_SELECTOR`) links to:
+/// the preview of that port of the learner's sandbox, or the page of all their ports. `None` for
+/// any other marker (a second host's port among them: Stacklab gives a learner one host).
+pub fn traffic_link(inside: &str) -> Option<String> {
+    if inside == "TRAFFIC_SELECTOR" {
+        return Some("preview:".into());
+    }
+    let port: u16 = inside.strip_prefix("TRAFFIC_HOST1_")?.parse().ok().filter(|p| *p > 0)?;
+    Some(format!("preview:{port}/"))
+}
+
+/// Killercoda's traffic markers as preview links; the URL scheme some authors write before one
+/// goes with it (`https://{{TRAFFIC_HOST1_80}}/path`).
+fn traffic_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{TRAFFIC_") {
+        let Some(len) = rest[start..].find("}}") else { break };
+        match traffic_link(&rest[start + 2..start + len]) {
+            Some(link) => {
+                let before = &rest[..start];
+                let before = before.strip_suffix("https://").or_else(|| before.strip_suffix("http://")).unwrap_or(before);
+                out.push_str(before);
+                let after = &rest[start + len + 2..];
+                // `preview:80/` followed by the author's own `/path`: one slash.
+                if after.starts_with('/') { out.push_str(link.trim_end_matches('/')) } else { out.push_str(&link) }
+            }
+            None => out.push_str(&rest[..start + len + 2]),
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Killercoda closes a runnable code block with "```{{exec}}", which CommonMark does not take
 /// as a closing fence: rewrite it to a plain fence and put the marker on the opening one
 /// (` ```sh run interrupt `; line count unchanged, so lines stay right).
@@ -142,9 +179,26 @@ fn killercoda_fences(text: &str) -> String {
     lines.join("\n")
 }
 
+/// Where a `preview:` link (`preview:8080/path`, or `preview:` alone for the page of every port)
+/// goes on this server, or why it cannot.
+pub fn preview_href(link: &str) -> Option<Result<String, String>> {
+    let rest = link.strip_prefix("preview:")?;
+    if rest.is_empty() {
+        return Some(Ok("/preview".into()));
+    }
+    let (port, path) = rest.split_once('/').unwrap_or((rest, ""));
+    Some(match port.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(format!("/preview/{port}/{path}")),
+        _ => Err(format!("{link:?}: a preview link names a port from 1 to 65535, as in preview:8080/")),
+    })
+}
+
 fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
     let mut blocks = Vec::new();
     let mut runs = Vec::new();
+    let mut bad_previews = Vec::new();
+    // Inside a preview link, whose end is written by hand too (links do not nest).
+    let mut in_preview = false;
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut parser = Parser::new_ext(text, options()).into_offset_iter().peekable();
     while let Some((event, range)) = parser.next() {
@@ -207,12 +261,32 @@ fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
                     None => events.push(Event::Code(code)),
                 }
             }
+            Event::Start(Tag::Link { dest_url, title, .. }) if dest_url.starts_with("preview:") => match preview_href(&dest_url) {
+                Some(Ok(href)) => {
+                    // A tab of its own: the workbook stays where it is.
+                    let title = if title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape(&title)) };
+                    events.push(Event::Html(CowStr::from(format!(
+                        "<a href=\"{}\" class=\"preview-link\" target=\"_blank\" rel=\"noopener\"{title}>",
+                        escape(&href)
+                    ))));
+                    in_preview = true;
+                }
+                _ => {
+                    bad_previews.push((preview_href(&dest_url).and_then(Result::err).unwrap_or_default(), line));
+                    events.push(Event::Html(CowStr::from("<a>")));
+                    in_preview = true;
+                }
+            },
+            Event::End(TagEnd::Link) if in_preview => {
+                events.push(Event::Html(CowStr::from("</a>")));
+                in_preview = false;
+            }
             other => events.push(other),
         }
     }
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    Rendered { html, blocks, runs }
+    Rendered { html, blocks, runs, bad_previews }
 }
 
 /// Markdown to HTML, with no special blocks expected (hints, explanations, notes).
@@ -282,6 +356,34 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preview_links_open_the_learners_service_in_a_tab() {
+        let r = render("[Open your app](preview:8080/hello \"The app\") and [ports](preview:)\n\n[bad](preview:http)\n", 3, false);
+        assert!(
+            r.html.contains(
+                r#"<a href="/preview/8080/hello" class="preview-link" target="_blank" rel="noopener" title="The app">Open your app</a>"#
+            ),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains(r#"<a href="/preview" class="preview-link" target="_blank" rel="noopener">ports</a>"#), "{}", r.html);
+        assert!(r.html.contains("<a>bad</a>"), "{}", r.html);
+        assert_eq!(r.bad_previews.len(), 1);
+        assert_eq!(r.bad_previews[0].1, 5);
+        assert!(r.bad_previews[0].0.contains("preview:8080/"), "{:?}", r.bad_previews);
+    }
+
+    #[test]
+    fn killercoda_traffic_markers_are_preview_links() {
+        let text =
+            "[Apache]({{TRAFFIC_HOST1_1234}}) [docs](https://{{TRAFFIC_HOST1_80}}/docs) [ports]({{TRAFFIC_SELECTOR}}) {{TRAFFIC_HOST2_80}}";
+        let r = render(text, 1, true);
+        assert!(r.html.contains(r#"href="/preview/1234/""#), "{}", r.html);
+        assert!(r.html.contains(r#"href="/preview/80/docs""#), "{}", r.html);
+        assert!(r.html.contains(r#"href="/preview""#), "{}", r.html);
+        assert!(r.html.contains("{{TRAFFIC_HOST2_80}}"), "another host's port is left as text: {}", r.html);
+    }
 
     #[test]
     fn special_blocks_are_extracted_with_their_lines() {

@@ -223,7 +223,10 @@ fn killercoda_scenario_as_written_loads_with_warnings() {
         ("s1/labs/01_Users_and_Groups/intro.md", "Welcome.\n"),
         ("s1/labs/01_Users_and_Groups/intro/foreground.sh", "clear\n"),
         ("s1/labs/01_Users_and_Groups/intro/background.sh", "groupadd staff\n"),
-        ("s1/labs/01_Users_and_Groups/step1/text.md", "Who are you? `id`{{exec}}\n\nOpen {{TRAFFIC_HOST1_80}} and {{exec T2}}.\n"),
+        (
+            "s1/labs/01_Users_and_Groups/step1/text.md",
+            "Who are you? `id`{{exec}}\n\nOpen [it]({{TRAFFIC_HOST1_80}}), not {{TRAFFIC_HOST2_80}}, and {{exec T2}}.\n",
+        ),
         ("s1/labs/01_Users_and_Groups/step1/foreground.sh", "cd /tmp\n"),
         ("s1/labs/01_Users_and_Groups/step2/text.md", "Add one:\n\n```\nuseradd ada\n```{{exec interrupt}}\n\n{{nonsense}}\n"),
         ("s1/labs/01_Users_and_Groups/step2/verify.sh", "id ada\n"),
@@ -249,6 +252,7 @@ fn killercoda_scenario_as_written_loads_with_warnings() {
     assert_eq!(look.solution.as_ref().unwrap().source, "id\n");
     assert_eq!(add.solution.as_ref().unwrap().source, "useradd ada\n");
     assert!(add.html.contains("data-run-interrupt"), "{}", add.html);
+    assert!(look.html.contains(r#"<a href="/preview/80/" class="preview-link""#), "{}", look.html);
     let warnings: Vec<String> = course
         .warnings
         .iter()
@@ -263,7 +267,7 @@ fn killercoda_scenario_as_written_loads_with_warnings() {
                 "{lab_dir}/index.json:16: `interface.layout` \"ide\": Stacklab shows the text beside one terminal (no editor pane yet)"
             ),
             format!(
-                "{lab_dir}/step1/text.md:3: step 1: {{{{TRAFFIC_HOST1_80}}}}: web previews of the learner's ports are not built yet: left as text"
+                "{lab_dir}/step1/text.md:3: step 1: {{{{TRAFFIC_HOST2_80}}}}: Stacklab gives the learner one host: only HOST1's ports have previews; left as text"
             ),
             format!(
                 "{lab_dir}/step1/text.md:3: step 1: {{{{exec T2}}}}: Stacklab gives the learner one terminal on one host: the command runs there"

@@ -277,16 +277,23 @@ impl DockerBackend {
     /// engine's host, does it.
     async fn delegate_cgroups(&self, name: &str) -> Result<()> {
         let container = self.container(name);
+        let pid = self.init_pid(name).await?;
+        tokio::task::spawn_blocking(move || delegate(pid))
+            .await
+            .map_err(|e| Error::Backend(e.to_string()))?
+            .map_err(|e| Error::io(format!("delegating {container}'s cgroups"), e))
+    }
+
+    /// The host pid of the container's init (the engine runs on this host, as the cgroup
+    /// delegation above needs too).
+    async fn init_pid(&self, name: &str) -> Result<i64> {
+        let container = self.container(name);
         let inspect = self
             .docker
             .inspect_container(&container, None::<InspectContainerOptions>)
             .await
             .map_err(|e| Error::docker(format!("inspecting {container}"), e))?;
-        let pid = inspect.state.and_then(|s| s.pid).filter(|p| *p > 0).ok_or_else(|| Error::Backend(format!("{container} has no pid")))?;
-        tokio::task::spawn_blocking(move || delegate(pid))
-            .await
-            .map_err(|e| Error::Backend(e.to_string()))?
-            .map_err(|e| Error::io(format!("delegating {container}'s cgroups"), e))
+        inspect.state.and_then(|s| s.pid).filter(|p| *p > 0).ok_or_else(|| Error::NotFound(name.to_string()))
     }
 }
 
@@ -434,6 +441,19 @@ impl Backend for DockerBackend {
 
     async fn stats(&self, name: &str) -> Result<Stats> {
         exec::stats(&self.docker, &self.container(name), name).await
+    }
+
+    async fn connect(&self, name: &str, port: u16) -> Result<tokio::net::TcpStream> {
+        let pid = self.init_pid(name).await?;
+        let what = || format!("connecting to port {port} in {name}");
+        let pidfd = crate::native::sys::pidfd_open(i32::try_from(pid).map_err(|_| Error::NotFound(name.into()))?)
+            .map_err(|e| Error::io(what(), e))?;
+        // The pid was the container's when the engine answered; asked again now that the pidfd
+        // holds it, the same answer means the pidfd is the container's init, not a reused pid.
+        if self.init_pid(name).await? != pid {
+            return Err(Error::NotFound(name.to_string()));
+        }
+        crate::native::connect::loopback(pidfd, port, crate::native::CONNECT_WITHIN).await.map_err(|e| Error::io(what(), e))
     }
 
     async fn processes(&self, name: &str) -> Result<Vec<Process>> {

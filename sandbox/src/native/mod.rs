@@ -12,7 +12,7 @@
 
 pub mod builder;
 pub mod cgroup;
-mod connect;
+pub(crate) mod connect;
 mod devices;
 mod enter;
 mod layer;
@@ -20,7 +20,7 @@ mod loopdev;
 mod outbound;
 mod plan;
 pub mod probe;
-mod sys;
+pub(crate) mod sys;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -343,7 +343,7 @@ fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name:
 
 /// How long a connection to a learner's service may take to be accepted (it is on the sandbox's
 /// own loopback: a wait means a full backlog, not a network).
-const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 
 /// How long systemd may take to listen for `systemctl` (~0.3 s on a real host; emulated hosts
 /// are tens of times slower).

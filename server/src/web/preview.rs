@@ -52,7 +52,7 @@ async fn ports(State(state): State<AppState>, LearnerId(learner): LearnerId) -> 
     Ok(Json(ports_of(&state, &learner).await?))
 }
 
-async fn ports_of(state: &AppState, learner: &str) -> Result<Ports, ApiError> {
+pub(crate) async fn ports_of(state: &AppState, learner: &str) -> Result<Ports, ApiError> {
     let sandboxes = state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))?;
     let listening = match sandboxes.listening(learner).await {
         Ok(ports) => ports,
@@ -63,8 +63,24 @@ async fn ports_of(state: &AppState, learner: &str) -> Result<Ports, ApiError> {
     Ok(Ports { listening, open })
 }
 
-/// `{{TRAFFIC_SELECTOR}}`'s page: the learner's ports, each a link to its preview.
-async fn ports_page(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Html<String>, ApiError> {
+#[derive(serde::Deserialize)]
+struct PortQuery {
+    port: Option<String>,
+}
+
+/// `{{TRAFFIC_SELECTOR}}`'s page: the learner's ports, each a link to its preview, and a form
+/// for any other (the Ports menu's form lands here too: `?port=N` goes to that preview).
+async fn ports_page(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    axum::extract::Query(query): axum::extract::Query<PortQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(port) = query.port {
+        return match port.trim().parse::<u16>() {
+            Ok(port) if port > 0 => Ok(Redirect::to(&format!("/preview/{port}/")).into_response()),
+            _ => Err(ApiError::BadRequest(format!("{port:?} is not a port: give a number from 1 to 65535."))),
+        };
+    }
     let ports = ports_of(&state, &learner).await?;
     let items: String = ports.listening.iter().map(|p| format!("<li><a href=\"/preview/{p}/\">Port {p}</a></li>")).collect();
     let body = if items.is_empty() {
@@ -72,10 +88,13 @@ async fn ports_page(State(state): State<AppState>, LearnerId(learner): LearnerId
     } else {
         format!("<ul>{items}</ul>")
     };
+    let form = "<form action=\"/preview\" method=\"get\"><label>Other port <input type=\"number\" name=\"port\" min=\"1\" \
+                max=\"65535\" required></label> <button type=\"submit\">Open</button></form>";
     Ok(Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your ports</title></head>\
-         <body><main><h1>Ports your sandbox listens on</h1>{body}</main></body></html>"
-    )))
+         <body><main><h1>Ports your sandbox listens on</h1>{body}{form}</main></body></html>"
+    ))
+    .into_response())
 }
 
 async fn open_own(

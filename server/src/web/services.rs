@@ -96,6 +96,10 @@ impl Services for AppState {
         progress::quiz_results(self, learner, questions).await.unwrap_or_default()
     }
 
+    async fn listening_ports(&self, learner: &str) -> AppResult<Vec<u16>> {
+        crate::web::preview::ports_of(self, learner).await.map(|p| p.listening).map_err(AppError::from)
+    }
+
     async fn live_slide(&self, deck: &str) -> Option<usize> {
         self.presentations.current(deck)
     }

@@ -91,6 +91,17 @@ pub fn LearnerPanel(
                     "Reset sandbox (wipe files)…"
                 </button>
             </div>
+            {move || row.get().filter(|r| !r.sandbox.previews.is_empty()).map(|r| view! {
+                <p class="panel-previews">
+                    "Web previews open: "
+                    {r.sandbox.previews.iter().map(|port| view! {
+                        <a href=format!("/instructor/learners/{}/preview/{port}/", r.id) target="_blank" rel="noopener" class="preview-link">
+                            {format!("port {port}")}
+                        </a>
+                        " "
+                    }).collect_view()}
+                </p>
+            })}
             <h3 class="sr-only">"Terminal"</h3>
             <div class="terminal-tabs" role="tablist">
                 {move || {

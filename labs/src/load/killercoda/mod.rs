@@ -356,7 +356,10 @@ fn unsupported_markers(text: &str, file: &Path, page: &str, warnings: &mut Probl
                 Some("Stacklab gives the learner one terminal on one host: the command runs there")
             }
             Some(_) => None,
-            None if inside.starts_with("TRAFFIC_") => Some("web previews of the learner's ports are not built yet: left as text"),
+            None if markdown::traffic_link(inside).is_some() => None,
+            None if inside.starts_with("TRAFFIC_") => {
+                Some("Stacklab gives the learner one host: only HOST1's ports have previews; left as text")
+            }
             None => Some("not a marker Stacklab knows: left as text"),
         };
         if let Some(why) = why {

@@ -30,6 +30,9 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("POST", "/api/instructor/help"),
     ("GET", "/metrics"),
     ("WS", "/ws/instructor/learners/{learner}/terminal/{tab}"),
+    // A learner's web preview, opened from the dashboard (web/preview.rs).
+    ("GET", "/instructor/learners/{learner}/preview/8080/"),
+    ("GET", "/instructor/learners/{learner}/preview/8080/some/page"),
 ];
 
 pub fn router() -> axum::Router<AppState> {
