@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod files;
 pub mod kubernetes;
 pub mod kvm;
 pub mod metrics;

@@ -5,6 +5,7 @@ mod assets;
 pub mod attempts;
 pub mod auth;
 pub mod error;
+mod files;
 mod guard;
 pub mod instructor;
 pub mod learners;
@@ -203,6 +204,7 @@ pub fn router(state: AppState) -> Router {
         .merge(progress::router())
         .merge(live::router())
         .merge(preview::router())
+        .merge(files::router())
         .merge(instructor::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))
