@@ -130,6 +130,11 @@ async fn every_instructor_route_refuses_everyone_else() {
             if *method == "WS" {
                 // No sandboxes on this server: past the role check, it says so.
                 assert_eq!(websocket(&server, &path, headers).await, 503, "{path}");
+            } else if path.contains("/preview/") {
+                // Nor web previews, which it says too.
+                let (status, body) = http(&server, method, &path, headers).await;
+                assert_eq!(status, 503, "{path}: {body}");
+                assert!(body.contains("previews are switched off"), "{path}: {body}");
             } else if *method == "GET" && !path.ends_with("/events") {
                 let (status, body) = http(&server, method, &path, headers).await;
                 assert_eq!(status, 200, "{path}: {body}");
