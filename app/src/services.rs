@@ -40,6 +40,23 @@ pub struct TierStatus {
     pub error: Option<String>,
 }
 
+/// The learner's sandbox's ports, for the Ports menu.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SandboxPorts {
+    /// TCP ports the sandbox listens on that a web preview reaches, ascending.
+    pub listening: Vec<u16>,
+    /// The ports the learner shares a link to.
+    pub shared: Vec<SharedPort>,
+}
+
+/// A preview the learner lets others open without signing in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SharedPort {
+    pub port: u16,
+    /// The link's path on this server (`/share/<token>/`).
+    pub link: String,
+}
+
 /// A learner's step as their workbook shows it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepProgress {
@@ -95,8 +112,11 @@ pub trait Services: Send + Sync + 'static {
     async fn check_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
     async fn next_hint(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
     async fn show_solution(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
-    /// The TCP ports the learner's sandbox listens on that a web preview reaches.
-    async fn listening_ports(&self, learner: &str) -> AppResult<Vec<u16>>;
+    /// The TCP ports the learner's sandbox listens on that a web preview reaches, and the ones
+    /// they share.
+    async fn listening_ports(&self, learner: &str) -> AppResult<SandboxPorts>;
+    /// Starts (`share`) or stops sharing the learner's preview of `port`; the link when shared.
+    async fn share_port(&self, learner: &str, port: u16, share: bool) -> AppResult<Option<String>>;
 
     async fn answer_quiz(&self, learner: &str, question: &str, choices: Vec<usize>) -> AppResult<QuizResult>;
     /// The learner's earlier answers to these questions.

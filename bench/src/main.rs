@@ -9,6 +9,7 @@ mod class;
 mod cluster;
 mod containers;
 mod dashboard;
+mod editor;
 mod follow;
 mod http;
 mod lighthouse;
@@ -68,6 +69,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("preview") {
         preview::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("editor") {
+        editor::run(&args.stacklab, &mut table).await?;
     }
     if wanted("check") {
         checks::run(&args.stacklab, &mut table).await?;

@@ -80,7 +80,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
 
 /// The times the `echo times: ... :end` line printed. Its command as typed echoes first; the
 /// output is the line whose times are numbers (they start with "0").
-async fn read_times(socket: &mut crate::terminal::Socket) -> anyhow::Result<String> {
+pub async fn read_times(socket: &mut crate::terminal::Socket) -> anyhow::Result<String> {
     use futures::StreamExt;
     let mut text = String::new();
     loop {

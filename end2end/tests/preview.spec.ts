@@ -66,5 +66,25 @@ test("a learner's web app opens from the Ports menu, for them only", async ({ br
   const strangerPage = await stranger.newPage();
   const anonymous = await strangerPage.goto(previewUrl);
   expect(anonymous!.status()).toBe(401);
+
+  // The learner shares it: the stranger opens the link and sees the app; once the learner
+  // stops sharing, the stranger's next visit is refused.
+  await menu.locator("summary").click();
+  await menu.locator("summary").click();
+  await menu.getByRole("listitem").filter({ hasText: "Port 8080" }).getByRole("button", { name: "Share" }).click();
+  const shareLink = menu.getByRole("textbox", { name: "Share link for port 8080" });
+  await expect(shareLink).toHaveValue(/\/share\/[A-Za-z0-9_-]+\/$/);
+  const link = await shareLink.inputValue();
+  expect(link).not.toContain("Webb");
+  await strangerPage.goto(link);
+  await expect(strangerPage.locator("h1")).toHaveText("Hello from my sandbox");
+  await expect(strangerPage.locator("#cookie"), "the share's cookie is HttpOnly").toHaveText("cookie=[]");
+  expect(new URL(strangerPage.url()).search, "the token leaves the address bar").toBe("");
+  await menu.getByRole("button", { name: "Stop sharing" }).click();
+  await expect(menu.getByRole("button", { name: "Share" })).toBeVisible();
+  const ended = await strangerPage.reload();
+  expect(ended!.status()).toBe(401);
+  const deadLink = await strangerPage.goto(link);
+  expect(deadLink!.status()).toBe(410);
   await stranger.close();
 });

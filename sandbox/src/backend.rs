@@ -52,7 +52,7 @@ pub trait Backend: Send + Sync + 'static {
 
     /// A TCP connection to `port` on the sandbox's own loopback, for a web preview of a service
     /// the learner runs there. Only the sandbox's network is reachable this way, never the host's.
-    async fn connect(&self, name: &str, port: u16) -> Result<tokio::net::TcpStream> {
+    async fn connect(&self, name: &str, port: u16) -> Result<Connection> {
         let _ = (name, port);
         Err(Error::Unsupported { backend: self.kind(), reason: "web previews are not built for this backend yet".into() })
     }
@@ -64,6 +64,14 @@ pub trait Backend: Send + Sync + 'static {
         Ok(None)
     }
 }
+
+/// Bytes both ways to a service in a sandbox: a TCP connection made in its network namespace,
+/// or a stream the cluster's API carries to a pod's port.
+pub trait Duplex: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Duplex for T {}
+
+/// What [`Backend::connect`] gives.
+pub type Connection = Box<dyn Duplex>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SandboxInfo {

@@ -88,3 +88,19 @@ async fn the_editor_opens_saves_and_notices_changes() {
     assert_eq!(server.client(&ben).get(url("/root/app/Dockerfile")).send().await.unwrap().status(), 404);
     assert_eq!(server.client("").get(url("/root/app/Dockerfile")).send().await.unwrap().status(), 401);
 }
+
+/// The same files on the Docker backend, through its exec (scripts/test starts the engine).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine with the lab image: run with --include-ignored (scripts/test starts one)"]
+async fn the_editor_works_on_the_docker_backend() {
+    let (Ok(socket), Ok(image)) = (std::env::var("STACKLAB_DOCKER_TEST_SOCKET"), std::env::var("STACKLAB_DOCKER_IMAGE")) else {
+        assert!(std::env::var("STACKLAB_REQUIRE_DOCKER").is_err(), "STACKLAB_DOCKER_TEST_SOCKET and STACKLAB_DOCKER_IMAGE are not set");
+        eprintln!("skipped: no Docker engine for tests (scripts/test starts one)");
+        return;
+    };
+    let config = sandbox::docker::DockerConfig { socket: Some(socket), image, prefix: "stacklab-files".into(), runtime: None };
+    let docker = std::sync::Arc::new(sandbox::docker::DockerBackend::open(config).await.unwrap());
+    let sandboxes = server::sandboxes::Sandboxes::open(docker.clone(), common::test_policy()).await.unwrap();
+    common::editor_round_trip("docker", &sandboxes, "ana").await;
+    docker.remove_all().await.unwrap();
+}

@@ -63,6 +63,23 @@ async fn read_until(output: &mut (dyn tokio::io::AsyncRead + Send + Sync + Unpin
     text
 }
 
+/// `GET /` through a preview connection to `port` in sandbox `name`: what came back, empty
+/// when nothing answered. Retried for a moment while the service starts.
+async fn preview_get(backend: &dyn Backend, name: &str, port: u16) -> String {
+    let mut answer = String::new();
+    for _ in 0..20 {
+        let mut stream = backend.connect(name, port).await.unwrap();
+        stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+        answer.clear();
+        let _ = stream.read_to_string(&mut answer).await;
+        if answer.starts_with("HTTP/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    answer
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn sandboxes_as_pods_on_a_real_cluster() {
@@ -99,6 +116,7 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     for (what, allowed) in [
         ("create pods -n stacklab", "yes"),
         ("create pods/exec -n stacklab", "yes"),
+        ("create pods/portforward -n stacklab", "yes"),
         ("list nodes", "yes"),
         ("get secrets -n stacklab", "no"),
         ("create pods -n default", "no"),
@@ -132,6 +150,18 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     least.start(&carol).await.unwrap();
     assert_eq!(sh(&least, &carol.name, "hostname").await.trim(), "lab-carol");
     assert!(least.stats(&carol.name).await.is_ok());
+    // Web previews: a service on the pod's loopback answers through the port forward; the
+    // node's own loopback (where a service listens on another port) is not the pod's.
+    let node_serve = "mkdir -p /tmp/node-www && cd /tmp/node-www && echo node-only > index.html && \
+        setsid python3 -m http.server 8095 --bind 127.0.0.1 </dev/null >/dev/null 2>&1 &";
+    assert!(native.exec("kube-node", sandbox::ExecRequest::script(node_serve).leave_running()).await.unwrap().success());
+    let serve = "mkdir -p /tmp/www && echo hello-from-the-pod > /tmp/www/index.html && busybox httpd -p 127.0.0.1:8080 -h /tmp/www";
+    let out = least.exec(&carol.name, posix(serve).leave_running().timeout(Duration::from_secs(30))).await.unwrap();
+    assert!(out.success(), "{out:?}");
+    assert!(preview_get(&least, &carol.name, 8080).await.contains("hello-from-the-pod"));
+    let other = preview_get(&least, &carol.name, 8095).await;
+    assert!(!other.contains("node-only"), "the node's loopback was reached from a preview: {other}");
+    assert!(matches!(least.connect("lab-nobody", 8080).await, Err(sandbox::Error::NotFound(_))));
     least.wipe("carol").await.unwrap();
     least.remove_all().await.unwrap();
 
@@ -301,6 +331,9 @@ async fn the_shell_labs_pass_on_pods_of_the_lab_image() {
     // Sysbox gives pods a read-write sysfs. docs/src/backends.md: the Kubernetes backend.
     let only: Vec<String> = course.labs().filter(|l| l.id != "netns-veth").map(|l| l.id.clone()).collect();
     let reports = server::checks::selftest::run(&course, backend, &tiers, &limits, &only, |line| eprintln!("kubernetes: {line}")).await;
+    // The editor's files in a pod of the lab image, through the exec API.
+    let sandboxes = server::sandboxes::Sandboxes::open(kube.clone(), common::test_policy()).await.unwrap();
+    common::editor_round_trip("kubernetes", &sandboxes, "ana").await;
     kube.remove_all().await.unwrap();
     native.stop("kube-labs").await.unwrap();
     native.wipe("kube-labs").await.unwrap();

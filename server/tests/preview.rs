@@ -126,6 +126,59 @@ async fn a_learners_app_opens_for_them_and_the_instructor_only() {
     terminal.headers_mut().insert("cookie", ana_cookie.parse().unwrap());
     terminal.headers_mut().insert("origin", origin.parse().unwrap());
     assert!(tokio_tungstenite::connect_async(terminal).await.is_err(), "the preview's page opened the learner's terminal");
+
+    // Ana shares it: a stranger with the link gets in (the token traded for a cookie of that
+    // listener's, which the app never sees), without the link does not; Ben cannot share
+    // Ana's; once she stops sharing, the link and the cookie are dead.
+    let share = |cookie: &str, port: u16, on: bool| {
+        server
+            .client(cookie)
+            .post(server.url("/api/share-port"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("port={port}&share={on}"))
+            .send()
+    };
+    let link: Option<String> = share(&ana_cookie, 8080, true).await.unwrap().json().await.unwrap();
+    let link = link.expect("a share link");
+    assert!(link.starts_with("/share/") && !link.contains(&ana), "the link names a token, not the learner: {link}");
+    let listed: serde_json::Value = server
+        .client(&ana_cookie)
+        .post(server.url("/api/ports"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["shared"][0]["link"], link.as_str(), "{listed}");
+    let to_listener = browser("").get(server.url(&format!("{link}hello?x=1"))).send().await.unwrap();
+    assert_eq!(to_listener.status(), 303);
+    let at_listener = to_listener.headers()["location"].to_str().unwrap().to_string();
+    assert!(at_listener.starts_with(&format!("{origin}/hello?x=1&stacklab-share=")), "{at_listener}");
+    let taken = browser("").get(&at_listener).send().await.unwrap();
+    assert_eq!((taken.status().as_u16(), taken.headers()["location"].to_str().unwrap()), (303, "/hello?x=1"));
+    let share_cookie = taken.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let port_of_origin = origin.rsplit(':').next().unwrap();
+    assert!(share_cookie.starts_with(&format!("stacklab-share-{port_of_origin}=")), "{share_cookie}");
+    let guest = browser(&format!("{share_cookie}; theme=light")).get(format!("{origin}/hello")).send().await.unwrap();
+    assert_eq!(guest.status(), 200);
+    assert_eq!(guest.text().await.unwrap(), "hello from the sandbox; cookies: [theme=light]", "the app never sees the share cookie");
+    assert_eq!(browser("stacklab-share-1=made-up").get(format!("{origin}/hello")).send().await.unwrap().status(), 401);
+    let guessed = browser(&format!("{share_cookie}x")).get(format!("{origin}/hello")).send().await.unwrap();
+    assert_eq!(guessed.status(), 401, "a token must be the share's, whole");
+    // The same token under another listener's cookie name (another of Ana's ports) does nothing there.
+    run_app(&server, &ana, 8081).await;
+    let other = preview_url(&server, &ana_cookie, "/preview/8081/").await;
+    let other_port = other.trim_end_matches('/').rsplit(':').next().unwrap();
+    let token = share_cookie.split_once('=').unwrap().1;
+    assert_eq!(browser(&format!("stacklab-share-{other_port}={token}")).get(&other).send().await.unwrap().status(), 401);
+    let bens_try: serde_json::Value = share(&ben_cookie, 8080, true).await.unwrap().json().await.unwrap();
+    assert_ne!(bens_try.as_str(), Some(link.as_str()), "Ben's share is of his own sandbox");
+    assert_eq!(share(&ana_cookie, 8080, false).await.unwrap().status(), 200);
+    assert_eq!(browser(&share_cookie).get(format!("{origin}/hello")).send().await.unwrap().status(), 401, "the cookie dies with the share");
+    assert_eq!(browser("").get(server.url(&link)).send().await.unwrap().status(), 410, "the link says it has ended");
+    assert_eq!(browser("").get(&at_listener).send().await.unwrap().status(), 410);
 }
 
 /// A service on the host's own port is never what a preview shows, whatever port is asked.

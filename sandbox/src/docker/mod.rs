@@ -25,7 +25,7 @@ use bollard::query_parameters::{
     StartContainerOptions,
 };
 
-use crate::backend::{Backend, Error, ExecOutput, ExecRequest, Process, Result, SandboxInfo, Shell, ShellRequest, Stats};
+use crate::backend::{Backend, Connection, Error, ExecOutput, ExecRequest, Process, Result, SandboxInfo, Shell, ShellRequest, Stats};
 use crate::spec::{Network, SandboxSpec, valid_name};
 
 const LABEL_SERVER: &str = "dev.stacklab.server";
@@ -443,7 +443,7 @@ impl Backend for DockerBackend {
         exec::stats(&self.docker, &self.container(name), name).await
     }
 
-    async fn connect(&self, name: &str, port: u16) -> Result<tokio::net::TcpStream> {
+    async fn connect(&self, name: &str, port: u16) -> Result<Connection> {
         let pid = self.init_pid(name).await?;
         let what = || format!("connecting to port {port} in {name}");
         let pidfd = crate::native::sys::pidfd_open(i32::try_from(pid).map_err(|_| Error::NotFound(name.into()))?)
@@ -453,7 +453,9 @@ impl Backend for DockerBackend {
         if self.init_pid(name).await? != pid {
             return Err(Error::NotFound(name.to_string()));
         }
-        crate::native::connect::loopback(pidfd, port, crate::native::CONNECT_WITHIN).await.map_err(|e| Error::io(what(), e))
+        let stream =
+            crate::native::connect::loopback(pidfd, port, crate::native::CONNECT_WITHIN).await.map_err(|e| Error::io(what(), e))?;
+        Ok(Box::new(stream))
     }
 
     async fn processes(&self, name: &str) -> Result<Vec<Process>> {

@@ -27,7 +27,7 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use crate::backend::{Backend, Error, ExecOutput, ExecRequest, Process, Result, SandboxInfo, Shell, ShellRequest, Stats};
+use crate::backend::{Backend, Connection, Error, ExecOutput, ExecRequest, Process, Result, SandboxInfo, Shell, ShellRequest, Stats};
 use crate::spec::{SandboxSpec, valid_name};
 pub use k8s_openapi::api::core::v1::Toleration;
 pub use pod::{Isolation, PodSettings, Volumes};
@@ -415,6 +415,30 @@ impl Backend for KubeBackend {
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {
         let out = self.exec(name, posix(&format!("kill -{signal} {pid}")).timeout(Duration::from_secs(10))).await?;
         crate::backend::kill_outcome(pid, &out)
+    }
+
+    /// The API server's port forward, which the kubelet (through the container runtime) makes
+    /// from inside the pod's network namespace to its loopback: the same reach as the other
+    /// backends' connect. Nothing is opened on any host.
+    async fn connect(&self, name: &str, port: u16) -> Result<Connection> {
+        let pod_name = self.settings.pod_name(name);
+        let mut forward = match self.pods.portforward(&pod_name, &[port]).await {
+            Ok(forward) => forward,
+            Err(e) if is_not_found(&e) => return Err(Error::NotFound(name.to_string())),
+            Err(e) => return Err(failed(format!("forwarding port {port} of {name}"), e)),
+        };
+        let stream = forward.take_stream(port).ok_or_else(|| Error::Backend(format!("no stream for port {port} of {name}")))?;
+        // A port nothing listens on shows as an error message on the forward's error channel
+        // (and the stream ends): kept for the operator's log; the learner sees the preview fail.
+        if let Some(error) = forward.take_error(port) {
+            let name = name.to_string();
+            tokio::spawn(async move {
+                if let Some(message) = error.await {
+                    tracing::debug!(sandbox = name, port, "port forward: {message}");
+                }
+            });
+        }
+        Ok(Box::new(stream))
     }
 
     async fn room(&self, limits: &crate::spec::Limits) -> Result<Option<u64>> {

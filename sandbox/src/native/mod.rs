@@ -730,10 +730,13 @@ impl Backend for NativeBackend {
         Ok(processes)
     }
 
-    async fn connect(&self, name: &str, port: u16) -> Result<tokio::net::TcpStream> {
+    async fn connect(&self, name: &str, port: u16) -> Result<Connection> {
         let running = self.get(name)?;
         let pidfd = running.pidfd.try_clone().map_err(|e| Error::io("a handle on the sandbox's init", e))?;
-        connect::loopback(pidfd, port, CONNECT_WITHIN).await.map_err(|e| Error::io(format!("connecting to port {port} in {name}"), e))
+        let stream = connect::loopback(pidfd, port, CONNECT_WITHIN)
+            .await
+            .map_err(|e| Error::io(format!("connecting to port {port} in {name}"), e))?;
+        Ok(Box::new(stream))
     }
 
     async fn kill(&self, name: &str, pid: i32, signal: i32) -> Result<()> {

@@ -12,6 +12,7 @@
 
 pub mod ports;
 pub mod proxy;
+pub mod shares;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -124,6 +125,8 @@ pub enum PreviewError {
 }
 
 pub struct Previews {
+    /// The learners' share links (see `shares`).
+    pub shares: shares::Shares,
     settings: PreviewSettings,
     open: Mutex<HashMap<(String, u16), Open>>,
     shutdown: CancellationToken,
@@ -131,7 +134,7 @@ pub struct Previews {
 
 impl Previews {
     pub fn new(settings: PreviewSettings, shutdown: CancellationToken) -> Arc<Self> {
-        let previews = Arc::new(Self { settings, open: Mutex::default(), shutdown: shutdown.clone() });
+        let previews = Arc::new(Self { shares: shares::Shares::default(), settings, open: Mutex::default(), shutdown: shutdown.clone() });
         let sweeping = Arc::downgrade(&previews);
         crate::periodic::spawn_every(Duration::from_secs(30), shutdown, move || {
             let previews = sweeping.upgrade();

@@ -1,13 +1,14 @@
 //! One request from a browser to a learner's service, over a connection already made inside
 //! the learner's sandbox (`Backend::connect`): HTTP/1.1 to the service, WebSockets (and any
-//! other upgrade) spliced through once the service agrees to switch. Stacklab's own session
-//! cookie never reaches the service, and the service cannot set it.
+//! other upgrade) spliced through once the service agrees to switch. Stacklab's own cookies
+//! (the session's, `stacklab`, and share links', `stacklab-share-…`) never reach the service,
+//! and the service cannot set them.
 
 use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use sandbox::Connection;
 
 use super::Held;
 
@@ -32,7 +33,7 @@ pub enum ProxyError {
 /// Sends `request` to the service on `stream` and returns its answer. `cookie` is the name of
 /// Stacklab's cookie; `held` keeps the preview counted as in use while an upgraded connection
 /// lives.
-pub async fn forward(stream: TcpStream, mut request: Request<Body>, cookie: &str, held: Held) -> Result<Response<Body>, ProxyError> {
+pub async fn forward(stream: Connection, mut request: Request<Body>, cookie: &str, held: Held) -> Result<Response<Body>, ProxyError> {
     let upgrade = request.headers().get(header::UPGRADE).cloned();
     // The browser's HTTP version is this hop's; the service is spoken to in HTTP/1.1, and its
     // answer (HTTP/1.0 from some small servers) goes back in the browser's version.
@@ -82,7 +83,7 @@ fn scrub_request(headers: &mut HeaderMap, cookie: &str, upgrade: Option<&HeaderV
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .map(str::trim)
-        .filter(|pair| !pair.is_empty() && cookie_name(pair) != cookie)
+        .filter(|pair| !pair.is_empty() && !stacklabs(cookie_name(pair), cookie))
         .map(str::to_string)
         .collect();
     headers.remove(header::COOKIE);
@@ -96,8 +97,12 @@ fn scrub_request(headers: &mut HeaderMap, cookie: &str, upgrade: Option<&HeaderV
 /// The answer as the browser sees it: a `Set-Cookie` for Stacklab's cookie is dropped (a
 /// service must not log its viewer out, or in as someone else).
 fn scrub_response(headers: &mut HeaderMap, cookie: &str, upgraded: bool) {
-    let set: Vec<HeaderValue> =
-        headers.get_all(header::SET_COOKIE).iter().filter(|v| v.to_str().map_or(true, |v| cookie_name(v) != cookie)).cloned().collect();
+    let set: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|v| v.to_str().map_or(true, |v| !stacklabs(cookie_name(v), cookie)))
+        .cloned()
+        .collect();
     headers.remove(header::SET_COOKIE);
     for value in set {
         headers.append(header::SET_COOKIE, value);
@@ -107,6 +112,11 @@ fn scrub_response(headers: &mut HeaderMap, cookie: &str, upgraded: bool) {
             headers.remove(name);
         }
     }
+}
+
+/// Whether the cookie `name` is Stacklab's: `cookie` itself or `cookie-…`.
+fn stacklabs(name: &str, cookie: &str) -> bool {
+    name.strip_prefix(cookie).is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
 }
 
 /// The name in `name=value` (or in a `Set-Cookie` value).
@@ -122,10 +132,10 @@ mod tests {
     fn stacklab_cookie_is_taken_out_of_requests() {
         let mut headers = HeaderMap::new();
         headers.append(header::COOKIE, HeaderValue::from_static("theme=dark; stacklab=signed-token"));
-        headers.append(header::COOKIE, HeaderValue::from_static("stacklab=again;app=1"));
+        headers.append(header::COOKIE, HeaderValue::from_static("stacklab=again;app=1; stacklab-share-20001=token; stacklabs=kept"));
         headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-secret"));
         scrub_request(&mut headers, "stacklab", None);
-        assert_eq!(headers.get_all(header::COOKIE).iter().collect::<Vec<_>>(), ["theme=dark; app=1"]);
+        assert_eq!(headers.get_all(header::COOKIE).iter().collect::<Vec<_>>(), ["theme=dark; app=1; stacklabs=kept"]);
         assert!(headers.get(header::CONNECTION).is_none());
 
         let mut only = HeaderMap::new();
@@ -150,6 +160,7 @@ mod tests {
         headers.append(header::SET_COOKIE, HeaderValue::from_static("stacklab=forged; Path=/"));
         headers.append(header::SET_COOKIE, HeaderValue::from_static("session=app; HttpOnly"));
         headers.append(header::SET_COOKIE, HeaderValue::from_static(" stacklab =spaced"));
+        headers.append(header::SET_COOKIE, HeaderValue::from_static("stacklab-share-20001=chosen-by-the-app"));
         scrub_response(&mut headers, "stacklab", false);
         assert_eq!(headers.get_all(header::SET_COOKIE).iter().collect::<Vec<_>>(), ["session=app; HttpOnly"]);
     }

@@ -535,7 +535,7 @@ impl Sandboxes {
 
     /// A connection to `port` on the loopback of the learner's running sandbox (a web preview).
     /// A stopped sandbox is not started for it: [`sandbox::Error::NotFound`].
-    pub async fn connect(&self, learner: &str, port: u16) -> sandbox::Result<tokio::net::TcpStream> {
+    pub async fn connect(&self, learner: &str, port: u16) -> sandbox::Result<sandbox::Connection> {
         let name = self.running_name(learner)?;
         self.touch(learner);
         self.backend.connect(&name, port).await

@@ -4,8 +4,10 @@
 //! what the learner's sandbox listens on, for the Ports menu.
 //!
 //! What a preview listener serves: every request, whatever its method and path, is the learner's
-//! service's, once the browser's session says it is that learner (or the instructor). Nobody
-//! else gets through, whatever URL they hold.
+//! service's, once the browser's session says it is that learner (or the instructor), or it
+//! holds the learner's share link for that port (`/share/<token>/` sends it to the listener,
+//! which trades the token for a cookie of that listener's). Nobody else gets through, whatever
+//! URL they hold.
 
 use std::sync::Arc;
 
@@ -35,6 +37,9 @@ pub fn router() -> axum::Router<AppState> {
         .route("/preview/{port}/", get(open_own))
         .route("/preview/{port}/{*path}", get(open_own))
         .route("/api/preview/ports", get(ports))
+        .route("/share/{token}", get(open_shared))
+        .route("/share/{token}/", get(open_shared))
+        .route("/share/{token}/{*path}", get(open_shared))
         .route("/instructor/learners/{learner}/preview/{port}", get(open_learners))
         .route("/instructor/learners/{learner}/preview/{port}/", get(open_learners))
         .route("/instructor/learners/{learner}/preview/{port}/{*path}", get(open_learners))
@@ -61,6 +66,52 @@ pub(crate) async fn ports_of(state: &AppState, learner: &str) -> Result<Ports, A
     };
     let open = state.previews.as_ref().map(|p| p.of(learner).into_iter().map(|(port, _)| port).collect()).unwrap_or_default();
     Ok(Ports { listening, open })
+}
+
+/// The learner's share links, by port.
+pub(crate) fn shared_by(state: &AppState, learner: &str) -> Vec<app::services::SharedPort> {
+    let Some(previews) = &state.previews else { return Vec::new() };
+    previews
+        .shares
+        .of(learner, std::time::Instant::now())
+        .into_iter()
+        .map(|s| app::services::SharedPort { port: s.port, link: share_link(&s.token) })
+        .collect()
+}
+
+fn share_link(token: &str) -> String {
+    format!("/share/{token}/")
+}
+
+/// Starts or stops sharing the learner's preview of `port`; the link when shared.
+pub(crate) fn share(state: &AppState, learner: &str, port: u16, on: bool) -> Result<Option<String>, ApiError> {
+    let previews = state.previews.as_ref().ok_or_else(|| ApiError::Unavailable("Web previews are switched off on this server.".into()))?;
+    if port == 0 {
+        return Err(ApiError::BadRequest("A preview needs a port from 1 to 65535.".into()));
+    }
+    if !on {
+        previews.shares.stop(learner, port);
+        return Ok(None);
+    }
+    let share = previews.shares.share(learner, port, std::time::Instant::now());
+    tracing::info!(%learner, port, "preview shared");
+    Ok(Some(share_link(&share.token)))
+}
+
+#[derive(serde::Deserialize)]
+struct SharedPath {
+    token: String,
+    #[serde(default)]
+    path: String,
+}
+
+/// A share link: the learner's preview, for whoever holds the link.
+async fn open_shared(State(state): State<AppState>, Path(shared): Path<SharedPath>, headers: HeaderMap, uri: Uri) -> Response {
+    let share = state.previews.as_ref().and_then(|p| p.shares.find(&shared.token, std::time::Instant::now()));
+    let Some(share) = share else {
+        return page(StatusCode::GONE, "This share link has ended. Ask the learner who shared it for a new one.");
+    };
+    open(&state, &share.learner, PreviewPath { port: share.port, path: shared.path }, &headers, &uri, Some(&shared.token)).await
 }
 
 #[derive(serde::Deserialize)]
@@ -104,7 +155,7 @@ async fn open_own(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    open(&state, &learner, path, &headers, &uri).await
+    open(&state, &learner, path, &headers, &uri, None).await
 }
 
 async fn open_learners(
@@ -115,7 +166,7 @@ async fn open_learners(
     uri: Uri,
 ) -> Response {
     let LearnersPreviewPath { learner, port, path } = path;
-    open(&state, &learner, PreviewPath { port, path }, &headers, &uri).await
+    open(&state, &learner, PreviewPath { port, path }, &headers, &uri, None).await
 }
 
 #[derive(serde::Deserialize)]
@@ -133,8 +184,9 @@ struct LearnersPreviewPath {
     path: String,
 }
 
-/// Opens (or finds) the preview and sends the browser to it, on the host name the browser used.
-async fn open(state: &AppState, learner: &str, target: PreviewPath, headers: &HeaderMap, uri: &Uri) -> Response {
+/// Opens (or finds) the preview and sends the browser to it, on the host name the browser used;
+/// with a share link's token for the listener to take.
+async fn open(state: &AppState, learner: &str, target: PreviewPath, headers: &HeaderMap, uri: &Uri, share: Option<&str>) -> Response {
     let Some(previews) = state.previews.clone() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "Web previews are switched off on this server.").into_response();
     };
@@ -154,7 +206,11 @@ async fn open(state: &AppState, learner: &str, target: PreviewPath, headers: &He
         }
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(host_name).unwrap_or("localhost");
-    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let mut query: Vec<String> = uri.query().map(|q| q.split('&').map(str::to_string).collect()).unwrap_or_default();
+    if let Some(token) = share {
+        query.push(format!("{SHARE_PARAM}={token}"));
+    }
+    let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
     Redirect::to(&format!("http://{host}:{host_port}/{}{query}", target.path)).into_response()
 }
 
@@ -166,9 +222,13 @@ fn host_name(host: &str) -> &str {
     }
 }
 
+/// The query parameter that brings a share link's token to the preview listener.
+const SHARE_PARAM: &str = "stacklab-share";
+
 /// Serves one preview listener until `stop`.
 async fn serve(state: AppState, owner: String, port: u16, listener: TcpListener, activity: Arc<Activity>, stop: CancellationToken) {
-    let shared = Arc::new(Listening { state, owner, port, activity });
+    let host_port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    let shared = Arc::new(Listening { state, owner, port, host_port, activity });
     let app = axum::Router::new()
         .fallback(move |request: Request| {
             let shared = shared.clone();
@@ -182,12 +242,18 @@ struct Listening {
     state: AppState,
     owner: String,
     port: u16,
+    /// The listener's own port: its share cookie's name has it, so that shares of several
+    /// previews (one host, cookies shared across ports) do not overwrite each other.
+    host_port: u16,
     activity: Arc<Activity>,
 }
 
 impl Listening {
     async fn handle(&self, request: Request) -> Response {
         self.activity.touch();
+        if let Some(token) = share_token(request.uri()) {
+            return self.take_share(&token, request.uri());
+        }
         match self.viewer(request.headers()).await {
             Ok(()) => {}
             Err(refused) => return refused,
@@ -216,21 +282,74 @@ impl Listening {
             Ok(response) => response,
             Err(e) => {
                 tracing::debug!(learner = %self.owner, port = self.port, "preview: {e}");
-                page(StatusCode::BAD_GATEWAY, &format!("The service on port {} did not answer with HTTP.", self.port))
+                page(
+                    StatusCode::BAD_GATEWAY,
+                    &format!(
+                        "The service on port {} did not answer with HTTP. If it is not running, start it (listening on that port), then reload this page.",
+                        self.port
+                    ),
+                )
             }
         }
     }
 
-    /// Lets the preview's learner and the instructor through; anyone else gets a page saying so.
+    /// Lets the preview's learner, the instructor and holders of its share link through; anyone
+    /// else gets a page saying so.
     async fn viewer(&self, headers: &HeaderMap) -> Result<(), Response> {
-        match crate::web::auth::session_from(headers, self.state.cookie_key.clone(), self.state.store.as_ref()).await {
-            Ok(Some((_, Session { role: Role::Instructor, .. }))) => Ok(()),
-            Ok(Some((_, Session { role: Role::Learner, learner_id: Some(id), .. }))) if id == self.owner => Ok(()),
+        let session = crate::web::auth::session_from(headers, self.state.cookie_key.clone(), self.state.store.as_ref()).await;
+        match &session {
+            Ok(Some((_, Session { role: Role::Instructor, .. }))) => return Ok(()),
+            Ok(Some((_, Session { role: Role::Learner, learner_id: Some(id), .. }))) if *id == self.owner => return Ok(()),
+            _ if self.shared_with(headers) => return Ok(()),
+            _ => {}
+        }
+        match session {
             Ok(Some(_)) => Err(page(StatusCode::FORBIDDEN, "This preview belongs to another learner.")),
             Ok(None) => Err(page(StatusCode::UNAUTHORIZED, "Open this preview from your workbook: you are not signed in here.")),
             Err(e) => Err(self.state.store_error(e)),
         }
     }
+
+    fn share_cookie(&self) -> String {
+        format!("{COOKIE}-share-{}", self.host_port)
+    }
+
+    /// Whether the browser holds a share cookie of this listener's that the learner's share of
+    /// this port still honours.
+    fn shared_with(&self, headers: &HeaderMap) -> bool {
+        let Some(previews) = &self.state.previews else { return false };
+        let name = self.share_cookie();
+        let now = std::time::Instant::now();
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .any(|(n, token)| n == name && previews.shares.lets_in(token, &self.owner, self.port, now))
+    }
+
+    /// A share link arriving: its token becomes this listener's cookie, and the browser goes on
+    /// to the same address without it (so it is not in the app's logs or the address bar).
+    fn take_share(&self, token: &str, uri: &Uri) -> Response {
+        let honoured =
+            self.state.previews.as_ref().is_some_and(|p| p.shares.lets_in(token, &self.owner, self.port, std::time::Instant::now()));
+        if !honoured {
+            return page(StatusCode::GONE, "This share link has ended. Ask the learner who shared it for a new one.");
+        }
+        let rest: Vec<&str> =
+            uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty() && !p.starts_with(&format!("{SHARE_PARAM}="))).collect();
+        let to = if rest.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), rest.join("&")) };
+        let lifetime = crate::previews::shares::LIFETIME.as_secs();
+        let cookie = format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={lifetime}", self.share_cookie());
+        (StatusCode::SEE_OTHER, [(header::LOCATION, to), (header::SET_COOKIE, cookie), (header::CACHE_CONTROL, "no-store".into())])
+            .into_response()
+    }
+}
+
+/// The share token in a preview request's query, if any.
+fn share_token(uri: &Uri) -> Option<String> {
+    uri.query()?.split('&').find_map(|pair| pair.strip_prefix(SHARE_PARAM)?.strip_prefix('=')).map(str::to_string)
 }
 
 /// A short page of Stacklab's own in a preview's place. `said` is Stacklab's own sentence (with

@@ -2,7 +2,7 @@
 
 use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
 use app::error::{AppError, AppResult};
-use app::services::{QuizResult, Services, StepProgress, Viewer};
+use app::services::{QuizResult, SandboxPorts, Services, StepProgress, Viewer};
 use async_trait::async_trait;
 
 use super::{AppState, instructor, progress};
@@ -96,8 +96,13 @@ impl Services for AppState {
         progress::quiz_results(self, learner, questions).await.unwrap_or_default()
     }
 
-    async fn listening_ports(&self, learner: &str) -> AppResult<Vec<u16>> {
-        crate::web::preview::ports_of(self, learner).await.map(|p| p.listening).map_err(AppError::from)
+    async fn listening_ports(&self, learner: &str) -> AppResult<SandboxPorts> {
+        let ports = crate::web::preview::ports_of(self, learner).await.map_err(AppError::from)?;
+        Ok(SandboxPorts { listening: ports.listening, shared: crate::web::preview::shared_by(self, learner) })
+    }
+
+    async fn share_port(&self, learner: &str, port: u16, share: bool) -> AppResult<Option<String>> {
+        crate::web::preview::share(self, learner, port, share).map_err(AppError::from)
     }
 
     async fn live_slide(&self, deck: &str) -> Option<usize> {

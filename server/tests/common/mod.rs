@@ -302,3 +302,43 @@ pub fn workshop() -> labs::load::Course {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR")).join("../labs/workshop");
     labs::load::load_course(&root).unwrap()
 }
+
+/// The editor's files on whatever backend `sandboxes` runs (the same service the routes call):
+/// opened with mode and owner, saved over its version with both kept, a change made meanwhile
+/// (as from the terminal) refused as a conflict, a new file made, its folder listed.
+pub async fn editor_round_trip(label: &str, sandboxes: &server::sandboxes::Sandboxes, learner: &str) {
+    use server::files::{self, FileError};
+    let sh = |script: &'static str| async move {
+        let out = sandboxes.exec(learner, sandbox::ExecRequest::script(script)).await.unwrap();
+        assert!(out.success(), "{label}: {script}: {out:?}");
+        out.stdout_text()
+    };
+    sh("mkdir -p /root/app && printf 'FROM scratch\\n' > /root/app/Dockerfile && chmod 640 /root/app/Dockerfile && chown nobody:nogroup /root/app/Dockerfile").await;
+    let opened = files::open(sandboxes, learner, "/root/app/Dockerfile").await.unwrap();
+    assert_eq!((opened.text.as_str(), opened.mode.as_str(), opened.owner.as_str()), ("FROM scratch\n", "640", "nobody"), "{label}");
+    let saved = files::save(sandboxes, learner, "/root/app/Dockerfile", "FROM debian\n", Some(&opened.version)).await.unwrap();
+    assert_eq!(
+        sh("cat /root/app/Dockerfile; stat -c '%a %U %G' /root/app/Dockerfile; ls -A /root/app").await,
+        "FROM debian\n640 nobody nogroup\nDockerfile\n",
+        "{label}"
+    );
+    sh("echo 'EXPOSE 8080' >> /root/app/Dockerfile").await;
+    let stale = files::save(sandboxes, learner, "/root/app/Dockerfile", "FROM alpine\n", Some(&saved)).await;
+    assert!(matches!(stale, Err(FileError::Conflict(_))), "{label}: {stale:?}");
+    assert_eq!(sh("cat /root/app/Dockerfile").await, "FROM debian\nEXPOSE 8080\n", "{label}: the terminal's change is kept");
+    files::save(sandboxes, learner, "/root/app/main.go", "package main\n", None).await.unwrap();
+    let names: Vec<String> = files::list(sandboxes, learner, "/root/app").await.unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["Dockerfile", "main.go"], "{label}");
+}
+
+/// A sandbox policy for tests of a backend other than native: 1 GiB, one core.
+pub fn test_policy() -> server::sandboxes::Policy {
+    server::sandboxes::Policy {
+        limits: sandbox::Limits { memory_bytes: 1 << 30, cpu_millis: 1000, pids: 512, disk_bytes: 0 },
+        devices: Vec::new(),
+        idle: std::time::Duration::from_secs(600),
+        lifetime: std::time::Duration::from_secs(3600),
+        network: Default::default(),
+        max_running: None,
+    }
+}
