@@ -329,6 +329,13 @@ function activate(event) {
     });
     return;
   }
+  const open = event.target.closest?.("[data-open-file]");
+  if (open) {
+    // A step's "open this file" link: the editor tab shows it (components/editor.rs).
+    event.preventDefault();
+    window.dispatchEvent(new CustomEvent("stacklab-open-file", { detail: open.dataset.openFile }));
+    return;
+  }
   const copy = event.target.closest?.("[data-copy-text]");
   if (copy) {
     event.preventDefault();

@@ -177,6 +177,9 @@ pub struct SandboxView {
     /// Sandbox ports the learner has a web preview of open.
     #[serde(default)]
     pub previews: Vec<u16>,
+    /// The file they last opened in the editor.
+    #[serde(default)]
+    pub editing: Option<String>,
 }
 
 impl SandboxView {
@@ -190,6 +193,7 @@ impl SandboxView {
             terminals: Vec::new(),
             queue_position: None,
             previews: Vec::new(),
+            editing: None,
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <TerminalScript options=options.clone()/>
+                <EditorScript options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -51,6 +52,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 fn TerminalScript(options: LeptosOptions) -> impl IntoView {
     let src = format!("/{}/terminal.{}.js", options.site_pkg_dir, asset_hash(&options, "terminal").unwrap_or_default());
     view! { <script type="module" src=src></script> }
+}
+
+/// Where the editor's bundle (CodeMirror and Stacklab's editor module) is: the page loads it
+/// when the learner first opens the editor, not with every page.
+#[component]
+fn EditorScript(options: LeptosOptions) -> impl IntoView {
+    let src = format!("/{}/editor.{}.js", options.site_pkg_dir, asset_hash(&options, "editor").unwrap_or_default());
+    view! { <meta name="stacklab-editor" content=src/> }
 }
 
 /// The content hash scripts/build wrote for `key` in hash.txt (server side only).

@@ -61,13 +61,14 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     );
     socket.send(Message::Binary(peer.into_bytes().into())).await?;
     read_until(&mut socket, b"cat-done-42", Duration::from_secs(120)).await?;
-    let print = "echo times: $(awk '{print $2-$1\",\"$3-$2}' /tmp/cat-times | tr '\\n' ' ') :end\n";
+    // In seconds, as `read_times` expects ("0.000312,0.000845 ...").
+    let print = "echo times: $(awk '{printf \"%.6f,%.6f \", ($2-$1)/1e6, ($3-$2)/1e6}' /tmp/cat-times) :end\n";
     socket.send(Message::Binary(print.as_bytes().to_vec().into())).await?;
     let times = crate::preview::read_times(&mut socket).await?;
-    let micros = |field: usize| -> Vec<Duration> {
-        times.split_whitespace().filter_map(|pair| pair.split(',').nth(field)?.parse::<u64>().ok()).map(Duration::from_micros).collect()
+    let seconds = |field: usize| -> Vec<Duration> {
+        times.split_whitespace().filter_map(|pair| pair.split(',').nth(field)?.parse::<f64>().ok()).map(Duration::from_secs_f64).collect()
     };
-    let (cat_reads, cat_writes) = (micros(0), micros(1));
+    let (cat_reads, cat_writes) = (seconds(0), seconds(1));
     anyhow::ensure!(cat_reads.len() == ROUNDS && cat_writes.len() == ROUNDS, "cat's times: got {} of {ROUNDS}", cat_reads.len());
 
     for (what, ours, peer_what, theirs) in [

@@ -29,6 +29,13 @@ async fn the_editor_opens_saves_and_notices_changes() {
     assert_eq!(opened["text"], "FROM scratch\n");
     assert_eq!((opened["mode"].as_str(), opened["owner"].as_str()), (Some("640"), Some("nobody")));
     let version = opened["version"].as_str().unwrap().to_string();
+    // The instructor's panel says which file the learner has open.
+    let instructor = server.client(&server.instructor().await);
+    let class = server.class_id().await;
+    let dashboard: serde_json::Value =
+        instructor.get(server.url(&format!("/api/instructor/classes/{class}/dashboard"))).send().await.unwrap().json().await.unwrap();
+    let row = dashboard["learners"].as_array().unwrap().iter().find(|r| r["id"] == ana.as_str()).unwrap().clone();
+    assert_eq!(row["sandbox"]["editing"], "/root/app/Dockerfile");
 
     // Saved over the version it was opened at: the new text, the same mode and owner, no
     // temporary file left beside it.

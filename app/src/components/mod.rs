@@ -1,11 +1,14 @@
 //! Components used by more than one page.
 
 pub mod confirm;
+pub mod editor;
 pub mod hydration;
 pub mod live;
 pub mod messages;
 pub mod ports;
 pub mod quiz;
+#[cfg(feature = "hydrate")]
+pub mod scripts;
 pub mod terminal;
 pub mod tier_status;
 pub mod time;

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::editor::{EDITOR_TAB, EditorPane};
+
 /// Terminals a learner may open (the server allows as many).
 const MAX_TABS: u32 = 8;
 
@@ -40,11 +42,20 @@ pub fn TerminalPane() -> impl IntoView {
                 >
                     "+"
                 </button>
+                <button
+                    role="tab"
+                    class="terminal-tab editor-tab"
+                    aria-selected=move || (active.get() == EDITOR_TAB).to_string()
+                    on:click=move |_| active.set(EDITOR_TAB)
+                >
+                    "Editor"
+                </button>
             </div>
             <div class="terminal-hosts">
                 <For each=move || tabs.get() key=|t| *t let:tab>
                     <TerminalHost tab active/>
                 </For>
+                <EditorPane active/>
                 <noscript>
                     <p class="muted">"The terminal needs JavaScript."</p>
                 </noscript>
@@ -175,18 +186,6 @@ mod js {
 
     /// Runs `f` once terminal.js has loaded (it is a separate module script).
     pub fn when_ready(f: impl FnOnce() + 'static) {
-        let window = web_sys::window().expect("a window");
-        if js_sys::Reflect::has(&window, &"StacklabTerminal".into()).unwrap_or(false) {
-            f();
-            return;
-        }
-        let callback = Closure::once_into_js(f);
-        let options = web_sys::AddEventListenerOptions::new();
-        options.set_once(true);
-        let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
-            "stacklab-terminal-ready",
-            callback.unchecked_ref(),
-            &options,
-        );
+        crate::components::scripts::when_loaded("StacklabTerminal", "stacklab-terminal-ready", f);
     }
 }

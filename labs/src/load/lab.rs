@@ -60,7 +60,7 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
     for block in &intro.blocks {
         problems.push(&path, block.line, "scripts belong in step files, not in lab.md");
     }
-    for (why, line) in &intro.bad_previews {
+    for (why, line) in &intro.bad_links {
         problems.push(&path, *line, why.clone());
     }
     let finish_path = dir.join("finish.md");
@@ -114,7 +114,7 @@ fn load_step(path: &Path, problems: &mut Problems) -> Option<Step> {
         problems.push(path, 0, format!("step file name gives the id {id:?}: use a-z, 0-9 and '-'"));
     }
     let rendered = markdown::render(doc.body, doc.body_line, false);
-    for (why, line) in &rendered.bad_previews {
+    for (why, line) in &rendered.bad_links {
         problems.push(path, *line, why.clone());
     }
     let timeout = front.timeout.unwrap_or(DEFAULT_TIMEOUT);

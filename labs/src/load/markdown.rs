@@ -46,8 +46,8 @@ pub struct Rendered {
     pub blocks: Vec<Block>,
     /// The commands the text offers to run in the terminal, in order, with their lines.
     pub runs: Vec<(String, usize)>,
-    /// `preview:` links that name no port, with why and their lines.
-    pub bad_previews: Vec<(String, usize)>,
+    /// `preview:` and `open:` links that cannot work, with why and their lines.
+    pub bad_links: Vec<(String, usize)>,
 }
 
 /// Renders `text` (which starts at `first_line` of its file) to HTML, pulling out the special
@@ -193,12 +193,30 @@ pub fn preview_href(link: &str) -> Option<Result<String, String>> {
     })
 }
 
+/// The opening tag of a workbook link (`preview:PORT/path`, `open:/absolute/path`), or why the
+/// link cannot work; `None` for any other link.
+fn workbook_link(dest: &str, title: &str) -> Option<Result<String, String>> {
+    let title = if title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape(title)) };
+    if let Some(path) = dest.strip_prefix("open:") {
+        // A file for the editor tab: the page's script opens it there.
+        return Some(if path.starts_with('/') && !path.contains('\0') {
+            Ok(format!("<a href=\"#editor\" class=\"open-file\" data-open-file=\"{}\"{title}>", escape(path)))
+        } else {
+            Err(format!("{dest:?}: an open link names a file by its full path, as in open:/root/myapp/Dockerfile"))
+        });
+    }
+    // A tab of its own: the workbook stays where it is.
+    preview_href(dest).map(|href| {
+        href.map(|href| format!("<a href=\"{}\" class=\"preview-link\" target=\"_blank\" rel=\"noopener\"{title}>", escape(&href)))
+    })
+}
+
 fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
     let mut blocks = Vec::new();
     let mut runs = Vec::new();
-    let mut bad_previews = Vec::new();
-    // Inside a preview link, whose end is written by hand too (links do not nest).
-    let mut in_preview = false;
+    let mut bad_links = Vec::new();
+    // Inside a workbook link, whose end is written by hand too (links do not nest).
+    let mut in_workbook_link = false;
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut parser = Parser::new_ext(text, options()).into_offset_iter().peekable();
     while let Some((event, range)) = parser.next() {
@@ -261,32 +279,26 @@ fn render_inner(text: &str, first_line: usize, exec_markers: bool) -> Rendered {
                     None => events.push(Event::Code(code)),
                 }
             }
-            Event::Start(Tag::Link { dest_url, title, .. }) if dest_url.starts_with("preview:") => match preview_href(&dest_url) {
-                Some(Ok(href)) => {
-                    // A tab of its own: the workbook stays where it is.
-                    let title = if title.is_empty() { String::new() } else { format!(" title=\"{}\"", escape(&title)) };
-                    events.push(Event::Html(CowStr::from(format!(
-                        "<a href=\"{}\" class=\"preview-link\" target=\"_blank\" rel=\"noopener\"{title}>",
-                        escape(&href)
-                    ))));
-                    in_preview = true;
+            Event::Start(Tag::Link { dest_url, title, .. }) if let Some(link) = workbook_link(&dest_url, &title) => {
+                match link {
+                    Ok(tag) => events.push(Event::Html(CowStr::from(tag))),
+                    Err(why) => {
+                        bad_links.push((why, line));
+                        events.push(Event::Html(CowStr::from("<a>")));
+                    }
                 }
-                _ => {
-                    bad_previews.push((preview_href(&dest_url).and_then(Result::err).unwrap_or_default(), line));
-                    events.push(Event::Html(CowStr::from("<a>")));
-                    in_preview = true;
-                }
-            },
-            Event::End(TagEnd::Link) if in_preview => {
+                in_workbook_link = true;
+            }
+            Event::End(TagEnd::Link) if in_workbook_link => {
                 events.push(Event::Html(CowStr::from("</a>")));
-                in_preview = false;
+                in_workbook_link = false;
             }
             other => events.push(other),
         }
     }
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    Rendered { html, blocks, runs, bad_previews }
+    Rendered { html, blocks, runs, bad_links }
 }
 
 /// Markdown to HTML, with no special blocks expected (hints, explanations, notes).
@@ -369,9 +381,21 @@ mod tests {
         );
         assert!(r.html.contains(r#"<a href="/preview" class="preview-link" target="_blank" rel="noopener">ports</a>"#), "{}", r.html);
         assert!(r.html.contains("<a>bad</a>"), "{}", r.html);
-        assert_eq!(r.bad_previews.len(), 1);
-        assert_eq!(r.bad_previews[0].1, 5);
-        assert!(r.bad_previews[0].0.contains("preview:8080/"), "{:?}", r.bad_previews);
+        assert_eq!(r.bad_links.len(), 1);
+        assert_eq!(r.bad_links[0].1, 5);
+        assert!(r.bad_links[0].0.contains("preview:8080/"), "{:?}", r.bad_links);
+    }
+
+    #[test]
+    fn open_links_open_a_file_in_the_editor() {
+        let r = render("Edit [the Dockerfile](open:/root/myapp/Dockerfile).\n\n[bad](open:myapp/x)\n", 1, false);
+        assert!(
+            r.html.contains(r##"<a href="#editor" class="open-file" data-open-file="/root/myapp/Dockerfile">the Dockerfile</a>"##),
+            "{}",
+            r.html
+        );
+        assert_eq!(r.bad_links.len(), 1);
+        assert!(r.bad_links[0].0.contains("full path"), "{:?}", r.bad_links);
     }
 
     #[test]

@@ -264,9 +264,6 @@ fn killercoda_scenario_as_written_loads_with_warnings() {
         [
             format!("{lab_dir}/index.json:10: `details.steps[1].code` is not a Killercoda field Stacklab knows: ignored"),
             format!(
-                "{lab_dir}/index.json:16: `interface.layout` \"ide\": Stacklab shows the text beside one terminal (no editor pane yet)"
-            ),
-            format!(
                 "{lab_dir}/step1/text.md:3: step 1: {{{{TRAFFIC_HOST2_80}}}}: Stacklab gives the learner one host: only HOST1's ports have previews; left as text"
             ),
             format!(

@@ -48,6 +48,21 @@ mv -f -- "$tmp" "$f" || { rm -f -- "$tmp"; echo write-failed; exit 6; }"#;
 const LIST: &str = r#"cd -- "$1" 2>/dev/null || { echo not-a-folder; exit 4; }
 find . -mindepth 1 -maxdepth 1 -printf '%y\t%s\t%P\0' 2>/dev/null | head -z -n "$2""#;
 
+/// The file each learner last opened in the editor, for the instructor's panel (in memory: it
+/// says what they look at now, not a history).
+#[derive(Debug, Default)]
+pub struct OpenFiles(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl OpenFiles {
+    pub fn opened(&self, learner: &str, path: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(learner.to_string(), path.to_string());
+    }
+
+    pub fn of(&self, learner: &str) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(learner).cloned()
+    }
+}
+
 /// A file as the editor gets it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct OpenedFile {

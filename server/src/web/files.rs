@@ -29,7 +29,9 @@ async fn open(
     Query(q): Query<PathQuery>,
 ) -> Result<Json<OpenedFile>, FilesError> {
     let sandboxes = state.sandboxes.as_ref().ok_or(FilesError::NoSandboxes)?;
-    Ok(Json(files::open(sandboxes, &learner, &q.path).await?))
+    let file = files::open(sandboxes, &learner, &q.path).await?;
+    state.open_files.opened(&learner, &file.path);
+    Ok(Json(file))
 }
 
 async fn save(

@@ -62,6 +62,8 @@ pub struct AppState {
     pub host_notes: Arc<Vec<String>>,
     /// Web previews of learners' services; `None` without sandboxes or with previews off.
     pub previews: Option<Arc<crate::previews::Previews>>,
+    /// The file each learner has open in the editor.
+    pub open_files: Arc<crate::files::OpenFiles>,
     pub shutdown: CancellationToken,
 }
 
@@ -133,6 +135,7 @@ impl AppState {
             attempts: Arc::new(attempts::FailedAttempts::default()),
             host_notes: Arc::default(),
             previews: None,
+            open_files: Arc::default(),
             shutdown,
         }
     }

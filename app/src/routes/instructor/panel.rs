@@ -91,6 +91,9 @@ pub fn LearnerPanel(
                     "Reset sandbox (wipe files)…"
                 </button>
             </div>
+            {move || row.get().and_then(|r| r.sandbox.editing).map(|path| view! {
+                <p class="panel-editing">"In the editor: " <code>{path}</code></p>
+            })}
             {move || row.get().filter(|r| !r.sandbox.previews.is_empty()).map(|r| view! {
                 <p class="panel-previews">
                     "Web previews open: "

@@ -140,11 +140,15 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
 
     let scenario = Scenario { dir, index_path: &index_path, index_text: &index_text };
     let mut tiers = scenario.tiers(&index, warnings);
-    if let Some(layout) = index.interface.as_ref().and_then(|i| i.layout.as_deref()).filter(|l| *l != "terminal") {
+    // Stacklab's terminal pane always has an editor tab beside the terminals: the IDE layouts
+    // are that.
+    if let Some(layout) =
+        index.interface.as_ref().and_then(|i| i.layout.as_deref()).filter(|l| !["terminal", "ide", "vscode", "editor"].contains(l))
+    {
         warnings.push(
             &index_path,
             field_line("layout"),
-            format!("`interface.layout` {layout:?}: Stacklab shows the text beside one terminal (no editor pane yet)"),
+            format!("`interface.layout` {layout:?}: Stacklab shows the text beside its terminals and editor"),
         );
     }
     let assets = match &index.details.assets {

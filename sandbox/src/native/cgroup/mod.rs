@@ -247,7 +247,10 @@ fn ensure_dir(path: &Path) -> io::Result<()> {
 /// Kills what is in `dir` (but `spare`) with the group frozen, so nothing forks in between:
 /// `freeze` and `thaw` write the freezer's files. Returns once only `spare` is left.
 fn kill_frozen(dir: &Path, spare: Option<i32>, freeze: &dyn Fn(bool) -> io::Result<()>) -> io::Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // The last process of a sandbox unmounts its file systems as it exits: with a cluster's
+    // container layers in them, seconds of writes on a busy disk (seen: over 10 s in CI, the
+    // sandbox's init still running its exit). The sandbox is not gone before that.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let frozen = freeze(true).is_ok();
         let pids = tree_pids(dir)?;

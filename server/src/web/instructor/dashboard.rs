@@ -87,6 +87,7 @@ async fn sandbox_view(state: &AppState, learner: &str) -> SandboxView {
             let mut view = sandboxes.view(learner).await;
             view.terminals = terminals.tabs(learner);
             view.previews = state.previews.as_ref().map(|p| p.of(learner).into_iter().map(|(port, _)| port).collect()).unwrap_or_default();
+            view.editing = state.open_files.of(learner);
             view
         }
         _ => SandboxView::off(),
