@@ -54,7 +54,8 @@ const filesUrl = (path) => `/api/files?path=${encodeURIComponent(path)}`;
 class Editor {
   constructor(host, options) {
     this.host = host;
-    this.root = options.root ?? "/root";
+    // The folders the tree shows: the lab's (`editor` in lab.md), or the learner's home.
+    this.folders = options.folders?.length ? options.folders : [options.root ?? "/root"];
     this.file = null; // { path, version, language }
     this.saved = ""; // the text as last opened or saved
     host.innerHTML = `
@@ -75,7 +76,11 @@ class Editor {
     this.status = host.querySelector(".editor-status");
     this.saveButton.addEventListener("click", () => this.save());
     this.view = new EditorView({ parent: host.querySelector(".editor-code"), state: this.state("", "text") });
-    this.listFolder(this.root, this.tree);
+    if (this.folders.length === 1) {
+      this.listFolder(this.folders[0], this.tree);
+    } else {
+      this.folders.forEach((folder, i) => this.tree.append(this.folderItem(folder, `${folder.replace(/\/$/, "")}/`, i === 0)));
+    }
   }
 
   state(text, language) {
@@ -107,29 +112,19 @@ class Editor {
       const entries = await api("GET", `/api/files/list?path=${encodeURIComponent(path)}`);
       for (const entry of entries) {
         const full = `${path.replace(/\/$/, "")}/${entry.name}`;
+        if (entry.folder) {
+          into.append(this.folderItem(full, `${entry.name}/`, false));
+          continue;
+        }
         const item = document.createElement("li");
         item.setAttribute("role", "treeitem");
         const button = document.createElement("button");
         button.type = "button";
-        button.className = entry.folder ? "tree-folder" : "tree-file";
-        button.textContent = entry.name + (entry.folder ? "/" : "");
+        button.className = "tree-file";
+        button.textContent = entry.name;
         button.dataset.path = full;
+        button.addEventListener("click", () => this.open(full));
         item.append(button);
-        if (entry.folder) {
-          const children = document.createElement("ul");
-          children.setAttribute("role", "group");
-          children.hidden = true;
-          item.setAttribute("aria-expanded", "false");
-          button.addEventListener("click", () => {
-            const open = children.hidden;
-            children.hidden = !open;
-            item.setAttribute("aria-expanded", String(open));
-            if (open) this.listFolder(full, children);
-          });
-          item.append(children);
-        } else {
-          button.addEventListener("click", () => this.open(full));
-        }
         into.append(item);
       }
       if (!entries.length) into.innerHTML = `<li class="muted">(empty)</li>`;
@@ -140,6 +135,28 @@ class Editor {
       item.textContent = e.message;
       into.append(item);
     }
+  }
+
+  /** A folder of the tree, `label` on its button, listed when opened (now, if `open`). */
+  folderItem(path, label, open) {
+    const item = document.createElement("li");
+    item.setAttribute("role", "treeitem");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "tree-folder";
+    button.textContent = label;
+    button.dataset.path = path;
+    const children = document.createElement("ul");
+    children.setAttribute("role", "group");
+    const toggle = (show) => {
+      children.hidden = !show;
+      item.setAttribute("aria-expanded", String(show));
+      if (show) this.listFolder(path, children);
+    };
+    button.addEventListener("click", () => toggle(children.hidden));
+    item.append(button, children);
+    toggle(open);
+    return item;
   }
 
   /** Opens `path` (after asking, when the open file has changes not saved). */

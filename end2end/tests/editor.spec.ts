@@ -65,7 +65,10 @@ test("a learner edits a file of their sandbox in the editor tab", async ({ page 
   await expect(code).toContainText("# from the terminal");
   await expect(code).not.toContainText("USER nobody");
 
-  // The tree: the learner's home, folders first; a file opens from it.
+  // The tree: the folders the lab names (the learner's home first, open), folders first; a
+  // file opens from it.
+  await editor.getByRole("button", { name: "/etc/containers/" }).click();
+  await expect(editor.getByRole("button", { name: "registries.conf", exact: true })).toBeVisible();
   await editor.getByRole("button", { name: "myapp/" }).click();
   await editor.locator(".editor-tree").getByRole("button", { name: "Dockerfile", exact: true }).click();
   await expect(editor.locator(".editor-path")).toHaveText("/root/myapp/Dockerfile");

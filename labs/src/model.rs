@@ -93,6 +93,9 @@ pub struct LabView {
     /// Typed into the terminal when the learner has done every step (the finish `foreground`).
     #[serde(default)]
     pub finish_foreground: Option<String>,
+    /// The folders the editor's file tree shows; empty: the learner's home.
+    #[serde(default)]
+    pub editor_folders: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

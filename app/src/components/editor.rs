@@ -8,11 +8,13 @@ use leptos::prelude::*;
 /// The tab number the editor has among the terminal tabs (terminals are 1 and up).
 pub const EDITOR_TAB: u32 = 0;
 
-/// The learner's home: where the file tree starts.
-const ROOT: &str = "/root";
+/// The learner's home: where the file tree starts unless the lab names its folders.
+const HOME: &str = "/root";
 
+/// `folders`: the folders the file tree shows (the lab's `editor` setting); empty: the home.
 #[component]
-pub fn EditorPane(active: RwSignal<u32>) -> impl IntoView {
+pub fn EditorPane(active: RwSignal<u32>, folders: Vec<String>) -> impl IntoView {
+    let folders = if folders.is_empty() { vec![HOME.to_string()] } else { folders };
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
@@ -25,8 +27,9 @@ pub fn EditorPane(active: RwSignal<u32>) -> impl IntoView {
                 && let Some(element) = host.get()
                 && handle.with_value(|h| h.is_none())
             {
+                let folders = folders.clone();
                 js::when_ready(move || {
-                    let editor = js::mount(&element, ROOT);
+                    let editor = js::mount(&element, &folders);
                     if let Some(path) = pending.try_update_value(Option::take).flatten() {
                         editor.open(&path);
                     }
@@ -49,7 +52,7 @@ pub fn EditorPane(active: RwSignal<u32>) -> impl IntoView {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = ROOT;
+    let _ = folders;
     view! {
         <div class="editor-host" node_ref=host hidden=move || active.get() != EDITOR_TAB data-testid="editor"></div>
     }
@@ -71,9 +74,10 @@ mod js {
         pub fn open(this: &EditorHandle, path: &str);
     }
 
-    pub fn mount(element: &web_sys::HtmlDivElement, root: &str) -> EditorHandle {
+    pub fn mount(element: &web_sys::HtmlDivElement, folders: &[String]) -> EditorHandle {
         let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&options, &"root".into(), &root.into());
+        let list: js_sys::Array = folders.iter().map(|f| JsValue::from_str(f)).collect();
+        let _ = js_sys::Reflect::set(&options, &"folders".into(), &list.into());
         mount_js(element.unchecked_ref(), &options.into())
     }
 

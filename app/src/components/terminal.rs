@@ -9,8 +9,9 @@ use crate::components::editor::{EDITOR_TAB, EditorPane};
 /// Terminals a learner may open (the server allows as many).
 const MAX_TABS: u32 = 8;
 
+/// The terminals, and the editor showing `folders` (the lab's; empty: the learner's home).
 #[component]
-pub fn TerminalPane() -> impl IntoView {
+pub fn TerminalPane(#[prop(optional)] folders: Vec<String>) -> impl IntoView {
     let tabs = RwSignal::new(vec![1u32]);
     let active = RwSignal::new(1u32);
     view! {
@@ -55,7 +56,7 @@ pub fn TerminalPane() -> impl IntoView {
                 <For each=move || tabs.get() key=|t| *t let:tab>
                     <TerminalHost tab active/>
                 </For>
-                <EditorPane active/>
+                <EditorPane active folders/>
                 <noscript>
                     <p class="muted">"The terminal needs JavaScript."</p>
                 </noscript>

@@ -93,6 +93,8 @@ pub struct Lab {
     /// `background`), and typed into the terminal then (its `foreground`).
     pub finish_setup: Option<Script>,
     pub finish_foreground: Option<String>,
+    /// The folders the editor's file tree shows (absolute paths); empty: the learner's home.
+    pub editor_folders: Vec<String>,
     pub format: LabFormat,
     pub source: PathBuf,
 }
@@ -237,6 +239,7 @@ impl Course {
             finish_html: lab.finish_html.clone(),
             foreground: lab.foreground.clone(),
             finish_foreground: lab.finish_foreground.clone(),
+            editor_folders: lab.editor_folders.clone(),
             steps: lab
                 .steps
                 .iter()

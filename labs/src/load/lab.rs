@@ -23,6 +23,9 @@ struct LabFront {
     summary: String,
     #[serde(default = "shell_tier")]
     tiers: Vec<Tier>,
+    /// The folders the editor's file tree shows, e.g. `["/root/myapp", "/etc/nginx"]`.
+    #[serde(default)]
+    editor: Vec<String>,
 }
 
 fn shell_tier() -> Vec<Tier> {
@@ -63,6 +66,10 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
     for (why, line) in &intro.bad_links {
         problems.push(&path, *line, why.clone());
     }
+    for folder in front.editor.iter().filter(|f| !f.starts_with('/') || f.contains('\0')) {
+        let line = doc.front.lines().position(|l| l.trim_start().starts_with("editor")).map_or(doc.front_line, |i| doc.front_line + i);
+        problems.push(&path, line, format!("editor folder {folder:?} is not a full path: start it with /"));
+    }
     let finish_path = dir.join("finish.md");
     let finish_html = if finish_path.exists() { markdown::to_html(&read(&finish_path, problems)?) } else { String::new() };
 
@@ -99,6 +106,7 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
         foreground: None,
         finish_setup: None,
         finish_foreground: None,
+        editor_folders: front.editor,
         format: LabFormat::Stacklab,
         source: path,
     })

@@ -70,8 +70,17 @@ fn unknown_key() {
     let dir = tree(&[("s1/labs/first/lab.md", "+++\ntitle = \"First\"\ncolour = \"blue\"\n+++\n")]);
     assert_eq!(
         problems_of(dir.path()),
-        vec!["s1/labs/first/lab.md:3: front matter: unknown field `colour`, expected one of `title`, `summary`, `tiers`"]
+        vec!["s1/labs/first/lab.md:3: front matter: unknown field `colour`, expected one of `title`, `summary`, `tiers`, `editor`"]
     );
+}
+
+#[test]
+fn editor_folders_are_full_paths() {
+    let dir = tree(&[("s1/labs/first/lab.md", "+++\ntitle = \"First\"\neditor = [\"/root/app\", \"etc/nginx\"]\n+++\n")]);
+    assert_eq!(problems_of(dir.path()), vec!["s1/labs/first/lab.md:3: editor folder \"etc/nginx\" is not a full path: start it with /"]);
+    let dir = tree(&[("s1/labs/first/lab.md", "+++\ntitle = \"First\"\neditor = [\"/root/app\", \"/etc/nginx\"]\n+++\n")]);
+    let course = load_course(dir.path()).unwrap();
+    assert_eq!(course.lab_view("first").unwrap().editor_folders, ["/root/app", "/etc/nginx"]);
 }
 
 #[test]

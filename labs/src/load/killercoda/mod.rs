@@ -257,6 +257,7 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
         foreground: intro_foreground.map(|s| s.source),
         finish_setup: finish_background,
         finish_foreground: finish_foreground.map(|s| s.source),
+        editor_folders: Vec::new(),
         format: LabFormat::Killercoda,
         source: index_path,
     })
