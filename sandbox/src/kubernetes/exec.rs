@@ -169,7 +169,11 @@ pub async fn shell(pods: &Api<Pod>, pod: &str, name: &str, request: ShellRequest
     env.push((MARKER.into(), tag.clone()));
     // A terminal's command is exec'd in place of the wrapper: the marker is in its
     // environment from the start, so `kill` finds everything the learner ran in it.
-    let mut command = vec!["/bin/sh".to_string(), "-c".into(), "cd /root 2>/dev/null; exec env \"$@\"".into(), "stacklab-shell".into()];
+    // The size is set here too: the API server's resize message travels apart from stdin, and
+    // the first command a learner types could otherwise see a terminal of 0 rows.
+    let size = format!("stty rows {} cols {} 2>/dev/null; ", request.size.rows, request.size.cols);
+    let script = format!("{size}cd /root 2>/dev/null; exec env \"$@\"");
+    let mut command = vec!["/bin/sh".to_string(), "-c".into(), script, "stacklab-shell".into()];
     command.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
     command.extend(argv);
     let params = AttachParams::interactive_tty().container(CONTAINER);
