@@ -78,6 +78,12 @@ pub struct Dashboard {
     pub labs: Vec<LabColumns>,
     pub quizzes: Vec<QuizColumn>,
     pub learners: Vec<LearnerRow>,
+    /// Raised hands, oldest first.
+    #[serde(default)]
+    pub help: Vec<HelpView>,
+    /// The "eyes on me" message while the class's pages are covered.
+    #[serde(default)]
+    pub attention: Option<String>,
     /// Sandboxes started ahead of time, waiting for learners who have not joined yet.
     pub spares: usize,
     pub sandboxes_enabled: bool,
@@ -202,11 +208,44 @@ impl SandboxView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DashboardEvent {
-    Step { learner: String, lab_id: String, step_id: String, cell: Cell },
-    Checking { learner: String, lab_id: String, step_id: String },
-    Quiz { learner: String, question_id: String, cell: QuizCell },
-    Joined { row: LearnerRow },
-    Sandboxes { sandboxes: BTreeMap<String, SandboxView>, spares: usize, now: i64 },
+    Step {
+        learner: String,
+        lab_id: String,
+        step_id: String,
+        cell: Cell,
+    },
+    Checking {
+        learner: String,
+        lab_id: String,
+        step_id: String,
+    },
+    Quiz {
+        learner: String,
+        question_id: String,
+        cell: QuizCell,
+    },
+    Joined {
+        row: LearnerRow,
+    },
+    Sandboxes {
+        sandboxes: BTreeMap<String, SandboxView>,
+        spares: usize,
+        now: i64,
+    },
+    /// A hand raised, changed or claimed (`request`), or lowered or resolved (`None`).
+    Help {
+        learner: String,
+        request: Option<HelpView>,
+    },
+    /// A message in a learner's thread (from them or to them).
+    Chat {
+        learner: String,
+        message: MessageView,
+    },
+    /// The class's "eyes on me" message, or `None` when released.
+    Attention {
+        message: Option<String>,
+    },
 }
 
 impl Dashboard {
@@ -248,6 +287,20 @@ impl Dashboard {
                 }
                 self.spares = spares;
                 self.now = now;
+                true
+            }
+            DashboardEvent::Help { learner, request } => {
+                self.help.retain(|h| h.learner != learner);
+                if let Some(request) = request {
+                    let at = self.help.partition_point(|h| (h.raised_at, h.id) < (request.raised_at, request.id));
+                    self.help.insert(at, request);
+                }
+                true
+            }
+            // The panel of that learner shows it.
+            DashboardEvent::Chat { .. } => true,
+            DashboardEvent::Attention { message } => {
+                self.attention = message;
                 true
             }
         }
@@ -417,7 +470,8 @@ pub struct GradeRow {
     pub total: u32,
 }
 
-/// A message from the instructor, as the learner sees it.
+/// A message, as a page shows it: from staff to the class or one learner, or a learner's own
+/// to staff (their help thread).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: i64,
@@ -425,6 +479,59 @@ pub struct MessageView {
     /// To the whole class, or to this learner alone.
     pub to_class: bool,
     pub at: i64,
+    /// Written by the learner (to staff), not to them.
+    #[serde(default)]
+    pub from_learner: bool,
+    /// The member of staff who wrote it; `None` for the instructor.
+    #[serde(default)]
+    pub author: Option<String>,
+}
+
+impl MessageView {
+    /// Who wrote it, as the learner reads it.
+    pub fn sender(&self) -> String {
+        match (&self.author, self.from_learner) {
+            (_, true) => "You".into(),
+            (Some(name), _) => name.clone(),
+            (None, _) => "Your instructor".into(),
+        }
+    }
+}
+
+/// A raised hand, as the dashboard's queue and the learner's page show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HelpView {
+    pub id: i64,
+    pub learner: String,
+    pub name: String,
+    pub note: String,
+    pub lab_id: Option<String>,
+    pub step_id: Option<String>,
+    /// What the learner's last check on that step said.
+    pub reason: Option<String>,
+    pub raised_at: i64,
+    /// Who is helping (a name), once someone claimed it.
+    pub claimed_by: Option<String>,
+}
+
+/// The learner's side of helping: their hand, their thread with staff, and whether the
+/// instructor asked for everyone's eyes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LearnerHelp {
+    pub hand: Option<HelpView>,
+    pub thread: Vec<MessageView>,
+    pub attention: Option<String>,
+}
+
+/// Who is helping when the instructor claims a hand (staff with names of their own are TAs):
+/// the learner reads "The instructor is looking at your terminal".
+pub const INSTRUCTOR_CLAIMING: &str = "the instructor";
+
+/// What the learner reads when someone took their hand.
+pub fn looking_at_you(claimed_by: &str) -> String {
+    let mut chars = claimed_by.chars();
+    let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    format!("{first}{} is looking at your terminal", chars.as_str())
 }
 
 /// What the instructor can do for a learner or the class.
@@ -449,6 +556,24 @@ pub enum HelpAction {
     Prewarm {
         class: String,
         spares: u32,
+    },
+    /// Take a raised hand: the learner is told who is looking.
+    Claim {
+        request: i64,
+    },
+    /// Put a claimed hand back in the queue.
+    Unclaim {
+        request: i64,
+    },
+    /// Done helping: the hand goes down.
+    Resolve {
+        request: i64,
+    },
+    /// "Eyes on me": every learner's page of the class is covered with `message` until it is
+    /// released (`None`); terminals keep running underneath.
+    Attention {
+        class: String,
+        message: Option<String>,
     },
 }
 
@@ -494,9 +619,8 @@ mod tests {
         assert!(flags(&r, &settings, 10_000).is_empty());
     }
 
-    #[test]
-    fn grades_count_done_steps_and_first_answers() {
-        let mut d = Dashboard {
+    fn empty_dashboard() -> Dashboard {
+        Dashboard {
             class: ClassSummary {
                 id: "c".into(),
                 name: "C".into(),
@@ -505,6 +629,21 @@ mod tests {
                 learners: 1,
                 created_at: 0,
             },
+            labs: Vec::new(),
+            quizzes: Vec::new(),
+            learners: Vec::new(),
+            help: Vec::new(),
+            attention: None,
+            spares: 0,
+            sandboxes_enabled: false,
+            host_notes: Vec::new(),
+            now: 0,
+        }
+    }
+
+    #[test]
+    fn grades_count_done_steps_and_first_answers() {
+        let mut d = Dashboard {
             labs: vec![LabColumns {
                 id: "lab".into(),
                 title: "Lab".into(),
@@ -515,10 +654,8 @@ mod tests {
             }],
             quizzes: vec![QuizColumn { id: "q".into(), points: 1 }],
             learners: vec![row(&[("lab/a", cell(0, Some(5), 0)), ("lab/b", cell(5, None, 0))])],
-            spares: 0,
-            sandboxes_enabled: false,
-            host_notes: Vec::new(),
             now: 10,
+            ..empty_dashboard()
         };
         d.apply(DashboardEvent::Quiz {
             learner: "l1".into(),
@@ -557,6 +694,37 @@ mod tests {
         // Other labs' cells do not count.
         let other = LabSummary::of(&row(&[("other/a", cell(0, Some(1), 0))]), &lab);
         assert_eq!(other.state(), "none");
+    }
+
+    #[test]
+    fn the_help_queue_stays_oldest_first() {
+        let hand = |id: i64, learner: &str, raised_at: i64| HelpView {
+            id,
+            learner: learner.into(),
+            name: learner.into(),
+            note: String::new(),
+            lab_id: None,
+            step_id: None,
+            reason: None,
+            raised_at,
+            claimed_by: None,
+        };
+        let mut d = empty_dashboard();
+        for (id, learner, at) in [(2, "bob", 20), (1, "ada", 10), (3, "cy", 30)] {
+            d.apply(DashboardEvent::Help { learner: learner.into(), request: Some(hand(id, learner, at)) });
+        }
+        let order = |d: &Dashboard| d.help.iter().map(|h| h.learner.clone()).collect::<Vec<_>>();
+        assert_eq!(order(&d), ["ada", "bob", "cy"]);
+        // Claimed: replaced in place, not added.
+        d.apply(DashboardEvent::Help {
+            learner: "bob".into(),
+            request: Some(HelpView { claimed_by: Some("Sam".into()), ..hand(2, "bob", 20) }),
+        });
+        assert_eq!(order(&d), ["ada", "bob", "cy"]);
+        assert_eq!(d.help[1].claimed_by.as_deref(), Some("Sam"));
+        d.apply(DashboardEvent::Help { learner: "ada".into(), request: None });
+        assert_eq!(order(&d), ["bob", "cy"]);
+        assert_eq!(looking_at_you("the instructor"), "The instructor is looking at your terminal");
     }
 
     #[test]

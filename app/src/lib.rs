@@ -14,6 +14,7 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+use components::help::HelpCorner;
 use components::hydration::HydrationMarker;
 use components::messages::Messages;
 use routes::deck::DeckPage;
@@ -79,6 +80,7 @@ fn asset_hash(options: &LeptosOptions, key: &str) -> Option<String> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    components::help::HelpOpen::provide();
 
     view! {
         <Title text="Stacklab"/>
@@ -86,6 +88,7 @@ pub fn App() -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/">"Stacklab"</a>
                 <span class="spacer"></span>
+                <HelpCorner/>
                 <HydrationMarker/>
             </header>
             <Messages/>

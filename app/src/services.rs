@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::class::ClassSettings;
 #[cfg(feature = "ssr")]
-use crate::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
+use crate::class::{ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView};
 #[cfg(feature = "ssr")]
 use crate::error::{AppError, AppResult};
 
@@ -66,6 +66,12 @@ pub struct StepProgress {
     /// What the last check said, and whether it passed.
     pub last_reason: Option<String>,
     pub last_passed: Option<bool>,
+    /// When the learner reached it (Unix seconds), and how many checks in a row failed the
+    /// same way: what suggests raising a hand.
+    #[serde(default)]
+    pub started_at: Option<i64>,
+    #[serde(default)]
+    pub same_failures: i64,
     /// Hints revealed so far (static ones asked for, then those hint checks fired), as HTML.
     pub hints: Vec<String>,
     /// Static hints not yet asked for.
@@ -105,6 +111,14 @@ pub trait Services: Send + Sync + 'static {
 
     /// Messages to this learner (or their class) after message `after`.
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView>;
+    /// The thread between staff and this learner (for staff: callers check the role first).
+    async fn thread(&self, learner: &str) -> AppResult<Vec<MessageView>>;
+    /// The learner's hand, thread and whether the class's pages are covered.
+    async fn my_help(&self, learner: &str) -> AppResult<LearnerHelp>;
+    /// Raises the learner's hand (or changes its note), at the step their page shows.
+    async fn raise_hand(&self, learner: &str, note: &str) -> AppResult<HelpView>;
+    async fn lower_hand(&self, learner: &str) -> AppResult<()>;
+    async fn write_to_staff(&self, learner: &str, body: &str) -> AppResult<MessageView>;
 
     async fn lab_progress(&self, learner: &str, lab: &str) -> AppResult<Vec<StepProgress>>;
     /// The learner is on this step now (it starts, its setup runs, auto-checks follow).

@@ -36,6 +36,8 @@ struct Tally {
     errors: Vec<String>,
     ready: Vec<Duration>,
     steps_done: usize,
+    /// Hands raised (and lowered again) by the class.
+    hands: usize,
 }
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
@@ -123,8 +125,8 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     table.add(
         &format!("class simulator ({label}): errors"),
         tally.errors.len().to_string(),
-        "steps completed by the class; dashboard events seen",
-        format!("{}; {dashboard_events}", tally.steps_done),
+        "steps completed by the class; hands raised; dashboard events seen",
+        format!("{}; {}; {dashboard_events}", tally.steps_done, tally.hands),
         f64::NAN,
     );
     let (keys, keys_alone) = (Samples::new(tally.keys), Samples::new(alone.keys));
@@ -310,6 +312,12 @@ async fn play(
         }
         let answer = post(format!("/api/quiz/{QUIZ}/answer"), serde_json::json!({ "choices": [0] })).await?;
         anyhow::ensure!(answer.status().is_success(), "quiz answer: {}", answer.status());
+        // A hand up, and down again: a learner who asked, then found it before anyone came.
+        let raised = post("/api/help".into(), serde_json::json!({ "note": format!("{name} is stuck") })).await?;
+        anyhow::ensure!(raised.status().is_success(), "raising a hand: {}", raised.status());
+        let lowered = client.delete(url("/api/help")).header("cookie", &cookie).header("origin", url("")).send().await?;
+        anyhow::ensure!(lowered.status().is_success(), "lowering a hand: {}", lowered.status());
+        tally.lock().unwrap().hands += 1;
         if Instant::now() >= until {
             return Ok(());
         }

@@ -5,6 +5,7 @@
 
 pub mod allocator;
 pub mod checks;
+pub mod classroom;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

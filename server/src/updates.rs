@@ -6,7 +6,7 @@ use app::class::MessageView;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::store::{QuizAnswer, StepState};
+use crate::store::{HelpRequest, QuizAnswer, StepState};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -43,11 +43,22 @@ pub enum Update {
         tier: String,
         status: app::services::TierStatus,
     },
-    /// To one learner, or to everyone in `class_id` when `learner` is `None`.
+    /// To one learner, or to everyone in `class_id` when `learner` is `None`. (A learner's own
+    /// message to staff has them as `learner` too: their thread.)
     Message {
         learner: Option<String>,
         class_id: String,
         message: MessageView,
+    },
+    /// A learner's hand: raised, changed, claimed, or (`closed`) down.
+    Help {
+        learner: String,
+        request: HelpRequest,
+    },
+    /// "Eyes on me" in `class_id`, or released (`None`).
+    Attention {
+        class_id: String,
+        message: Option<String>,
     },
 }
 
@@ -60,15 +71,20 @@ impl Update {
             | Update::Hint { learner, .. }
             | Update::Quiz { learner, .. }
             | Update::Tier { learner, .. }
-            | Update::Joined { learner, .. } => Some(learner),
+            | Update::Joined { learner, .. }
+            | Update::Help { learner, .. } => Some(learner),
             Update::Message { learner, .. } => learner.as_deref(),
+            Update::Attention { .. } => None,
         }
     }
 
     /// Whether the page of `learner` (in `class_id`) gets this.
     pub fn for_learner(&self, learner: &str, class_id: &str) -> bool {
         match self {
-            Update::Step { .. } | Update::Checking { .. } | Update::Hint { .. } | Update::Tier { .. } => self.learner() == Some(learner),
+            Update::Step { .. } | Update::Checking { .. } | Update::Hint { .. } | Update::Tier { .. } | Update::Help { .. } => {
+                self.learner() == Some(learner)
+            }
+            Update::Attention { class_id: class, .. } => class == class_id,
             Update::Message { learner: to, class_id: class, .. } => match to {
                 Some(to) => to == learner,
                 None => class == class_id,

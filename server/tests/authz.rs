@@ -93,6 +93,12 @@ async fn every_instructor_route_refuses_everyone_else() {
                 "application/json",
                 serde_json::json!({ "action": { "action": "reset", "learner": learner, "wipe": true } }).to_string(),
             ),
+            ("/api/instructor/thread", "application/x-www-form-urlencoded", format!("learner={learner}")),
+            (
+                "/api/instructor/act",
+                "application/json",
+                serde_json::json!({ "action": { "action": "attention", "class": class, "message": "covered" } }).to_string(),
+            ),
             (
                 "/api/instructor/save-class",
                 "application/json",

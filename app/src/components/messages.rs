@@ -32,7 +32,8 @@ pub fn Messages() -> impl IntoView {
         let read = storage().and_then(|s| s.get_item(READ_KEY).ok().flatten()).and_then(|v| v.parse().ok()).unwrap_or(0i64);
         leptos::task::spawn_local(async move {
             if let Ok(Some(list)) = load_messages(read).await {
-                messages.set(list);
+                // The learner's own, to staff, are in their help thread, not here.
+                messages.set(list.into_iter().filter(|m| !m.from_learner).collect());
                 learner.set(true);
             }
         });
@@ -49,7 +50,7 @@ pub fn Messages() -> impl IntoView {
         <div class="messages" aria-live="polite">
             <For each=move || messages.get() key=|m| m.id let:m>
                 <div class="message" role="status" data-message=m.id>
-                    <strong>{if m.to_class { "To the class" } else { "To you" }}</strong>
+                    <strong>{if m.to_class { "To the class".to_string() } else { format!("{} to you", m.sender()) }}</strong>
                     <p>{m.body.clone()}</p>
                     <button class="dismiss" aria-label="Dismiss the message" on:click=move |_| dismiss(m.id)>"×"</button>
                 </div>
@@ -65,7 +66,9 @@ pub fn Messages() -> impl IntoView {
 #[component]
 fn MessageStream(messages: RwSignal<Vec<MessageView>>) -> impl IntoView {
     crate::components::live::listen("/api/events".into(), "message", move |data| {
-        if let Ok(message) = serde_json::from_str::<MessageView>(&data) {
+        if let Ok(message) = serde_json::from_str::<MessageView>(&data)
+            && !message.from_learner
+        {
             messages.update(|m| {
                 if !m.iter().any(|x| x.id == message.id) {
                     m.push(message);

@@ -2,6 +2,7 @@
 
 pub mod confirm;
 pub mod editor;
+pub mod help;
 pub mod hydration;
 pub mod live;
 pub mod messages;

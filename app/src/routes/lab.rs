@@ -105,6 +105,10 @@ struct StoredStep {
     done: bool,
     last_reason: Option<String>,
     last_passed: Option<bool>,
+    #[serde(default)]
+    started_at: Option<i64>,
+    #[serde(default)]
+    same_failures: i64,
 }
 
 #[component]
@@ -131,6 +135,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
         params.with(|p| p.get("step").and_then(|n| n.parse::<usize>().ok())).map(|n| n.clamp(1, count.max(1)) - 1).unwrap_or(first_open)
     });
     let signed_in = viewer.is_some();
+    let stuck_secs = viewer.as_ref().map_or(i64::from(crate::class::DEFAULT_STUCK_MINUTES) * 60, |v| v.class_settings.stuck_secs());
 
     if signed_in {
         // Live: steps turning green, hints firing, "checking…".
@@ -146,6 +151,8 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                             p.done = p.done || state.done;
                             p.last_reason = state.last_reason;
                             p.last_passed = state.last_passed;
+                            p.started_at = state.started_at.or(p.started_at);
+                            p.same_failures = state.same_failures;
                         });
                     }
                     checking.set(None);
@@ -278,7 +285,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                         let state = steps[index];
                         let previous: Vec<QuizResult> = quiz.iter().filter(|q| step.quiz.iter().any(|s| s.id == q.question_id)).cloned().collect();
                         view! {
-                            <StepView lab_id=lab.id.clone() step index count state checking signed_in previous/>
+                            <StepView lab_id=lab.id.clone() step index count state checking signed_in previous stuck_secs/>
                         }
                     }
                 }
@@ -329,6 +336,9 @@ fn StepView(
     checking: RwSignal<Option<String>>,
     signed_in: bool,
     previous: Vec<QuizResult>,
+    /// After this long on the step, or the same check failing again and again, the page
+    /// suggests raising a hand.
+    stuck_secs: i64,
 ) -> impl IntoView {
     let error = RwSignal::new(None::<crate::error::AppError>);
     let run = {
@@ -411,6 +421,7 @@ fn StepView(
                 })}
             </div>
             {move || error.get().map(|error| view! { <ErrorNote error/> })}
+            {signed_in.then(|| view! { <StuckNudge state stuck_secs/> })}
 
             <div class="hints">
                 {move || state.get().hints.into_iter().enumerate().map(|(i, html)| view! {
@@ -471,6 +482,42 @@ fn StepView(
                 })}
             </nav>
         </section>
+    }
+}
+
+/// "Stuck? Ask for help": once the step's check failed the same way `FAILING_AFTER` times, or
+/// after the class's stuck time on it (what flags the learner on the dashboard too).
+#[component]
+fn StuckNudge(state: RwSignal<StepProgress>, stuck_secs: i64) -> impl IntoView {
+    let now = RwSignal::new(0i64);
+    #[cfg(feature = "hydrate")]
+    {
+        let tick = move || now.set((js_sys::Date::now() / 1000.0) as i64);
+        tick();
+        let handle = set_interval_with_handle(tick, std::time::Duration::from_secs(30));
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    let stuck = move || {
+        let p = state.get();
+        let long = p.started_at.is_some_and(|at| now.get() > 0 && now.get() - at >= stuck_secs);
+        !p.done && p.started && (p.same_failures >= crate::class::FAILING_AFTER || long)
+    };
+    let help = use_context::<crate::components::help::HelpOpen>();
+    view! {
+        <Show when=stuck>
+            <p class="stuck-nudge">
+                "Stuck here? "
+                <button class="button small quiet" on:click=move |_| {
+                    if let Some(h) = help {
+                        h.0.set(true);
+                    }
+                }>"Ask for help"</button>
+            </p>
+        </Show>
     }
 }
 

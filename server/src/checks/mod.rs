@@ -134,6 +134,11 @@ impl CheckEngine {
         self.presence.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The lab and step the learner's page shows, while they are here.
+    pub fn focus_of(&self, learner: &str) -> Option<(String, String)> {
+        self.presence().current(learner, Instant::now()).map(|f| (f.lab, f.step))
+    }
+
     /// A sign that the learner is here (a key typed in their terminal).
     pub fn seen(&self, learner: &str) {
         self.presence().seen(learner, Instant::now());

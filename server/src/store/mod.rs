@@ -106,15 +106,68 @@ pub struct CommandRecord {
     pub duration_ms: i64,
 }
 
-/// A message from the instructor.
+/// A message: from staff to one learner or the class, or from a learner to staff (their help
+/// thread).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: i64,
     pub class_id: String,
-    /// `None`: to the whole class.
+    /// The learner whose thread it is; `None`: to the whole class.
     pub learner_id: Option<String>,
     pub body: String,
     pub at: i64,
+    pub from_learner: bool,
+    /// The staff member who wrote it, by name; `None` for the instructor.
+    pub author: Option<String>,
+}
+
+/// Who writes a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Author {
+    /// A member of staff, by name (`None`: the instructor).
+    Staff(Option<String>),
+    /// The learner the thread is with.
+    Learner,
+}
+
+/// A raised hand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpRequest {
+    pub id: i64,
+    pub class_id: String,
+    pub learner_id: String,
+    pub note: String,
+    pub lab_id: Option<String>,
+    pub step_id: Option<String>,
+    /// What the learner's last check on that step said.
+    pub reason: Option<String>,
+    pub raised_at: i64,
+    /// Who is helping, by name, and since when.
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+/// Where a learner raised their hand from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HelpContext {
+    pub note: String,
+    pub lab_id: Option<String>,
+    pub step_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// What happens to an open hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HelpChange {
+    /// A member of staff (by name) takes it.
+    Claim(String),
+    /// Back to the queue, unclaimed.
+    Return,
+    /// Staff are done helping.
+    Resolve,
+    /// The learner lowers their hand.
+    Lower,
 }
 
 /// Why a check ran, which decides what it counts for.
@@ -178,9 +231,23 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes expired sessions; returns how many.
     async fn purge_expired_sessions(&self) -> Result<u64>;
 
-    async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str) -> Result<Message>;
-    /// Messages to this learner or their class, newer than `after_id`, oldest first.
+    /// Stores a message; a learner's own (`Author::Learner`) needs `learner_id`.
+    async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str, author: Author) -> Result<Message>;
+    /// Messages to this learner or their class, newer than `after_id`, oldest first (their own
+    /// to staff included).
     async fn messages_for(&self, learner_id: &str, after_id: i64, limit: i64) -> Result<Vec<Message>>;
+    /// The newest `limit` messages between staff and this learner alone, oldest first.
+    async fn thread(&self, learner_id: &str, limit: i64) -> Result<Vec<Message>>;
+
+    /// Raises the learner's hand, or changes the note of the one they have up.
+    async fn raise_hand(&self, class_id: &str, learner_id: &str, context: &HelpContext) -> Result<HelpRequest>;
+    /// Applies `change` to open request `id`; `None` when it is not open (or not there).
+    async fn change_help(&self, id: i64, change: HelpChange) -> Result<Option<HelpRequest>>;
+    async fn help_request(&self, id: i64) -> Result<Option<HelpRequest>>;
+    /// The learner's open request, if their hand is up.
+    async fn open_help(&self, learner_id: &str) -> Result<Option<HelpRequest>>;
+    /// The class's open requests, oldest first.
+    async fn help_queue(&self, class_id: &str) -> Result<Vec<HelpRequest>>;
 
     /// The learner's states in one lab (steps never reached have none).
     async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>>;
@@ -219,6 +286,11 @@ pub const COMMANDS_KEPT: i64 = 5000;
 /// Check results and events kept per learner: a history for the instructor, bounded however
 /// often a learner presses "Check" or answers a quiz.
 pub const HISTORY_KEPT: i64 = 5000;
+
+/// Messages kept per learner's thread, and raised hands kept per learner (open and closed):
+/// bounded however fast a learner writes or raises and lowers their hand.
+pub const THREAD_KEPT: i64 = 1000;
+pub const HANDS_KEPT: i64 = 100;
 
 /// A learner's display name, trimmed: 1 to 60 characters, no control characters.
 pub fn valid_display_name(name: &str) -> Result<&str> {

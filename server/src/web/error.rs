@@ -15,6 +15,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Over a budget (writes per minute): the sentence says to slow down.
+    #[error("{0}")]
+    TooMany(String),
 }
 
 impl IntoResponse for ApiError {
@@ -23,6 +26,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         };
         (status, self.to_string()).into_response()
     }
@@ -33,7 +37,7 @@ impl From<ApiError> for app::error::AppError {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::NotFound(said) => app::error::AppError::NotFound(said),
-            ApiError::BadRequest(said) => app::error::AppError::Invalid(said),
+            ApiError::BadRequest(said) | ApiError::TooMany(said) => app::error::AppError::Invalid(said),
             ApiError::Unavailable(said) => app::error::AppError::Unavailable(said),
         }
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 mod files;
 mod guard;
+pub mod help;
 pub mod instructor;
 pub mod learners;
 pub mod listen;
@@ -64,6 +65,10 @@ pub struct AppState {
     pub previews: Option<Arc<crate::previews::Previews>>,
     /// The file each learner has open in the editor.
     pub open_files: Arc<crate::files::OpenFiles>,
+    /// Classes whose pages the instructor covered ("eyes on me").
+    pub attention: Arc<crate::classroom::Attention>,
+    /// What each learner may still write this minute (messages, raised hands).
+    pub write_budget: Arc<crate::classroom::WriteBudget>,
     pub shutdown: CancellationToken,
 }
 
@@ -136,6 +141,8 @@ impl AppState {
             host_notes: Arc::default(),
             previews: None,
             open_files: Arc::default(),
+            attention: Arc::default(),
+            write_budget: Arc::default(),
             shutdown,
         }
     }
@@ -208,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(preview::router())
         .merge(files::router())
+        .merge(help::router())
         .merge(instructor::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))

@@ -63,6 +63,8 @@ async fn view(
         done: stored.is_some_and(|s| s.done),
         last_reason: stored.and_then(|s| s.last_reason.clone()),
         last_passed: stored.and_then(|s| s.last_passed),
+        started_at: stored.map(|s| s.started_at),
+        same_failures: stored.map_or(0, |s| s.same_failures),
         hints,
         hints_left: step.hints.len() - revealed,
         solution: if shown { step.solution.as_ref().map(|s| s.source.clone()) } else { None },
@@ -222,12 +224,20 @@ async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) ->
     // While this stream is open the learner counts as here: their step keeps being checked
     // however long they only read (the guard goes with the stream).
     let page_open = state.progress.as_ref().map(|p| p.page_open(&learner));
+    // First whether the class's pages are covered now: a page loaded just before "eyes on me"
+    // was released must not stay covered.
+    let attention = Event::default().event("attention").json_data(state.attention.current(&class_id)).unwrap_or_default();
     let updates = BroadcastStream::new(updates).filter_map(move |update| {
         let _page_open = &page_open;
         let event = match update {
             Ok(update) if update.for_learner(&learner, &class_id) => Some(
                 match &update {
                     Update::Message { message, .. } => Event::default().event("message").json_data(message),
+                    Update::Help { request, .. } => {
+                        let view = request.closed_at.is_none().then(|| crate::classroom::help_view(request, ""));
+                        Event::default().event("help").json_data(view)
+                    }
+                    Update::Attention { message, .. } => Event::default().event("attention").json_data(message),
                     _ => Event::default().event("progress").json_data(&update),
                 }
                 .unwrap_or_default(),
@@ -238,6 +248,7 @@ async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) ->
         };
         std::future::ready(event.map(Ok::<_, Infallible>))
     });
+    let updates = futures::stream::once(std::future::ready(Ok(attention))).chain(updates);
     let stream = crate::metrics::counted("learner-events", updates.take_until(state.shutdown.clone().cancelled_owned()));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }

@@ -1,11 +1,11 @@
 //! The server's side of `app::services::Services`: what the pages' server functions may ask.
 
-use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, MessageView};
+use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView};
 use app::error::{AppError, AppResult};
 use app::services::{QuizResult, SandboxPorts, Services, StepProgress, Viewer};
 use async_trait::async_trait;
 
-use super::{AppState, instructor, progress};
+use super::{AppState, help, instructor, progress};
 use crate::store::{Role, Session};
 use crate::web::auth::session_from;
 
@@ -65,7 +65,28 @@ impl Services for AppState {
 
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView> {
         let messages = self.store.messages_for(learner, after, 20).await.unwrap_or_default();
-        messages.into_iter().map(|m| MessageView { id: m.id, to_class: m.learner_id.is_none(), body: m.body, at: m.at }).collect()
+        messages.iter().map(crate::classroom::message_view).collect()
+    }
+
+    async fn thread(&self, learner: &str) -> AppResult<Vec<MessageView>> {
+        let messages = self.store.thread(learner, 100).await.map_err(|e| AppError::from(super::error::ApiError::from(e)))?;
+        Ok(messages.iter().map(crate::classroom::message_view).collect())
+    }
+
+    async fn my_help(&self, learner: &str) -> AppResult<LearnerHelp> {
+        help::mine(self, learner).await.map_err(AppError::from)
+    }
+
+    async fn raise_hand(&self, learner: &str, note: &str) -> AppResult<HelpView> {
+        help::raise(self, learner, note).await.map_err(AppError::from)
+    }
+
+    async fn lower_hand(&self, learner: &str) -> AppResult<()> {
+        help::lower(self, learner).await.map_err(AppError::from)
+    }
+
+    async fn write_to_staff(&self, learner: &str, body: &str) -> AppResult<MessageView> {
+        help::write(self, learner, body).await.map_err(AppError::from)
     }
 
     async fn lab_progress(&self, learner: &str, lab: &str) -> AppResult<Vec<StepProgress>> {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::matrix::Matrix;
 use super::panel::LearnerPanel;
+use super::queue::{EyesOnMe, HelpQueue};
 use super::{ClassEditor, CourseChoices, SignIn, SignOut};
 use crate::class::{Dashboard, DashboardEvent, HelpAction};
 use crate::components::time::LocalTime;
@@ -156,6 +157,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 <a class="button small secondary" href=csv.clone() download>"Grades CSV"</a>
                 <a class="button small secondary" href=json.clone()>"JSON"</a>
                 <button class="button small secondary" on:click=move |_| editing.update(|e| *e = !*e)>"Edit class"</button>
+                <EyesOnMe dash act/>
             </div>
             <p class="status" role="status">{move || status.get()}</p>
             {move || editing.get().then(|| {
@@ -168,6 +170,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 });
                 view! { <div class="card"><ClassEditor existing=Some(class()) choices=choices.clone() on_saved/></div> }
             })}
+            <HelpQueue dash selected act/>
             <Matrix dash selected compact=helping/>
             <Legend compact=helping/>
             </div>

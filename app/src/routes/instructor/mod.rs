@@ -5,6 +5,7 @@ pub mod dashboard;
 mod editor;
 mod matrix;
 mod panel;
+mod queue;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,14 @@
 use leptos::prelude::*;
 
 use super::matrix::sandbox_label;
-use crate::class::{Dashboard, HelpAction, flags, short_duration};
+use crate::class::{Dashboard, DashboardEvent, HelpAction, MessageView, flags, short_duration};
+use crate::error::AppResult;
+
+/// The thread between staff and `learner`.
+#[server(endpoint = "instructor/thread")]
+pub async fn load_thread(learner: String) -> AppResult<Vec<MessageView>> {
+    crate::services::instructor().await?.thread(&learner).await
+}
 use crate::components::confirm::confirm;
 use crate::components::terminal::WatchTerminal;
 
@@ -28,6 +35,40 @@ pub fn LearnerPanel(
     let learner_signal = Signal::derive(move || learner.clone());
 
     let (extend_id, restart_id, reset_id, message_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let hand = {
+        let id = id.clone();
+        Memo::new(move |_| dash.with(|d| d.help.iter().find(|h| h.learner == id).cloned()))
+    };
+    // The thread: read once, then each new message of it from the dashboard's stream.
+    let thread = RwSignal::new(Vec::<MessageView>::new());
+    {
+        let id = id.clone();
+        #[cfg(feature = "hydrate")]
+        {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = load_thread(id).await {
+                    thread.update(|t| {
+                        let fresh: Vec<MessageView> = t.drain(..).filter(|m| !list.iter().any(|l| l.id == m.id)).collect();
+                        *t = list;
+                        t.extend(fresh);
+                    });
+                }
+            });
+        }
+        let events = format!("/api/instructor/classes/{}/events", dash.with_untracked(|d| d.class.id.clone()));
+        crate::components::live::listen(events, "dashboard", move |data| {
+            if let Ok(DashboardEvent::Chat { learner, message }) = serde_json::from_str::<DashboardEvent>(&data)
+                && learner == id
+            {
+                thread.update(|t| {
+                    if !t.iter().any(|m| m.id == message.id) {
+                        t.push(message);
+                    }
+                });
+            }
+        });
+    }
     let class_id = dash.with_untracked(|d| d.class.id.clone());
     let take_over = move |_| {
         if control.get_untracked() {
@@ -67,6 +108,18 @@ pub fn LearnerPanel(
                         {flags.into_iter().map(|f| view! { <li class="flag">{f.detail()}</li> }).collect_view()}
                     </ul>
                 })
+            })}
+            {move || hand.get().map(|h| {
+                let id = h.id;
+                view! {
+                    <div class="panel-hand" role="note">
+                        <strong>"Hand up"</strong>
+                        {(!h.note.is_empty()).then(|| view! { <span>": " {h.note.clone()}</span> })}
+                        {h.reason.clone().map(|r| view! { <span class="muted">" · check: " {r}</span> })}
+                        " "
+                        <button class="button small secondary" on:click=move |_| act.run(HelpAction::Resolve { request: id })>"Resolve"</button>
+                    </div>
+                }
             })}
             <div class="panel-actions">
                 <button class="button small" on:click=move |_| act.run(HelpAction::Extend { learner: extend_id.clone(), minutes: 30 })>"Extend 30 min"</button>
@@ -128,6 +181,14 @@ pub fn LearnerPanel(
                 tabs.track();
                 view! { <WatchTerminal learner=learner_signal tab control/> }
             }}
+            <ol class="thread" aria-label=move || format!("Messages with {}", name())>
+                <For each=move || thread.get() key=|m| m.id let:m>
+                    <li class="thread-message" class:mine=!m.from_learner data-message=m.id>
+                        <strong>{if m.from_learner { name() } else { m.author.clone().unwrap_or_else(|| "You".into()) }}</strong>
+                        <p>{m.body.clone()}</p>
+                    </li>
+                </For>
+            </ol>
             <form class="inline" on:submit=send>
                 <label class="sr-only" for="learner-message">"Message"</label>
                 <input id="learner-message" placeholder=move || format!("Message to {}", name()) maxlength="2000" bind:value=message/>

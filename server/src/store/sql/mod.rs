@@ -20,6 +20,10 @@ mod rows;
 use super::*;
 use rows::*;
 
+/// The longest message, and the longest note on a raised hand.
+pub const MESSAGE_CHARS: usize = 2000;
+pub const NOTE_CHARS: usize = 500;
+
 /// How often (in a learner's rows of one log table) their oldest rows of it are pruned.
 const PRUNE_EVERY: i64 = 128;
 
@@ -294,22 +298,44 @@ impl Store for SqlStore {
         Ok(done.rows_affected())
     }
 
-    async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str) -> Result<Message> {
+    async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str, author: Author) -> Result<Message> {
         let body = body.trim();
-        if body.is_empty() || body.chars().count() > 2000 {
-            return Err(StoreError::Invalid("A message has 1 to 2000 characters.".into()));
+        if body.is_empty() || body.chars().count() > MESSAGE_CHARS {
+            return Err(StoreError::Invalid(format!("A message has 1 to {MESSAGE_CHARS} characters.")));
         }
+        let (from_learner, name) = match author {
+            Author::Learner if learner_id.is_none() => {
+                return Err(StoreError::Invalid("A learner writes only to their own thread.".into()));
+            }
+            Author::Learner => (true, None),
+            Author::Staff(name) => (false, name),
+        };
         let at = now();
-        let id: i64 = sqlx::query("INSERT INTO messages (class_id, learner_id, body, at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(class_id)
-            .bind(learner_id)
-            .bind(body)
-            .bind(at)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(classify)?
-            .get("id");
-        Ok(Message { id, class_id: class_id.into(), learner_id: learner_id.map(Into::into), body: body.into(), at })
+        let id: i64 = sqlx::query(
+            "INSERT INTO messages (class_id, learner_id, body, at, from_learner, author) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(class_id)
+        .bind(learner_id)
+        .bind(body)
+        .bind(at)
+        .bind(i64::from(from_learner))
+        .bind(name.clone())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?
+        .get("id");
+        if let Some(learner) = learner_id {
+            self.keep_tail("messages", learner, super::THREAD_KEPT).await?;
+        }
+        Ok(Message {
+            id,
+            class_id: class_id.into(),
+            learner_id: learner_id.map(Into::into),
+            body: body.into(),
+            at,
+            from_learner,
+            author: name,
+        })
     }
 
     async fn messages_for(&self, learner_id: &str, after_id: i64, limit: i64) -> Result<Vec<Message>> {
@@ -322,6 +348,88 @@ impl Store for SqlStore {
             .bind(after_id)
             .bind(limit),
             message_from,
+        )
+        .await
+    }
+
+    async fn thread(&self, learner_id: &str, limit: i64) -> Result<Vec<Message>> {
+        self.all(
+            sqlx::query("SELECT * FROM (SELECT * FROM messages WHERE learner_id = $1 ORDER BY id DESC LIMIT $2) AS newest ORDER BY id")
+                .bind(learner_id)
+                .bind(limit),
+            message_from,
+        )
+        .await
+    }
+
+    async fn raise_hand(&self, class_id: &str, learner_id: &str, context: &HelpContext) -> Result<HelpRequest> {
+        let note = context.note.trim();
+        if note.chars().count() > NOTE_CHARS {
+            return Err(StoreError::Invalid(format!("A note has at most {NOTE_CHARS} characters.")));
+        }
+        // One open hand per learner (a partial unique index): raising again only changes what
+        // it says.
+        let row = sqlx::query(
+            "INSERT INTO help_requests (class_id, learner_id, note, lab_id, step_id, reason, raised_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (learner_id) WHERE closed_at IS NULL \
+             DO UPDATE SET note = excluded.note, lab_id = excluded.lab_id, step_id = excluded.step_id, reason = excluded.reason \
+             RETURNING *",
+        )
+        .bind(class_id)
+        .bind(learner_id)
+        .bind(note)
+        .bind(context.lab_id.clone())
+        .bind(context.step_id.clone())
+        .bind(context.reason.clone())
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
+        self.keep_tail("help_requests", learner_id, super::HANDS_KEPT).await?;
+        Ok(help_request_from(&row))
+    }
+
+    async fn change_help(&self, id: i64, change: HelpChange) -> Result<Option<HelpRequest>> {
+        let at = now();
+        let query = match &change {
+            HelpChange::Claim(by) => {
+                sqlx::query("UPDATE help_requests SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND closed_at IS NULL RETURNING *")
+                    .bind(by.clone())
+                    .bind(at)
+                    .bind(id)
+            }
+            HelpChange::Return => {
+                sqlx::query("UPDATE help_requests SET claimed_by = NULL, claimed_at = NULL WHERE id = $1 AND closed_at IS NULL RETURNING *")
+                    .bind(id)
+            }
+            HelpChange::Resolve | HelpChange::Lower => {
+                let outcome = if change == HelpChange::Resolve { "resolved" } else { "lowered" };
+                sqlx::query("UPDATE help_requests SET closed_at = $1, outcome = $2 WHERE id = $3 AND closed_at IS NULL RETURNING *")
+                    .bind(at)
+                    .bind(outcome)
+                    .bind(id)
+            }
+        };
+        self.optional(query, help_request_from).await
+    }
+
+    async fn help_request(&self, id: i64) -> Result<Option<HelpRequest>> {
+        self.optional(sqlx::query("SELECT * FROM help_requests WHERE id = $1").bind(id), help_request_from).await
+    }
+
+    async fn open_help(&self, learner_id: &str) -> Result<Option<HelpRequest>> {
+        self.optional(
+            sqlx::query("SELECT * FROM help_requests WHERE learner_id = $1 AND closed_at IS NULL").bind(learner_id),
+            help_request_from,
+        )
+        .await
+    }
+
+    async fn help_queue(&self, class_id: &str) -> Result<Vec<HelpRequest>> {
+        self.all(
+            sqlx::query("SELECT * FROM help_requests WHERE class_id = $1 AND closed_at IS NULL ORDER BY raised_at, id").bind(class_id),
+            help_request_from,
         )
         .await
     }

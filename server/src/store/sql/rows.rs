@@ -23,6 +23,24 @@ pub fn message_from(row: &AnyRow) -> Message {
         learner_id: row.get("learner_id"),
         body: row.get("body"),
         at: row.get("at"),
+        from_learner: row.get::<i64, _>("from_learner") != 0,
+        author: row.get("author"),
+    }
+}
+
+pub fn help_request_from(row: &AnyRow) -> HelpRequest {
+    HelpRequest {
+        id: row.get("id"),
+        class_id: row.get("class_id"),
+        learner_id: row.get("learner_id"),
+        note: row.get("note"),
+        lab_id: row.get("lab_id"),
+        step_id: row.get("step_id"),
+        reason: row.get("reason"),
+        raised_at: row.get("raised_at"),
+        claimed_by: row.get("claimed_by"),
+        claimed_at: row.get("claimed_at"),
+        closed_at: row.get("closed_at"),
     }
 }
 

@@ -115,10 +115,11 @@ async fn class_settings_and_messages() {
         assert_eq!(ada.id, "spareid00001");
         let bob = store.create_learner(&class.id, "Bob", None).await.unwrap();
         let eve = store.create_learner(&other.id, "Eve", None).await.unwrap();
-        let all = store.send_message(&class.id, None, " Break until 10:30 ").await.unwrap();
-        let to_ada = store.send_message(&class.id, Some(&ada.id), "Try --fork").await.unwrap();
-        store.send_message(&other.id, None, "Other class").await.unwrap();
-        assert!(store.send_message(&class.id, None, "  ").await.is_err());
+        let staff = || Author::Staff(None);
+        let all = store.send_message(&class.id, None, " Break until 10:30 ", staff()).await.unwrap();
+        let to_ada = store.send_message(&class.id, Some(&ada.id), "Try --fork", staff()).await.unwrap();
+        store.send_message(&other.id, None, "Other class", staff()).await.unwrap();
+        assert!(store.send_message(&class.id, None, "  ", staff()).await.is_err());
         let bodies = |m: Vec<Message>| m.into_iter().map(|m| m.body).collect::<Vec<_>>();
         assert_eq!(bodies(store.messages_for(&ada.id, 0, 10).await.unwrap()), ["Break until 10:30", "Try --fork"]);
         assert_eq!(bodies(store.messages_for(&bob.id, 0, 10).await.unwrap()), ["Break until 10:30"]);
@@ -207,5 +208,75 @@ async fn pressing_check_and_answering_in_a_loop_keeps_bounded_logs() {
         let state = store.step_state(&flood.id, "lab", "one").await.unwrap();
         assert_eq!(state.attempts, total, "the counts are kept in the step's state, not recounted from the log");
         assert_eq!(store.quiz_answers(&flood.id).await.unwrap()[0].attempts, total);
+    }
+}
+
+#[tokio::test]
+async fn hands_and_threads() {
+    for store in stores().await {
+        let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
+        let ada = store.create_learner(&class.id, "Ada", None).await.unwrap();
+        let bob = store.create_learner(&class.id, "Bob", None).await.unwrap();
+        let at = |note: &str| HelpContext {
+            note: note.into(),
+            lab_id: Some("netns-veth".into()),
+            step_id: Some("veth".into()),
+            reason: Some("no veth pair".into()),
+        };
+        let first = store.raise_hand(&class.id, &ada.id, &at(" stuck on veth ")).await.unwrap();
+        assert_eq!((first.note.as_str(), first.reason.as_deref()), ("stuck on veth", Some("no veth pair")));
+        let again = store.raise_hand(&class.id, &ada.id, &at("still stuck")).await.unwrap();
+        assert_eq!((again.id, again.note.as_str()), (first.id, "still stuck"), "one open hand per learner");
+        let bobs = store.raise_hand(&class.id, &bob.id, &HelpContext::default()).await.unwrap();
+        assert!(
+            store.raise_hand(&class.id, &bob.id, &HelpContext { note: "x".repeat(NOTE_CHARS + 1), ..Default::default() }).await.is_err()
+        );
+        let queue = store.help_queue(&class.id).await.unwrap();
+        assert_eq!(queue.iter().map(|r| r.id).collect::<Vec<_>>(), [first.id, bobs.id], "oldest first");
+
+        let claimed = store.change_help(first.id, HelpChange::Claim("Sam".into())).await.unwrap().unwrap();
+        assert_eq!(claimed.claimed_by.as_deref(), Some("Sam"));
+        let back = store.change_help(first.id, HelpChange::Return).await.unwrap().unwrap();
+        assert_eq!(back.claimed_by, None);
+        let done = store.change_help(first.id, HelpChange::Resolve).await.unwrap().unwrap();
+        assert!(done.closed_at.is_some());
+        assert_eq!(store.change_help(first.id, HelpChange::Lower).await.unwrap(), None, "a closed hand stays closed");
+        assert_eq!(store.open_help(&ada.id).await.unwrap(), None);
+        let raised_again = store.raise_hand(&class.id, &ada.id, &at("new question")).await.unwrap();
+        assert_ne!(raised_again.id, first.id, "after it is down, a new hand");
+        store.change_help(bobs.id, HelpChange::Lower).await.unwrap().unwrap();
+        assert_eq!(store.help_queue(&class.id).await.unwrap().len(), 1);
+
+        // The thread: staff to Ada and Ada to staff, not the class's messages nor Bob's.
+        store.send_message(&class.id, None, "To everyone", Author::Staff(None)).await.unwrap();
+        store.send_message(&class.id, Some(&ada.id), "Look at ip link", Author::Staff(Some("Sam".into()))).await.unwrap();
+        let mine = store.send_message(&class.id, Some(&ada.id), "<b>thanks</b>", Author::Learner).await.unwrap();
+        store.send_message(&class.id, Some(&bob.id), "Bob's", Author::Learner).await.unwrap();
+        assert!(store.send_message(&class.id, None, "to nobody", Author::Learner).await.is_err(), "a learner writes to their thread only");
+        let thread = store.thread(&ada.id, 10).await.unwrap();
+        assert_eq!(thread.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["Look at ip link", "<b>thanks</b>"]);
+        assert_eq!((thread[0].author.as_deref(), thread[0].from_learner), (Some("Sam"), false));
+        assert_eq!(thread[1], mine);
+    }
+}
+
+#[tokio::test]
+async fn a_learner_flooding_hands_and_messages_keeps_bounded_rows() {
+    for store in stores().await {
+        let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
+        let flood = store.create_learner(&class.id, "Flood", None).await.unwrap();
+        for i in 0..HANDS_KEPT + 2 * PRUNE_EVERY {
+            let hand = store.raise_hand(&class.id, &flood.id, &HelpContext { note: format!("{i}"), ..Default::default() }).await.unwrap();
+            store.change_help(hand.id, HelpChange::Lower).await.unwrap().unwrap();
+        }
+        let hands = rows_of(&store, "help_requests", &flood.id).await;
+        assert!(hands <= HANDS_KEPT + PRUNE_EVERY, "{hands} hands kept");
+        for i in 0..THREAD_KEPT + 2 * PRUNE_EVERY {
+            store.send_message(&class.id, Some(&flood.id), &format!("{i}"), Author::Learner).await.unwrap();
+        }
+        let messages = rows_of(&store, "messages", &flood.id).await;
+        assert!(messages <= THREAD_KEPT + PRUNE_EVERY, "{messages} messages kept");
+        let newest = store.thread(&flood.id, 1).await.unwrap();
+        assert_eq!(newest[0].body, format!("{}", THREAD_KEPT + 2 * PRUNE_EVERY - 1), "the newest stay");
     }
 }

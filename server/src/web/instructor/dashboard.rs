@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::classroom::help_view;
 use crate::store::{Class, Learner, QuizAnswer, StepState};
 use crate::updates::Update;
 use crate::web::AppState;
@@ -119,12 +120,21 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
     for (learner, a) in state.store.class_quiz_answers(&class.id).await? {
         answers.entry(learner).or_default().push(a);
     }
+    let names: HashMap<&str, &str> = learners.iter().map(|l| (l.id.as_str(), l.display_name.as_str())).collect();
+    let help = state
+        .store
+        .help_queue(&class.id)
+        .await?
+        .iter()
+        .map(|r| help_view(r, names.get(r.learner_id.as_str()).copied().unwrap_or_default()))
+        .collect();
     let mut rows = Vec::with_capacity(learners.len());
     for learner in learners {
         let s = states.remove(&learner.id).unwrap_or_default();
         let a = answers.remove(&learner.id).unwrap_or_default();
         rows.push(row(state, learner, &s, &a, &labs).await);
     }
+    let attention = state.attention.current(&class.id);
     Ok(Dashboard {
         class: app::class::ClassSummary {
             id: class.id,
@@ -137,6 +147,8 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
         labs,
         quizzes,
         learners: rows,
+        help,
+        attention,
         spares: state.sandboxes.as_ref().map_or(0, |s| s.spares()),
         sandboxes_enabled: state.sandboxes.is_some(),
         host_notes: state.host_notes.to_vec(),
@@ -153,7 +165,8 @@ struct Feed {
     state: AppState,
     class: Class,
     labs: HashSet<String>,
-    members: HashSet<String>,
+    /// The class's learners: id to display name.
+    members: HashMap<String, String>,
     updates: tokio::sync::broadcast::Receiver<Update>,
     tick: tokio::time::Interval,
 }
@@ -177,18 +190,19 @@ impl Feed {
     }
 
     async fn translate(&mut self, update: Update) -> Option<DashboardEvent> {
+        if let Update::Attention { class_id, message } = update {
+            return (class_id == self.class.id).then_some(DashboardEvent::Attention { message });
+        }
         if let Update::Joined { learner, class_id } = &update {
             if *class_id != self.class.id {
                 return None;
             }
-            self.members.insert(learner.clone());
             let learner = self.state.store.learner(learner).await.ok()??;
+            self.members.insert(learner.id.clone(), learner.display_name.clone());
             let labs = lab_columns(&self.state, &self.class.settings);
             return Some(DashboardEvent::Joined { row: row(&self.state, learner, &[], &[], &labs).await });
         }
-        if !update.learner().is_some_and(|l| self.members.contains(l)) {
-            return None;
-        }
+        let name = self.members.get(update.learner()?)?.clone();
         match update {
             Update::Step { learner, state } if self.labs.contains(&state.lab_id) => {
                 Some(DashboardEvent::Step { learner, cell: cell(&state), lab_id: state.lab_id, step_id: state.step_id })
@@ -199,13 +213,18 @@ impl Feed {
             Update::Quiz { learner, answer } => {
                 Some(DashboardEvent::Quiz { learner, cell: quiz_cell(&answer), question_id: answer.question_id })
             }
+            Update::Help { learner, request } => {
+                let request = request.closed_at.is_none().then(|| help_view(&request, &name));
+                Some(DashboardEvent::Help { learner, request })
+            }
+            Update::Message { learner: Some(learner), message, .. } => Some(DashboardEvent::Chat { learner, message }),
             _ => None,
         }
     }
 
     async fn sandboxes(&self) -> DashboardEvent {
         let mut sandboxes = BTreeMap::new();
-        for learner in &self.members {
+        for learner in self.members.keys() {
             sandboxes.insert(learner.clone(), sandbox_view(&self.state, learner).await);
         }
         DashboardEvent::Sandboxes { sandboxes, spares: self.state.sandboxes.as_ref().map_or(0, |s| s.spares()), now: crate::store::now() }
@@ -216,7 +235,7 @@ pub async fn events_route(State(state): State<AppState>, _: Instructor, Path(cla
     // Subscribe before reading the roster, so a learner joining in between is not missed.
     let updates = state.updates.subscribe();
     let class = class(&state, &class_id).await?;
-    let members = state.store.learners(&class.id).await?.into_iter().map(|l| l.id).collect();
+    let members = state.store.learners(&class.id).await?.into_iter().map(|l| (l.id, l.display_name)).collect();
     let labs = lab_columns(&state, &class.settings).into_iter().map(|l| l.id).collect();
     let mut tick = tokio::time::interval(SANDBOXES_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -1,12 +1,12 @@
 //! Helping: reset a learner's sandbox (files wiped only when asked), extend its lifetime, send a
 //! message to one learner or the class, pre-warm sandboxes before class.
 
-use app::class::{HelpAction, MessageView};
+use app::class::{HelpAction, INSTRUCTOR_CLAIMING, MessageView};
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
-use crate::store::Learner;
+use crate::store::{Author, HelpChange, Learner};
 use crate::updates::Update;
 use crate::web::AppState;
 use crate::web::auth::Instructor;
@@ -31,12 +31,30 @@ async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
     state.store.learner(id).await?.ok_or_else(|| ApiError::NotFound("There is no such learner.".into()))
 }
 
-/// Stores a message and puts it on the learners' pages.
+/// Stores a message from the instructor and puts it on the learners' pages.
 pub async fn send_message(state: &AppState, class_id: &str, learner: Option<&str>, body: &str) -> Result<MessageView, ApiError> {
-    let message = state.store.send_message(class_id, learner, body).await?;
-    let view = MessageView { id: message.id, body: message.body, to_class: message.learner_id.is_none(), at: message.at };
+    let message = state.store.send_message(class_id, learner, body, Author::Staff(None)).await?;
+    let view = crate::classroom::message_view(&message);
     let _ = state.updates.send(Update::Message { learner: message.learner_id, class_id: message.class_id, message: view.clone() });
     Ok(view)
+}
+
+/// Claims, returns or resolves raised hand `id`; says what happened.
+async fn change_hand(state: &AppState, id: i64, change: HelpChange) -> Result<String, ApiError> {
+    let request = state.store.help_request(id).await?.ok_or_else(|| ApiError::NotFound("There is no such request for help.".into()))?;
+    let name = learner(state, &request.learner_id).await?.display_name;
+    let what = match &change {
+        HelpChange::Claim(_) => format!("You are helping {name}."),
+        HelpChange::Return => format!("{name} is back in the queue."),
+        _ => format!("{name}'s hand is down."),
+    };
+    match state.store.change_help(id, change).await? {
+        Some(changed) => {
+            crate::web::help::announce(state, &changed);
+            Ok(what)
+        }
+        None => Err(ApiError::BadRequest(format!("{name} lowered their hand, or someone resolved it."))),
+    }
 }
 
 pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError> {
@@ -105,6 +123,16 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
                 message.push_str(&format!(" {} failed: {first}", report.failed.len()));
             }
             message
+        }
+        HelpAction::Claim { request } => change_hand(state, request, HelpChange::Claim(INSTRUCTOR_CLAIMING.into())).await?,
+        HelpAction::Unclaim { request } => change_hand(state, request, HelpChange::Return).await?,
+        HelpAction::Resolve { request } => change_hand(state, request, HelpChange::Resolve).await?,
+        HelpAction::Attention { class, message } => {
+            let class = super::dashboard::class(state, &class).await?;
+            let shown = state.attention.set(&class.id, message.as_deref()).map_err(ApiError::BadRequest)?;
+            let said = if shown.is_some() { "Every learner's page is covered until you release it." } else { "Released." };
+            let _ = state.updates.send(Update::Attention { class_id: class.id, message: shown });
+            said.to_string()
         }
     };
     Ok(Done { message })

@@ -1,0 +1,255 @@
+//! Asking for help, on every page a learner has open: "Ask for help" in the top bar raises their
+//! hand with a note (the server adds the step they are on and what its last check said), shows
+//! who took it ("The instructor is looking at your terminal"), lowers it, and holds the thread
+//! with staff. And "eyes on me": the instructor's message covers the page until released, while
+//! the terminal and workbook keep running underneath.
+//!
+//! Everything arrives on the learner's live stream (`/api/events`); after a reconnect the state
+//! is read again. Messages are text nodes: whatever anyone writes is shown, never run.
+
+use leptos::prelude::*;
+
+use crate::class::{HelpView, LearnerHelp, MessageView, looking_at_you};
+use crate::error::AppResult;
+
+/// The learner's hand, thread and whether the class's pages are covered; `None` for anyone who
+/// is not a learner (the component then shows nothing).
+#[server(endpoint = "learner/help")]
+pub async fn load_help() -> AppResult<Option<LearnerHelp>> {
+    let (services, parts) = crate::services::request().await?;
+    let Some(viewer) = services.viewer(&parts).await else { return Ok(None) };
+    services.my_help(&viewer.learner_id).await.map(Some)
+}
+
+#[server(endpoint = "learner/raise-hand")]
+pub async fn raise_hand(note: String) -> AppResult<HelpView> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.raise_hand(&viewer.learner_id, &note).await
+}
+
+#[server(endpoint = "learner/lower-hand")]
+pub async fn lower_hand() -> AppResult<()> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.lower_hand(&viewer.learner_id).await
+}
+
+#[server(endpoint = "learner/write")]
+pub async fn write_to_staff(body: String) -> AppResult<MessageView> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.write_to_staff(&viewer.learner_id, &body).await
+}
+
+const EVENTS: &str = "/api/events";
+
+/// Whether the help panel is open: pages (a step that keeps failing) may open it.
+#[derive(Clone, Copy)]
+pub struct HelpOpen(pub RwSignal<bool>);
+
+impl HelpOpen {
+    pub fn provide() {
+        provide_context(HelpOpen(RwSignal::new(false)));
+    }
+}
+
+#[component]
+pub fn HelpCorner() -> impl IntoView {
+    let state = RwSignal::new(None::<LearnerHelp>);
+    // Only in the browser: the page is the same for everyone until it knows who looks.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| reload(state));
+    view! {
+        <Show when=move || state.with(Option::is_some)>
+            <HelpLive state/>
+        </Show>
+    }
+}
+
+fn reload(state: RwSignal<Option<LearnerHelp>>) {
+    leptos::task::spawn_local(async move {
+        if let Ok(help) = load_help().await {
+            state.set(help);
+        }
+    });
+}
+
+/// A learner's corner, once the page knows it is one.
+#[component]
+fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
+    use crate::components::live::{listen, on_reconnect};
+    listen(EVENTS.into(), "help", move |data| {
+        if let Ok(hand) = serde_json::from_str::<Option<HelpView>>(&data) {
+            state.update(|s| {
+                if let Some(s) = s {
+                    s.hand = hand;
+                }
+            });
+        }
+    });
+    listen(EVENTS.into(), "message", move |data| {
+        if let Ok(message) = serde_json::from_str::<MessageView>(&data)
+            && !message.to_class
+        {
+            state.update(|s| {
+                if let Some(s) = s
+                    && !s.thread.iter().any(|m| m.id == message.id)
+                {
+                    s.thread.push(message);
+                }
+            });
+        }
+    });
+    listen(EVENTS.into(), "attention", move |data| {
+        if let Ok(attention) = serde_json::from_str::<Option<String>>(&data) {
+            state.update(|s| {
+                if let Some(s) = s {
+                    s.attention = attention;
+                }
+            });
+        }
+    });
+    on_reconnect(EVENTS.into(), move || reload(state));
+
+    let hand = Memo::new(move |_| state.with(|s| s.as_ref().and_then(|s| s.hand.clone())));
+    let thread = Memo::new(move |_| state.with(|s| s.as_ref().map(|s| s.thread.clone()).unwrap_or_default()));
+    let attention = Memo::new(move |_| state.with(|s| s.as_ref().and_then(|s| s.attention.clone())));
+    let open = use_context::<HelpOpen>().map_or_else(|| RwSignal::new(false), |h| h.0);
+    let note = RwSignal::new(String::new());
+    let body = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+
+    let raise = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let text = note.get_untracked();
+        leptos::task::spawn_local(async move {
+            match raise_hand(text).await {
+                Ok(view) => {
+                    error.set(None);
+                    state.update(|s| {
+                        if let Some(s) = s {
+                            s.hand = Some(view);
+                        }
+                    });
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let lower = move |_| {
+        leptos::task::spawn_local(async move {
+            match lower_hand().await {
+                Ok(()) => {
+                    error.set(None);
+                    note.set(String::new());
+                    state.update(|s| {
+                        if let Some(s) = s {
+                            s.hand = None;
+                        }
+                    });
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let write = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let text = body.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match write_to_staff(text).await {
+                Ok(message) => {
+                    error.set(None);
+                    body.set(String::new());
+                    state.update(|s| {
+                        if let Some(s) = s
+                            && !s.thread.iter().any(|m| m.id == message.id)
+                        {
+                            s.thread.push(message);
+                        }
+                    });
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    let label = move || match hand.get() {
+        None => "Ask for help".to_string(),
+        Some(HelpView { claimed_by: Some(by), .. }) => looking_at_you(&by),
+        Some(_) => "Hand raised".to_string(),
+    };
+
+    view! {
+        <div class="help-corner">
+            <button
+                class="button small help-toggle"
+                class:raised=move || hand.with(Option::is_some)
+                aria-expanded=move || open.get().to_string()
+                aria-controls="help-panel"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {label}
+            </button>
+            <section id="help-panel" class="help-panel card" hidden=move || !open.get() aria-label="Help">
+                <div class="title-row">
+                    <h2>"Help"</h2>
+                    <button class="button small secondary" on:click=move |_| open.set(false)>"Close"</button>
+                </div>
+                <p class="help-state" role="status">
+                    {move || match hand.get() {
+                        None => "Stuck? Raise your hand: your instructor sees the step you are on and what its check says.".to_string(),
+                        Some(HelpView { claimed_by: Some(by), .. }) => format!("{}.", looking_at_you(&by)),
+                        Some(_) => "Your hand is up: you are in the queue.".to_string(),
+                    }}
+                </p>
+                <form class="help-raise" on:submit=raise>
+                    <label for="help-note">"What are you stuck on? (optional)"</label>
+                    <textarea id="help-note" maxlength="500" rows="2" bind:value=note></textarea>
+                    <div class="panel-actions">
+                        <button class="button small" type="submit">
+                            {move || if hand.with(Option::is_some) { "Update my note" } else { "Raise my hand" }}
+                        </button>
+                        {move || hand.with(Option::is_some).then(|| view! {
+                            <button class="button small secondary" type="button" on:click=lower>"Lower my hand"</button>
+                        })}
+                    </div>
+                </form>
+                <Thread thread/>
+                <form class="inline help-write" on:submit=write>
+                    <label class="sr-only" for="help-write">"Message to your instructor"</label>
+                    <input id="help-write" placeholder="Write to your instructor" maxlength="2000" bind:value=body/>
+                    <button class="button small" type="submit">"Send"</button>
+                </form>
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </section>
+            {move || attention.get().map(|message| view! { <EyesOnMe message/> })}
+        </div>
+    }
+}
+
+/// The messages between the learner and staff, oldest first.
+#[component]
+fn Thread(thread: Memo<Vec<MessageView>>) -> impl IntoView {
+    view! {
+        <ol class="thread" aria-label="Your messages with your instructor">
+            <For each=move || thread.get() key=|m| m.id let:m>
+                <li class="thread-message" class:mine=m.from_learner data-message=m.id>
+                    <strong>{m.sender()}</strong>
+                    <p>{m.body.clone()}</p>
+                </li>
+            </For>
+        </ol>
+    }
+}
+
+/// The instructor's "eyes on me": over the whole page, which stays as it is underneath.
+#[component]
+fn EyesOnMe(message: String) -> impl IntoView {
+    view! {
+        <div class="eyes-on-me" role="alertdialog" aria-modal="true" aria-labelledby="eyes-on-me-message">
+            <p id="eyes-on-me-message">{message}</p>
+            <p class="muted">"Your terminal and your work are kept; the page comes back when your instructor is done."</p>
+        </div>
+    }
+}

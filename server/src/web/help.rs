@@ -1,0 +1,122 @@
+//! A learner asking for help: raise and lower their hand (with a note, the step they are on
+//! and what its last check said), write to staff in their thread, and read it all back with
+//! whether the instructor asked for everyone's eyes. The staff side is `instructor::help`.
+
+use app::class::{LearnerHelp, MessageView};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::classroom::{help_view, message_view};
+use crate::store::{Author, HelpChange, HelpContext, HelpRequest, Learner};
+use crate::updates::Update;
+use crate::web::auth::LearnerId;
+
+/// Messages of the thread a page shows.
+const THREAD_SHOWN: i64 = 100;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/help", get(mine_route).post(raise_route).delete(lower_route))
+        .route("/api/help/messages", post(write_route))
+}
+
+async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
+    state.store.learner(id).await?.ok_or_else(|| ApiError::NotFound("There is no such learner.".into()))
+}
+
+fn spend(state: &AppState, learner: &str) -> Result<(), ApiError> {
+    if state.write_budget.take(learner) { Ok(()) } else { Err(ApiError::TooMany(crate::classroom::SLOW_DOWN.into())) }
+}
+
+/// Tells the learner's pages and the class's dashboards that their hand changed.
+pub fn announce(state: &AppState, request: &HelpRequest) {
+    let _ = state.updates.send(Update::Help { learner: request.learner_id.clone(), request: request.clone() });
+}
+
+pub async fn mine(state: &AppState, learner_id: &str) -> Result<LearnerHelp, ApiError> {
+    let learner = learner(state, learner_id).await?;
+    let hand = state.store.open_help(learner_id).await?.map(|r| help_view(&r, &learner.display_name));
+    let thread = state.store.thread(learner_id, THREAD_SHOWN).await?.iter().map(message_view).collect();
+    Ok(LearnerHelp { hand, thread, attention: state.attention.current(&learner.class_id) })
+}
+
+/// Raises the hand (or changes its note), with the step the learner's page shows and what its
+/// last check said.
+pub async fn raise(state: &AppState, learner_id: &str, note: &str) -> Result<app::class::HelpView, ApiError> {
+    let learner = learner(state, learner_id).await?;
+    spend(state, learner_id)?;
+    let at = state.progress.as_ref().and_then(|p| p.focus_of(learner_id));
+    let reason = match &at {
+        Some((lab, step)) => {
+            state.store.step_states(learner_id, lab).await?.into_iter().find(|s| &s.step_id == step).and_then(|s| s.last_reason)
+        }
+        None => None,
+    };
+    let (lab_id, step_id) = at.unzip();
+    let context = HelpContext { note: note.to_string(), lab_id, step_id, reason };
+    let request = state.store.raise_hand(&learner.class_id, learner_id, &context).await?;
+    announce(state, &request);
+    let _ = state.store.log_event(Some(learner_id), "hand_raised", serde_json::json!({ "request": request.id })).await;
+    Ok(help_view(&request, &learner.display_name))
+}
+
+pub async fn lower(state: &AppState, learner_id: &str) -> Result<(), ApiError> {
+    spend(state, learner_id)?;
+    if let Some(open) = state.store.open_help(learner_id).await?
+        && let Some(closed) = state.store.change_help(open.id, HelpChange::Lower).await?
+    {
+        announce(state, &closed);
+    }
+    Ok(())
+}
+
+/// The learner's message to staff, in their thread.
+pub async fn write(state: &AppState, learner_id: &str, body: &str) -> Result<MessageView, ApiError> {
+    let learner = learner(state, learner_id).await?;
+    spend(state, learner_id)?;
+    let message = state.store.send_message(&learner.class_id, Some(learner_id), body, Author::Learner).await?;
+    let view = message_view(&message);
+    let _ = state.updates.send(Update::Message { learner: Some(learner.id), class_id: learner.class_id, message: view.clone() });
+    Ok(view)
+}
+
+async fn mine_route(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Json<LearnerHelp>, ApiError> {
+    Ok(Json(mine(&state, &learner).await?))
+}
+
+#[derive(Deserialize)]
+struct RaiseRequest {
+    #[serde(default)]
+    note: String,
+}
+
+async fn raise_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Json(request): Json<RaiseRequest>,
+) -> Result<Json<app::class::HelpView>, ApiError> {
+    Ok(Json(raise(&state, &learner, &request.note).await?))
+}
+
+async fn lower_route(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<StatusCode, ApiError> {
+    lower(&state, &learner).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct WriteRequest {
+    body: String,
+}
+
+async fn write_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Json(request): Json<WriteRequest>,
+) -> Result<Json<MessageView>, ApiError> {
+    Ok(Json(write(&state, &learner, &request.body).await?))
+}
