@@ -84,6 +84,9 @@ pub struct Dashboard {
     /// The "eyes on me" message while the class's pages are covered.
     #[serde(default)]
     pub attention: Option<String>,
+    /// Polls launched so far in the class's decks.
+    #[serde(default)]
+    pub polls: u32,
     /// Sandboxes started ahead of time, waiting for learners who have not joined yet.
     pub spares: usize,
     pub sandboxes_enabled: bool,
@@ -124,6 +127,9 @@ pub struct LearnerRow {
     /// Graded quiz answers by question id.
     pub quiz: BTreeMap<String, QuizCell>,
     pub sandbox: SandboxView,
+    /// Polls of the class's decks this learner answered (participation, not points).
+    #[serde(default)]
+    pub polls_answered: u32,
 }
 
 /// One learner in one step.
@@ -345,10 +351,16 @@ impl Dashboard {
             .iter()
             .map(|row| {
                 let points = self.points(row);
-                GradeRow { learner_id: row.id.clone(), name: row.name.clone(), total: points.iter().sum(), points }
+                GradeRow {
+                    learner_id: row.id.clone(),
+                    name: row.name.clone(),
+                    total: points.iter().sum(),
+                    points,
+                    polls_answered: row.polls_answered,
+                }
             })
             .collect();
-        Grades { class: self.class.name.clone(), max_total: columns.iter().map(|c| c.max).sum(), columns, rows }
+        Grades { class: self.class.name.clone(), max_total: columns.iter().map(|c| c.max).sum(), columns, rows, polls: self.polls }
     }
 }
 
@@ -452,6 +464,9 @@ pub struct Grades {
     pub columns: Vec<GradeColumn>,
     pub rows: Vec<GradeRow>,
     pub max_total: u32,
+    /// Polls launched in the class's decks: participation, beside the points.
+    #[serde(default)]
+    pub polls: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -468,6 +483,8 @@ pub struct GradeRow {
     /// In the order of the columns.
     pub points: Vec<u32>,
     pub total: u32,
+    #[serde(default)]
+    pub polls_answered: u32,
 }
 
 /// A message, as a page shows it: from staff to the class or one learner, or a learner's own
@@ -521,6 +538,9 @@ pub struct LearnerHelp {
     pub hand: Option<HelpView>,
     pub thread: Vec<MessageView>,
     pub attention: Option<String>,
+    /// The poll the presenter asks the class now.
+    #[serde(default)]
+    pub poll: Option<crate::poll::LearnerPoll>,
 }
 
 /// Who is helping when the instructor claims a hand (staff with names of their own are TAs):
@@ -603,6 +623,7 @@ mod tests {
             cells: cells.iter().map(|(k, c)| (k.to_string(), c.clone())).collect(),
             quiz: BTreeMap::new(),
             sandbox: SandboxView::off(),
+            polls_answered: 0,
         }
     }
 
@@ -634,6 +655,7 @@ mod tests {
             learners: Vec::new(),
             help: Vec::new(),
             attention: None,
+            polls: 0,
             spares: 0,
             sandboxes_enabled: false,
             host_notes: Vec::new(),

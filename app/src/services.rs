@@ -136,6 +136,13 @@ pub trait Services: Send + Sync + 'static {
     /// The learner's earlier answers to these questions.
     async fn quiz_results(&self, learner: &str, questions: &[String]) -> Vec<QuizResult>;
 
+    /// Polls: the presenter launches, reveals and closes them (callers check the role first);
+    /// learners answer.
+    async fn launch_poll(&self, deck: &str, source: crate::poll::PollSource) -> AppResult<crate::poll::PollView>;
+    async fn change_poll(&self, id: i64, change: crate::poll::PollChange) -> AppResult<crate::poll::PollView>;
+    async fn presenter_poll(&self, deck: &str) -> AppResult<Option<crate::poll::PollView>>;
+    async fn answer_poll(&self, learner: &str, id: i64, answer: crate::poll::PollAnswer) -> AppResult<()>;
+
     /// The slide the instructor shows in `deck` now, if they present it.
     async fn live_slide(&self, deck: &str) -> Option<usize>;
     async fn set_live_slide(&self, deck: &str, slide: usize) -> AppResult<()>;

@@ -14,6 +14,7 @@ mod follow;
 mod http;
 mod lighthouse;
 mod native;
+mod poll;
 mod preview;
 mod report;
 mod sandboxes;
@@ -57,6 +58,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("follow") {
         follow::run(&args.stacklab, &args.site, &mut table).await?;
+    }
+    if wanted("poll") {
+        poll::run(&args.stacklab, &args.site, &mut table).await?;
     }
     if wanted("dashboard") {
         dashboard::run(&args.stacklab, &args.site, &mut table).await?;

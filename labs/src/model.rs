@@ -133,6 +133,9 @@ pub struct SlideView {
     pub minutes: Option<f32>,
     pub class: Option<String>,
     pub quiz: Option<QuestionView>,
+    /// For the presenter: the question launched as a poll with this slide.
+    #[serde(default)]
+    pub poll: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

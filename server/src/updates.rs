@@ -55,6 +55,19 @@ pub enum Update {
         learner: String,
         request: HelpRequest,
     },
+    /// A poll of `deck` launched, revealed (`view` has the results) or closed (`None`): for
+    /// learners whose class has the deck.
+    Poll {
+        deck: String,
+        poll_id: i64,
+        view: Option<app::poll::PollView>,
+    },
+    /// New counts of a poll: the presenter's histogram only.
+    PollResults {
+        deck: String,
+        poll_id: i64,
+        results: app::poll::PollResults,
+    },
     /// "Eyes on me" in `class_id`, or released (`None`).
     Attention {
         class_id: String,
@@ -74,7 +87,7 @@ impl Update {
             | Update::Joined { learner, .. }
             | Update::Help { learner, .. } => Some(learner),
             Update::Message { learner, .. } => learner.as_deref(),
-            Update::Attention { .. } => None,
+            Update::Attention { .. } | Update::Poll { .. } | Update::PollResults { .. } => None,
         }
     }
 
@@ -89,7 +102,8 @@ impl Update {
                 Some(to) => to == learner,
                 None => class == class_id,
             },
-            Update::Quiz { .. } | Update::Joined { .. } => false,
+            // Polls go by the class's decks, which the learner's stream knows.
+            Update::Quiz { .. } | Update::Joined { .. } | Update::Poll { .. } | Update::PollResults { .. } => false,
         }
     }
 }

@@ -39,7 +39,11 @@ async fn intruders(server: &TestServer) -> Vec<(&'static str, Vec<(String, Strin
 }
 
 fn concrete(path: &str, class: &str, learner: &str) -> String {
-    path.replace("{class}", class).replace("{learner}", learner).replace("{tab}", "1")
+    path.replace("{class}", class)
+        .replace("{learner}", learner)
+        .replace("{tab}", "1")
+        .replace("{deck}", "bare-metal-to-vms")
+        .replace("{poll}", "1")
 }
 
 async fn http(server: &TestServer, method: &str, path: &str, headers: &[(String, String)]) -> (u16, String) {
@@ -94,6 +98,12 @@ async fn every_instructor_route_refuses_everyone_else() {
                 serde_json::json!({ "action": { "action": "reset", "learner": learner, "wipe": true } }).to_string(),
             ),
             ("/api/instructor/thread", "application/x-www-form-urlencoded", format!("learner={learner}")),
+            (
+                "/api/present/launch-poll",
+                "application/json",
+                serde_json::json!({ "deck": "bare-metal-to-vms", "source": { "kind": "number", "prompt": "How many?" } }).to_string(),
+            ),
+            ("/api/present/change-poll", "application/json", serde_json::json!({ "id": 1, "change": "close" }).to_string()),
             (
                 "/api/instructor/act",
                 "application/json",

@@ -1,4 +1,5 @@
-//! Asking for help, on every page a learner has open: "Ask for help" in the top bar raises their
+//! The live classroom on every page a learner has open (and a poll the presenter launches,
+//! `components::poll`). Asking for help: "Ask for help" in the top bar raises their
 //! hand with a note (the server adds the step they are on and what its last check said), shows
 //! who took it ("The instructor is looking at your terminal"), lowers it, and holds the thread
 //! with staff. And "eyes on me": the instructor's message covers the page until released, while
@@ -10,7 +11,9 @@
 use leptos::prelude::*;
 
 use crate::class::{HelpView, LearnerHelp, MessageView, looking_at_you};
+use crate::components::poll::PollCard;
 use crate::error::AppResult;
+use crate::poll::{LearnerPoll, PollAnswer, PollView};
 
 /// The learner's hand, thread and whether the class's pages are covered; `None` for anyone who
 /// is not a learner (the component then shows nothing).
@@ -107,11 +110,38 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
             });
         }
     });
+    listen(EVENTS.into(), "poll", move |data| {
+        #[derive(serde::Deserialize)]
+        struct Live {
+            poll_id: i64,
+            view: Option<PollView>,
+        }
+        let Ok(live) = serde_json::from_str::<Live>(&data) else { return };
+        state.update(|s| {
+            let Some(s) = s else { return };
+            match live.view {
+                Some(view) => {
+                    let mine = s.poll.take().filter(|p| p.poll.id == view.id).and_then(|p| p.mine);
+                    s.poll = Some(LearnerPoll { poll: view, mine });
+                }
+                None if s.poll.as_ref().is_some_and(|p| p.poll.id == live.poll_id) => s.poll = None,
+                None => {}
+            }
+        });
+    });
     on_reconnect(EVENTS.into(), move || reload(state));
 
     let hand = Memo::new(move |_| state.with(|s| s.as_ref().and_then(|s| s.hand.clone())));
     let thread = Memo::new(move |_| state.with(|s| s.as_ref().map(|s| s.thread.clone()).unwrap_or_default()));
     let attention = Memo::new(move |_| state.with(|s| s.as_ref().and_then(|s| s.attention.clone())));
+    let poll = Memo::new(move |_| state.with(|s| s.as_ref().and_then(|s| s.poll.clone())));
+    let on_answered = Callback::new(move |(id, answer): (i64, PollAnswer)| {
+        state.update(|s| {
+            if let Some(p) = s.as_mut().and_then(|s| s.poll.as_mut()).filter(|p| p.poll.id == id) {
+                p.mine = Some(answer);
+            }
+        });
+    });
     let open = use_context::<HelpOpen>().map_or_else(|| RwSignal::new(false), |h| h.0);
     let note = RwSignal::new(String::new());
     let body = RwSignal::new(String::new());
@@ -223,6 +253,7 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                 </form>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </section>
+            <PollCard poll on_answered/>
             {move || attention.get().map(|message| view! { <EyesOnMe message/> })}
         </div>
     }

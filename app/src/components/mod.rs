@@ -6,6 +6,7 @@ pub mod help;
 pub mod hydration;
 pub mod live;
 pub mod messages;
+pub mod poll;
 pub mod ports;
 pub mod quiz;
 #[cfg(feature = "hydrate")]

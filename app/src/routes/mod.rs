@@ -6,3 +6,4 @@ pub mod instructor;
 pub mod join;
 pub mod lab;
 pub mod present;
+pub mod presenter_poll;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::error::{AppResult, ErrorNote};
+use crate::routes::presenter_poll::PresenterPoll;
 
 #[server(endpoint = "present/page")]
 pub async fn load_presenter(id: String) -> AppResult<Option<DeckView>> {
@@ -99,6 +100,7 @@ fn Presenter(deck: DeckView) -> impl IntoView {
     let slides = deck.slides.clone();
     let slides_class = deck.slides.clone();
     let slides_next = deck.slides.clone();
+    let deck_for_poll = deck.clone();
     let keys = {
         let go = go.clone();
         move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
@@ -137,6 +139,7 @@ fn Presenter(deck: DeckView) -> impl IntoView {
                     <span>{move || format!("{} / {count}", current.get() + 1)}</span>
                     <button class="button small" on:click=move |_| next(1)>"Next →"</button>
                 </div>
+                <PresenterPoll deck=deck_for_poll.clone() current/>
                 <h3>"Next"</h3>
                 <div class="presenter-next slide" inner_html=move || slides_next.get(current.get() + 1).map(|s| s.html.clone()).unwrap_or_else(|| "<p>End of the deck.</p>".into())></div>
                 <h3>"Notes"</h3>

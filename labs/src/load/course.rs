@@ -65,6 +65,8 @@ pub struct Slide {
     /// Planned minutes for this slide (the seed's timing guide), when given.
     pub minutes: Option<f32>,
     pub quiz: Option<String>,
+    /// The quiz question the presenter's screen launches as a poll on this slide.
+    pub poll: Option<String>,
     pub class: Option<String>,
     pub line: usize,
 }
@@ -274,6 +276,7 @@ impl Course {
                     minutes: s.minutes,
                     class: s.class.clone(),
                     quiz: s.quiz.as_ref().and_then(|q| self.questions.get(q)).map(Question::view),
+                    poll: if notes { s.poll.clone() } else { None },
                 })
                 .collect(),
         })

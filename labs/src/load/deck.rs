@@ -1,5 +1,5 @@
 //! A deck: `<name>.deck.md`, slides separated by `---` lines. A slide may open with its own
-//! `+++` front matter (`minutes`, `quiz`, `class`) and end with speaker notes after a line that
+//! `+++` front matter (`minutes`, `quiz`, `poll`, `class`) and end with speaker notes after a line that
 //! says `Note:`.
 
 use std::path::Path;
@@ -24,6 +24,9 @@ struct SlideFront {
     minutes: Option<f32>,
     #[serde(default)]
     quiz: Option<String>,
+    /// A quiz question launched as a live poll when the presenter reaches this slide.
+    #[serde(default)]
+    poll: Option<String>,
     #[serde(default)]
     class: Option<String>,
 }
@@ -43,7 +46,7 @@ pub fn load(path: &Path, problems: &mut Problems) -> Option<Deck> {
         }
         let slide_doc = front_matter::split(&chunk, line, path, problems);
         let slide_front: SlideFront = if slide_doc.front.is_empty() {
-            SlideFront { minutes: None, quiz: None, class: None }
+            SlideFront { minutes: None, quiz: None, poll: None, class: None }
         } else {
             match front_matter::parse(&slide_doc, path, problems) {
                 Some(f) => f,
@@ -65,6 +68,7 @@ pub fn load(path: &Path, problems: &mut Problems) -> Option<Deck> {
             notes_html: notes.map(markdown::to_html).unwrap_or_default(),
             minutes: slide_front.minutes,
             quiz: slide_front.quiz,
+            poll: slide_front.poll,
             class: slide_front.class,
             line: slide_doc.body_line,
         });

@@ -18,6 +18,8 @@ mod front_matter;
 mod killercoda;
 mod lab;
 pub(crate) mod markdown;
+/// Text as HTML that shows it as it is (for what instructors type on the spot).
+pub use markdown::escape as escape_html;
 mod problem;
 mod quiz;
 mod sections;
@@ -229,10 +231,12 @@ fn check_references(course: &mut Course, problems: &mut Problems) {
                 problems.push(&deck.source, 1, format!("deck id {:?} is already used by {}", deck.id, first.display()));
             }
             for slide in &deck.slides {
-                if let Some(id) = &slide.quiz
-                    && !course.questions.contains_key(id)
-                {
-                    problems.push(&deck.source, slide.line, format!("quiz question {id:?} does not exist"));
+                for (key, id) in [("quiz", &slide.quiz), ("poll", &slide.poll)] {
+                    if let Some(id) = id
+                        && !course.questions.contains_key(id)
+                    {
+                        problems.push(&deck.source, slide.line, format!("{key} = {id:?}: there is no such quiz question"));
+                    }
                 }
             }
         }

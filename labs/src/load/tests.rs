@@ -152,7 +152,11 @@ fn duplicate_ids() {
 #[test]
 fn unknown_quiz_reference() {
     let dir = tree(&[("s1/intro.deck.md", "+++\ntitle = \"Deck\"\n+++\n+++\nquiz = \"nope\"\n+++\n# One\n")]);
-    assert_eq!(problems_of(dir.path()), vec!["s1/intro.deck.md:7: quiz question \"nope\" does not exist"]);
+    assert_eq!(problems_of(dir.path()), vec!["s1/intro.deck.md:7: quiz = \"nope\": there is no such quiz question"]);
+    let dir = tree(&[("s1/intro.deck.md", "+++\ntitle = \"Deck\"\n+++\n+++\npoll = \"q9\"\n+++\n# One\n")]);
+    assert_eq!(problems_of(dir.path()), vec!["s1/intro.deck.md:7: poll = \"q9\": there is no such quiz question"]);
+    let dir = tree(&[("s1/intro.deck.md", "+++\ntitle = \"Deck\"\n+++\n+++\npoll = \"q1\"\n+++\n# One\n")]);
+    assert!(problems_of(dir.path()).is_empty(), "q1 is the tree's question");
 }
 
 #[test]

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use app::class::ClassSettings;
+pub use app::poll::{PollAnswer, PollChange, PollView};
 pub use ids::{join_code, learner_id, resume_code, session_token};
 pub use sql::{Dialect, SqlStore, page_cache};
 
@@ -119,6 +120,15 @@ pub struct Message {
     pub from_learner: bool,
     /// The staff member who wrote it, by name; `None` for the instructor.
     pub author: Option<String>,
+}
+
+/// A poll as stored: how pages show it (its id and whether it is revealed filled in), and
+/// when it ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Poll {
+    pub view: PollView,
+    pub launched_at: i64,
+    pub closed_at: Option<i64>,
 }
 
 /// Who writes a message.
@@ -248,6 +258,22 @@ pub trait Store: Send + Sync + 'static {
     async fn open_help(&self, learner_id: &str) -> Result<Option<HelpRequest>>;
     /// The class's open requests, oldest first.
     async fn help_queue(&self, class_id: &str) -> Result<Vec<HelpRequest>>;
+
+    /// Launches a poll in `deck` (its `id` and `revealed` are the store's), ending any other
+    /// poll of the deck still open.
+    async fn launch_poll(&self, deck: &str, view: &PollView) -> Result<Poll>;
+    async fn poll(&self, id: i64) -> Result<Option<Poll>>;
+    /// Every poll still open, newest first.
+    async fn open_polls(&self) -> Result<Vec<Poll>>;
+    /// Reveals or closes open poll `id`; `None` when it is closed (or not there).
+    async fn change_poll(&self, id: i64, change: PollChange) -> Result<Option<Poll>>;
+    /// Stores (or replaces) the learner's answer.
+    async fn answer_poll(&self, id: i64, learner_id: &str, answer: &PollAnswer) -> Result<()>;
+    async fn poll_answers(&self, id: i64) -> Result<Vec<(String, PollAnswer)>>;
+    /// Polls launched so far, per deck.
+    async fn polls_per_deck(&self) -> Result<Vec<(String, i64)>>;
+    /// Per learner of the class, the polls of `decks` they answered.
+    async fn polls_answered(&self, class_id: &str, decks: &[String]) -> Result<Vec<(String, i64)>>;
 
     /// The learner's states in one lab (steps never reached have none).
     async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>>;

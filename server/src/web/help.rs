@@ -42,7 +42,9 @@ pub async fn mine(state: &AppState, learner_id: &str) -> Result<LearnerHelp, Api
     let learner = learner(state, learner_id).await?;
     let hand = state.store.open_help(learner_id).await?.map(|r| help_view(&r, &learner.display_name));
     let thread = state.store.thread(learner_id, THREAD_SHOWN).await?.iter().map(message_view).collect();
-    Ok(LearnerHelp { hand, thread, attention: state.attention.current(&learner.class_id) })
+    let class = state.store.class(&learner.class_id).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))?;
+    let poll = super::polls::learner_poll(state, learner_id, &class).await?;
+    Ok(LearnerHelp { hand, thread, attention: state.attention.current(&learner.class_id), poll })
 }
 
 /// Raises the hand (or changes its note), with the step the learner's page shows and what its

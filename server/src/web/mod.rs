@@ -12,6 +12,7 @@ pub mod instructor;
 pub mod learners;
 pub mod listen;
 pub mod live;
+pub mod polls;
 mod preview;
 pub mod progress;
 mod services;
@@ -216,6 +217,7 @@ pub fn router(state: AppState) -> Router {
         .merge(preview::router())
         .merge(files::router())
         .merge(help::router())
+        .merge(polls::router())
         .merge(instructor::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))

@@ -221,6 +221,7 @@ async fn answer_route(
 async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Response, ApiError> {
     let updates = state.updates.subscribe();
     let class_id = state.store.learner(&learner).await?.map(|l| l.class_id).unwrap_or_default();
+    let decks = state.store.class(&class_id).await?.map(|c| c.settings).unwrap_or_default();
     // While this stream is open the learner counts as here: their step keeps being checked
     // however long they only read (the guard goes with the stream).
     let page_open = state.progress.as_ref().map(|p| p.page_open(&learner));
@@ -230,6 +231,9 @@ async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) ->
     let updates = BroadcastStream::new(updates).filter_map(move |update| {
         let _page_open = &page_open;
         let event = match update {
+            Ok(Update::Poll { deck, poll_id, view }) if decks.has_deck(&deck) => {
+                Some(Event::default().event("poll").json_data(serde_json::json!({ "poll_id": poll_id, "view": view })).unwrap_or_default())
+            }
             Ok(update) if update.for_learner(&learner, &class_id) => Some(
                 match &update {
                     Update::Message { message, .. } => Event::default().event("message").json_data(message),

@@ -2,10 +2,11 @@
 
 use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView};
 use app::error::{AppError, AppResult};
+use app::poll::{PollAnswer, PollChange, PollSource, PollView};
 use app::services::{QuizResult, SandboxPorts, Services, StepProgress, Viewer};
 use async_trait::async_trait;
 
-use super::{AppState, help, instructor, progress};
+use super::{AppState, help, instructor, polls, progress};
 use crate::store::{Role, Session};
 use crate::web::auth::session_from;
 
@@ -124,6 +125,22 @@ impl Services for AppState {
 
     async fn share_port(&self, learner: &str, port: u16, share: bool) -> AppResult<Option<String>> {
         crate::web::preview::share(self, learner, port, share).map_err(AppError::from)
+    }
+
+    async fn launch_poll(&self, deck: &str, source: PollSource) -> AppResult<PollView> {
+        polls::launch(self, deck, source).await.map_err(AppError::from)
+    }
+
+    async fn change_poll(&self, id: i64, change: PollChange) -> AppResult<PollView> {
+        polls::change(self, id, change).await.map_err(AppError::from)
+    }
+
+    async fn presenter_poll(&self, deck: &str) -> AppResult<Option<PollView>> {
+        polls::presenter_poll(self, deck).await.map_err(AppError::from)
+    }
+
+    async fn answer_poll(&self, learner: &str, id: i64, answer: PollAnswer) -> AppResult<()> {
+        polls::answer(self, learner, id, answer).await.map(|_| ()).map_err(AppError::from)
     }
 
     async fn live_slide(&self, deck: &str) -> Option<usize> {

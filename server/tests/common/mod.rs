@@ -342,3 +342,29 @@ pub fn test_policy() -> server::sandboxes::Policy {
         max_running: None,
     }
 }
+
+/// Reads server-sent events from `response` until one named `event` whose data contains
+/// `needle`; returns its data.
+pub async fn sse_until<B: AsRef<[u8]>>(
+    stream: &mut (impl futures::Stream<Item = reqwest::Result<B>> + Unpin),
+    event: &str,
+    needle: &str,
+) -> String {
+    let mut buffer = String::new();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(chunk) = futures::StreamExt::next(stream).await {
+            buffer.push_str(&String::from_utf8_lossy(chunk.unwrap().as_ref()));
+            while let Some(end) = buffer.find("\n\n") {
+                let frame: String = buffer.drain(..end + 2).collect();
+                let name = frame.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim).unwrap_or("");
+                let data: String = frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
+                if name == event && data.contains(needle) {
+                    return data;
+                }
+            }
+        }
+        panic!("the stream ended before a {event} event with {needle:?}");
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("no {event} event with {needle:?}"))
+}

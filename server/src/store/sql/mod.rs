@@ -434,6 +434,98 @@ impl Store for SqlStore {
         .await
     }
 
+    async fn launch_poll(&self, deck: &str, view: &PollView) -> Result<Poll> {
+        let at = now();
+        let mut stored = view.clone();
+        stored.results = None;
+        let json = serde_json::to_string(&stored).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        sqlx::query("UPDATE polls SET closed_at = $1 WHERE deck_id = $2 AND closed_at IS NULL")
+            .bind(at)
+            .bind(deck)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let row = sqlx::query("INSERT INTO polls (deck_id, question_id, view, launched_at) VALUES ($1, $2, $3, $4) RETURNING *")
+            .bind(deck)
+            .bind(view.question.clone())
+            .bind(json)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(poll_from(&row))
+    }
+
+    async fn poll(&self, id: i64) -> Result<Option<Poll>> {
+        self.optional(sqlx::query("SELECT * FROM polls WHERE id = $1").bind(id), poll_from).await
+    }
+
+    async fn open_polls(&self) -> Result<Vec<Poll>> {
+        self.all(sqlx::query("SELECT * FROM polls WHERE closed_at IS NULL ORDER BY id DESC"), poll_from).await
+    }
+
+    async fn change_poll(&self, id: i64, change: PollChange) -> Result<Option<Poll>> {
+        let column = match change {
+            PollChange::Reveal => "revealed_at",
+            PollChange::Close => "closed_at",
+        };
+        // `column` is one of the two above, never input.
+        let sql = format!("UPDATE polls SET {column} = COALESCE({column}, $1) WHERE id = $2 AND closed_at IS NULL RETURNING *");
+        self.optional(sqlx::query(&sql).bind(now()).bind(id), poll_from).await
+    }
+
+    async fn answer_poll(&self, id: i64, learner_id: &str, answer: &PollAnswer) -> Result<()> {
+        let json = serde_json::to_string(answer).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO poll_answers (poll_id, learner_id, answer, at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (poll_id, learner_id) DO UPDATE SET answer = excluded.answer, at = excluded.at",
+        )
+        .bind(id)
+        .bind(learner_id)
+        .bind(json)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn poll_answers(&self, id: i64) -> Result<Vec<(String, PollAnswer)>> {
+        let rows = sqlx::query("SELECT learner_id, answer FROM poll_answers WHERE poll_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(rows.iter().filter_map(|r| Some((r.get("learner_id"), serde_json::from_str(&r.get::<String, _>("answer")).ok()?))).collect())
+    }
+
+    async fn polls_per_deck(&self) -> Result<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT deck_id, COUNT(*) AS n FROM polls GROUP BY deck_id").fetch_all(&self.pool).await.map_err(classify)?;
+        Ok(rows.iter().map(|r| (r.get("deck_id"), r.get("n"))).collect())
+    }
+
+    async fn polls_answered(&self, class_id: &str, decks: &[String]) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.learner_id, p.deck_id, COUNT(*) AS n FROM poll_answers a JOIN polls p ON p.id = a.poll_id \
+             JOIN learners l ON l.id = a.learner_id WHERE l.class_id = $1 GROUP BY a.learner_id, p.deck_id",
+        )
+        .bind(class_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        let mut per_learner: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for row in &rows {
+            let deck: String = row.get("deck_id");
+            if decks.is_empty() || decks.contains(&deck) {
+                *per_learner.entry(row.get("learner_id")).or_default() += row.get::<i64, _>("n");
+            }
+        }
+        Ok(per_learner.into_iter().collect())
+    }
+
     async fn step_states(&self, learner_id: &str, lab_id: &str) -> Result<Vec<StepState>> {
         self.all(
             sqlx::query("SELECT * FROM step_states WHERE learner_id = $1 AND lab_id = $2").bind(learner_id).bind(lab_id),

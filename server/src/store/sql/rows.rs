@@ -28,6 +28,15 @@ pub fn message_from(row: &AnyRow) -> Message {
     }
 }
 
+pub fn poll_from(row: &AnyRow) -> Poll {
+    // Written by us from the same type; unreadable, it is an empty poll of its deck.
+    let mut view: PollView =
+        serde_json::from_str(&row.get::<String, _>("view")).unwrap_or_else(|_| PollView::empty(&row.get::<String, _>("deck_id")));
+    view.id = row.get("id");
+    view.revealed = row.get::<Option<i64>, _>("revealed_at").is_some();
+    Poll { view, launched_at: row.get("launched_at"), closed_at: row.get("closed_at") }
+}
+
 pub fn help_request_from(row: &AnyRow) -> HelpRequest {
     HelpRequest {
         id: row.get("id"),

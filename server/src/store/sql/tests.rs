@@ -280,3 +280,45 @@ async fn a_learner_flooding_hands_and_messages_keeps_bounded_rows() {
         assert_eq!(newest[0].body, format!("{}", THREAD_KEPT + 2 * PRUNE_EVERY - 1), "the newest stay");
     }
 }
+
+#[tokio::test]
+async fn polls_and_their_answers() {
+    for store in stores().await {
+        let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
+        let ada = store.create_learner(&class.id, "Ada", None).await.unwrap();
+        let bob = store.create_learner(&class.id, "Bob", None).await.unwrap();
+        let view =
+            |deck: &str| PollView { prompt_html: "Ready?".into(), choices: vec!["Yes".into(), "No".into()], ..PollView::empty(deck) };
+        let first = store.launch_poll("deck-a", &view("deck-a")).await.unwrap();
+        let other = store.launch_poll("deck-b", &view("deck-b")).await.unwrap();
+        assert!(first.view.id > 0 && first.closed_at.is_none());
+        let second = store.launch_poll("deck-a", &view("deck-a")).await.unwrap();
+        assert!(store.poll(first.view.id).await.unwrap().unwrap().closed_at.is_some(), "one open poll per deck");
+        let open: Vec<i64> = store.open_polls().await.unwrap().iter().map(|p| p.view.id).collect();
+        assert_eq!(open, [second.view.id, other.view.id], "newest first");
+
+        let yes = PollAnswer::Choices { choices: vec![0] };
+        store.answer_poll(second.view.id, &ada.id, &yes).await.unwrap();
+        store.answer_poll(second.view.id, &ada.id, &PollAnswer::Choices { choices: vec![1] }).await.unwrap();
+        store.answer_poll(second.view.id, &bob.id, &yes).await.unwrap();
+        store.answer_poll(other.view.id, &bob.id, &yes).await.unwrap();
+        let mut answers = store.poll_answers(second.view.id).await.unwrap();
+        answers.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = vec![(ada.id.clone(), PollAnswer::Choices { choices: vec![1] }), (bob.id.clone(), yes.clone())];
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(answers, expected, "an answer replaces the learner's earlier one");
+
+        let revealed = store.change_poll(second.view.id, PollChange::Reveal).await.unwrap().unwrap();
+        assert!(revealed.view.revealed && revealed.closed_at.is_none());
+        assert!(store.change_poll(second.view.id, PollChange::Close).await.unwrap().unwrap().closed_at.is_some());
+        assert_eq!(store.change_poll(second.view.id, PollChange::Reveal).await.unwrap(), None, "a closed poll stays closed");
+
+        let mut per_deck = store.polls_per_deck().await.unwrap();
+        per_deck.sort();
+        assert_eq!(per_deck, [("deck-a".to_string(), 2), ("deck-b".to_string(), 1)]);
+        let all = store.polls_answered(&class.id, &[]).await.unwrap();
+        assert_eq!(all.iter().find(|(l, _)| *l == bob.id).unwrap().1, 2);
+        let only_a = store.polls_answered(&class.id, &["deck-a".to_string()]).await.unwrap();
+        assert_eq!(only_a.iter().find(|(l, _)| *l == bob.id).unwrap().1, 1);
+    }
+}

@@ -104,6 +104,7 @@ async fn row(state: &AppState, learner: Learner, states: &[StepState], answers: 
         id: learner.id,
         name: learner.display_name,
         joined_at: learner.created_at,
+        polls_answered: 0,
     }
 }
 
@@ -128,11 +129,15 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
         .iter()
         .map(|r| help_view(r, names.get(r.learner_id.as_str()).copied().unwrap_or_default()))
         .collect();
+    let answered: HashMap<String, i64> = state.store.polls_answered(&class.id, &class.settings.decks).await?.into_iter().collect();
+    let polls: i64 =
+        state.store.polls_per_deck().await?.into_iter().filter(|(deck, _)| class.settings.has_deck(deck)).map(|(_, n)| n).sum();
     let mut rows = Vec::with_capacity(learners.len());
     for learner in learners {
         let s = states.remove(&learner.id).unwrap_or_default();
         let a = answers.remove(&learner.id).unwrap_or_default();
-        rows.push(row(state, learner, &s, &a, &labs).await);
+        let polls_answered = answered.get(&learner.id).copied().unwrap_or(0).max(0) as u32;
+        rows.push(LearnerRow { polls_answered, ..row(state, learner, &s, &a, &labs).await });
     }
     let attention = state.attention.current(&class.id);
     Ok(Dashboard {
@@ -149,6 +154,7 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
         learners: rows,
         help,
         attention,
+        polls: polls.max(0) as u32,
         spares: state.sandboxes.as_ref().map_or(0, |s| s.spares()),
         sandboxes_enabled: state.sandboxes.is_some(),
         host_notes: state.host_notes.to_vec(),

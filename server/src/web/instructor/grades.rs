@@ -23,11 +23,13 @@ pub fn csv(grades: &Grades) -> Vec<u8> {
         let mut header = vec!["Learner".to_string(), "Learner id".to_string()];
         header.extend(grades.columns.iter().map(|c| format!("{} ({} pt)", c.title, c.max)));
         header.push(format!("Total ({} pt)", grades.max_total));
+        header.push(format!("Polls answered (of {})", grades.polls));
         let _ = writer.write_record(header.iter().map(|h| defuse(h)));
         for row in &grades.rows {
             let mut record = vec![defuse(&row.name), row.learner_id.clone()];
             record.extend(row.points.iter().map(u32::to_string));
             record.push(row.total.to_string());
+            record.push(row.polls_answered.to_string());
             let _ = writer.write_record(&record);
         }
         let _ = writer.flush();
@@ -74,17 +76,18 @@ mod tests {
             class: "Tue, 9:00".into(),
             columns: vec![GradeColumn { key: "l/a".into(), title: "Lab: \"A\", first".into(), max: 2 }],
             rows: vec![
-                GradeRow { learner_id: "id1".into(), name: "Zoë".into(), points: vec![2], total: 2 },
-                GradeRow { learner_id: "id2".into(), name: "=HYPERLINK(\"x\")".into(), points: vec![0], total: 0 },
+                GradeRow { learner_id: "id1".into(), name: "Zoë".into(), points: vec![2], total: 2, polls_answered: 1 },
+                GradeRow { learner_id: "id2".into(), name: "=HYPERLINK(\"x\")".into(), points: vec![0], total: 0, polls_answered: 0 },
             ],
             max_total: 2,
+            polls: 1,
         };
         let text = String::from_utf8(csv(&grades)).unwrap();
         assert!(text.starts_with('\u{feff}'));
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
-        assert_eq!(lines[0], "Learner,Learner id,\"Lab: \"\"A\"\", first (2 pt)\",Total (2 pt)");
-        assert_eq!(lines[1], "Zoë,id1,2,2");
-        assert_eq!(lines[2], "\"'=HYPERLINK(\"\"x\"\")\",id2,0,0");
+        assert_eq!(lines[0], "Learner,Learner id,\"Lab: \"\"A\"\", first (2 pt)\",Total (2 pt),Polls answered (of 1)");
+        assert_eq!(lines[1], "Zoë,id1,2,2,1");
+        assert_eq!(lines[2], "\"'=HYPERLINK(\"\"x\"\")\",id2,0,0,0");
         assert_eq!(file_name("Tue, 9:00"), "grades-tue-9-00.csv");
     }
 }

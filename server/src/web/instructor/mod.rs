@@ -18,7 +18,8 @@ pub use help::help;
 
 use crate::web::AppState;
 
-/// Every instructor-only route: method and path (`{class}`, `{learner}`, `{tab}` are ids).
+/// Every instructor-only route: method and path (`{class}`, `{learner}`, `{tab}`, `{deck}`,
+/// `{poll}` are ids).
 pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/instructor/classes"),
     ("POST", "/api/instructor/classes"),
@@ -28,6 +29,10 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/instructor/classes/{class}/grades.csv"),
     ("GET", "/api/instructor/classes/{class}/grades.json"),
     ("POST", "/api/instructor/help"),
+    // The presenter's polls (web/polls.rs).
+    ("POST", "/api/decks/{deck}/polls"),
+    ("GET", "/api/decks/{deck}/polls/events"),
+    ("POST", "/api/polls/{poll}"),
     ("GET", "/metrics"),
     ("WS", "/ws/instructor/learners/{learner}/terminal/{tab}"),
     // A learner's web preview, opened from the dashboard (web/preview.rs).
