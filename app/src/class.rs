@@ -543,6 +543,45 @@ pub struct LearnerHelp {
     pub poll: Option<crate::poll::LearnerPoll>,
 }
 
+/// A member of staff as pages and the server's checks see them: the instructor (every class),
+/// or a teaching assistant of one class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffView {
+    /// The assistant's id and class; `None` for the instructor.
+    pub assistant: Option<(String, String)>,
+    /// Their name as learners read it ("Sam"); the instructor's is `INSTRUCTOR_CLAIMING`.
+    pub name: String,
+}
+
+impl StaffView {
+    pub fn instructor() -> Self {
+        StaffView { assistant: None, name: INSTRUCTOR_CLAIMING.into() }
+    }
+
+    pub fn is_instructor(&self) -> bool {
+        self.assistant.is_none()
+    }
+
+    /// Whether they may see (and help in) `class`.
+    pub fn may_see(&self, class: &str) -> bool {
+        self.assistant.as_ref().is_none_or(|(_, c)| c == class)
+    }
+
+    /// What a message they write says about its author (`None`: the instructor).
+    pub fn author(&self) -> Option<String> {
+        self.assistant.as_ref().map(|_| self.name.clone())
+    }
+}
+
+/// A teaching assistant's login, as the instructor manages it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssistantView {
+    pub id: String,
+    pub name: String,
+    /// The login link, only right after it was made (only its hash is kept).
+    pub link: Option<String>,
+}
+
 /// Who is helping when the instructor claims a hand (staff with names of their own are TAs):
 /// the learner reads "The instructor is looking at your terminal".
 pub const INSTRUCTOR_CLAIMING: &str = "the instructor";

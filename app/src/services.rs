@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::class::ClassSettings;
 #[cfg(feature = "ssr")]
-use crate::class::{ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView};
+use crate::class::{AssistantView, ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView, StaffView};
 #[cfg(feature = "ssr")]
 use crate::error::{AppError, AppResult};
 
@@ -99,20 +99,27 @@ pub trait Services: Send + Sync + 'static {
     async fn viewer(&self, request: &http::request::Parts) -> Option<Viewer>;
     /// Whether the request comes from the instructor.
     async fn is_instructor(&self, request: &http::request::Parts) -> bool;
+    /// The member of staff behind the request (the instructor or an assistant), if any.
+    async fn staff(&self, request: &http::request::Parts) -> Option<StaffView>;
     /// Whether the instructor may sign in with a password (else only with the login link).
     fn password_login(&self) -> bool;
     /// The instructor's side: classes, the live matrix, helping. Callers check the role first.
     async fn classes(&self) -> AppResult<Vec<ClassSummary>>;
     /// Makes a class (`id` is `None`) or changes one.
     async fn save_class(&self, id: Option<String>, input: ClassInput) -> AppResult<ClassSummary>;
-    async fn dashboard(&self, class: &str) -> AppResult<Dashboard>;
-    /// Does what the instructor asked; says what happened.
-    async fn help(&self, action: HelpAction) -> AppResult<String>;
+    /// The class live, for a member of staff who may see it.
+    async fn dashboard(&self, who: &StaffView, class: &str) -> AppResult<Dashboard>;
+    /// Does what a member of staff asked (if theirs to do); says what happened.
+    async fn help(&self, who: &StaffView, action: HelpAction) -> AppResult<String>;
+    /// The class's teaching assistants; `add_assistant` returns the new one's login link once.
+    async fn assistants(&self, class: &str) -> AppResult<Vec<AssistantView>>;
+    async fn add_assistant(&self, class: &str, name: &str) -> AppResult<AssistantView>;
+    async fn remove_assistant(&self, id: &str) -> AppResult<()>;
 
     /// Messages to this learner (or their class) after message `after`.
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView>;
-    /// The thread between staff and this learner (for staff: callers check the role first).
-    async fn thread(&self, learner: &str) -> AppResult<Vec<MessageView>>;
+    /// The thread between staff and this learner, for a member of staff who may see them.
+    async fn thread(&self, who: &StaffView, learner: &str) -> AppResult<Vec<MessageView>>;
     /// The learner's hand, thread and whether the class's pages are covered.
     async fn my_help(&self, learner: &str) -> AppResult<LearnerHelp>;
     /// Raises the learner's hand (or changes its note), at the step their page shows.
@@ -181,6 +188,22 @@ pub async fn instructor() -> AppResult<SharedServices> {
             response.set_status(http::StatusCode::FORBIDDEN);
         }
         Err(AppError::NotInstructor)
+    }
+}
+
+/// The services and who of the staff asks (the instructor or an assistant); anyone else learns
+/// only that they must sign in.
+#[cfg(feature = "ssr")]
+pub async fn staff() -> AppResult<(SharedServices, StaffView)> {
+    let (services, parts) = request().await?;
+    match services.staff(&parts).await {
+        Some(who) => Ok((services, who)),
+        None => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::FORBIDDEN);
+            }
+            Err(AppError::NotInstructor)
+        }
     }
 }
 

@@ -124,3 +124,45 @@ test("eyes on me covers every learner's page and gives it back as it was", async
   expect(await terminalText(ben)).toContain(`shell-${pid}`);
   for (const page of [ben, cy, dashboard]) await page.context().close();
 });
+
+test("a teaching assistant claims a hand and watches, but cannot reset", async ({ browser }) => {
+  const dee = await learnerOnNetnsLab(browser, "Dee Assist");
+  const dashboard = await dashboardOf(browser, dee);
+  // The instructor adds Sam; the login link is shown once.
+  await dashboard.getByText("Teaching assistants").click();
+  await dashboard.getByLabel("Assistant's name").fill("Sam");
+  await dashboard.getByRole("button", { name: "Add assistant" }).click();
+  const link = await dashboard.getByLabel("Login link for Sam").inputValue();
+  expect(link).toContain("/staff/login?token=");
+
+  const sam = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  await sam.goto(link);
+  await expect(sam).toHaveURL(/\/instructor\/classes\/c\w+$/);
+  await hydrated(sam);
+  await expect(sam.locator(".staff-name")).toHaveText("Assistant: Sam");
+  await expect(sam.getByRole("button", { name: "Send to class" })).toBeHidden();
+
+  await dee.getByRole("button", { name: "Ask for help" }).click();
+  await dee.getByRole("button", { name: "Raise my hand" }).click();
+  const hand = sam.locator(".hand", { hasText: "Dee Assist" });
+  await hand.getByRole("button", { name: "Claim" }).click();
+  await expect(dee.locator(".help-toggle")).toHaveText("Sam is looking at your terminal");
+  const panel = sam.locator(".learner-panel");
+  await expect(sam.locator(".terminal-host.watch")).toHaveAttribute("data-status", "live", { timeout: 20_000 });
+  await expect(panel.getByRole("button", { name: /Reset sandbox/ })).toBeHidden();
+  await expect(panel.getByRole("button", { name: "Take over…" })).toBeHidden();
+  await panel.getByPlaceholder("Message to Dee Assist").fill("Sam here: look at ip link");
+  await panel.getByRole("button", { name: "Send" }).click();
+  await expect(dee.locator(".message", { hasText: "Sam here" })).toContainText("Sam to you");
+
+  // The instructor's actions are refused to Sam even when asked for directly.
+  const me = await (await dee.request.get("/api/me")).json();
+  const reset = await sam.request.post("/api/instructor/help", {
+    data: { action: "reset", learner: me.learner_id, wipe: true },
+    headers: { origin: new URL(sam.url()).origin },
+  });
+  expect(reset.status()).toBe(403);
+  await panel.locator(".panel-hand").getByRole("button", { name: "Resolve" }).click();
+  await expect(dee.locator(".help-toggle")).toHaveText("Ask for help");
+  for (const page of [dee, dashboard, sam]) await page.context().close();
+});

@@ -246,3 +246,87 @@ async fn learners_only_reach_their_own_progress() {
     request.headers_mut().insert("cookie", ada_cookie.parse().unwrap());
     assert!(matches!(tokio_tungstenite::connect_async(request).await, Err(tungstenite::Error::Http(r)) if r.status() == 403));
 }
+
+/// The status of `method path` as `headers`, without reading the body (event streams never end).
+async fn status_of(server: &TestServer, method: &str, path: &str, headers: &[(String, String)]) -> u16 {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut request = client.request(method.parse().unwrap(), server.url(path)).header("origin", format!("http://{}", server.addr));
+    for (k, v) in headers {
+        request = request.header(k.as_str(), v.as_str());
+    }
+    if method == "POST" {
+        request = request.header("content-type", "application/json").body("{}");
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn assistants_help_in_their_class_and_nothing_more() {
+    let server = TestServer::start("authz_assistants", false).await;
+    let class = server.class_id().await;
+    let other = server.store.create_class("Other", None, &Default::default()).await.unwrap();
+    let (learner, learner_cookie) = server.learner("Ada").await;
+    let (sam, token) = server.store.create_assistant(&class, "Sam").await.unwrap();
+
+    // The login link signs Sam in and lands on the class; a wrong one is refused.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = client.get(server.url(&format!("/staff/login?token={token}"))).send().await.unwrap();
+    assert_eq!(login.status().as_u16(), 303);
+    assert_eq!(login.headers()["location"], format!("/instructor/classes/{class}").as_str());
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let wrong = client.get(server.url("/staff/login?token=not-a-token-000000000")).send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 403);
+    let headers = vec![("cookie".to_string(), cookie.clone())];
+
+    // Every instructor route: the assistant's own ones go through for their class (no sandboxes
+    // here: the terminal says so with a 503); every other one is a bare 403.
+    for (method, path) in server::web::instructor::PROTECTED {
+        let own = concrete(path, &class, &learner);
+        let allowed = server::web::instructor::FOR_ASSISTANTS.contains(path);
+        let status =
+            if *method == "WS" { websocket(&server, &own, &headers).await } else { status_of(&server, method, &own, &headers).await };
+        if allowed {
+            assert_ne!(status, 403, "Sam was refused {method} {own}");
+            let foreign = concrete(path, &other.id, &learner);
+            if foreign != own {
+                let status = if *method == "WS" { 0 } else { status_of(&server, method, &foreign, &headers).await };
+                assert!(status == 403 || status == 0, "Sam reached another class: {method} {foreign}: {status}");
+            }
+        } else {
+            assert_eq!(status, 403, "Sam got {status} from {method} {own}");
+        }
+    }
+    // Never typing into a terminal.
+    let take_over = format!("/ws/instructor/learners/{learner}/terminal/1?control=1");
+    assert_eq!(websocket(&server, &take_over, &headers).await, 403);
+
+    // Helping: a raised hand claimed in Sam's name, a message from Sam; the instructor's actions
+    // refused.
+    let ada = server.client(&learner_cookie);
+    let hand: serde_json::Value =
+        ada.post(server.url("/api/help")).json(&serde_json::json!({ "note": "help" })).send().await.unwrap().json().await.unwrap();
+    let sam_client = server.client(&cookie);
+    let act = |action: serde_json::Value| {
+        let (c, url) = (sam_client.clone(), server.url("/api/instructor/help"));
+        async move { c.post(url).json(&action).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(act(serde_json::json!({ "action": "claim", "request": hand["id"] })).await, 200);
+    assert_eq!(server.store.open_help(&learner).await.unwrap().unwrap().claimed_by.as_deref(), Some("Sam"));
+    assert_eq!(act(serde_json::json!({ "action": "message", "class": class, "learner": learner, "body": "On my way" })).await, 200);
+    assert_eq!(server.store.thread(&learner, 5).await.unwrap()[0].author.as_deref(), Some("Sam"));
+    for refused in [
+        serde_json::json!({ "action": "reset", "learner": learner, "wipe": false }),
+        serde_json::json!({ "action": "extend", "learner": learner, "minutes": 30 }),
+        serde_json::json!({ "action": "prewarm", "class": class, "spares": 1 }),
+        serde_json::json!({ "action": "attention", "class": class, "message": "Eyes" }),
+        serde_json::json!({ "action": "message", "class": class, "learner": null, "body": "To all" }),
+        serde_json::json!({ "action": "message", "class": other.id, "learner": null, "body": "Elsewhere" }),
+    ] {
+        assert_eq!(act(refused.clone()).await, 403, "{refused}");
+    }
+    assert_eq!(act(serde_json::json!({ "action": "resolve", "request": hand["id"] })).await, 200);
+
+    // Removed: Sam's session ends with it.
+    server.store.remove_assistant(&sam.id).await.unwrap();
+    assert_eq!(status_of(&server, "GET", &format!("/api/instructor/classes/{class}/dashboard"), &headers).await, 403);
+}

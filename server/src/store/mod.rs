@@ -44,6 +44,8 @@ pub struct Learner {
 pub enum Role {
     Learner,
     Instructor,
+    /// A teaching assistant of one class.
+    Assistant,
 }
 
 impl Role {
@@ -51,6 +53,7 @@ impl Role {
         match self {
             Role::Learner => "learner",
             Role::Instructor => "instructor",
+            Role::Assistant => "assistant",
         }
     }
 }
@@ -59,7 +62,19 @@ impl Role {
 pub struct Session {
     pub role: Role,
     pub learner_id: Option<String>,
+    /// The assistant signed in, for `Role::Assistant`.
+    pub assistant_id: Option<String>,
     pub expires_at: i64,
+}
+
+/// A teaching assistant: sees one class and its help queue, claims and resolves hands, watches
+/// terminals; never takes over, resets, exports or changes classes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assistant {
+    pub id: String,
+    pub class_id: String,
+    pub name: String,
+    pub created_at: i64,
 }
 
 /// Where a learner is in one step.
@@ -240,6 +255,16 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token: &str) -> Result<()>;
     /// Deletes expired sessions; returns how many.
     async fn purge_expired_sessions(&self) -> Result<u64>;
+
+    /// Makes an assistant for the class; returns them and their login token (only its hash is
+    /// kept).
+    async fn create_assistant(&self, class_id: &str, name: &str) -> Result<(Assistant, String)>;
+    async fn assistant(&self, id: &str) -> Result<Option<Assistant>>;
+    async fn assistant_by_token(&self, token: &str) -> Result<Option<Assistant>>;
+    async fn assistants(&self, class_id: &str) -> Result<Vec<Assistant>>;
+    /// Removes the assistant and ends their sessions.
+    async fn remove_assistant(&self, id: &str) -> Result<()>;
+    async fn create_assistant_session(&self, assistant_id: &str, ttl: Duration) -> Result<String>;
 
     /// Stores a message; a learner's own (`Author::Learner`) needs `learner_id`.
     async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str, author: Author) -> Result<Message>;

@@ -167,6 +167,42 @@ where
     }
 }
 
+/// A request from a member of staff: the instructor, or a teaching assistant (whose rights stop
+/// at their class and at helping; each route checks with `StaffView`).
+pub struct Staff(pub app::class::StaffView);
+
+impl<S> FromRequestParts<S> for Staff
+where
+    S: Send + Sync,
+    Key: FromRef<S>,
+    Arc<dyn Store>: FromRef<S>,
+    InstructorAccess: FromRef<S>,
+{
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if Instructor::from_request_parts(parts, state).await.is_ok() {
+            return Ok(Self(app::class::StaffView::instructor()));
+        }
+        let store = Arc::<dyn Store>::from_ref(state);
+        match MaybeSession::from_request_parts(parts, state).await?.0 {
+            Some((_, Session { role: Role::Assistant, assistant_id: Some(id), .. })) => match store.assistant(&id).await {
+                Ok(Some(a)) => Ok(Self(assistant_view(&a))),
+                Ok(None) => Err(StatusCode::FORBIDDEN),
+                Err(e) => {
+                    tracing::error!("reading an assistant: {e}");
+                    Err(StatusCode::SERVICE_UNAVAILABLE)
+                }
+            },
+            _ => Err(StatusCode::FORBIDDEN),
+        }
+    }
+}
+
+pub fn assistant_view(a: &crate::store::Assistant) -> app::class::StaffView {
+    app::class::StaffView { assistant: Some((a.id.clone(), a.class_id.clone())), name: a.name.clone() }
+}
+
 /// A request from the instructor.
 pub struct Instructor;
 

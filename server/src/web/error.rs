@@ -15,6 +15,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A member of staff without the right for it (a teaching assistant asking for the
+    /// instructor's): a bare 403, as the role extractors answer.
+    #[error("Only the instructor may do that.")]
+    Forbidden,
     /// Over a budget (writes per minute): the sentence says to slow down.
     #[error("{0}")]
     TooMany(String),
@@ -27,6 +31,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
         };
         (status, self.to_string()).into_response()
     }
@@ -39,6 +44,7 @@ impl From<ApiError> for app::error::AppError {
             ApiError::NotFound(said) => app::error::AppError::NotFound(said),
             ApiError::BadRequest(said) | ApiError::TooMany(said) => app::error::AppError::Invalid(said),
             ApiError::Unavailable(said) => app::error::AppError::Unavailable(said),
+            ApiError::Forbidden => app::error::AppError::NotInstructor,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The server's side of `app::services::Services`: what the pages' server functions may ask.
 
-use app::class::{ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView};
+use app::class::{AssistantView, ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView, StaffView};
 use app::error::{AppError, AppResult};
 use app::poll::{PollAnswer, PollChange, PollSource, PollView};
 use app::services::{QuizResult, SandboxPorts, Services, StepProgress, Viewer};
@@ -40,6 +40,18 @@ impl Services for AppState {
         self.session_of(request).await.is_some_and(|s| s.role == Role::Instructor)
     }
 
+    async fn staff(&self, request: &http::request::Parts) -> Option<StaffView> {
+        let session = self.session_of(request).await?;
+        match session.role {
+            Role::Instructor => Some(StaffView::instructor()),
+            Role::Assistant => {
+                let assistant = self.store.assistant(session.assistant_id.as_deref()?).await.ok()??;
+                Some(crate::web::auth::assistant_view(&assistant))
+            }
+            Role::Learner => None,
+        }
+    }
+
     fn password_login(&self) -> bool {
         self.instructor.has_password()
     }
@@ -56,12 +68,27 @@ impl Services for AppState {
         .map_err(AppError::from)
     }
 
-    async fn dashboard(&self, class: &str) -> AppResult<Dashboard> {
+    async fn dashboard(&self, who: &StaffView, class: &str) -> AppResult<Dashboard> {
+        if !who.may_see(class) {
+            return Err(AppError::NotInstructor);
+        }
         instructor::dashboard(self, class).await.map_err(AppError::from)
     }
 
-    async fn help(&self, action: HelpAction) -> AppResult<String> {
-        instructor::help(self, action).await.map(|done| done.message).map_err(AppError::from)
+    async fn help(&self, who: &StaffView, action: HelpAction) -> AppResult<String> {
+        instructor::help(self, who, action).await.map(|done| done.message).map_err(AppError::from)
+    }
+
+    async fn assistants(&self, class: &str) -> AppResult<Vec<AssistantView>> {
+        instructor::assistants::list(self, class).await.map_err(AppError::from)
+    }
+
+    async fn add_assistant(&self, class: &str, name: &str) -> AppResult<AssistantView> {
+        instructor::assistants::add(self, class, name).await.map_err(AppError::from)
+    }
+
+    async fn remove_assistant(&self, id: &str) -> AppResult<()> {
+        instructor::assistants::remove(self, id).await.map_err(AppError::from)
     }
 
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView> {
@@ -69,7 +96,11 @@ impl Services for AppState {
         messages.iter().map(crate::classroom::message_view).collect()
     }
 
-    async fn thread(&self, learner: &str) -> AppResult<Vec<MessageView>> {
+    async fn thread(&self, who: &StaffView, learner: &str) -> AppResult<Vec<MessageView>> {
+        let Ok(Some(l)) = self.store.learner(learner).await else { return Err(AppError::NotFound("There is no such learner.".into())) };
+        if !who.may_see(&l.class_id) {
+            return Err(AppError::NotInstructor);
+        }
         let messages = self.store.thread(learner, 100).await.map_err(|e| AppError::from(super::error::ApiError::from(e)))?;
         Ok(messages.iter().map(crate::classroom::message_view).collect())
     }

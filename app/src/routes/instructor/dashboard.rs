@@ -6,11 +6,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+use super::assistants::Assistants;
 use super::matrix::Matrix;
 use super::panel::LearnerPanel;
 use super::queue::{EyesOnMe, HelpQueue};
 use super::{ClassEditor, CourseChoices, SignIn, SignOut};
-use crate::class::{Dashboard, DashboardEvent, HelpAction};
+use crate::class::{Dashboard, DashboardEvent, HelpAction, StaffView};
 use crate::components::time::LocalTime;
 use crate::error::{AppError, AppResult, ErrorNote};
 
@@ -18,18 +19,21 @@ use crate::error::{AppError, AppResult, ErrorNote};
 pub struct DashboardPage {
     pub dashboard: Dashboard,
     pub choices: CourseChoices,
+    /// Who looks: an assistant gets the class without the instructor's controls.
+    pub staff: StaffView,
 }
 
 #[server(endpoint = "instructor/class-page")]
 pub async fn load_dashboard(class: String) -> AppResult<DashboardPage> {
-    let services = crate::services::instructor().await?;
-    let dashboard = services.dashboard(&class).await?;
-    Ok(DashboardPage { dashboard, choices: super::course_choices()? })
+    let (services, staff) = crate::services::staff().await?;
+    let dashboard = services.dashboard(&staff, &class).await?;
+    Ok(DashboardPage { dashboard, choices: super::course_choices()?, staff })
 }
 
 #[server(endpoint = "instructor/act", input = leptos::server_fn::codec::Json)]
 pub async fn help(action: HelpAction) -> AppResult<String> {
-    crate::services::instructor().await?.help(action).await
+    let (services, staff) = crate::services::staff().await?;
+    services.help(&staff, action).await
 }
 
 #[component]
@@ -53,6 +57,9 @@ pub fn DashboardRoute() -> impl IntoView {
 #[component]
 fn DashboardView(page: DashboardPage) -> impl IntoView {
     let class_id = page.dashboard.class.id.clone();
+    // An assistant gets the class, the queue and the learners' panels, not the instructor's
+    // controls (the server refuses them anyway).
+    let instructor = page.staff.is_instructor();
     let dash = RwSignal::new(page.dashboard);
     let selected = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<String>);
@@ -129,7 +136,8 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
             <div class="dashboard-class">
             <div class="title-row">
                 <h1>{move || class().name}</h1>
-                <a href="/instructor">"All classes"</a>
+                {instructor.then(|| view! { <a href="/instructor">"All classes"</a> })}
+                {(!instructor).then(|| view! { <span class="muted staff-name">{format!("Assistant: {}", page.staff.name)}</span> })}
                 <SignOut/>
             </div>
             <p class="class-facts">
@@ -142,7 +150,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
             </p>
             {move || dash.with(|d| d.host_notes.clone()).into_iter().map(|note| view! { <p class="host-note" role="note">{note}</p> }).collect_view()}
             <noscript><p class="error">"The dashboard needs JavaScript to stay live."</p></noscript>
-            <div class="toolbar">
+            <div class="toolbar" hidden=!instructor>
                 <form class="inline" on:submit=send_message>
                     <label class="sr-only" for="class-message">"Message to the class"</label>
                     <input id="class-message" placeholder="Message to the whole class" maxlength="2000" bind:value=message/>
@@ -170,11 +178,12 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 });
                 view! { <div class="card"><ClassEditor existing=Some(class()) choices=choices.clone() on_saved/></div> }
             })}
+            {instructor.then(|| view! { <Assistants class=class_id.clone()/> })}
             <HelpQueue dash selected act/>
             <Matrix dash selected compact=helping/>
             <Legend compact=helping/>
             </div>
-            {move || selected.get().map(|learner| view! { <LearnerPanel dash learner selected act/> })}
+            {move || selected.get().map(|learner| view! { <LearnerPanel dash learner selected act instructor/> })}
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! The instructor's pages: sign-in, the classes (made and changed here), the decks to present,
 //! and each class's live dashboard.
 
+mod assistants;
 pub mod dashboard;
 mod editor;
 mod matrix;

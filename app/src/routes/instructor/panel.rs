@@ -10,7 +10,8 @@ use crate::error::AppResult;
 /// The thread between staff and `learner`.
 #[server(endpoint = "instructor/thread")]
 pub async fn load_thread(learner: String) -> AppResult<Vec<MessageView>> {
-    crate::services::instructor().await?.thread(&learner).await
+    let (services, staff) = crate::services::staff().await?;
+    services.thread(&staff, &learner).await
 }
 use crate::components::confirm::confirm;
 use crate::components::terminal::WatchTerminal;
@@ -21,6 +22,8 @@ pub fn LearnerPanel(
     learner: String,
     selected: RwSignal<Option<String>>,
     act: Callback<HelpAction>,
+    /// The instructor's controls (restart, reset, extend, take over); an assistant only watches.
+    instructor: bool,
 ) -> impl IntoView {
     let row = {
         let id = learner.clone();
@@ -121,7 +124,7 @@ pub fn LearnerPanel(
                     </div>
                 }
             })}
-            <div class="panel-actions">
+            <div class="panel-actions" hidden=!instructor>
                 <button class="button small" on:click=move |_| act.run(HelpAction::Extend { learner: extend_id.clone(), minutes: 30 })>"Extend 30 min"</button>
                 <button
                     class="button small secondary"
@@ -172,7 +175,7 @@ pub fn LearnerPanel(
                         }).collect_view().into_any()
                     }
                 }}
-                <button class="button small" class:danger=move || control.get() on:click=take_over>
+                <button class="button small" class:danger=move || control.get() on:click=take_over hidden=!instructor>
                     {move || if control.get() { "Stop typing (read-only)" } else { "Take over…" }}
                 </button>
             </div>

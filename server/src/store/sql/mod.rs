@@ -275,17 +275,73 @@ impl Store for SqlStore {
     }
 
     async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT role, learner_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+        let row = sqlx::query("SELECT role, learner_id, assistant_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash(token))
             .bind(now())
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
         Ok(row.map(|r| Session {
-            role: if r.get::<String, _>("role") == "instructor" { Role::Instructor } else { Role::Learner },
+            role: match r.get::<String, _>("role").as_str() {
+                "instructor" => Role::Instructor,
+                "assistant" => Role::Assistant,
+                _ => Role::Learner,
+            },
             learner_id: r.get("learner_id"),
+            assistant_id: r.get("assistant_id"),
             expires_at: r.get("expires_at"),
         }))
+    }
+
+    async fn create_assistant(&self, class_id: &str, name: &str) -> Result<(Assistant, String)> {
+        let name = valid_display_name(name)?;
+        let token = session_token();
+        let assistant = Assistant { id: learner_id(), class_id: class_id.into(), name: name.into(), created_at: now() };
+        sqlx::query("INSERT INTO assistants (id, class_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(assistant.id.clone())
+            .bind(class_id)
+            .bind(name)
+            .bind(token_hash(&token))
+            .bind(assistant.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok((assistant, token))
+    }
+
+    async fn assistant(&self, id: &str) -> Result<Option<Assistant>> {
+        self.optional(sqlx::query("SELECT * FROM assistants WHERE id = $1").bind(id), assistant_from).await
+    }
+
+    async fn assistant_by_token(&self, token: &str) -> Result<Option<Assistant>> {
+        self.optional(sqlx::query("SELECT * FROM assistants WHERE token_hash = $1").bind(token_hash(token)), assistant_from).await
+    }
+
+    async fn assistants(&self, class_id: &str) -> Result<Vec<Assistant>> {
+        self.all(sqlx::query("SELECT * FROM assistants WHERE class_id = $1 ORDER BY created_at, id").bind(class_id), assistant_from).await
+    }
+
+    async fn remove_assistant(&self, id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        sqlx::query("DELETE FROM sessions WHERE assistant_id = $1").bind(id).execute(&mut *tx).await.map_err(classify)?;
+        sqlx::query("DELETE FROM assistants WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn create_assistant_session(&self, assistant_id: &str, ttl: Duration) -> Result<String> {
+        let token = session_token();
+        let t = now();
+        sqlx::query("INSERT INTO sessions (token_hash, role, assistant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash(&token))
+            .bind(Role::Assistant.as_str())
+            .bind(assistant_id)
+            .bind(t)
+            .bind(t + ttl.as_secs() as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(token)
     }
 
     async fn delete_session(&self, token: &str) -> Result<()> {

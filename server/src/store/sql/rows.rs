@@ -28,6 +28,10 @@ pub fn message_from(row: &AnyRow) -> Message {
     }
 }
 
+pub fn assistant_from(row: &AnyRow) -> Assistant {
+    Assistant { id: row.get("id"), class_id: row.get("class_id"), name: row.get("name"), created_at: row.get("created_at") }
+}
+
 pub fn poll_from(row: &AnyRow) -> Poll {
     // Written by us from the same type; unreadable, it is an empty poll of its deck.
     let mut view: PollView =

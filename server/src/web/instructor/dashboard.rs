@@ -20,7 +20,7 @@ use crate::classroom::help_view;
 use crate::store::{Class, Learner, QuizAnswer, StepState};
 use crate::updates::Update;
 use crate::web::AppState;
-use crate::web::auth::Instructor;
+use crate::web::auth::Staff;
 use crate::web::error::ApiError;
 
 /// How often the sandboxes' state (running, idle, memory) is sent.
@@ -162,7 +162,14 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
     })
 }
 
-pub async fn snapshot_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Json<Dashboard>, ApiError> {
+pub async fn snapshot_route(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path(class): Path<String>,
+) -> Result<Json<Dashboard>, ApiError> {
+    if !who.may_see(&class) {
+        return Err(ApiError::Forbidden);
+    }
     Ok(Json(dashboard(&state, &class).await?))
 }
 
@@ -237,7 +244,10 @@ impl Feed {
     }
 }
 
-pub async fn events_route(State(state): State<AppState>, _: Instructor, Path(class_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn events_route(State(state): State<AppState>, Staff(who): Staff, Path(class_id): Path<String>) -> Result<Response, ApiError> {
+    if !who.may_see(&class_id) {
+        return Err(ApiError::Forbidden);
+    }
     // Subscribe before reading the roster, so a learner joining in between is not missed.
     let updates = state.updates.subscribe();
     let class = class(&state, &class_id).await?;

@@ -1,7 +1,7 @@
 //! Helping: reset a learner's sandbox (files wiped only when asked), extend its lifetime, send a
 //! message to one learner or the class, pre-warm sandboxes before class.
 
-use app::class::{HelpAction, INSTRUCTOR_CLAIMING, MessageView};
+use app::class::{HelpAction, MessageView, StaffView};
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::store::{Author, HelpChange, Learner};
 use crate::updates::Update;
 use crate::web::AppState;
-use crate::web::auth::Instructor;
+use crate::web::auth::Staff;
 use crate::web::error::ApiError;
 
 /// Spares one pre-warm may start (each is a running sandbox).
@@ -33,15 +33,23 @@ async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
 
 /// Stores a message from the instructor and puts it on the learners' pages.
 pub async fn send_message(state: &AppState, class_id: &str, learner: Option<&str>, body: &str) -> Result<MessageView, ApiError> {
-    let message = state.store.send_message(class_id, learner, body, Author::Staff(None)).await?;
+    send_as(state, &StaffView::instructor(), class_id, learner, body).await
+}
+
+/// The same, from any member of staff (an assistant's messages carry their name).
+async fn send_as(state: &AppState, who: &StaffView, class_id: &str, learner: Option<&str>, body: &str) -> Result<MessageView, ApiError> {
+    let message = state.store.send_message(class_id, learner, body, Author::Staff(who.author())).await?;
     let view = crate::classroom::message_view(&message);
     let _ = state.updates.send(Update::Message { learner: message.learner_id, class_id: message.class_id, message: view.clone() });
     Ok(view)
 }
 
 /// Claims, returns or resolves raised hand `id`; says what happened.
-async fn change_hand(state: &AppState, id: i64, change: HelpChange) -> Result<String, ApiError> {
+async fn change_hand(state: &AppState, who: &StaffView, id: i64, change: HelpChange) -> Result<String, ApiError> {
     let request = state.store.help_request(id).await?.ok_or_else(|| ApiError::NotFound("There is no such request for help.".into()))?;
+    if !who.may_see(&request.class_id) {
+        return Err(ApiError::Forbidden);
+    }
     let name = learner(state, &request.learner_id).await?.display_name;
     let what = match &change {
         HelpChange::Claim(_) => format!("You are helping {name}."),
@@ -57,7 +65,24 @@ async fn change_hand(state: &AppState, id: i64, change: HelpChange) -> Result<St
     }
 }
 
-pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError> {
+/// What an assistant may do: help learners of their class (hands, messages to one learner).
+/// Restarting, resetting, extending, pre-warming and covering the class's pages are the
+/// instructor's.
+fn allowed(who: &StaffView, action: &HelpAction) -> bool {
+    who.is_instructor()
+        || matches!(
+            action,
+            HelpAction::Claim { .. }
+                | HelpAction::Unclaim { .. }
+                | HelpAction::Resolve { .. }
+                | HelpAction::Message { learner: Some(_), .. }
+        )
+}
+
+pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Result<Done, ApiError> {
+    if !allowed(who, &action) {
+        return Err(ApiError::Forbidden);
+    }
     let message = match action {
         HelpAction::Reset { learner: id, wipe } => {
             let sandboxes = sandboxes(state)?;
@@ -94,6 +119,9 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
             format!("{}'s sandbox lives {minutes} minutes longer.", learner.display_name)
         }
         HelpAction::Message { class, learner: to, body } => {
+            if !who.may_see(&class) {
+                return Err(ApiError::Forbidden);
+            }
             if let Some(to) = &to {
                 if learner(state, to).await?.class_id != class {
                     return Err(ApiError::BadRequest("This learner is not in this class.".into()));
@@ -101,7 +129,7 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
             } else if state.store.class(&class).await?.is_none() {
                 return Err(ApiError::NotFound("There is no such class.".into()));
             }
-            send_message(state, &class, to.as_deref(), &body).await?;
+            send_as(state, who, &class, to.as_deref(), &body).await?;
             if to.is_some() { "Message sent.".to_string() } else { "Message sent to the class.".to_string() }
         }
         HelpAction::Prewarm { class, spares } => {
@@ -124,9 +152,9 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
             }
             message
         }
-        HelpAction::Claim { request } => change_hand(state, request, HelpChange::Claim(INSTRUCTOR_CLAIMING.into())).await?,
-        HelpAction::Unclaim { request } => change_hand(state, request, HelpChange::Return).await?,
-        HelpAction::Resolve { request } => change_hand(state, request, HelpChange::Resolve).await?,
+        HelpAction::Claim { request } => change_hand(state, who, request, HelpChange::Claim(who.name.clone())).await?,
+        HelpAction::Unclaim { request } => change_hand(state, who, request, HelpChange::Return).await?,
+        HelpAction::Resolve { request } => change_hand(state, who, request, HelpChange::Resolve).await?,
         HelpAction::Attention { class, message } => {
             let class = super::dashboard::class(state, &class).await?;
             let shown = state.attention.set(&class.id, message.as_deref()).map_err(ApiError::BadRequest)?;
@@ -138,6 +166,6 @@ pub async fn help(state: &AppState, action: HelpAction) -> Result<Done, ApiError
     Ok(Done { message })
 }
 
-pub async fn help_route(State(state): State<AppState>, _: Instructor, Json(action): Json<HelpAction>) -> Result<Json<Done>, ApiError> {
-    Ok(Json(help(&state, action).await?))
+pub async fn help_route(State(state): State<AppState>, Staff(who): Staff, Json(action): Json<HelpAction>) -> Result<Json<Done>, ApiError> {
+    Ok(Json(help(&state, &who, action).await?))
 }

@@ -2,6 +2,7 @@
 //! which refuses anyone else with a bare 403; [`PROTECTED`] lists them for the authorization
 //! tests, which call each one as a stranger, a learner, and with forged and expired cookies.
 
+pub mod assistants;
 mod classes;
 mod dashboard;
 mod grades;
@@ -29,6 +30,9 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/instructor/classes/{class}/grades.csv"),
     ("GET", "/api/instructor/classes/{class}/grades.json"),
     ("POST", "/api/instructor/help"),
+    ("GET", "/api/instructor/classes/{class}/assistants"),
+    ("POST", "/api/instructor/classes/{class}/assistants"),
+    ("DELETE", "/api/instructor/assistants/{assistant}"),
     // The presenter's polls (web/polls.rs).
     ("POST", "/api/decks/{deck}/polls"),
     ("GET", "/api/decks/{deck}/polls/events"),
@@ -38,6 +42,16 @@ pub const PROTECTED: &[(&str, &str)] = &[
     // A learner's web preview, opened from the dashboard (web/preview.rs).
     ("GET", "/instructor/learners/{learner}/preview/8080/"),
     ("GET", "/instructor/learners/{learner}/preview/8080/some/page"),
+];
+
+/// The routes of [`PROTECTED`] a teaching assistant may use, for their own class: the class live
+/// (the help queue with it), helping (only claim, return, resolve and a message to one learner:
+/// `help::help` refuses the rest) and watching a terminal (never taking it over).
+pub const FOR_ASSISTANTS: &[&str] = &[
+    "/api/instructor/classes/{class}/dashboard",
+    "/api/instructor/classes/{class}/events",
+    "/api/instructor/help",
+    "/ws/instructor/learners/{learner}/terminal/{tab}",
 ];
 
 pub fn router() -> axum::Router<AppState> {
@@ -50,6 +64,9 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/instructor/classes/{class}/grades.csv", get(grades::csv_route))
         .route("/api/instructor/classes/{class}/grades.json", get(grades::json_route))
         .route("/api/instructor/help", post(help::help_route))
+        .route("/api/instructor/classes/{class}/assistants", get(assistants::list_route).post(assistants::add_route))
+        .route("/api/instructor/assistants/{assistant}", axum::routing::delete(assistants::remove_route))
+        .route("/staff/login", get(assistants::login_route))
         .route("/metrics", get(metrics_route))
         .route("/ws/instructor/learners/{learner}/terminal/{tab}", get(watch::watch_route))
 }

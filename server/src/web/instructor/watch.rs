@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::terminals::ServerMessage;
 use crate::terminals::ws::{Access, MAX_FRAME, serve};
 use crate::web::AppState;
-use crate::web::auth::Instructor;
+use crate::web::auth::Staff;
 
 #[derive(Debug, Deserialize)]
 pub struct WatchQuery {
@@ -22,16 +22,21 @@ pub struct WatchQuery {
 
 pub async fn watch_route(
     State(state): State<AppState>,
-    _: Instructor,
+    Staff(who): Staff,
     Path((learner, tab)): Path<(String, u32)>,
     Query(query): Query<WatchQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // Assistants watch the learners of their class; only the instructor types into a terminal.
+    if query.control == 1 && !who.is_instructor() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let Some(terminals) = state.terminals.clone() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "this server runs without sandboxes").into_response();
     };
     let learner = match state.store.learner(&learner).await {
-        Ok(Some(l)) => l,
+        Ok(Some(l)) if who.may_see(&l.class_id) => l,
+        Ok(Some(_)) => return StatusCode::FORBIDDEN.into_response(),
         Ok(None) => return (StatusCode::NOT_FOUND, "There is no such learner.").into_response(),
         Err(e) => return state.store_error(e),
     };
