@@ -25,6 +25,17 @@ pub struct ClassSettings {
     /// A learner without progress for this long is flagged as stuck.
     #[serde(default)]
     pub stuck_minutes: Option<u32>,
+    /// Only one-time codes join (each once); the class's own code does not.
+    #[serde(default)]
+    pub codes_only: bool,
+    /// When to start sandboxes for the roster (and `prewarm_spares` more), by itself.
+    #[serde(default)]
+    pub prewarm_at: Option<i64>,
+    #[serde(default)]
+    pub prewarm_spares: Option<u32>,
+    /// How many minutes in all a learner may add to their own sandbox's lifetime.
+    #[serde(default)]
+    pub self_extend_minutes: Option<u32>,
 }
 
 pub const DEFAULT_STUCK_MINUTES: u32 = 10;
@@ -541,7 +552,16 @@ pub struct LearnerHelp {
     /// The poll the presenter asks the class now.
     #[serde(default)]
     pub poll: Option<crate::poll::LearnerPoll>,
+    /// When their sandbox stops (seconds from now), while it runs.
+    #[serde(default)]
+    pub sandbox_expires_in: Option<u64>,
+    /// Minutes they may still add to it themselves (the class's limit; 0: none).
+    #[serde(default)]
+    pub extend_left: u32,
 }
+
+/// Minutes one "extend" of a learner's own adds.
+pub const SELF_EXTEND_STEP: u32 = 30;
 
 /// A member of staff as pages and the server's checks see them: the instructor (every class),
 /// or a teaching assistant of one class.
@@ -571,6 +591,14 @@ impl StaffView {
     pub fn author(&self) -> Option<String> {
         self.assistant.as_ref().map(|_| self.name.clone())
     }
+}
+
+/// A one-time join code, as the instructor sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OneTimeCodeView {
+    pub code: String,
+    /// Who joined with it (empty if they are gone); `None` while unused.
+    pub used_by: Option<String>,
 }
 
 /// A teaching assistant's login, as the instructor manages it.

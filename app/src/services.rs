@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::class::ClassSettings;
 #[cfg(feature = "ssr")]
-use crate::class::{AssistantView, ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView, StaffView};
+use crate::class::{
+    AssistantView, ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView, OneTimeCodeView, StaffView,
+};
 #[cfg(feature = "ssr")]
 use crate::error::{AppError, AppResult};
 
@@ -115,6 +117,9 @@ pub trait Services: Send + Sync + 'static {
     async fn assistants(&self, class: &str) -> AppResult<Vec<AssistantView>>;
     async fn add_assistant(&self, class: &str, name: &str) -> AppResult<AssistantView>;
     async fn remove_assistant(&self, id: &str) -> AppResult<()>;
+    /// The class's one-time join codes; `make_codes` adds `count` more and returns them.
+    async fn one_time_codes(&self, class: &str) -> AppResult<Vec<OneTimeCodeView>>;
+    async fn make_codes(&self, class: &str, count: u32) -> AppResult<Vec<OneTimeCodeView>>;
 
     /// Messages to this learner (or their class) after message `after`.
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView>;
@@ -125,6 +130,8 @@ pub trait Services: Send + Sync + 'static {
     /// Raises the learner's hand (or changes its note), at the step their page shows.
     async fn raise_hand(&self, learner: &str, note: &str) -> AppResult<HelpView>;
     async fn lower_hand(&self, learner: &str) -> AppResult<()>;
+    /// The learner adds time to their own sandbox, within their class's limit.
+    async fn extend_own_sandbox(&self, learner: &str) -> AppResult<LearnerHelp>;
     async fn write_to_staff(&self, learner: &str, body: &str) -> AppResult<MessageView>;
 
     async fn lab_progress(&self, learner: &str, lab: &str) -> AppResult<Vec<StepProgress>>;

@@ -36,8 +36,9 @@ struct Tally {
     errors: Vec<String>,
     ready: Vec<Duration>,
     steps_done: usize,
-    /// Hands raised (and lowered again) by the class.
+    /// Hands raised (and lowered again) by the class, and poll answers given.
     hands: usize,
+    polls: usize,
 }
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
@@ -125,8 +126,8 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     table.add(
         &format!("class simulator ({label}): errors"),
         tally.errors.len().to_string(),
-        "steps completed by the class; hands raised; dashboard events seen",
-        format!("{}; {}; {dashboard_events}", tally.steps_done, tally.hands),
+        "steps completed by the class; hands raised; polls answered; dashboard events seen",
+        format!("{}; {}; {}; {dashboard_events}", tally.steps_done, tally.hands, tally.polls),
         f64::NAN,
     );
     let (keys, keys_alone) = (Samples::new(tally.keys), Samples::new(alone.keys));
@@ -318,6 +319,15 @@ async fn play(
         let lowered = client.delete(url("/api/help")).header("cookie", &cookie).header("origin", url("")).send().await?;
         anyhow::ensure!(lowered.status().is_success(), "lowering a hand: {}", lowered.status());
         tally.lock().unwrap().hands += 1;
+        // The presenter's poll, if one is open and this learner has not answered it.
+        let help: serde_json::Value = client.get(url("/api/help")).header("cookie", &cookie).send().await?.json().await?;
+        if let Some(id) = help["poll"]["poll"]["id"].as_i64()
+            && help["poll"]["mine"].is_null()
+        {
+            let answered = post(format!("/api/polls/{id}/answer"), serde_json::json!({ "kind": "choices", "choices": [0] })).await?;
+            anyhow::ensure!(answered.status().is_success(), "answering the poll: {}", answered.status());
+            tally.lock().unwrap().polls += 1;
+        }
         if Instant::now() >= until {
             return Ok(());
         }
@@ -331,6 +341,14 @@ async fn dashboard_stream(server: Arc<BenchServer>, seen: Arc<std::sync::atomic:
     let classes: serde_json::Value =
         client.get(url("/api/instructor/classes")).bearer_auth(crate::terminal::BENCH_TOKEN).send().await?.json().await?;
     let class = classes[0]["id"].as_str().context("no class")?.to_string();
+    // The presenter asks the class a question: every learner answers it on their next round.
+    let poll = client
+        .post(url("/api/decks/containers-to-kubernetes/polls"))
+        .bearer_auth(crate::terminal::BENCH_TOKEN)
+        .json(&serde_json::json!({ "kind": "choices", "prompt": "Ready for the next demo?", "choices": ["Yes", "Not yet"] }))
+        .send()
+        .await?;
+    anyhow::ensure!(poll.status().is_success(), "launching a poll: {}", poll.status());
     let mut events = client
         .get(url(&format!("/api/instructor/classes/{class}/events")))
         .bearer_auth(crate::terminal::BENCH_TOKEN)

@@ -64,7 +64,15 @@ async fn a_service_is_bound_by_the_sandbox_and_ends_with_it() {
     let Some(h) = harness("systemd_bound") else { return };
     start_systemd(&h, "sd-bound").await;
     h.ok("sd-bound", &(unit("sleeper", "/bin/sleep 8765431") + "systemctl start sleeper.service")).await;
-    let listed = h.backend.processes("sd-bound").await.unwrap();
+    // A simple service counts as started once forked: its exec of sleep may come a moment later.
+    let mut listed = Vec::new();
+    for _ in 0..50 {
+        listed = h.backend.processes("sd-bound").await.unwrap();
+        if listed.iter().any(|p| p.command == "/bin/sleep 8765431") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(listed.iter().any(|p| p.command == "/bin/sleep 8765431"), "the service is in the sandbox's cgroup: {listed:?}");
     // A fork bomb as a service meets the sandbox's pids limit, and the sandbox survives it.
     let bomb =

@@ -76,6 +76,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("instructor: http://{host}:{}/instructor/login?token={token}", args.addr.port());
     if let Some(progress) = &state.progress {
         progress.spawn_timer(crate::checks::RECHECK_EVERY, shutdown.clone());
+        web::instructor::schedule::spawn(state.clone(), shutdown.clone());
     }
     let app = web::router(state);
 

@@ -36,6 +36,12 @@ pub async fn lower_hand() -> AppResult<()> {
     services.lower_hand(&viewer.learner_id).await
 }
 
+#[server(endpoint = "learner/extend")]
+pub async fn extend_own_sandbox() -> AppResult<LearnerHelp> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.extend_own_sandbox(&viewer.learner_id).await
+}
+
 #[server(endpoint = "learner/write")]
 pub async fn write_to_staff(body: String) -> AppResult<MessageView> {
     let (services, viewer) = crate::services::learner().await?;
@@ -245,6 +251,7 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                         })}
                     </div>
                 </form>
+                <SandboxTime state error/>
                 <Thread thread/>
                 <form class="inline help-write" on:submit=write>
                     <label class="sr-only" for="help-write">"Message to your instructor"</label>
@@ -256,6 +263,35 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
             <PollCard poll on_answered/>
             {move || attention.get().map(|message| view! { <EyesOnMe message/> })}
         </div>
+    }
+}
+
+/// When the sandbox stops, and "Extend" when the class lets learners add time themselves.
+#[component]
+fn SandboxTime(state: RwSignal<Option<LearnerHelp>>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let time = Memo::new(move |_| state.with(|s| s.as_ref().map(|s| (s.sandbox_expires_in, s.extend_left))));
+    let extend = move |_| {
+        leptos::task::spawn_local(async move {
+            match extend_own_sandbox().await {
+                Ok(help) => {
+                    error.set(None);
+                    state.set(Some(help));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        {move || time.get().and_then(|(expires, left)| expires.map(|secs| view! {
+            <p class="sandbox-time muted">
+                {format!("Your sandbox stops in {} (your files are kept). ", crate::class::short_duration(secs as i64))}
+                {(left > 0).then(|| view! {
+                    <button class="button small quiet" on:click=extend>
+                        {format!("Extend by {} min ({left} min left)", crate::class::SELF_EXTEND_STEP.min(left))}
+                    </button>
+                })}
+            </p>
+        }))}
     }
 }
 

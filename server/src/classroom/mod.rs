@@ -3,9 +3,11 @@
 
 mod attention;
 mod budget;
+mod extensions;
 
 pub use attention::Attention;
 pub use budget::{SLOW_DOWN, WriteBudget};
+pub use extensions::Extensions;
 
 use app::class::{HelpView, MessageView};
 

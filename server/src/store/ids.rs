@@ -16,6 +16,19 @@ pub fn join_code() -> String {
     code(6)
 }
 
+/// A one-time join code: eight characters (~39 bits), `ABCD-EFGH`; each joins one learner once.
+pub fn one_time_code() -> String {
+    let c = code(8);
+    format!("{}-{}", &c[..4], &c[4..])
+}
+
+/// A typed one-time code as stored: upper case, `-` where it belongs, whatever spaces or dashes
+/// the learner typed.
+pub fn normal_one_time_code(typed: &str) -> Option<String> {
+    let c: String = typed.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_uppercase()).collect();
+    (c.len() == 8 && c.bytes().all(|b| CODE_ALPHABET.contains(&b))).then(|| format!("{}-{}", &c[..4], &c[4..]))
+}
+
 /// A learner's personal code to continue elsewhere: ten characters (~48 bits), `ABCDE-FGHJK`.
 pub fn resume_code() -> String {
     let c = code(10);
@@ -54,5 +67,18 @@ mod tests {
         assert!(id.len() == 12 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert!(sandbox::valid_name(&format!("lab-{id}")));
         assert_ne!(session_token(), session_token());
+    }
+}
+
+#[cfg(test)]
+mod one_time_tests {
+    #[test]
+    fn typed_codes_are_read_as_stored() {
+        let code = super::one_time_code();
+        assert_eq!(super::normal_one_time_code(&code.to_lowercase().replace('-', " ")), Some(code.clone()));
+        assert_eq!(super::normal_one_time_code(" abcd-efgh "), Some("ABCD-EFGH".into()));
+        assert_eq!(super::normal_one_time_code("ABCD-EFG"), None, "too short");
+        assert_eq!(super::normal_one_time_code("ABCD-EFG0"), None, "0 is not in the alphabet");
+        assert_eq!(super::normal_one_time_code("TUESDAY1"), None);
     }
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use app::class::ClassSettings;
 pub use app::poll::{PollAnswer, PollChange, PollView};
-pub use ids::{join_code, learner_id, resume_code, session_token};
+pub use ids::{join_code, learner_id, normal_one_time_code, one_time_code, resume_code, session_token};
 pub use sql::{Dialect, SqlStore, page_cache};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +66,18 @@ pub struct Session {
     pub assistant_id: Option<String>,
     pub expires_at: i64,
 }
+
+/// A one-time join code of a class, and who used it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneTimeCode {
+    pub code: String,
+    pub class_id: String,
+    pub used_at: Option<i64>,
+    pub used_by: Option<String>,
+}
+
+/// One-time codes a class may have: enough for a lecture hall, bounded all the same.
+pub const ONE_TIME_CODES_PER_CLASS: i64 = 1000;
 
 /// A teaching assistant: sees one class and its help queue, claims and resolves hands, watches
 /// terminals; never takes over, resets, exports or changes classes.
@@ -255,6 +267,16 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token: &str) -> Result<()>;
     /// Deletes expired sessions; returns how many.
     async fn purge_expired_sessions(&self) -> Result<u64>;
+
+    /// Makes `count` more one-time join codes for the class (at most `ONE_TIME_CODES_PER_CLASS`
+    /// in all); returns the new ones.
+    async fn create_one_time_codes(&self, class_id: &str, count: u32) -> Result<Vec<String>>;
+    async fn one_time_codes(&self, class_id: &str) -> Result<Vec<OneTimeCode>>;
+    /// The unused code `code`, now used: its class. `None` if there is no such code; an error
+    /// if it was used.
+    async fn redeem_one_time_code(&self, code: &str) -> Result<Option<String>>;
+    /// Notes who joined with a redeemed code.
+    async fn one_time_code_used_by(&self, code: &str, learner_id: &str) -> Result<()>;
 
     /// Makes an assistant for the class; returns them and their login token (only its hash is
     /// kept).

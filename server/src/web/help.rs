@@ -23,6 +23,7 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/help", get(mine_route).post(raise_route).delete(lower_route))
         .route("/api/help/messages", post(write_route))
+        .route("/api/sandbox/extend", post(extend_route))
 }
 
 async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
@@ -44,7 +45,37 @@ pub async fn mine(state: &AppState, learner_id: &str) -> Result<LearnerHelp, Api
     let thread = state.store.thread(learner_id, THREAD_SHOWN).await?.iter().map(message_view).collect();
     let class = state.store.class(&learner.class_id).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))?;
     let poll = super::polls::learner_poll(state, learner_id, &class).await?;
-    Ok(LearnerHelp { hand, thread, attention: state.attention.current(&learner.class_id), poll })
+    let sandbox_expires_in = match &state.sandboxes {
+        Some(s) => s.view(learner_id).await.expires_in_secs,
+        None => None,
+    };
+    let extend_left = class.settings.self_extend_minutes.map_or(0, |limit| state.extensions.left(learner_id, limit));
+    Ok(LearnerHelp { hand, thread, attention: state.attention.current(&learner.class_id), poll, sandbox_expires_in, extend_left })
+}
+
+/// The learner adds `SELF_EXTEND_STEP` minutes (or what their class's limit leaves) to their
+/// running sandbox; returns their help state with the new time.
+pub async fn extend(state: &AppState, learner_id: &str) -> Result<LearnerHelp, ApiError> {
+    let learner = learner(state, learner_id).await?;
+    let class = state.store.class(&learner.class_id).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))?;
+    let sandboxes = state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))?;
+    let Some(limit) = class.settings.self_extend_minutes.filter(|&m| m > 0) else {
+        return Err(ApiError::BadRequest("Your class does not let learners extend their sandbox: ask your instructor.".into()));
+    };
+    let granted = state.extensions.take(learner_id, app::class::SELF_EXTEND_STEP, limit);
+    if granted == 0 {
+        return Err(ApiError::BadRequest(format!("You have added the {limit} minutes your class allows: ask your instructor for more.")));
+    }
+    if !sandboxes.extend(learner_id, std::time::Duration::from_secs(u64::from(granted) * 60)) {
+        state.extensions.give_back(learner_id, granted);
+        return Err(ApiError::BadRequest("Your sandbox is not running: it starts again, with its full time, when you use it.".into()));
+    }
+    let _ = state.store.log_event(Some(learner_id), "sandbox_self_extended", serde_json::json!({ "minutes": granted })).await;
+    mine(state, learner_id).await
+}
+
+async fn extend_route(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Json<LearnerHelp>, ApiError> {
+    Ok(Json(extend(&state, &learner).await?))
 }
 
 /// Raises the hand (or changes its note), with the step the learner's page shows and what its

@@ -89,23 +89,50 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, name: &str) ->
     if !state.attempts.allowed(client.ip()) {
         return Err(Refusal::said(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
     }
-    let Some(class) = state.store.class_by_code(code).await? else {
-        state.attempts.failed(client.ip());
-        return Err(Refusal::said(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor."));
+    // A bad name must not use up a one-time code.
+    crate::store::valid_display_name(name)?;
+    let (class, one_time) = match state.store.class_by_code(code).await? {
+        Some(class) if class.settings.codes_only => {
+            return Err(Refusal::said(StatusCode::FORBIDDEN, "This class joins with a one-time code each: ask your instructor for yours."));
+        }
+        Some(class) => (class, None),
+        None => match redeem(state, code).await? {
+            Some((class, code)) => (class, Some(code)),
+            None => {
+                state.attempts.failed(client.ip());
+                return Err(Refusal::said(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor."));
+            }
+        },
     };
     if !class.settings.open_at(crate::store::now()) {
         return Err(Refusal::said(StatusCode::FORBIDDEN, "This class has ended. To continue your work, use your resume code instead."));
     }
-    crate::store::valid_display_name(name)?;
     let terms = ClassTerms::of(&class, &state.course);
     let spare = state.sandboxes.as_ref().and_then(|s| s.take_spare(&terms));
     let learner = state.store.create_learner(&class.id, name, spare.as_deref()).await?;
     if let Some(sandboxes) = &state.sandboxes {
         sandboxes.set_terms(&learner.id, &terms);
     }
-    tracing::info!(learner = %learner.id, class = %class.name, spare = spare.is_some(), "learner joined");
+    if let Some(code) = &one_time {
+        state.store.one_time_code_used_by(code, &learner.id).await?;
+    }
+    tracing::info!(learner = %learner.id, class = %class.name, spare = spare.is_some(), one_time = one_time.is_some(), "learner joined");
     let _ = state.updates.send(Update::Joined { learner: learner.id.clone(), class_id: class.id.clone() });
     Ok((learner, class))
+}
+
+/// A one-time code, used up now: its class and the code as stored. `None` when `typed` is no
+/// such code; a refusal when it was used.
+async fn redeem(state: &AppState, typed: &str) -> Result<Option<(Class, String)>, Refusal> {
+    let Some(code) = crate::store::normal_one_time_code(typed) else { return Ok(None) };
+    let Some(class_id) = state.store.redeem_one_time_code(&code).await.map_err(|e| match e {
+        StoreError::Invalid(said) => Refusal::Said(StatusCode::FORBIDDEN, said),
+        e => Refusal::Store(e),
+    })?
+    else {
+        return Ok(None);
+    };
+    Ok(state.store.class(&class_id).await?.map(|class| (class, code)))
 }
 
 async fn by_resume_code(state: &AppState, client: SocketAddr, code: &str) -> Result<Learner, Refusal> {

@@ -70,6 +70,8 @@ pub struct AppState {
     pub attention: Arc<crate::classroom::Attention>,
     /// What each learner may still write this minute (messages, raised hands).
     pub write_budget: Arc<crate::classroom::WriteBudget>,
+    /// Minutes each learner added to their own sandbox.
+    pub extensions: Arc<crate::classroom::Extensions>,
     pub shutdown: CancellationToken,
 }
 
@@ -144,6 +146,7 @@ impl AppState {
             open_files: Arc::default(),
             attention: Arc::default(),
             write_budget: Arc::default(),
+            extensions: Arc::default(),
             shutdown,
         }
     }

@@ -1,6 +1,8 @@
 //! The server's side of `app::services::Services`: what the pages' server functions may ask.
 
-use app::class::{AssistantView, ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView, StaffView};
+use app::class::{
+    AssistantView, ClassInput, ClassSummary, Dashboard, HelpAction, HelpView, LearnerHelp, MessageView, OneTimeCodeView, StaffView,
+};
 use app::error::{AppError, AppResult};
 use app::poll::{PollAnswer, PollChange, PollSource, PollView};
 use app::services::{QuizResult, SandboxPorts, Services, StepProgress, Viewer};
@@ -87,6 +89,14 @@ impl Services for AppState {
         instructor::assistants::add(self, class, name).await.map_err(AppError::from)
     }
 
+    async fn one_time_codes(&self, class: &str) -> AppResult<Vec<OneTimeCodeView>> {
+        instructor::codes::list(self, class).await.map_err(AppError::from)
+    }
+
+    async fn make_codes(&self, class: &str, count: u32) -> AppResult<Vec<OneTimeCodeView>> {
+        instructor::codes::make(self, class, count).await.map_err(AppError::from)
+    }
+
     async fn remove_assistant(&self, id: &str) -> AppResult<()> {
         instructor::assistants::remove(self, id).await.map_err(AppError::from)
     }
@@ -111,6 +121,10 @@ impl Services for AppState {
 
     async fn raise_hand(&self, learner: &str, note: &str) -> AppResult<HelpView> {
         help::raise(self, learner, note).await.map_err(AppError::from)
+    }
+
+    async fn extend_own_sandbox(&self, learner: &str) -> AppResult<LearnerHelp> {
+        help::extend(self, learner).await.map_err(AppError::from)
     }
 
     async fn lower_hand(&self, learner: &str) -> AppResult<()> {

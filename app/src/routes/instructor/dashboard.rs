@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::assistants::Assistants;
+use super::codes::OneTimeCodes;
 use super::matrix::Matrix;
 use super::panel::LearnerPanel;
 use super::queue::{EyesOnMe, HelpQueue};
@@ -178,7 +179,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 });
                 view! { <div class="card"><ClassEditor existing=Some(class()) choices=choices.clone() on_saved/></div> }
             })}
-            {instructor.then(|| view! { <Assistants class=class_id.clone()/> })}
+            {instructor.then(|| view! { <Assistants class=class_id.clone()/> <OneTimeCodes class=class_id.clone()/> })}
             <HelpQueue dash selected act/>
             <Matrix dash selected compact=helping/>
             <Legend compact=helping/>

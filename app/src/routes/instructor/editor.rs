@@ -43,6 +43,10 @@ pub fn ClassEditor(
     let ends = RwSignal::new(settings.ends_at.map(to_local_input).unwrap_or_default());
     let lifetime = RwSignal::new(settings.sandbox_lifetime_minutes.map(|m| m.to_string()).unwrap_or_default());
     let stuck = RwSignal::new(settings.stuck_minutes.map(|m| m.to_string()).unwrap_or_default());
+    let codes_only = RwSignal::new(settings.codes_only);
+    let prewarm_at = RwSignal::new(settings.prewarm_at.map(to_local_input).unwrap_or_default());
+    let prewarm_spares = RwSignal::new(settings.prewarm_spares.map(|m| m.to_string()).unwrap_or_default());
+    let self_extend = RwSignal::new(settings.self_extend_minutes.map(|m| m.to_string()).unwrap_or_default());
     let error = RwSignal::new(None::<AppError>);
     let saving = RwSignal::new(false);
     let (all_labs, all_decks) = (choices.labs.clone(), choices.decks.clone());
@@ -51,6 +55,11 @@ pub fn ClassEditor(
         e.prevent_default();
         let numbers = number(&lifetime.get_untracked()).and_then(|l| number(&stuck.get_untracked()).map(|s| (l, s)));
         let (sandbox_lifetime_minutes, stuck_minutes) = match numbers {
+            Ok(n) => n,
+            Err(e) => return error.set(Some(AppError::Invalid(e))),
+        };
+        let more = number(&prewarm_spares.get_untracked()).and_then(|p| number(&self_extend.get_untracked()).map(|s| (p, s)));
+        let (prewarm_spares, self_extend_minutes) = match more {
             Ok(n) => n,
             Err(e) => return error.set(Some(AppError::Invalid(e))),
         };
@@ -67,6 +76,10 @@ pub fn ClassEditor(
                 ends_at: from_local_input(&ends.get_untracked()),
                 sandbox_lifetime_minutes,
                 stuck_minutes,
+                codes_only: codes_only.get_untracked(),
+                prewarm_at: from_local_input(&prewarm_at.get_untracked()),
+                prewarm_spares,
+                self_extend_minutes,
             },
         };
         let id = id.clone();
@@ -140,6 +153,23 @@ pub fn ClassEditor(
                 <label>
                     {format!("Flag as stuck after, minutes (default {DEFAULT_STUCK_MINUTES})")}
                     <input type="number" name="stuck" min="1" bind:value=stuck/>
+                </label>
+            </div>
+            <div class="field-row">
+                <label>
+                    "Start sandboxes at " <span class="muted">"(the roster's, before class)"</span>
+                    <input type="datetime-local" name="prewarm_at" bind:value=prewarm_at/>
+                </label>
+                <label>"and spares for learners yet to join" <input type="number" name="prewarm_spares" min="0" max="200" bind:value=prewarm_spares/></label>
+            </div>
+            <div class="field-row">
+                <label>
+                    "Learners may extend their sandbox by, minutes in all " <span class="muted">"(empty: they may not)"</span>
+                    <input type="number" name="self_extend" min="0" bind:value=self_extend/>
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="codes_only" bind:checked=codes_only/>
+                    " Only one-time codes join (not the class code)"
                 </label>
             </div>
             {move || error.get().map(|error| view! { <ErrorNote error/> })}

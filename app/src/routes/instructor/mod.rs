@@ -2,6 +2,7 @@
 //! and each class's live dashboard.
 
 mod assistants;
+mod codes;
 pub mod dashboard;
 mod editor;
 mod matrix;

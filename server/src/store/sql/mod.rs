@@ -293,6 +293,82 @@ impl Store for SqlStore {
         }))
     }
 
+    async fn create_one_time_codes(&self, class_id: &str, count: u32) -> Result<Vec<String>> {
+        let have: i64 = sqlx::query("SELECT COUNT(*) AS n FROM one_time_codes WHERE class_id = $1")
+            .bind(class_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?
+            .get("n");
+        if count == 0 || have + i64::from(count) > ONE_TIME_CODES_PER_CLASS {
+            return Err(StoreError::Invalid(format!(
+                "A class has at most {ONE_TIME_CODES_PER_CLASS} one-time codes ({have} made so far): make 1 to {} more.",
+                (ONE_TIME_CODES_PER_CLASS - have).max(0)
+            )));
+        }
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut made = Vec::with_capacity(count as usize);
+        let at = now();
+        while made.len() < count as usize {
+            let code = one_time_code();
+            // A clash with a code already made (~39 bits: rare) draws again.
+            let done =
+                sqlx::query("INSERT INTO one_time_codes (code, class_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING")
+                    .bind(code.clone())
+                    .bind(class_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+            if done.rows_affected() == 1 {
+                made.push(code);
+            }
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(made)
+    }
+
+    async fn one_time_codes(&self, class_id: &str) -> Result<Vec<OneTimeCode>> {
+        self.all(sqlx::query("SELECT * FROM one_time_codes WHERE class_id = $1 ORDER BY created_at, code").bind(class_id), |r| {
+            OneTimeCode { code: r.get("code"), class_id: r.get("class_id"), used_at: r.get("used_at"), used_by: r.get("used_by") }
+        })
+        .await
+    }
+
+    async fn redeem_one_time_code(&self, code: &str) -> Result<Option<String>> {
+        // One statement: two learners typing the same code at once cannot both get it.
+        let row = sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE code = $2 AND used_at IS NULL RETURNING class_id")
+            .bind(now())
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        if let Some(row) = row {
+            return Ok(Some(row.get("class_id")));
+        }
+        let exists = sqlx::query("SELECT 1 AS one FROM one_time_codes WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        if exists.is_some() {
+            return Err(StoreError::Invalid(
+                "This one-time code was already used: ask your instructor for another, or resume with your resume code.".into(),
+            ));
+        }
+        Ok(None)
+    }
+
+    async fn one_time_code_used_by(&self, code: &str, learner_id: &str) -> Result<()> {
+        sqlx::query("UPDATE one_time_codes SET used_by = $1 WHERE code = $2")
+            .bind(learner_id)
+            .bind(code)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     async fn create_assistant(&self, class_id: &str, name: &str) -> Result<(Assistant, String)> {
         let name = valid_display_name(name)?;
         let token = session_token();

@@ -322,3 +322,22 @@ async fn polls_and_their_answers() {
         assert_eq!(only_a.iter().find(|(l, _)| *l == bob.id).unwrap().1, 1);
     }
 }
+
+#[tokio::test]
+async fn one_time_codes_are_used_once() {
+    for store in stores().await {
+        let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
+        let codes = store.create_one_time_codes(&class.id, 5).await.unwrap();
+        assert_eq!(codes.iter().collect::<std::collections::HashSet<_>>().len(), 5);
+        assert_eq!(store.redeem_one_time_code(&codes[0]).await.unwrap(), Some(class.id.clone()));
+        assert!(store.redeem_one_time_code(&codes[0]).await.unwrap_err().to_string().contains("already used"));
+        assert_eq!(store.redeem_one_time_code("ZZZZ-ZZZZ").await.unwrap(), None);
+        let ada = store.create_learner(&class.id, "Ada", None).await.unwrap();
+        store.one_time_code_used_by(&codes[0], &ada.id).await.unwrap();
+        let listed = store.one_time_codes(&class.id).await.unwrap();
+        assert_eq!(listed.iter().filter(|c| c.used_at.is_some()).count(), 1);
+        assert_eq!(listed.iter().find(|c| c.code == codes[0]).unwrap().used_by.as_deref(), Some(ada.id.as_str()));
+        assert!(store.create_one_time_codes(&class.id, 0).await.is_err());
+        assert!(store.create_one_time_codes(&class.id, (ONE_TIME_CODES_PER_CLASS - 4) as u32).await.is_err(), "the class's bound");
+    }
+}

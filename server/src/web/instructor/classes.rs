@@ -13,8 +13,18 @@ use crate::web::error::ApiError;
 /// Sandbox lifetimes a class may choose, in minutes.
 const LIFETIME_MINUTES: std::ops::RangeInclusive<u32> = 5..=7 * 24 * 60;
 
+/// Spares a scheduled pre-warm may start, and minutes a learner may add to their sandbox.
+const MAX_PREWARM_SPARES: u32 = 200;
+const MAX_SELF_EXTEND_MINUTES: u32 = 24 * 60;
+
 /// Refuses settings that name labs or decks the course lacks, or make no sense.
 fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> {
+    if settings.prewarm_spares.is_some_and(|n| n > MAX_PREWARM_SPARES) {
+        return Err(ApiError::BadRequest(format!("A scheduled pre-warm starts at most {MAX_PREWARM_SPARES} spares.")));
+    }
+    if settings.self_extend_minutes.is_some_and(|m| m > MAX_SELF_EXTEND_MINUTES) {
+        return Err(ApiError::BadRequest(format!("Learners may add at most {MAX_SELF_EXTEND_MINUTES} minutes to their sandbox.")));
+    }
     for lab in &settings.labs {
         if state.course.lab(lab).is_none() {
             return Err(ApiError::BadRequest(format!("There is no lab {lab:?} in this course.")));

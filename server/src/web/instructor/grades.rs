@@ -38,7 +38,7 @@ pub fn csv(grades: &Grades) -> Vec<u8> {
 }
 
 /// `=HYPERLINK(...)` typed as a display name must stay text in the instructor's spreadsheet.
-fn defuse(text: &str) -> String {
+pub fn defuse(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
 }
 

@@ -4,10 +4,12 @@
 
 pub mod assistants;
 mod classes;
+pub mod codes;
 mod dashboard;
 mod grades;
 pub mod help;
 mod login;
+pub mod schedule;
 mod watch;
 
 use axum::routing::{get, post};
@@ -33,6 +35,8 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/instructor/classes/{class}/assistants"),
     ("POST", "/api/instructor/classes/{class}/assistants"),
     ("DELETE", "/api/instructor/assistants/{assistant}"),
+    ("POST", "/api/instructor/classes/{class}/codes"),
+    ("GET", "/api/instructor/classes/{class}/codes.csv"),
     // The presenter's polls (web/polls.rs).
     ("POST", "/api/decks/{deck}/polls"),
     ("GET", "/api/decks/{deck}/polls/events"),
@@ -66,6 +70,8 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/instructor/help", post(help::help_route))
         .route("/api/instructor/classes/{class}/assistants", get(assistants::list_route).post(assistants::add_route))
         .route("/api/instructor/assistants/{assistant}", axum::routing::delete(assistants::remove_route))
+        .route("/api/instructor/classes/{class}/codes", post(codes::make_route))
+        .route("/api/instructor/classes/{class}/codes.csv", get(codes::csv_route))
         .route("/staff/login", get(assistants::login_route))
         .route("/metrics", get(metrics_route))
         .route("/ws/instructor/learners/{learner}/terminal/{tab}", get(watch::watch_route))

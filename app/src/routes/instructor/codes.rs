@@ -1,0 +1,84 @@
+//! One-time join codes on the instructor's dashboard: make a batch, see which were used and by
+//! whom, print them or download them as CSV.
+
+use leptos::prelude::*;
+
+use crate::class::OneTimeCodeView;
+use crate::error::AppResult;
+
+#[server(endpoint = "instructor/codes")]
+pub async fn load_codes(class: String) -> AppResult<Vec<OneTimeCodeView>> {
+    crate::services::instructor().await?.one_time_codes(&class).await
+}
+
+#[server(endpoint = "instructor/make-codes")]
+pub async fn make_codes(class: String, count: u32) -> AppResult<Vec<OneTimeCodeView>> {
+    crate::services::instructor().await?.make_codes(&class, count).await
+}
+
+#[component]
+pub fn OneTimeCodes(class: String) -> impl IntoView {
+    let codes = RwSignal::new(Vec::<OneTimeCodeView>::new());
+    let count = RwSignal::new(String::from("10"));
+    let error = RwSignal::new(None::<String>);
+    let load = {
+        let class = class.clone();
+        move || {
+            let class = class.clone();
+            leptos::task::spawn_local(async move {
+                match load_codes(class).await {
+                    Ok(list) => codes.set(list),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        }
+    };
+    let make = {
+        let class = class.clone();
+        move |e: leptos::ev::SubmitEvent| {
+            e.prevent_default();
+            let Ok(n) = count.get_untracked().trim().parse::<u32>() else {
+                error.set(Some("How many codes: a whole number.".into()));
+                return;
+            };
+            let class = class.clone();
+            leptos::task::spawn_local(async move {
+                match make_codes(class, n).await {
+                    Ok(made) => {
+                        error.set(None);
+                        codes.update(|c| c.extend(made));
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        }
+    };
+    let csv = format!("/api/instructor/classes/{class}/codes.csv");
+    view! {
+        // Read when opened: who used which code changes as learners join.
+        <details class="one-time-codes" on:toggle=move |_| load()>
+            <summary>"One-time join codes"</summary>
+            <p class="muted">"Each code joins one learner, once: print them or mail one to each learner."</p>
+            <form class="inline" on:submit=make>
+                <label>"Make " <input class="spares-input" type="number" min="1" max="1000" bind:value=count/> " codes"</label>
+                <button class="button small" type="submit">"Make codes"</button>
+                <a class="button small secondary" href=csv download>"CSV"</a>
+                <button class="button small secondary" type="button" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.print();
+                    }
+                }>"Print"</button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <ul class="code-list">
+                <For each=move || codes.get() key=|c| (c.code.clone(), c.used_by.clone()) let:c>
+                    <li data-used=c.used_by.is_some().to_string()>
+                        <code class="one-time-code">{c.code.clone()}</code>
+                        {c.used_by.clone().map(|who| view! { <span class="muted">{format!(" used by {}", if who.is_empty() { "a learner since gone".to_string() } else { who })}</span> })}
+                    </li>
+                </For>
+            </ul>
+        </details>
+    }
+}
