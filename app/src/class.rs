@@ -95,6 +95,9 @@ pub struct Dashboard {
     /// The "eyes on me" message while the class's pages are covered.
     #[serde(default)]
     pub attention: Option<String>,
+    /// The class's spotlight, asked or shown.
+    #[serde(default)]
+    pub spotlight: Option<SpotlightView>,
     /// Polls launched so far in the class's decks.
     #[serde(default)]
     pub polls: u32,
@@ -263,6 +266,10 @@ pub enum DashboardEvent {
     Attention {
         message: Option<String>,
     },
+    /// The class's spotlight: asked, shown, or ended (`None`).
+    Spotlight {
+        view: Option<SpotlightView>,
+    },
 }
 
 impl Dashboard {
@@ -318,6 +325,10 @@ impl Dashboard {
             DashboardEvent::Chat { .. } => true,
             DashboardEvent::Attention { message } => {
                 self.attention = message;
+                true
+            }
+            DashboardEvent::Spotlight { view } => {
+                self.spotlight = view;
                 true
             }
         }
@@ -558,6 +569,12 @@ pub struct LearnerHelp {
     /// Minutes they may still add to it themselves (the class's limit; 0: none).
     #[serde(default)]
     pub extend_left: u32,
+    /// A learner's terminal the instructor shows (or asks this learner to show).
+    #[serde(default)]
+    pub spotlight: Option<SpotlightView>,
+    /// Who this is (to tell their own spotlight from another's).
+    #[serde(default)]
+    pub learner_id: String,
 }
 
 /// Minutes one "extend" of a learner's own adds.
@@ -591,6 +608,19 @@ impl StaffView {
     pub fn author(&self) -> Option<String> {
         self.assistant.as_ref().map(|_| self.name.clone())
     }
+}
+
+/// A learner's terminal the instructor shows the class ("look how Ana solved it").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpotlightView {
+    pub class: String,
+    pub learner: String,
+    pub name: String,
+    pub tab: u32,
+    /// On every learner's page too, not only the presenter's screen.
+    pub to_class: bool,
+    /// The learner agreed; until then only they see the question.
+    pub consented: bool,
 }
 
 /// A one-time join code, as the instructor sees it.
@@ -655,6 +685,17 @@ pub enum HelpAction {
     /// Done helping: the hand goes down.
     Resolve {
         request: i64,
+    },
+    /// Show a learner's terminal (read-only) on the presenter's screen, and with `to_class` on
+    /// every learner's page of the class, once they agree.
+    Spotlight {
+        learner: String,
+        tab: u32,
+        to_class: bool,
+    },
+    /// End the class's spotlight.
+    EndSpotlight {
+        class: String,
     },
     /// "Eyes on me": every learner's page of the class is covered with `message` until it is
     /// released (`None`); terminals keep running underneath.
@@ -722,6 +763,7 @@ mod tests {
             learners: Vec::new(),
             help: Vec::new(),
             attention: None,
+            spotlight: None,
             polls: 0,
             spares: 0,
             sandboxes_enabled: false,

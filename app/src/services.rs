@@ -130,6 +130,8 @@ pub trait Services: Send + Sync + 'static {
     /// Raises the learner's hand (or changes its note), at the step their page shows.
     async fn raise_hand(&self, learner: &str, note: &str) -> AppResult<HelpView>;
     async fn lower_hand(&self, learner: &str) -> AppResult<()>;
+    /// The learner agrees to (or declines, or stops) showing their terminal to the class.
+    async fn answer_spotlight(&self, learner: &str, allow: bool) -> AppResult<()>;
     /// The learner adds time to their own sandbox, within their class's limit.
     async fn extend_own_sandbox(&self, learner: &str) -> AppResult<LearnerHelp>;
     async fn write_to_staff(&self, learner: &str, body: &str) -> AppResult<MessageView>;

@@ -166,3 +166,45 @@ test("a teaching assistant claims a hand and watches, but cannot reset", async (
   await expect(dee.locator(".help-toggle")).toHaveText("Ask for help");
   for (const page of [dee, dashboard, sam]) await page.context().close();
 });
+
+test("a spotlight shows one learner's terminal on another learner's deck and on the presenter's screen", async ({ browser }) => {
+  const ana = await learnerOnNetnsLab(browser, "Ana Spot");
+  const ben = await learnerOnNetnsLab(browser, "Ben Spot");
+  await ben.goto("/decks/bare-metal-to-vms");
+  await hydrated(ben);
+  await ana.locator(`${own} .xterm`).click();
+  await ana.keyboard.type("echo solved-by-ana-$((6*7))\n");
+  await expect.poll(() => terminalText(ana)).toContain("solved-by-ana-42");
+
+  const dashboard = await dashboardOf(browser, ana);
+  await dashboard.locator("tr[data-learner]", { hasText: "Ana Spot" }).getByRole("button", { name: "Ana Spot" }).click();
+  await expect(dashboard.locator(".terminal-host.watch")).toHaveAttribute("data-status", "live", { timeout: 20_000 });
+  await dashboard.getByRole("button", { name: "Spotlight to the class" }).click();
+  // Nothing is shown before Ana agrees.
+  await expect(ana.locator(".spotlight-ask")).toContainText("to the class");
+  await expect(dashboard.locator(".panel-spotlight")).toContainText("Waiting for them to agree");
+  await expect(ben.locator(".spotlight-card")).toHaveCount(0);
+  await ana.getByRole("button", { name: "Show it" }).click();
+  await expect(ana.locator(".spotlight-mine")).toContainText("Your terminal is shown");
+
+  const card = ben.locator(".spotlight-card");
+  await expect(card).toContainText("Ana Spot's terminal");
+  await expect(card.locator(".terminal-host.watch")).toHaveAttribute("data-status", "live", { timeout: 20_000 });
+  await expect.poll(async () => (await card.locator(".xterm-rows").innerText()).replace(/\u00a0/g, " ")).toContain("solved-by-ana-42");
+  await ben.screenshot({ path: `${screenshots}/spotlight-on-deck.png` });
+
+  // The presenter's screen shows it in place of the slide.
+  const presenter = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  await presenter.goto(instructorLogin);
+  await presenter.goto("/decks/bare-metal-to-vms/present/1");
+  await hydrated(presenter);
+  await expect(presenter.locator(".presenter-spotlight")).toContainText("Ana Spot's terminal");
+  await expect(presenter.locator(".presenter-spotlight .terminal-host.watch")).toHaveAttribute("data-status", "live", { timeout: 20_000 });
+
+  // Ending it gives every page back as it was.
+  await dashboard.getByRole("button", { name: "End spotlight" }).click();
+  await expect(card).toHaveCount(0);
+  await expect(ana.locator(".spotlight-mine")).toHaveCount(0);
+  await expect(presenter.locator(".presenter-current.slide")).toBeVisible();
+  for (const page of [ana, ben, dashboard, presenter]) await page.context().close();
+});

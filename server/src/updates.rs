@@ -68,6 +68,11 @@ pub enum Update {
         poll_id: i64,
         results: app::poll::PollResults,
     },
+    /// The spotlight of `class_id`: asked, shown, or ended (`None`).
+    Spotlight {
+        class_id: String,
+        view: Option<app::class::SpotlightView>,
+    },
     /// "Eyes on me" in `class_id`, or released (`None`).
     Attention {
         class_id: String,
@@ -87,7 +92,7 @@ impl Update {
             | Update::Joined { learner, .. }
             | Update::Help { learner, .. } => Some(learner),
             Update::Message { learner, .. } => learner.as_deref(),
-            Update::Attention { .. } | Update::Poll { .. } | Update::PollResults { .. } => None,
+            Update::Attention { .. } | Update::Spotlight { .. } | Update::Poll { .. } | Update::PollResults { .. } => None,
         }
     }
 
@@ -97,7 +102,7 @@ impl Update {
             Update::Step { .. } | Update::Checking { .. } | Update::Hint { .. } | Update::Tier { .. } | Update::Help { .. } => {
                 self.learner() == Some(learner)
             }
-            Update::Attention { class_id: class, .. } => class == class_id,
+            Update::Attention { class_id: class, .. } | Update::Spotlight { class_id: class, .. } => class == class_id,
             Update::Message { learner: to, class_id: class, .. } => match to {
                 Some(to) => to == learner,
                 None => class == class_id,

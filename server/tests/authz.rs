@@ -319,6 +319,8 @@ async fn assistants_help_in_their_class_and_nothing_more() {
         serde_json::json!({ "action": "extend", "learner": learner, "minutes": 30 }),
         serde_json::json!({ "action": "prewarm", "class": class, "spares": 1 }),
         serde_json::json!({ "action": "attention", "class": class, "message": "Eyes" }),
+        serde_json::json!({ "action": "spotlight", "learner": learner, "tab": 1, "to_class": true }),
+        serde_json::json!({ "action": "end_spotlight", "class": class }),
         serde_json::json!({ "action": "message", "class": class, "learner": null, "body": "To all" }),
         serde_json::json!({ "action": "message", "class": other.id, "learner": null, "body": "Elsewhere" }),
     ] {

@@ -1,5 +1,6 @@
-//! One-time join codes (each joins one learner once; a class can take only those) and a
-//! learner extending their own sandbox within the limit their class sets.
+//! Access and schedule: one-time join codes (each joins one learner once; a class can take only
+//! those), a learner extending their own sandbox within the limit their class sets, and a
+//! class's scheduled pre-warm.
 
 mod common;
 
@@ -112,5 +113,29 @@ async fn a_learner_extends_their_sandbox_within_the_class_limit() {
     let (status, said) = extend().await;
     assert_eq!(status, 400);
     assert!(said.contains("45 minutes"), "{said}");
+    sandboxes.stop(&learner).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn a_scheduled_prewarm_starts_the_roster_and_spares_by_itself() {
+    if !common::sandboxes_available("codes_prewarm") {
+        return;
+    }
+    let server = TestServer::start("codes_prewarm", true).await;
+    let class = server.store.class(&server.class_id().await).await.unwrap().unwrap();
+    let (learner, _) = server.learner("Ada").await;
+    let sandboxes = server.state.sandboxes.clone().unwrap();
+    assert!(!matches!(sandboxes.status(&learner), server::sandboxes::Status::Running { .. }));
+    let now = server::store::now();
+    let settings = app::class::ClassSettings { prewarm_at: Some(now - 5), prewarm_spares: Some(1), ..class.settings.clone() };
+    server.store.update_class(&class.id, &class.name, &settings).await.unwrap();
+    // The schedule's first look is at once.
+    server::web::instructor::schedule::spawn(server.state.clone(), server.shutdown.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !(matches!(sandboxes.status(&learner), server::sandboxes::Status::Running { .. }) && sandboxes.spares() == 1) {
+        assert!(std::time::Instant::now() < deadline, "the roster and a spare were not started by the schedule");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     sandboxes.stop(&learner).await.unwrap();
 }

@@ -104,3 +104,46 @@ async fn a_learner_writing_as_fast_as_a_script_is_slowed_down() {
     assert_eq!(long.status().as_u16(), 400);
     assert!(long.text().await.unwrap().contains("500 characters"));
 }
+
+#[tokio::test]
+async fn a_spotlight_waits_for_the_learners_consent() {
+    let server = TestServer::start("help_spotlight", false).await;
+    let class = server.class_id().await;
+    let (ada, ada_cookie) = server.learner("Ada").await;
+    let (_, bob_cookie) = server.learner("Bob").await;
+    let (ada_client, bob_client) = (server.client(&ada_cookie), server.client(&bob_cookie));
+    let staff = server.client(&server.instructor().await);
+    let mut ada_page = ada_client.get(server.url("/api/events")).send().await.unwrap().bytes_stream();
+    let mut bob_page = bob_client.get(server.url("/api/events")).send().await.unwrap().bytes_stream();
+    let act = |action: serde_json::Value| {
+        let (staff, url) = (staff.clone(), server.url("/api/instructor/help"));
+        async move { staff.post(url).json(&action).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(act(serde_json::json!({ "action": "spotlight", "learner": ada, "tab": 1, "to_class": true })).await, 200);
+    sse_until(&mut ada_page, "spotlight", "\"consented\":false").await;
+    // Bob is not told about a question asked of Ada, and cannot answer it.
+    sse_until(&mut bob_page, "spotlight", "null").await;
+    let answer = |client: &reqwest::Client, allow: bool| {
+        let (client, url) = (client.clone(), server.url("/api/spotlight"));
+        async move { client.post(url).json(&serde_json::json!({ "allow": allow })).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(answer(&bob_client, true).await, 404);
+    // Nothing to watch before Ada agrees.
+    let help: serde_json::Value = bob_client.get(server.url("/api/help")).send().await.unwrap().json().await.unwrap();
+    assert!(help["spotlight"].is_null(), "{help}");
+
+    assert_eq!(answer(&ada_client, true).await, 204);
+    sse_until(&mut bob_page, "spotlight", "\"consented\":true").await;
+    let help: serde_json::Value = bob_client.get(server.url("/api/help")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(help["spotlight"]["learner"], ada.as_str());
+    // Ada stops it herself.
+    assert_eq!(answer(&ada_client, false).await, 204);
+    sse_until(&mut bob_page, "spotlight", "null").await;
+    // Declining a new question ends it too; the instructor can end one.
+    assert_eq!(act(serde_json::json!({ "action": "spotlight", "learner": ada, "tab": 1, "to_class": true })).await, 200);
+    assert_eq!(answer(&ada_client, false).await, 204);
+    assert!(server.state.spotlights.current(&class).is_none());
+    assert_eq!(act(serde_json::json!({ "action": "spotlight", "learner": ada, "tab": 1, "to_class": false })).await, 200);
+    assert_eq!(act(serde_json::json!({ "action": "end_spotlight", "class": class })).await, 200);
+    assert!(server.state.spotlights.current(&class).is_none());
+}

@@ -10,8 +10,10 @@
 
 use leptos::prelude::*;
 
+use crate::class::SpotlightView;
 use crate::class::{HelpView, LearnerHelp, MessageView, looking_at_you};
 use crate::components::poll::PollCard;
+use crate::components::terminal::SpotlightTerminal;
 use crate::error::AppResult;
 use crate::poll::{LearnerPoll, PollAnswer, PollView};
 
@@ -40,6 +42,12 @@ pub async fn lower_hand() -> AppResult<()> {
 pub async fn extend_own_sandbox() -> AppResult<LearnerHelp> {
     let (services, viewer) = crate::services::learner().await?;
     services.extend_own_sandbox(&viewer.learner_id).await
+}
+
+#[server(endpoint = "learner/spotlight")]
+pub async fn answer_spotlight(allow: bool) -> AppResult<()> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.answer_spotlight(&viewer.learner_id, allow).await
 }
 
 #[server(endpoint = "learner/write")]
@@ -134,6 +142,15 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                 None => {}
             }
         });
+    });
+    listen(EVENTS.into(), "spotlight", move |data| {
+        if let Ok(view) = serde_json::from_str::<Option<SpotlightView>>(&data) {
+            state.update(|s| {
+                if let Some(s) = s {
+                    s.spotlight = view;
+                }
+            });
+        }
     });
     on_reconnect(EVENTS.into(), move || reload(state));
 
@@ -261,8 +278,52 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </section>
             <PollCard poll on_answered/>
+            <Spotlight state error/>
             {move || attention.get().map(|message| view! { <EyesOnMe message/> })}
         </div>
+    }
+}
+
+/// The spotlight as this learner meets it: asked to show their terminal (agree or not), told
+/// it is shown (and able to stop it), or shown another learner's terminal.
+#[component]
+fn Spotlight(state: RwSignal<Option<LearnerHelp>>, error: RwSignal<Option<String>>) -> impl IntoView {
+    let spot = Memo::new(move |_| state.with(|s| s.as_ref().and_then(|s| s.spotlight.clone().map(|v| (v.learner == s.learner_id, v)))));
+    let answer = move |allow: bool| {
+        leptos::task::spawn_local(async move {
+            match answer_spotlight(allow).await {
+                Ok(()) => error.set(None),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        {move || spot.get().map(|(mine, view)| match (mine, view.consented) {
+            (true, false) => view! {
+                <section class="spotlight-ask card" role="alertdialog" aria-labelledby="spotlight-ask">
+                    <p id="spotlight-ask">
+                        {format!("Your instructor would like to show your terminal {} {}.", view.tab,
+                            if view.to_class { "to the class, on everyone's screen" } else { "on the presenter's screen" })}
+                    </p>
+                    <div class="panel-actions">
+                        <button class="button small" on:click=move |_| answer(true)>"Show it"</button>
+                        <button class="button small secondary" on:click=move |_| answer(false)>"Not now"</button>
+                    </div>
+                </section>
+            }.into_any(),
+            (true, true) => view! {
+                <p class="spotlight-mine" role="status">
+                    "Your terminal is shown to the class. "
+                    <button class="button small secondary" on:click=move |_| answer(false)>"Stop showing it"</button>
+                </p>
+            }.into_any(),
+            (false, _) => view! {
+                <section class="spotlight-card card" aria-label=format!("{}'s terminal", view.name)>
+                    <p class="muted">{format!("{}'s terminal, shown by your instructor (read-only)", view.name)}</p>
+                    <SpotlightTerminal tab=view.tab/>
+                </section>
+            }.into_any(),
+        })}
     }
 }
 

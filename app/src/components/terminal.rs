@@ -118,12 +118,25 @@ pub fn WatchTerminal(
     #[prop(into)] tab: Signal<u32>,
     #[prop(into)] control: Signal<bool>,
 ) -> impl IntoView {
+    let path = Signal::derive(move || format!("/ws/instructor/learners/{}/terminal/{}", learner.get(), tab.get()));
+    watched(path, tab, control)
+}
+
+/// The terminal the instructor shows the class (spotlight), read-only, on a learner's page.
+#[component]
+pub fn SpotlightTerminal(tab: u32) -> impl IntoView {
+    watched(Signal::derive(|| "/ws/spotlight".to_string()), Signal::derive(move || tab), Signal::derive(|| false))
+}
+
+/// Another person's terminal at `path`, shown here; reconnects when the path, tab or control
+/// change.
+fn watched(path: Signal<String>, tab: Signal<u32>, control: Signal<bool>) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
         let handle = StoredValue::new_local(None::<js::TerminalHandle>);
         Effect::new(move |_| {
-            let (learner, tab, control) = (learner.get(), tab.get(), control.get());
+            let (path, tab, control) = (path.get(), tab.get(), control.get());
             let Some(element) = host.get() else { return };
             handle.update_value(|h| {
                 if let Some(h) = h.take() {
@@ -131,7 +144,6 @@ pub fn WatchTerminal(
                 }
             });
             js::when_ready(move || {
-                let path = format!("/ws/instructor/learners/{learner}/terminal/{tab}");
                 let options = js::options(tab, Some(&path), control);
                 handle.set_value(Some(js::mount(&element, &options)));
             });
@@ -145,7 +157,7 @@ pub fn WatchTerminal(
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (learner, tab, control);
+    let _ = (path, tab, control);
     view! { <div class="terminal-host watch" node_ref=host data-status="connecting"></div> }
 }
 

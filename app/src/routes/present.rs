@@ -5,8 +5,9 @@ use labs::DeckView;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::components::terminal::WatchTerminal;
 use crate::error::{AppResult, ErrorNote};
-use crate::routes::presenter_poll::PresenterPoll;
+use crate::routes::presenter_poll::{PresenterPoll, PresenterSpotlight};
 
 #[server(endpoint = "present/page")]
 pub async fn load_presenter(id: String) -> AppResult<Option<DeckView>> {
@@ -101,6 +102,13 @@ fn Presenter(deck: DeckView) -> impl IntoView {
     let slides_class = deck.slides.clone();
     let slides_next = deck.slides.clone();
     let deck_for_poll = deck.clone();
+    let spotlight = RwSignal::new(None::<crate::class::SpotlightView>);
+    provide_context(PresenterSpotlight(spotlight));
+    let end_spotlight = move |class: String| {
+        leptos::task::spawn_local(async move {
+            let _ = crate::routes::instructor::dashboard::help(crate::class::HelpAction::EndSpotlight { class }).await;
+        });
+    };
     let keys = {
         let go = go.clone();
         move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
@@ -119,12 +127,31 @@ fn Presenter(deck: DeckView) -> impl IntoView {
     view! {
         <div class="presenter" tabindex="0" on:keydown=keys>
             // The slide's own layout class (title, section, ...), as the learners' deck shows it.
-            <div
-                class=move || format!("presenter-current slide {}", slides_class[current.get()].class.clone().unwrap_or_default())
-                data-slide=move || current.get() + 1
-            >
-                <div class="slide-body" inner_html=move || slides[current.get()].html.clone()></div>
-            </div>
+            {move || match spotlight.get() {
+                Some(view) => {
+                    let (learner, tab, class) = (view.learner.clone(), view.tab, view.class.clone());
+                    view! {
+                        <div class="presenter-current presenter-spotlight">
+                            <p class="muted">
+                                {format!("{}'s terminal (read-only) ", view.name)}
+                                <button class="button small secondary" on:click=move |_| end_spotlight(class.clone())>"End spotlight"</button>
+                            </p>
+                            <WatchTerminal learner=learner tab=tab control=false/>
+                        </div>
+                    }.into_any()
+                }
+                None => {
+                    let (slides, slides_class) = (slides.clone(), slides_class.clone());
+                    view! {
+                        <div
+                            class=move || format!("presenter-current slide {}", slides_class[current.get()].class.clone().unwrap_or_default())
+                            data-slide=move || current.get() + 1
+                        >
+                            <div class="slide-body" inner_html=move || slides[current.get()].html.clone()></div>
+                        </div>
+                    }.into_any()
+                }
+            }}
             <aside class="presenter-side">
                 <dl class="presenter-timer" data-over=move || (elapsed.get() as f32 > planned_until.get() * 60.0).to_string()>
                     <dt>"Elapsed"</dt>

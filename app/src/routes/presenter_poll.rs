@@ -36,6 +36,11 @@ fn text_of(html: &str) -> String {
     if out.chars().count() > 70 { format!("{}…", out.chars().take(70).collect::<String>()) } else { out }
 }
 
+/// The learner's terminal the presenter shows in place of the slide while a spotlight is on
+/// (the poll stream carries it; the presenter page provides this).
+#[derive(Clone, Copy)]
+pub struct PresenterSpotlight(pub RwSignal<Option<crate::class::SpotlightView>>);
+
 #[component]
 pub fn PresenterPoll(deck: DeckView, current: Memo<usize>) -> impl IntoView {
     let poll = RwSignal::new(None::<PollView>);
@@ -52,6 +57,14 @@ pub fn PresenterPoll(deck: DeckView, current: Memo<usize>) -> impl IntoView {
             }
         }
     });
+    {
+        let spotlight = use_context::<PresenterSpotlight>();
+        crate::components::live::listen(events.clone(), "spotlight", move |data| {
+            if let (Some(s), Ok(view)) = (spotlight, serde_json::from_str::<Option<crate::class::SpotlightView>>(&data)) {
+                s.0.set(view);
+            }
+        });
+    }
     crate::components::live::listen(events, "results", move |data| {
         #[derive(serde::Deserialize)]
         struct Counted {

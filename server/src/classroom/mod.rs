@@ -4,10 +4,12 @@
 mod attention;
 mod budget;
 mod extensions;
+mod spotlight;
 
 pub use attention::Attention;
 pub use budget::{SLOW_DOWN, WriteBudget};
 pub use extensions::Extensions;
+pub use spotlight::Spotlights;
 
 use app::class::{HelpView, MessageView};
 

@@ -5,14 +5,19 @@
 use app::class::{LearnerHelp, MessageView};
 use axum::Json;
 use axum::extract::State;
+use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
 use crate::classroom::{help_view, message_view};
 use crate::store::{Author, HelpChange, HelpContext, HelpRequest, Learner};
+use crate::terminals::ServerMessage;
+use crate::terminals::ws::{Access, MAX_FRAME, serve};
 use crate::updates::Update;
 use crate::web::auth::LearnerId;
 
@@ -24,6 +29,8 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/help", get(mine_route).post(raise_route).delete(lower_route))
         .route("/api/help/messages", post(write_route))
         .route("/api/sandbox/extend", post(extend_route))
+        .route("/api/spotlight", post(spotlight_route))
+        .route("/ws/spotlight", get(spotlight_watch))
 }
 
 async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
@@ -50,7 +57,17 @@ pub async fn mine(state: &AppState, learner_id: &str) -> Result<LearnerHelp, Api
         None => None,
     };
     let extend_left = class.settings.self_extend_minutes.map_or(0, |limit| state.extensions.left(learner_id, limit));
-    Ok(LearnerHelp { hand, thread, attention: state.attention.current(&learner.class_id), poll, sandbox_expires_in, extend_left })
+    let spotlight = state.spotlights.current(&learner.class_id).filter(|s| s.learner == learner_id || (s.consented && s.to_class));
+    Ok(LearnerHelp {
+        hand,
+        thread,
+        attention: state.attention.current(&learner.class_id),
+        poll,
+        sandbox_expires_in,
+        extend_left,
+        spotlight,
+        learner_id: learner_id.to_string(),
+    })
 }
 
 /// The learner adds `SELF_EXTEND_STEP` minutes (or what their class's limit leaves) to their
@@ -116,6 +133,64 @@ pub async fn write(state: &AppState, learner_id: &str, body: &str) -> Result<Mes
     let view = message_view(&message);
     let _ = state.updates.send(Update::Message { learner: Some(learner.id), class_id: learner.class_id, message: view.clone() });
     Ok(view)
+}
+
+/// The learner's answer to the spotlight: agree, decline, or (`allow` false once shown) stop.
+pub async fn spotlight(state: &AppState, learner_id: &str, allow: bool) -> Result<(), ApiError> {
+    let learner = learner(state, learner_id).await?;
+    let shown = state.spotlights.current(&learner.class_id).filter(|s| s.learner == learner_id && s.consented);
+    let view = if shown.is_some() && !allow {
+        state.spotlights.stop(&learner.class_id);
+        None
+    } else {
+        state
+            .spotlights
+            .answer(&learner.class_id, learner_id, allow)
+            .ok_or_else(|| ApiError::NotFound("Nobody asked to show your terminal.".into()))?
+    };
+    let _ = state.updates.send(Update::Spotlight { class_id: learner.class_id, view });
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct SpotlightAnswer {
+    allow: bool,
+}
+
+async fn spotlight_route(
+    State(state): State<AppState>,
+    LearnerId(learner): LearnerId,
+    Json(answer): Json<SpotlightAnswer>,
+) -> Result<StatusCode, ApiError> {
+    spotlight(&state, &learner, answer.allow).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /ws/spotlight`: the terminal the instructor shows the class, read-only, for its
+/// learners (only while shown to the class, with its learner's consent).
+async fn spotlight_watch(State(state): State<AppState>, LearnerId(learner_id): LearnerId, upgrade: WebSocketUpgrade) -> Response {
+    let Some(terminals) = state.terminals.clone() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "this server runs without sandboxes").into_response();
+    };
+    let class = match state.store.learner(&learner_id).await {
+        Ok(Some(l)) => l.class_id,
+        Ok(None) => return StatusCode::FORBIDDEN.into_response(),
+        Err(e) => return state.store_error(e),
+    };
+    let Some(shown) = state.spotlights.current(&class).filter(|s| s.consented && s.to_class) else {
+        return (StatusCode::NOT_FOUND, "Nothing is shown to the class now.").into_response();
+    };
+    let shutdown = state.shutdown.clone();
+    upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| async move {
+        let (mut sink, stream) = socket.split();
+        let Some(attachment) = terminals.watch(&shown.learner, shown.tab) else {
+            let message = format!("{} has no terminal {} open.", shown.name, shown.tab);
+            let _ = sink.send(WsMessage::Text(ServerMessage::Error { message }.json().into())).await;
+            let _ = sink.close().await;
+            return;
+        };
+        serve(sink, stream, attachment, Access::Watch, || {}, shutdown).await;
+    })
 }
 
 async fn mine_route(State(state): State<AppState>, LearnerId(learner): LearnerId) -> Result<Json<LearnerHelp>, ApiError> {

@@ -72,6 +72,8 @@ pub struct AppState {
     pub write_budget: Arc<crate::classroom::WriteBudget>,
     /// Minutes each learner added to their own sandbox.
     pub extensions: Arc<crate::classroom::Extensions>,
+    /// Each class's spotlight on a learner's terminal.
+    pub spotlights: Arc<crate::classroom::Spotlights>,
     pub shutdown: CancellationToken,
 }
 
@@ -147,6 +149,7 @@ impl AppState {
             attention: Arc::default(),
             write_budget: Arc::default(),
             extensions: Arc::default(),
+            spotlights: Arc::default(),
             shutdown,
         }
     }

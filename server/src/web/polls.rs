@@ -182,6 +182,12 @@ async fn presenter_events(State(state): State<AppState>, _: Instructor, Path(dec
     }
     let updates = BroadcastStream::new(state.updates.subscribe());
     let first = Event::default().event("poll").json_data(presenter_poll(&state, &deck).await?).unwrap_or_default();
+    // A spotlight already shown in a class that has this deck.
+    let mut shown = None;
+    for class in state.store.classes().await?.into_iter().filter(|c| c.settings.has_deck(&deck)) {
+        shown = shown.or(state.spotlights.current(&class.id).filter(|s| s.consented));
+    }
+    let spotlight = Event::default().event("spotlight").json_data(shown).unwrap_or_default();
     let (state_for, deck_for) = (state.clone(), deck.clone());
     let changes = updates.filter_map(move |update| {
         let (state, deck) = (state_for.clone(), deck_for.clone());
@@ -198,6 +204,11 @@ async fn presenter_events(State(state): State<AppState>, _: Instructor, Path(dec
                     };
                     Some(Event::default().event("poll").json_data(view).unwrap_or_default())
                 }
+                Ok(Update::Spotlight { class_id, view }) => {
+                    let has_deck = state.store.class(&class_id).await.ok().flatten().is_some_and(|c| c.settings.has_deck(&deck));
+                    let view = view.filter(|v| v.consented);
+                    has_deck.then(|| Event::default().event("spotlight").json_data(view).unwrap_or_default())
+                }
                 Ok(Update::PollResults { deck: d, poll_id, results }) if d == deck => Some(
                     Event::default()
                         .event("results")
@@ -209,7 +220,7 @@ async fn presenter_events(State(state): State<AppState>, _: Instructor, Path(dec
             }
         }
     });
-    let stream = futures::stream::once(std::future::ready(first))
+    let stream = futures::stream::iter([first, spotlight])
         .chain(changes)
         .map(Ok::<_, Infallible>)
         .take_until(state.shutdown.clone().cancelled_owned());

@@ -242,6 +242,11 @@ async fn events(State(state): State<AppState>, LearnerId(learner): LearnerId) ->
                         Event::default().event("help").json_data(view)
                     }
                     Update::Attention { message, .. } => Event::default().event("attention").json_data(message),
+                    // Asked of another learner: not theirs to see.
+                    Update::Spotlight { view: Some(view), .. } if view.learner != learner && !(view.consented && view.to_class) => {
+                        Event::default().event("spotlight").json_data(None::<()>)
+                    }
+                    Update::Spotlight { view, .. } => Event::default().event("spotlight").json_data(view),
                     _ => Event::default().event("progress").json_data(&update),
                 }
                 .unwrap_or_default(),

@@ -127,6 +127,10 @@ impl Services for AppState {
         help::extend(self, learner).await.map_err(AppError::from)
     }
 
+    async fn answer_spotlight(&self, learner: &str, allow: bool) -> AppResult<()> {
+        help::spotlight(self, learner, allow).await.map_err(AppError::from)
+    }
+
     async fn lower_hand(&self, learner: &str) -> AppResult<()> {
         help::lower(self, learner).await.map_err(AppError::from)
     }

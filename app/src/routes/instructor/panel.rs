@@ -38,6 +38,7 @@ pub fn LearnerPanel(
     let learner_signal = Signal::derive(move || learner.clone());
 
     let (extend_id, restart_id, reset_id, message_id) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let (spot_id, spot_class) = (id.clone(), dash.with_untracked(|d| d.class.id.clone()));
     let hand = {
         let id = id.clone();
         Memo::new(move |_| dash.with(|d| d.help.iter().find(|h| h.learner == id).cloned()))
@@ -147,6 +148,31 @@ pub fn LearnerPanel(
                     "Reset sandbox (wipe files)…"
                 </button>
             </div>
+            {instructor.then(|| {
+                let id = spot_id.clone();
+                let class = spot_class.clone();
+                view! {
+                    <div class="panel-spotlight">
+                        {move || match dash.with(|d| d.spotlight.clone()).filter(|s| s.learner == id) {
+                            Some(s) => {
+                                let class = class.clone();
+                                view! {
+                                    <span role="status">{if s.consented { "Shown to the class. " } else { "Waiting for them to agree… " }}</span>
+                                    <button class="button small secondary" on:click=move |_| act.run(HelpAction::EndSpotlight { class: class.clone() })>"End spotlight"</button>
+                                }.into_any()
+                            }
+                            None => {
+                                let id = id.clone();
+                                view! {
+                                    <button class="button small secondary" on:click=move |_| act.run(HelpAction::Spotlight { learner: id.clone(), tab: tab.get_untracked(), to_class: true })>
+                                        "Spotlight to the class"
+                                    </button>
+                                }.into_any()
+                            }
+                        }}
+                    </div>
+                }
+            })}
             {move || row.get().and_then(|r| r.sandbox.editing).map(|path| view! {
                 <p class="panel-editing">"In the editor: " <code>{path}</code></p>
             })}

@@ -140,6 +140,7 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
         rows.push(LearnerRow { polls_answered, ..row(state, learner, &s, &a, &labs).await });
     }
     let attention = state.attention.current(&class.id);
+    let spotlight = state.spotlights.current(&class.id);
     Ok(Dashboard {
         class: app::class::ClassSummary {
             id: class.id,
@@ -154,6 +155,7 @@ pub async fn dashboard(state: &AppState, class_id: &str) -> Result<Dashboard, Ap
         learners: rows,
         help,
         attention,
+        spotlight,
         polls: polls.max(0) as u32,
         spares: state.sandboxes.as_ref().map_or(0, |s| s.spares()),
         sandboxes_enabled: state.sandboxes.is_some(),
@@ -205,6 +207,9 @@ impl Feed {
     async fn translate(&mut self, update: Update) -> Option<DashboardEvent> {
         if let Update::Attention { class_id, message } = update {
             return (class_id == self.class.id).then_some(DashboardEvent::Attention { message });
+        }
+        if let Update::Spotlight { class_id, view } = update {
+            return (class_id == self.class.id).then_some(DashboardEvent::Spotlight { view });
         }
         if let Update::Joined { learner, class_id } = &update {
             if *class_id != self.class.id {

@@ -155,6 +155,26 @@ pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Resu
         HelpAction::Claim { request } => change_hand(state, who, request, HelpChange::Claim(who.name.clone())).await?,
         HelpAction::Unclaim { request } => change_hand(state, who, request, HelpChange::Return).await?,
         HelpAction::Resolve { request } => change_hand(state, who, request, HelpChange::Resolve).await?,
+        HelpAction::Spotlight { learner: id, tab, to_class } => {
+            let learner = learner(state, &id).await?;
+            let view = app::class::SpotlightView {
+                class: learner.class_id.clone(),
+                learner: id,
+                name: learner.display_name.clone(),
+                tab,
+                to_class,
+                consented: false,
+            };
+            let asked = state.spotlights.ask(&learner.class_id, view);
+            let _ = state.updates.send(Update::Spotlight { class_id: learner.class_id, view: Some(asked) });
+            format!("{} is asked whether their terminal may be shown.", learner.display_name)
+        }
+        HelpAction::EndSpotlight { class } => {
+            if state.spotlights.stop(&class) {
+                let _ = state.updates.send(Update::Spotlight { class_id: class, view: None });
+            }
+            "The spotlight is off.".to_string()
+        }
         HelpAction::Attention { class, message } => {
             let class = super::dashboard::class(state, &class).await?;
             let shown = state.attention.set(&class.id, message.as_deref()).map_err(ApiError::BadRequest)?;
