@@ -9,6 +9,7 @@
 
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
+import { mountReplay } from "./replay.js";
 
 const encoder = new TextEncoder();
 const sessions = new Map();
@@ -365,5 +366,5 @@ window.addEventListener("stacklab-type", (event) => {
   if (session && typeof event.detail === "string") session.type(event.detail);
 });
 
-window.StacklabTerminal = { mount, sessions };
+window.StacklabTerminal = { mount, sessions, replay: mountReplay };
 window.dispatchEvent(new Event("stacklab-terminal-ready"));

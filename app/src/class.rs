@@ -36,7 +36,21 @@ pub struct ClassSettings {
     /// How many minutes in all a learner may add to their own sandbox's lifetime.
     #[serde(default)]
     pub self_extend_minutes: Option<u32>,
+    /// Learners' terminals are not recorded (they are by default, and learners are told).
+    #[serde(default)]
+    pub recording_off: bool,
+    /// What one learner's recordings may take on disk; the oldest go first.
+    #[serde(default)]
+    pub recording_quota_mb: Option<u32>,
+    /// How long recordings are kept.
+    #[serde(default)]
+    pub recording_days: Option<u32>,
 }
+
+pub const DEFAULT_RECORDING_QUOTA_MB: u32 = 50;
+/// A semester and its grading.
+pub const DEFAULT_RECORDING_DAYS: u32 = 150;
+pub const MAX_RECORDING_QUOTA_MB: u32 = 2048;
 
 pub const DEFAULT_STUCK_MINUTES: u32 = 10;
 /// The same failing check this many times in a row flags the learner.
@@ -49,6 +63,14 @@ impl ClassSettings {
 
     pub fn has_deck(&self, id: &str) -> bool {
         self.decks.is_empty() || self.decks.iter().any(|d| d == id)
+    }
+
+    pub fn recording_quota_bytes(&self) -> u64 {
+        u64::from(self.recording_quota_mb.unwrap_or(DEFAULT_RECORDING_QUOTA_MB)) * 1024 * 1024
+    }
+
+    pub fn recording_secs(&self) -> i64 {
+        i64::from(self.recording_days.unwrap_or(DEFAULT_RECORDING_DAYS)) * 24 * 3600
     }
 
     pub fn stuck_secs(&self) -> i64 {
@@ -144,6 +166,9 @@ pub struct LearnerRow {
     /// Polls of the class's decks this learner answered (participation, not points).
     #[serde(default)]
     pub polls_answered: u32,
+    /// What this learner's terminal recordings take on disk, and may take.
+    #[serde(default)]
+    pub recording_bytes: u64,
 }
 
 /// One learner in one step.
@@ -155,6 +180,9 @@ pub struct Cell {
     /// Checks the learner caused (commands, "Check"), and how many of the last ones failed the
     /// same way.
     pub attempts: i64,
+    /// Of those, the ones that failed.
+    #[serde(default)]
+    pub failures: i64,
     pub same_failures: i64,
     pub last_reason: Option<String>,
     pub hints: i64,
@@ -355,6 +383,32 @@ impl Dashboard {
 
     /// Points per step and quiz, totals: what the CSV and JSON exports hold.
     pub fn grades(&self) -> Grades {
+        self.grades_with(&BTreeMap::new())
+    }
+
+    /// The grades, with each lab's effort: minutes on its passed steps, failed checks, and
+    /// commands run while on it (`commands`: each learner's command start times, Unix seconds).
+    pub fn grades_with(&self, commands: &BTreeMap<String, Vec<i64>>) -> Grades {
+        let work = self
+            .labs
+            .iter()
+            .flat_map(|lab| ["minutes", "failed checks", "commands"].map(|what| format!("{}: {what}", lab.title)))
+            .collect();
+        let effort = |row: &LearnerRow| -> Vec<i64> {
+            let mut out = Vec::new();
+            for lab in &self.labs {
+                let cells: Vec<&Cell> = lab.steps.iter().filter_map(|s| row.cells.get(&cell_key(&lab.id, &s.id))).collect();
+                let secs: i64 = cells.iter().filter_map(|c| c.done_at.map(|d| (d - c.started_at).max(0))).sum();
+                let from = cells.iter().map(|c| c.started_at).min();
+                let to = if cells.iter().all(|c| c.done) { cells.iter().filter_map(|c| c.done_at).max() } else { Some(self.now) };
+                let ran = match (from, to, commands.get(&row.id)) {
+                    (Some(from), Some(to), Some(times)) => times.iter().filter(|&&t| (from..=to).contains(&t)).count() as i64,
+                    _ => 0,
+                };
+                out.extend([(secs + 30) / 60, cells.iter().map(|c| c.failures).sum(), ran]);
+            }
+            out
+        };
         let mut columns: Vec<GradeColumn> = self
             .step_columns()
             .map(|(lab, step)| GradeColumn {
@@ -379,10 +433,11 @@ impl Dashboard {
                     total: points.iter().sum(),
                     points,
                     polls_answered: row.polls_answered,
+                    work: effort(row),
                 }
             })
             .collect();
-        Grades { class: self.class.name.clone(), max_total: columns.iter().map(|c| c.max).sum(), columns, rows, polls: self.polls }
+        Grades { class: self.class.name.clone(), max_total: columns.iter().map(|c| c.max).sum(), columns, rows, polls: self.polls, work }
     }
 }
 
@@ -437,6 +492,59 @@ pub fn short_duration(secs: i64) -> String {
     }
 }
 
+/// A size on disk, short: 820 B, 14 kB, 3.2 MB.
+pub fn short_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b < 1000 => format!("{b} B"),
+        b if b < 1_000_000 => format!("{} kB", b / 1000),
+        b if b < 1_000_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.1} GB", b as f64 / 1e9),
+    }
+}
+
+/// How long a class took on one step: each learner's time from reaching it to passing it, for
+/// those who passed, sorted; and the failed checks they had on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepTimes {
+    pub lab: String,
+    pub step: String,
+    pub title: String,
+    pub secs: Vec<i64>,
+    pub failures: i64,
+    /// Learners on it who have not passed yet.
+    pub open: usize,
+}
+
+impl StepTimes {
+    /// The `q` quantile (0 to 1) of the times, if anyone passed.
+    pub fn quantile(&self, q: f64) -> Option<i64> {
+        let last = self.secs.len().checked_sub(1)?;
+        Some(self.secs[((last as f64) * q).round() as usize])
+    }
+}
+
+/// Every step's times in the class, in the course's order.
+pub fn step_times(dash: &Dashboard) -> Vec<StepTimes> {
+    let mut all = Vec::new();
+    for lab in &dash.labs {
+        for step in &lab.steps {
+            let key = cell_key(&lab.id, &step.id);
+            let cells: Vec<&Cell> = dash.learners.iter().filter_map(|l| l.cells.get(&key)).collect();
+            let mut secs: Vec<i64> = cells.iter().filter_map(|c| c.done_at.map(|d| (d - c.started_at).max(0))).collect();
+            secs.sort_unstable();
+            all.push(StepTimes {
+                lab: lab.id.clone(),
+                step: step.id.clone(),
+                title: step.title.clone(),
+                secs,
+                failures: cells.iter().map(|c| c.failures).sum(),
+                open: cells.iter().filter(|c| !c.done).count(),
+            });
+        }
+    }
+    all
+}
+
 /// Why the instructor should look at a learner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Flag {
@@ -489,6 +597,9 @@ pub struct Grades {
     /// Polls launched in the class's decks: participation, beside the points.
     #[serde(default)]
     pub polls: u32,
+    /// Effort beside the points, per lab: minutes, failed checks, commands (titles).
+    #[serde(default)]
+    pub work: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -507,6 +618,9 @@ pub struct GradeRow {
     pub total: u32,
     #[serde(default)]
     pub polls_answered: u32,
+    /// In the order of `Grades::work`.
+    #[serde(default)]
+    pub work: Vec<i64>,
 }
 
 /// A message, as a page shows it: from staff to the class or one learner, or a learner's own
@@ -715,6 +829,7 @@ mod tests {
             started_at,
             done_at,
             attempts: same_failures,
+            failures: same_failures,
             same_failures,
             last_reason: None,
             hints: 0,
@@ -732,7 +847,45 @@ mod tests {
             quiz: BTreeMap::new(),
             sandbox: SandboxView::off(),
             polls_answered: 0,
+            recording_bytes: 0,
         }
+    }
+
+    #[test]
+    fn time_per_step_counts_only_who_passed() {
+        let dash = Dashboard {
+            class: ClassSummary {
+                id: "c".into(),
+                name: "C".into(),
+                join_code: "X".into(),
+                learners: 3,
+                settings: ClassSettings::default(),
+                created_at: 0,
+            },
+            labs: vec![LabColumns {
+                id: "lab".into(),
+                title: "Lab".into(),
+                steps: vec![StepColumn { id: "a".into(), title: "A".into(), points: 1 }],
+            }],
+            quizzes: Vec::new(),
+            learners: vec![
+                row(&[("lab/a", cell(100, Some(400), 2))]),
+                row(&[("lab/a", cell(100, Some(160), 0))]),
+                row(&[("lab/a", cell(100, None, 1))]),
+            ],
+            help: Vec::new(),
+            attention: None,
+            spotlight: None,
+            polls: 0,
+            spares: 0,
+            sandboxes_enabled: true,
+            host_notes: Vec::new(),
+            now: 1000,
+        };
+        let times = step_times(&dash);
+        assert_eq!(times.len(), 1);
+        assert_eq!((times[0].secs.clone(), times[0].failures, times[0].open), (vec![60, 300], 3, 1));
+        assert_eq!((times[0].quantile(0.0), times[0].quantile(1.0)), (Some(60), Some(300)));
     }
 
     #[test]

@@ -82,6 +82,18 @@ pub struct StepProgress {
     pub solution: Option<String>,
 }
 
+/// One recorded terminal session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingInfo {
+    /// `<started-ms>-<tab>`.
+    pub id: String,
+    pub tab: u32,
+    /// Unix seconds.
+    pub started_at: i64,
+    /// On disk (compressed).
+    pub bytes: u64,
+}
+
 /// A stored quiz answer with the server's verdict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuizResult {
@@ -137,6 +149,8 @@ pub trait Services: Send + Sync + 'static {
     async fn write_to_staff(&self, learner: &str, body: &str) -> AppResult<MessageView>;
 
     async fn lab_progress(&self, learner: &str, lab: &str) -> AppResult<Vec<StepProgress>>;
+    /// The learner's terminal recordings, oldest first.
+    async fn recordings(&self, learner: &str) -> Vec<RecordingInfo>;
     /// The learner is on this step now (it starts, its setup runs, auto-checks follow).
     async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
     async fn check_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;

@@ -181,6 +181,12 @@ pub trait ShellControl: Send + Sync {
     async fn wait(&self) -> i32;
     /// Ends the shell (and what runs in its terminal).
     fn kill(&self);
+    /// Whether what is typed now is hidden: the terminal is in line mode with echo off, as for
+    /// a password (a shell's line editor turns echo off too, but also line mode, and echoes
+    /// itself). `None` when the backend cannot tell.
+    fn input_hidden(&self) -> Option<bool> {
+        None
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -62,6 +62,11 @@ impl FakeTerminal {
         lock(&self.end.sizes).clone()
     }
 
+    /// The program in the terminal asks for a password (echo off) or stops asking.
+    pub fn hide_input(&self, hidden: bool) {
+        self.end.hidden.store(hidden, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Whether the server ended the shell.
     pub fn killed(&self) -> bool {
         *self.end.code.borrow() == Some(KILLED)
@@ -74,6 +79,7 @@ const KILLED: i32 = 137;
 struct ShellEnd {
     code: watch::Sender<Option<i32>>,
     sizes: Mutex<Vec<PtySize>>,
+    hidden: std::sync::atomic::AtomicBool,
 }
 
 impl ShellEnd {
@@ -98,6 +104,10 @@ impl ShellControl for Arc<ShellEnd> {
 
     fn kill(&self) {
         self.exit(KILLED);
+    }
+
+    fn input_hidden(&self) -> Option<bool> {
+        Some(self.hidden.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
 
@@ -313,7 +323,7 @@ impl Backend for FakeBackend {
         let (output, relayed) = tokio::io::duplex(PIPE);
         let (printed, screen) = tokio::io::duplex(PIPE);
         let (input, typed) = tokio::io::duplex(PIPE);
-        let end = Arc::new(ShellEnd { code: watch::channel(None).0, sizes: Mutex::new(vec![request.size]) });
+        let end = Arc::new(ShellEnd { code: watch::channel(None).0, sizes: Mutex::new(vec![request.size]), hidden: Default::default() });
         tokio::spawn(relay(printed, relayed, end.code.subscribe()));
         let terminal = FakeTerminal { typed, screen, end: end.clone() };
         let mut state = self.state();

@@ -51,6 +51,15 @@ impl PtyMaster {
         (ok && sid > 0).then_some(sid)
     }
 
+    /// Whether the terminal is in line mode with echo off (a password prompt); on a master,
+    /// tcgetattr answers for the slave.
+    pub(crate) fn hides_input(&self) -> io::Result<bool> {
+        use nix::sys::termios::LocalFlags;
+        let termios = nix::sys::termios::tcgetattr(self.0.get_ref()).map_err(io::Error::from)?;
+        let local = termios.local_flags;
+        Ok(local.contains(LocalFlags::ICANON) && !local.contains(LocalFlags::ECHO))
+    }
+
     /// True once no process has the terminal's other end open (the master reports a hangup).
     pub(crate) fn hung_up(&self) -> bool {
         let mut poll = libc::pollfd { fd: self.0.get_ref().as_raw_fd(), events: 0, revents: 0 };

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod periodic;
 pub mod presentations;
 pub mod previews;
+pub mod recordings;
 pub mod sandboxes;
 pub mod serve;
 pub mod store;

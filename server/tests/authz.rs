@@ -44,6 +44,9 @@ fn concrete(path: &str, class: &str, learner: &str) -> String {
         .replace("{tab}", "1")
         .replace("{deck}", "bare-metal-to-vms")
         .replace("{poll}", "1")
+        .replace("{recording}", "1000-1")
+        .replace("{lab}", "some-lab")
+        .replace("{step}", "some-step")
 }
 
 async fn http(server: &TestServer, method: &str, path: &str, headers: &[(String, String)]) -> (u16, String) {
@@ -151,6 +154,11 @@ async fn every_instructor_route_refuses_everyone_else() {
                 let (status, body) = http(&server, method, &path, headers).await;
                 assert_eq!(status, 503, "{path}: {body}");
                 assert!(body.contains("previews are switched off"), "{path}: {body}");
+            } else if path.contains("/recordings") || path.ends_with("/replay") {
+                // Nor recordings (they are of sandboxes' terminals).
+                let (status, body) = http(&server, method, &path, headers).await;
+                assert_eq!(status, 503, "{path}: {body}");
+                assert!(body.contains("without sandboxes"), "{path}: {body}");
             } else if *method == "GET" && !path.ends_with("/events") {
                 let (status, body) = http(&server, method, &path, headers).await;
                 assert_eq!(status, 200, "{path}: {body}");

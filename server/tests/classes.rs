@@ -124,8 +124,17 @@ async fn a_class_from_creation_to_grades() {
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').trim_end().split("\r\n").collect();
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[1].starts_with(&format!("Ada,{ada},{step_points},")), "{csv}");
-    // The total, then the polls answered (participation, never in the total).
-    assert!(lines[1].ends_with(&format!(",{},0", step_points + quiz_points)), "{csv}");
+    // The total, then the polls answered (participation, never in the total), then each lab's
+    // effort: minutes, failed checks, commands.
+    let mut table = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let records: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
+    let header: Vec<&str> = records[0].iter().collect();
+    let cells: Vec<&str> = records[1].iter().collect();
+    let total = header.iter().position(|h| h.starts_with("Total")).unwrap();
+    assert_eq!((cells[total], cells[total + 1]), (format!("{}", step_points + quiz_points).as_str(), "0"), "{csv}");
+    assert!(header[total + 1].starts_with("Polls answered"), "{csv}");
+    assert!(header[total + 2].ends_with(": minutes") && header[total + 3].ends_with(": failed checks"), "{csv}");
+    assert_eq!(header.len(), cells.len(), "{csv}");
 
     // Messages reach the learner's page live: to her, and to the class.
     let mut inbox = learner.get(server.url("/api/events")).send().await.unwrap().bytes_stream();

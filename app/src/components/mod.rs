@@ -9,6 +9,7 @@ pub mod messages;
 pub mod poll;
 pub mod ports;
 pub mod quiz;
+pub mod replay;
 #[cfg(feature = "hydrate")]
 pub mod scripts;
 pub mod terminal;

@@ -9,9 +9,10 @@ use crate::components::editor::{EDITOR_TAB, EditorPane};
 /// Terminals a learner may open (the server allows as many).
 const MAX_TABS: u32 = 8;
 
-/// The terminals, and the editor showing `folders` (the lab's; empty: the learner's home).
+/// The terminals, and the editor showing `folders` (the lab's; empty: the learner's home);
+/// `recorded`: the learner is told their terminals are recorded.
 #[component]
-pub fn TerminalPane(#[prop(optional)] folders: Vec<String>) -> impl IntoView {
+pub fn TerminalPane(#[prop(optional)] folders: Vec<String>, #[prop(optional)] recorded: bool) -> impl IntoView {
     let tabs = RwSignal::new(vec![1u32]);
     let active = RwSignal::new(1u32);
     view! {
@@ -51,6 +52,11 @@ pub fn TerminalPane(#[prop(optional)] folders: Vec<String>) -> impl IntoView {
                 >
                     "Editor"
                 </button>
+                {recorded.then(|| view! {
+                    <a class="recording-note" href="/#recordings" title="Terminal sessions are recorded for your instructor. Passwords typed with echo off are not.">
+                        "● recorded"
+                    </a>
+                })}
             </div>
             <div class="terminal-hosts">
                 <For each=move || tabs.get() key=|t| *t let:tab>

@@ -77,6 +77,12 @@ fn YouCard(viewer: Viewer) -> impl IntoView {
                 <code class="resume-code">{viewer.resume_code.clone()}</code> " or this link: "
                 <a class="resume-link" href=link.clone()>{link.clone()}</a>
             </p>
+            {(!viewer.class_settings.recording_off).then(|| view! {
+                <p class="recording-notice" id="recordings">
+                    "Your terminal sessions are recorded for your instructor (not what you type with echo off, such as a password). "
+                </p>
+                <crate::components::replay::MyRecordings/>
+            })}
             <crate::routes::instructor::SignOut/>
         </section>
     }

@@ -298,7 +298,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
             </article>
             <Splitter split/>
             {match viewer {
-                Some(_) => view! { <TerminalPane folders=lab_for_steps.editor_folders.clone()/> }.into_any(),
+                Some(v) => view! { <TerminalPane folders=lab_for_steps.editor_folders.clone() recorded=!v.class_settings.recording_off/> }.into_any(),
                 None => {
                     let next = format!("/labs/{}", lab_id);
                     view! { <aside class="terminal-pane join"><JoinForm next/></aside> }.into_any()

@@ -801,6 +801,10 @@ impl ShellControl for NativeShell {
         self.master.resize(size)
     }
 
+    fn input_hidden(&self) -> Option<bool> {
+        self.master.hides_input().ok()
+    }
+
     async fn wait(&self) -> i32 {
         let mut ended = self.ended.lock().await;
         if let Some(code) = *self.status.lock().unwrap_or_else(|p| p.into_inner()) {

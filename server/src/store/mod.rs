@@ -98,6 +98,8 @@ pub struct StepState {
     pub started_at: i64,
     pub done_at: Option<i64>,
     pub attempts: i64,
+    /// Of those, the ones that failed.
+    pub failures: i64,
     pub same_failures: i64,
     pub last_check_at: Option<i64>,
     pub last_passed: Option<bool>,

@@ -22,6 +22,8 @@ pub struct Integration {
     /// The end of the last chunk, when it could be the start of a sequence's prefix.
     carry: Vec<u8>,
     running: Option<(String, Instant, SystemTime, Typist)>,
+    /// Commands started since `take_started` was last called.
+    started: Vec<String>,
 }
 
 impl Integration {
@@ -74,6 +76,11 @@ impl Integration {
         }
     }
 
+    /// The commands that started in what was fed since the last call.
+    pub fn take_started(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.started)
+    }
+
     fn sequence(&mut self, body: &[u8], typist: Typist, finished: &mut Vec<(CommandRecord, Typist)>) {
         let text = String::from_utf8_lossy(body);
         if let Some(encoded) = text.strip_prefix("start;") {
@@ -82,6 +89,9 @@ impl Integration {
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
+            if !command.trim().is_empty() {
+                self.started.push(command.trim().to_string());
+            }
             self.running = Some((command, Instant::now(), SystemTime::now(), typist));
         } else if let Some(status) = text.strip_prefix("end;")
             && let Some((command, started, wall, typed_by)) = self.running.take()

@@ -25,6 +25,7 @@ use sandbox::{PtySize, Shell, ShellControl, ShellRequest};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use crate::recordings::{Recorder, Recordings};
 use crate::sandboxes::{Sandboxes, Status};
 pub use protocol::{ClientMessage, ServerMessage};
 pub use saved::SavedScreens;
@@ -81,6 +82,15 @@ pub struct Terminal {
     instructor_typed_last: std::sync::atomic::AtomicBool,
     /// Cancelled when the shell has ended.
     ended: tokio_util::sync::CancellationToken,
+    /// Where this terminal session is recorded, if it is.
+    recorder: Option<Arc<Recorder>>,
+}
+
+/// What is kept of a terminal beyond its scrollback: its screen on disk (the path, and what
+/// this tab showed before the server's last end), and its recording.
+struct Kept {
+    saved: Option<(std::path::PathBuf, Option<Vec<u8>>)>,
+    recorder: Option<Arc<Recorder>>,
 }
 
 /// What one attaching browser gets: the scrollback so far, then events.
@@ -122,17 +132,17 @@ impl AttachError {
 }
 
 impl Terminal {
-    /// Starts copying `shell`'s output; `saved` keeps the screen on disk (starting from
-    /// `restored`, what this tab showed before the server's last end).
+    /// Starts copying `shell`'s output, keeping it as `kept` says.
     fn start(
         learner: String,
         tab: u32,
         size: PtySize,
         shell: Shell,
         sink: Option<Arc<dyn CommandSink>>,
-        saved: Option<(std::path::PathBuf, Option<Vec<u8>>)>,
+        kept: Kept,
         on_end: impl FnOnce() + Send + 'static,
     ) -> Arc<Self> {
+        let Kept { saved, recorder } = kept;
         let Shell { output, input, control } = shell;
         let mut scrollback = Scrollback::new(SCROLLBACK);
         if let Some((_, Some(restored))) = &saved {
@@ -155,6 +165,7 @@ impl Terminal {
             shared: Mutex::new(shared),
             instructor_typed_last: std::sync::atomic::AtomicBool::new(false),
             ended: tokio_util::sync::CancellationToken::new(),
+            recorder,
         });
         if let Some((path, _)) = saved {
             tokio::spawn(saved::keep(Arc::downgrade(&terminal), terminal.ended.clone(), path, SCROLLBACK));
@@ -178,6 +189,13 @@ impl Terminal {
 
     pub async fn write(&self, bytes: &[u8], typist: Typist) -> std::io::Result<()> {
         self.instructor_typed_last.store(typist == Typist::Instructor, std::sync::atomic::Ordering::Relaxed);
+        // A password typed with echo off is not recorded; nor is anything where the backend
+        // cannot tell.
+        if let Some(recorder) = &self.recorder
+            && self.control.input_hidden() == Some(false)
+        {
+            recorder.input(bytes);
+        }
         let mut input = self.input.lock().await;
         input.write_all(bytes).await?;
         input.flush().await
@@ -189,6 +207,9 @@ impl Terminal {
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         if shared.size != size {
             shared.size = size;
+            if let Some(recorder) = &self.recorder {
+                recorder.resize(size.cols, size.rows);
+            }
             for tx in &shared.subscribers {
                 // A browser too busy to take this gets the size at its next attach.
                 let _ = tx.try_send(Event::Resize(size));
@@ -226,9 +247,19 @@ async fn pump(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some(recorder) = &terminal.recorder {
+            recorder.output(&buf[..n]);
+        }
         if let Some(sink) = &sink {
             let typist = terminal.typist();
-            for (mut record, typist) in integration.feed(&buf[..n], typist) {
+            let finished = integration.feed(&buf[..n], typist);
+            // Each command a marker where it starts: what a replay's search finds.
+            for command in integration.take_started() {
+                if let Some(recorder) = &terminal.recorder {
+                    recorder.mark(&format!("$ {}", budget::capped(command)));
+                }
+            }
+            for (mut record, typist) in finished {
                 let now = std::time::Instant::now();
                 if budget.take(now) {
                     record.command = budget::capped(record.command);
@@ -289,6 +320,7 @@ pub struct Terminals {
     sandboxes: Arc<Sandboxes>,
     sink: Option<Arc<dyn CommandSink>>,
     saved: Option<SavedScreens>,
+    recordings: Option<Arc<Recordings>>,
     map: Arc<Mutex<TerminalMap>>,
 }
 
@@ -298,7 +330,13 @@ type TerminalMap = HashMap<(String, u32), Arc<Terminal>>;
 impl Terminals {
     /// `saved`: where screens are kept across a server's end (none: they are not).
     pub fn new(sandboxes: Arc<Sandboxes>, sink: Option<Arc<dyn CommandSink>>, saved: Option<SavedScreens>) -> Self {
-        Self { sandboxes, sink, saved, map: Arc::new(Mutex::new(HashMap::new())) }
+        Self { sandboxes, sink, saved, recordings: None, map: Arc::new(Mutex::new(HashMap::new())) }
+    }
+
+    /// Records every terminal opened from now on (as its learner's class says).
+    pub fn recorded(mut self, recordings: Arc<Recordings>) -> Self {
+        self.recordings = Some(recordings);
+        self
     }
 
     pub fn sandboxes(&self) -> &Arc<Sandboxes> {
@@ -331,7 +369,11 @@ impl Terminals {
         let map = self.map.clone();
         let forget = key.clone();
         let saved = self.saved.as_ref().map(|s| (s.path(learner, tab), s.restore(learner, tab, SCROLLBACK)));
-        let terminal = Terminal::start(learner.to_string(), tab, size, shell, self.sink.clone(), saved, move || {
+        let recorder = match &self.recordings {
+            Some(recordings) => recordings.start(learner, tab, size.cols, size.rows).await,
+            None => None,
+        };
+        let terminal = Terminal::start(learner.to_string(), tab, size, shell, self.sink.clone(), Kept { saved, recorder }, move || {
             let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
             if map.get(&forget).is_some_and(|t| t.ended()) {
                 map.remove(&forget);

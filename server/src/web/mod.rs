@@ -15,6 +15,7 @@ pub mod live;
 pub mod polls;
 mod preview;
 pub mod progress;
+mod recordings;
 mod services;
 mod terminal;
 
@@ -53,6 +54,8 @@ pub struct AppState {
     /// `None` when the server runs without sandboxes (`--sandbox-backend none`).
     pub sandboxes: Option<Arc<crate::sandboxes::Sandboxes>>,
     pub terminals: Option<Arc<crate::terminals::Terminals>>,
+    /// Every terminal's recording (with sandboxes only).
+    pub recordings: Option<Arc<crate::recordings::Recordings>>,
     pub progress: Option<Arc<crate::checks::CheckEngine>>,
     pub presentations: Arc<crate::presentations::Presentations>,
     pub instructor: instructor::InstructorAccess,
@@ -138,6 +141,7 @@ impl AppState {
             secure_cookies: false,
             sandboxes: None,
             terminals: None,
+            recordings: None,
             progress: None,
             presentations: Arc::new(crate::presentations::Presentations::default()),
             instructor: instructor::InstructorAccess::default(),
@@ -165,7 +169,12 @@ impl AppState {
         );
         let sink: Arc<dyn crate::terminals::CommandSink> = progress.clone();
         let saved = Some(crate::terminals::SavedScreens::new(live.data_dir.join("terminals")));
-        self.terminals = Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone(), Some(sink), saved)));
+        let recordings = crate::recordings::Recordings::new(live.data_dir.join("recordings"), self.store.clone());
+        tokio::spawn(crate::recordings::follow(recordings.clone(), self.updates.clone()));
+        tokio::spawn(recordings.clone().expire());
+        self.terminals =
+            Some(Arc::new(crate::terminals::Terminals::new(sandboxes.clone(), Some(sink), saved).recorded(recordings.clone())));
+        self.recordings = Some(recordings);
         self.progress = Some(progress);
         self.sandboxes = Some(sandboxes);
         self
@@ -224,6 +233,7 @@ pub fn router(state: AppState) -> Router {
         .merge(files::router())
         .merge(help::router())
         .merge(polls::router())
+        .merge(recordings::router())
         .merge(instructor::router())
         .route("/favicon.ico", get(assets::favicon))
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))

@@ -103,6 +103,8 @@ pub async fn hint(state: &AppState, learner: &str, lab: &str, step: &str) -> Res
         return Err(ApiError::NotFound("There are no more hints for this step.".into()));
     }
     let stored = state.store.reveal_hints(learner, lab, step, current as i64 + 1).await?;
+    // The dashboard and the recording's marker hear of it.
+    let _ = state.updates.send(Update::Step { learner: learner.to_string(), state: stored.clone() });
     after(state, learner, lab, step, stored).await
 }
 
@@ -114,6 +116,7 @@ pub async fn solution(state: &AppState, learner: &str, lab: &str, step: &str) ->
         return Err(ApiError::NotFound("This step has no solution.".into()));
     }
     let stored = state.store.show_solution(learner, lab, step).await?;
+    let _ = state.updates.send(Update::Step { learner: learner.to_string(), state: stored.clone() });
     after(state, learner, lab, step, stored).await
 }
 

@@ -143,6 +143,10 @@ impl Services for AppState {
         progress::lab_progress(self, learner, lab).await.map_err(AppError::from)
     }
 
+    async fn recordings(&self, learner: &str) -> Vec<app::services::RecordingInfo> {
+        self.recordings.as_ref().map(|r| super::recordings::list(r, learner)).unwrap_or_default()
+    }
+
     async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress> {
         progress::focus(self, learner, lab, step).await.map_err(AppError::from)
     }

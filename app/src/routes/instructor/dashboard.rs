@@ -11,6 +11,7 @@ use super::codes::OneTimeCodes;
 use super::matrix::Matrix;
 use super::panel::LearnerPanel;
 use super::queue::{EyesOnMe, HelpQueue};
+use super::times::StepTimesTable;
 use super::{ClassEditor, CourseChoices, SignIn, SignOut};
 use crate::class::{Dashboard, DashboardEvent, HelpAction, StaffView};
 use crate::components::time::LocalTime;
@@ -165,6 +166,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 })}
                 <a class="button small secondary" href=csv.clone() download>"Grades CSV"</a>
                 <a class="button small secondary" href=json.clone()>"JSON"</a>
+                <a class="button small secondary" href=format!("/api/instructor/classes/{class_id}/recordings.zip") download>"Recordings (zip)"</a>
                 <button class="button small secondary" on:click=move |_| editing.update(|e| *e = !*e)>"Edit class"</button>
                 <EyesOnMe dash act/>
             </div>
@@ -183,6 +185,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
             <HelpQueue dash selected act/>
             <Matrix dash selected compact=helping/>
             <Legend compact=helping/>
+            <StepTimesTable dash/>
             </div>
             {move || selected.get().map(|learner| view! { <LearnerPanel dash learner selected act instructor/> })}
         </section>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{CourseChoices, save_class};
-use crate::class::{ClassInput, ClassSettings, ClassSummary, DEFAULT_STUCK_MINUTES};
+use crate::class::{ClassInput, ClassSettings, ClassSummary, DEFAULT_RECORDING_DAYS, DEFAULT_RECORDING_QUOTA_MB, DEFAULT_STUCK_MINUTES};
 use crate::components::time::{from_local_input, to_local_input};
 use crate::error::{AppError, ErrorNote};
 
@@ -20,7 +20,7 @@ fn number(text: &str) -> Result<Option<u32>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse().map(Some).map_err(|_| format!("{text:?} is not a whole number of minutes."))
+    text.parse().map(Some).map_err(|_| format!("{text:?} is not a whole number."))
 }
 
 #[component]
@@ -47,6 +47,9 @@ pub fn ClassEditor(
     let prewarm_at = RwSignal::new(settings.prewarm_at.map(to_local_input).unwrap_or_default());
     let prewarm_spares = RwSignal::new(settings.prewarm_spares.map(|m| m.to_string()).unwrap_or_default());
     let self_extend = RwSignal::new(settings.self_extend_minutes.map(|m| m.to_string()).unwrap_or_default());
+    let recording = RwSignal::new(!settings.recording_off);
+    let quota = RwSignal::new(settings.recording_quota_mb.map(|m| m.to_string()).unwrap_or_default());
+    let keep_days = RwSignal::new(settings.recording_days.map(|m| m.to_string()).unwrap_or_default());
     let error = RwSignal::new(None::<AppError>);
     let saving = RwSignal::new(false);
     let (all_labs, all_decks) = (choices.labs.clone(), choices.decks.clone());
@@ -60,6 +63,11 @@ pub fn ClassEditor(
         };
         let more = number(&prewarm_spares.get_untracked()).and_then(|p| number(&self_extend.get_untracked()).map(|s| (p, s)));
         let (prewarm_spares, self_extend_minutes) = match more {
+            Ok(n) => n,
+            Err(e) => return error.set(Some(AppError::Invalid(e))),
+        };
+        let kept = number(&quota.get_untracked()).and_then(|q| number(&keep_days.get_untracked()).map(|d| (q, d)));
+        let (recording_quota_mb, recording_days) = match kept {
             Ok(n) => n,
             Err(e) => return error.set(Some(AppError::Invalid(e))),
         };
@@ -80,6 +88,9 @@ pub fn ClassEditor(
                 prewarm_at: from_local_input(&prewarm_at.get_untracked()),
                 prewarm_spares,
                 self_extend_minutes,
+                recording_off: !recording.get_untracked(),
+                recording_quota_mb,
+                recording_days,
             },
         };
         let id = id.clone();
@@ -170,6 +181,20 @@ pub fn ClassEditor(
                 <label class="check">
                     <input type="checkbox" name="codes_only" bind:checked=codes_only/>
                     " Only one-time codes join (not the class code)"
+                </label>
+            </div>
+            <div class="field-row">
+                <label class="check">
+                    <input type="checkbox" name="recording" bind:checked=recording/>
+                    " Record learners' terminals " <span class="muted">"(they are told; replay per step)"</span>
+                </label>
+                <label>
+                    {format!("Keep, MB per learner (default {DEFAULT_RECORDING_QUOTA_MB})")}
+                    <input type="number" name="recording_quota" min="1" bind:value=quota/>
+                </label>
+                <label>
+                    {format!("for days (default {DEFAULT_RECORDING_DAYS})")}
+                    <input type="number" name="recording_days" min="1" bind:value=keep_days/>
                 </label>
             </div>
             {move || error.get().map(|error| view! { <ErrorNote error/> })}

@@ -8,6 +8,7 @@ mod editor;
 mod matrix;
 mod panel;
 mod queue;
+mod times;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

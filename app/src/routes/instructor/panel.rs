@@ -14,6 +14,7 @@ pub async fn load_thread(learner: String) -> AppResult<Vec<MessageView>> {
     services.thread(&staff, &learner).await
 }
 use crate::components::confirm::confirm;
+use crate::components::replay::ReplayPlayer;
 use crate::components::terminal::WatchTerminal;
 
 #[component]
@@ -73,6 +74,32 @@ pub fn LearnerPanel(
             }
         });
     }
+    // Replaying a step: the steps this learner reached, in the course's order.
+    let reached = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            dash.with(|d| {
+                let row = d.learners.iter().find(|r| r.id == id);
+                d.labs
+                    .iter()
+                    .flat_map(|lab| lab.steps.iter().map(move |s| (lab, s)))
+                    .filter(|(lab, s)| row.is_some_and(|r| r.cells.contains_key(&crate::class::cell_key(&lab.id, &s.id))))
+                    .map(|(lab, s)| (crate::class::cell_key(&lab.id, &s.id), format!("{}: {}", lab.title, s.title)))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let replay_step = RwSignal::new(String::new());
+    let replaying = RwSignal::new(None::<String>);
+    let replay_id = id.clone();
+    let replay = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let key = replay_step.get_untracked();
+        let key = if key.is_empty() { reached.with_untracked(|r| r.last().map(|(k, _)| k.clone()).unwrap_or_default()) } else { key };
+        if let Some((lab, step)) = key.split_once('/') {
+            replaying.set(Some(format!("/api/instructor/learners/{replay_id}/labs/{lab}/steps/{step}/replay")));
+        }
+    };
     let class_id = dash.with_untracked(|d| d.class.id.clone());
     let take_over = move |_| {
         if control.get_untracked() {
@@ -210,6 +237,30 @@ pub fn LearnerPanel(
                 tabs.track();
                 view! { <WatchTerminal learner=learner_signal tab control/> }
             }}
+            <h3 class="panel-heading">"Replay a step"</h3>
+            <form class="inline replay-pick" on:submit=replay>
+                <label class="sr-only" for="replay-step">"Step"</label>
+                <select id="replay-step" on:change=move |e| replay_step.set(event_target_value(&e))>
+                    {move || {
+                        let steps = reached.get();
+                        let last = steps.len().saturating_sub(1);
+                        steps.into_iter().enumerate().map(|(i, (key, title))| view! {
+                            <option value=key selected=i == last>{title}</option>
+                        }).collect_view()
+                    }}
+                </select>
+                <button class="button small secondary" type="submit" disabled=move || reached.with(Vec::is_empty)>"Replay"</button>
+                <button class="button small secondary" type="button" hidden=move || replaying.with(Option::is_none) on:click=move |_| replaying.set(None)>
+                    "Close replay"
+                </button>
+                <span class="muted recording-usage">
+                    {move || row.get().map(|r| {
+                        let quota = dash.with(|d| d.class.settings.recording_quota_bytes());
+                        format!("Recordings: {} of {}", crate::class::short_bytes(r.recording_bytes), crate::class::short_bytes(quota))
+                    })}
+                </span>
+            </form>
+            <ReplayPlayer src=replaying/>
             <ol class="thread" aria-label=move || format!("Messages with {}", name())>
                 <For each=move || thread.get() key=|m| m.id let:m>
                     <li class="thread-message" class:mine=!m.from_learner data-message=m.id>

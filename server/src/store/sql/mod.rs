@@ -712,7 +712,8 @@ impl Store for SqlStore {
             };
             sqlx::query(
                 "UPDATE step_states SET attempts = attempts + $1, same_failures = $2, last_check_at = $3, last_passed = $4, last_reason = $5, \
-                 state = CASE WHEN $6 THEN 'done' ELSE state END, done_at = CASE WHEN $7 THEN $8 ELSE done_at END \
+                 state = CASE WHEN $6 THEN 'done' ELSE state END, done_at = CASE WHEN $7 THEN $8 ELSE done_at END, \
+                 failures = failures + $12 \
                  WHERE learner_id = $9 AND lab_id = $10 AND step_id = $11",
             )
             .bind(i64::from(run.is_attempt()))
@@ -726,6 +727,7 @@ impl Store for SqlStore {
             .bind(learner_id)
             .bind(lab_id)
             .bind(step_id)
+            .bind(i64::from(run.is_attempt() && !outcome.passed))
             .execute(&mut *tx)
             .await
             .map_err(classify)?;

@@ -87,6 +87,7 @@ pub fn step_state_from(row: &AnyRow) -> StepState {
         started_at: row.get("started_at"),
         done_at: row.get("done_at"),
         attempts: row.get("attempts"),
+        failures: row.get("failures"),
         same_failures: row.get("same_failures"),
         last_check_at: row.get("last_check_at"),
         last_passed: row.get::<Option<i64>, _>("last_passed").map(|v| v != 0),

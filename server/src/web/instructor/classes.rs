@@ -49,6 +49,12 @@ fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> 
             LIFETIME_MINUTES.end()
         )));
     }
+    if settings.recording_quota_mb.is_some_and(|mb| mb == 0 || mb > app::class::MAX_RECORDING_QUOTA_MB) {
+        return Err(ApiError::BadRequest(format!("Recordings may take 1 to {} MB per learner.", app::class::MAX_RECORDING_QUOTA_MB)));
+    }
+    if settings.recording_days == Some(0) {
+        return Err(ApiError::BadRequest("Recordings are kept for at least one day.".into()));
+    }
     if settings.stuck_minutes == Some(0) {
         return Err(ApiError::BadRequest("\"Stuck after\" is at least one minute.".into()));
     }

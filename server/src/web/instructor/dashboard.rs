@@ -32,6 +32,7 @@ pub fn cell(state: &StepState) -> Cell {
         started_at: state.started_at,
         done_at: state.done_at,
         attempts: state.attempts,
+        failures: state.failures,
         same_failures: state.same_failures,
         last_reason: state.last_reason.clone(),
         hints: state.hints_revealed,
@@ -99,6 +100,7 @@ async fn row(state: &AppState, learner: Learner, states: &[StepState], answers: 
     let in_class = |s: &&StepState| labs.iter().any(|l| l.id == s.lab_id);
     LearnerRow {
         sandbox: sandbox_view(state, &learner.id).await,
+        recording_bytes: state.recordings.as_ref().map_or(0, |r| r.used(&learner.id)),
         cells: states.iter().filter(in_class).map(|s| (cell_key(&s.lab_id, &s.step_id), cell(s))).collect(),
         quiz: answers.iter().map(|a| (a.question_id.clone(), quiz_cell(a))).collect(),
         id: learner.id,

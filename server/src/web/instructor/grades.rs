@@ -24,12 +24,14 @@ pub fn csv(grades: &Grades) -> Vec<u8> {
         header.extend(grades.columns.iter().map(|c| format!("{} ({} pt)", c.title, c.max)));
         header.push(format!("Total ({} pt)", grades.max_total));
         header.push(format!("Polls answered (of {})", grades.polls));
+        header.extend(grades.work.iter().cloned());
         let _ = writer.write_record(header.iter().map(|h| defuse(h)));
         for row in &grades.rows {
             let mut record = vec![defuse(&row.name), row.learner_id.clone()];
             record.extend(row.points.iter().map(u32::to_string));
             record.push(row.total.to_string());
             record.push(row.polls_answered.to_string());
+            record.extend(row.work.iter().map(i64::to_string));
             let _ = writer.write_record(&record);
         }
         let _ = writer.flush();
@@ -49,8 +51,19 @@ fn file_name(class: &str) -> String {
     format!("grades-{}.csv", if slug.is_empty() { "class" } else { &slug })
 }
 
+/// The class's grades with each lab's effort (the commands from the command log).
+async fn grades(state: &AppState, class: &str) -> Result<Grades, ApiError> {
+    let dash = dashboard(state, class).await?;
+    let mut commands = std::collections::BTreeMap::new();
+    for row in &dash.learners {
+        let ran = state.store.commands(&row.id, crate::store::COMMANDS_KEPT).await?;
+        commands.insert(row.id.clone(), ran.iter().map(|c| c.started_at).collect());
+    }
+    Ok(dash.grades_with(&commands))
+}
+
 pub async fn csv_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Response, ApiError> {
-    let grades = dashboard(&state, &class).await?.grades();
+    let grades = grades(&state, &class).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -62,7 +75,7 @@ pub async fn csv_route(State(state): State<AppState>, _: Instructor, Path(class)
 }
 
 pub async fn json_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Json<Grades>, ApiError> {
-    Ok(Json(dashboard(&state, &class).await?.grades()))
+    Ok(Json(grades(&state, &class).await?))
 }
 
 #[cfg(test)]
@@ -76,18 +89,36 @@ mod tests {
             class: "Tue, 9:00".into(),
             columns: vec![GradeColumn { key: "l/a".into(), title: "Lab: \"A\", first".into(), max: 2 }],
             rows: vec![
-                GradeRow { learner_id: "id1".into(), name: "Zoë".into(), points: vec![2], total: 2, polls_answered: 1 },
-                GradeRow { learner_id: "id2".into(), name: "=HYPERLINK(\"x\")".into(), points: vec![0], total: 0, polls_answered: 0 },
+                GradeRow {
+                    learner_id: "id1".into(),
+                    name: "Zoë".into(),
+                    points: vec![2],
+                    total: 2,
+                    polls_answered: 1,
+                    work: vec![12, 3, 40],
+                },
+                GradeRow {
+                    learner_id: "id2".into(),
+                    name: "=HYPERLINK(\"x\")".into(),
+                    points: vec![0],
+                    total: 0,
+                    polls_answered: 0,
+                    work: vec![0, 0, 0],
+                },
             ],
             max_total: 2,
             polls: 1,
+            work: vec!["Lab: minutes".into(), "Lab: failed checks".into(), "Lab: commands".into()],
         };
         let text = String::from_utf8(csv(&grades)).unwrap();
         assert!(text.starts_with('\u{feff}'));
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
-        assert_eq!(lines[0], "Learner,Learner id,\"Lab: \"\"A\"\", first (2 pt)\",Total (2 pt),Polls answered (of 1)");
-        assert_eq!(lines[1], "Zoë,id1,2,2,1");
-        assert_eq!(lines[2], "\"'=HYPERLINK(\"\"x\"\")\",id2,0,0,0");
+        assert_eq!(
+            lines[0],
+            "Learner,Learner id,\"Lab: \"\"A\"\", first (2 pt)\",Total (2 pt),Polls answered (of 1),Lab: minutes,Lab: failed checks,Lab: commands"
+        );
+        assert_eq!(lines[1], "Zoë,id1,2,2,1,12,3,40");
+        assert_eq!(lines[2], "\"'=HYPERLINK(\"\"x\"\")\",id2,0,0,0,0,0,0");
         assert_eq!(file_name("Tue, 9:00"), "grades-tue-9-00.csv");
     }
 }

@@ -37,6 +37,11 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/instructor/assistants/{assistant}"),
     ("POST", "/api/instructor/classes/{class}/codes"),
     ("GET", "/api/instructor/classes/{class}/codes.csv"),
+    // Terminal recordings (web/recordings.rs).
+    ("GET", "/api/instructor/learners/{learner}/recordings"),
+    ("GET", "/api/instructor/learners/{learner}/recordings/{recording}"),
+    ("GET", "/api/instructor/learners/{learner}/labs/{lab}/steps/{step}/replay"),
+    ("GET", "/api/instructor/classes/{class}/recordings.zip"),
     // The presenter's polls (web/polls.rs).
     ("POST", "/api/decks/{deck}/polls"),
     ("GET", "/api/decks/{deck}/polls/events"),
@@ -50,12 +55,16 @@ pub const PROTECTED: &[(&str, &str)] = &[
 
 /// The routes of [`PROTECTED`] a teaching assistant may use, for their own class: the class live
 /// (the help queue with it), helping (only claim, return, resolve and a message to one learner:
-/// `help::help` refuses the rest) and watching a terminal (never taking it over).
+/// `help::help` refuses the rest), watching a terminal (never taking it over) and replaying a
+/// learner's recordings (not the class's zip).
 pub const FOR_ASSISTANTS: &[&str] = &[
     "/api/instructor/classes/{class}/dashboard",
     "/api/instructor/classes/{class}/events",
     "/api/instructor/help",
     "/ws/instructor/learners/{learner}/terminal/{tab}",
+    "/api/instructor/learners/{learner}/recordings",
+    "/api/instructor/learners/{learner}/recordings/{recording}",
+    "/api/instructor/learners/{learner}/labs/{lab}/steps/{step}/replay",
 ];
 
 pub fn router() -> axum::Router<AppState> {
