@@ -200,6 +200,21 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         format!("{peak:.2} cores"),
         mean / peak,
     );
+    // Terminal recordings on disk, per learner and hour of the class, next to what each
+    // terminal's scrollback holds in memory at the end (bounded at 256 KiB).
+    if let Some(data) = server.data_dir() {
+        let recorded = folder_bytes(&data.join("recordings"));
+        let hours = class_time.as_secs_f64() / 3600.0;
+        let per_hour = recorded as f64 / (learners + 1) as f64 / hours;
+        let scrollback = server.metric("stacklab_terminal_scrollback_bytes").await.unwrap_or(0.0) / (learners + 1) as f64;
+        table.add(
+            &format!("terminal recordings on disk per learner-hour ({label})"),
+            format!("{:.0} KiB", per_hour / 1024.0),
+            "a terminal's scrollback in memory at the end",
+            format!("{:.0} KiB", scrollback / 1024.0),
+            per_hour / scrollback.max(1.0),
+        );
+    }
     // What each learner's sandbox used: the figures a cluster's requests are sized from
     // (docs/src/backends.md: sizing a cluster).
     if let (Some(before), Some(after)) = (sandboxes_before, sandboxes_after) {
@@ -223,6 +238,18 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Bytes of the files under `dir`.
+fn folder_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => folder_bytes(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
 }
 
 /// CPU and memory of all the bench server's sandboxes together: its cgroup root's totals.

@@ -16,6 +16,7 @@ mod lighthouse;
 mod native;
 mod poll;
 mod preview;
+mod recording;
 mod report;
 mod sandboxes;
 mod site;
@@ -70,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("terminal") {
         terminal::run(&args.stacklab, &mut table).await?;
+    }
+    if wanted("recording") {
+        recording::run(&args.stacklab, &mut table).await?;
     }
     if wanted("preview") {
         preview::run(&args.stacklab, &mut table).await?;

@@ -95,9 +95,31 @@ impl BenchServer {
     }
 
     pub async fn join(&self, name: &str) -> anyhow::Result<String> {
+        self.join_class("BENCH", name).await
+    }
+
+    /// The server's data directory, when this bench started the server.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self._own.as_ref().map(|o| o.data.path())
+    }
+
+    /// Makes a class (the instructor's API) with these settings; its join code.
+    pub async fn make_class(&self, code: &str, settings: serde_json::Value) -> anyhow::Result<()> {
+        let response = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/api/instructor/classes", self.port))
+            .bearer_auth(BENCH_TOKEN)
+            .json(&serde_json::json!({ "name": code, "code": code, "settings": settings }))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "making class {code}: {}", response.text().await?);
+        Ok(())
+    }
+
+    /// Joins the class with `code` as `name`; the session cookie.
+    pub async fn join_class(&self, code: &str, name: &str) -> anyhow::Result<String> {
         let response = reqwest::Client::new()
             .post(format!("http://127.0.0.1:{}/api/join", self.port))
-            .json(&serde_json::json!({ "code": "BENCH", "name": name }))
+            .json(&serde_json::json!({ "code": code, "name": name }))
             .send()
             .await?;
         anyhow::ensure!(response.status().is_success(), "join failed: {}", response.status());
@@ -124,6 +146,29 @@ impl Drop for Own {
             .env("STACKLAB_LOG", "error")
             .status();
     }
+}
+
+/// Types `n` keys one at a time, each timed until its echo (the line is cleared every 100).
+pub async fn keystrokes(socket: &mut Socket, n: usize) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        if i % 100 == 0 {
+            socket.send(Message::Binary(b"\x15".to_vec().into())).await?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(5), socket.next()).await {}
+        }
+        let started = Instant::now();
+        socket.send(Message::Binary(b"x".to_vec().into())).await?;
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Binary(b))) if b.contains(&b'x') => break,
+                Some(Ok(_)) => continue,
+                _ => anyhow::bail!("terminal closed"),
+            }
+        }
+        times.push(started.elapsed());
+    }
+    Ok(times)
 }
 
 /// Reads terminal output until `marker` shows, failing when the terminal is silent for `wait`;
@@ -155,25 +200,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let cookie = server.join("Bench").await?;
     let mut socket = server.terminal(&cookie).await?;
 
-    // Keystrokes: one byte typed, wait for its echo.
-    let mut through_stacklab = Vec::with_capacity(KEYSTROKES);
-    for i in 0..KEYSTROKES {
-        if i % 100 == 0 {
-            socket.send(Message::Binary(b"\x15".to_vec().into())).await?;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(5), socket.next()).await {}
-        }
-        let started = Instant::now();
-        socket.send(Message::Binary(b"x".to_vec().into())).await?;
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Binary(b))) if b.contains(&b'x') => break,
-                Some(Ok(_)) => continue,
-                _ => anyhow::bail!("terminal closed"),
-            }
-        }
-        through_stacklab.push(started.elapsed());
-    }
+    let through_stacklab = keystrokes(&mut socket, KEYSTROKES).await?;
     socket.send(Message::Binary(b"\x15".to_vec().into())).await?;
     let local = tokio::task::spawn_blocking(local_pty_echo).await??;
     let (ours, peer) = (Samples::new(through_stacklab), Samples::new(local));

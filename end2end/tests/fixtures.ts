@@ -1,6 +1,6 @@
 // A `page` that fails the test on any console error or uncaught exception, and helpers every
 // test shares.
-import { test as base, expect, Page } from "@playwright/test";
+import { test as base, expect, Browser, Page } from "@playwright/test";
 
 export const test = base.extend<{ page: Page }>({
   page: async ({ page }, use) => {
@@ -32,6 +32,17 @@ export async function join(page: Page, name: string) {
   await page.getByLabel("Class code").fill("E2ECLASS");
   await page.getByLabel("Your name").fill(name);
   await page.getByRole("button", { name: "Join" }).click();
+}
+
+/** A learner of their own (a browser context at 1280 x 800) joined on the netns-veth lab, with
+ *  their terminal live. */
+export async function learnerOnNetnsLab(browser: Browser, name: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  await page.goto("/labs/netns-veth");
+  await join(page, name);
+  await hydrated(page);
+  await expect(page.locator(".terminal-host:not([hidden])")).toHaveAttribute("data-status", "live", { timeout: 20_000 });
+  return page;
 }
 
 /** The visible text of the active terminal. */

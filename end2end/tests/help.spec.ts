@@ -2,19 +2,10 @@
 // instructor helps from the queue (claim, watch the terminal, chat, resolve); "eyes on me"
 // covers every learner's page and gives it back with the terminal's session as it was.
 import { Browser, Page } from "@playwright/test";
-import { test, expect, hydrated, join, terminalText, screenshots } from "./fixtures";
+import { test, expect, hydrated, learnerOnNetnsLab, terminalText, screenshots } from "./fixtures";
 
 const own = ".terminal-host:not([hidden])";
 const instructorLogin = "/instructor/login?token=e2e-instructor-token-0001";
-
-async function learnerOnNetnsLab(browser: Browser, name: string) {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  await page.goto("/labs/netns-veth");
-  await join(page, name);
-  await hydrated(page);
-  await expect(page.locator(own)).toHaveAttribute("data-status", "live", { timeout: 20_000 });
-  return page;
-}
 
 async function dashboardOf(browser: Browser, learner: Page) {
   const me = await (await learner.request.get("/api/me")).json();

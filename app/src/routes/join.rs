@@ -12,7 +12,7 @@ pub fn JoinForm(
     view! {
         <form class="join-form card" method="post" action="/join">
             <h2>"Join the class"</h2>
-            <p class="muted">"Your instructor has the class code. No account, no password."</p>
+            <p class="muted">"Your instructor has the class code. No account, no password. Your instructor may record your terminal sessions (you will see it beside your terminal)."</p>
             {error.filter(|e| !e.is_empty()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <label>
                 "Class code"

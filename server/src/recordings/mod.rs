@@ -11,7 +11,7 @@ mod shelf;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::class::ClassSettings;
@@ -23,6 +23,8 @@ pub use shelf::Stored;
 
 use crate::store::Store;
 
+/// Recordings kept per learner at most, whatever their size (each terminal opened makes one).
+const MAX_FILES: usize = 1000;
 /// How often recordings past their class's retention are removed.
 const EXPIRE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -30,11 +32,13 @@ pub struct Recordings {
     dir: PathBuf,
     store: Arc<dyn Store>,
     shelves: Mutex<HashMap<String, Arc<Shelf>>>,
+    /// Each learner's terminals being recorded (for markers).
+    live: Mutex<HashMap<String, Vec<Weak<Recorder>>>>,
 }
 
 impl Recordings {
     pub fn new(dir: PathBuf, store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new(Self { dir, store, shelves: Mutex::new(HashMap::new()) })
+        Arc::new(Self { dir, store, shelves: Mutex::new(HashMap::new()), live: Mutex::new(HashMap::new()) })
     }
 
     fn shelf(&self, learner: &str) -> Arc<Shelf> {
@@ -61,6 +65,8 @@ impl Recordings {
         }
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let shelf = self.shelf(learner);
+        let pruning = shelf.clone();
+        let _ = tokio::task::spawn_blocking(move || pruning.keep_at_most(MAX_FILES - 1)).await;
         let path = shelf.dir.join(format!("{}-{tab}.cast.gz", now.as_millis()));
         let header = cast::Header {
             version: 2,
@@ -71,15 +77,25 @@ impl Recordings {
             env: Some([("TERM".to_string(), "xterm-256color".to_string()), ("SHELL".to_string(), "/bin/bash".to_string())].into()),
         };
         let offset = f64::from(now.subsec_micros()) / 1e6;
-        let recorder = Recorder::start(path.clone(), header, offset, shelf.clone(), settings.recording_quota_bytes());
-        shelf.opened(path, &recorder);
+        shelf.opened(path.clone());
+        let recorder = Recorder::start(path, header, offset, shelf, settings.recording_quota_bytes());
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = live.entry(learner.to_string()).or_default();
+        mine.retain(|r| r.strong_count() > 0);
+        mine.push(Arc::downgrade(&recorder));
         Some(recorder)
     }
 
     /// Puts a marker in each of the learner's terminals being recorded.
     pub fn mark(&self, learner: &str, label: &str) {
-        let shelf = self.shelves.lock().unwrap_or_else(|p| p.into_inner()).get(learner).cloned();
-        for recorder in shelf.map(|s| s.recorders()).unwrap_or_default() {
+        let recorders: Vec<Arc<Recorder>> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(learner)
+            .map(|l| l.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default();
+        for recorder in recorders {
             recorder.mark(label);
         }
     }

@@ -1,27 +1,24 @@
-//! One terminal's recording: the terminal hands events over without waiting (a full queue drops
-//! the event, never the keystroke), and a task of its own writes them once a second as a gzip
-//! member appended to the file, so a crash loses at most the last second and a slow or full disk
-//! costs the recording only.
+//! One terminal's recording. The terminal appends events to a buffer under a short lock, never
+//! waiting and never waking anyone (the keystroke path pays a copy and a push); a task of its own
+//! takes the buffer once a second and appends it to the file as one gzip member, so a crash loses
+//! at most the last second and a slow or full disk costs the recording only.
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use super::cast::{Code, Event, Header, Utf8Stream};
 use super::shelf::Shelf;
 
 /// How often what came is written.
 const EVERY: Duration = Duration::from_secs(1);
-/// Events waiting for the writer task (it takes them as they come; this only fills when the
-/// server is starved).
-const QUEUE: usize = 256;
-/// Text written per second at most: a flood of output (`yes`, a 100 MB `cat`) is cut from the
-/// recording, not from the screen.
-const MAX_PER_FLUSH: usize = 512 * 1024;
+/// Bytes buffered between two writes at most: a flood of output (`yes`, a 100 MB `cat`) is cut
+/// from the recording, not from the screen, and the buffer stays small.
+const MAX_PER_WRITE: usize = 512 * 1024;
 
 struct Entry {
     at: f64,
@@ -29,105 +26,130 @@ struct Entry {
     data: Vec<u8>,
 }
 
+#[derive(Default)]
+struct Pending {
+    entries: Vec<Entry>,
+    bytes: usize,
+}
+
+/// What the terminal and the writer task share.
+struct Shared {
+    pending: Mutex<Pending>,
+    /// The terminal is gone (write what is left and finish), or the recording ended.
+    closed: AtomicBool,
+    wake: Notify,
+    /// Events left out because the buffer was full.
+    dropped: AtomicU64,
+}
+
 /// The terminal's end: cheap to call from the PTY reader and the input path.
 pub struct Recorder {
-    tx: mpsc::Sender<Entry>,
+    shared: Arc<Shared>,
     started: Instant,
     /// Seconds past the header's whole-second timestamp at `started`.
     offset: f64,
-    dropped: AtomicU64,
 }
 
 impl Recorder {
     /// Starts recording to `path` (its header says `header`), a file of `shelf`'s.
     pub(super) fn start(path: PathBuf, header: Header, offset: f64, shelf: Arc<Shelf>, quota: u64) -> Arc<Self> {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write(rx, path, header, shelf, quota));
-        Arc::new(Self { tx, started: Instant::now(), offset, dropped: AtomicU64::new(0) })
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending::default()),
+            closed: AtomicBool::new(false),
+            wake: Notify::new(),
+            dropped: AtomicU64::new(0),
+        });
+        tokio::spawn(write(shared.clone(), path, header, shelf, quota));
+        Arc::new(Self { shared, started: Instant::now(), offset })
     }
 
     pub fn output(&self, bytes: &[u8]) {
-        self.send(Code::Output, bytes.to_vec());
+        self.push(Code::Output, bytes);
     }
 
     pub fn input(&self, bytes: &[u8]) {
-        self.send(Code::Input, bytes.to_vec());
+        self.push(Code::Input, bytes);
     }
 
     pub fn resize(&self, cols: u16, rows: u16) {
-        self.send(Code::Resize, format!("{cols}x{rows}").into_bytes());
+        self.push(Code::Resize, format!("{cols}x{rows}").as_bytes());
     }
 
     pub fn mark(&self, label: &str) {
-        self.send(Code::Marker, label.as_bytes().to_vec());
+        self.push(Code::Marker, label.as_bytes());
     }
 
-    /// Events the queue had no room for.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
-
-    fn send(&self, code: Code, data: Vec<u8>) {
-        let at = self.offset + self.started.elapsed().as_secs_f64();
-        if self.tx.try_send(Entry { at, code, data }).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+    fn push(&self, code: Code, data: &[u8]) {
+        // The recording ended (quota, disk): nothing more is kept.
+        if self.shared.closed.load(Ordering::Relaxed) {
+            return;
         }
+        let at = self.offset + self.started.elapsed().as_secs_f64();
+        let mut pending = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.bytes + data.len() > MAX_PER_WRITE {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        pending.bytes += data.len();
+        pending.entries.push(Entry { at, code, data: data.to_vec() });
     }
 }
 
-/// What has come since the last write, as asciicast lines.
-struct Batch {
-    text: String,
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Relaxed);
+        self.shared.wake.notify_one();
+    }
+}
+
+/// Turns events into asciicast lines: output and input may cut a character in two, and their
+/// stamps may cross by microseconds (two tasks), while a recording's times never go back.
+struct Lines {
     last: f64,
     output: Utf8Stream,
     input: Utf8Stream,
-    skipped: u64,
 }
 
-impl Batch {
-    fn add(&mut self, entry: Entry) {
-        if self.text.len() >= MAX_PER_FLUSH {
-            self.skipped += 1;
-            return;
+impl Lines {
+    fn text(&mut self, entries: Vec<Entry>, text: &mut String) {
+        for entry in entries {
+            let data = match entry.code {
+                Code::Output => self.output.feed(&entry.data),
+                Code::Input => self.input.feed(&entry.data),
+                Code::Resize | Code::Marker => String::from_utf8_lossy(&entry.data).into_owned(),
+            };
+            if data.is_empty() {
+                continue;
+            }
+            self.last = self.last.max(entry.at);
+            text.push_str(&Event { time: self.last, code: entry.code, data }.line());
         }
-        let data = match entry.code {
-            Code::Output => self.output.feed(&entry.data),
-            Code::Input => self.input.feed(&entry.data),
-            Code::Resize | Code::Marker => String::from_utf8_lossy(&entry.data).into_owned(),
-        };
-        if data.is_empty() {
-            return;
-        }
-        // Input and output come from different tasks: their stamps may cross by microseconds,
-        // and a recording's times never go back.
-        self.last = self.last.max(entry.at);
-        self.text.push_str(&Event { time: self.last, code: entry.code, data }.line());
     }
 }
 
-async fn write(mut rx: mpsc::Receiver<Entry>, path: PathBuf, header: Header, shelf: Arc<Shelf>, quota: u64) {
-    let mut batch = Batch { text: header.line(), last: 0.0, output: Utf8Stream::default(), input: Utf8Stream::default(), skipped: 0 };
+async fn write(shared: Arc<Shared>, path: PathBuf, header: Header, shelf: Arc<Shelf>, quota: u64) {
+    let mut lines = Lines { last: 0.0, output: Utf8Stream::default(), input: Utf8Stream::default() };
+    let mut text = header.line();
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut file = RecordingFile { path, created: false };
+    let mut file = RecordingFile { path: path.clone(), created: false };
     loop {
-        let open = tokio::select! {
-            entry = rx.recv() => match entry {
-                Some(entry) => { batch.add(entry); continue; }
-                None => false,
-            },
-            _ = tick.tick() => true,
-        };
-        if !batch.text.is_empty() {
-            let text = std::mem::take(&mut batch.text);
-            let (returned, written) = match tokio::task::spawn_blocking(move || {
-                let written = file.append(&text);
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shared.wake.notified() => {}
+        }
+        let closed = shared.closed.load(Ordering::Relaxed);
+        let entries = std::mem::take(&mut *shared.pending.lock().unwrap_or_else(|p| p.into_inner())).entries;
+        lines.text(entries, &mut text);
+        if !text.is_empty() {
+            let batch = std::mem::take(&mut text);
+            let Ok((returned, written)) = tokio::task::spawn_blocking(move || {
+                let written = file.append(&batch);
                 (file, written)
             })
             .await
-            {
-                Ok(done) => done,
-                Err(_) => return,
+            else {
+                break;
             };
             file = returned;
             match written {
@@ -143,16 +165,19 @@ async fn write(mut rx: mpsc::Receiver<Entry>, path: PathBuf, header: Header, she
                     break;
                 }
             }
-            if batch.skipped > 0 {
-                tracing::debug!(path = %file.path.display(), skipped = batch.skipped, "output faster than a recording keeps");
-                batch.skipped = 0;
-            }
         }
-        if !open {
+        if closed {
             break;
         }
     }
-    shelf.closed(&file.path);
+    // Whatever comes later is not kept.
+    shared.closed.store(true, Ordering::Relaxed);
+    *shared.pending.lock().unwrap_or_else(|p| p.into_inner()) = Pending::default();
+    let dropped = shared.dropped.load(Ordering::Relaxed);
+    if dropped > 0 {
+        tracing::debug!(path = %path.display(), dropped, "output came faster than a recording keeps: some was left out");
+    }
+    shelf.closed(&path);
 }
 
 struct RecordingFile {

@@ -4,15 +4,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-
-use super::recorder::Recorder;
+use std::sync::{Arc, Mutex};
 
 pub struct Shelf {
     pub dir: PathBuf,
     used: AtomicU64,
-    /// Recordings being written, with their recorder (for markers).
-    open: Mutex<Vec<(PathBuf, Weak<Recorder>)>>,
+    /// Recordings being written.
+    open: Mutex<Vec<PathBuf>>,
 }
 
 /// One recording file.
@@ -49,23 +47,16 @@ impl Shelf {
         parse_id(id).map(|_| self.dir.join(format!("{id}.cast.gz")))
     }
 
-    pub fn opened(&self, path: PathBuf, recorder: &Arc<Recorder>) {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.retain(|(_, r)| r.strong_count() > 0);
-        open.push((path, Arc::downgrade(recorder)));
+    pub fn opened(&self, path: PathBuf) {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).push(path);
     }
 
     pub fn closed(&self, path: &Path) {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).retain(|(p, _)| p != path);
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).retain(|p| p != path);
     }
 
     pub fn is_open(&self, path: &Path) -> bool {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|(p, _)| p == path)
-    }
-
-    /// The recorders of the learner's open terminals.
-    pub fn recorders(&self) -> Vec<Arc<Recorder>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).iter().filter_map(|(_, r)| r.upgrade()).collect()
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|p| p == path)
     }
 
     /// Counts `bytes` more written to `writing`; over `quota`, drops the oldest finished
@@ -95,6 +86,19 @@ impl Shelf {
             }
         }
         self.used() <= quota
+    }
+
+    /// Keeps at most `most` finished recordings, dropping the oldest: a learner opening and
+    /// closing terminals in a loop makes files faster than bytes.
+    pub fn keep_at_most(&self, most: usize) {
+        let mut stored = self.list();
+        stored.retain(|s| !self.is_open(&s.path));
+        let excess = stored.len().saturating_sub(most);
+        for old in &stored[..excess] {
+            if std::fs::remove_file(&old.path).is_ok() {
+                self.used.fetch_sub(old.bytes.min(self.used()), Ordering::Relaxed);
+            }
+        }
     }
 
     /// Removes the finished recordings that started before `before_ms`.
@@ -161,5 +165,18 @@ mod tests {
         assert_eq!(shelf.list().len(), 1);
         assert_eq!(shelf.expire(4000), 1);
         assert!(shelf.list().is_empty());
+    }
+
+    #[test]
+    fn only_so_many_files_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 1..=5 {
+            std::fs::write(dir.path().join(format!("{i}000-1.cast.gz")), b"x").unwrap();
+        }
+        let shelf = Shelf::new(dir.path().to_path_buf());
+        shelf.keep_at_most(2);
+        let left: Vec<String> = shelf.list().into_iter().map(|s| s.id).collect();
+        assert_eq!(left, ["4000-1", "5000-1"]);
+        assert_eq!(shelf.used(), 2);
     }
 }

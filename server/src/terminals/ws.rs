@@ -92,6 +92,27 @@ pub enum Access {
 }
 
 /// Runs one attached browser until it leaves, the shell ends, or the server shuts down.
+/// Serves `socket` someone watching (or taking over) `learner`'s terminal `tab`, after
+/// `attached` has run; or tells them `name` has no such terminal open.
+pub async fn watch(
+    socket: axum::extract::ws::WebSocket,
+    terminals: &super::Terminals,
+    (learner, name, tab): (&str, &str, u32),
+    access: Access,
+    shutdown: CancellationToken,
+    attached: impl AsyncFnOnce(),
+) {
+    let (mut sink, stream) = socket.split();
+    let Some(attachment) = terminals.watch(learner, tab) else {
+        let message = format!("{name} has no terminal {tab} open.");
+        let _ = sink.send(Message::Text(ServerMessage::Error { message }.json().into())).await;
+        let _ = sink.close().await;
+        return;
+    };
+    attached().await;
+    serve(sink, stream, attachment, access, || {}, shutdown).await;
+}
+
 pub async fn serve<S, R>(
     mut sink: S,
     mut stream: R,

@@ -181,22 +181,31 @@ where
     type Rejection = StatusCode;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if Instructor::from_request_parts(parts, state).await.is_ok() {
-            return Ok(Self(app::class::StaffView::instructor()));
+        // A script's bearer token is the instructor's, or nobody's.
+        if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            return Instructor::from_request_parts(parts, state).await.map(|_| Self(app::class::StaffView::instructor()));
         }
-        let store = Arc::<dyn Store>::from_ref(state);
-        match MaybeSession::from_request_parts(parts, state).await?.0 {
-            Some((_, Session { role: Role::Assistant, assistant_id: Some(id), .. })) => match store.assistant(&id).await {
-                Ok(Some(a)) => Ok(Self(assistant_view(&a))),
-                Ok(None) => Err(StatusCode::FORBIDDEN),
-                Err(e) => {
-                    tracing::error!("reading an assistant: {e}");
-                    Err(StatusCode::SERVICE_UNAVAILABLE)
-                }
-            },
-            _ => Err(StatusCode::FORBIDDEN),
+        let Some((_, session)) = MaybeSession::from_request_parts(parts, state).await?.0 else {
+            return Err(StatusCode::FORBIDDEN);
+        };
+        match staff_of(&session, &*Arc::<dyn Store>::from_ref(state)).await {
+            Ok(Some(view)) => Ok(Self(view)),
+            Ok(None) => Err(StatusCode::FORBIDDEN),
+            Err(e) => {
+                tracing::error!("reading an assistant: {e}");
+                Err(StatusCode::SERVICE_UNAVAILABLE)
+            }
         }
     }
+}
+
+/// The member of staff a session is (`None`: a learner's, or a removed assistant's).
+pub async fn staff_of(session: &Session, store: &dyn Store) -> Result<Option<app::class::StaffView>, crate::store::StoreError> {
+    Ok(match (session.role, session.assistant_id.as_deref()) {
+        (Role::Instructor, _) => Some(app::class::StaffView::instructor()),
+        (Role::Assistant, Some(id)) => store.assistant(id).await?.map(|a| assistant_view(&a)),
+        (Role::Assistant, None) | (Role::Learner, _) => None,
+    })
 }
 
 pub fn assistant_view(a: &crate::store::Assistant) -> app::class::StaffView {

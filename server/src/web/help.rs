@@ -5,19 +5,17 @@
 use app::class::{LearnerHelp, MessageView};
 use axum::Json;
 use axum::extract::State;
-use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
 use crate::classroom::{help_view, message_view};
 use crate::store::{Author, HelpChange, HelpContext, HelpRequest, Learner};
-use crate::terminals::ServerMessage;
-use crate::terminals::ws::{Access, MAX_FRAME, serve};
+use crate::terminals::ws::{Access, MAX_FRAME, watch};
 use crate::updates::Update;
 use crate::web::auth::LearnerId;
 
@@ -182,14 +180,7 @@ async fn spotlight_watch(State(state): State<AppState>, LearnerId(learner_id): L
     };
     let shutdown = state.shutdown.clone();
     upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| async move {
-        let (mut sink, stream) = socket.split();
-        let Some(attachment) = terminals.watch(&shown.learner, shown.tab) else {
-            let message = format!("{} has no terminal {} open.", shown.name, shown.tab);
-            let _ = sink.send(WsMessage::Text(ServerMessage::Error { message }.json().into())).await;
-            let _ = sink.close().await;
-            return;
-        };
-        serve(sink, stream, attachment, Access::Watch, || {}, shutdown).await;
+        watch(socket, &terminals, (&shown.learner, &shown.name, shown.tab), Access::Watch, shutdown, async || {}).await;
     })
 }
 

@@ -15,6 +15,7 @@ use axum::routing::get;
 use super::AppState;
 use super::auth::{Instructor, LearnerId, Staff};
 use super::error::ApiError;
+use super::instructor::grades::slug;
 use crate::recordings::Recordings;
 
 pub fn router() -> axum::Router<AppState> {
@@ -149,7 +150,7 @@ async fn zip_route(State(state): State<AppState>, _: Instructor, Path(class): Pa
     let recordings = recordings(&state)?.clone();
     let mut files: BTreeMap<String, Vec<(String, std::path::PathBuf)>> = BTreeMap::new();
     for learner in state.store.learners(&class.id).await? {
-        let folder = format!("{}-{}", folder_name(&learner.display_name), learner.id);
+        let folder = format!("{}-{}", slug(&learner.display_name, "learner"), learner.id);
         let stored = recordings.list(&learner.id).into_iter().map(|s| (format!("{}.cast.gz", s.id), s.path)).collect();
         files.insert(folder, stored);
     }
@@ -161,19 +162,12 @@ async fn zip_route(State(state): State<AppState>, _: Instructor, Path(class): Pa
             ApiError::Unavailable("The zip could not be made.".into())
         })?;
     let file = tokio::fs::File::from_std(zipped);
-    let name = format!("recordings-{}.zip", folder_name(&class.name));
+    let name = format!("recordings-{}.zip", slug(&class.name, "class"));
     Ok((
         [(header::CONTENT_TYPE, "application/zip".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
         Body::from_stream(tokio_util::io::ReaderStream::new(file)),
     )
         .into_response())
-}
-
-/// Letters, digits and dashes of a name (for a file or folder).
-fn folder_name(name: &str) -> String {
-    let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
-    if slug.is_empty() { "learner".into() } else { slug }
 }
 
 /// The zip in an unnamed temporary file (a class's recordings may not fit in memory). A

@@ -44,14 +44,7 @@ impl Services for AppState {
 
     async fn staff(&self, request: &http::request::Parts) -> Option<StaffView> {
         let session = self.session_of(request).await?;
-        match session.role {
-            Role::Instructor => Some(StaffView::instructor()),
-            Role::Assistant => {
-                let assistant = self.store.assistant(session.assistant_id.as_deref()?).await.ok()??;
-                Some(crate::web::auth::assistant_view(&assistant))
-            }
-            Role::Learner => None,
-        }
+        crate::web::auth::staff_of(&session, &*self.store).await.ok().flatten()
     }
 
     fn password_login(&self) -> bool {

@@ -5,8 +5,7 @@
 use app::class::OneTimeCodeView;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::web::AppState;
@@ -53,21 +52,7 @@ pub async fn make_route(
 /// The class's codes as CSV: code, and who used it (empty while unused).
 pub async fn csv_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Response, ApiError> {
     let codes = list(&state, &class).await?;
-    let mut out = Vec::from(*b"\xEF\xBB\xBF");
-    {
-        let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        let _ = writer.write_record(["Code", "Used by"]);
-        for c in &codes {
-            let _ = writer.write_record([c.code.as_str(), &super::grades::defuse(c.used_by.as_deref().unwrap_or(""))]);
-        }
-        let _ = writer.flush();
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"one-time-codes.csv\"".to_string()),
-        ],
-        out,
-    )
-        .into_response())
+    let rows = codes.into_iter().map(|c| vec![c.code, c.used_by.unwrap_or_default()]);
+    let csv = super::grades::spreadsheet(&["Code".to_string(), "Used by".to_string()], rows);
+    Ok(super::grades::csv_download("one-time-codes.csv", csv))
 }

@@ -16,27 +16,46 @@ use crate::web::error::ApiError;
 /// The CSV a spreadsheet opens as it should: UTF-8 with a byte-order mark (Excel otherwise
 /// guesses a legacy code page and mangles accented names), CRLF line ends, every field quoted
 /// where needed, and cells that a spreadsheet would run as a formula defused.
-pub fn csv(grades: &Grades) -> Vec<u8> {
+pub fn spreadsheet(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
     let mut out = Vec::from(*b"\xEF\xBB\xBF");
     {
         let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
-        let mut header = vec!["Learner".to_string(), "Learner id".to_string()];
-        header.extend(grades.columns.iter().map(|c| format!("{} ({} pt)", c.title, c.max)));
-        header.push(format!("Total ({} pt)", grades.max_total));
-        header.push(format!("Polls answered (of {})", grades.polls));
-        header.extend(grades.work.iter().cloned());
         let _ = writer.write_record(header.iter().map(|h| defuse(h)));
-        for row in &grades.rows {
-            let mut record = vec![defuse(&row.name), row.learner_id.clone()];
-            record.extend(row.points.iter().map(u32::to_string));
-            record.push(row.total.to_string());
-            record.push(row.polls_answered.to_string());
-            record.extend(row.work.iter().map(i64::to_string));
-            let _ = writer.write_record(&record);
+        for row in rows {
+            let _ = writer.write_record(row.iter().map(|cell| defuse(cell)));
         }
         let _ = writer.flush();
     }
     out
+}
+
+/// A CSV file to save as `name`.
+pub fn csv_download(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub fn csv(grades: &Grades) -> Vec<u8> {
+    let mut header = vec!["Learner".to_string(), "Learner id".to_string()];
+    header.extend(grades.columns.iter().map(|c| format!("{} ({} pt)", c.title, c.max)));
+    header.push(format!("Total ({} pt)", grades.max_total));
+    header.push(format!("Polls answered (of {})", grades.polls));
+    header.extend(grades.work.iter().cloned());
+    let rows = grades.rows.iter().map(|row| {
+        let mut record = vec![row.name.clone(), row.learner_id.clone()];
+        record.extend(row.points.iter().map(u32::to_string));
+        record.push(row.total.to_string());
+        record.push(row.polls_answered.to_string());
+        record.extend(row.work.iter().map(i64::to_string));
+        record
+    });
+    spreadsheet(&header, rows)
 }
 
 /// `=HYPERLINK(...)` typed as a display name must stay text in the instructor's spreadsheet.
@@ -44,11 +63,16 @@ pub fn defuse(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
 }
 
-/// A file name from the class name: letters, digits and dashes.
-fn file_name(class: &str) -> String {
-    let slug: String = class.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+/// Letters, digits and dashes of `text` for a file or folder name (`empty` when none are left).
+pub fn slug(text: &str, empty: &str) -> String {
+    let slug: String = text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
-    format!("grades-{}.csv", if slug.is_empty() { "class" } else { &slug })
+    if slug.is_empty() { empty.to_string() } else { slug }
+}
+
+/// A file name from the class name.
+fn file_name(class: &str) -> String {
+    format!("grades-{}.csv", slug(class, "class"))
 }
 
 /// The class's grades with each lab's effort (the commands from the command log).
@@ -64,14 +88,7 @@ async fn grades(state: &AppState, class: &str) -> Result<Grades, ApiError> {
 
 pub async fn csv_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Response, ApiError> {
     let grades = grades(&state, &class).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(&grades.class))),
-        ],
-        csv(&grades),
-    )
-        .into_response())
+    Ok(csv_download(&file_name(&grades.class), csv(&grades)))
 }
 
 pub async fn json_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Json<Grades>, ApiError> {

@@ -6,7 +6,7 @@ pub mod assistants;
 mod classes;
 pub mod codes;
 mod dashboard;
-mod grades;
+pub mod grades;
 pub mod help;
 mod login;
 pub mod schedule;

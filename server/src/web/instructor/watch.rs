@@ -2,15 +2,13 @@
 //! terminal live (read-only), or with `?control=1` types into it after confirming in the page.
 //! The learner is told when the instructor takes over.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 
-use crate::terminals::ServerMessage;
-use crate::terminals::ws::{Access, MAX_FRAME, serve};
+use crate::terminals::ws::{Access, MAX_FRAME, watch};
 use crate::web::AppState;
 use crate::web::auth::Staff;
 
@@ -43,18 +41,14 @@ pub async fn watch_route(
     let access = if query.control == 1 { Access::TakeOver } else { Access::Watch };
     let shutdown = state.shutdown.clone();
     upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket: WebSocket| async move {
-        let (mut sink, stream) = socket.split();
-        let Some(attachment) = terminals.watch(&learner.id, tab) else {
-            let message = format!("{} has no terminal {tab} open.", learner.display_name);
-            let _ = sink.send(Message::Text(ServerMessage::Error { message }.json().into())).await;
-            let _ = sink.close().await;
-            return;
-        };
-        if access == Access::TakeOver {
-            tracing::info!(learner = %learner.id, tab, "the instructor took over a terminal");
-            let note = format!("Your instructor is typing in your terminal {tab}.");
-            let _ = super::help::send_message(&state, &learner.class_id, Some(&learner.id), &note).await;
-        }
-        serve(sink, stream, attachment, access, || {}, shutdown).await;
+        let who = (learner.id.as_str(), learner.display_name.as_str(), tab);
+        watch(socket, &terminals, who, access, shutdown, async || {
+            if access == Access::TakeOver {
+                tracing::info!(learner = %learner.id, tab, "the instructor took over a terminal");
+                let note = format!("Your instructor is typing in your terminal {tab}.");
+                let _ = super::help::send_message(&state, &learner.class_id, Some(&learner.id), &note).await;
+            }
+        })
+        .await;
     })
 }
