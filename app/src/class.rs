@@ -28,6 +28,10 @@ pub struct ClassSettings {
     /// Only one-time codes join (each once); the class's own code does not.
     #[serde(default)]
     pub codes_only: bool,
+    /// Only learners signed in with the school's identity provider join (no anonymous joins);
+    /// resume codes still bring back those who joined.
+    #[serde(default)]
+    pub sign_in_required: bool,
     /// When to start sandboxes for the roster (and `prewarm_spares` more), by itself.
     #[serde(default)]
     pub prewarm_at: Option<i64>,

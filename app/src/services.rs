@@ -117,6 +117,10 @@ pub trait Services: Send + Sync + 'static {
     async fn staff(&self, request: &http::request::Parts) -> Option<StaffView>;
     /// Whether the instructor may sign in with a password (else only with the login link).
     fn password_login(&self) -> bool;
+    /// How the school's sign-in service is named on its button, when the server has one.
+    fn sign_in_with(&self) -> Option<String>;
+    /// The name of someone signed in at the school's service but in no class yet.
+    async fn signed_in_as(&self, request: &http::request::Parts) -> Option<String>;
     /// The instructor's side: classes, the live matrix, helping. Callers check the role first.
     async fn classes(&self) -> AppResult<Vec<ClassSummary>>;
     /// Makes a class (`id` is `None`) or changes one.

@@ -146,6 +146,72 @@ pub struct ServeArgs {
     /// (to open in a firewall), `any` (free ports the kernel gives) or `off`.
     #[arg(long = "preview-ports", env = "STACKLAB_PREVIEW_PORTS", default_value = "any")]
     pub preview_ports: crate::previews::PortRange,
+    #[command(flatten)]
+    pub oidc: OidcArgs,
+}
+
+/// Sign-in with the school's OpenID Connect provider: off unless `--oidc-issuer` is given.
+#[derive(Debug, Default, Args)]
+pub struct OidcArgs {
+    /// The provider's issuer URL (its discovery document is at ISSUER/.well-known/openid-configuration).
+    #[arg(long = "oidc-issuer", env = "STACKLAB_OIDC_ISSUER")]
+    pub issuer: Option<String>,
+    /// The client id Stacklab is registered under at the provider.
+    #[arg(long = "oidc-client-id", env = "STACKLAB_OIDC_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The client's secret (leave it out for a public client: PKCE alone).
+    #[arg(long = "oidc-client-secret", env = "STACKLAB_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Where the provider sends people back, as registered there: https://HOST/auth/oidc/callback.
+    #[arg(long = "oidc-redirect-url", env = "STACKLAB_OIDC_REDIRECT_URL")]
+    pub redirect_url: Option<String>,
+    /// The scopes asked for, separated by spaces.
+    #[arg(long = "oidc-scopes", env = "STACKLAB_OIDC_SCOPES", default_value = "openid profile email")]
+    pub scopes: String,
+    /// The claim holding a person's display name (a dotted path reaches into nested claims).
+    #[arg(long = "oidc-name-claim", env = "STACKLAB_OIDC_NAME_CLAIM", default_value = "name")]
+    pub name_claim: String,
+    /// CLAIM=VALUE: the claim whose value is, or lists, VALUE makes someone staff (e.g.
+    /// `groups=teachers`, `realm_access.roles=teacher`). Without it nobody signs in as staff.
+    #[arg(long = "oidc-staff", env = "STACKLAB_OIDC_STAFF")]
+    pub staff: Option<String>,
+    /// How the sign-in button names the provider ("Sign in with …").
+    #[arg(long = "oidc-label", env = "STACKLAB_OIDC_LABEL", default_value = "your school account")]
+    pub label: String,
+}
+
+impl OidcArgs {
+    /// The provider's settings, `None` when sign-in is off; an error names the flag to fix.
+    pub fn settings(&self) -> anyhow::Result<Option<crate::identity::oidc::OidcSettings>> {
+        let Some(issuer) = self.issuer.clone() else {
+            anyhow::ensure!(
+                self.client_id.is_none() && self.redirect_url.is_none() && self.staff.is_none(),
+                "the --oidc-* settings need --oidc-issuer (the provider's URL)"
+            );
+            return Ok(None);
+        };
+        let needed = |value: &Option<String>, flag: &str| {
+            value.clone().filter(|v| !v.trim().is_empty()).ok_or_else(|| anyhow::anyhow!("--oidc-issuer needs {flag} too"))
+        };
+        let staff = match self.staff.as_deref() {
+            None => None,
+            Some(rule) => match rule.split_once('=') {
+                Some((claim, value)) if !claim.trim().is_empty() && !value.trim().is_empty() => {
+                    Some((claim.trim().to_string(), value.trim().to_string()))
+                }
+                _ => anyhow::bail!("--oidc-staff wants CLAIM=VALUE (e.g. groups=teachers), not {rule:?}"),
+            },
+        };
+        Ok(Some(crate::identity::oidc::OidcSettings {
+            issuer,
+            client_id: needed(&self.client_id, "--oidc-client-id")?,
+            client_secret: self.client_secret.clone().filter(|s| !s.is_empty()),
+            redirect_url: needed(&self.redirect_url, "--oidc-redirect-url")?,
+            scopes: self.scopes.split_whitespace().map(str::to_string).collect(),
+            rules: crate::identity::claims::ClaimRules { name: self.name_claim.clone(), staff },
+            label: self.label.clone(),
+        }))
+    }
 }
 
 /// Limits and lifetimes of the learners' sandboxes.

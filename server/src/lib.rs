@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod files;
+pub mod identity;
 pub mod kubernetes;
 pub mod kvm;
 pub mod metrics;

@@ -52,6 +52,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::debug!(purged, "expired sessions deleted");
     let mut state = AppState::new(Arc::new(course), store.clone(), key, &args.site_root, args.addr, shutdown.clone());
     state.host_notes = Arc::new([content_notes, host_notes].concat());
+    if let Some(settings) = args.oidc.settings()? {
+        // A provider reached over HTTPS means the server is too: its cookies say so.
+        state.secure_cookies |= settings.redirect_url.starts_with("https://");
+        let oidc = Arc::new(crate::identity::oidc::Oidc::new(settings)?);
+        tokio::spawn({
+            let oidc = oidc.clone();
+            async move { oidc.probe().await }
+        });
+        state.oidc = Some(oidc);
+    }
     if let Some(sandboxes) = sandboxes {
         // Sandboxes from the last run: spares stay spares, learners get their class's lifetime.
         let mut learners = std::collections::HashSet::new();

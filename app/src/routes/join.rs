@@ -2,6 +2,24 @@
 //! JavaScript), posted to `/join`, which signs the learner in and comes back to `next`.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppResult;
+
+/// What the join form offers besides the class code.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JoinChoices {
+    /// The school's sign-in service, by the name on its button.
+    pub sign_in_with: Option<String>,
+    /// Signed in there already (in no class yet): their name, and no name field.
+    pub signed_in_as: Option<String>,
+}
+
+#[server(endpoint = "join-options")]
+pub async fn join_options() -> AppResult<JoinChoices> {
+    let (services, parts) = crate::services::request().await?;
+    Ok(JoinChoices { sign_in_with: services.sign_in_with(), signed_in_as: services.signed_in_as(&parts).await })
+}
 
 #[component]
 pub fn JoinForm(
@@ -9,20 +27,56 @@ pub fn JoinForm(
     #[prop(optional, into)] error: Option<String>,
     #[prop(optional, into)] code: Option<String>,
 ) -> impl IntoView {
+    let options = Resource::new_blocking(|| (), |_| join_options());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let (next, error, code) = (next.clone(), error.clone(), code.clone());
+                Suspend::new(async move {
+                    let options = options.await.unwrap_or_default();
+                    view! { <JoinFormWith next error code options/> }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn JoinFormWith(next: String, error: Option<String>, code: Option<String>, options: JoinChoices) -> impl IntoView {
+    let JoinChoices { sign_in_with, signed_in_as } = options;
+    let intro = match &signed_in_as {
+        Some(name) => format!("You are signed in as {name}. Type the class code your instructor gave you."),
+        None => match &sign_in_with {
+            Some(with) => format!("Your instructor has the class code. Join with your name, or sign in with {with}."),
+            None => "Your instructor has the class code. No account, no password.".to_string(),
+        },
+    };
+    let anonymous = signed_in_as.is_none();
     view! {
         <form class="join-form card" method="post" action="/join">
             <h2>"Join the class"</h2>
-            <p class="muted">"Your instructor has the class code. No account, no password. Your instructor may record your terminal sessions (you will see it beside your terminal)."</p>
+            <p class="muted">{intro}" Your instructor may record your terminal sessions (you will see it beside your terminal)."</p>
             {error.filter(|e| !e.is_empty()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <label>
                 "Class code"
                 <input name="code" required autocomplete="off" autocapitalize="characters" maxlength="12" value=code.unwrap_or_default()/>
             </label>
-            <label>
-                "Your name" <input name="name" required maxlength="60" autocomplete="nickname"/>
-            </label>
+            {anonymous.then(|| view! {
+                <label>
+                    "Your name" <input name="name" required maxlength="60" autocomplete="nickname"/>
+                </label>
+            })}
             <input type="hidden" name="next" value=next/>
-            <button class="button" type="submit">"Join"</button>
+            <div class="actions">
+                <button class="button" type="submit">"Join"</button>
+                // The same form, sent to the sign-in service first: the class code goes along, the
+                // name is the service's.
+                {sign_in_with.filter(|_| anonymous).map(|with| view! {
+                    <button class="button secondary sign-in-with" type="submit" formaction="/auth/oidc/start" formmethod="get" formnovalidate>
+                        {format!("Sign in with {with}")}
+                    </button>
+                })}
+            </div>
         </form>
     }
 }

@@ -64,7 +64,33 @@ pub struct Session {
     pub learner_id: Option<String>,
     /// The assistant signed in, for `Role::Assistant`.
     pub assistant_id: Option<String>,
+    /// Who the identity provider said this is, for a session begun by signing in there.
+    pub identity_id: Option<String>,
     pub expires_at: i64,
+}
+
+/// Someone the school's identity provider vouched for (`issuer` and `subject` name them there).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// The provider's claim made them staff at their last sign-in.
+    pub staff: bool,
+    pub created_at: i64,
+    pub last_seen: i64,
+}
+
+/// What the identity provider says of someone at sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vouched {
+    pub issuer: String,
+    pub subject: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub staff: bool,
 }
 
 /// A one-time join code of a class, and who used it.
@@ -266,12 +292,23 @@ pub trait Store: Send + Sync + 'static {
     async fn create_session(&self, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String>;
     /// The live session for `token`, if any (expired ones are not returned).
     async fn session(&self, token: &str) -> Result<Option<Session>>;
+    /// A session of someone signed in at the identity provider: as `learner_id` (a learner of
+    /// theirs), as staff, or (neither) signed in but in no class yet.
+    async fn create_identity_session(&self, identity_id: &str, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String>;
     async fn delete_session(&self, token: &str) -> Result<()>;
     /// Deletes expired sessions; returns how many.
     async fn purge_expired_sessions(&self) -> Result<u64>;
 
     /// Makes `count` more one-time join codes for the class (at most `ONE_TIME_CODES_PER_CLASS`
     /// in all); returns the new ones.
+    /// The identity the provider vouched for, made or brought up to date (name, e-mail, staff).
+    async fn vouched(&self, who: &Vouched) -> Result<Identity>;
+    async fn identity(&self, id: &str) -> Result<Option<Identity>>;
+    /// The identity's learner in `class_id`, or (no class) the one they used last.
+    async fn identity_learner(&self, identity_id: &str, class_id: Option<&str>) -> Result<Option<Learner>>;
+    /// Makes `learner_id` the identity's learner in its class (an identity has one per class).
+    async fn link_identity(&self, learner_id: &str, identity_id: &str) -> Result<()>;
+
     async fn create_one_time_codes(&self, class_id: &str, count: u32) -> Result<Vec<String>>;
     async fn one_time_codes(&self, class_id: &str) -> Result<Vec<OneTimeCode>>;
     /// The unused code `code`, now used: its class. `None` if there is no such code; an error

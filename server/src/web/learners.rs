@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::attempts::TOO_MANY;
 use crate::sandboxes::ClassTerms;
-use crate::store::{Class, Learner, Role, StoreError};
+use crate::store::{Class, Identity, Learner, Role, Session, StoreError};
 use crate::updates::Update;
 use crate::web::auth::{self, LearnerId, MaybeSession};
 
@@ -60,9 +60,18 @@ impl Refusal {
 
     /// Back to the join page, which shows the reason.
     fn back(self, state: &AppState, next: &str) -> Response {
+        self.back_with_code(state, next, "")
+    }
+
+    /// Back to the join page with the class code as typed, to correct or to sign in with.
+    fn back_with_code(self, state: &AppState, next: &str, code: &str) -> Response {
         match self {
             Refusal::Said(_, message) => {
-                let query = serde_urlencoded::to_string([("next", next), ("error", message.as_str())]).unwrap_or_default();
+                let mut query = vec![("next", next), ("error", message.as_str())];
+                if !code.is_empty() {
+                    query.push(("code", code));
+                }
+                let query = serde_urlencoded::to_string(query).unwrap_or_default();
                 Redirect::to(&format!("/join?{query}")).into_response()
             }
             Refusal::Store(e) => state.store_error(e),
@@ -80,15 +89,27 @@ impl From<StoreError> for Refusal {
 }
 
 /// A local path to go back to (never another site).
-fn local_path(next: &str) -> String {
+pub(super) fn local_path(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next.to_string() } else { "/".into() }
 }
 
-/// Adds a learner to the class with this code. A pre-warmed spare sandbox, if any, becomes theirs.
-async fn enroll(state: &AppState, client: SocketAddr, code: &str, name: &str) -> Result<(Learner, Class), Refusal> {
+/// Who is joining: someone who typed a name, or someone the school's provider vouched for.
+#[derive(Clone, Copy)]
+pub(super) enum Joiner<'a> {
+    Anonymous(&'a str),
+    SignedIn(&'a Identity),
+}
+
+/// Adds a learner to the class with this code (someone signed in who is already in it continues
+/// as that learner). A pre-warmed spare sandbox, if any, becomes theirs.
+async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_>) -> Result<(Learner, Class), Refusal> {
     if !state.attempts.allowed(client.ip()) {
         return Err(Refusal::said(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
     }
+    let name = match who {
+        Joiner::Anonymous(name) => name,
+        Joiner::SignedIn(identity) => &identity.display_name,
+    };
     // A bad name must not use up a one-time code.
     crate::store::valid_display_name(name)?;
     let (class, one_time) = match state.store.class_by_code(code).await? {
@@ -104,12 +125,27 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, name: &str) ->
             }
         },
     };
+    if let Joiner::SignedIn(identity) = who
+        && let Some(learner) = state.store.identity_learner(&identity.id, Some(&class.id)).await?
+    {
+        return Ok((learner, class));
+    }
     if !class.settings.open_at(crate::store::now()) {
         return Err(Refusal::said(StatusCode::FORBIDDEN, "This class has ended. To continue your work, use your resume code instead."));
+    }
+    if class.settings.sign_in_required && matches!(who, Joiner::Anonymous(_)) {
+        let with = state.oidc.as_ref().map_or("your school account", |o| o.label());
+        return Err(Refusal::Said(
+            StatusCode::FORBIDDEN,
+            format!("This class is joined signed in: use “Sign in with {with}” below, with the same class code."),
+        ));
     }
     let terms = ClassTerms::of(&class, &state.course);
     let spare = state.sandboxes.as_ref().and_then(|s| s.take_spare(&terms));
     let learner = state.store.create_learner(&class.id, name, spare.as_deref()).await?;
+    if let Joiner::SignedIn(identity) = who {
+        state.store.link_identity(&learner.id, &identity.id).await?;
+    }
     if let Some(sandboxes) = &state.sandboxes {
         sandboxes.set_terms(&learner.id, &terms);
     }
@@ -148,10 +184,76 @@ async fn by_resume_code(state: &AppState, client: SocketAddr, code: &str) -> Res
     }
 }
 
-/// A new session for the learner, in the cookie.
-async fn sign_in(state: &AppState, jar: SignedCookieJar, learner_id: &str) -> Result<SignedCookieJar, Refusal> {
-    let token = state.store.create_session(Role::Learner, Some(learner_id), auth::LEARNER_TTL).await?;
+/// A new session for the learner, in the cookie (still naming who signed in, if someone did).
+async fn sign_in(
+    state: &AppState,
+    jar: SignedCookieJar,
+    learner_id: &str,
+    identity: Option<&Identity>,
+) -> Result<SignedCookieJar, Refusal> {
+    let token = match identity {
+        Some(identity) => state.store.create_identity_session(&identity.id, Role::Learner, Some(learner_id), auth::LEARNER_TTL).await?,
+        None => state.store.create_session(Role::Learner, Some(learner_id), auth::LEARNER_TTL).await?,
+    };
     Ok(jar.add(auth::session_cookie(token, auth::LEARNER_TTL, state.secure_cookies)))
+}
+
+/// The identity a session was signed in as, if it was.
+async fn identity_of(state: &AppState, session: Option<&(String, Session)>) -> Result<Option<Identity>, Refusal> {
+    let Some(id) = session.and_then(|(_, s)| s.identity_id.as_deref()) else { return Ok(None) };
+    Ok(state.store.identity(id).await?)
+}
+
+/// Someone the provider just vouched for, as a learner: into the class whose code they typed,
+/// else back into the class they were last in, else to the join page (signed in, to type a
+/// class code there).
+pub(super) async fn signed_in(
+    state: &AppState,
+    client: SocketAddr,
+    jar: SignedCookieJar,
+    identity: &Identity,
+    class_code: Option<&str>,
+    next: &str,
+) -> Response {
+    let landed = async {
+        let learner = match class_code {
+            Some(code) => Some(enroll(state, client, code, Joiner::SignedIn(identity)).await?.0),
+            None => state.store.identity_learner(&identity.id, None).await?,
+        };
+        Ok::<_, Refusal>(learner)
+    };
+    match landed.await {
+        Ok(Some(learner)) => match sign_in(state, jar, &learner.id, Some(identity)).await {
+            Ok(jar) => (jar, Redirect::to(next)).into_response(),
+            Err(refusal) => refusal.back(state, next),
+        },
+        // Signed in, in no class yet: the join page asks for the code, and no name.
+        Ok(None) => signed_in_without_class(state, jar, identity, None, next).await,
+        Err(Refusal::Said(_, said)) => signed_in_without_class(state, jar, identity, Some((said, class_code.unwrap_or(""))), next).await,
+        Err(refusal) => refusal.back(state, next),
+    }
+}
+
+async fn signed_in_without_class(
+    state: &AppState,
+    jar: SignedCookieJar,
+    identity: &Identity,
+    error: Option<(String, &str)>,
+    next: &str,
+) -> Response {
+    match state.store.create_identity_session(&identity.id, Role::Learner, None, auth::LEARNER_TTL).await {
+        Ok(token) => {
+            let jar = jar.add(auth::session_cookie(token, auth::LEARNER_TTL, state.secure_cookies));
+            let back = match error {
+                Some((error, code)) => Refusal::Said(StatusCode::FORBIDDEN, error).back_with_code(state, next, code),
+                None => {
+                    Redirect::to(&format!("/join?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default())).into_response()
+                }
+            };
+            (jar, back).into_response()
+        }
+        Err(e) => state.store_error(e),
+    }
 }
 
 async fn me_of(state: &AppState, learner: Learner) -> Me {
@@ -168,6 +270,7 @@ async fn me_of(state: &AppState, learner: Learner) -> Me {
 #[derive(Deserialize)]
 struct JoinRequest {
     code: String,
+    #[serde(default)]
     name: String,
 }
 
@@ -175,11 +278,14 @@ async fn join(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     jar: SignedCookieJar,
+    MaybeSession(session): MaybeSession,
     Json(request): Json<JoinRequest>,
 ) -> Response {
     let joined = async {
-        let (learner, _) = enroll(&state, client, &request.code, &request.name).await?;
-        let jar = sign_in(&state, jar, &learner.id).await?;
+        let identity = identity_of(&state, session.as_ref()).await?;
+        let who = identity.as_ref().map_or(Joiner::Anonymous(&request.name), Joiner::SignedIn);
+        let (learner, _) = enroll(&state, client, &request.code, who).await?;
+        let jar = sign_in(&state, jar, &learner.id, identity.as_ref()).await?;
         Ok::<_, Refusal>((jar, Json(me_of(&state, learner).await)))
     };
     joined.await.map_or_else(|r| r.json(&state), IntoResponse::into_response)
@@ -188,6 +294,8 @@ async fn join(
 #[derive(Deserialize)]
 struct JoinForm {
     code: String,
+    /// Left out by someone signed in (their provider's name is used).
+    #[serde(default)]
     name: String,
     #[serde(default)]
     next: String,
@@ -198,16 +306,19 @@ async fn join_form(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     jar: SignedCookieJar,
+    MaybeSession(session): MaybeSession,
     axum::Form(form): axum::Form<JoinForm>,
 ) -> Response {
     let next = local_path(&form.next);
     let joined = async {
-        let (learner, _) = enroll(&state, client, &form.code, &form.name).await?;
-        sign_in(&state, jar, &learner.id).await
+        let identity = identity_of(&state, session.as_ref()).await?;
+        let who = identity.as_ref().map_or(Joiner::Anonymous(&form.name), Joiner::SignedIn);
+        let (learner, _) = enroll(&state, client, &form.code, who).await?;
+        sign_in(&state, jar, &learner.id, identity.as_ref()).await
     };
     match joined.await {
         Ok(jar) => (jar, Redirect::to(&next)).into_response(),
-        Err(refusal) => refusal.back(&state, &next),
+        Err(refusal) => refusal.back_with_code(&state, &next, form.code.trim()),
     }
 }
 
@@ -224,7 +335,7 @@ async fn resume(
 ) -> Response {
     let resumed = async {
         let learner = by_resume_code(&state, client, &request.code).await?;
-        let jar = sign_in(&state, jar, &learner.id).await?;
+        let jar = sign_in(&state, jar, &learner.id, None).await?;
         Ok::<_, Refusal>((jar, Json(me_of(&state, learner).await)))
     };
     resumed.await.map_or_else(|r| r.json(&state), IntoResponse::into_response)
@@ -259,7 +370,7 @@ async fn resume_link(
 async fn resume_to(state: &AppState, client: SocketAddr, jar: SignedCookieJar, code: &str, next: &str) -> Response {
     let resumed = async {
         let learner = by_resume_code(state, client, code).await?;
-        sign_in(state, jar, &learner.id).await
+        sign_in(state, jar, &learner.id, None).await
     };
     match resumed.await {
         Ok(jar) => (jar, Redirect::to(next)).into_response(),

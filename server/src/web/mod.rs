@@ -12,6 +12,8 @@ pub mod instructor;
 pub mod learners;
 pub mod listen;
 pub mod live;
+mod notice;
+mod oidc;
 pub mod polls;
 mod preview;
 pub mod progress;
@@ -77,6 +79,8 @@ pub struct AppState {
     pub extensions: Arc<crate::classroom::Extensions>,
     /// Each class's spotlight on a learner's terminal.
     pub spotlights: Arc<crate::classroom::Spotlights>,
+    /// Sign-in with the school's OpenID Connect provider, when configured.
+    pub oidc: Option<Arc<crate::identity::oidc::Oidc>>,
     pub shutdown: CancellationToken,
 }
 
@@ -154,6 +158,7 @@ impl AppState {
             write_budget: Arc::default(),
             extensions: Arc::default(),
             spotlights: Arc::default(),
+            oidc: None,
             shutdown,
         }
     }
@@ -227,6 +232,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/ws/terminal/{tab}", get(terminal::attach))
         .merge(learners::router())
+        .merge(oidc::router())
         .merge(progress::router())
         .merge(live::router())
         .merge(preview::router())

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -352,13 +351,9 @@ fn share_token(uri: &Uri) -> Option<String> {
     uri.query()?.split('&').find_map(|pair| pair.strip_prefix(SHARE_PARAM)?.strip_prefix('=')).map(str::to_string)
 }
 
-/// A short page of Stacklab's own in a preview's place. `said` is Stacklab's own sentence (with
-/// numbers at most): nothing a learner wrote.
+/// A short page of Stacklab's own in a preview's place.
 fn page(status: StatusCode, said: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Preview</title></head><body><p>{said}</p></body></html>"
-    );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from(body)).into_response()
+    super::notice::notice(status, "Preview", said, None)
 }
 
 #[cfg(test)]

@@ -51,6 +51,18 @@ impl Services for AppState {
         self.instructor.has_password()
     }
 
+    fn sign_in_with(&self) -> Option<String> {
+        self.oidc.as_ref().map(|o| o.label().to_string())
+    }
+
+    async fn signed_in_as(&self, request: &http::request::Parts) -> Option<String> {
+        let session = self.session_of(request).await?;
+        if session.role != Role::Learner || session.learner_id.is_some() {
+            return None;
+        }
+        Some(self.store.identity(session.identity_id.as_deref()?).await.ok()??.display_name)
+    }
+
     async fn classes(&self) -> AppResult<Vec<ClassSummary>> {
         instructor::list_classes(self).await.map_err(AppError::from)
     }

@@ -48,7 +48,7 @@ pub fn DashboardRoute() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) => view! { <DashboardView page/> }.into_any(),
-                    Err(AppError::NotInstructor) => view! { <SignIn password_login=false/> }.into_any(),
+                    Err(AppError::NotInstructor) => view! { <SignIn password_login=false sign_in_with=None/> }.into_any(),
                     Err(error) => view! { <ErrorNote error doing="load the class"/> }.into_any(),
                 }
             })}

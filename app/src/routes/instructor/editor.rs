@@ -44,6 +44,7 @@ pub fn ClassEditor(
     let lifetime = RwSignal::new(settings.sandbox_lifetime_minutes.map(|m| m.to_string()).unwrap_or_default());
     let stuck = RwSignal::new(settings.stuck_minutes.map(|m| m.to_string()).unwrap_or_default());
     let codes_only = RwSignal::new(settings.codes_only);
+    let sign_in_required = RwSignal::new(settings.sign_in_required);
     let prewarm_at = RwSignal::new(settings.prewarm_at.map(to_local_input).unwrap_or_default());
     let prewarm_spares = RwSignal::new(settings.prewarm_spares.map(|m| m.to_string()).unwrap_or_default());
     let self_extend = RwSignal::new(settings.self_extend_minutes.map(|m| m.to_string()).unwrap_or_default());
@@ -85,6 +86,7 @@ pub fn ClassEditor(
                 sandbox_lifetime_minutes,
                 stuck_minutes,
                 codes_only: codes_only.get_untracked(),
+                sign_in_required: sign_in_required.get_untracked(),
                 prewarm_at: from_local_input(&prewarm_at.get_untracked()),
                 prewarm_spares,
                 self_extend_minutes,
@@ -181,6 +183,10 @@ pub fn ClassEditor(
                 <label class="check">
                     <input type="checkbox" name="codes_only" bind:checked=codes_only/>
                     " Only one-time codes join (not the class code)"
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="sign_in_required" bind:checked=sign_in_required/>
+                    " Learners sign in with the school's account " <span class="muted">"(no anonymous joins)"</span>
                 </label>
             </div>
             <div class="field-row">

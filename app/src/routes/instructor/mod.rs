@@ -38,6 +38,8 @@ pub fn course_choices() -> AppResult<CourseChoices> {
 pub struct InstructorHome {
     pub signed_in: bool,
     pub password_login: bool,
+    /// The school's sign-in service, by the name on its button.
+    pub sign_in_with: Option<String>,
     pub classes: Vec<ClassSummary>,
     pub choices: CourseChoices,
 }
@@ -49,6 +51,7 @@ pub async fn load_instructor_home() -> AppResult<InstructorHome> {
     Ok(InstructorHome {
         signed_in,
         password_login: services.password_login(),
+        sign_in_with: services.sign_in_with(),
         classes: if signed_in { services.classes().await? } else { Vec::new() },
         choices: if signed_in { course_choices()? } else { CourseChoices::default() },
     })
@@ -67,7 +70,7 @@ pub fn InstructorPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(home) if home.signed_in => view! { <InstructorHomeView home/> }.into_any(),
-                    Ok(home) => view! { <SignIn password_login=home.password_login/> }.into_any(),
+                    Ok(home) => view! { <SignIn password_login=home.password_login sign_in_with=home.sign_in_with/> }.into_any(),
                     Err(error) => view! { <ErrorNote error/> }.into_any(),
                 }
             })}
@@ -76,10 +79,13 @@ pub fn InstructorPage() -> impl IntoView {
 }
 
 #[component]
-pub fn SignIn(password_login: bool) -> impl IntoView {
+pub fn SignIn(password_login: bool, sign_in_with: Option<String>) -> impl IntoView {
     view! {
         <div class="narrow card">
             <h1>"Instructor sign-in"</h1>
+            {sign_in_with.map(|with| view! {
+                <p><a class="button sign-in-with" href="/auth/oidc/start?next=/instructor" rel="external">{format!("Sign in with {with}")}</a></p>
+            })}
             <p>"Open the login link the server printed in its log when it started."</p>
             {password_login.then(|| view! {
                 <form method="post" action="/instructor/login" class="join-form">

@@ -275,12 +275,14 @@ impl Store for SqlStore {
     }
 
     async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT role, learner_id, assistant_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash(token))
-            .bind(now())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
+        let row = sqlx::query(
+            "SELECT role, learner_id, assistant_id, identity_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash(token))
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
         Ok(row.map(|r| Session {
             role: match r.get::<String, _>("role").as_str() {
                 "instructor" => Role::Instructor,
@@ -289,8 +291,76 @@ impl Store for SqlStore {
             },
             learner_id: r.get("learner_id"),
             assistant_id: r.get("assistant_id"),
+            identity_id: r.get("identity_id"),
             expires_at: r.get("expires_at"),
         }))
+    }
+
+    async fn create_identity_session(&self, identity_id: &str, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String> {
+        let token = session_token();
+        let t = now();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, role, learner_id, identity_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash(&token))
+        .bind(role.as_str())
+        .bind(learner_id)
+        .bind(identity_id)
+        .bind(t)
+        .bind(t + ttl.as_secs() as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        if let Some(id) = learner_id {
+            sqlx::query("UPDATE learners SET last_seen = $1 WHERE id = $2").bind(t).bind(id).execute(&self.pool).await.map_err(classify)?;
+        }
+        Ok(token)
+    }
+
+    async fn vouched(&self, who: &Vouched) -> Result<Identity> {
+        let name = valid_display_name(&who.display_name)?;
+        let t = now();
+        // One statement, so two sign-ins of the same person at once make one row.
+        let row = sqlx::query(
+            "INSERT INTO identities (id, issuer, subject, display_name, email, staff, created_at, last_seen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (issuer, subject) DO UPDATE SET display_name = $4, email = $5, staff = $6, last_seen = $7 \
+             RETURNING *",
+        )
+        .bind(learner_id())
+        .bind(&who.issuer)
+        .bind(&who.subject)
+        .bind(name)
+        .bind(who.email.as_deref())
+        .bind(i64::from(who.staff))
+        .bind(t)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(identity_from(&row))
+    }
+
+    async fn identity(&self, id: &str) -> Result<Option<Identity>> {
+        self.optional(sqlx::query("SELECT * FROM identities WHERE id = $1").bind(id), identity_from).await
+    }
+
+    async fn identity_learner(&self, identity_id: &str, class_id: Option<&str>) -> Result<Option<Learner>> {
+        let query = match class_id {
+            Some(class) => sqlx::query("SELECT * FROM learners WHERE identity_id = $1 AND class_id = $2").bind(identity_id).bind(class),
+            None => sqlx::query("SELECT * FROM learners WHERE identity_id = $1 ORDER BY last_seen DESC, created_at DESC LIMIT 1")
+                .bind(identity_id),
+        };
+        self.optional(query, learner_from).await
+    }
+
+    async fn link_identity(&self, learner_id: &str, identity_id: &str) -> Result<()> {
+        sqlx::query("UPDATE learners SET identity_id = $1 WHERE id = $2")
+            .bind(identity_id)
+            .bind(learner_id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     async fn create_one_time_codes(&self, class_id: &str, count: u32) -> Result<Vec<String>> {

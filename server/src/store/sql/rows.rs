@@ -68,6 +68,19 @@ pub fn learner_from(row: &AnyRow) -> Learner {
     }
 }
 
+pub fn identity_from(row: &AnyRow) -> Identity {
+    Identity {
+        id: row.get("id"),
+        issuer: row.get("issuer"),
+        subject: row.get("subject"),
+        display_name: row.get("display_name"),
+        email: row.get("email"),
+        staff: row.get::<i64, _>("staff") != 0,
+        created_at: row.get("created_at"),
+        last_seen: row.get("last_seen"),
+    }
+}
+
 pub fn quiz_answer_from(row: &AnyRow) -> QuizAnswer {
     QuizAnswer {
         question_id: row.get("question_id"),

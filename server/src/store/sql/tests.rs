@@ -341,3 +341,48 @@ async fn one_time_codes_are_used_once() {
         assert!(store.create_one_time_codes(&class.id, (ONE_TIME_CODES_PER_CLASS - 4) as u32).await.is_err(), "the class's bound");
     }
 }
+
+#[tokio::test]
+async fn identities_keep_one_learner_per_class() {
+    for store in stores().await {
+        let ada = Vouched {
+            issuer: "https://id.school.test".into(),
+            subject: "u-1".into(),
+            display_name: "Ada".into(),
+            email: Some("ada@school.test".into()),
+            staff: false,
+        };
+        let first = store.vouched(&ada).await.unwrap();
+        // Signing in again brings what the provider says up to date, in the same row.
+        let again = store.vouched(&Vouched { display_name: "Ada L.".into(), staff: true, ..ada.clone() }).await.unwrap();
+        assert_eq!((again.id.as_str(), again.display_name.as_str(), again.staff), (first.id.as_str(), "Ada L.", true));
+        // The same subject at another provider is someone else.
+        let other = store.vouched(&Vouched { issuer: "https://other.test".into(), ..ada.clone() }).await.unwrap();
+        assert_ne!(other.id, first.id);
+        assert!(store.vouched(&Vouched { display_name: "\u{7}".into(), ..ada.clone() }).await.is_err());
+
+        let morning = store.create_class("Morning", None, &ClassSettings::default()).await.unwrap();
+        let evening = store.create_class("Evening", None, &ClassSettings::default()).await.unwrap();
+        assert_eq!(store.identity_learner(&first.id, None).await.unwrap(), None);
+        let in_morning = store.create_learner(&morning.id, "Ada", None).await.unwrap();
+        store.link_identity(&in_morning.id, &first.id).await.unwrap();
+        assert_eq!(store.identity_learner(&first.id, Some(&morning.id)).await.unwrap().unwrap().id, in_morning.id);
+        assert_eq!(store.identity_learner(&first.id, Some(&evening.id)).await.unwrap(), None);
+        // A second learner of the same identity in the same class is refused by the store.
+        let twin = store.create_learner(&morning.id, "Ada", None).await.unwrap();
+        assert!(store.link_identity(&twin.id, &first.id).await.is_err());
+        let in_evening = store.create_learner(&evening.id, "Ada", None).await.unwrap();
+        store.link_identity(&in_evening.id, &first.id).await.unwrap();
+
+        // A session of theirs names them; signed in as a learner, it names the learner too.
+        let token = store.create_identity_session(&first.id, Role::Learner, None, Duration::from_secs(60)).await.unwrap();
+        let session = store.session(&token).await.unwrap().unwrap();
+        assert_eq!((session.identity_id.as_deref(), session.learner_id), (Some(first.id.as_str()), None));
+        let token = store.create_identity_session(&first.id, Role::Learner, Some(&in_morning.id), Duration::from_secs(60)).await.unwrap();
+        assert_eq!(store.session(&token).await.unwrap().unwrap().learner_id.as_deref(), Some(in_morning.id.as_str()));
+        // A sign-in without a class continues one of theirs (the last seen, to the second).
+        let last = store.identity_learner(&first.id, None).await.unwrap().unwrap().id;
+        assert!(last == in_morning.id || last == in_evening.id);
+        assert_eq!(store.identity(&first.id).await.unwrap().unwrap().email.as_deref(), Some("ada@school.test"));
+    }
+}

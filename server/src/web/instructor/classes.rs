@@ -19,6 +19,11 @@ const MAX_SELF_EXTEND_MINUTES: u32 = 24 * 60;
 
 /// Refuses settings that name labs or decks the course lacks, or make no sense.
 fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> {
+    if settings.sign_in_required && state.oidc.is_none() {
+        return Err(ApiError::BadRequest(
+            "This server has no sign-in service: start it with --oidc-issuer (see the docs) before requiring learners to sign in.".into(),
+        ));
+    }
     if settings.prewarm_spares.is_some_and(|n| n > MAX_PREWARM_SPARES) {
         return Err(ApiError::BadRequest(format!("A scheduled pre-warm starts at most {MAX_PREWARM_SPARES} spares.")));
     }

@@ -1,0 +1,30 @@
+//! A short page of Stacklab's own, for what happens outside the app's pages (a preview that cannot
+//! be shown, a sign-in that failed): a title, a sentence, and a way back. Everything is escaped,
+//! since the sentence may quote a provider.
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+pub fn notice(status: StatusCode, title: &str, said: &str, back: Option<(&str, &str)>) -> Response {
+    let link = back.map(|(href, text)| format!("<p><a href=\"{}\">{}</a></p>", escape(href), escape(text))).unwrap_or_default();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title></head><body><main><h1>{title}</h1><p role=\"alert\">{said}</p>{link}</main></body></html>",
+        title = escape(title),
+        said = escape(said),
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from(body)).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn what_a_provider_says_is_shown_as_text() {
+        assert_eq!(super::escape("<script>\"x\" & 'y'</script>"), "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;");
+    }
+}
