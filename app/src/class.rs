@@ -698,34 +698,113 @@ pub struct LearnerHelp {
 /// Minutes one "extend" of a learner's own adds.
 pub const SELF_EXTEND_STEP: u32 = 30;
 
-/// A member of staff as pages and the server's checks see them: the instructor (every class),
-/// or a teaching assistant of one class.
+/// What a member of staff is in one class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassRole {
+    /// Runs the class and decides who else does.
+    Owner,
+    /// Runs the class: settings, grades, codes, taking over terminals, resets.
+    Instructor,
+    /// Helps: sees the class, claims and resolves hands, watches terminals.
+    Assistant,
+}
+
+impl ClassRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClassRole::Owner => "owner",
+            ClassRole::Instructor => "instructor",
+            ClassRole::Assistant => "assistant",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "owner" => Some(ClassRole::Owner),
+            "instructor" => Some(ClassRole::Instructor),
+            "assistant" => Some(ClassRole::Assistant),
+            _ => None,
+        }
+    }
+
+    /// Whether this role runs the class (more than helping in it).
+    pub fn runs(self) -> bool {
+        matches!(self, ClassRole::Owner | ClassRole::Instructor)
+    }
+}
+
+/// A member of staff as pages and the server's checks see them: the server's administrator (the
+/// login link or password: every class, as its owner), a staff account with a role per class, or
+/// a teaching assistant of one class by a login link.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffView {
-    /// The assistant's id and class; `None` for the instructor.
+    /// A login-link assistant's id and class.
     pub assistant: Option<(String, String)>,
-    /// Their name as learners read it ("Sam"); the instructor's is `INSTRUCTOR_CLAIMING`.
+    /// Their name as learners read it ("Sam"); the administrator's is `INSTRUCTOR_CLAIMING`.
     pub name: String,
+    /// Their classes and role in each; `None`: every class (the administrator).
+    #[serde(default)]
+    pub classes: Option<Vec<(String, ClassRole)>>,
+    /// A staff account's id.
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 impl StaffView {
     pub fn instructor() -> Self {
-        StaffView { assistant: None, name: INSTRUCTOR_CLAIMING.into() }
+        StaffView { assistant: None, name: INSTRUCTOR_CLAIMING.into(), classes: None, account: None }
     }
 
-    pub fn is_instructor(&self) -> bool {
-        self.assistant.is_none()
+    /// The server's administrator: every class, staff accounts, the server's metrics.
+    pub fn is_administrator(&self) -> bool {
+        self.classes.is_none()
+    }
+
+    /// Their role in `class`, if any (the administrator owns every class).
+    pub fn role_in(&self, class: &str) -> Option<ClassRole> {
+        match &self.classes {
+            None => Some(ClassRole::Owner),
+            Some(roles) => roles.iter().find(|(c, _)| c == class).map(|(_, role)| *role),
+        }
     }
 
     /// Whether they may see (and help in) `class`.
     pub fn may_see(&self, class: &str) -> bool {
-        self.assistant.as_ref().is_none_or(|(_, c)| c == class)
+        self.role_in(class).is_some()
     }
 
-    /// What a message they write says about its author (`None`: the instructor).
-    pub fn author(&self) -> Option<String> {
-        self.assistant.as_ref().map(|_| self.name.clone())
+    /// Whether they run `class`: change it, grade it, take over its terminals.
+    pub fn may_run(&self, class: &str) -> bool {
+        self.role_in(class).is_some_and(ClassRole::runs)
     }
+
+    /// Whether they decide who else is staff of `class`.
+    pub fn owns(&self, class: &str) -> bool {
+        self.role_in(class) == Some(ClassRole::Owner)
+    }
+
+    /// Whether they teach: make classes of their own (as owner) and present decks. The
+    /// administrator and staff accounts do; a login-link assistant does not.
+    pub fn may_teach(&self) -> bool {
+        self.assistant.is_none()
+    }
+
+    /// What a message they write says about its author (`None`: the administrator).
+    pub fn author(&self) -> Option<String> {
+        (!self.is_administrator()).then(|| self.name.clone())
+    }
+}
+
+/// A staff account as the administrator and a class's owner see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffAccountView {
+    pub id: String,
+    pub name: String,
+    /// The login name for a password; `None` for someone who signs in at the school's provider.
+    pub login: Option<String>,
+    /// Their role in the class being looked at, if any.
+    pub role: Option<ClassRole>,
 }
 
 /// A learner's terminal the instructor shows the class ("look how Ana solved it").

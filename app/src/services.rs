@@ -111,9 +111,8 @@ pub struct QuizResult {
 pub trait Services: Send + Sync + 'static {
     /// The learner behind this request's session cookie, if any.
     async fn viewer(&self, request: &http::request::Parts) -> Option<Viewer>;
-    /// Whether the request comes from the instructor.
-    async fn is_instructor(&self, request: &http::request::Parts) -> bool;
-    /// The member of staff behind the request (the instructor or an assistant), if any.
+    /// The member of staff behind the request (the administrator, a staff account or an
+    /// assistant), if any.
     async fn staff(&self, request: &http::request::Parts) -> Option<StaffView>;
     /// Whether the instructor may sign in with a password (else only with the login link).
     fn password_login(&self) -> bool;
@@ -121,21 +120,34 @@ pub trait Services: Send + Sync + 'static {
     fn sign_in_with(&self) -> Option<String>;
     /// The name of someone signed in at the school's service but in no class yet.
     async fn signed_in_as(&self, request: &http::request::Parts) -> Option<String>;
-    /// The instructor's side: classes, the live matrix, helping. Callers check the role first.
-    async fn classes(&self) -> AppResult<Vec<ClassSummary>>;
-    /// Makes a class (`id` is `None`) or changes one.
-    async fn save_class(&self, id: Option<String>, input: ClassInput) -> AppResult<ClassSummary>;
+    /// The staff's side: the classes `who` may see, the live matrix, helping. Each checks what
+    /// `who` may do in the class concerned.
+    async fn classes(&self, who: &StaffView) -> AppResult<Vec<ClassSummary>>;
+    /// Makes a class (`id` is `None`; `who` becomes its owner) or changes one.
+    async fn save_class(&self, who: &StaffView, id: Option<String>, input: ClassInput) -> AppResult<ClassSummary>;
     /// The class live, for a member of staff who may see it.
     async fn dashboard(&self, who: &StaffView, class: &str) -> AppResult<Dashboard>;
     /// Does what a member of staff asked (if theirs to do); says what happened.
     async fn help(&self, who: &StaffView, action: HelpAction) -> AppResult<String>;
     /// The class's teaching assistants; `add_assistant` returns the new one's login link once.
-    async fn assistants(&self, class: &str) -> AppResult<Vec<AssistantView>>;
-    async fn add_assistant(&self, class: &str, name: &str) -> AppResult<AssistantView>;
-    async fn remove_assistant(&self, id: &str) -> AppResult<()>;
+    async fn assistants(&self, who: &StaffView, class: &str) -> AppResult<Vec<AssistantView>>;
+    async fn add_assistant(&self, who: &StaffView, class: &str, name: &str) -> AppResult<AssistantView>;
+    async fn remove_assistant(&self, who: &StaffView, id: &str) -> AppResult<()>;
     /// The class's one-time join codes; `make_codes` adds `count` more and returns them.
-    async fn one_time_codes(&self, class: &str) -> AppResult<Vec<OneTimeCodeView>>;
-    async fn make_codes(&self, class: &str, count: u32) -> AppResult<Vec<OneTimeCodeView>>;
+    async fn one_time_codes(&self, who: &StaffView, class: &str) -> AppResult<Vec<OneTimeCodeView>>;
+    async fn make_codes(&self, who: &StaffView, class: &str, count: u32) -> AppResult<Vec<OneTimeCodeView>>;
+    /// Every staff account, with its role in `class` (the class's owner, or the administrator).
+    async fn class_staff(&self, who: &StaffView, class: &str) -> AppResult<Vec<crate::class::StaffAccountView>>;
+    /// Gives `account` a role in `class`, or (`None`) takes it away (the class's owner).
+    async fn set_class_role(&self, who: &StaffView, class: &str, account: &str, role: Option<crate::class::ClassRole>) -> AppResult<()>;
+    /// Makes a staff account that signs in with a login and a password (the administrator).
+    async fn make_staff_account(
+        &self,
+        who: &StaffView,
+        name: &str,
+        login: &str,
+        password: &str,
+    ) -> AppResult<crate::class::StaffAccountView>;
 
     /// Messages to this learner (or their class) after message `after`.
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView>;
@@ -203,13 +215,13 @@ pub async fn learner() -> AppResult<(SharedServices, Viewer)> {
     }
 }
 
-/// The services, once the request is known to come from the instructor (anyone else learns
-/// only that they must sign in).
+/// The services and who asks, once they are known to teach (the administrator or a staff
+/// account: they make classes and present decks); anyone else learns only that they must sign in.
 #[cfg(feature = "ssr")]
-pub async fn instructor() -> AppResult<SharedServices> {
-    let (services, parts) = request().await?;
-    if services.is_instructor(&parts).await {
-        Ok(services)
+pub async fn teacher() -> AppResult<(SharedServices, StaffView)> {
+    let (services, who) = staff().await?;
+    if who.may_teach() {
+        Ok((services, who))
     } else {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(http::StatusCode::FORBIDDEN);

@@ -124,9 +124,24 @@ test.describe("signing in with the school's provider", () => {
     await grace.getByRole("link", { name: "Sign in with School ID" }).click();
     await signInAtProvider(grace, "grace");
     await expect(grace).toHaveURL(`${server.url}/instructor`);
+    // Her staff account is new: no class is hers until its owner (here the administrator) gives
+    // her a role in it.
+    await expect(grace.getByRole("heading", { name: "Classes" })).toBeVisible();
+    await expect(grace.getByText("Signed-in class")).toHaveCount(0);
+    const admin = { Authorization: `Bearer ${instructorToken}` };
+    const classes = await (await grace.request.get(`${server.url}/api/instructor/classes`, { headers: admin })).json();
+    const signedIn = classes.find((c: { name: string }) => c.name === "Signed-in class").id;
+    const staff = await (await grace.request.get(`${server.url}/api/instructor/classes/${signedIn}/staff`, { headers: admin })).json();
+    const account = staff.find((a: { name: string }) => a.name === "Grace Hopper");
+    expect(account.login).toBeNull();
+    const granted = await grace.request.post(`${server.url}/api/instructor/classes/${signedIn}/staff`, {
+      headers: admin,
+      data: { account: account.id, role: "instructor" },
+    });
+    expect(granted.status()).toBe(204);
+    await grace.reload();
     await expect(grace.getByText("Signed-in class")).toBeVisible();
-    const classes = await grace.request.get(`${server.url}/api/instructor/classes`);
-    expect(classes.status()).toBe(200);
+    expect((await grace.request.get(`${server.url}/api/instructor/classes/${signedIn}/grades.json`)).status()).toBe(200);
 
     const alan = await freshPage(browser);
     await alan.goto(`${server.url}/instructor`);

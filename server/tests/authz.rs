@@ -340,3 +340,171 @@ async fn assistants_help_in_their_class_and_nothing_more() {
     server.store.remove_assistant(&sam.id).await.unwrap();
     assert_eq!(status_of(&server, "GET", &format!("/api/instructor/classes/{class}/dashboard"), &headers).await, 403);
 }
+
+/// Signs a staff account in with its login and password: the session cookie.
+async fn account_cookie(server: &TestServer, login: &str, password: &str) -> Option<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(server.url("/instructor/login"))
+        .header("origin", format!("http://{}", server.addr))
+        .form(&[("login", login), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let cookie = response.headers().get("set-cookie")?.to_str().unwrap().split(';').next().unwrap().to_string();
+    Some(cookie)
+}
+
+/// Whether a staff account with `role` in the class (`None`: none there) may use `path`.
+fn role_may(role: Option<server::store::ClassRole>, path: &str) -> bool {
+    match path {
+        // The server's own, for its administrator only.
+        "/metrics" | "/api/instructor/accounts" => false,
+        // Listing (their own) classes and making one (they own it): anyone who teaches.
+        "/api/instructor/classes" => true,
+        // Any staff reach it; what each action touches is checked against its class (below).
+        "/api/instructor/help" => true,
+        // Decks and polls belong to no class: anyone who teaches presents.
+        p if p.contains("{deck}") || p.contains("{poll}") => true,
+        p if p.ends_with("/staff") => role == Some(server::store::ClassRole::Owner),
+        p if server::web::instructor::FOR_ASSISTANTS.contains(&p) => role.is_some(),
+        _ => role.is_some_and(server::store::ClassRole::runs),
+    }
+}
+
+#[tokio::test]
+async fn staff_accounts_have_the_rights_of_their_role_in_each_class() {
+    use server::store::ClassRole;
+    let server = TestServer::start("authz_roles", false).await;
+    let class = server.class_id().await;
+    let other = server.store.create_class("Other", None, &Default::default()).await.unwrap();
+    let (learner, _) = server.learner("Ada").await;
+    let password = "a long enough password";
+    let hash = server::identity::password::hash(password).unwrap();
+    let mut accounts = Vec::new();
+    for (login, role) in [
+        ("owner", Some(ClassRole::Owner)),
+        ("teacher", Some(ClassRole::Instructor)),
+        ("helper", Some(ClassRole::Assistant)),
+        ("elsewhere", None),
+    ] {
+        let account = server.store.create_staff_account(login, Some(login), Some(&hash), None).await.unwrap();
+        match role {
+            Some(role) => server.store.set_class_role(&class, &account.id, Some(role)).await.unwrap(),
+            None => server.store.set_class_role(&other.id, &account.id, Some(ClassRole::Owner)).await.unwrap(),
+        }
+        let cookie = account_cookie(&server, login, password).await.expect("signed in");
+        accounts.push((login, role, account.id, vec![("cookie".to_string(), cookie)]));
+    }
+    // A wrong password and an unknown login are the same refusal, with no session.
+    assert_eq!(account_cookie(&server, "owner", "not the password at all").await, None);
+    assert_eq!(account_cookie(&server, "nobody", password).await, None);
+
+    for (login, role, _, headers) in &accounts {
+        // A login-link assistant of the class for each to try to remove (one who may, does).
+        let (sam, _) = server.store.create_assistant(&class, "Sam").await.unwrap();
+        for (method, path) in server::web::instructor::PROTECTED {
+            let concrete_path = concrete(path, &class, &learner).replace("{assistant}", &sam.id);
+            let status = if *method == "WS" {
+                websocket(&server, &concrete_path, headers).await
+            } else {
+                status_of(&server, method, &concrete_path, headers).await
+            };
+            if role_may(*role, path) {
+                assert_ne!(status, 403, "{login} was refused {method} {concrete_path}");
+            } else {
+                assert_eq!(status, 403, "{login} got {status} from {method} {concrete_path}");
+            }
+        }
+        // Their list of classes holds theirs only.
+        let listed: Vec<serde_json::Value> =
+            server.client(&headers[0].1).get(server.url("/api/instructor/classes")).send().await.unwrap().json().await.unwrap();
+        let ids: Vec<&str> = listed.iter().filter_map(|c| c["id"].as_str()).collect();
+        assert_eq!(ids.contains(&class.as_str()), role.is_some(), "{login}: {ids:?}");
+        assert_eq!(ids.contains(&other.id.as_str()), role.is_none(), "{login}: {ids:?}");
+    }
+
+    // Actions on this class's learners, by staff of another class, or by its assistant beyond
+    // helping: refused.
+    let (_, _, _, helper) = &accounts[2];
+    for (headers, action) in [
+        (&accounts[3].3, serde_json::json!({ "action": "reset", "learner": learner, "wipe": false })),
+        (&accounts[3].3, serde_json::json!({ "action": "message", "class": class, "learner": learner, "body": "Hi" })),
+        (&accounts[3].3, serde_json::json!({ "action": "attention", "class": class, "message": "Eyes" })),
+        (helper, serde_json::json!({ "action": "extend", "learner": learner, "minutes": 30 })),
+    ] {
+        let response = server.client(&headers[0].1).post(server.url("/api/instructor/help")).json(&action).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{action}");
+    }
+    let said = server
+        .client(&helper[0].1)
+        .post(server.url("/api/instructor/help"))
+        .json(&serde_json::json!({ "action": "message", "class": class, "learner": learner, "body": "On my way" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(said.status().as_u16(), 200);
+    assert_eq!(server.store.thread(&learner, 5).await.unwrap()[0].author.as_deref(), Some("helper"));
+
+    // The owner gives the account from elsewhere a role here; only an owner may, and not to
+    // themselves.
+    let (_, _, owner_id, owner) = &accounts[0];
+    let (_, _, _, teacher) = &accounts[1];
+    let (_, _, elsewhere_id, elsewhere) = &accounts[3];
+    let grant = |headers: &Vec<(String, String)>, account: &str, role: &str| {
+        let client = server.client(&headers[0].1);
+        let (url, body) =
+            (server.url(&format!("/api/instructor/classes/{class}/staff")), serde_json::json!({ "account": account, "role": role }));
+        async move { client.post(url).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(grant(teacher, elsewhere_id, "assistant").await, 403);
+    assert_eq!(grant(owner, owner_id, "assistant").await, 400);
+    assert_eq!(grant(owner, elsewhere_id, "assistant").await, 204);
+    let dashboard = format!("/api/instructor/classes/{class}/dashboard");
+    assert_eq!(status_of(&server, "GET", &dashboard, elsewhere).await, 200);
+    assert_eq!(status_of(&server, "GET", &format!("/api/instructor/classes/{class}/grades.json"), elsewhere).await, 403);
+    // Taken away again: the same session loses the class at once.
+    let client = server.client(&owner[0].1);
+    let gone = client
+        .post(server.url(&format!("/api/instructor/classes/{class}/staff")))
+        .json(&serde_json::json!({ "account": elsewhere_id, "role": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status().as_u16(), 204);
+    assert_eq!(status_of(&server, "GET", &dashboard, elsewhere).await, 403);
+
+    // An account makes a class of its own, and owns it.
+    let made: serde_json::Value = server
+        .client(&teacher[0].1)
+        .post(server.url("/api/instructor/classes"))
+        .json(&serde_json::json!({ "name": "Teacher's own" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own = made["id"].as_str().unwrap();
+    assert_eq!(status_of(&server, "GET", &format!("/api/instructor/classes/{own}/staff"), teacher).await, 200);
+
+    // Only the administrator makes accounts, with a password long enough.
+    let admin = server.client(&server.instructor().await);
+    let short = admin
+        .post(server.url("/api/instructor/accounts"))
+        .json(&serde_json::json!({ "name": "New", "login": "new", "password": "short" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(short.status().as_u16(), 400);
+    assert!(short.text().await.unwrap().contains("12"));
+    let made = admin
+        .post(server.url("/api/instructor/accounts"))
+        .json(&serde_json::json!({ "name": "New", "login": "new", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status().as_u16(), 200);
+    assert!(account_cookie(&server, "NEW", password).await.is_some(), "logins are not case-sensitive");
+}

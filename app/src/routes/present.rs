@@ -11,13 +11,13 @@ use crate::routes::presenter_poll::{PresenterPoll, PresenterSpotlight};
 
 #[server(endpoint = "present/page")]
 pub async fn load_presenter(id: String) -> AppResult<Option<DeckView>> {
-    crate::services::instructor().await?;
+    crate::services::teacher().await?;
     Ok(crate::services::course()?.deck_view(&id, true))
 }
 
 #[server(endpoint = "present/slide")]
 pub async fn present_slide(id: String, slide: usize) -> AppResult<()> {
-    crate::services::instructor().await?.set_live_slide(&id, slide).await
+    crate::services::teacher().await?.0.set_live_slide(&id, slide).await
 }
 
 #[component]

@@ -12,12 +12,12 @@ use crate::poll::{PollChange, PollResults, PollSource, PollView};
 
 #[server(endpoint = "present/launch-poll", input = leptos::server_fn::codec::Json)]
 pub async fn launch_poll(deck: String, source: PollSource) -> AppResult<PollView> {
-    crate::services::instructor().await?.launch_poll(&deck, source).await
+    crate::services::teacher().await?.0.launch_poll(&deck, source).await
 }
 
 #[server(endpoint = "present/change-poll", input = leptos::server_fn::codec::Json)]
 pub async fn change_poll(id: i64, change: PollChange) -> AppResult<PollView> {
-    crate::services::instructor().await?.change_poll(id, change).await
+    crate::services::teacher().await?.0.change_poll(id, change).await
 }
 
 /// Text of some HTML, for a short label.

@@ -46,6 +46,8 @@ pub enum Role {
     Instructor,
     /// A teaching assistant of one class.
     Assistant,
+    /// A staff account: a role per class.
+    Staff,
 }
 
 impl Role {
@@ -54,6 +56,7 @@ impl Role {
             Role::Learner => "learner",
             Role::Instructor => "instructor",
             Role::Assistant => "assistant",
+            Role::Staff => "staff",
         }
     }
 }
@@ -66,6 +69,8 @@ pub struct Session {
     pub assistant_id: Option<String>,
     /// Who the identity provider said this is, for a session begun by signing in there.
     pub identity_id: Option<String>,
+    /// The staff account signed in, for `Role::Staff`.
+    pub staff_id: Option<String>,
     pub expires_at: i64,
 }
 
@@ -82,6 +87,21 @@ pub struct Identity {
     pub created_at: i64,
     pub last_seen: i64,
 }
+
+/// A member of staff's account: signed in through the identity provider, or with a login and a
+/// password (only its argon2 hash is kept).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAccount {
+    pub id: String,
+    pub name: String,
+    pub login: Option<String>,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub identity_id: Option<String>,
+    pub created_at: i64,
+}
+
+pub use app::class::ClassRole;
 
 /// What the identity provider says of someone at sign-in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +124,9 @@ pub struct OneTimeCode {
 
 /// One-time codes a class may have: enough for a lecture hall, bounded all the same.
 pub const ONE_TIME_CODES_PER_CLASS: i64 = 1000;
+/// Staff accounts on one server (each made by the administrator, or by the provider's staff
+/// claim at a first sign-in).
+pub const MAX_STAFF_ACCOUNTS: i64 = 2000;
 
 /// A teaching assistant: sees one class and its help queue, claims and resolves hands, watches
 /// terminals; never takes over, resets, exports or changes classes.
@@ -308,6 +331,27 @@ pub trait Store: Send + Sync + 'static {
     async fn identity_learner(&self, identity_id: &str, class_id: Option<&str>) -> Result<Option<Learner>>;
     /// Makes `learner_id` the identity's learner in its class (an identity has one per class).
     async fn link_identity(&self, learner_id: &str, identity_id: &str) -> Result<()>;
+
+    /// A staff account: `login` and `password_hash` for a password, or `identity_id` for the
+    /// provider. At most `MAX_STAFF_ACCOUNTS`.
+    async fn create_staff_account(
+        &self,
+        name: &str,
+        login: Option<&str>,
+        password_hash: Option<&str>,
+        identity_id: Option<&str>,
+    ) -> Result<StaffAccount>;
+    async fn staff_account(&self, id: &str) -> Result<Option<StaffAccount>>;
+    async fn staff_account_by_login(&self, login: &str) -> Result<Option<StaffAccount>>;
+    async fn staff_account_of(&self, identity_id: &str) -> Result<Option<StaffAccount>>;
+    async fn staff_accounts(&self) -> Result<Vec<StaffAccount>>;
+    /// Gives the account a role in the class, or (`None`) takes it away.
+    async fn set_class_role(&self, class_id: &str, staff_id: &str, role: Option<ClassRole>) -> Result<()>;
+    /// The account's classes and its role in each.
+    async fn roles_of(&self, staff_id: &str) -> Result<Vec<(String, ClassRole)>>;
+    /// The class's staff accounts and their roles.
+    async fn class_staff(&self, class_id: &str) -> Result<Vec<(String, ClassRole)>>;
+    async fn create_staff_session(&self, staff_id: &str, identity_id: Option<&str>, ttl: Duration) -> Result<String>;
 
     async fn create_one_time_codes(&self, class_id: &str, count: u32) -> Result<Vec<String>>;
     async fn one_time_codes(&self, class_id: &str) -> Result<Vec<OneTimeCode>>;

@@ -167,8 +167,8 @@ where
     }
 }
 
-/// A request from a member of staff: the instructor, or a teaching assistant (whose rights stop
-/// at their class and at helping; each route checks with `StaffView`).
+/// A request from a member of staff: the administrator, a staff account, or a login-link
+/// assistant. Their rights differ per class: each route checks with `StaffView`.
 pub struct Staff(pub app::class::StaffView);
 
 impl<S> FromRequestParts<S> for Staff
@@ -199,20 +199,54 @@ where
     }
 }
 
-/// The member of staff a session is (`None`: a learner's, or a removed assistant's).
+/// A request from someone who teaches (the administrator or a staff account, not a login-link
+/// assistant): they present decks, run polls and make classes.
+pub struct Teacher(pub app::class::StaffView);
+
+impl<S> FromRequestParts<S> for Teacher
+where
+    S: Send + Sync,
+    Key: FromRef<S>,
+    Arc<dyn Store>: FromRef<S>,
+    InstructorAccess: FromRef<S>,
+{
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Staff(who) = Staff::from_request_parts(parts, state).await?;
+        if who.may_teach() { Ok(Self(who)) } else { Err(StatusCode::FORBIDDEN) }
+    }
+}
+
+/// The member of staff a session is (`None`: a learner's, or a removed assistant's or account's).
 pub async fn staff_of(session: &Session, store: &dyn Store) -> Result<Option<app::class::StaffView>, crate::store::StoreError> {
-    Ok(match (session.role, session.assistant_id.as_deref()) {
-        (Role::Instructor, _) => Some(app::class::StaffView::instructor()),
-        (Role::Assistant, Some(id)) => store.assistant(id).await?.map(|a| assistant_view(&a)),
-        (Role::Assistant, None) | (Role::Learner, _) => None,
+    Ok(match (session.role, session.assistant_id.as_deref(), session.staff_id.as_deref()) {
+        (Role::Instructor, _, _) => Some(app::class::StaffView::instructor()),
+        (Role::Assistant, Some(id), _) => store.assistant(id).await?.map(|a| assistant_view(&a)),
+        (Role::Staff, _, Some(id)) => match store.staff_account(id).await? {
+            Some(account) => Some(app::class::StaffView {
+                assistant: None,
+                classes: Some(store.roles_of(&account.id).await?),
+                name: account.name,
+                account: Some(account.id),
+            }),
+            None => None,
+        },
+        (Role::Assistant | Role::Staff, _, _) | (Role::Learner, _, _) => None,
     })
 }
 
 pub fn assistant_view(a: &crate::store::Assistant) -> app::class::StaffView {
-    app::class::StaffView { assistant: Some((a.id.clone(), a.class_id.clone())), name: a.name.clone() }
+    app::class::StaffView {
+        assistant: Some((a.id.clone(), a.class_id.clone())),
+        name: a.name.clone(),
+        classes: Some(vec![(a.class_id.clone(), app::class::ClassRole::Assistant)]),
+        account: None,
+    }
 }
 
-/// A request from the instructor.
+/// A request from the server's administrator (the login link, the password, a bearer token):
+/// what no class's staff may do (the server's metrics).
 pub struct Instructor;
 
 impl<S> FromRequestParts<S> for Instructor

@@ -16,7 +16,7 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::AppState;
 use crate::presentations::LiveSlide;
-use crate::web::auth::Instructor;
+use crate::web::auth::Teacher;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/api/decks/{deck}/live", get(follow).post(set))
@@ -28,7 +28,7 @@ struct SetSlide {
 }
 
 /// The instructor moves to another slide.
-async fn set(State(state): State<AppState>, _: Instructor, Path(deck): Path<String>, Json(body): Json<SetSlide>) -> Response {
+async fn set(State(state): State<AppState>, _: Teacher, Path(deck): Path<String>, Json(body): Json<SetSlide>) -> Response {
     let Some((_, d)) = state.course.deck(&deck) else { return StatusCode::NOT_FOUND.into_response() };
     if body.slide >= d.slides.len() {
         return (StatusCode::BAD_REQUEST, "no such slide").into_response();

@@ -16,7 +16,6 @@ use super::AppState;
 use super::learners::{local_path, signed_in};
 use super::notice::notice;
 use crate::identity::oidc::{PENDING_TTL, Pending, SignInError};
-use crate::store::Role;
 use crate::web::auth;
 
 pub fn router() -> axum::Router<AppState> {
@@ -104,7 +103,17 @@ async fn callback(
     tracing::info!(identity = %identity.id, staff = identity.staff, "signed in at the identity provider");
     let to_staff_pages = pending.next.starts_with("/instructor");
     if identity.staff {
-        return match state.store.create_identity_session(&identity.id, Role::Instructor, None, auth::INSTRUCTOR_TTL).await {
+        // Their staff account, made at their first sign-in: their classes and roles are its.
+        let account = match state.store.staff_account_of(&identity.id).await {
+            Ok(Some(account)) => Ok(account),
+            Ok(None) => state.store.create_staff_account(&identity.display_name, None, None, Some(&identity.id)).await,
+            Err(e) => Err(e),
+        };
+        let session = match account {
+            Ok(account) => state.store.create_staff_session(&account.id, Some(&identity.id), auth::INSTRUCTOR_TTL).await,
+            Err(e) => Err(e),
+        };
+        return match session {
             Ok(token) => {
                 let jar = jar.add(auth::session_cookie(token, auth::INSTRUCTOR_TTL, state.secure_cookies));
                 (jar, Redirect::to(if to_staff_pages { &pending.next } else { "/instructor" })).into_response()

@@ -22,7 +22,7 @@ use super::AppState;
 use super::error::ApiError;
 use crate::store::Poll;
 use crate::updates::Update;
-use crate::web::auth::{Instructor, LearnerId};
+use crate::web::auth::{LearnerId, Teacher};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -141,7 +141,7 @@ pub async fn presenter_poll(state: &AppState, deck: &str) -> Result<Option<PollV
 
 async fn launch_route(
     State(state): State<AppState>,
-    _: Instructor,
+    _: Teacher,
     Path(deck): Path<String>,
     Json(source): Json<PollSource>,
 ) -> Result<Json<PollView>, ApiError> {
@@ -155,7 +155,7 @@ struct ChangeRequest {
 
 async fn change_route(
     State(state): State<AppState>,
-    _: Instructor,
+    _: Teacher,
     Path(id): Path<i64>,
     Json(request): Json<ChangeRequest>,
 ) -> Result<Json<PollView>, ApiError> {
@@ -176,7 +176,7 @@ async fn answer_route(
 
 /// The presenter's stream of `deck`'s polls: the open one with its histogram first, then every
 /// launch, reveal and close ("poll") and every new count ("results").
-async fn presenter_events(State(state): State<AppState>, _: Instructor, Path(deck): Path<String>) -> Result<Response, ApiError> {
+async fn presenter_events(State(state): State<AppState>, _: Teacher, Path(deck): Path<String>) -> Result<Response, ApiError> {
     if state.course.deck(&deck).is_none() {
         return Err(ApiError::NotFound(format!("There is no deck {deck:?}.")));
     }

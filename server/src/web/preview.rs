@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::previews::{Activity, PreviewError, proxy};
 use crate::store::{Role, Session};
 use crate::web::AppState;
-use crate::web::auth::{COOKIE, Instructor, LearnerId};
+use crate::web::auth::{COOKIE, LearnerId, Staff};
 use crate::web::error::ApiError;
 
 /// What a preview's request body may weigh (an upload to the learner's app).
@@ -159,12 +159,15 @@ async fn open_own(
 
 async fn open_learners(
     State(state): State<AppState>,
-    _: Instructor,
+    Staff(who): Staff,
     Path(path): Path<LearnersPreviewPath>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
     let LearnersPreviewPath { learner, port, path } = path;
+    if !runs_class_of(&state, &who, &learner).await {
+        return page(StatusCode::FORBIDDEN, "This learner is not in a class you run.");
+    }
     open(&state, &learner, PreviewPath { port, path }, &headers, &uri, None).await
 }
 
@@ -298,6 +301,14 @@ impl Listening {
         let session = crate::web::auth::session_from(headers, self.state.cookie_key.clone(), self.state.store.as_ref()).await;
         match &session {
             Ok(Some((_, Session { role: Role::Instructor, .. }))) => return Ok(()),
+            Ok(Some((_, s @ Session { role: Role::Staff, .. }))) => {
+                let who = crate::web::auth::staff_of(s, self.state.store.as_ref()).await.ok().flatten();
+                if let Some(who) = who
+                    && runs_class_of(&self.state, &who, &self.owner).await
+                {
+                    return Ok(());
+                }
+            }
             Ok(Some((_, Session { role: Role::Learner, learner_id: Some(id), .. }))) if *id == self.owner => return Ok(()),
             _ if self.shared_with(headers) => return Ok(()),
             _ => {}
@@ -349,6 +360,11 @@ impl Listening {
 /// The share token in a preview request's query, if any.
 fn share_token(uri: &Uri) -> Option<String> {
     uri.query()?.split('&').find_map(|pair| pair.strip_prefix(SHARE_PARAM)?.strip_prefix('=')).map(str::to_string)
+}
+
+/// Whether `who` runs the class `learner` is in.
+async fn runs_class_of(state: &AppState, who: &app::class::StaffView, learner: &str) -> bool {
+    matches!(state.store.learner(learner).await, Ok(Some(l)) if who.may_run(&l.class_id))
 }
 
 /// A short page of Stacklab's own in a preview's place.

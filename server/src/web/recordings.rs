@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
-use super::auth::{Instructor, LearnerId, Staff};
+use super::auth::{LearnerId, Staff};
 use super::error::ApiError;
 use super::instructor::grades::slug;
 use crate::recordings::Recordings;
@@ -145,7 +145,8 @@ async fn replay_route(
 
 /// Every learner's recordings of the class, as stored (gzip: `gunzip` or `zcat` them, then
 /// `asciinema play`), in a folder per learner.
-async fn zip_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Response, ApiError> {
+async fn zip_route(State(state): State<AppState>, Staff(who): Staff, Path(class): Path<String>) -> Result<Response, ApiError> {
+    crate::web::instructor::allowed(who.may_run(&class))?;
     let class = state.store.class(&class).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))?;
     let recordings = recordings(&state)?.clone();
     let mut files: BTreeMap<String, Vec<(String, std::path::PathBuf)>> = BTreeMap::new();

@@ -38,10 +38,6 @@ impl Services for AppState {
         })
     }
 
-    async fn is_instructor(&self, request: &http::request::Parts) -> bool {
-        self.session_of(request).await.is_some_and(|s| s.role == Role::Instructor)
-    }
-
     async fn staff(&self, request: &http::request::Parts) -> Option<StaffView> {
         let session = self.session_of(request).await?;
         crate::web::auth::staff_of(&session, &*self.store).await.ok().flatten()
@@ -63,14 +59,14 @@ impl Services for AppState {
         Some(self.store.identity(session.identity_id.as_deref()?).await.ok()??.display_name)
     }
 
-    async fn classes(&self) -> AppResult<Vec<ClassSummary>> {
-        instructor::list_classes(self).await.map_err(AppError::from)
+    async fn classes(&self, who: &StaffView) -> AppResult<Vec<ClassSummary>> {
+        instructor::list_classes(self, who).await.map_err(AppError::from)
     }
 
-    async fn save_class(&self, id: Option<String>, input: ClassInput) -> AppResult<ClassSummary> {
+    async fn save_class(&self, who: &StaffView, id: Option<String>, input: ClassInput) -> AppResult<ClassSummary> {
         match id {
-            Some(id) => instructor::update_class(self, &id, input).await,
-            None => instructor::create_class(self, input).await,
+            Some(id) => instructor::update_class(self, who, &id, input).await,
+            None => instructor::create_class(self, who, input).await,
         }
         .map_err(AppError::from)
     }
@@ -86,24 +82,46 @@ impl Services for AppState {
         instructor::help(self, who, action).await.map(|done| done.message).map_err(AppError::from)
     }
 
-    async fn assistants(&self, class: &str) -> AppResult<Vec<AssistantView>> {
+    async fn assistants(&self, who: &StaffView, class: &str) -> AppResult<Vec<AssistantView>> {
+        instructor::allowed(who.may_run(class))?;
         instructor::assistants::list(self, class).await.map_err(AppError::from)
     }
 
-    async fn add_assistant(&self, class: &str, name: &str) -> AppResult<AssistantView> {
+    async fn add_assistant(&self, who: &StaffView, class: &str, name: &str) -> AppResult<AssistantView> {
+        instructor::allowed(who.may_run(class))?;
         instructor::assistants::add(self, class, name).await.map_err(AppError::from)
     }
 
-    async fn one_time_codes(&self, class: &str) -> AppResult<Vec<OneTimeCodeView>> {
+    async fn one_time_codes(&self, who: &StaffView, class: &str) -> AppResult<Vec<OneTimeCodeView>> {
+        instructor::allowed(who.may_run(class))?;
         instructor::codes::list(self, class).await.map_err(AppError::from)
     }
 
-    async fn make_codes(&self, class: &str, count: u32) -> AppResult<Vec<OneTimeCodeView>> {
+    async fn make_codes(&self, who: &StaffView, class: &str, count: u32) -> AppResult<Vec<OneTimeCodeView>> {
+        instructor::allowed(who.may_run(class))?;
         instructor::codes::make(self, class, count).await.map_err(AppError::from)
     }
 
-    async fn remove_assistant(&self, id: &str) -> AppResult<()> {
-        instructor::assistants::remove(self, id).await.map_err(AppError::from)
+    async fn remove_assistant(&self, who: &StaffView, id: &str) -> AppResult<()> {
+        instructor::assistants::remove(self, who, id).await.map_err(AppError::from)
+    }
+
+    async fn class_staff(&self, who: &StaffView, class: &str) -> AppResult<Vec<app::class::StaffAccountView>> {
+        instructor::staff::list(self, who, class).await.map_err(AppError::from)
+    }
+
+    async fn set_class_role(&self, who: &StaffView, class: &str, account: &str, role: Option<app::class::ClassRole>) -> AppResult<()> {
+        instructor::staff::set_role(self, who, class, account, role).await.map_err(AppError::from)
+    }
+
+    async fn make_staff_account(
+        &self,
+        who: &StaffView,
+        name: &str,
+        login: &str,
+        password: &str,
+    ) -> AppResult<app::class::StaffAccountView> {
+        instructor::staff::make(self, who, name, login, password).await.map_err(AppError::from)
     }
 
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView> {

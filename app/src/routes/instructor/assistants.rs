@@ -8,17 +8,20 @@ use crate::error::AppResult;
 
 #[server(endpoint = "instructor/assistants")]
 pub async fn load_assistants(class: String) -> AppResult<Vec<AssistantView>> {
-    crate::services::instructor().await?.assistants(&class).await
+    let (services, who) = crate::services::staff().await?;
+    services.assistants(&who, &class).await
 }
 
 #[server(endpoint = "instructor/add-assistant")]
 pub async fn add_assistant(class: String, name: String) -> AppResult<AssistantView> {
-    crate::services::instructor().await?.add_assistant(&class, &name).await
+    let (services, who) = crate::services::staff().await?;
+    services.add_assistant(&who, &class, &name).await
 }
 
 #[server(endpoint = "instructor/remove-assistant")]
 pub async fn remove_assistant(id: String) -> AppResult<()> {
-    crate::services::instructor().await?.remove_assistant(&id).await
+    let (services, who) = crate::services::staff().await?;
+    services.remove_assistant(&who, &id).await
 }
 
 #[component]

@@ -8,12 +8,14 @@ use crate::error::AppResult;
 
 #[server(endpoint = "instructor/codes")]
 pub async fn load_codes(class: String) -> AppResult<Vec<OneTimeCodeView>> {
-    crate::services::instructor().await?.one_time_codes(&class).await
+    let (services, who) = crate::services::staff().await?;
+    services.one_time_codes(&who, &class).await
 }
 
 #[server(endpoint = "instructor/make-codes")]
 pub async fn make_codes(class: String, count: u32) -> AppResult<Vec<OneTimeCodeView>> {
-    crate::services::instructor().await?.make_codes(&class, count).await
+    let (services, who) = crate::services::staff().await?;
+    services.make_codes(&who, &class, count).await
 }
 
 #[component]

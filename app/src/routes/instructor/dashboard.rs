@@ -11,6 +11,7 @@ use super::codes::OneTimeCodes;
 use super::matrix::Matrix;
 use super::panel::LearnerPanel;
 use super::queue::{EyesOnMe, HelpQueue};
+use super::staff::ClassStaff;
 use super::times::StepTimesTable;
 use super::{ClassEditor, CourseChoices, SignIn, SignOut};
 use crate::class::{Dashboard, DashboardEvent, HelpAction, StaffView};
@@ -61,7 +62,8 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
     let class_id = page.dashboard.class.id.clone();
     // An assistant gets the class, the queue and the learners' panels, not the instructor's
     // controls (the server refuses them anyway).
-    let instructor = page.staff.is_instructor();
+    let instructor = page.staff.may_run(&class_id);
+    let owner = page.staff.owns(&class_id);
     let dash = RwSignal::new(page.dashboard);
     let selected = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<String>);
@@ -182,6 +184,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
                 view! { <div class="card"><ClassEditor existing=Some(class()) choices=choices.clone() on_saved/></div> }
             })}
             {instructor.then(|| view! { <Assistants class=class_id.clone()/> <OneTimeCodes class=class_id.clone()/> })}
+            {owner.then(|| view! { <ClassStaff class=class_id.clone()/> })}
             <HelpQueue dash selected act/>
             <Matrix dash selected compact=helping/>
             <Legend compact=helping/>

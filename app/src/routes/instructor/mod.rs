@@ -8,6 +8,7 @@ mod editor;
 mod matrix;
 mod panel;
 mod queue;
+mod staff;
 mod times;
 
 use leptos::prelude::*;
@@ -40,6 +41,8 @@ pub struct InstructorHome {
     pub password_login: bool,
     /// The school's sign-in service, by the name on its button.
     pub sign_in_with: Option<String>,
+    /// The server's administrator (who makes staff accounts).
+    pub administrator: bool,
     pub classes: Vec<ClassSummary>,
     pub choices: CourseChoices,
 }
@@ -47,19 +50,25 @@ pub struct InstructorHome {
 #[server(endpoint = "instructor/home")]
 pub async fn load_instructor_home() -> AppResult<InstructorHome> {
     let (services, parts) = crate::services::request().await?;
-    let signed_in = services.is_instructor(&parts).await;
+    let who = services.staff(&parts).await;
+    let signed_in = who.is_some();
     Ok(InstructorHome {
         signed_in,
         password_login: services.password_login(),
         sign_in_with: services.sign_in_with(),
-        classes: if signed_in { services.classes().await? } else { Vec::new() },
+        administrator: who.as_ref().is_some_and(crate::class::StaffView::is_administrator),
+        classes: match &who {
+            Some(who) => services.classes(who).await?,
+            None => Vec::new(),
+        },
         choices: if signed_in { course_choices()? } else { CourseChoices::default() },
     })
 }
 
 #[server(endpoint = "instructor/save-class", input = leptos::server_fn::codec::Json)]
 pub async fn save_class(id: Option<String>, input: ClassInput) -> AppResult<ClassSummary> {
-    crate::services::instructor().await?.save_class(id, input).await
+    let (services, who) = crate::services::teacher().await?;
+    services.save_class(&who, id, input).await
 }
 
 #[component]
@@ -86,13 +95,15 @@ pub fn SignIn(password_login: bool, sign_in_with: Option<String>) -> impl IntoVi
             {sign_in_with.map(|with| view! {
                 <p><a class="button sign-in-with" href="/auth/oidc/start?next=/instructor" rel="external">{format!("Sign in with {with}")}</a></p>
             })}
-            <p>"Open the login link the server printed in its log when it started."</p>
-            {password_login.then(|| view! {
-                <form method="post" action="/instructor/login" class="join-form">
-                    <label>"Or the password" <input type="password" name="password" required autocomplete="current-password"/></label>
-                    <button class="button" type="submit">"Sign in"</button>
-                </form>
-            })}
+            <p>"Open the login link the server printed in its log when it started, or sign in with your staff account."</p>
+            <form method="post" action="/instructor/login" class="join-form">
+                <label>
+                    "Login" {password_login.then(|| view! { <span class="muted">" (empty for the server's password)"</span> })}
+                    <input name="login" autocomplete="username" maxlength="40"/>
+                </label>
+                <label>"Password" <input type="password" name="password" required autocomplete="current-password"/></label>
+                <button class="button" type="submit">"Sign in"</button>
+            </form>
         </div>
     }
 }
@@ -145,6 +156,7 @@ fn InstructorHomeView(home: InstructorHome) -> impl IntoView {
                     <li><a href=format!("/decks/{id}/present/1")>{title}</a></li>
                 }).collect_view()}
             </ul>
+            {home.administrator.then(|| view! { <staff::StaffAccounts/> })}
         </section>
     }
 }

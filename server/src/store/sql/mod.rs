@@ -276,7 +276,7 @@ impl Store for SqlStore {
 
     async fn session(&self, token: &str) -> Result<Option<Session>> {
         let row = sqlx::query(
-            "SELECT role, learner_id, assistant_id, identity_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+            "SELECT role, learner_id, assistant_id, identity_id, staff_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash(token))
         .bind(now())
@@ -287,11 +287,13 @@ impl Store for SqlStore {
             role: match r.get::<String, _>("role").as_str() {
                 "instructor" => Role::Instructor,
                 "assistant" => Role::Assistant,
+                "staff" => Role::Staff,
                 _ => Role::Learner,
             },
             learner_id: r.get("learner_id"),
             assistant_id: r.get("assistant_id"),
             identity_id: r.get("identity_id"),
+            staff_id: r.get("staff_id"),
             expires_at: r.get("expires_at"),
         }))
     }
@@ -351,6 +353,112 @@ impl Store for SqlStore {
                 .bind(identity_id),
         };
         self.optional(query, learner_from).await
+    }
+
+    async fn create_staff_account(
+        &self,
+        name: &str,
+        login: Option<&str>,
+        password_hash: Option<&str>,
+        identity_id: Option<&str>,
+    ) -> Result<StaffAccount> {
+        let name = valid_display_name(name)?;
+        let have: i64 = sqlx::query("SELECT COUNT(*) AS n FROM staff_accounts").fetch_one(&self.pool).await.map_err(classify)?.get("n");
+        if have >= MAX_STAFF_ACCOUNTS {
+            return Err(StoreError::Invalid(format!("This server has its {MAX_STAFF_ACCOUNTS} staff accounts already.")));
+        }
+        let account = StaffAccount {
+            id: learner_id(),
+            name: name.to_string(),
+            login: login.map(|l| l.trim().to_lowercase()),
+            password_hash: password_hash.map(str::to_string),
+            identity_id: identity_id.map(str::to_string),
+            created_at: now(),
+        };
+        let made = sqlx::query(
+            "INSERT INTO staff_accounts (id, name, login, password_hash, identity_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&account.id)
+        .bind(&account.name)
+        .bind(account.login.as_deref())
+        .bind(account.password_hash.as_deref())
+        .bind(account.identity_id.as_deref())
+        .bind(account.created_at)
+        .execute(&self.pool)
+        .await;
+        match made {
+            Ok(_) => Ok(account),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(StoreError::Invalid("Another staff account has this login already.".into()))
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn staff_account(&self, id: &str) -> Result<Option<StaffAccount>> {
+        self.optional(sqlx::query("SELECT * FROM staff_accounts WHERE id = $1").bind(id), staff_account_from).await
+    }
+
+    async fn staff_account_by_login(&self, login: &str) -> Result<Option<StaffAccount>> {
+        let login = login.trim().to_lowercase();
+        self.optional(sqlx::query("SELECT * FROM staff_accounts WHERE login = $1").bind(login), staff_account_from).await
+    }
+
+    async fn staff_account_of(&self, identity_id: &str) -> Result<Option<StaffAccount>> {
+        self.optional(sqlx::query("SELECT * FROM staff_accounts WHERE identity_id = $1").bind(identity_id), staff_account_from).await
+    }
+
+    async fn staff_accounts(&self) -> Result<Vec<StaffAccount>> {
+        self.all(sqlx::query("SELECT * FROM staff_accounts ORDER BY created_at, id"), staff_account_from).await
+    }
+
+    async fn set_class_role(&self, class_id: &str, staff_id: &str, role: Option<ClassRole>) -> Result<()> {
+        let query = match role {
+            Some(role) => sqlx::query(
+                "INSERT INTO class_staff (class_id, staff_id, role) VALUES ($1, $2, $3) \
+                 ON CONFLICT (class_id, staff_id) DO UPDATE SET role = $3",
+            )
+            .bind(class_id)
+            .bind(staff_id)
+            .bind(role.as_str()),
+            None => sqlx::query("DELETE FROM class_staff WHERE class_id = $1 AND staff_id = $2").bind(class_id).bind(staff_id),
+        };
+        query.execute(&self.pool).await.map_err(classify)?;
+        Ok(())
+    }
+
+    async fn roles_of(&self, staff_id: &str) -> Result<Vec<(String, ClassRole)>> {
+        self.all(
+            sqlx::query("SELECT class_id AS id, role FROM class_staff WHERE staff_id = $1 ORDER BY class_id").bind(staff_id),
+            class_role_from,
+        )
+        .await
+    }
+
+    async fn class_staff(&self, class_id: &str) -> Result<Vec<(String, ClassRole)>> {
+        self.all(
+            sqlx::query("SELECT staff_id AS id, role FROM class_staff WHERE class_id = $1 ORDER BY staff_id").bind(class_id),
+            class_role_from,
+        )
+        .await
+    }
+
+    async fn create_staff_session(&self, staff_id: &str, identity_id: Option<&str>, ttl: Duration) -> Result<String> {
+        let token = session_token();
+        let t = now();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, role, staff_id, identity_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash(&token))
+        .bind(Role::Staff.as_str())
+        .bind(staff_id)
+        .bind(identity_id)
+        .bind(t)
+        .bind(t + ttl.as_secs() as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(token)
     }
 
     async fn link_identity(&self, learner_id: &str, identity_id: &str) -> Result<()> {

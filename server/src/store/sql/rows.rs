@@ -81,6 +81,21 @@ pub fn identity_from(row: &AnyRow) -> Identity {
     }
 }
 
+pub fn staff_account_from(row: &AnyRow) -> StaffAccount {
+    StaffAccount {
+        id: row.get("id"),
+        name: row.get("name"),
+        login: row.get("login"),
+        password_hash: row.get("password_hash"),
+        identity_id: row.get("identity_id"),
+        created_at: row.get("created_at"),
+    }
+}
+
+pub fn class_role_from(row: &AnyRow) -> (String, ClassRole) {
+    (row.get("id"), ClassRole::parse(&row.get::<String, _>("role")).unwrap_or(ClassRole::Assistant))
+}
+
 pub fn quiz_answer_from(row: &AnyRow) -> QuizAnswer {
     QuizAnswer {
         question_id: row.get("question_id"),

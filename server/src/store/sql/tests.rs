@@ -386,3 +386,40 @@ async fn identities_keep_one_learner_per_class() {
         assert_eq!(store.identity(&first.id).await.unwrap().unwrap().email.as_deref(), Some("ada@school.test"));
     }
 }
+
+#[tokio::test]
+async fn staff_accounts_have_a_role_per_class() {
+    for store in stores().await {
+        let grace = store.create_staff_account("Grace", Some(" Grace "), Some("$argon2id$hash"), None).await.unwrap();
+        assert_eq!(grace.login.as_deref(), Some("grace"));
+        assert_eq!(store.staff_account_by_login("GRACE").await.unwrap().unwrap().id, grace.id);
+        assert!(store.create_staff_account("Another Grace", Some("grace"), None, None).await.unwrap_err().to_string().contains("login"));
+        let who = store
+            .vouched(&Vouched { issuer: "i".into(), subject: "s".into(), display_name: "Alan".into(), email: None, staff: true })
+            .await
+            .unwrap();
+        let alan = store.create_staff_account("Alan", None, None, Some(&who.id)).await.unwrap();
+        assert_eq!(store.staff_account_of(&who.id).await.unwrap().unwrap().id, alan.id);
+
+        let a = store.create_class("A", None, &ClassSettings::default()).await.unwrap();
+        let b = store.create_class("B", None, &ClassSettings::default()).await.unwrap();
+        store.set_class_role(&a.id, &grace.id, Some(ClassRole::Owner)).await.unwrap();
+        store.set_class_role(&b.id, &grace.id, Some(ClassRole::Assistant)).await.unwrap();
+        store.set_class_role(&a.id, &alan.id, Some(ClassRole::Assistant)).await.unwrap();
+        // A second grant changes the role; it never makes a second row.
+        store.set_class_role(&a.id, &alan.id, Some(ClassRole::Instructor)).await.unwrap();
+        let mut roles = store.roles_of(&grace.id).await.unwrap();
+        roles.sort();
+        let mut expected = vec![(a.id.clone(), ClassRole::Owner), (b.id.clone(), ClassRole::Assistant)];
+        expected.sort();
+        assert_eq!(roles, expected);
+        assert_eq!(store.class_staff(&a.id).await.unwrap().len(), 2);
+        store.set_class_role(&a.id, &alan.id, None).await.unwrap();
+        assert_eq!(store.roles_of(&alan.id).await.unwrap(), vec![]);
+
+        let token = store.create_staff_session(&grace.id, None, Duration::from_secs(60)).await.unwrap();
+        let session = store.session(&token).await.unwrap().unwrap();
+        assert_eq!((session.role, session.staff_id.as_deref()), (Role::Staff, Some(grace.id.as_str())));
+        assert_eq!(store.staff_accounts().await.unwrap().len(), 2);
+    }
+}

@@ -13,7 +13,7 @@ use axum_extra::extract::cookie::SignedCookieJar;
 use serde::Deserialize;
 
 use crate::web::AppState;
-use crate::web::auth::{self, Instructor};
+use crate::web::auth::{self, Staff};
 use crate::web::error::ApiError;
 
 /// Assistants one class may have: each is a login into it.
@@ -38,17 +38,20 @@ pub async fn add(state: &AppState, class: &str, name: &str) -> Result<AssistantV
     Ok(view(&assistant, Some(token)))
 }
 
-pub async fn remove(state: &AppState, id: &str) -> Result<(), ApiError> {
-    state.store.assistant(id).await?.ok_or_else(|| ApiError::NotFound("There is no such assistant.".into()))?;
+pub async fn remove(state: &AppState, who: &app::class::StaffView, id: &str) -> Result<(), ApiError> {
+    super::allowed(who.may_teach())?;
+    let assistant = state.store.assistant(id).await?.ok_or_else(|| ApiError::NotFound("There is no such assistant.".into()))?;
+    super::allowed(who.may_run(&assistant.class_id))?;
     state.store.remove_assistant(id).await?;
     Ok(())
 }
 
 pub async fn list_route(
     State(state): State<AppState>,
-    _: Instructor,
+    Staff(who): Staff,
     Path(class): Path<String>,
 ) -> Result<Json<Vec<AssistantView>>, ApiError> {
+    super::allowed(who.may_run(&class))?;
     Ok(Json(list(&state, &class).await?))
 }
 
@@ -59,15 +62,17 @@ pub struct NewAssistant {
 
 pub async fn add_route(
     State(state): State<AppState>,
-    _: Instructor,
+    Staff(who): Staff,
     Path(class): Path<String>,
-    Json(body): Json<NewAssistant>,
+    body: super::LaterJson<NewAssistant>,
 ) -> Result<Json<AssistantView>, ApiError> {
+    super::allowed(who.may_run(&class))?;
+    let body = super::body(body)?;
     Ok(Json(add(&state, &class, &body.name).await?))
 }
 
-pub async fn remove_route(State(state): State<AppState>, _: Instructor, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    remove(&state, &id).await?;
+pub async fn remove_route(State(state): State<AppState>, Staff(who): Staff, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    remove(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

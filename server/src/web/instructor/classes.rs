@@ -1,13 +1,13 @@
-//! Classes: the instructor makes them (name, labs and decks, schedule, sandbox lifetime) and
-//! changes them; learners join with the class's code.
+//! Classes: staff make them (name, labs and decks, schedule, sandbox lifetime; a staff account
+//! that makes one owns it) and those who run a class change it; learners join with its code.
 
-use app::class::{ClassInput, ClassSettings, ClassSummary};
+use app::class::{ClassInput, ClassRole, ClassSettings, ClassSummary, StaffView};
 use axum::Json;
 use axum::extract::{Path, State};
 
 use crate::store::Class;
 use crate::web::AppState;
-use crate::web::auth::Instructor;
+use crate::web::auth::Staff;
 use crate::web::error::ApiError;
 
 /// Sandbox lifetimes a class may choose, in minutes.
@@ -78,23 +78,30 @@ async fn summary(state: &AppState, class: Class) -> Result<ClassSummary, ApiErro
     })
 }
 
-pub async fn list(state: &AppState) -> Result<Vec<ClassSummary>, ApiError> {
+/// The classes `who` may see.
+pub async fn list(state: &AppState, who: &StaffView) -> Result<Vec<ClassSummary>, ApiError> {
     let mut out = Vec::new();
-    for class in state.store.classes().await? {
+    for class in state.store.classes().await?.into_iter().filter(|c| who.may_see(&c.id)) {
         out.push(summary(state, class).await?);
     }
     Ok(out)
 }
 
-pub async fn create(state: &AppState, form: ClassInput) -> Result<ClassSummary, ApiError> {
+/// A new class; a staff account that makes it is its owner.
+pub async fn create(state: &AppState, who: &StaffView, form: ClassInput) -> Result<ClassSummary, ApiError> {
+    super::allowed(who.may_teach())?;
     validate(state, &form.settings)?;
     let code = form.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let class = state.store.create_class(&form.name, code, &form.settings).await?;
+    if let Some(account) = &who.account {
+        state.store.set_class_role(&class.id, account, Some(ClassRole::Owner)).await?;
+    }
     tracing::info!(class = %class.name, code = %class.join_code, "class created");
     summary(state, class).await
 }
 
-pub async fn update(state: &AppState, id: &str, form: ClassInput) -> Result<ClassSummary, ApiError> {
+pub async fn update(state: &AppState, who: &StaffView, id: &str, form: ClassInput) -> Result<ClassSummary, ApiError> {
+    super::allowed(who.may_run(id))?;
     validate(state, &form.settings)?;
     if state.store.class(id).await?.is_none() {
         return Err(ApiError::NotFound("There is no such class.".into()));
@@ -115,23 +122,27 @@ pub async fn apply_terms(state: &AppState, class: &Class) -> Result<(), ApiError
     Ok(())
 }
 
-pub async fn list_route(State(state): State<AppState>, _: Instructor) -> Result<Json<Vec<ClassSummary>>, ApiError> {
-    Ok(Json(list(&state).await?))
+pub async fn list_route(State(state): State<AppState>, Staff(who): Staff) -> Result<Json<Vec<ClassSummary>>, ApiError> {
+    // A login-link assistant's class is on their link; the list is for those who teach.
+    super::allowed(who.may_teach())?;
+    Ok(Json(list(&state, &who).await?))
 }
 
 pub async fn create_route(
     State(state): State<AppState>,
-    _: Instructor,
-    Json(form): Json<ClassInput>,
+    Staff(who): Staff,
+    form: super::LaterJson<ClassInput>,
 ) -> Result<Json<ClassSummary>, ApiError> {
-    Ok(Json(create(&state, form).await?))
+    super::allowed(who.may_teach())?;
+    Ok(Json(create(&state, &who, super::body(form)?).await?))
 }
 
 pub async fn update_route(
     State(state): State<AppState>,
-    _: Instructor,
+    Staff(who): Staff,
     Path(id): Path<String>,
-    Json(form): Json<ClassInput>,
+    form: super::LaterJson<ClassInput>,
 ) -> Result<Json<ClassSummary>, ApiError> {
-    Ok(Json(update(&state, &id, form).await?))
+    super::allowed(who.may_run(&id))?;
+    Ok(Json(update(&state, &who, &id, super::body(form)?).await?))
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::web::AppState;
-use crate::web::auth::Instructor;
+use crate::web::auth::Staff;
 use crate::web::error::ApiError;
 
 pub async fn list(state: &AppState, class: &str) -> Result<Vec<OneTimeCodeView>, ApiError> {
@@ -42,15 +42,18 @@ pub struct MakeRequest {
 
 pub async fn make_route(
     State(state): State<AppState>,
-    _: Instructor,
+    Staff(who): Staff,
     Path(class): Path<String>,
-    Json(body): Json<MakeRequest>,
+    body: super::LaterJson<MakeRequest>,
 ) -> Result<Json<Vec<OneTimeCodeView>>, ApiError> {
+    super::allowed(who.may_run(&class))?;
+    let body = super::body(body)?;
     Ok(Json(make(&state, &class, body.count).await?))
 }
 
 /// The class's codes as CSV: code, and who used it (empty while unused).
-pub async fn csv_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Response, ApiError> {
+pub async fn csv_route(State(state): State<AppState>, Staff(who): Staff, Path(class): Path<String>) -> Result<Response, ApiError> {
+    super::allowed(who.may_run(&class))?;
     let codes = list(&state, &class).await?;
     let rows = codes.into_iter().map(|c| vec![c.code, c.used_by.unwrap_or_default()]);
     let csv = super::grades::spreadsheet(&["Code".to_string(), "Used by".to_string()], rows);

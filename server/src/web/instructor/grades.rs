@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::dashboard::dashboard;
 use crate::web::AppState;
-use crate::web::auth::Instructor;
+use crate::web::auth::Staff;
 use crate::web::error::ApiError;
 
 /// The CSV a spreadsheet opens as it should: UTF-8 with a byte-order mark (Excel otherwise
@@ -86,12 +86,14 @@ async fn grades(state: &AppState, class: &str) -> Result<Grades, ApiError> {
     Ok(dash.grades_with(&commands))
 }
 
-pub async fn csv_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Response, ApiError> {
+pub async fn csv_route(State(state): State<AppState>, Staff(who): Staff, Path(class): Path<String>) -> Result<Response, ApiError> {
+    super::allowed(who.may_run(&class))?;
     let grades = grades(&state, &class).await?;
     Ok(csv_download(&file_name(&grades.class), csv(&grades)))
 }
 
-pub async fn json_route(State(state): State<AppState>, _: Instructor, Path(class): Path<String>) -> Result<Json<Grades>, ApiError> {
+pub async fn json_route(State(state): State<AppState>, Staff(who): Staff, Path(class): Path<String>) -> Result<Json<Grades>, ApiError> {
+    super::allowed(who.may_run(&class))?;
     Ok(Json(grades(&state, &class).await?))
 }
 

@@ -65,22 +65,39 @@ async fn change_hand(state: &AppState, who: &StaffView, id: i64, change: HelpCha
     }
 }
 
-/// What an assistant may do: help learners of their class (hands, messages to one learner).
-/// Restarting, resetting, extending, pre-warming and covering the class's pages are the
-/// instructor's.
-fn allowed(who: &StaffView, action: &HelpAction) -> bool {
-    who.is_instructor()
-        || matches!(
-            action,
-            HelpAction::Claim { .. }
-                | HelpAction::Unclaim { .. }
-                | HelpAction::Resolve { .. }
-                | HelpAction::Message { learner: Some(_), .. }
-        )
+/// Whether `who` may do `action` in `class` (the class it concerns; `None` for a raised hand,
+/// whose class `change_hand` checks). Helping learners (hands, a message to one learner) takes
+/// seeing the class; restarting, resetting, extending, pre-warming, spotlighting and covering
+/// the class's pages take running it.
+fn allowed(who: &StaffView, action: &HelpAction, class: Option<&str>) -> bool {
+    let helping = matches!(
+        action,
+        HelpAction::Claim { .. } | HelpAction::Unclaim { .. } | HelpAction::Resolve { .. } | HelpAction::Message { learner: Some(_), .. }
+    );
+    match class {
+        Some(class) if helping => who.may_see(class),
+        Some(class) => who.may_run(class),
+        None => helping,
+    }
+}
+
+/// The class an action concerns (a learner's, for what is done to one learner).
+async fn class_of(state: &AppState, action: &HelpAction) -> Result<Option<String>, ApiError> {
+    Ok(match action {
+        HelpAction::Reset { learner: id, .. } | HelpAction::Extend { learner: id, .. } | HelpAction::Spotlight { learner: id, .. } => {
+            Some(learner(state, id).await?.class_id)
+        }
+        HelpAction::Message { class, .. }
+        | HelpAction::Prewarm { class, .. }
+        | HelpAction::EndSpotlight { class }
+        | HelpAction::Attention { class, .. } => Some(class.clone()),
+        HelpAction::Claim { .. } | HelpAction::Unclaim { .. } | HelpAction::Resolve { .. } => None,
+    })
 }
 
 pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Result<Done, ApiError> {
-    if !allowed(who, &action) {
+    let class = class_of(state, &action).await?;
+    if !allowed(who, &action, class.as_deref()) {
         return Err(ApiError::Forbidden);
     }
     let message = match action {

@@ -51,6 +51,9 @@ async fn login_with_token(
 
 #[derive(Deserialize)]
 struct PasswordForm {
+    /// A staff account's login; without it, the password is the administrator's.
+    #[serde(default)]
+    login: String,
     password: String,
 }
 
@@ -63,11 +66,36 @@ async fn login_with_password(
     if let Some(refused) = refusal(&state, client) {
         return refused;
     }
+    if !form.login.trim().is_empty() {
+        return account_sign_in(&state, client, jar, &form.login, form.password).await;
+    }
     if !state.instructor.accepts_password(&form.password) {
         state.attempts.failed(client.ip());
         return Redirect::to("/instructor?error=wrong-password").into_response();
     }
     sign_in(&state, jar).await
+}
+
+/// A staff account's login and password (the same answer for an unknown login as for a wrong
+/// password, and as slow).
+async fn account_sign_in(state: &AppState, client: SocketAddr, jar: SignedCookieJar, login: &str, password: String) -> Response {
+    let account = match state.store.staff_account_by_login(login).await {
+        Ok(account) => account,
+        Err(e) => return state.store_error(e),
+    };
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    if !crate::identity::password::verify(password, hash).await {
+        state.attempts.failed(client.ip());
+        return Redirect::to("/instructor?error=wrong-password").into_response();
+    }
+    let Some(account) = account else { return Redirect::to("/instructor?error=wrong-password").into_response() };
+    match state.store.create_staff_session(&account.id, None, auth::INSTRUCTOR_TTL).await {
+        Ok(token) => {
+            let jar = jar.add(auth::session_cookie(token, auth::INSTRUCTOR_TTL, state.secure_cookies));
+            (jar, Redirect::to("/instructor")).into_response()
+        }
+        Err(e) => state.store_error(e),
+    }
 }
 
 async fn sign_in(state: &AppState, jar: SignedCookieJar) -> Response {

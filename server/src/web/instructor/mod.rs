@@ -10,6 +10,7 @@ pub mod grades;
 pub mod help;
 mod login;
 pub mod schedule;
+pub mod staff;
 mod watch;
 
 use axum::routing::{get, post};
@@ -37,6 +38,10 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/instructor/assistants/{assistant}"),
     ("POST", "/api/instructor/classes/{class}/codes"),
     ("GET", "/api/instructor/classes/{class}/codes.csv"),
+    // Staff accounts and their roles (staff.rs).
+    ("GET", "/api/instructor/classes/{class}/staff"),
+    ("POST", "/api/instructor/classes/{class}/staff"),
+    ("POST", "/api/instructor/accounts"),
     // Terminal recordings (web/recordings.rs).
     ("GET", "/api/instructor/learners/{learner}/recordings"),
     ("GET", "/api/instructor/learners/{learner}/recordings/{recording}"),
@@ -81,12 +86,28 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/instructor/assistants/{assistant}", axum::routing::delete(assistants::remove_route))
         .route("/api/instructor/classes/{class}/codes", post(codes::make_route))
         .route("/api/instructor/classes/{class}/codes.csv", get(codes::csv_route))
+        .route("/api/instructor/classes/{class}/staff", get(staff::list_route).post(staff::set_role_route))
+        .route("/api/instructor/accounts", post(staff::make_route))
         .route("/staff/login", get(assistants::login_route))
         .route("/metrics", get(metrics_route))
         .route("/ws/instructor/learners/{learner}/terminal/{tab}", get(watch::watch_route))
 }
 
 pub use classes::{create as create_class, list as list_classes, update as update_class};
+
+/// A JSON body read only after the caller's rights were checked (a body that does not parse must
+/// not tell someone without them more than the 403 would).
+pub type LaterJson<T> = Result<axum::Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// The body of a [`LaterJson`], or what is wrong with it.
+pub fn body<T>(json: LaterJson<T>) -> Result<T, crate::web::error::ApiError> {
+    json.map(|axum::Json(body)| body).map_err(|e| crate::web::error::ApiError::BadRequest(e.body_text()))
+}
+
+/// `Ok` when the member of staff may; the bare refusal (403) otherwise.
+pub fn allowed(may: bool) -> Result<(), crate::web::error::ApiError> {
+    if may { Ok(()) } else { Err(crate::web::error::ApiError::Forbidden) }
+}
 
 /// Prometheus' scrape: the instructor's bearer token (`authorization: Bearer <token>` in the
 /// scrape config) or session, like every instructor route.

@@ -25,18 +25,15 @@ pub async fn watch_route(
     Query(query): Query<WatchQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    // Assistants watch the learners of their class; only the instructor types into a terminal.
-    if query.control == 1 && !who.is_instructor() {
-        return StatusCode::FORBIDDEN.into_response();
-    }
-    let Some(terminals) = state.terminals.clone() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "this server runs without sandboxes").into_response();
-    };
+    // Assistants watch the learners of their class; only those who run it type into a terminal.
     let learner = match state.store.learner(&learner).await {
-        Ok(Some(l)) if who.may_see(&l.class_id) => l,
+        Ok(Some(l)) if who.may_see(&l.class_id) && (query.control != 1 || who.may_run(&l.class_id)) => l,
         Ok(Some(_)) => return StatusCode::FORBIDDEN.into_response(),
         Ok(None) => return (StatusCode::NOT_FOUND, "There is no such learner.").into_response(),
         Err(e) => return state.store_error(e),
+    };
+    let Some(terminals) = state.terminals.clone() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "this server runs without sandboxes").into_response();
     };
     let access = if query.control == 1 { Access::TakeOver } else { Access::Watch };
     let shutdown = state.shutdown.clone();
