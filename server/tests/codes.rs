@@ -57,6 +57,20 @@ async fn a_one_time_code_joins_once() {
     let (status, _) = join(&server, made[1]["code"].as_str().unwrap(), "Bob").await;
     assert_eq!(status, 200);
 
+    // A join refused for another reason (the class wants learners signed in; the class has
+    // ended) does not use the code up.
+    let last = made[2]["code"].as_str().unwrap();
+    let unused = async || server.store.one_time_codes(&class).await.unwrap().iter().any(|c| c.code == last && c.used_at.is_none());
+    for settings in [
+        app::class::ClassSettings { codes_only: true, sign_in_required: true, ..Default::default() },
+        app::class::ClassSettings { codes_only: true, ends_at: Some(1), ..Default::default() },
+    ] {
+        server.store.update_class(&class, &renamed.name, &settings).await.unwrap();
+        let (status, said) = join(&server, last, "Carol").await;
+        assert_eq!(status, 403, "{said}");
+        assert!(unused().await, "refused, yet the code was used up: {said}");
+    }
+
     // Bounded: no class gets more than a thousand.
     let too_many =
         staff.post(server.url(&format!("/api/instructor/classes/{class}/codes"))).json(&json!({ "count": 1000 })).send().await.unwrap();

@@ -39,9 +39,10 @@ pub struct Learner {
     pub last_seen: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    #[default]
     Learner,
     Instructor,
     /// A teaching assistant of one class.
@@ -358,6 +359,8 @@ pub trait Store: Send + Sync + 'static {
     /// The unused code `code`, now used: its class. `None` if there is no such code; an error
     /// if it was used.
     async fn redeem_one_time_code(&self, code: &str) -> Result<Option<String>>;
+    /// The class of a one-time code, used or not (nothing is used up).
+    async fn one_time_code_class(&self, code: &str) -> Result<Option<String>>;
     /// Notes who joined with a redeemed code.
     async fn one_time_code_used_by(&self, code: &str, learner_id: &str) -> Result<()>;
 

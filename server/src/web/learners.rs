@@ -117,7 +117,7 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_
             return Err(Refusal::said(StatusCode::FORBIDDEN, "This class joins with a one-time code each: ask your instructor for yours."));
         }
         Some(class) => (class, None),
-        None => match redeem(state, code).await? {
+        None => match one_time_class(state, code).await? {
             Some((class, code)) => (class, Some(code)),
             None => {
                 state.attempts.failed(client.ip());
@@ -140,6 +140,10 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_
             format!("This class is joined signed in: use “Sign in with {with}” below, with the same class code."),
         ));
     }
+    // Used up only now that nothing else refuses the join.
+    if let Some(code) = &one_time {
+        redeem(state, code).await?;
+    }
     let terms = ClassTerms::of(&class, &state.course);
     let spare = state.sandboxes.as_ref().and_then(|s| s.take_spare(&terms));
     let learner = state.store.create_learner(&class.id, name, spare.as_deref()).await?;
@@ -157,18 +161,22 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_
     Ok((learner, class))
 }
 
-/// A one-time code, used up now: its class and the code as stored. `None` when `typed` is no
-/// such code; a refusal when it was used.
-async fn redeem(state: &AppState, typed: &str) -> Result<Option<(Class, String)>, Refusal> {
+/// The class of a one-time code (used or not) and the code as stored; `None` when `typed` is no
+/// such code.
+async fn one_time_class(state: &AppState, typed: &str) -> Result<Option<(Class, String)>, Refusal> {
     let Some(code) = crate::store::normal_one_time_code(typed) else { return Ok(None) };
-    let Some(class_id) = state.store.redeem_one_time_code(&code).await.map_err(|e| match e {
-        StoreError::Invalid(said) => Refusal::Said(StatusCode::FORBIDDEN, said),
-        e => Refusal::Store(e),
-    })?
-    else {
-        return Ok(None);
-    };
+    let Some(class_id) = state.store.one_time_code_class(&code).await? else { return Ok(None) };
     Ok(state.store.class(&class_id).await?.map(|class| (class, code)))
+}
+
+/// Uses a one-time code up (once: two learners typing it at once cannot both have it).
+async fn redeem(state: &AppState, code: &str) -> Result<(), Refusal> {
+    match state.store.redeem_one_time_code(code).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(Refusal::said(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor.")),
+        Err(StoreError::Invalid(said)) => Err(Refusal::Said(StatusCode::FORBIDDEN, said)),
+        Err(e) => Err(Refusal::Store(e)),
+    }
 }
 
 async fn by_resume_code(state: &AppState, client: SocketAddr, code: &str) -> Result<Learner, Refusal> {

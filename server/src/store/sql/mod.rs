@@ -33,6 +33,16 @@ pub enum Dialect {
     Postgres,
 }
 
+/// Who a new session is for (the role, and the row it names).
+#[derive(Default)]
+struct SessionOf<'a> {
+    role: Role,
+    learner_id: Option<&'a str>,
+    assistant_id: Option<&'a str>,
+    identity_id: Option<&'a str>,
+    staff_id: Option<&'a str>,
+}
+
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
@@ -257,21 +267,7 @@ impl Store for SqlStore {
     }
 
     async fn create_session(&self, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String> {
-        let token = session_token();
-        let t = now();
-        sqlx::query("INSERT INTO sessions (token_hash, role, learner_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(token_hash(&token))
-            .bind(role.as_str())
-            .bind(learner_id)
-            .bind(t)
-            .bind(t + ttl.as_secs() as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        if let Some(id) = learner_id {
-            sqlx::query("UPDATE learners SET last_seen = $1 WHERE id = $2").bind(t).bind(id).execute(&self.pool).await.map_err(classify)?;
-        }
-        Ok(token)
+        self.insert_session(SessionOf { role, learner_id, ..SessionOf::default() }, ttl).await
     }
 
     async fn session(&self, token: &str) -> Result<Option<Session>> {
@@ -299,24 +295,7 @@ impl Store for SqlStore {
     }
 
     async fn create_identity_session(&self, identity_id: &str, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String> {
-        let token = session_token();
-        let t = now();
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, role, learner_id, identity_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(token_hash(&token))
-        .bind(role.as_str())
-        .bind(learner_id)
-        .bind(identity_id)
-        .bind(t)
-        .bind(t + ttl.as_secs() as i64)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        if let Some(id) = learner_id {
-            sqlx::query("UPDATE learners SET last_seen = $1 WHERE id = $2").bind(t).bind(id).execute(&self.pool).await.map_err(classify)?;
-        }
-        Ok(token)
+        self.insert_session(SessionOf { role, learner_id, identity_id: Some(identity_id), ..SessionOf::default() }, ttl).await
     }
 
     async fn vouched(&self, who: &Vouched) -> Result<Identity> {
@@ -444,21 +423,7 @@ impl Store for SqlStore {
     }
 
     async fn create_staff_session(&self, staff_id: &str, identity_id: Option<&str>, ttl: Duration) -> Result<String> {
-        let token = session_token();
-        let t = now();
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, role, staff_id, identity_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(token_hash(&token))
-        .bind(Role::Staff.as_str())
-        .bind(staff_id)
-        .bind(identity_id)
-        .bind(t)
-        .bind(t + ttl.as_secs() as i64)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(token)
+        self.insert_session(SessionOf { role: Role::Staff, staff_id: Some(staff_id), identity_id, ..SessionOf::default() }, ttl).await
     }
 
     async fn link_identity(&self, learner_id: &str, identity_id: &str) -> Result<()> {
@@ -537,6 +502,15 @@ impl Store for SqlStore {
         Ok(None)
     }
 
+    async fn one_time_code_class(&self, code: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT class_id FROM one_time_codes WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(row.map(|r| r.get("class_id")))
+    }
+
     async fn one_time_code_used_by(&self, code: &str, learner_id: &str) -> Result<()> {
         sqlx::query("UPDATE one_time_codes SET used_by = $1 WHERE code = $2")
             .bind(learner_id)
@@ -584,18 +558,7 @@ impl Store for SqlStore {
     }
 
     async fn create_assistant_session(&self, assistant_id: &str, ttl: Duration) -> Result<String> {
-        let token = session_token();
-        let t = now();
-        sqlx::query("INSERT INTO sessions (token_hash, role, assistant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(token_hash(&token))
-            .bind(Role::Assistant.as_str())
-            .bind(assistant_id)
-            .bind(t)
-            .bind(t + ttl.as_secs() as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(token)
+        self.insert_session(SessionOf { role: Role::Assistant, assistant_id: Some(assistant_id), ..SessionOf::default() }, ttl).await
     }
 
     async fn delete_session(&self, token: &str) -> Result<()> {
@@ -1129,6 +1092,31 @@ impl SqlStore {
     /// The row of `query`, if there is one, made a value by `row`.
     async fn optional<T>(&self, query: Bound<'_>, row: fn(&AnyRow) -> T) -> Result<Option<T>> {
         Ok(query.fetch_optional(&self.pool).await.map_err(classify)?.as_ref().map(row))
+    }
+
+    /// A new session: its token (only the token's hash is stored). A learner's last visit is now.
+    async fn insert_session(&self, of: SessionOf<'_>, ttl: Duration) -> Result<String> {
+        let token = session_token();
+        let t = now();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, role, learner_id, assistant_id, identity_id, staff_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(token_hash(&token))
+        .bind(of.role.as_str())
+        .bind(of.learner_id)
+        .bind(of.assistant_id)
+        .bind(of.identity_id)
+        .bind(of.staff_id)
+        .bind(t)
+        .bind(t + ttl.as_secs() as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        if let Some(id) = of.learner_id {
+            sqlx::query("UPDATE learners SET last_seen = $1 WHERE id = $2").bind(t).bind(id).execute(&self.pool).await.map_err(classify)?;
+        }
+        Ok(token)
     }
 
     async fn step_state(&self, learner_id: &str, lab_id: &str, step_id: &str) -> Result<StepState> {
