@@ -117,6 +117,17 @@ async fn every_instructor_route_refuses_everyone_else() {
                 "application/json",
                 serde_json::json!({ "id": class, "input": { "name": "Taken" } }).to_string(),
             ),
+            ("/api/instructor/class-staff", "application/x-www-form-urlencoded", format!("class={class}")),
+            (
+                "/api/instructor/set-class-role",
+                "application/json",
+                serde_json::json!({ "class": class, "account": "someone", "role": "owner" }).to_string(),
+            ),
+            (
+                "/api/instructor/make-staff-account",
+                "application/x-www-form-urlencoded",
+                "name=Eve&login=eve&password=long+enough+pw".into(),
+            ),
         ];
         for (endpoint, content_type, body) in calls {
             let mut request = reqwest::Client::new()
