@@ -148,6 +148,41 @@ pub struct ServeArgs {
     pub preview_ports: crate::previews::PortRange,
     #[command(flatten)]
     pub oidc: OidcArgs,
+    #[command(flatten)]
+    pub lti: LtiArgs,
+}
+
+/// Stacklab as an LTI 1.3 tool in the school's LMS: on when `--public-url` is given.
+#[derive(Debug, Default, Args)]
+pub struct LtiArgs {
+    /// Where people reach this server (https://labs.school.edu): the LMS is given the tool's
+    /// URLs under it (/lti/login, /lti/launch, /lti/jwks). Without it, LTI is off.
+    #[arg(long = "public-url", env = "STACKLAB_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// A TOML file of LMS registrations (`[[platform]]` entries), read at each start; more can be
+    /// added on the administrator's page.
+    #[arg(long = "lti-platforms", env = "STACKLAB_LTI_PLATFORMS")]
+    pub platforms: Option<PathBuf>,
+}
+
+impl LtiArgs {
+    /// The public URL (checked) and the registrations of the file, or what is wrong with them.
+    pub fn settings(&self) -> anyhow::Result<Option<(String, Vec<crate::store::lti::NewPlatform>)>> {
+        let Some(url) = &self.public_url else {
+            anyhow::ensure!(self.platforms.is_none(), "--lti-platforms needs --public-url (the address the LMS reaches this server at)");
+            return Ok(None);
+        };
+        let parsed = reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("--public-url {url:?} is not a URL: {e}"))?;
+        anyhow::ensure!(
+            matches!(parsed.scheme(), "http" | "https") && parsed.query().is_none() && parsed.fragment().is_none(),
+            "--public-url must be an http(s) URL without a query, like https://labs.school.edu, not {url:?}"
+        );
+        let platforms = match &self.platforms {
+            Some(path) => crate::lti::platforms::read_file(path)?,
+            None => Vec::new(),
+        };
+        Ok(Some((url.trim_end_matches('/').to_string(), platforms)))
+    }
 }
 
 /// Sign-in with the school's OpenID Connect provider: off unless `--oidc-issuer` is given.

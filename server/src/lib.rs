@@ -13,6 +13,7 @@ pub mod files;
 pub mod identity;
 pub mod kubernetes;
 pub mod kvm;
+pub mod lti;
 pub mod metrics;
 pub mod periodic;
 pub mod presentations;

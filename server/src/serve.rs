@@ -34,6 +34,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(labs = %args.labs.display(), sessions = course.sessions.len(), left_out = course.left_out.len(), "content loaded");
 
+    // Checked before anything starts: a typo in the registrations file stops here, naming it.
+    let lti = args.lti.settings()?;
     let shutdown = CancellationToken::new();
     let (sandboxes, host_notes) = open_sandboxes(&args).await?;
     if let Some(s) = &sandboxes {
@@ -61,6 +63,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             async move { oidc.probe().await }
         });
         state.oidc = Some(oidc);
+    }
+    if let Some((public_url, platforms)) = lti {
+        state.secure_cookies |= public_url.starts_with("https://");
+        for platform in &platforms {
+            store.save_lti_platform(platform, true).await.with_context(|| format!("--lti-platforms: {}", platform.label))?;
+        }
+        let lti = crate::lti::Lti::new(store.clone(), &public_url).await.context("the LTI tool's keys")?;
+        tracing::info!(platforms = platforms.len(), jwks = %lti.url("/lti/jwks"), "LTI 1.3 tool on");
+        tokio::spawn(crate::lti::grades::follow(lti.clone(), state.course.clone(), state.updates.clone()));
+        tokio::spawn(crate::lti::grades::deliver(lti.clone(), shutdown.clone()));
+        state.lti = Some(lti);
     }
     if let Some(sandboxes) = sandboxes {
         // Sandboxes from the last run: spares stay spares, learners get their class's lifetime.

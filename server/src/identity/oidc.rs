@@ -295,7 +295,7 @@ pub fn verify<'t>(token: &'t CoreIdToken, verifier: &CoreIdTokenVerifier<'_>, no
 
 /// All the claims of a token already verified, custom ones included (the crate's types keep
 /// only the standard ones).
-fn payload(token: &CoreIdToken) -> Option<Map<String, Value>> {
+pub fn payload(token: &CoreIdToken) -> Option<Map<String, Value>> {
     use base64::Engine;
     let Value::String(compact) = serde_json::to_value(token).ok()? else { return None };
     let body = compact.split('.').nth(1)?;

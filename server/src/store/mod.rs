@@ -8,6 +8,7 @@
 //! survives a SIGKILL or a power cut.
 
 mod ids;
+pub mod lti;
 mod sql;
 
 use std::time::Duration;
@@ -297,7 +298,7 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: lti::LtiStore + Send + Sync + 'static {
     /// Makes a class; its join code is `code` when given (instructors like memorable ones),
     /// else drawn at random.
     async fn create_class(&self, name: &str, code: Option<&str>, settings: &ClassSettings) -> Result<Class>;

@@ -41,7 +41,7 @@ struct Me {
 }
 
 /// Why joining or resuming did not work, in words for the learner.
-enum Refusal {
+pub(super) enum Refusal {
     Said(StatusCode, String),
     Store(StoreError),
 }
@@ -54,6 +54,14 @@ impl Refusal {
     fn json(self, state: &AppState) -> Response {
         match self {
             Refusal::Said(status, message) => (status, Json(serde_json::json!({ "error": message }))).into_response(),
+            Refusal::Store(e) => state.store_error(e),
+        }
+    }
+
+    /// A page of its own saying why (where there is no join page to go back to).
+    pub(super) fn page(self, state: &AppState, title: &str) -> Response {
+        match self {
+            Refusal::Said(status, message) => super::notice::notice(status, title, &message, None),
             Refusal::Store(e) => state.store_error(e),
         }
     }
@@ -100,8 +108,7 @@ pub(super) enum Joiner<'a> {
     SignedIn(&'a Identity),
 }
 
-/// Adds a learner to the class with this code (someone signed in who is already in it continues
-/// as that learner). A pre-warmed spare sandbox, if any, becomes theirs.
+/// Admits a learner to the class with this code (or this one-time code).
 async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_>) -> Result<(Learner, Class), Refusal> {
     if !state.attempts.allowed(client.ip()) {
         return Err(Refusal::said(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
@@ -125,10 +132,22 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_
             }
         },
     };
+    let learner = admit(state, &class, one_time.as_deref(), who).await?;
+    Ok((learner, class))
+}
+
+/// Adds a learner to `class` (someone signed in who is already in it continues as that learner),
+/// using up `one_time` when the join goes through. A pre-warmed spare sandbox, if any, becomes
+/// theirs.
+pub(super) async fn admit(state: &AppState, class: &Class, one_time: Option<&str>, who: Joiner<'_>) -> Result<Learner, Refusal> {
+    let name = match who {
+        Joiner::Anonymous(name) => name,
+        Joiner::SignedIn(identity) => &identity.display_name,
+    };
     if let Joiner::SignedIn(identity) = who
         && let Some(learner) = state.store.identity_learner(&identity.id, Some(&class.id)).await?
     {
-        return Ok((learner, class));
+        return Ok(learner);
     }
     if !class.settings.open_at(crate::store::now()) {
         return Err(Refusal::said(StatusCode::FORBIDDEN, "This class has ended. To continue your work, use your resume code instead."));
@@ -141,10 +160,10 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_
         ));
     }
     // Used up only now that nothing else refuses the join.
-    if let Some(code) = &one_time {
+    if let Some(code) = one_time {
         redeem(state, code).await?;
     }
-    let terms = ClassTerms::of(&class, &state.course);
+    let terms = ClassTerms::of(class, &state.course);
     let spare = state.sandboxes.as_ref().and_then(|s| s.take_spare(&terms));
     let learner = state.store.create_learner(&class.id, name, spare.as_deref()).await?;
     if let Joiner::SignedIn(identity) = who {
@@ -153,12 +172,12 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_
     if let Some(sandboxes) = &state.sandboxes {
         sandboxes.set_terms(&learner.id, &terms);
     }
-    if let Some(code) = &one_time {
+    if let Some(code) = one_time {
         state.store.one_time_code_used_by(code, &learner.id).await?;
     }
     tracing::info!(learner = %learner.id, class = %class.name, spare = spare.is_some(), one_time = one_time.is_some(), "learner joined");
     let _ = state.updates.send(Update::Joined { learner: learner.id.clone(), class_id: class.id.clone() });
-    Ok((learner, class))
+    Ok(learner)
 }
 
 /// The class of a one-time code (used or not) and the code as stored; `None` when `typed` is no
@@ -193,7 +212,7 @@ async fn by_resume_code(state: &AppState, client: SocketAddr, code: &str) -> Res
 }
 
 /// A new session for the learner, in the cookie (still naming who signed in, if someone did).
-async fn sign_in(
+pub(super) async fn sign_in(
     state: &AppState,
     jar: SignedCookieJar,
     learner_id: &str,

@@ -12,6 +12,7 @@ pub mod instructor;
 pub mod learners;
 pub mod listen;
 pub mod live;
+mod lti;
 mod notice;
 mod oidc;
 pub mod polls;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub spotlights: Arc<crate::classroom::Spotlights>,
     /// Sign-in with the school's OpenID Connect provider, when configured.
     pub oidc: Option<Arc<crate::identity::oidc::Oidc>>,
+    /// The LTI 1.3 tool, when the server has a public URL.
+    pub lti: Option<Arc<crate::lti::Lti>>,
     pub shutdown: CancellationToken,
 }
 
@@ -159,6 +162,7 @@ impl AppState {
             extensions: Arc::default(),
             spotlights: Arc::default(),
             oidc: None,
+            lti: None,
             shutdown,
         }
     }
@@ -233,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/terminal/{tab}", get(terminal::attach))
         .merge(learners::router())
         .merge(oidc::router())
+        .merge(lti::router())
         .merge(progress::router())
         .merge(live::router())
         .merge(preview::router())

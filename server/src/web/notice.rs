@@ -8,16 +8,20 @@ use axum::response::{IntoResponse, Response};
 
 pub fn notice(status: StatusCode, title: &str, said: &str, back: Option<(&str, &str)>) -> Response {
     let link = back.map(|(href, text)| format!("<p><a href=\"{}\">{}</a></p>", escape(href), escape(text))).unwrap_or_default();
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{title}</title></head><body><main><h1>{title}</h1><p role=\"alert\">{said}</p>{link}</main></body></html>",
-        title = escape(title),
-        said = escape(said),
-    );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from(body)).into_response()
+    page(status, title, &format!("<p role=\"alert\">{}</p>{link}", escape(said)))
 }
 
-fn escape(text: &str) -> String {
+/// A page with `title` and `body` (HTML the caller escaped), never cached.
+pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>",
+        title = escape(title),
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from(html)).into_response()
+}
+
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 

@@ -14,6 +14,7 @@ use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Connection, Executor, Row};
 
+mod lti;
 pub mod page_cache;
 mod rows;
 

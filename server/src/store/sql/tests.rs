@@ -423,3 +423,5 @@ async fn staff_accounts_have_a_role_per_class() {
         assert_eq!(store.staff_accounts().await.unwrap().len(), 2);
     }
 }
+
+mod lti;
