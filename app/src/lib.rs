@@ -4,6 +4,7 @@
 pub mod class;
 pub mod components;
 pub mod error;
+pub mod lti;
 pub mod poll;
 pub mod routes;
 pub mod services;

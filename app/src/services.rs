@@ -149,6 +149,17 @@ pub trait Services: Send + Sync + 'static {
         password: &str,
     ) -> AppResult<crate::class::StaffAccountView>;
 
+    /// The tool's URLs and the LMS registrations (the administrator).
+    async fn lti_setup(&self, who: &StaffView) -> AppResult<crate::lti::LtiSetup>;
+    async fn save_lti_platform(&self, who: &StaffView, input: crate::lti::PlatformInput) -> AppResult<crate::lti::PlatformView>;
+    async fn remove_lti_platform(&self, who: &StaffView, id: &str) -> AppResult<()>;
+    /// A new signing key for the tool; its id.
+    async fn rotate_lti_key(&self, who: &StaffView) -> AppResult<String>;
+    /// The class's links in the LMS and the scores sent there (its staff).
+    async fn class_lti(&self, who: &StaffView, class: &str) -> AppResult<crate::lti::ClassLti>;
+    /// Reads the class's course rosters from the LMS (its teachers); how many learners that added.
+    async fn fill_roster(&self, who: &StaffView, class: &str) -> AppResult<usize>;
+
     /// Messages to this learner (or their class) after message `after`.
     async fn messages(&self, learner: &str, after: i64) -> Vec<MessageView>;
     /// The thread between staff and this learner, for a member of staff who may see them.

@@ -47,6 +47,7 @@ fn concrete(path: &str, class: &str, learner: &str) -> String {
         .replace("{recording}", "1000-1")
         .replace("{lab}", "some-lab")
         .replace("{step}", "some-step")
+        .replace("{platform}", "p-none")
 }
 
 async fn http(server: &TestServer, method: &str, path: &str, headers: &[(String, String)]) -> (u16, String) {
@@ -128,6 +129,18 @@ async fn every_instructor_route_refuses_everyone_else() {
                 "application/x-www-form-urlencoded",
                 "name=Eve&login=eve&password=long+enough+pw".into(),
             ),
+            ("/api/instructor/lti-setup", "application/x-www-form-urlencoded", String::new()),
+            (
+                "/api/instructor/save-lti-platform",
+                "application/json",
+                serde_json::json!({ "input": { "label": "Evil", "issuer": "https://evil.test", "client_id": "x", "login_url": "https://evil.test/a",
+                    "token_url": "https://evil.test/t", "jwks_url": "https://evil.test/k", "deployments": "1" } })
+                .to_string(),
+            ),
+            ("/api/instructor/remove-lti-platform", "application/x-www-form-urlencoded", "id=p1".into()),
+            ("/api/instructor/rotate-lti-key", "application/x-www-form-urlencoded", String::new()),
+            ("/api/instructor/class-lti", "application/x-www-form-urlencoded", format!("class={class}")),
+            ("/api/instructor/fill-roster", "application/x-www-form-urlencoded", format!("class={class}")),
         ];
         for (endpoint, content_type, body) in calls {
             let mut request = reqwest::Client::new()
@@ -372,6 +385,8 @@ fn role_may(role: Option<server::store::ClassRole>, path: &str) -> bool {
     match path {
         // The server's own, for its administrator only.
         "/metrics" | "/api/instructor/accounts" => false,
+        // LMS registrations and the tool's key: the server's too.
+        p if p.starts_with("/api/instructor/lti") => false,
         // Listing (their own) classes and making one (they own it): anyone who teaches.
         "/api/instructor/classes" => true,
         // Any staff reach it; what each action touches is checked against its class (below).

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 const POSTED_FROM_ELSEWHERE: [&str; 2] = ["/lti/login", "/lti/launch"];
 
 pub async fn same_origin(request: Request, next: Next) -> Response {
-    if POSTED_FROM_ELSEWHERE.contains(&request.uri().path()) && request.headers().get(header::UPGRADE).is_none() {
+    if posted_from_elsewhere(&request) {
         return next.run(request).await;
     }
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -22,6 +22,10 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
     next.run(request).await
+}
+
+fn posted_from_elsewhere(request: &Request) -> bool {
+    POSTED_FROM_ELSEWHERE.contains(&request.uri().path()) && request.headers().get(header::UPGRADE).is_none()
 }
 
 fn from_this_site(request: &Request) -> bool {
@@ -43,7 +47,11 @@ mod tests {
     use axum::body::Body;
 
     fn request(method: Method, headers: &[(&str, &str)]) -> Request {
-        let mut builder = Request::builder().method(method).uri("/api/join");
+        request_to("/api/join", method, headers)
+    }
+
+    fn request_to(path: &str, method: Method, headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().method(method).uri(path);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
@@ -57,5 +65,15 @@ mod tests {
         assert!(!from_this_site(&request(Method::POST, &[("host", "lab:3000"), ("origin", "http://lab:3000.evil")])));
         assert!(!from_this_site(&request(Method::POST, &[("host", "lab:3000"), ("sec-fetch-site", "cross-site")])));
         assert!(from_this_site(&request(Method::POST, &[("host", "lab:3000")])));
+    }
+
+    #[test]
+    fn only_the_lms_entries_take_posts_from_other_sites() {
+        let lms = [("host", "lab:3000"), ("origin", "https://moodle.school.test"), ("sec-fetch-site", "cross-site")];
+        assert!(posted_from_elsewhere(&request_to("/lti/launch", Method::POST, &lms)));
+        assert!(posted_from_elsewhere(&request_to("/lti/login", Method::POST, &lms)));
+        assert!(!posted_from_elsewhere(&request_to("/lti/deep-link", Method::POST, &lms)), "the choice is posted from our own page");
+        assert!(!posted_from_elsewhere(&request_to("/lti/launch/../api/join", Method::POST, &lms)));
+        assert!(!posted_from_elsewhere(&request_to("/lti/launch", Method::GET, &[("upgrade", "websocket")])));
     }
 }

@@ -114,6 +114,30 @@ impl Services for AppState {
         instructor::staff::set_role(self, who, class, account, role).await.map_err(AppError::from)
     }
 
+    async fn lti_setup(&self, who: &StaffView) -> AppResult<app::lti::LtiSetup> {
+        instructor::lti::setup(self, who).await.map_err(AppError::from)
+    }
+
+    async fn save_lti_platform(&self, who: &StaffView, input: app::lti::PlatformInput) -> AppResult<app::lti::PlatformView> {
+        instructor::lti::save(self, who, input).await.map_err(AppError::from)
+    }
+
+    async fn remove_lti_platform(&self, who: &StaffView, id: &str) -> AppResult<()> {
+        instructor::lti::remove(self, who, id).await.map_err(AppError::from)
+    }
+
+    async fn rotate_lti_key(&self, who: &StaffView) -> AppResult<String> {
+        instructor::lti::rotate(self, who).await.map_err(AppError::from)
+    }
+
+    async fn class_lti(&self, who: &StaffView, class: &str) -> AppResult<app::lti::ClassLti> {
+        instructor::lti::class(self, who, class).await.map_err(AppError::from)
+    }
+
+    async fn fill_roster(&self, who: &StaffView, class: &str) -> AppResult<usize> {
+        instructor::lti::roster(self, who, class).await.map_err(AppError::from)
+    }
+
     async fn make_staff_account(
         &self,
         who: &StaffView,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::assistants::Assistants;
 use super::codes::OneTimeCodes;
+use super::lti::Gradebook;
 use super::matrix::Matrix;
 use super::panel::LearnerPanel;
 use super::queue::{EyesOnMe, HelpQueue};
@@ -185,6 +186,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
             })}
             {instructor.then(|| view! { <Assistants class=class_id.clone()/> <OneTimeCodes class=class_id.clone()/> })}
             {owner.then(|| view! { <ClassStaff class=class_id.clone()/> })}
+            {instructor.then(|| view! { <Gradebook class=class_id.clone()/> })}
             <HelpQueue dash selected act/>
             <Matrix dash selected compact=helping/>
             <Legend compact=helping/>

@@ -5,6 +5,7 @@ mod assistants;
 mod codes;
 pub mod dashboard;
 mod editor;
+pub mod lti;
 mod matrix;
 mod panel;
 mod queue;
@@ -156,7 +157,7 @@ fn InstructorHomeView(home: InstructorHome) -> impl IntoView {
                     <li><a href=format!("/decks/{id}/present/1")>{title}</a></li>
                 }).collect_view()}
             </ul>
-            {home.administrator.then(|| view! { <staff::StaffAccounts/> })}
+            {home.administrator.then(|| view! { <staff::StaffAccounts/> <lti::LtiSettings/> })}
         </section>
     }
 }

@@ -9,6 +9,7 @@ mod dashboard;
 pub mod grades;
 pub mod help;
 mod login;
+pub mod lti;
 pub mod schedule;
 pub mod staff;
 mod watch;
@@ -42,6 +43,13 @@ pub const PROTECTED: &[(&str, &str)] = &[
     ("GET", "/api/instructor/classes/{class}/staff"),
     ("POST", "/api/instructor/classes/{class}/staff"),
     ("POST", "/api/instructor/accounts"),
+    // The LMS (lti.rs).
+    ("GET", "/api/instructor/lti"),
+    ("POST", "/api/instructor/lti/platforms"),
+    ("DELETE", "/api/instructor/lti/platforms/{platform}"),
+    ("POST", "/api/instructor/lti/keys"),
+    ("GET", "/api/instructor/classes/{class}/lti"),
+    ("POST", "/api/instructor/classes/{class}/lti/roster"),
     // Terminal recordings (web/recordings.rs).
     ("GET", "/api/instructor/learners/{learner}/recordings"),
     ("GET", "/api/instructor/learners/{learner}/recordings/{recording}"),
@@ -88,6 +96,12 @@ pub fn router() -> axum::Router<AppState> {
         .route("/api/instructor/classes/{class}/codes.csv", get(codes::csv_route))
         .route("/api/instructor/classes/{class}/staff", get(staff::list_route).post(staff::set_role_route))
         .route("/api/instructor/accounts", post(staff::make_route))
+        .route("/api/instructor/lti", get(lti::setup_route))
+        .route("/api/instructor/lti/platforms", post(lti::save_route))
+        .route("/api/instructor/lti/platforms/{platform}", axum::routing::delete(lti::remove_route))
+        .route("/api/instructor/lti/keys", post(lti::rotate_route))
+        .route("/api/instructor/classes/{class}/lti", get(lti::class_route))
+        .route("/api/instructor/classes/{class}/lti/roster", post(lti::roster_route))
         .route("/staff/login", get(assistants::login_route))
         .route("/metrics", get(metrics_route))
         .route("/ws/instructor/learners/{learner}/terminal/{tab}", get(watch::watch_route))
