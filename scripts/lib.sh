@@ -31,6 +31,9 @@ WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$ROOT/Cargo.t
 MDBOOK_VERSION=0.5.4
 LINKCHECKER_VERSION=10.6.0
 LINKCHECKER_VENV=/var/cache/stacklab/linkchecker
+# The LMS of the LTI browser tests (end2end/lti/platform.py: PyPI's lti1p3platform, pinned in
+# end2end/lti/requirements.txt).
+export STACKLAB_LTI_VENV=/var/cache/stacklab/lti-platform
 
 # Phase times go to one file shared with the scripts this one calls, so the outermost script
 # prints them all at the end.

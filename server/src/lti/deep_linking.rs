@@ -16,6 +16,7 @@ pub struct Choosing {
     pub platform_id: String,
     pub deployment_id: String,
     pub return_url: String,
+    /// The request's `data`, as JSON text, to send back as it came.
     pub data: Option<String>,
 }
 
@@ -76,8 +77,8 @@ impl Lti {
             "https://purl.imsglobal.org/spec/lti/claim/deployment_id": choosing.deployment_id,
             "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": items,
         });
-        if let Some(data) = &choosing.data {
-            claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] = json!(data);
+        if let Some(data) = choosing.data.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) {
+            claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] = data;
         }
         if let Some(lab) = chosen {
             claims["https://purl.imsglobal.org/spec/lti-dl/claim/msg"] = json!(format!("Added the Stacklab lab “{}”.", lab.title));

@@ -23,7 +23,8 @@ const MEMBERSHIP: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership";
 pub enum Message {
     /// Open a link: a lab.
     ResourceLink { id: String, title: Option<String> },
-    /// The teacher chooses what a new link opens; the answer goes back to `return_url`.
+    /// The teacher chooses what a new link opens; the answer goes back to `return_url` with
+    /// `data` as it came (JSON text: platforms send a string or an object).
     DeepLinking { return_url: String, data: Option<String> },
 }
 
@@ -95,7 +96,7 @@ struct ResourceLink {
 struct DeepLinkingSettings {
     deep_link_return_url: String,
     #[serde(default)]
-    data: Option<String>,
+    data: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -148,7 +149,7 @@ pub fn read(all: &Map<String, Value>, platform: &Platform, subject: String) -> R
         }
         Some("LtiDeepLinkingRequest") => {
             let settings: DeepLinkingSettings = claim(all, DEEP_LINKING).ok_or_else(|| because("it has no deep-linking settings"))?;
-            Message::DeepLinking { return_url: settings.deep_link_return_url, data: settings.data }
+            Message::DeepLinking { return_url: settings.deep_link_return_url, data: settings.data.map(|d| d.to_string()) }
         }
         _ => return Err(because("it is a kind of LTI message Stacklab does not take")),
     };

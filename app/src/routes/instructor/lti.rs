@@ -211,42 +211,56 @@ pub fn Gradebook(class: String) -> impl IntoView {
         }
     };
     let refresh = move |_| load();
+    let links = move || {
+        found.with(|f| {
+            f.iter()
+                .flat_map(|f| f.links.iter())
+                .map(|l| format!("{} in {}{}", l.lab, l.platform, if l.graded { " (graded)" } else { "" }))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    };
+    let rows = move || {
+        found
+            .get()
+            .map(|f| f.scores)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                let said = match (s.status, &s.error) {
+                    (ScoreStatus::Failed, Some(e)) => format!("failed {} times, trying again: {e}", s.attempts),
+                    (status, _) => status.as_str().to_string(),
+                };
+                view! {
+                    <tr data-learner=s.learner_id.clone() data-status=s.status.as_str()>
+                        <td>{s.name}</td>
+                        <td>{s.lab}</td>
+                        <td>{format!("{} / {}", s.earned, s.possible)}</td>
+                        <td>{said}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    let has_roster = move || found.with(|f| f.as_ref().is_some_and(|f| f.roster));
+    // The panel stays (open or closed, as the teacher left it) while its content reloads.
     view! {
-        {move || found.get().filter(|f| !f.links.is_empty()).map(|lti| {
-            let roster = roster.clone();
-            let refresh = refresh.clone();
-            view! {
-                <details class="gradebook card">
-                    <summary>"LMS gradebook"</summary>
-                    <p class="muted">
-                        {lti.links.iter().map(|l| format!("{} in {}{}", l.lab, l.platform, if l.graded { " (graded)" } else { "" })).collect::<Vec<_>>().join("; ")}
-                    </p>
-                    <p>
-                        <button class="button small secondary" type="button" on:click=refresh>"Refresh"</button>
-                        {lti.roster.then(|| view! { <button class="button small secondary" type="button" on:click=roster>"Read the roster"</button> })}
-                    </p>
-                    <table class="staff-table">
-                        <thead><tr><th scope="col">"Learner"</th><th scope="col">"Lab"</th><th scope="col">"Score"</th><th scope="col">"Sent to the LMS"</th></tr></thead>
-                        <tbody>
-                            {lti.scores.into_iter().map(|s| {
-                                let said = match (s.status, &s.error) {
-                                    (ScoreStatus::Failed, Some(e)) => format!("failed {} times, trying again: {e}", s.attempts),
-                                    (status, _) => status.as_str().to_string(),
-                                };
-                                view! {
-                                    <tr data-learner=s.learner_id.clone() data-status=s.status.as_str()>
-                                        <td>{s.name}</td>
-                                        <td>{s.lab}</td>
-                                        <td>{format!("{} / {}", s.earned, s.possible)}</td>
-                                        <td>{said}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </details>
-            }
-        })}
+        <Show when=move || found.with(|f| f.as_ref().is_some_and(|f| !f.links.is_empty()))>
+            <details class="gradebook card">
+                <summary>"LMS gradebook"</summary>
+                <p class="muted">{links}</p>
+                <p>
+                    <button class="button small secondary" type="button" on:click=refresh.clone()>"Refresh"</button>
+                    <button class="button small secondary" type="button" hidden=move || !has_roster() on:click=roster.clone()>
+                        "Read the roster"
+                    </button>
+                </p>
+                <table class="staff-table">
+                    <thead><tr><th scope="col">"Learner"</th><th scope="col">"Lab"</th><th scope="col">"Score"</th><th scope="col">"Sent to the LMS"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </details>
+        </Show>
         {move || status.get().map(|s| view! { <p class="muted" role="status">{s}</p> })}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
     }

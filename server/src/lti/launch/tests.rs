@@ -146,7 +146,7 @@ fn a_deep_linking_request_carries_its_return_address_and_data() {
     assert_eq!(launch.role, CourseRole::Staff(ClassRole::Instructor));
     assert_eq!(
         launch.message,
-        Message::DeepLinking { return_url: "https://lms.school.test/dl/return".into(), data: Some("opaque-7".into()) }
+        Message::DeepLinking { return_url: "https://lms.school.test/dl/return".into(), data: Some("\"opaque-7\"".into()) }
     );
 }
 
