@@ -310,7 +310,7 @@ class Handler(BaseHTTPRequestHandler):
         with COURSE_STATE.lock:
             if time.time() < COURSE_STATE.down_until:
                 COURSE_STATE.refused_scores += 1
-                self.send(503, "Service Unavailable: the LMS is down for maintenance", "text/plain")
+                self.send(503, "down for maintenance", "text/plain")
                 return True
         return False
 

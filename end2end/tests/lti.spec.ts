@@ -155,7 +155,7 @@ test.describe("an LMS launches Stacklab (LTI 1.3)", () => {
   });
 
   test("with the LMS down a score waits, through a restart and a key rotation, and arrives when it is back", async ({ browser }) => {
-    const down = await fetch(`${lms}/test/down?seconds=45`, { method: "POST" });
+    const down = await fetch(`${lms}/test/down?seconds=60`, { method: "POST" });
     expect(down.ok).toBe(true);
     const ada = await freshPage(browser);
     await ada.goto(`${lms}/launch?user=ada&link=link-1`);
@@ -223,5 +223,34 @@ test.describe("an LMS launches Stacklab (LTI 1.3)", () => {
     await page.goto(`${tool}/lti/login?iss=https://lms.elsewhere.test&login_hint=x&target_link_uri=${tool}/lti/launch`);
     await expect(page.getByRole("alert")).toContainText("is not registered with Stacklab");
     await page.screenshot({ path: `${screenshots}/lti-refused.png` });
+  });
+
+  test("the administrator reads the tool's URLs and registers an LMS on the page", async ({ browser }) => {
+    const page = await freshPage(browser);
+    await page.goto(`${tool}/instructor/login?token=${instructorToken}`);
+    await page.goto(`${tool}/instructor`);
+    await hydrated(page);
+    await page.getByText("LMS (LTI 1.3)").click();
+    const settings = page.locator(".lti-settings");
+    await expect(settings.locator(".tool-urls")).toContainText(`${tool}/lti/login`);
+    await expect(settings.locator(".tool-urls")).toContainText(`${tool}/lti/jwks`);
+    await expect(settings.locator("tbody tr", { hasText: "Test LMS" })).toContainText("from the registrations file");
+
+    await settings.getByLabel("LMS name").fill("Canvas test");
+    await settings.getByLabel("Issuer (platform id)").fill("https://canvas.test.instructure.com");
+    await settings.getByLabel("Client id").fill("10000000000001");
+    await settings.getByLabel("Authentication request URL").fill("https://sso.test.canvaslms.com/api/lti/authorize_redirect");
+    await settings.getByLabel("Access token URL").fill("not a url");
+    await settings.getByLabel("Public keyset URL").fill("https://sso.test.canvaslms.com/api/lti/security/jwks");
+    await settings.getByLabel("Deployment ids").fill("7:abc, 8:def");
+    await settings.getByRole("button", { name: "Register LMS" }).click();
+    await expect(settings.getByRole("alert")).toContainText("token_url must be an http(s) URL");
+    await settings.getByLabel("Access token URL").fill("https://sso.test.canvaslms.com/login/oauth2/token");
+    await settings.getByRole("button", { name: "Register LMS" }).click();
+    await expect(settings.getByRole("status")).toContainText("Canvas test is registered.");
+    await expect(settings.locator("tbody tr", { hasText: "Canvas test" })).toContainText("7:abc, 8:def");
+    await page.screenshot({ path: `${screenshots}/lti-settings.png` });
+    await settings.getByRole("button", { name: "Remove Canvas test" }).click();
+    await expect(settings.locator("tbody tr", { hasText: "Canvas test" })).toHaveCount(0);
   });
 });

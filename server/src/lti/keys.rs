@@ -32,7 +32,7 @@ impl ToolKeys {
     pub async fn load(store: Arc<dyn Store>) -> anyhow::Result<Self> {
         let keys = Self { store, keys: RwLock::new(Vec::new()) };
         if keys.store.lti_keys().await?.is_empty() {
-            keys.store.add_lti_key(&new_key().await?).await?;
+            keys.store.add_lti_key(&new_key(0).await?).await?;
         }
         keys.reload().await?;
         Ok(keys)
@@ -51,7 +51,8 @@ impl ToolKeys {
 
     /// Makes a new key, which signs from now on; the one before it stays published.
     pub async fn rotate(&self) -> anyhow::Result<String> {
-        let key = new_key().await?;
+        let newest = self.store.lti_keys().await?.first().map_or(0, |k| k.created_at);
+        let key = new_key(newest).await?;
         let kid = key.kid.clone();
         self.store.add_lti_key(&key).await?;
         self.reload().await?;
@@ -100,15 +101,62 @@ pub fn sign_with(key: &CoreRsaPrivateSigningKey, kid: &str, claims: &Value) -> a
     Ok(format!("{signing_input}.{}", b64.encode(signature)))
 }
 
-/// A new RSA key (made in a blocking thread: it takes a while) named by when it was made.
-async fn new_key() -> anyhow::Result<ToolKey> {
+/// A new RSA key (made in a blocking thread: it takes a while) named by when it was made, which
+/// is after `newest` (the keys are ordered by it: two rotations in one second keep their order).
+async fn new_key(newest: i64) -> anyhow::Result<ToolKey> {
     use rsa::pkcs1::EncodeRsaPrivateKey;
     let pem = tokio::task::spawn_blocking(|| {
         let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, KEY_BITS)?;
         anyhow::Ok(private.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)?.to_string())
     })
     .await??;
-    let created_at = crate::store::now();
+    let created_at = crate::store::now().max(newest + 1);
     let kid = format!("stacklab-{created_at}-{}", &crate::store::session_token()[..8]);
     Ok(ToolKey { kid, private_pem: pem, created_at })
+}
+
+#[cfg(test)]
+mod tests {
+    use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier};
+    use openidconnect::{ClientId, IssuerUrl, Nonce};
+
+    use super::*;
+
+    /// What the tool signs, checked the way an LMS checks it: against the published set.
+    fn checks_against(jwks: &Value, token: &str) -> bool {
+        let keys: CoreJsonWebKeySet = serde_json::from_value(jwks.clone()).unwrap();
+        let token: CoreIdToken = token.parse().unwrap();
+        let verifier =
+            CoreIdTokenVerifier::new_public_client(ClientId::new("lms".into()), IssuerUrl::new("https://tool.test".into()).unwrap(), keys);
+        token.claims(&verifier, &Nonce::new("n".into())).is_ok()
+    }
+
+    fn claims() -> Value {
+        let now = crate::store::now();
+        serde_json::json!({ "iss": "https://tool.test", "aud": "lms", "sub": "tool", "iat": now, "exp": now + 60, "nonce": "n" })
+    }
+
+    #[tokio::test]
+    async fn the_key_survives_a_restart_and_a_rotation_keeps_the_one_before_published() {
+        let store: Arc<dyn Store> = Arc::new(crate::store::SqlStore::memory().await.unwrap());
+        let keys = ToolKeys::load(store.clone()).await.unwrap();
+        let first = keys.kid().unwrap();
+        let before = keys.sign(&claims()).unwrap();
+        assert!(checks_against(&keys.jwks(), &before));
+        assert_eq!(keys.jwks()["keys"][0]["alg"], "RS256");
+
+        let again = ToolKeys::load(store.clone()).await.unwrap();
+        assert_eq!(again.kid().unwrap(), first, "a restart signs with the same key");
+
+        let second = keys.rotate().await.unwrap();
+        assert_ne!(second, first);
+        let after = keys.sign(&claims()).unwrap();
+        let published = keys.jwks();
+        assert_eq!(published["keys"].as_array().unwrap().len(), 2);
+        assert!(checks_against(&published, &before), "signed just before the rotation, still checks");
+        assert!(checks_against(&published, &after));
+
+        keys.rotate().await.unwrap();
+        assert!(!checks_against(&keys.jwks(), &before), "two rotations on, the first key is gone");
+    }
 }

@@ -138,7 +138,7 @@ pub fn read(all: &Map<String, Value>, platform: &Platform, subject: String) -> R
         return Err(because("it is not an LTI 1.3 launch"));
     }
     let deployment_id: String = lti(all, "deployment_id").ok_or_else(|| because("it names no deployment"))?;
-    if !platform.deployments.iter().any(|d| *d == deployment_id) {
+    if !platform.deployments.contains(&deployment_id) {
         return Err(Refused::Because(format!("its deployment ({deployment_id}) is not registered with Stacklab")));
     }
     let message_type: Option<String> = lti(all, "message_type");

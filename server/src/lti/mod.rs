@@ -13,6 +13,7 @@ pub mod grades;
 pub mod keys;
 pub mod launch;
 pub mod platforms;
+pub mod roster;
 pub mod services;
 
 use std::collections::HashMap;

@@ -21,7 +21,6 @@ use crate::lti::grades::{issuer_of, lab_score};
 use crate::lti::{CourseRole, Launch, LaunchError, LoginInitiation, Lti, Message};
 use crate::store::lti::{LtiLink, Platform};
 use crate::store::{Class, ClassRole, ClassSettings, Identity, StoreError, Vouched};
-use crate::updates::Update;
 use crate::web::auth;
 
 pub fn router() -> axum::Router<AppState> {
@@ -121,10 +120,19 @@ async fn launch(State(state): State<AppState>, jar: SignedCookieJar, Form(form):
         Ok(landed) => landed,
         Err(e) => return state.store_error(e),
     };
+    let landing = Landing { platform: &platform, launch: &launch, identity: &identity, class: &class };
     match launch.role {
-        CourseRole::Staff(role) => staff_landed(&state, &lti, jar, &platform, &launch, &identity, &class, made, role).await,
-        CourseRole::Learner => learner_landed(&state, &lti, jar, &platform, &launch, &identity, &class).await,
+        CourseRole::Staff(role) => staff_landed(&state, &lti, jar, &landing, made, role).await,
+        CourseRole::Learner => learner_landed(&state, &lti, jar, &landing).await,
     }
+}
+
+/// A checked launch, and who and where it lands.
+struct Landing<'a> {
+    platform: &'a Platform,
+    launch: &'a Launch,
+    identity: &'a Identity,
+    class: &'a Class,
 }
 
 /// The class of the LMS course, made at the course's first launch (named after it).
@@ -181,15 +189,8 @@ async fn link_lab(
     Ok(Some(lab))
 }
 
-async fn learner_landed(
-    state: &AppState,
-    lti: &Arc<Lti>,
-    jar: SignedCookieJar,
-    platform: &Platform,
-    launch: &Launch,
-    identity: &Identity,
-    class: &Class,
-) -> Response {
+async fn learner_landed(state: &AppState, lti: &Arc<Lti>, jar: SignedCookieJar, landing: &Landing<'_>) -> Response {
+    let Landing { platform, launch, identity, class } = *landing;
     let Message::ResourceLink { id: link_id, .. } = &launch.message else {
         return notice(StatusCode::FORBIDDEN, TITLE, "Only the course's teachers add Stacklab labs to it.", None);
     };
@@ -218,18 +219,15 @@ async fn learner_landed(
     (jar, Redirect::to(&to)).into_response()
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn staff_landed(
     state: &AppState,
     lti: &Arc<Lti>,
     jar: SignedCookieJar,
-    platform: &Platform,
-    launch: &Launch,
-    identity: &Identity,
-    class: &Class,
+    landing: &Landing<'_>,
     made: bool,
     role: ClassRole,
 ) -> Response {
+    let Landing { platform, launch, identity, class } = *landing;
     let signed_in = async {
         let account = match state.store.staff_account_of(&identity.id).await? {
             Some(account) => account,
@@ -252,7 +250,8 @@ async fn staff_landed(
         Err(e) => return state.store_error(e),
     };
     if let Some(url) = launch.memberships_url.clone() {
-        tokio::spawn(fill_roster(state.clone(), lti.clone(), platform.clone(), class.clone(), url));
+        let (lti, updates, platform, class) = (lti.clone(), state.updates.clone(), platform.clone(), class.clone());
+        tokio::spawn(async move { lti.fill_roster(&updates, &platform, &class, &url).await });
     }
     match &launch.message {
         Message::DeepLinking { return_url, data } => {
@@ -346,49 +345,4 @@ async fn choose(State(state): State<AppState>, Form(choice): Form<Choice>) -> Re
         jwt = escape(&jwt),
     );
     page(StatusCode::OK, "Add a Stacklab lab", &body)
-}
-
-/// The course's learners from the LMS's roster, each made a learner of the class ahead of their
-/// first launch (no sandbox until they come). Returns how many were added.
-pub async fn fill_roster(
-    state: AppState,
-    lti: Arc<Lti>,
-    platform: Platform,
-    class: Class,
-    memberships_url: String,
-) -> Result<usize, String> {
-    let members = lti.roster(&platform, &memberships_url).await.map_err(|e| {
-        tracing::warn!(class = %class.id, "the LMS's roster: {e}");
-        e.to_string()
-    })?;
-    let mut added = 0;
-    for member in members.iter().filter(|m| m.role == CourseRole::Learner) {
-        let who = Vouched {
-            issuer: issuer_of(&platform.id),
-            subject: member.user_id.clone(),
-            display_name: member.name.clone().unwrap_or_else(|| "Learner".into()).chars().take(60).collect(),
-            email: member.email.clone(),
-            staff: false,
-        };
-        let outcome = async {
-            let identity = state.store.vouched(&who).await?;
-            if state.store.identity_learner(&identity.id, Some(&class.id)).await?.is_some() {
-                return Ok(false);
-            }
-            let learner = state.store.create_learner(&class.id, &identity.display_name, None).await?;
-            state.store.link_identity(&learner.id, &identity.id).await?;
-            let _ = state.updates.send(Update::Joined { learner: learner.id.clone(), class_id: class.id.clone() });
-            Ok::<_, StoreError>(true)
-        };
-        match outcome.await {
-            Ok(true) => added += 1,
-            Ok(false) => {}
-            Err(e) => {
-                tracing::error!(class = %class.id, "adding a learner from the LMS's roster: {e}");
-                return Err("the roster could not be saved".into());
-            }
-        }
-    }
-    tracing::info!(class = %class.id, members = members.len(), added, "roster read from the LMS");
-    Ok(added)
 }

@@ -228,6 +228,7 @@ pub fn Gradebook(class: String) -> impl IntoView {
             .into_iter()
             .map(|s| {
                 let said = match (s.status, &s.error) {
+                    (ScoreStatus::Failed, Some(e)) if s.attempts == 1 => format!("failed once, trying again: {e}"),
                     (ScoreStatus::Failed, Some(e)) => format!("failed {} times, trying again: {e}", s.attempts),
                     (status, _) => status.as_str().to_string(),
                 };

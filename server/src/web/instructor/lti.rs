@@ -140,7 +140,8 @@ pub async fn roster(state: &AppState, who: &StaffView, class: &str) -> Result<us
     for (platform_id, url) in state.store.lti_contexts_of_class(class).await? {
         let (Some(url), Some(platform)) = (url, state.store.lti_platform(&platform_id).await?) else { continue };
         any = true;
-        added += crate::web::lti::fill_roster(state.clone(), lti.clone(), platform, the_class.clone(), url)
+        added += lti
+            .fill_roster(&state.updates, &platform, &the_class, &url)
             .await
             .map_err(|e| ApiError::Unavailable(format!("The LMS's roster could not be read: {e}.")))?;
     }
