@@ -5,3 +5,4 @@
 pub mod claims;
 pub mod oidc;
 pub mod password;
+pub mod refetch;

@@ -41,9 +41,6 @@ pub struct OidcSettings {
 
 /// Provider metadata (and the keys with it) is fetched again after this long.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
-/// A token signed with a key we do not know fetches the keys again at most this often: forged
-/// tokens must not make the server hammer the provider.
-const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
 /// A sign-in not finished within this long is refused (the browser keeps it in a cookie as long).
 pub const PENDING_TTL: Duration = Duration::from_secs(600);
 /// Each request to the provider.
@@ -107,7 +104,7 @@ pub struct Oidc {
     redirect: RedirectUrl,
     http: reqwest::Client,
     provider: tokio::sync::Mutex<Option<Provider>>,
-    last_forced: std::sync::Mutex<Option<Instant>>,
+    refetches: super::refetch::Refetches,
 }
 
 impl Oidc {
@@ -127,7 +124,7 @@ impl Oidc {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(HTTP_TIMEOUT)
             .build()?;
-        Ok(Self { settings, issuer, redirect, http, provider: tokio::sync::Mutex::new(None), last_forced: std::sync::Mutex::new(None) })
+        Ok(Self { settings, issuer, redirect, http, provider: tokio::sync::Mutex::new(None), refetches: Default::default() })
     }
 
     pub fn label(&self) -> &str {
@@ -148,14 +145,7 @@ impl Oidc {
     /// once a minute).
     async fn client(&self, refetch: bool) -> Result<Client, SignInError> {
         let mut provider = self.provider.lock().await;
-        let forced = refetch && {
-            let mut last = self.last_forced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let allowed = last.is_none_or(|at| at.elapsed() >= REFETCH_AT_MOST_EVERY);
-            if allowed {
-                *last = Some(Instant::now());
-            }
-            allowed
-        };
+        let forced = refetch && self.refetches.allowed(self.issuer.as_str());
         if forced || provider.as_ref().is_none_or(|p| p.fetched.elapsed() >= METADATA_TTL) {
             match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
                 Ok(metadata) => *provider = Some(Provider { metadata, fetched: Instant::now() }),

@@ -30,9 +30,6 @@ pub use launch::{CourseRole, Launch, Message};
 
 /// A platform's published keys are fetched again after this long.
 const KEYS_TTL: Duration = Duration::from_secs(3600);
-/// A launch signed with a key we do not know fetches the keys again at most this often per
-/// platform: forged launches must not make the server hammer the LMS.
-const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
 /// Each request to an LMS.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -85,7 +82,7 @@ pub struct Lti {
     pub keys: keys::ToolKeys,
     http: reqwest::Client,
     platform_keys: Mutex<HashMap<String, (CoreJsonWebKeySet, Instant)>>,
-    last_forced: Mutex<HashMap<String, Instant>>,
+    refetches: crate::identity::refetch::Refetches,
     tokens: services::Tokens,
     /// Wakes the sender of scores when one is queued.
     pub wake: tokio::sync::Notify,
@@ -105,7 +102,7 @@ impl Lti {
             keys,
             http,
             platform_keys: Mutex::default(),
-            last_forced: Mutex::default(),
+            refetches: Default::default(),
             tokens: services::Tokens::default(),
             wake: tokio::sync::Notify::new(),
         }))
@@ -212,14 +209,7 @@ impl Lti {
     /// a minute per platform).
     async fn platform_keys(&self, platform: &Platform, refetch: bool) -> Result<CoreJsonWebKeySet, LaunchError> {
         let cached = self.platform_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&platform.id).cloned();
-        let forced = refetch && {
-            let mut last = self.last_forced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let allowed = last.get(&platform.id).is_none_or(|at| at.elapsed() >= REFETCH_AT_MOST_EVERY);
-            if allowed {
-                last.insert(platform.id.clone(), Instant::now());
-            }
-            allowed
-        };
+        let forced = refetch && self.refetches.allowed(&platform.id);
         let fresh = cached.as_ref().is_some_and(|(_, at)| at.elapsed() < KEYS_TTL);
         if fresh && !forced {
             return Ok(cached.map(|(keys, _)| keys).unwrap_or_else(|| CoreJsonWebKeySet::new(vec![])));

@@ -3,8 +3,7 @@
 use std::sync::LazyLock;
 
 use openidconnect::core::{CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey};
-use openidconnect::{Audience, IdToken, IdTokenClaims, JsonWebKeyId, PrivateSigningKey, StandardClaims, SubjectIdentifier};
-use rsa::pkcs1::EncodeRsaPrivateKey;
+use openidconnect::{Audience, IdToken, IdTokenClaims, PrivateSigningKey, StandardClaims, SubjectIdentifier};
 
 use super::*;
 
@@ -12,11 +11,7 @@ const ISSUER: &str = "https://id.school.test";
 const CLIENT: &str = "stacklab";
 const NONCE: &str = "nonce-of-this-sign-in";
 
-fn rsa_key(kid: &str) -> CoreRsaPrivateSigningKey {
-    let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
-    let pem = private.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).unwrap();
-    CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.into()))).unwrap()
-}
+use crate::identity::refetch::test_key as rsa_key;
 
 /// The provider's key, the key it rotates to, and an impostor's key under the first one's id.
 static PROVIDER: LazyLock<CoreRsaPrivateSigningKey> = LazyLock::new(|| rsa_key("2026-a"));

@@ -3,9 +3,8 @@
 
 use std::sync::LazyLock;
 
+use openidconnect::PrivateSigningKey;
 use openidconnect::core::CoreRsaPrivateSigningKey;
-use openidconnect::{JsonWebKeyId, PrivateSigningKey};
-use rsa::pkcs1::EncodeRsaPrivateKey;
 use serde_json::json;
 
 use super::*;
@@ -15,11 +14,7 @@ const ISSUER: &str = "https://lms.school.test";
 const CLIENT: &str = "stacklab-tool";
 const NONCE: &str = "nonce-of-this-launch";
 
-fn rsa_key(kid: &str) -> CoreRsaPrivateSigningKey {
-    let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
-    let pem = private.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).unwrap();
-    CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.into()))).unwrap()
-}
+use crate::identity::refetch::test_key as rsa_key;
 
 static PLATFORM_KEY: LazyLock<CoreRsaPrivateSigningKey> = LazyLock::new(|| rsa_key("lms-1"));
 static IMPOSTOR: LazyLock<CoreRsaPrivateSigningKey> = LazyLock::new(|| rsa_key("lms-1"));
