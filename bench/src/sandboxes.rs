@@ -47,10 +47,14 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
     // 1. start -> `echo ready` answered -> stopped, next to `docker run --rm ... echo ready`.
     let mut native = Vec::new();
     let mut peer = Vec::new();
+    let mut starts = Vec::new();
+    let mut phases: Vec<Vec<sandbox::native::Phase>> = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
         let s = spec(0);
         backend.start(&s).await?;
+        starts.push(started.elapsed());
+        phases.push(backend.last_start_phases());
         let out = backend.exec(&s.name, ExecRequest::script("echo ready")).await?;
         anyhow::ensure!(out.stdout_text() == "ready\n", "unexpected output {:?}", out.stdout_text());
         backend.stop(&s.name).await?;
@@ -71,6 +75,8 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
             "docker run --rm (same image)",
         );
     }
+
+    start_phases(table, Samples::new(starts), &phases).await?;
 
     // 2. start -> login shell prompt on a terminal (the learner's first view).
     let prompt = crate::backends::start_to_prompt(backend, &spec(1), &sandbox::ShellRequest::default(), RUNS).await?;
@@ -162,6 +168,46 @@ async fn docker_memory(name: &str) -> anyhow::Result<u64> {
         }
     }
     anyhow::bail!("no memory cgroup found for container {name}")
+}
+
+/// Where a start's time goes: the whole `start` next to the floor (the same namespaces made by
+/// `unshare` around a process exec'd in them, no filesystem), then each phase's p50 next to the
+/// whole start's, as its share.
+async fn start_phases(table: &mut Table, starts: Samples, phases: &[Vec<sandbox::native::Phase>]) -> anyhow::Result<()> {
+    let mut floor = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let out = tokio::process::Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "--uts", "--ipc", "--net", "--cgroup", "--pid", "--fork", "/bin/true"])
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .context("running unshare")?;
+        anyhow::ensure!(out.status.success(), "unshare: {}", String::from_utf8_lossy(&out.stderr).trim());
+        floor.push(started.elapsed());
+    }
+    let whole = starts.p50();
+    row(
+        table,
+        &format!("sandbox start (the backend's start), p50 ({RUNS} runs)"),
+        whole,
+        Some(Samples::new(floor).p50()),
+        "bare unshare of the same namespaces + exec, p50",
+    );
+    let Some(first) = phases.first() else { return Ok(()) };
+    for (i, phase) in first.iter().enumerate() {
+        let samples: Vec<Duration> =
+            phases.iter().filter_map(|run| run.get(i).filter(|p| p.step == phase.step)).map(|p| Duration::from_micros(p.micros)).collect();
+        let p50 = Samples::new(samples).p50();
+        table.add(
+            &format!("  start phase: {}, p50", phase.step),
+            ms(p50),
+            "the whole start, p50",
+            ms(whole),
+            p50.as_secs_f64() / whole.as_secs_f64(),
+        );
+    }
+    Ok(())
 }
 
 fn row(table: &mut Table, what: &str, value: Duration, peer: Option<Duration>, peer_name: &str) {

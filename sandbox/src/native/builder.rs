@@ -31,7 +31,7 @@ use nix::unistd::{ForkResult, fork, pipe2};
 use super::cgroup::InnerMount;
 use super::layer::{IDS_PER_SLOT, LayerKind};
 use super::loopdev;
-use super::plan::{CreatePlan, CreateReply};
+use super::plan::{CreatePlan, CreateReply, Phase, Stopwatch};
 use super::probe::{Missing, ProbePlan, ProbeReport};
 use super::sys;
 
@@ -78,7 +78,7 @@ pub fn main() -> ! {
         Ok(Ok(Request::Probe { probe: plan })) => (serde_json::to_string(&probe(&plan)), true),
         Ok(Ok(Request::Create(plan))) => {
             let reply = match create(&plan) {
-                Ok(pid) => CreateReply::Ready { pid },
+                Ok((pid, phases)) => CreateReply::Ready { pid, phases },
                 Err(f) => failed(f.step, f.error),
             };
             (serde_json::to_string(&reply), matches!(reply, CreateReply::Ready { .. }))
@@ -92,16 +92,22 @@ pub fn main() -> ! {
     std::process::exit(if ok { 0 } else { 1 })
 }
 
-fn create(plan: &CreatePlan) -> Result<i32, Failure> {
+/// Builds the sandbox; its init's pid, and how long each phase took.
+fn create(plan: &CreatePlan) -> Result<(i32, Vec<Phase>), Failure> {
+    let mut clock = Stopwatch::default();
     for file in &plan.cgroup.before_ns {
         fs::write(file, "0").map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("join cgroup")?;
     }
+    clock.mark("join its cgroup");
     let userns = make_userns(plan.layer.uid).step("make user namespace")?;
+    clock.mark("user namespace (a child maps the ids)");
 
     unshare(CloneFlags::CLONE_NEWNS).step("private mount namespace")?;
     mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>).step("private mount namespace")?;
+    clock.mark("private mount namespace");
 
     let layer = mount_layer(plan).step("mount the learner's layer")?;
+    clock.mark("the learner's layer (loop device, ext4)");
     let lower = plan.run_dir.join("lower");
     fs::create_dir_all(&lower).step("mount the lab image")?;
     let image = sys::clone_mount(&plan.rootfs)
@@ -109,6 +115,7 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
         .step("mount the lab image")?;
     sys::idmap_readonly(image.as_fd(), userns.as_fd()).step("idmap the lab image")?;
     sys::attach_mount(image.as_fd(), &lower).step("mount the lab image")?;
+    clock.mark("the lab image, idmapped");
 
     let root = plan.run_dir.join("root");
     fs::create_dir_all(&root).step("mount the overlay")?;
@@ -119,6 +126,7 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
         overlay_path(&layer.join("work")).step("mount the overlay")?,
     );
     mount(Some("overlay"), &root, Some("overlay"), MsFlags::MS_NODEV, Some(options.as_str())).step("mount the overlay")?;
+    clock.mark("overlay");
 
     let root_dir = open_dir(&root).step("open the sandbox's root")?;
     for dir in ["dev", "proc", "sys", "tmp", "run", "etc", "root"] {
@@ -128,6 +136,7 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
     mount_etc(plan, &root_dir).step("prepare /etc/hosts")?;
     mount_shared(plan, &root_dir).step("bind the shared files")?;
     drop(root_dir);
+    clock.mark("/dev, /etc, shared files");
     // Into the root filesystem while still the host's root: the sandbox's root, which the
     // namespace makes of an unprivileged host uid, need not be able to walk the data directory's
     // path (an operator may well make it 0700), only what is below the working directory.
@@ -145,12 +154,14 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
             | CloneFlags::CLONE_NEWPID,
     )
     .step("make namespaces")?;
+    clock.mark("the other namespaces");
     for file in &plan.cgroup.after_ns {
         fs::write(file, "0").map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("join cgroup")?;
     }
     for (file, value) in &plan.cgroup.then_write {
         fs::write(file, value).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("delegate cgroup")?;
     }
+    clock.mark("its cgroup, from inside");
 
     let (status_read, status_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).step("start init")?;
     // SAFETY: this process is single-threaded (a fresh helper), so the child may run anything.
@@ -169,7 +180,8 @@ fn create(plan: &CreatePlan) -> Result<i32, Failure> {
             let mut message = String::new();
             let _ = fs::File::from(status_read).read_to_string(&mut message);
             if message.is_empty() {
-                Ok(child.as_raw())
+                clock.mark("start init (fork, exec)");
+                Ok((child.as_raw(), clock.phases()))
             } else {
                 let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
                 let _ = waitpid(child, None);

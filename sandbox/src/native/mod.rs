@@ -39,8 +39,9 @@ use crate::pty::{PtyMaster, PtySize};
 use crate::spec::{Device, SandboxSpec, valid_name};
 use cgroup::CgroupDriver;
 use layer::Layers;
+pub use plan::Phase;
 pub use plan::SharedFile;
-use plan::{CreatePlan, CreateReply, DeviceBind};
+use plan::{CreatePlan, CreateReply, DeviceBind, Stopwatch};
 
 pub use layer::IDS_PER_SLOT;
 
@@ -79,6 +80,8 @@ pub struct NativeBackend {
     /// Serialises start/stop of one name (and of one owner's layer).
     lifecycle: tokio::sync::Mutex<()>,
     outbound: Option<outbound::Outbound>,
+    /// Where the last start's time went, phase by phase (for the bench).
+    last_start: Mutex<Vec<Phase>>,
 }
 
 /// A running sandbox as the server tracks it.
@@ -162,6 +165,7 @@ impl NativeBackend {
             device_nodes,
             sandboxes: Mutex::new(HashMap::new()),
             lifecycle: tokio::sync::Mutex::new(()),
+            last_start: Mutex::default(),
             outbound,
         };
         backend.adopt_or_clean();
@@ -271,7 +275,13 @@ impl NativeBackend {
         }
     }
 
-    async fn spawn_helper(&self, plan: &CreatePlan) -> Result<i32> {
+    /// Where the last start's time went, phase by phase.
+    pub fn last_start_phases(&self) -> Vec<Phase> {
+        self.last_start.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Runs the helper that builds the sandbox: its init's pid, and the helper's phases.
+    async fn spawn_helper(&self, plan: &CreatePlan) -> Result<(i32, Vec<Phase>)> {
         let name = plan.hostname.clone();
         let failed = |step: String| Error::create_failed(&name, step);
         let (program, args) = self.config.helper.split_first().ok_or_else(|| failed("no helper configured".into()))?;
@@ -294,7 +304,7 @@ impl NativeBackend {
             .map_err(|e| Error::create(&name, "waiting for the helper", e))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         match serde_json::from_str::<CreateReply>(stdout.lines().next().unwrap_or("")) {
-            Ok(CreateReply::Ready { pid }) => Ok(pid),
+            Ok(CreateReply::Ready { pid, phases }) => Ok((pid, phases)),
             // The helper is another process: its step's error arrives as text.
             Ok(CreateReply::Failed { step, error }) => Err(Error::create(&name, step, error)),
             Err(_) => Err(failed(format!(
@@ -424,6 +434,7 @@ impl Backend for NativeBackend {
             });
         }
         let started = Instant::now();
+        let mut clock = Stopwatch::default();
         let name = spec.name.clone();
         let step = |step: &str| {
             let (name, step) = (name.clone(), step.to_string());
@@ -435,9 +446,12 @@ impl Backend for NativeBackend {
             // mkfs runs once per owner; everything else here is quick.
             self.blocking(move || layers.prepare(&owner, disk)).await.map_err(step("preparing the learner's layer"))?
         };
+        clock.mark("server: the learner's layer file");
         // Anything left under this name (a crashed start) goes first.
         self.teardown_async(&spec.name, None).await;
+        clock.mark("server: clearing leftovers");
         let join = self.cgroups.create_sandbox(&spec.name, &spec.limits, layer.uid).map_err(step("its cgroups"))?;
+        clock.mark("server: its cgroups");
         let run_dir = self.dir("run").join(&spec.name);
         std::fs::create_dir_all(&run_dir).map_err(step("its run directory"))?;
         // Searchable by the sandbox's root (whatever the umask): its init walks from here into
@@ -462,8 +476,12 @@ impl Backend for NativeBackend {
             resolv_conf: if spec.network == crate::spec::Network::Outbound { host_resolvers() } else { String::new() },
             shared_files: self.config.shared_files.clone(),
         };
+        clock.mark("server: its run directory and plan");
         let pid = match self.spawn_helper(&plan).await {
-            Ok(pid) => pid,
+            Ok((pid, phases)) => {
+                clock.nested("helper: ", "exec, plan and reply", phases);
+                pid
+            }
             Err(e) => {
                 self.teardown_async(&spec.name, None).await;
                 return Err(e);
@@ -513,6 +531,10 @@ impl Backend for NativeBackend {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(spec.name.clone(), Arc::new(Running { info: info.clone(), pid, pidfd, pid_level, net_index }));
+        clock.mark("server: adopt init, network, save state");
+        let phases = clock.phases();
+        tracing::debug!(sandbox = %spec.name, ?phases, "where the start's time went");
+        *self.last_start.lock().unwrap_or_else(|p| p.into_inner()) = phases;
         tracing::info!(sandbox = %spec.name, pid, took_ms = started.elapsed().as_millis() as u64, "sandbox started");
         Ok(info)
     }
