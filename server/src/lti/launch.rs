@@ -161,12 +161,12 @@ pub fn read(all: &Map<String, Value>, platform: &Platform, subject: String) -> R
     let custom: Map<String, Value> = lti(all, "custom").unwrap_or_default();
     let name = ["name", "given_name", "preferred_username"]
         .iter()
-        .find_map(|n| claim::<String>(all, n).filter(|s| !s.trim().is_empty()))
+        .find_map(|n| claim::<String>(all, n).map(|s| short(&s, 60)).filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "Learner".into());
     Ok(Launch {
         deployment_id,
         message,
-        name: short(&name, 60),
+        name,
         email: claim(all, "email"),
         role: course_role(&roles),
         context,
@@ -178,7 +178,7 @@ pub fn read(all: &Map<String, Value>, platform: &Platform, subject: String) -> R
 }
 
 /// At most `chars` characters, no control characters (a display name).
-fn short(text: &str, chars: usize) -> String {
+pub fn short(text: &str, chars: usize) -> String {
     text.chars().filter(|c| !c.is_control()).take(chars).collect::<String>().trim().to_string()
 }
 

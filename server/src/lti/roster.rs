@@ -21,7 +21,7 @@ impl Lti {
             let who = Vouched {
                 issuer: issuer_of(&platform.id),
                 subject: member.user_id.clone(),
-                display_name: member.name.clone().unwrap_or_else(|| "Learner".into()).chars().take(60).collect(),
+                display_name: member.name.clone().unwrap_or_else(|| "Learner".into()),
                 email: member.email.clone(),
                 staff: false,
             };

@@ -186,7 +186,10 @@ impl Member {
         let user_id = value.get("user_id").and_then(Value::as_str)?.to_string();
         let roles: Vec<String> = serde_json::from_value(value.get("roles")?.clone()).ok()?;
         let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_string).filter(|s| !s.trim().is_empty());
-        active.then(|| Member { user_id, name: text("name"), email: text("email"), role: super::launch::course_role(&roles) })
+        // A name as the store takes it (an LMS may send anything): no control characters, 60
+        // characters at most; none left, and the learner is "Learner".
+        let name = text("name").map(|n| super::launch::short(&n, 60)).filter(|n| !n.is_empty());
+        active.then(|| Member { user_id, name, email: text("email"), role: super::launch::course_role(&roles) })
     }
 }
 
@@ -237,6 +240,11 @@ mod tests {
         let member = |status: &str, role: &str| json!({ "user_id": "u1", "name": "Ada", "status": status, "roles": [format!("http://purl.imsglobal.org/vocab/lis/v2/membership#{role}")] });
         assert_eq!(Member::of(&member("Active", "Learner")).unwrap().role, crate::lti::CourseRole::Learner);
         assert!(Member::of(&member("Inactive", "Learner")).is_none());
+        let mut odd = member("Active", "Learner");
+        odd["name"] = json!(format!("\u{7}Ada\n{}", "x".repeat(100)));
+        assert_eq!(Member::of(&odd).unwrap().name.unwrap().chars().count(), 60, "control characters out, 60 at most");
+        odd["name"] = json!("\u{1b}\u{7}");
+        assert_eq!(Member::of(&odd).unwrap().name, None);
         assert_eq!(
             Member::of(&member("Active", "Instructor")).unwrap().role,
             crate::lti::CourseRole::Staff(crate::store::ClassRole::Instructor)

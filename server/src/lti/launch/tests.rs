@@ -92,6 +92,17 @@ fn a_launch_is_read_for_who_what_and_where() {
 }
 
 #[test]
+fn a_name_of_control_characters_is_no_name() {
+    let mut odd = claims("Learner");
+    odd["name"] = json!("\u{1b}[2J\u{7}");
+    odd["given_name"] = json!("Ada");
+    assert_eq!(check(&signed(&odd), &platform(), NONCE, keys()).unwrap().name, "[2J", "control characters go, the rest stays text");
+    odd["name"] = json!("\u{7}");
+    odd.as_object_mut().unwrap().remove("given_name");
+    assert_eq!(check(&signed(&odd), &platform(), NONCE, keys()).unwrap().name, "Learner");
+}
+
+#[test]
 fn forged_launches_are_refused() {
     let good = claims("Learner");
     let wrongly_signed = sign_with(&IMPOSTOR, "lms-1", &good).unwrap();
