@@ -210,9 +210,11 @@ impl Lti {
     async fn platform_keys(&self, platform: &Platform, refetch: bool) -> Result<CoreJsonWebKeySet, LaunchError> {
         let cached = self.platform_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&platform.id).cloned();
         let forced = refetch && self.refetches.allowed(&platform.id);
-        let fresh = cached.as_ref().is_some_and(|(_, at)| at.elapsed() < KEYS_TTL);
-        if fresh && !forced {
-            return Ok(cached.map(|(keys, _)| keys).unwrap_or_else(|| CoreJsonWebKeySet::new(vec![])));
+        if let Some((keys, at)) = &cached
+            && at.elapsed() < KEYS_TTL
+            && !forced
+        {
+            return Ok(keys.clone());
         }
         let url = JsonWebKeySetUrl::new(platform.jwks_url.clone()).map_err(|_| LaunchError::Unreachable(platform.label.clone()))?;
         match CoreJsonWebKeySet::fetch_async(&url, &self.http).await {
@@ -233,9 +235,5 @@ impl Lti {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
-    }
-
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
     }
 }

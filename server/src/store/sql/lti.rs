@@ -202,8 +202,8 @@ impl LtiStore for SqlStore {
     }
 
     async fn lti_contexts_of_class(&self, class_id: &str) -> Result<Vec<(String, Option<String>)>> {
-        let query = sqlx::query("SELECT platform_id AS class_id, memberships_url FROM lti_contexts WHERE class_id = $1").bind(class_id);
-        self.all(query, context_from).await
+        let query = sqlx::query("SELECT platform_id, memberships_url FROM lti_contexts WHERE class_id = $1").bind(class_id);
+        self.all(query, |row| (row.get("platform_id"), row.get("memberships_url"))).await
     }
 
     async fn lti_user(&self, learner_id: &str) -> Result<Option<(String, String)>> {
