@@ -4,25 +4,30 @@
 //! allocate. It reads a [`CreatePlan`] on stdin and prints one [`CreateReply`] line.
 //!
 //! The order matters, and is the design:
-//! 1. join the sandbox's cgroup (everything below is charged to it);
-//! 2. make the user namespace (root inside = the owner's host uid range);
+//! 1. a builder process is born in the sandbox's cgroup (`CLONE_INTO_CGROUP`; on cgroup v1 it
+//!    moves its one thread there first thing), so everything below is charged to it — and never
+//!    by moving a whole process, whose global lock costs a quiet host an RCU grace period;
+//! 2. it makes the user namespace (root inside = the owner's host uid range);
 //! 3. in a private mount namespace, still as the host's root: mount the learner's layer, the
 //!    lab image idmapped to that namespace (host-root files look root-owned inside) and
 //!    read-only, the overlay of both, a minimal /dev, /etc/hosts. Mounts made here are
 //!    *locked* in the sandbox: its root cannot unmount them to look underneath;
-//! 4. become the namespace's root and unshare mount, uts, ipc, net, cgroup and pid namespaces,
-//!    all owned by it, so the learner can administer them (hostname, veths, mounts);
-//! 5. fork the sandbox's pid 1, which mounts /proc, /sys, cgroups, devpts and tmpfses, masks
-//!    dangerous /proc files, pivots into the overlay, drops the host's tree, sets the hostname,
-//!    brings loopback up and execs the image's init.
+//! 4. become the namespace's root and unshare mount, uts, ipc, net and cgroup namespaces, all
+//!    owned by it, so the learner can administer them (hostname, veths, mounts);
+//! 5. clone the sandbox's pid 1 in a new pid namespace (on v2 born in a leaf group of its own)
+//!    and exit; the helper, outside, hands the learner's group's controllers on now that the
+//!    builder has left it, and lets init go: it mounts /proc, /sys, cgroups, devpts and
+//!    tmpfses, masks dangerous /proc files, pivots into the overlay, drops the host's tree,
+//!    sets the hostname, brings loopback up and execs the image's init.
 
 use std::ffi::CString;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use nix::fcntl::OFlag;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, setns, unshare};
 use nix::sys::wait::waitpid;
@@ -31,7 +36,7 @@ use nix::unistd::{ForkResult, fork, pipe2};
 use super::cgroup::InnerMount;
 use super::layer::{IDS_PER_SLOT, LayerKind};
 use super::loopdev;
-use super::plan::{CreatePlan, CreateReply, Phase, Stopwatch};
+use super::plan::{CreatePlan, CreateReply, Stopwatch};
 use super::probe::{Missing, ProbePlan, ProbeReport};
 use super::sys;
 
@@ -77,10 +82,7 @@ pub fn main() -> ! {
     let (line, ok) = match io::stdin().read_to_string(&mut input).map(|_| serde_json::from_str::<Request>(&input)) {
         Ok(Ok(Request::Probe { probe: plan })) => (serde_json::to_string(&probe(&plan)), true),
         Ok(Ok(Request::Create(plan))) => {
-            let reply = match create(&plan) {
-                Ok((pid, phases)) => CreateReply::Ready { pid, phases },
-                Err(f) => failed(f.step, f.error),
-            };
+            let reply = create(&plan);
             (serde_json::to_string(&reply), matches!(reply, CreateReply::Ready { .. }))
         }
         Ok(Err(e)) => (serde_json::to_string(&failed("read plan", e.to_string())), false),
@@ -92,10 +94,128 @@ pub fn main() -> ! {
     std::process::exit(if ok { 0 } else { 1 })
 }
 
-/// Builds the sandbox; its init's pid, and how long each phase took.
-fn create(plan: &CreatePlan) -> Result<(i32, Vec<Phase>), Failure> {
+/// Builds the sandbox: its init's pid and how long each phase took, or the step that failed.
+/// A builder process does the work, born in the sandbox's group; this one stays outside for
+/// what only a process outside can do: hand the learner's group's controllers on once the
+/// builder has left it (cgroup v2), then let init go.
+fn create(plan: &CreatePlan) -> CreateReply {
+    let failed = |f: Failure| CreateReply::Failed { step: f.step.into(), error: f.error };
     let mut clock = Stopwatch::default();
-    for file in &plan.cgroup.before_ns {
+    let groups = (|| io::Result::Ok((open_group(plan.cgroup.born_in.as_deref())?, open_group(plan.cgroup.init_in.as_deref())?)))();
+    let (born_in, init_in) = match groups.step("join cgroup") {
+        Ok(groups) => groups,
+        Err(f) => return failed(f),
+    };
+    let pipes = (|| io::Result::Ok((pipe2(OFlag::O_CLOEXEC)?, InitPipes::new()?)))();
+    let ((reply_r, reply_w), init) = match pipes.step("start the builder") {
+        Ok(pipes) => pipes,
+        Err(f) => return failed(f),
+    };
+    // SAFETY: this process is single-threaded (a fresh helper), so the child may run anything.
+    match unsafe { sys::clone_into(born_in.as_ref().map(|g| g.as_fd()), 0) }.step("join cgroup") {
+        Err(f) => failed(f),
+        Ok(None) => {
+            drop(reply_r);
+            let (status, go) = init.for_builder();
+            let reply = match build(plan, &mut clock, init_in.as_ref().map(|g| g.as_fd()), (status, go), reply_w.as_raw_fd()) {
+                Ok(pid) => CreateReply::Ready { pid, phases: clock.phases() },
+                Err(f) => failed(f),
+            };
+            let _ = fs::File::from(reply_w).write_all(serde_json::to_string(&reply).unwrap_or_default().as_bytes());
+            // SAFETY: leaving the child without running the parent's exit handlers.
+            unsafe { libc::_exit(0) }
+        }
+        Ok(Some(builder)) => {
+            drop(reply_w);
+            let (status, go) = init.for_helper();
+            let mut text = String::new();
+            // EOF once the builder has gone (init closes its copy first thing).
+            let _ = fs::File::from(reply_r).read_to_string(&mut text);
+            let exit = waitpid(nix::unistd::Pid::from_raw(builder), None);
+            match serde_json::from_str::<CreateReply>(&text) {
+                Ok(CreateReply::Ready { pid, phases }) => {
+                    clock.resume(phases);
+                    clock.mark("the builder's reply and exit");
+                    match let_init_go(plan, pid, status, go, &mut clock) {
+                        Ok(()) => CreateReply::Ready { pid, phases: clock.phases() },
+                        Err(f) => failed(f),
+                    }
+                }
+                Ok(failure) => failure,
+                Err(_) => CreateReply::Failed { step: "build".into(), error: format!("the builder ended without a reply ({exit:?})") },
+            }
+        }
+    }
+}
+
+/// An open cgroup2 group, for `CLONE_INTO_CGROUP`.
+fn open_group(dir: Option<&Path>) -> io::Result<Option<OwnedFd>> {
+    dir.map(|dir| open_dir(dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))).transpose()
+}
+
+/// The pipes between this helper and the sandbox's init: init's word (an error, or EOF when it
+/// execs: close-on-exec) and the helper's go (init waits for it before it does anything).
+struct InitPipes {
+    status: (OwnedFd, OwnedFd),
+    go: (OwnedFd, OwnedFd),
+}
+
+impl InitPipes {
+    fn new() -> io::Result<Self> {
+        Ok(Self { status: pipe2(OFlag::O_CLOEXEC)?, go: pipe2(OFlag::O_CLOEXEC)? })
+    }
+
+    /// The ends init gets: status' writing end, go's reading end.
+    fn for_builder(self) -> (OwnedFd, OwnedFd) {
+        (self.status.1, self.go.0)
+    }
+
+    /// The ends the helper keeps: status' reading end, go's writing end.
+    fn for_helper(self) -> (OwnedFd, OwnedFd) {
+        (self.status.0, self.go.1)
+    }
+}
+
+/// Once the builder has gone: hands the learner's group's controllers on (v2: a group that held
+/// the builder could not), lets init go and waits until it has exec'd.
+fn let_init_go(plan: &CreatePlan, pid: i32, status: OwnedFd, go: OwnedFd, clock: &mut Stopwatch) -> Result<(), Failure> {
+    // Init waits for the go, so this is it and not a recycled pid.
+    let init = sys::pidfd_open(pid).step("start init")?;
+    let kill = || {
+        let _ = sys::pidfd_kill(init.as_fd(), libc::SIGKILL);
+    };
+    for (file, value) in &plan.cgroup.then_write {
+        if let Err(e) = fs::write(file, value) {
+            kill();
+            return Err(Failure { step: "delegate cgroup", error: format!("{}: {e}", file.display()) });
+        }
+    }
+    clock.mark("the learner's controllers (cgroup v2)");
+    if let Err(e) = fs::File::from(go).write_all(b"1") {
+        kill();
+        return Err(Failure { step: "start init", error: format!("init did not wait for its go: {e}") });
+    }
+    let mut message = String::new();
+    let _ = fs::File::from(status).read_to_string(&mut message);
+    if !message.is_empty() {
+        kill();
+        return Err(Failure { step: "start init", error: message });
+    }
+    clock.mark("init: mounts, pivot, exec");
+    Ok(())
+}
+
+/// In the builder: makes the sandbox up to its init, which waits for the helper's go. The
+/// init's pid.
+fn build(
+    plan: &CreatePlan,
+    clock: &mut Stopwatch,
+    init_in: Option<BorrowedFd<'_>>,
+    init_ends: (OwnedFd, OwnedFd),
+    reply: RawFd,
+) -> Result<i32, Failure> {
+    // Single-threaded, so moving this thread (v1's `tasks`) moves the process.
+    for file in &plan.cgroup.tasks {
         fs::write(file, "0").map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("join cgroup")?;
     }
     clock.mark("join its cgroup");
@@ -150,43 +270,31 @@ fn create(plan: &CreatePlan) -> Result<(i32, Vec<Phase>), Failure> {
             | CloneFlags::CLONE_NEWUTS
             | CloneFlags::CLONE_NEWIPC
             | CloneFlags::CLONE_NEWNET
-            | CloneFlags::CLONE_NEWCGROUP
-            | CloneFlags::CLONE_NEWPID,
+            | CloneFlags::CLONE_NEWCGROUP,
     )
     .step("make namespaces")?;
     clock.mark("the other namespaces");
-    for file in &plan.cgroup.after_ns {
-        fs::write(file, "0").map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("join cgroup")?;
-    }
-    for (file, value) in &plan.cgroup.then_write {
-        fs::write(file, value).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display()))).step("delegate cgroup")?;
-    }
-    clock.mark("its cgroup, from inside");
 
-    let (status_read, status_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).step("start init")?;
-    // SAFETY: this process is single-threaded (a fresh helper), so the child may run anything.
-    match unsafe { fork() }.step("start init")? {
-        ForkResult::Child => {
-            drop(status_read);
+    let (status, go) = init_ends;
+    // SAFETY: this process is single-threaded, so the child may run anything.
+    match unsafe { sys::clone_into(init_in, libc::CLONE_NEWPID) }.step("start init")? {
+        None => {
+            // SAFETY: the builder's reply pipe, which init must not hold open (the helper reads
+            // it to its end); this process never returns to the frame that owns it.
+            unsafe { libc::close(reply) };
+            let mut word = [0u8; 1];
+            if !matches!(fs::File::from(go).read(&mut word), Ok(1)) {
+                // SAFETY: as below; the helper gave up on this sandbox.
+                unsafe { libc::_exit(1) }
+            }
             let error = start_init(plan);
-            let mut pipe = fs::File::from(status_write);
-            let _ = pipe.write_all(error.as_bytes());
+            let _ = fs::File::from(status).write_all(error.as_bytes());
             // SAFETY: leaving the child without running the parent's exit handlers.
             unsafe { libc::_exit(1) }
         }
-        ForkResult::Parent { child } => {
-            drop(status_write);
-            // The pipe is close-on-exec: EOF without a message means init was exec'd.
-            let mut message = String::new();
-            let _ = fs::File::from(status_read).read_to_string(&mut message);
-            if message.is_empty() {
-                clock.mark("start init (fork, exec)");
-                Ok((child.as_raw(), clock.phases()))
-            } else {
-                let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
-                let _ = waitpid(child, None);
-                Err(Failure { step: "start init", error: message })
-            }
+        Some(child) => {
+            clock.mark("start init (clone)");
+            Ok(child)
         }
     }
 }

@@ -69,7 +69,7 @@ pub fn base_env() -> Vec<(String, String)> {
 }
 
 /// A command that runs `argv` as root inside the sandbox whose init is host pid `init`, in the
-/// cgroups whose `cgroup.procs` files are `cgroups`, from /root.
+/// cgroups that writing `0` to `cgroups` joins, from /root.
 pub fn command(init: i32, argv: &[String], env: &[(String, String)], cgroups: &[PathBuf], new_session: bool) -> io::Result<Command> {
     let mut cmd = Command::new(entering_program());
     cmd.arg(format!("--target={init}"))

@@ -102,6 +102,13 @@ impl Stopwatch {
         self.last = now;
     }
 
+    /// Takes over `phases`, timed by a copy of this stopwatch in a child process (`fork` copies
+    /// it): the next phase begins where they end.
+    pub fn resume(&mut self, phases: Vec<Phase>) {
+        self.last += std::time::Duration::from_micros(phases.iter().map(|p| p.micros).sum());
+        self.phases.extend(phases);
+    }
+
     pub fn phases(self) -> Vec<Phase> {
         self.phases
     }
@@ -122,5 +129,16 @@ mod tests {
         assert_eq!(steps, ["first", "helper: exec", "helper: mount"]);
         assert!(phases[1].micros >= 3_000, "5 ms in all, 1 ms of it timed inside: {phases:?}");
         assert_eq!(phases[2].micros, 1000);
+    }
+
+    #[test]
+    fn phases_timed_by_a_copy_are_taken_over_and_the_next_begins_where_they_end() {
+        let mut clock = Stopwatch::default();
+        let start = clock.last;
+        clock.resume(vec![Phase { step: "builder".into(), micros: 2_000 }]);
+        assert_eq!(clock.last, start + std::time::Duration::from_millis(2));
+        clock.mark("after");
+        let phases = clock.phases();
+        assert_eq!(phases.iter().map(|p| p.step.as_str()).collect::<Vec<_>>(), ["builder", "after"]);
     }
 }

@@ -1,6 +1,6 @@
 //! Thin wrappers over the Linux syscalls that neither `nix` nor `std` offer: the new mount API
-//! (idmapped mounts), `openat2` (resolving paths inside a sandbox's root from the host) and
-//! `pidfd_open`. Each is one syscall; callers give them meaning.
+//! (idmapped mounts), `openat2` (resolving paths inside a sandbox's root from the host),
+//! `pidfd_open` and `clone3`. Each is one syscall; callers give them meaning.
 
 use std::ffi::CString;
 use std::io;
@@ -102,6 +102,50 @@ pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
 pub fn pidfd_kill(pidfd: BorrowedFd<'_>, signal: i32) -> io::Result<()> {
     // SAFETY: plain syscall; a null siginfo means "as kill(2) would".
     unit_result(unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0) })
+}
+
+/// `struct clone_args` of `clone3(2)`, up to `cgroup` (Linux 5.7); the C library has no wrapper.
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// A child as `fork` makes it (no new stack: a copy of this process), with the namespaces of
+/// `flags` (`CLONE_NEW*`) new, and born in the cgroup2 group open as `group` rather than in
+/// ours (`CLONE_INTO_CGROUP`). Being born there, it is never *moved* there: moving a process
+/// takes the kernel's global cgroup threadgroup lock as a writer, which on a quiet host waits
+/// out an RCU grace period (6–15 ms, half a sandbox's start); a birth takes it as a reader.
+/// `None` in the child, the child's pid in the parent.
+///
+/// # Safety
+/// As `fork`: in a multi-threaded process the child may only make async-signal-safe calls.
+pub unsafe fn clone_into(group: Option<BorrowedFd<'_>>, flags: libc::c_int) -> io::Result<Option<i32>> {
+    let mut args = CloneArgs { flags: flags as u64, exit_signal: libc::SIGCHLD as u64, ..CloneArgs::default() };
+    if let Some(group) = group {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = group.as_raw_fd() as u64;
+    }
+    // SAFETY: `args` is a valid clone_args of the size given; without CLONE_VM the child runs
+    // on its own copy of this stack, as after fork.
+    let rc = unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>()) };
+    match rc {
+        rc if rc < 0 => Err(io::Error::last_os_error()),
+        0 => Ok(None),
+        pid => Ok(Some(pid as i32)),
+    }
 }
 
 /// Every signal back to its default action and unblocked. Ignored signals survive `exec`: a

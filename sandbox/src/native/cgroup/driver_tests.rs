@@ -146,11 +146,11 @@ fn v1_cpusets_are_copied_from_the_parent_so_groups_accept_tasks() {
 fn v1_the_learner_gets_their_group_in_every_hierarchy_and_nothing_else() {
     let host = v1_host("lab-ada", false);
     let plan = host.driver.create_sandbox("lab-ada", &limits(), owner()).unwrap();
-    let mut mounts: Vec<&str> = V1_MOUNTS.iter().map(|(m, _)| *m).collect();
-    mounts.push("unified");
-    let expected: Vec<PathBuf> = mounts.iter().map(|m| host.group(m, "lab-ada/learner/cgroup.procs")).collect();
-    assert_eq!(plan.before_ns, expected, "joined before the cgroup namespace is made, so it is rooted there");
-    assert!(plan.after_ns.is_empty() && plan.then_write.is_empty());
+    let mut expected: Vec<PathBuf> = V1_MOUNTS.iter().map(|(m, _)| host.group(m, "lab-ada/learner/tasks")).collect();
+    assert_eq!(plan.tasks, expected, "v1: by moving the builder's one thread, which takes no global lock");
+    assert_eq!(plan.born_in, Some(host.group("unified", "lab-ada/learner")), "the unified tree's: born there");
+    assert!(plan.init_in.is_none() && plan.then_write.is_empty(), "init stays in the learner's groups");
+    expected.push(host.group("unified", "lab-ada/learner/cgroup.procs"));
     assert_eq!(host.driver.shell_files("lab-ada"), expected, "shells join the same groups");
     if nix::unistd::geteuid().is_root() {
         assert!(owned_by_learner(&host.group("memory", "lab-ada/learner")));
@@ -270,11 +270,12 @@ fn v2_controllers_are_handed_down_as_far_as_the_learner() {
         assert_eq!(read(&dir.join("cgroup.subtree_control")), "+memory +pids +cpu", "{}", dir.display());
     }
     let learner = host.base.join("lab-ada/learner");
-    assert_eq!(plan.before_ns, vec![learner.join("cgroup.procs")], "the cgroup namespace is rooted at the learner's group");
+    assert_eq!(plan.born_in, Some(learner.clone()), "the builder is born where the cgroup namespace is rooted");
+    assert!(plan.tasks.is_empty());
     assert_eq!(
-        plan.after_ns,
-        vec![learner.join("init.scope/cgroup.procs")],
-        "then a leaf (where systemd as the init expects itself), so the learner's group may hand on"
+        plan.init_in,
+        Some(learner.join("init.scope")),
+        "init in a leaf (where systemd as the init expects itself), so the learner's group may hand on"
     );
     assert_eq!(plan.then_write, vec![(learner.join("cgroup.subtree_control"), "+memory +pids +cpu".to_string())]);
     assert_eq!(host.driver.shell_files("lab-ada"), vec![learner.join("init/cgroup.procs")], "shells in a leaf of their own");

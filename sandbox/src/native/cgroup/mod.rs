@@ -52,14 +52,21 @@ fn create_new_dir(path: &Path) -> io::Result<()> {
         .map_err(|e| io::Error::new(e.kind(), format!("chmod {}: {e}", path.display())))
 }
 
-/// How a sandbox's process joins its cgroup, in the order the helper must do it.
+/// How a sandbox's processes get into its groups, in the order the helper needs. Nothing is
+/// *moved* by writing `cgroup.procs`: that takes the kernel's global threadgroup lock as a
+/// writer, which on a quiet host first waits out an RCU grace period (6–15 ms each start).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinPlan {
-    /// `cgroup.procs` files to write `0` to before the cgroup namespace is made (its root).
-    pub before_ns: Vec<PathBuf>,
-    /// ... and after (v2 moves the process into a leaf so the root can enable controllers).
-    pub after_ns: Vec<PathBuf>,
-    /// Files to write after `after_ns`, as (path, value).
+    /// cgroup2 (v2, or a hybrid host's unified tree): the group the builder is born in
+    /// (`CLONE_INTO_CGROUP`), where the sandbox's cgroup namespace is then rooted.
+    pub born_in: Option<PathBuf>,
+    /// v1 `tasks` files the builder writes `0` to before anything else: that moves only the
+    /// calling thread, without the global lock, and the builder is single-threaded.
+    pub tasks: Vec<PathBuf>,
+    /// v2: the group below `born_in` init is born in (the learner's group may then hand on
+    /// controllers, which a group holding a process itself cannot).
+    pub init_in: Option<PathBuf>,
+    /// Written once the builder has gone and before init runs, as (path, value).
     pub then_write: Vec<(PathBuf, String)>,
 }
 
@@ -86,11 +93,11 @@ pub trait CgroupDriver: Send + Sync {
     /// Makes `<root>/<name>` with `limits`, delegated to host uid `owner`.
     fn create_sandbox(&self, name: &str, limits: &Limits, owner: u32) -> io::Result<JoinPlan>;
 
-    /// `cgroup.procs` files that put a process (a shell) into the sandbox.
+    /// The files that put a process (a shell) into the sandbox when it writes `0` to them.
     fn shell_files(&self, name: &str) -> Vec<PathBuf>;
 
     /// Makes a new group for one command in sandbox `name`; its path below the root (for
-    /// `kill` and `remove`) and its `cgroup.procs` files.
+    /// `kill` and `remove`) and the files that put a process in it (as `shell_files`).
     fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)>;
 
     /// SIGKILLs every process in `<root>/<rel>` and below but `spare`, and waits until they are

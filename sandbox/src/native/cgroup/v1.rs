@@ -36,6 +36,14 @@ impl Hierarchy {
         if self.unified { &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"] } else { &["cgroup.procs", "tasks"] }
     }
 
+    /// The file a process writes `0` to to join a group: v1's `tasks` moves only the calling
+    /// thread, which spares the global lock that moving a whole process takes (and the callers
+    /// are single-threaded: a helper, or a child between fork and exec). The unified tree has
+    /// no such file for a group of its own.
+    fn join_file(&self) -> &'static str {
+        if self.unified { "cgroup.procs" } else { "tasks" }
+    }
+
     fn has(&self, controller: &str) -> bool {
         self.controllers.iter().any(|c| c == controller)
     }
@@ -136,13 +144,17 @@ impl CgroupDriver for V1 {
             for file in h.delegated_files() {
                 chown(&learner.join(file), owner)?;
             }
-            plan.before_ns.push(learner.join("cgroup.procs"));
+            if h.unified {
+                plan.born_in = Some(learner);
+            } else {
+                plan.tasks.push(learner.join(h.join_file()));
+            }
         }
         Ok(plan)
     }
 
     fn shell_files(&self, name: &str) -> Vec<PathBuf> {
-        self.hierarchies.iter().map(|h| h.dir(&self.root, name).join(LEARNER).join("cgroup.procs")).collect()
+        self.hierarchies.iter().map(|h| h.dir(&self.root, name).join(LEARNER).join(h.join_file())).collect()
     }
 
     fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)> {
@@ -159,7 +171,7 @@ impl CgroupDriver for V1 {
             {
                 write_if_present(&dir.join(TCP_LIMIT), tcp.trim())?;
             }
-            files.push(dir.join("cgroup.procs"));
+            files.push(dir.join(h.join_file()));
         }
         Ok((rel, files))
     }

@@ -108,12 +108,13 @@ impl CgroupDriver for V2 {
                 chown(&path, owner)?;
             }
         }
-        // Join the learner's group so the cgroup namespace is rooted there, then move to pid 1's
-        // leaf, then (the group now empty) hand controllers to its children.
+        // The builder is born in the learner's group, so the cgroup namespace is rooted there,
+        // and init in its leaf; then (the builder gone) the group hands controllers on.
         let wanted = Self::offered(&learner);
         Ok(JoinPlan {
-            before_ns: vec![learner.join("cgroup.procs")],
-            after_ns: vec![scope.join("cgroup.procs")],
+            born_in: Some(learner.clone()),
+            tasks: Vec::new(),
+            init_in: Some(scope),
             then_write: if wanted.is_empty() { Vec::new() } else { vec![(learner.join("cgroup.subtree_control"), wanted.join(" "))] },
         })
     }
