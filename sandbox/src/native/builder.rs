@@ -1,7 +1,7 @@
 //! Building one sandbox, in the helper process. The server runs it as a fresh, single-threaded
 //! process (`stacklab sandbox-helper`), because entering a user namespace is refused to
 //! multi-threaded processes and because code after `fork` in a threaded server must not
-//! allocate. It reads a [`CreatePlan`] on stdin and prints one [`CreateReply`] line.
+//! allocate. It reads a [`CreatePlan`] per line on stdin and prints a [`CreateReply`] line for each.
 //!
 //! The order matters, and is the design:
 //! 1. a builder process is born in the sandbox's cgroup (`CLONE_INTO_CGROUP`; on cgroup v1 it
@@ -22,7 +22,7 @@
 
 use std::ffi::CString;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -75,23 +75,30 @@ enum Request {
     Create(Box<CreatePlan>),
 }
 
-/// Entry point of the helper process; never returns.
+/// Entry point of the helper process; never returns. It takes requests one per line until its
+/// input ends, and answers each with one line. A probe changes the process itself (its mount
+/// namespace), so it is the last request a helper takes; building a sandbox changes nothing
+/// here (the builder is a child), so one helper serves a backend for its life.
 pub fn main() -> ! {
-    let mut input = String::new();
     let failed = |step: &str, error: String| CreateReply::Failed { step: step.into(), error };
-    let (line, ok) = match io::stdin().read_to_string(&mut input).map(|_| serde_json::from_str::<Request>(&input)) {
-        Ok(Ok(Request::Probe { probe: plan })) => (serde_json::to_string(&probe(&plan)), true),
-        Ok(Ok(Request::Create(plan))) => {
-            let reply = create(&plan);
-            (serde_json::to_string(&reply), matches!(reply, CreateReply::Ready { .. }))
-        }
-        Ok(Err(e)) => (serde_json::to_string(&failed("read plan", e.to_string())), false),
-        Err(e) => (serde_json::to_string(&failed("read plan", e.to_string())), false),
-    };
+    let mut input = io::stdin().lock();
     let mut out = io::stdout();
-    let _ = writeln!(out, "{}", line.unwrap_or_else(|_| "{}".into()));
-    let _ = out.flush();
-    std::process::exit(if ok { 0 } else { 1 })
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let (reply, last) = match input.read_line(&mut line).map(|n| (n, serde_json::from_str::<Request>(&line))) {
+            Ok((0, _)) => std::process::exit(0),
+            Ok((_, Ok(Request::Probe { probe: plan }))) => (serde_json::to_string(&probe(&plan)), true),
+            Ok((_, Ok(Request::Create(plan)))) => (serde_json::to_string(&create(&plan)), false),
+            Ok((_, Err(e))) => (serde_json::to_string(&failed("read plan", e.to_string())), true),
+            Err(e) => (serde_json::to_string(&failed("read plan", e.to_string())), true),
+        };
+        let _ = writeln!(out, "{}", reply.unwrap_or_else(|_| "{}".into()));
+        let _ = out.flush();
+        if last {
+            std::process::exit(0);
+        }
+    }
 }
 
 /// Builds the sandbox: its init's pid and how long each phase took, or the step that failed.

@@ -15,6 +15,7 @@ pub mod cgroup;
 pub(crate) mod connect;
 mod devices;
 mod enter;
+mod helper;
 mod layer;
 mod loopdev;
 mod outbound;
@@ -82,6 +83,8 @@ pub struct NativeBackend {
     outbound: Option<outbound::Outbound>,
     /// Where the last start's time went, phase by phase (for the bench).
     last_start: Mutex<Vec<Phase>>,
+    /// The helper process that builds sandboxes, kept between starts.
+    helper: helper::Helper,
 }
 
 /// A running sandbox as the server tracks it.
@@ -158,6 +161,7 @@ impl NativeBackend {
             _ => None,
         };
         let backend = Self {
+            helper: helper::Helper::new(config.helper.clone()),
             config,
             image,
             cgroups,
@@ -280,39 +284,16 @@ impl NativeBackend {
         self.last_start.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Runs the helper that builds the sandbox: its init's pid, and the helper's phases.
+    /// Has the helper build the sandbox: its init's pid, and the helper's phases.
     async fn spawn_helper(&self, plan: &CreatePlan) -> Result<(i32, Vec<Phase>)> {
         let name = plan.hostname.clone();
-        let failed = |step: String| Error::create_failed(&name, step);
-        let (program, args) = self.config.helper.split_first().ok_or_else(|| failed("no helper configured".into()))?;
-        let mut child = tokio::process::Command::new(program)
-            .args(args)
-            .env_clear()
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| Error::create(&name, format!("running the helper {}", program.to_string_lossy()), e))?;
-        let input = serde_json::to_vec(plan).map_err(|e| Error::create(&name, "the helper's plan", e))?;
-        let mut stdin = child.stdin.take().ok_or_else(|| failed("the helper has no stdin".into()))?;
-        stdin.write_all(&input).await.map_err(|e| Error::create(&name, "writing to the helper", e))?;
-        drop(stdin);
-        let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-            .await
-            .map_err(|_| failed("the helper did not finish within 60 s".into()))?
-            .map_err(|e| Error::create(&name, "waiting for the helper", e))?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        match serde_json::from_str::<CreateReply>(stdout.lines().next().unwrap_or("")) {
+        let request = serde_json::to_string(plan).map_err(|e| Error::create(&name, "the helper's plan", e))?;
+        let reply = self.helper.ask(&request, Duration::from_secs(60)).await.map_err(|e| Error::create(&name, "the helper", e))?;
+        match serde_json::from_str::<CreateReply>(&reply) {
             Ok(CreateReply::Ready { pid, phases }) => Ok((pid, phases)),
             // The helper is another process: its step's error arrives as text.
             Ok(CreateReply::Failed { step, error }) => Err(Error::create(&name, step, error)),
-            Err(_) => Err(failed(format!(
-                "the helper exited with {} and said: {}{}",
-                output.status,
-                stdout.trim(),
-                String::from_utf8_lossy(&output.stderr).trim()
-            ))),
+            Err(_) => Err(Error::create_failed(&name, format!("the helper said: {}", reply.trim()))),
         }
     }
 
@@ -883,15 +864,11 @@ fn probe_host(config: &NativeConfig, rootfs: &Path, run: &Path) -> Result<()> {
     let scratch = run.join(format!(".probe-{}", std::process::id()));
     let plan =
         serde_json::json!({ "probe": probe::ProbePlan { rootfs: rootfs.to_path_buf(), scratch: scratch.clone(), uid: config.uid_base } });
-    let (program, args) = config.helper.split_first().ok_or_else(|| unsupported("no helper configured".into()))?;
-    let mut child = std::process::Command::new(program)
-        .args(args)
-        .env_clear()
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| unsupported(format!("cannot run the helper {}: {e}", program.to_string_lossy())))?;
+    let mut child = helper::command(&config.helper)
+        .and_then(|mut cmd| {
+            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn()
+        })
+        .map_err(|e| unsupported(format!("cannot run the helper {:?}: {e}", config.helper.first())))?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = std::io::Write::write_all(&mut stdin, plan.to_string().as_bytes());
     }
