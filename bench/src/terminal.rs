@@ -1,6 +1,6 @@
 //! The terminal through the real server binary: keystroke round trip (browser → WebSocket → PTY
-//! → echo → browser) next to a raw local PTY echo, and output throughput next to the same output
-//! read straight from a local PTY.
+//! → echo → browser) next to a raw local PTY echo and to the peers' stack (node-pty and ws), and
+//! output throughput next to the same output read straight from a local PTY and through that stack.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -148,22 +148,68 @@ impl Drop for Own {
     }
 }
 
+/// A terminal's WebSocket as the bench drives it: keys in, output out. Stacklab's carries raw
+/// bytes in binary frames; the peers' (`Terminado`) JSON in text frames.
+pub trait Frames {
+    async fn send_keys(&mut self, keys: &[u8]) -> anyhow::Result<()>;
+    /// The output a frame carries (empty for a frame of another kind); `None` once closed.
+    async fn output(&mut self) -> anyhow::Result<Option<Vec<u8>>>;
+}
+
+impl Frames for Socket {
+    async fn send_keys(&mut self, keys: &[u8]) -> anyhow::Result<()> {
+        Ok(self.send(Message::Binary(keys.to_vec().into())).await?)
+    }
+
+    async fn output(&mut self) -> anyhow::Result<Option<Vec<u8>>> {
+        match self.next().await {
+            Some(Ok(Message::Binary(bytes))) => Ok(Some(bytes.to_vec())),
+            Some(Ok(_)) => Ok(Some(Vec::new())),
+            Some(Err(e)) => anyhow::bail!("terminal: {e}"),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A terminal speaking terminado's frames (JupyterLab's): `["stdin", text]` in, `["stdout",
+/// text]` out.
+pub struct Terminado(pub Socket);
+
+impl Frames for Terminado {
+    async fn send_keys(&mut self, keys: &[u8]) -> anyhow::Result<()> {
+        let frame = serde_json::json!(["stdin", String::from_utf8_lossy(keys)]).to_string();
+        Ok(self.0.send(Message::Text(frame.into())).await?)
+    }
+
+    async fn output(&mut self) -> anyhow::Result<Option<Vec<u8>>> {
+        match self.0.next().await {
+            Some(Ok(Message::Text(text))) => match serde_json::from_str::<(String, serde_json::Value)>(&text) {
+                Ok((kind, serde_json::Value::String(data))) if kind == "stdout" => Ok(Some(data.into_bytes())),
+                _ => Ok(Some(Vec::new())),
+            },
+            Some(Ok(_)) => Ok(Some(Vec::new())),
+            Some(Err(e)) => anyhow::bail!("terminal: {e}"),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Types `n` keys one at a time, each timed until its echo (the line is cleared every 100).
-pub async fn keystrokes(socket: &mut Socket, n: usize) -> anyhow::Result<Vec<Duration>> {
+pub async fn keystrokes(terminal: &mut impl Frames, n: usize) -> anyhow::Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(n);
     for i in 0..n {
         if i % 100 == 0 {
-            socket.send(Message::Binary(b"\x15".to_vec().into())).await?;
+            terminal.send_keys(b"\x15").await?;
             tokio::time::sleep(Duration::from_millis(20)).await;
-            while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(5), socket.next()).await {}
+            while let Ok(Ok(Some(_))) = tokio::time::timeout(Duration::from_millis(5), terminal.output()).await {}
         }
         let started = Instant::now();
-        socket.send(Message::Binary(b"x".to_vec().into())).await?;
+        terminal.send_keys(b"x").await?;
         loop {
-            match socket.next().await {
-                Some(Ok(Message::Binary(b))) if b.contains(&b'x') => break,
-                Some(Ok(_)) => continue,
-                _ => anyhow::bail!("terminal closed"),
+            match terminal.output().await? {
+                Some(bytes) if bytes.contains(&b'x') => break,
+                Some(_) => continue,
+                None => anyhow::bail!("terminal closed"),
             }
         }
         times.push(started.elapsed());
@@ -173,64 +219,106 @@ pub async fn keystrokes(socket: &mut Socket, n: usize) -> anyhow::Result<Vec<Dur
 
 /// Reads terminal output until `marker` shows, failing when the terminal is silent for `wait`;
 /// the bytes read.
-pub async fn read_until(socket: &mut Socket, marker: &[u8], wait: Duration) -> anyhow::Result<usize> {
+pub async fn read_until(terminal: &mut impl Frames, marker: &[u8], wait: Duration) -> anyhow::Result<usize> {
     let mut tail: Vec<u8> = Vec::new();
     let mut total = 0;
     loop {
-        match tokio::time::timeout(wait, socket.next()).await.with_context(|| format!("terminal silent for {wait:?}"))? {
-            Some(Ok(Message::Binary(bytes))) => {
-                total += bytes.len();
-                tail.extend_from_slice(&bytes);
-                if tail.windows(marker.len()).any(|w| w == marker) {
-                    return Ok(total);
-                }
-                if tail.len() > 4096 {
-                    tail.drain(..tail.len() - 256);
-                }
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => anyhow::bail!("terminal: {e}"),
-            None => anyhow::bail!("terminal closed"),
+        let output = tokio::time::timeout(wait, terminal.output()).await.with_context(|| format!("terminal silent for {wait:?}"))??;
+        let Some(bytes) = output else { anyhow::bail!("terminal closed") };
+        total += bytes.len();
+        tail.extend_from_slice(&bytes);
+        if tail.windows(marker.len()).any(|w| w == marker) {
+            return Ok(total);
+        }
+        if tail.len() > 4096 {
+            tail.drain(..tail.len() - 256);
         }
     }
+}
+
+/// The peers' terminal stack (`bench/peer/pty-ws.js`: node-pty and ws under Node), stopped on
+/// drop; its terminal, at the prompt.
+async fn peer_terminal() -> anyhow::Result<(tokio::process::Child, Terminado)> {
+    let port = crate::http::free_port()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peer/pty-ws.js");
+    let mut child = tokio::process::Command::new("node")
+        .arg(&script)
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting node (bench/peer/pty-ws.js)")?;
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().context("no stdout")?);
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(30), tokio::io::AsyncBufReadExt::read_line(&mut stdout, &mut line))
+        .await
+        .context("the peer did not listen within 30 s")??;
+    anyhow::ensure!(line.trim() == "listening", "the peer said {line:?} (are bench/node_modules installed?)");
+    let (socket, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/")).await?;
+    let mut terminal = Terminado(socket);
+    read_until(&mut terminal, b"# ", Duration::from_secs(30)).await?;
+    Ok((child, terminal))
 }
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let server = BenchServer::start(stacklab).await?;
     let cookie = server.join("Bench").await?;
     let mut socket = server.terminal(&cookie).await?;
+    let (_node, mut peer_terminal) = peer_terminal().await?;
 
-    let through_stacklab = keystrokes(&mut socket, KEYSTROKES).await?;
-    socket.send(Message::Binary(b"\x15".to_vec().into())).await?;
-    let local = tokio::task::spawn_blocking(local_pty_echo).await??;
-    let (ours, peer) = (Samples::new(through_stacklab), Samples::new(local));
+    let through_stacklab = Samples::new(keystrokes(&mut socket, KEYSTROKES).await?);
+    socket.send_keys(b"\x15").await?;
+    let through_peer = Samples::new(keystrokes(&mut peer_terminal, KEYSTROKES).await?);
+    peer_terminal.send_keys(b"\x15").await?;
+    let local = Samples::new(tokio::task::spawn_blocking(local_pty_echo).await??);
     for p in [50.0, 99.0] {
+        let ours = through_stacklab.pct(p);
         table.add(
             &format!("keystroke round trip p{p} ({KEYSTROKES} keys, WebSocket→PTY→echo)"),
-            ms(ours.pct(p)),
+            ms(ours),
             "raw local PTY echo",
-            ms(peer.pct(p)),
-            ours.pct(p).as_secs_f64() / peer.pct(p).as_secs_f64(),
+            ms(local.pct(p)),
+            ours.as_secs_f64() / local.pct(p).as_secs_f64(),
+        );
+        table.add(
+            &format!("keystroke round trip p{p}, against the peers' terminal stack"),
+            ms(ours),
+            "node-pty + ws (Educates'; terminado's frames)",
+            ms(through_peer.pct(p)),
+            ours.as_secs_f64() / through_peer.pct(p).as_secs_f64(),
         );
     }
 
     // Throughput: base64 of zeros, read as fast as the client can.
-    let command = format!("head -c {FLOOD_BYTES} /dev/zero | base64 -w 100; echo flood-$((20+22))\n");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(50), socket.next()).await {}
-    let started = Instant::now();
-    socket.send(Message::Binary(command.into_bytes().into())).await?;
-    let bytes = read_until(&mut socket, b"flood-42", Duration::from_secs(60)).await?;
-    let ours = bytes as f64 / started.elapsed().as_secs_f64() / 1e6;
-    let peer = tokio::task::spawn_blocking(local_pty_throughput).await??;
+    let ours = flood(&mut socket).await?;
+    let peer = flood(&mut peer_terminal).await?;
+    let local = tokio::task::spawn_blocking(local_pty_throughput).await??;
     table.add(
         "terminal output throughput",
         format!("{ours:.1} MB/s"),
         "same output from a local PTY",
+        format!("{local:.1} MB/s"),
+        ours / local,
+    );
+    table.add(
+        "terminal output throughput, against the peers' terminal stack",
+        format!("{ours:.1} MB/s"),
+        "node-pty + ws (Educates'; terminado's frames)",
         format!("{peer:.1} MB/s"),
         ours / peer,
     );
     Ok(())
+}
+
+/// MB/s of `FLOOD_BYTES` of base64 printed in the terminal, as the client reads it.
+async fn flood(terminal: &mut impl Frames) -> anyhow::Result<f64> {
+    let command = format!("head -c {FLOOD_BYTES} /dev/zero | base64 -w 100; echo flood-$((20+22))\n");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while let Ok(Ok(Some(_))) = tokio::time::timeout(Duration::from_millis(50), terminal.output()).await {}
+    let started = Instant::now();
+    terminal.send_keys(command.as_bytes()).await?;
+    let bytes = read_until(terminal, b"flood-42", Duration::from_secs(60)).await?;
+    Ok(bytes as f64 / started.elapsed().as_secs_f64() / 1e6)
 }
 
 /// The kernel's own echo on a PTY with nothing else in the way.

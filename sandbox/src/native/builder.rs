@@ -683,6 +683,15 @@ fn probe(plan: &ProbePlan) -> ProbeReport {
     // kernel's support for the flag is asked.
     let rc = unsafe { libc::syscall(libc::SYS_close_range, u32::MAX - 1, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
     note("close_range", if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) });
+    // SAFETY: this process is single-threaded; the child only exits.
+    note(
+        "clone3",
+        unsafe { sys::clone_into(None, 0) }.map(|child| match child {
+            // SAFETY: leaving the child without running the parent's exit handlers.
+            None => unsafe { libc::_exit(0) },
+            Some(pid) => drop(waitpid(nix::unistd::Pid::from_raw(pid), None)),
+        }),
+    );
     let userns = make_userns(plan.uid);
     let Some(userns) = userns.map_err(|e| note("userns", Err(e))).ok() else {
         return ProbeReport { missing };

@@ -21,6 +21,9 @@ pub const FEATURES: &[Feature] = &[
     Feature { id: "pidfd", what: "pidfds (pidfd_open)", since: "5.3" },
     Feature { id: "openat2", what: "openat2 path resolution", since: "5.6" },
     Feature { id: "close_range", what: "close_range with CLOSE_RANGE_CLOEXEC", since: "5.11" },
+    // clone3 itself is 5.3; starting a child in a cgroup of its choosing, 5.7. A seccomp profile
+    // that answers ENOSYS to clone3 (Docker's default: run the container --privileged) lands here.
+    Feature { id: "clone3", what: "clone3 with CLONE_INTO_CGROUP", since: "5.7" },
     Feature { id: "userns", what: "user namespaces (unshare CLONE_NEWUSER as root)", since: "3.8" },
     Feature { id: "idmap", what: "idmapped mounts of the lab image's filesystem (ext4 or xfs)", since: "5.12" },
     Feature { id: "overlay-idmap", what: "overlayfs over an idmapped lower layer", since: "5.19" },
