@@ -32,6 +32,14 @@ fn entering_program() -> &'static str {
     })
 }
 
+/// Whether this nsenter has `--wdns` (util-linux 2.38; Debian 12 has it, Ubuntu 22.04 not).
+fn changes_directory_inside() -> bool {
+    static WDNS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WDNS.get_or_init(|| {
+        std::process::Command::new(NSENTER).arg("--help").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("--wdns"))
+    })
+}
+
 /// `path`'s content in a sealed memfd (no write, no resize, no unsealing).
 fn sealed_copy(path: &Path) -> io::Result<OwnedFd> {
     // SAFETY: a C string literal and flags.
@@ -72,15 +80,15 @@ pub fn base_env() -> Vec<(String, String)> {
 /// cgroups that writing `0` to `cgroups` joins, from /root.
 pub fn command(init: i32, argv: &[String], env: &[(String, String)], cgroups: &[PathBuf], new_session: bool) -> io::Result<Command> {
     let mut cmd = Command::new(entering_program());
-    cmd.arg(format!("--target={init}"))
-        .args(["--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup", "--"])
-        // nsenter's own --wd would open the directory on the host: change it inside instead.
-        .args(["/usr/bin/env", "--chdir=/root"])
-        .args(argv)
-        .env_clear()
-        .envs(base_env())
-        .envs(env.iter().cloned())
-        .kill_on_drop(true);
+    cmd.arg(format!("--target={init}")).args(["--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup"]);
+    // nsenter's --wd would open the directory on the host: change it inside instead, by nsenter
+    // itself where it can (one exec less per command), by env otherwise.
+    if changes_directory_inside() {
+        cmd.args(["--wdns=/root", "--"]);
+    } else {
+        cmd.args(["--", "/usr/bin/env", "--chdir=/root"]);
+    }
+    cmd.args(argv).env_clear().envs(base_env()).envs(env.iter().cloned()).kill_on_drop(true);
     let files: Vec<CString> =
         cgroups.iter().map(|p| CString::new(p.as_os_str().as_bytes())).collect::<Result<_, _>>().map_err(io::Error::other)?;
     let filter = crate::seccomp::filter();

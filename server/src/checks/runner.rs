@@ -14,15 +14,20 @@ use crate::store::{CheckOutcome, CommandRecord};
 const OUTPUT_LIMIT: usize = 64 * 1024;
 
 /// Reads the learner's commands from stdin into a file for `ran`, loads the helpers, and runs the
-/// script from /root. The prelude and the script come in through the environment, not argv: a
-/// check's text in its own command line would match the `pgrep -f` it runs (and `kill $(pgrep -f
-/// ...)` in a solution would kill the solution itself).
+/// script from /root. Bash's own builtins make the file (a new name, `noclobber` opening it
+/// exclusively): a fork and exec each for `mktemp` and `cat` cost more CPU than a trivial check.
+/// The prelude and the script come in through the environment, not argv: a check's text in its
+/// own command line would match the `pgrep -f` it runs (and `kill $(pgrep -f ...)` in a solution
+/// would kill the solution itself).
 fn runner() -> String {
     format!(
         r#"__stacklab_script=$__STACKLAB_SCRIPT
 unset __STACKLAB_SCRIPT __STACKLAB_RUNNER
-__stacklab_commands=$(mktemp /tmp/.stacklab-commands.XXXXXX) || exit 97
-cat > "$__stacklab_commands"
+__stacklab_commands=/tmp/.stacklab-commands.$$.${{SRANDOM:-$RANDOM}}${{SRANDOM:-$RANDOM}}
+set -C
+{{ mapfile -t __stacklab_lines; if ((${{#__stacklab_lines[@]}})); then printf '%s\n' "${{__stacklab_lines[@]}}"; fi; }} > "$__stacklab_commands" || exit 97
+set +C
+unset __stacklab_lines
 export STACKLAB_COMMANDS="$__stacklab_commands"
 trap 'rm -f "$__stacklab_commands"' EXIT
 {library}
