@@ -48,3 +48,28 @@ mod tests {
         assert_eq!(s.pct(0.0), Duration::from_millis(1));
     }
 }
+
+/// The whole machine's busy CPU time at one moment (from /proc/stat): what a load costs,
+/// whichever processes did the work (a check's processes are no children the bench waits for).
+pub struct MachineCpu {
+    busy_ticks: u64,
+    at: std::time::Instant,
+}
+
+impl MachineCpu {
+    pub fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        // cpu user nice system idle iowait irq softirq steal ...: all but idle and iowait.
+        let fields: Vec<u64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+        let busy_ticks = fields.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, v)| v).sum();
+        Self { busy_ticks, at: std::time::Instant::now() }
+    }
+
+    /// Cores kept busy on average since this moment.
+    pub fn cores_since(&self) -> f64 {
+        let now = Self::now();
+        // SAFETY: sysconf only reads a constant.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        (now.busy_ticks.saturating_sub(self.busy_ticks)) as f64 / hz / now.at.duration_since(self.at).as_secs_f64()
+    }
+}

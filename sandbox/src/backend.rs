@@ -31,6 +31,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Runs a command as root inside the sandbox, without a terminal, within a time limit.
     async fn exec(&self, name: &str, request: ExecRequest) -> Result<ExecOutput>;
 
+    /// Runs a step's check inside the sandbox (see [`crate::check`]). By default it is a
+    /// command of its own; a backend may keep something in the sandbox that runs checks for less.
+    async fn check(&self, name: &str, check: crate::check::CheckRequest) -> Result<ExecOutput> {
+        self.exec(name, check.as_exec()).await
+    }
+
     /// Starts a login shell on a terminal inside the sandbox.
     async fn open_shell(&self, name: &str, request: ShellRequest) -> Result<Shell>;
 

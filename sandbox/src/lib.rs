@@ -4,6 +4,7 @@
 //! CPU, pids and disk, and the learner's files kept until a reset.
 
 mod backend;
+mod check;
 pub mod docker;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
@@ -16,5 +17,6 @@ pub mod seccomp;
 mod spec;
 
 pub use backend::*;
+pub use check::{CHECK_OUTPUT_LIMIT, CheckRequest};
 pub use pty::PtySize;
 pub use spec::*;

@@ -216,3 +216,55 @@ async fn checks_that_hang_flood_or_background_are_bounded() {
     let selfkill = h.backend.exec("lab-exec", sandbox::ExecRequest::script("kill -9 $$")).await.unwrap();
     assert_eq!(selfkill.end, sandbox::ExecEnd::Signaled(9));
 }
+
+/// A check as the server runs a step's: in the sandbox, as its root, from /root, with the
+/// learner's commands for `ran`. On the native backend a bash kept in the sandbox runs one check
+/// after another; the learner, root beside it, may kill it, and a check may leave a daemon
+/// behind or hang: each ends that agent with what it started, and the next check gets a new one.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn checks_run_in_the_sandbox_and_outlast_what_the_learner_does_to_their_runner() {
+    let Some(h) = common::harness("checks_agent") else { return };
+    h.start("lab-checks").await;
+    let check = |script: &str, timeout: std::time::Duration| {
+        let request = sandbox::CheckRequest {
+            script: script.into(),
+            commands: b"1\t0\tip netns add red\n".to_vec(),
+            timeout: common::scaled(timeout),
+        };
+        h.any.check("lab-checks", request)
+    };
+    let ten = std::time::Duration::from_secs(10);
+    let first = check("ran 'netns add red' && echo \"$(id -u) $(hostname) $PWD $$\"", ten).await.unwrap();
+    assert_eq!(first.end, sandbox::ExecEnd::Exited(0), "{first:?}");
+    let words: Vec<String> = first.stdout_text().split_whitespace().map(String::from).collect();
+    assert_eq!(words[..3], ["0", "lab-checks", "/root"]);
+    let ended = |script: &'static str| async move { check(script, ten).await.unwrap() };
+    assert_eq!(ended("fail 'Create it first'").await.stdout_text(), "Create it first\n");
+    let flood = ended("yes").await;
+    assert_eq!((&flood.end, flood.stdout.len()), (&sandbox::ExecEnd::OutputLimit, sandbox::CHECK_OUTPUT_LIMIT));
+    let hang = check("sleep 1000", std::time::Duration::from_millis(500)).await.unwrap();
+    assert_eq!(hang.end, sandbox::ExecEnd::TimedOut);
+    let daemon = ended("setsid sleep 1001 & echo started").await;
+    assert_eq!(daemon.end, sandbox::ExecEnd::Exited(0));
+    assert_eq!(ended("kill -9 $BASHPID").await.end, sandbox::ExecEnd::Signaled(9));
+    // Nothing a check started is left, the daemon included.
+    assert_eq!(h.ok("lab-checks", "pgrep -x sleep || echo none").await, "none\n");
+    if common::testing_docker() {
+        return; // What follows is the native backend's agent.
+    }
+    let agent = ended("echo $$").await.stdout_text();
+    assert_eq!(ended("echo $$").await.stdout_text(), agent, "one agent runs check after check");
+    let listed = h.backend.processes("lab-checks").await.unwrap();
+    assert!(listed.iter().all(|p| !p.command.contains("__STACKLAB_AGENT")), "the agent is listed as the learner's: {listed:?}");
+    // The learner kills it: this check and the next still run.
+    h.ok("lab-checks", &format!("kill -9 {}", agent.trim())).await;
+    let after = ended("echo $$; pass ok").await;
+    assert_eq!(after.end, sandbox::ExecEnd::Exited(0));
+    assert_ne!(after.stdout_text().lines().next(), Some(agent.trim()));
+    // The learner writes into its reply pipe: that answer is not taken (the check runs again on
+    // its own, where the same words go to its own output).
+    let garbled = ended("echo '9 out 99999' > /proc/$$/fd/1; pass honest").await;
+    assert_eq!(garbled.end, sandbox::ExecEnd::Exited(0));
+    assert_eq!(garbled.stdout_text().lines().last(), Some("honest"));
+}

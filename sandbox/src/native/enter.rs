@@ -172,18 +172,23 @@ pub fn is_waiter(args: &[impl AsRef<str>]) -> bool {
 /// session's, and a terminal belongs to one session only.
 pub fn attach_terminal(cmd: &mut Command, slave: &OwnedFd, status: OwnedFd) -> io::Result<()> {
     cmd.stdin(Stdio::from(slave.try_clone()?)).stdout(Stdio::from(slave.try_clone()?)).stderr(Stdio::from(slave.try_clone()?));
-    // SAFETY: dup2 onto fd 3 (which clears close-on-exec there; fcntl if it is fd 3 already)
-    // of a descriptor the closure owns.
+    give_fd(cmd, status, 3);
+    Ok(())
+}
+
+/// Gives the command `fd` as its descriptor number `at` (above 2), kept open across exec.
+pub fn give_fd(cmd: &mut Command, fd: OwnedFd, at: i32) {
+    // SAFETY: dup2 onto `at` (which clears close-on-exec there; fcntl if it is `at` already) of
+    // a descriptor the closure owns.
     unsafe {
         cmd.pre_exec(move || {
-            let done = if status.as_raw_fd() == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(status.as_raw_fd(), 3) };
+            let done = if fd.as_raw_fd() == at { libc::fcntl(at, libc::F_SETFD, 0) } else { libc::dup2(fd.as_raw_fd(), at) };
             if done < 0 {
                 return Err(io::Error::last_os_error());
             }
             Ok(())
         });
     }
-    Ok(())
 }
 
 /// The exit status a waiter wrote (`WAITER`): its number, or none if the waiter was killed

@@ -10,6 +10,7 @@
 //! when its last process dies the kernel takes everything down; what can outlive it (the
 //! cgroup, the state file, the run directory) is removed on stop and on server start.
 
+mod agent;
 pub mod builder;
 pub mod cgroup;
 pub(crate) mod connect;
@@ -97,6 +98,8 @@ struct Running {
     pid_level: usize,
     /// Its outbound subnet, if it has one.
     net_index: Option<u32>,
+    /// What runs its checks (see `agent.rs`); held while one runs.
+    agent: tokio::sync::Mutex<agent::Slot>,
 }
 
 impl Running {
@@ -224,11 +227,20 @@ impl NativeBackend {
             let alive = enter::start_ticks(saved.pid).ok() == Some(saved.start_ticks);
             let running = alive.then(|| sys::pidfd_open(saved.pid).ok()).flatten().and_then(|pidfd| {
                 let level = enter::ns_pids(saved.pid)?.len().checked_sub(1)?;
-                Some(Running { info: saved.info.clone(), pid: saved.pid, pidfd, pid_level: level, net_index: saved.net_index })
+                Some(Running {
+                    info: saved.info.clone(),
+                    pid: saved.pid,
+                    pidfd,
+                    pid_level: level,
+                    net_index: saved.net_index,
+                    agent: Default::default(),
+                })
             });
             match running {
                 Some(r) => {
                     tracing::info!(sandbox = %saved.info.name, pid = saved.pid, "adopted a running sandbox");
+                    // The earlier server's check agent ended with its pipes; its group goes.
+                    self.cgroups.remove_idle_commands(&saved.info.name);
                     adopted.insert(saved.info.name.clone(), Arc::new(r));
                 }
                 None => {
@@ -310,6 +322,47 @@ impl NativeBackend {
         if let Err(e) = result {
             tracing::warn!("cleaning up after a command: {e}");
         }
+    }
+
+    /// Starts sandbox `name`'s check agent, in a command group of its own.
+    async fn start_agent(&self, running: &Running, name: &str) -> std::io::Result<agent::Agent> {
+        let (group, files) = self.cgroups.create_exec(name)?;
+        let started = async {
+            let env = [("__STACKLAB_AGENT".to_string(), crate::check::agent_script())];
+            let mut cmd = enter::command(running.pid, &crate::check::agent_argv(), &env, &files, true)?;
+            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            let (says, said) = tokio::net::unix::pipe::pipe()?;
+            enter::give_fd(&mut cmd, says.into_blocking_fd()?, crate::check::AGENT_SAYS_FD);
+            let child = spawn_off_worker(cmd).await?;
+            agent::Agent::new(group.clone(), child, said)
+        };
+        match started.await {
+            Ok(agent) => Ok(agent),
+            Err(e) => {
+                self.kill_group(&group, None).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends an agent with everything in its group; a sandbox whose agent `failed` at once runs
+    /// its checks the one-off way for a while.
+    async fn retire_agent(&self, slot: &mut agent::Slot, group: &str, failed: bool) {
+        *slot = if failed { agent::Slot::Failed(Instant::now()) } else { agent::Slot::None };
+        self.kill_group(group, None).await;
+    }
+
+    /// Whether the agent's group holds only itself again once a check has ended (what the check
+    /// left in its process group was killed and may take a moment to go).
+    async fn agent_idle(&self, group: &str) -> bool {
+        for _ in 0..10 {
+            match self.cgroups.pids(group) {
+                Ok(pids) if pids.len() <= agent::IDLE_PROCESSES => return true,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+                Err(_) => return false,
+            }
+        }
+        false
     }
 
     async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -508,10 +561,10 @@ impl Backend for NativeBackend {
         let bytes = serde_json::to_vec(&saved).map_err(|e| Error::create(&name, "its saved state", e))?;
         let tmp = state.with_extension("tmp");
         std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &state)).map_err(step("saving its state"))?;
-        self.sandboxes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(spec.name.clone(), Arc::new(Running { info: info.clone(), pid, pidfd, pid_level, net_index }));
+        self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            spec.name.clone(),
+            Arc::new(Running { info: info.clone(), pid, pidfd, pid_level, net_index, agent: Default::default() }),
+        );
         clock.mark("server: adopt init, network, save state");
         let phases = clock.phases();
         tracing::debug!(sandbox = %spec.name, ?phases, "where the start's time went");
@@ -625,6 +678,55 @@ impl Backend for NativeBackend {
         }
     }
 
+    async fn check(&self, name: &str, check: crate::check::CheckRequest) -> Result<ExecOutput> {
+        let started = Instant::now();
+        let running = self.get(name)?;
+        // One check at a time per agent: another meanwhile takes the one-off way.
+        let Ok(mut slot) = running.agent.try_lock() else { return self.exec(name, check.as_exec()).await };
+        if let agent::Slot::Failed(at) = &*slot
+            && at.elapsed() < agent::RETRY_AFTER
+        {
+            return self.exec(name, check.as_exec()).await;
+        }
+        let fresh = !matches!(*slot, agent::Slot::Running(_));
+        if fresh {
+            match self.start_agent(&running, name).await {
+                Ok(started) => *slot = agent::Slot::Running(started),
+                Err(e) => {
+                    tracing::warn!(sandbox = name, "no check agent ({e}): checks start on their own for a while");
+                    *slot = agent::Slot::Failed(Instant::now());
+                    return self.exec(name, check.as_exec()).await;
+                }
+            }
+        }
+        let agent::Slot::Running(agent) = &mut *slot else { unreachable!("running since above") };
+        let group = agent.group.clone();
+        let asked = tokio::time::timeout(check.timeout, agent.ask(&check)).await;
+        match asked {
+            Ok(Ok(agent::Answer { mut output, retire })) => {
+                if retire || !self.agent_idle(&group).await {
+                    tracing::debug!(sandbox = name, "a check left processes running: they end with its agent");
+                    self.retire_agent(&mut slot, &group, false).await;
+                }
+                output.took = started.elapsed();
+                Ok(output)
+            }
+            Ok(Err(e)) => {
+                // Ended or garbled: the learner may have killed or replaced it. This check runs
+                // the one-off way; a new agent comes at the next (after a while, if this one
+                // never answered at all).
+                tracing::info!(sandbox = name, "the check agent failed: {e}");
+                self.retire_agent(&mut slot, &group, fresh).await;
+                drop(slot);
+                self.exec(name, check.as_exec()).await
+            }
+            Err(_elapsed) => {
+                self.retire_agent(&mut slot, &group, false).await;
+                Ok(ExecOutput { end: ExecEnd::TimedOut, stdout: Vec::new(), stderr: Vec::new(), took: started.elapsed() })
+            }
+        }
+    }
+
     async fn open_shell(&self, name: &str, request: ShellRequest) -> Result<Shell> {
         let running = self.get(name)?;
         let (master, slave) = enter::open_pty(running.pid).map_err(|e| Error::io("opening a terminal in the sandbox", e))?;
@@ -722,8 +824,9 @@ impl Backend for NativeBackend {
                 let inner = *enter::ns_pids(host)?.get(running.pid_level)?;
                 let cmdline = std::fs::read(format!("/proc/{host}/cmdline")).ok()?;
                 let args: Vec<_> = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(String::from_utf8_lossy).collect();
-                // A terminal's waiter is the server's, not the learner's (its shell is listed).
-                if enter::is_waiter(&args) {
+                // A terminal's waiter and the check agent are the server's, not the learner's
+                // (the waiter's shell is listed).
+                if enter::is_waiter(&args) || crate::check::is_agent(&args) {
                     return None;
                 }
                 Some(Process { pid: inner, command: args.join(" ") })

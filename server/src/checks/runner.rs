@@ -6,37 +6,9 @@
 use std::time::Duration;
 
 use labs::load::{Script, Step};
-use sandbox::{Backend, ExecEnd, ExecOutput, ExecRequest};
+use sandbox::{Backend, CHECK_OUTPUT_LIMIT, CheckRequest, ExecEnd, ExecOutput};
 
 use crate::store::{CheckOutcome, CommandRecord};
-
-/// Output kept from a check (its last line is the reason).
-const OUTPUT_LIMIT: usize = 64 * 1024;
-
-/// Reads the learner's commands from stdin into a file for `ran`, loads the helpers, and runs the
-/// script from /root. Bash's own builtins make the file (a new name, `noclobber` opening it
-/// exclusively): a fork and exec each for `mktemp` and `cat` cost more CPU than a trivial check.
-/// The prelude and the script come in through the environment, not argv: a check's text in its
-/// own command line would match the `pgrep -f` it runs (and `kill $(pgrep -f ...)` in a solution
-/// would kill the solution itself).
-fn runner() -> String {
-    format!(
-        r#"__stacklab_script=$__STACKLAB_SCRIPT
-unset __STACKLAB_SCRIPT __STACKLAB_RUNNER
-__stacklab_commands=/tmp/.stacklab-commands.$$.${{SRANDOM:-$RANDOM}}${{SRANDOM:-$RANDOM}}
-set -C
-{{ mapfile -t __stacklab_lines; if ((${{#__stacklab_lines[@]}})); then printf '%s\n' "${{__stacklab_lines[@]}}"; fi; }} > "$__stacklab_commands" || exit 97
-set +C
-unset __stacklab_lines
-export STACKLAB_COMMANDS="$__stacklab_commands"
-trap 'rm -f "$__stacklab_commands"' EXIT
-{library}
-cd /root 2>/dev/null || cd /
-eval "$__stacklab_script"
-"#,
-        library = sandbox::image::CHECK_LIBRARY
-    )
-}
 
 /// The learner's commands as the check sees them: `started<TAB>status<TAB>command` per line,
 /// a leading `sudo` dropped (they are root anyway), newlines in a command made spaces.
@@ -60,15 +32,7 @@ pub async fn run_script(
     commands: &[u8],
     timeout: Duration,
 ) -> sandbox::Result<ExecOutput> {
-    let request = ExecRequest {
-        argv: vec!["/bin/bash".into(), "-c".into(), "eval \"$__STACKLAB_RUNNER\"".into(), "stacklab-check".into()],
-        stdin: commands.to_vec(),
-        env: vec![("__STACKLAB_RUNNER".into(), runner()), ("__STACKLAB_SCRIPT".into(), script.source.clone())],
-        timeout,
-        output_limit: OUTPUT_LIMIT,
-        leave_running: false,
-    };
-    backend.exec(name, request).await
+    backend.check(name, CheckRequest { script: script.source.clone(), commands: commands.to_vec(), timeout }).await
 }
 
 /// What a check's run means for the learner: passed or not, and the reason in words.
@@ -86,7 +50,7 @@ pub fn outcome(output: &ExecOutput, timeout: Duration) -> CheckOutcome {
                 .unwrap_or_else(|| format!("Not done yet (the check exited with {code})")),
         ),
         ExecEnd::TimedOut => (false, format!("The check did not finish within {} s", timeout.as_secs())),
-        ExecEnd::OutputLimit => (false, format!("The check printed more than {} KiB and was stopped", OUTPUT_LIMIT / 1024)),
+        ExecEnd::OutputLimit => (false, format!("The check printed more than {} KiB and was stopped", CHECK_OUTPUT_LIMIT / 1024)),
         ExecEnd::Signaled(signal) => (false, format!("The check was killed (signal {signal})")),
     };
     CheckOutcome { passed, reason, took_ms }

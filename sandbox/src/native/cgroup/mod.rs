@@ -108,6 +108,11 @@ pub trait CgroupDriver: Send + Sync {
     /// Removes `<root>/<rel>` and everything below it (kill first).
     fn remove(&self, rel: &str) -> io::Result<()>;
 
+    /// Removes the empty command groups of sandbox `name`: what an earlier server process's
+    /// commands and check agent left (a command told to leave its daemons running keeps its
+    /// group, and its processes, as they were).
+    fn remove_idle_commands(&self, name: &str);
+
     /// Host pids of every process in `<root>/<rel>` and below.
     fn pids(&self, rel: &str) -> io::Result<Vec<i32>>;
 

@@ -206,6 +206,15 @@ impl CgroupDriver for V1 {
         Ok(())
     }
 
+    fn remove_idle_commands(&self, name: &str) {
+        for h in &self.hierarchies {
+            for group in subdirs(&h.dir(&self.root, &format!("{name}/{CHECKS}"))) {
+                // rmdir fails on a group with processes in it (or groups below): those stay.
+                let _ = std::fs::remove_dir(group);
+            }
+        }
+    }
+
     fn pids(&self, rel: &str) -> io::Result<Vec<i32>> {
         match self.find("pids").or(self.hierarchies.first()) {
             Some(h) => tree_pids(&h.dir(&self.root, rel)),

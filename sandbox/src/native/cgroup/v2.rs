@@ -179,6 +179,16 @@ impl CgroupDriver for V2 {
         set_bound(learner, 0)
     }
 
+    fn remove_idle_commands(&self, name: &str) {
+        let learner = self.dir(name).join(LEARNER);
+        let _room = self.room.lock().unwrap_or_else(|p| p.into_inner());
+        for group in ours(&learner) {
+            // rmdir fails on a group with processes in it (or groups below): those stay.
+            let _ = std::fs::remove_dir(group);
+        }
+        let _ = set_bound(&learner, 0);
+    }
+
     fn pids(&self, rel: &str) -> io::Result<Vec<i32>> {
         tree_pids(&self.dir(rel))
     }
@@ -235,15 +245,19 @@ fn descendants(learner: &Path) -> io::Result<u32> {
 
 /// The server's command groups in `learner` now: named so and the host root's (a group the
 /// learner makes is their uid's, whatever they name it).
-fn commands_in(learner: &Path) -> u32 {
+fn ours(learner: &Path) -> Vec<PathBuf> {
     use std::os::unix::fs::MetadataExt;
-    let ours = nix::unistd::geteuid().as_raw();
-    let count = subdirs(learner)
-        .iter()
+    let uid = nix::unistd::geteuid().as_raw();
+    subdirs(learner)
+        .into_iter()
         .filter(|d| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with(CHECK_PREFIX)))
-        .filter(|d| std::fs::metadata(d).is_ok_and(|m| m.uid() == ours))
-        .count();
-    u32::try_from(count).unwrap_or(u32::MAX)
+        .filter(|d| std::fs::metadata(d).is_ok_and(|m| m.uid() == uid))
+        .collect()
+}
+
+/// How many of the server's command groups are in `learner` now.
+fn commands_in(learner: &Path) -> u32 {
+    u32::try_from(ours(learner).len()).unwrap_or(u32::MAX)
 }
 
 /// Sets how many groups may be below `learner`: the learner's own `MAX_LEARNER_GROUPS` plus
