@@ -35,20 +35,6 @@ pub fn ms(d: Duration) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank() {
-        let s = Samples::new((1..=100).map(Duration::from_millis).collect());
-        assert_eq!(s.p50(), Duration::from_millis(50));
-        assert_eq!(s.pct(95.0), Duration::from_millis(95));
-        assert_eq!(s.pct(100.0), Duration::from_millis(100));
-        assert_eq!(s.pct(0.0), Duration::from_millis(1));
-    }
-}
-
 /// The whole machine's busy CPU time at one moment (from /proc/stat): what a load costs,
 /// whichever processes did the work (a check's processes are no children the bench waits for).
 pub struct MachineCpu {
@@ -71,5 +57,19 @@ impl MachineCpu {
         // SAFETY: sysconf only reads a constant.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
         (now.busy_ticks.saturating_sub(self.busy_ticks)) as f64 / hz / now.at.duration_since(self.at).as_secs_f64()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank() {
+        let s = Samples::new((1..=100).map(Duration::from_millis).collect());
+        assert_eq!(s.p50(), Duration::from_millis(50));
+        assert_eq!(s.pct(95.0), Duration::from_millis(95));
+        assert_eq!(s.pct(100.0), Duration::from_millis(100));
+        assert_eq!(s.pct(0.0), Duration::from_millis(1));
     }
 }

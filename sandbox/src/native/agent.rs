@@ -46,7 +46,7 @@ pub(super) struct Agent {
 pub(super) enum Slot {
     #[default]
     None,
-    Running(Agent),
+    Running(Box<Agent>),
     Failed(Instant),
 }
 

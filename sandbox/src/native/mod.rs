@@ -691,7 +691,7 @@ impl Backend for NativeBackend {
         let fresh = !matches!(*slot, agent::Slot::Running(_));
         if fresh {
             match self.start_agent(&running, name).await {
-                Ok(started) => *slot = agent::Slot::Running(started),
+                Ok(started) => *slot = agent::Slot::Running(Box::new(started)),
                 Err(e) => {
                     tracing::warn!(sandbox = name, "no check agent ({e}): checks start on their own for a while");
                     *slot = agent::Slot::Failed(Instant::now());
