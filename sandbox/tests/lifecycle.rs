@@ -72,6 +72,21 @@ async fn a_new_server_adopts_running_sandboxes_and_cleans_dead_ones() {
     assert!(running.contains(&"lab-adopt".to_string()), "{running:?}");
     let out = again.exec("lab-adopt", sandbox::ExecRequest::script("cat /root/f")).await.unwrap();
     assert_eq!(out.stdout_text(), "before\n");
+    // Its check agent ends with it; the next server removes the agent's group.
+    let check = sandbox::CheckRequest { script: "pass ok".into(), commands: Vec::new(), timeout: std::time::Duration::from_secs(10) };
+    assert!(again.check("lab-adopt", check).await.unwrap().success());
+    let command_groups = || {
+        let v1 = format!("/sys/fs/cgroup/pids/{}/lab-adopt/checks", h.config.cgroup_root);
+        let v2 = format!("/sys/fs/cgroup/{}/lab-adopt/learner", h.config.cgroup_root);
+        let (dir, prefix) = if std::path::Path::new(&v1).exists() { (v1, "") } else { (v2, ".check-") };
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir() && e.file_name().to_string_lossy().starts_with(prefix))
+            .count()
+    };
+    assert_eq!(command_groups(), 1, "the agent's group");
+    drop(again);
     // Every process of lab-dead killed from the host (a crash): the next server cleans up, and
     // a fresh start of it works.
     let init = h.backend.processes("lab-dead").await.unwrap();
@@ -89,7 +104,8 @@ async fn a_new_server_adopts_running_sandboxes_and_cleans_dead_ones() {
     let dead = h.spec("lab-dead", "lab-dead-owner");
     third.start(&dead).await.unwrap();
     assert!(third.exec("lab-dead", sandbox::ExecRequest::script("true")).await.unwrap().success());
-    drop((again, spec));
+    assert_eq!(command_groups(), 0, "the agent's group is left");
+    drop(spec);
     third.shutdown_all_blocking();
 }
 
