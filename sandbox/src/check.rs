@@ -74,24 +74,18 @@ pub(crate) fn is_agent(args: &[impl AsRef<str>]) -> bool {
     args.len() == argv.len() && args.iter().zip(&argv).all(|(a, b)| a.as_ref() == b)
 }
 
-/// Most bytes of output one reply chunk carries: a chunk and its line go out in one `write`
-/// under the pipe's atomic size (4096), so the agent's own lines never cut into one.
-pub(crate) const CHUNK: usize = 3072;
-
-/// The descriptor the agent says how each check goes on (its own pipe to the server).
+/// The descriptor the agent says how each check went on (its own pipe to the server).
 pub(crate) const AGENT_SAYS_FD: i32 = 3;
 
-/// The agent: requests on fd 0, each `<id> <script bytes> <commands bytes>\n<script><commands>`.
-/// For each: the check's stdout on fd 1 in chunks (`<id> out <n>\n<n bytes>`, `<id> out 0\n` at
-/// its end), its stderr the same way on fd 2 (`err`), and on fd 3 `<id> exited <status>\n` when
-/// the check's process has ended, then `<id> end 0\n` when nothing of it is left. One writer per
-/// pipe (the agent's own complaints go nowhere): bash writes a line at a time, and two writers
-/// would cut into each other's chunks. A check runs in a forked subshell, its own process group
-/// (`set -m`); what is left of that group is killed once the check has exited. Two forked readers
-/// pass its output on as it comes (a read waits at most 50 ms before passing on what it has), so
-/// a process that escaped the group and holds the output open delays nothing but the `end` the
-/// server stops waiting for. One check at a time: the server sends the next request after `end`.
-/// Lengths are bytes (`LC_ALL=C`); the check runs in the sandbox's locale again.
+/// The agent: requests on fd 0, each `<id> <mark> <script bytes> <commands bytes>\n<script>
+/// <commands>` (`mark`: a fresh random word per check). A check runs in one forked subshell, its
+/// own process group (`set -m`), with the server's own pipes as its stdout (fd 1) and stderr
+/// (fd 2): no reader of the agent's between them, so a check costs one fork. Its output is told
+/// from what came before or after by marks the agent writes on both around it — `\0S<mark>\0`
+/// before the fork, `\0E<mark>\0` once the check has exited and what was left of its process
+/// group has been killed — and then `<id> exited <status>\n` on fd 3. Whatever the agent itself
+/// would complain goes nowhere. One check at a time: the server sends the next request after
+/// `exited`. Lengths are bytes (`LC_ALL=C`); the check runs in the sandbox's locale again.
 pub(crate) fn agent_script() -> String {
     format!(
         r#"exec 4>&2 2>/dev/null
@@ -102,91 +96,73 @@ __stacklab_log=/run/.stacklab-commands.$$.$SRANDOM$SRANDOM
 set -C
 : > "$__stacklab_log" || exit 3
 set +C
-__stacklab_pass_on() {{
-    local __stacklab_chunk __stacklab_read
-    while :; do
-        __stacklab_chunk=
-        IFS= read -r -d '' -t 0.05 -N {chunk} __stacklab_chunk
-        __stacklab_read=$?
-        ((${{#__stacklab_chunk}} == 0)) || printf '%s %s %s\n%s' "$__stacklab_id" "$1" "${{#__stacklab_chunk}}" "$__stacklab_chunk" >&"$2"
-        ((__stacklab_read == 0 || __stacklab_read > 128)) || break
-    done
-    printf '%s %s 0\n' "$__stacklab_id" "$1" >&"$2"
-}}
 {library}
-while IFS=' ' read -r __stacklab_id __stacklab_size __stacklab_log_size; do
-    [[ "$__stacklab_id $__stacklab_size $__stacklab_log_size" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] || exit 2
+while IFS=' ' read -r __stacklab_id __stacklab_mark __stacklab_size __stacklab_log_size; do
+    [[ "$__stacklab_id $__stacklab_mark $__stacklab_size $__stacklab_log_size" =~ ^[0-9]+\ [0-9a-f]+\ [0-9]+\ [0-9]+$ ]] || exit 2
     __stacklab_script= __stacklab_commands=
     ((__stacklab_size == 0)) || IFS= read -r -d '' -N "$__stacklab_size" __stacklab_script || exit 2
     ((__stacklab_log_size == 0)) || IFS= read -r -d '' -N "$__stacklab_log_size" __stacklab_commands || exit 2
     printf '%s' "$__stacklab_commands" > "$__stacklab_log" || exit 3
-    exec {{__stacklab_out}}> >(__stacklab_pass_on out 1) || exit 4
-    __stacklab_out_pid=$!
-    exec {{__stacklab_err}}> >(__stacklab_pass_on err 4) || exit 4
-    __stacklab_err_pid=$!
+    printf '\0S%s\0' "$__stacklab_mark"
+    printf '\0S%s\0' "$__stacklab_mark" >&4
     (
-        exec 3>&- 4>&- {{__stacklab_out}}>&- {{__stacklab_err}}>&-
+        exec 2>&4 3>&- 4>&-
         unset LC_ALL
         export STACKLAB_COMMANDS="$__stacklab_log"
         cd /root 2>/dev/null || cd /
         eval "$__stacklab_script"
-    ) >&"$__stacklab_out" 2>&"$__stacklab_err" </dev/null &
+    ) </dev/null &
     __stacklab_pid=$!
-    exec {{__stacklab_out}}>&- {{__stacklab_err}}>&-
     wait "$__stacklab_pid"
-    printf '%s exited %s\n' "$__stacklab_id" "$?" >&3
+    __stacklab_status=$?
     kill -KILL -- "-$__stacklab_pid"
-    wait "$__stacklab_out_pid" "$__stacklab_err_pid"
-    printf '%s end 0\n' "$__stacklab_id" >&3
+    printf '\0E%s\0' "$__stacklab_mark"
+    printf '\0E%s\0' "$__stacklab_mark" >&4
+    printf '%s exited %s\n' "$__stacklab_id" "$__stacklab_status" >&3
 done
 "#,
-        chunk = CHUNK,
         library = crate::image::CHECK_LIBRARY
     )
 }
 
+/// The marks around one check's output (see [`agent_script`]).
+pub(crate) fn marks(mark: &str) -> (Vec<u8>, Vec<u8>) {
+    (format!("\0S{mark}\0").into_bytes(), format!("\0E{mark}\0").into_bytes())
+}
+
+/// What lies between `start` and `end` in `stream` so far: `None` while the end has not come.
+/// Anything before `start` is what the learner or an earlier check's last gasp wrote meanwhile.
+pub(crate) fn between<'a>(stream: &'a [u8], start: &[u8], end: &[u8]) -> Option<&'a [u8]> {
+    let from = find(stream, start)? + start.len();
+    let to = find(&stream[from..], end)?;
+    Some(&stream[from..from + to])
+}
+
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 /// A request to the agent.
-pub(crate) fn encode(id: u64, check: &CheckRequest) -> Vec<u8> {
-    let mut out = format!("{id} {} {}\n", check.script.len(), check.commands.len()).into_bytes();
+pub(crate) fn encode(id: u64, mark: &str, check: &CheckRequest) -> Vec<u8> {
+    let mut out = format!("{id} {mark} {} {}\n", check.script.len(), check.commands.len()).into_bytes();
     out.extend_from_slice(check.script.as_bytes());
     out.extend_from_slice(&check.commands);
     out
 }
 
-/// One line of the agent's reply.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Said {
-    /// This many bytes of the stream follow.
-    Chunk(usize),
-    /// The stream has ended.
-    StreamEnd,
-    /// The check's process ended, with bash's status for it.
-    Exited(i32),
-    /// Nothing of the check is left: the agent takes the next.
-    End,
-}
-
-/// A line of the agent's reply on `stream` (`out`, `err`, or `says`: fd 3). The agent is in the
-/// learner's hands: anything but exactly what it should say there for check `id` is an error.
-pub(crate) fn parse(line: &[u8], id: u64, stream: &str) -> Result<Said, String> {
+/// The agent's line after a check, `<id> exited <status>`, checked against what it should say
+/// for check `id` (the agent is in the learner's hands): bash's status for the check.
+pub(crate) fn parse_exited(line: &[u8], id: u64) -> Result<i32, String> {
     let text = std::str::from_utf8(line).map_err(|_| "not text".to_string())?;
     let text = text.strip_suffix('\n').ok_or("no line end")?;
     let mut words = text.split(' ');
-    let (Some(got), Some(what), Some(value), None) = (words.next(), words.next(), words.next(), words.next()) else {
-        return Err(format!("{text:?} is not three words"));
+    let (Some(got), Some("exited"), Some(value), None) = (words.next(), words.next(), words.next(), words.next()) else {
+        return Err(format!("{text:?} where the check's exit was due"));
     };
     if got != id.to_string() {
         return Err(format!("an answer for check {got:?} while check {id} runs"));
     }
-    let number = value.parse::<u32>().map_err(|_| format!("{value:?} is no number"))?;
-    match (what, number) {
-        (w, 0) if w == stream => Ok(Said::StreamEnd),
-        (w, n) if w == stream && n as usize <= CHUNK => Ok(Said::Chunk(n as usize)),
-        (w, n) if w == stream => Err(format!("a chunk of {n} bytes, more than {CHUNK}")),
-        ("exited", status) if stream == "says" => Ok(Said::Exited(status.min(255) as i32)),
-        ("end", 0) if stream == "says" => Ok(Said::End),
-        _ => Err(format!("{text:?} on the check's {stream}")),
-    }
+    value.parse::<u8>().map(i32::from).map_err(|_| format!("{value:?} is no exit status"))
 }
 
 /// How a check ended, from bash's status for it: 128 + n is signal n.
@@ -207,32 +183,27 @@ mod tests {
 
     #[test]
     fn a_request_says_its_lengths_in_bytes() {
-        let bytes = encode(7, &check("echo ü", "1\t0\tls\n"));
-        assert_eq!(bytes, "7 7 7\necho ü1\t0\tls\n".as_bytes());
+        let bytes = encode(7, "ab12", &check("echo ü", "1\t0\tls\n"));
+        assert_eq!(bytes, "7 ab12 7 7\necho ü1\t0\tls\n".as_bytes());
     }
 
     #[test]
-    fn replies_are_read_strictly() {
-        assert_eq!(parse(b"3 out 12\n", 3, "out"), Ok(Said::Chunk(12)));
-        assert_eq!(parse(b"3 out 0\n", 3, "out"), Ok(Said::StreamEnd));
-        assert_eq!(parse(b"3 err 7\n", 3, "err"), Ok(Said::Chunk(7)));
-        assert_eq!(parse(b"3 exited 1\n", 3, "says"), Ok(Said::Exited(1)));
-        assert_eq!(parse(b"3 end 0\n", 3, "says"), Ok(Said::End));
-        for (bad, stream) in [
-            (&b"3 out 12"[..], "out"),
-            (b"4 out 12\n", "out"),
-            (b"3 err 12\n", "out"),
-            (b"3 exited 1\n", "out"),
-            (b"3 end 0\n", "err"),
-            (b"3 end 1\n", "says"),
-            (b"3 out 5\n", "says"),
-            (b"3 out -1\n", "out"),
-            (b"3 out 3073\n", "out"),
-            (b"3 out 1 2\n", "out"),
-            (b"3 out\n", "out"),
-            (b"\xff\n", "out"),
-        ] {
-            assert!(parse(bad, 3, stream).is_err(), "{:?} was taken on {stream}", String::from_utf8_lossy(bad));
+    fn a_checks_output_is_what_lies_between_its_marks() {
+        let (start, end) = marks("ab12");
+        assert_eq!(between(b"junk\0Sab12\0hi\n\0Eab12\0", &start, &end), Some(&b"hi\n"[..]));
+        assert_eq!(between(b"\0Sab12\0\0Eab12\0", &start, &end), Some(&b""[..]));
+        assert_eq!(between(b"\0Sab12\0hi", &start, &end), None, "no end yet");
+        assert_eq!(between(b"hi\0Eab12\0", &start, &end), None, "no start");
+        // Another check's marks are output like any other.
+        assert_eq!(between(b"\0Sab12\0\0Ecd34\0x\0Eab12\0", &start, &end), Some(&b"\0Ecd34\0x"[..]));
+    }
+
+    #[test]
+    fn the_exit_line_is_read_strictly() {
+        assert_eq!(parse_exited(b"3 exited 1\n", 3), Ok(1));
+        assert_eq!(parse_exited(b"3 exited 137\n", 3), Ok(137));
+        for bad in [&b"3 exited 1"[..], b"4 exited 1\n", b"3 exited 256\n", b"3 exited -1\n", b"3 out 1\n", b"3 exited 1 2\n", b"\xff\n"] {
+            assert!(parse_exited(bad, 3).is_err(), "{:?} was taken", String::from_utf8_lossy(bad));
         }
     }
 

@@ -1,7 +1,7 @@
 //! A sandbox's check agent, host side: the bash kept in the sandbox that runs its checks (the
 //! script and its protocol: `crate::check`). Entering a sandbox and starting bash for every
 //! check cost about three times the CPU of the check's own work under a class's load; the agent
-//! enters once, and a check is a fork there.
+//! enters once, and a check is one fork there.
 //!
 //! The agent lives in a command group of its own below the learner's (so it counts against their
 //! limits, and everything it ever started dies with that group), started at a sandbox's first
@@ -9,22 +9,17 @@
 //! says is read with bounds and checked word by word, and an agent that errs, says anything
 //! else, or takes longer than the check's time limit is killed with its whole group and
 //! replaced at the next check. A check that leaves a process outside its process group (a
-//! daemon, `setsid`) retires its agent too, taking that process with it, as the one-off way's
-//! group would.
+//! daemon, `setsid`) retires its agent too (the backend counts the group's processes), taking
+//! that process with it, as the one-off way's group would.
 
 use std::io;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
 
 use crate::backend::{ExecEnd, ExecOutput};
-use crate::check::{CHECK_OUTPUT_LIMIT, CheckRequest, Said};
-
-/// How long what a check started may hold its output open after it has exited, as for a
-/// command of its own (see `NativeBackend::exec`).
-const GRACE: Duration = Duration::from_millis(200);
+use crate::check::{CHECK_OUTPUT_LIMIT, CheckRequest};
 
 /// A running agent.
 pub(super) struct Agent {
@@ -33,9 +28,9 @@ pub(super) struct Agent {
     /// nsenter, host side (the agent is its child inside the sandbox); held for `kill_on_drop`.
     _entering: Child,
     requests: ChildStdin,
-    replies: BufReader<ChildStdout>,
-    errors: BufReader<ChildStderr>,
-    /// How each check goes (`crate::check::AGENT_SAYS_FD`).
+    stdout: ChildStdout,
+    stderr: ChildStderr,
+    /// How each check went (`crate::check::AGENT_SAYS_FD`).
     says: BufReader<tokio::net::unix::pipe::Receiver>,
     next_id: u64,
 }
@@ -56,8 +51,8 @@ pub(super) const RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Processes an idle agent's group holds: nsenter and the agent.
 pub(super) const IDLE_PROCESSES: usize = 2;
 
-/// A check's output and whether its agent must go (the check left something running that holds
-/// its output, or printed past the limit: what it started dies with the agent's group).
+/// A check's output and whether its agent must go (the check printed past the limit, and is
+/// still running: it dies with the agent's group).
 pub(super) struct Answer {
     pub output: ExecOutput,
     pub retire: bool,
@@ -65,7 +60,8 @@ pub(super) struct Answer {
 
 /// Why reading an answer stopped early.
 enum Stop {
-    Flooded,
+    /// The first bytes of the stream that went past the limit, and whether it was stdout.
+    Flooded(Vec<u8>, bool),
     Broken(io::Error),
 }
 
@@ -79,97 +75,71 @@ impl Agent {
     pub fn new(group: String, mut entering: Child, says: tokio::net::unix::pipe::Receiver) -> io::Result<Self> {
         let missing = || io::Error::other("the agent's pipes were not set up");
         let requests = entering.stdin.take().ok_or_else(missing)?;
-        let replies = BufReader::new(entering.stdout.take().ok_or_else(missing)?);
-        let errors = BufReader::new(entering.stderr.take().ok_or_else(missing)?);
-        Ok(Self { group, _entering: entering, requests, replies, errors, says: BufReader::new(says), next_id: 1 })
+        let stdout = entering.stdout.take().ok_or_else(missing)?;
+        let stderr = entering.stderr.take().ok_or_else(missing)?;
+        Ok(Self { group, _entering: entering, requests, stdout, stderr, says: BufReader::new(says), next_id: 1 })
     }
 
-    /// Runs one check; the caller bounds the time (and retires the agent past it: a reply cut
+    /// Runs one check; the caller bounds the time (and retires the agent past it: an answer cut
     /// off midway leaves it unusable). An error: the agent ended or said something else.
     pub async fn ask(&mut self, check: &CheckRequest) -> io::Result<Answer> {
         let started = Instant::now();
         let id = self.next_id;
         self.next_id += 1;
-        self.requests.write_all(&crate::check::encode(id, check)).await?;
+        let mark = format!("{:016x}", rand::random::<u64>());
+        let (start, end) = crate::check::marks(&mark);
+        self.requests.write_all(&crate::check::encode(id, &mark, check)).await?;
         self.requests.flush().await?;
-        let (stdout, stderr) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));
-        let exited = Mutex::new(None::<(i32, tokio::time::Instant)>);
-        let exit = || *exited.lock().unwrap_or_else(|p| p.into_inner());
-        let exited_now = tokio::sync::Notify::new();
         let says = async {
-            loop {
-                match next(&mut self.says, id, "says").await? {
-                    Said::Exited(status) => {
-                        *exited.lock().unwrap_or_else(|p| p.into_inner()) = Some((status, tokio::time::Instant::now()));
-                        exited_now.notify_one();
-                    }
-                    Said::End if exit().is_some() => return Ok::<_, Stop>(()),
-                    _ => return Err(io::Error::other("the check's end before it exited").into()),
-                }
+            let status = crate::check::parse_exited(&line(&mut self.says).await?, id).map_err(io::Error::other)?;
+            Ok::<_, Stop>(status)
+        };
+        let done = tokio::try_join!(output(&mut self.stdout, &start, &end, true), output(&mut self.stderr, &start, &end, false), says);
+        let answer = |end, stdout, stderr, retire| Answer { output: ExecOutput { end, stdout, stderr, took: started.elapsed() }, retire };
+        match done {
+            Ok((mut stdout, mut stderr, status)) => {
+                let over = stdout.len() > CHECK_OUTPUT_LIMIT || stderr.len() > CHECK_OUTPUT_LIMIT;
+                stdout.truncate(CHECK_OUTPUT_LIMIT);
+                stderr.truncate(CHECK_OUTPUT_LIMIT);
+                let end = if over { ExecEnd::OutputLimit } else { crate::check::end_of(status) };
+                Ok(answer(end, stdout, stderr, false))
             }
-        };
-        // Once the check has exited, what it left running may hold its output no longer than
-        // `GRACE`.
-        let grace = async {
-            loop {
-                if let Some((_, at)) = exit() {
-                    return tokio::time::sleep_until(at + GRACE).await;
-                }
-                exited_now.notified().await;
-            }
-        };
-        let finished = tokio::select! {
-            done = async {
-                tokio::try_join!(output(&mut self.replies, id, "out", &stdout), output(&mut self.errors, id, "err", &stderr), says)
-            } => Some(done),
-            () = grace => None,
-        };
-        let (end, retire) = match finished {
-            Some(Ok(_)) => (None, false),
-            Some(Err(Stop::Flooded)) => (Some(ExecEnd::OutputLimit), true),
-            Some(Err(Stop::Broken(e))) => return Err(e),
-            None => (None, true),
-        };
-        let end = match (end, exit()) {
-            (Some(end), _) => end,
-            (None, Some((status, _))) => crate::check::end_of(status),
-            (None, None) => return Err(io::Error::other("no exit status")),
-        };
-        let taken = |m: Mutex<Vec<u8>>| m.into_inner().unwrap_or_else(|p| p.into_inner());
-        let (mut stdout, mut stderr) = (taken(stdout), taken(stderr));
-        stdout.truncate(CHECK_OUTPUT_LIMIT);
-        stderr.truncate(CHECK_OUTPUT_LIMIT);
-        Ok(Answer { output: ExecOutput { end, stdout, stderr, took: started.elapsed() }, retire })
-    }
-}
-
-/// A check's stdout or stderr, chunk by chunk to its end.
-async fn output(from: &mut (impl AsyncBufRead + Unpin + Send), id: u64, stream: &str, kept: &Mutex<Vec<u8>>) -> Result<(), Stop> {
-    loop {
-        match next(from, id, stream).await? {
-            Said::Chunk(n) => keep(from, n, kept).await?,
-            Said::StreamEnd => return Ok(()),
-            _ => unreachable!("parse gives only chunks and their end on out and err"),
+            Err(Stop::Flooded(kept, true)) => Ok(answer(ExecEnd::OutputLimit, kept, Vec::new(), true)),
+            Err(Stop::Flooded(kept, false)) => Ok(answer(ExecEnd::OutputLimit, Vec::new(), kept, true)),
+            Err(Stop::Broken(e)) => Err(e),
         }
     }
 }
 
-/// The next line the agent says on `stream`, checked.
-async fn next(from: &mut (impl AsyncBufRead + Unpin + Send), id: u64, stream: &str) -> Result<Said, Stop> {
-    let line = line(from).await?;
-    crate::check::parse(&line, id, stream).map_err(|e| Stop::Broken(io::Error::other(e)))
+/// A check's stdout or stderr: what comes between its marks on that pipe. More than the limit
+/// stops reading (the caller kills the check); so does more than the limit of anything else
+/// before its start mark.
+async fn output(from: &mut (impl AsyncRead + Unpin + Send), start: &[u8], end: &[u8], stdout: bool) -> Result<Vec<u8>, Stop> {
+    let mut seen = Vec::new();
+    let mut chunk = vec![0; 16 * 1024];
+    loop {
+        let n = from.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(io::Error::other("the agent ended").into());
+        }
+        seen.extend_from_slice(&chunk[..n]);
+        if let Some(output) = crate::check::between(&seen, start, end) {
+            return Ok(output.to_vec());
+        }
+        match crate::check::find(&seen, start) {
+            None if seen.len() > CHECK_OUTPUT_LIMIT + start.len() => {
+                return Err(io::Error::other("more than the output limit before the check began").into());
+            }
+            Some(at) if seen.len() - (at + start.len()) > CHECK_OUTPUT_LIMIT + end.len() => {
+                let from = at + start.len();
+                return Err(Stop::Flooded(seen[from..from + CHECK_OUTPUT_LIMIT].to_vec(), stdout));
+            }
+            _ => {}
+        }
+    }
 }
 
-/// Reads a chunk of `n` bytes into `kept`; past the limit, the check is stopped.
-async fn keep(from: &mut (impl AsyncBufRead + Unpin + Send), n: usize, kept: &Mutex<Vec<u8>>) -> Result<(), Stop> {
-    let mut bytes = vec![0; n];
-    from.read_exact(&mut bytes).await?;
-    let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
-    kept.extend_from_slice(&bytes);
-    if kept.len() > CHECK_OUTPUT_LIMIT { Err(Stop::Flooded) } else { Ok(()) }
-}
-
-/// A reply line, at most 64 bytes (the longest the agent says is three numbers and a word).
+/// A line the agent says, at most 64 bytes (`<id> exited <status>`).
 async fn line(from: &mut (impl AsyncBufRead + Unpin + Send)) -> io::Result<Vec<u8>> {
     let mut line = Vec::new();
     match (&mut *from).take(64).read_until(b'\n', &mut line).await? {
@@ -229,13 +199,13 @@ mod tests {
     async fn what_a_check_leaves_behind_is_bounded() {
         let logs = tempfile::tempdir().unwrap();
         let mut agent = agent(logs.path());
-        // In its process group: killed once it has exited (its readers would wait for it).
+        // In its process group: killed once it has exited.
         let background = agent.ask(&check("sleep 302 & echo started", "")).await.unwrap();
         assert_eq!((&background.output.end, background.retire), (&ExecEnd::Exited(0), false));
         let gone = agent.ask(&check("pgrep -f 'sleep 30[2]' || echo gone", "")).await.unwrap();
         assert_eq!(gone.output.stdout_text(), "gone\n");
-        // Out of it and holding the output: the answer comes after the grace, and the agent
-        // must go (with the process: here, the test ends it).
+        // Out of it and holding the output: that delays nothing (the backend, counting the
+        // agent's group's processes, retires the agent with it; here, the test ends it).
         // (It says its pid once it is in a session of its own: before, it would die with the
         // check's group.)
         let f = logs.path().join("escaped");
@@ -244,10 +214,12 @@ mod tests {
             f = f.display()
         );
         let escaped = agent.ask(&check(&script, "")).await.unwrap();
-        assert_eq!((&escaped.output.end, escaped.retire), (&ExecEnd::Exited(0), true));
+        assert_eq!(&escaped.output.end, &ExecEnd::Exited(0));
         let pid: i32 = escaped.output.stdout_text().trim().parse().unwrap();
         // SAFETY: kill(2) on the sleep the check above started.
         unsafe { libc::kill(pid, libc::SIGKILL) };
+        let after = agent.ask(&check("echo next", "")).await.unwrap();
+        assert_eq!(after.output.stdout_text(), "next\n");
         // A flood stops at the limit.
         let mut agent = self::agent(logs.path());
         let flood = agent.ask(&check("yes", "")).await.unwrap();
@@ -260,7 +232,20 @@ mod tests {
         let mut agent = agent(logs.path());
         assert!(agent.ask(&check("kill -KILL $$", "")).await.is_err(), "the agent itself was killed");
         let mut agent = self::agent(logs.path());
-        // The learner, root beside it, writes into its reply pipe.
-        assert!(agent.ask(&check("echo '1 out 99999' > /proc/$$/fd/1", "")).await.is_err(), "a garbled reply was taken");
+        // The learner, root beside it, writes into the pipe it answers on.
+        assert!(agent.ask(&check("echo garbage > /proc/$$/fd/3", "")).await.is_err(), "a garbled answer was taken");
+        // What they write into the output pipes between checks is not the next check's.
+        let mut agent = self::agent(logs.path());
+        let first = agent.ask(&check("echo $$", "")).await.unwrap();
+        let pid = first.output.stdout_text().trim().to_string();
+        // (Right after saying `exited` bash may still hold the answer pipe on fd 1, where it put
+        // it for that line: wait for its stdout to be back, as a learner's write would land.)
+        let fd = |n| std::fs::read_link(format!("/proc/{pid}/fd/{n}")).unwrap();
+        while fd(1) == fd(3) {
+            std::thread::yield_now();
+        }
+        std::fs::write(format!("/proc/{pid}/fd/1"), "between checks\n").unwrap();
+        let second = agent.ask(&check("pass second", "")).await.unwrap();
+        assert_eq!(second.output.stdout_text(), "second\n");
     }
 }
