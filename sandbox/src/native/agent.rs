@@ -188,7 +188,7 @@ mod tests {
         assert_eq!(second.output.stdout_text(), "C.UTF-8 unset ü\n");
         let third = agent.ask(&check("echo \"${x:-none}\"; fail 'Create it first'", "")).await.unwrap();
         assert_eq!((&third.output.end, third.output.stdout_text().as_str()), (&ExecEnd::Exited(1), "none\nCreate it first\n"));
-        // Output larger than a chunk arrives whole.
+        // Output larger than one read of the pipe arrives whole.
         let long = agent.ask(&check("head -c 10000 /dev/zero | tr '\\0' x", "")).await.unwrap();
         assert_eq!(long.output.stdout, vec![b'x'; 10000]);
         let killed = agent.ask(&check("kill -KILL $BASHPID", "")).await.unwrap();
