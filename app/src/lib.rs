@@ -10,7 +10,7 @@ pub mod routes;
 pub mod services;
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -37,9 +37,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <TerminalScript options=options.clone()/>
-                <EditorScript options=options.clone()/>
+                <InlineStylesheet options=options.clone()/>
+                <ScriptAddress options=options.clone() key="terminal"/>
+                <ScriptAddress options=options.clone() key="editor"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -50,19 +50,54 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// xterm.js and Stacklab's terminal module, a content-hashed bundle beside the wasm.
+/// The whole stylesheet in the head (about 40 KB, 9 KB compressed with the page): as a file of
+/// its own it held the first paint back by a round trip, which on a slow phone link was most of
+/// what Lighthouse took off the pages (docs/src/benchmarks.md: pages). Client-side navigation
+/// never fetches the page again, so no cache is lost.
 #[component]
-fn TerminalScript(options: LeptosOptions) -> impl IntoView {
-    let src = format!("/{}/terminal.{}.js", options.site_pkg_dir, asset_hash(&options, "terminal").unwrap_or_default());
-    view! { <script type="module" src=src></script> }
+fn InlineStylesheet(options: LeptosOptions) -> impl IntoView {
+    view! { <style inner_html=stylesheet(&options)></style> }
 }
 
-/// Where the editor's bundle (CodeMirror and Stacklab's editor module) is: the page loads it
-/// when the learner first opens the editor, not with every page.
+/// The built stylesheet's text, read once per site (server side only; empty without a site).
+fn stylesheet(options: &LeptosOptions) -> std::sync::Arc<str> {
+    #[cfg(feature = "ssr")]
+    {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock};
+        static READ: OnceLock<Mutex<HashMap<String, Arc<str>>>> = OnceLock::new();
+        let path = format!("{}/{}", options.site_root, asset_path(options, "css", "stacklab", "css"));
+        let mut read = READ.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(css) = read.get(&path) {
+            return css.clone();
+        }
+        // Not kept when missing: a site built after the server started is read then.
+        let Ok(css) = std::fs::read_to_string(&path) else { return Arc::from("") };
+        read.entry(path).or_insert(Arc::from(css)).clone()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = options;
+        std::sync::Arc::from("")
+    }
+}
+
+/// Where one of the page's own scripts is (`key` in hash.txt: `terminal`, `editor`): a meta tag
+/// the app reads when a component first needs the script (components/scripts.rs), so pages
+/// without a terminal or an editor never load them.
 #[component]
-fn EditorScript(options: LeptosOptions) -> impl IntoView {
-    let src = format!("/{}/editor.{}.js", options.site_pkg_dir, asset_hash(&options, "editor").unwrap_or_default());
-    view! { <meta name="stacklab-editor" content=src/> }
+fn ScriptAddress(options: LeptosOptions, key: &'static str) -> impl IntoView {
+    let src = format!("/{}", asset_path(&options, key, key, "js"));
+    view! { <meta name=format!("stacklab-{key}") content=src/> }
+}
+
+/// Where a built file is under the site: `pkg/NAME.HASH.EXT` with the hash scripts/build wrote
+/// for `key`, or `pkg/NAME.EXT` in a site built without hashes.
+fn asset_path(options: &LeptosOptions, key: &str, name: &str, ext: &str) -> String {
+    match asset_hash(options, key) {
+        Some(hash) => format!("{}/{name}.{hash}.{ext}", options.site_pkg_dir),
+        None => format!("{}/{name}.{ext}", options.site_pkg_dir),
+    }
 }
 
 /// The content hash scripts/build wrote for `key` in hash.txt (server side only).

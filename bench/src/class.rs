@@ -41,39 +41,277 @@ struct Tally {
     polls: usize,
 }
 
-pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
-    let learners: usize = std::env::var("STACKLAB_CLASS_LEARNERS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
-    let minutes: f64 = std::env::var("STACKLAB_CLASS_MINUTES").ok().and_then(|v| v.parse().ok()).unwrap_or(10.0);
+/// What a lecture hall needs of the class (issue 32): no errors, keystrokes that feel local,
+/// checks that answer within a second, everyone at a prompt soon after a joint start, and a
+/// server whose own memory stops growing once warm.
+const KEY_P99: Duration = Duration::from_millis(50);
+const CHECK_P99: Duration = Duration::from_secs(1);
+const ALL_READY: Duration = Duration::from_secs(5);
+/// The server less its bounded caches at the end, next to after warm-up.
+const FLAT: f64 = 1.05;
+
+/// One class's run: what the report and the limits are made of.
+struct Outcome {
+    learners: usize,
+    minutes: f64,
+    tally: Tally,
+    /// Every 30 s: time into the class, server cores, RSS, bounded caches, heap in use (KiB).
+    samples: Vec<(Duration, f64, u64, u64, u64)>,
+    /// The whole machine's busy cores over the class (server, sandboxes and the bench's learners).
+    machine_cores: f64,
+    dashboard_events: usize,
+    class_time: Duration,
+    sandboxes: Option<(SandboxesUse, SandboxesUse)>,
+    /// Recordings on disk per learner-hour, and a terminal's scrollback at the end (bytes).
+    recordings: Option<(f64, f64)>,
+}
+
+impl Outcome {
+    fn keys(&self) -> Samples {
+        Samples::new(self.tally.keys.clone())
+    }
+
+    fn checks(&self) -> Samples {
+        Samples::new(self.tally.checks.clone())
+    }
+
+    fn all_ready(&self) -> Duration {
+        self.tally.ready.iter().max().copied().unwrap_or_default()
+    }
+
+    fn warm(&self) -> (Duration, f64, u64, u64, u64) {
+        self.samples.iter().find(|s| s.0 >= Duration::from_secs(60)).or(self.samples.first()).copied().unwrap_or_default()
+    }
+
+    fn end(&self) -> (Duration, f64, u64, u64, u64) {
+        self.samples.last().copied().unwrap_or_default()
+    }
+
+    /// After warm-up: five minutes, or half a shorter class.
+    fn warmed(&self) -> (Duration, f64, u64, u64, u64) {
+        let end = self.end();
+        self.samples.iter().find(|s| s.0 >= WARM_UP.min(end.0 / 2)).copied().unwrap_or(self.warm())
+    }
+
+    /// The server's own growth after warm-up (its RSS less the bounded caches): 1.00 is flat.
+    fn growth(&self) -> f64 {
+        let less = |s: (Duration, f64, u64, u64, u64)| s.2.saturating_sub(s.3) as f64;
+        less(self.end()) / less(self.warmed()).max(1.0)
+    }
+
+    fn cpu_mean(&self) -> f64 {
+        self.samples.iter().map(|s| s.1).sum::<f64>() / self.samples.len().max(1) as f64
+    }
+
+    /// The limits this class broke, in words; empty when it held.
+    fn broken(&self) -> Vec<String> {
+        let mut broken = Vec::new();
+        if !self.tally.errors.is_empty() {
+            broken.push(format!("{} errors", self.tally.errors.len()));
+        }
+        let (keys, checks) = (self.keys().pct(99.0), self.checks().pct(99.0));
+        if keys >= KEY_P99 {
+            broken.push(format!("keystroke p99 {} ≥ {}", ms(keys), ms(KEY_P99)));
+        }
+        if checks >= CHECK_P99 {
+            broken.push(format!("check p99 {} ≥ {}", ms(checks), ms(CHECK_P99)));
+        }
+        if self.all_ready() > ALL_READY {
+            broken.push(format!("last prompt after {}", ms(self.all_ready())));
+        }
+        if self.growth() > FLAT {
+            broken.push(format!("server memory grew {:.2}x after warm-up", self.growth()));
+        }
+        broken
+    }
+}
+
+/// The lab's steps as the learners type them: each step's id and its solution's lines.
+type Steps = Arc<Vec<(String, Vec<String>)>>;
+
+/// The netns-veth lab's steps.
+fn lab_steps() -> anyhow::Result<Steps> {
     // The checkout's content, unless told (a test host has its own copy).
     let content = std::env::var_os("STACKLAB_LABS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop"));
     let course = labs::load::load_course(&content).map_err(|e| anyhow::anyhow!("{}: {e:?}", content.display()))?;
     let (_, lab) = course.lab(LAB).with_context(|| format!("the workshop has no {LAB} lab"))?;
-    let steps: Vec<(String, Vec<String>)> = lab
-        .steps
-        .iter()
-        .map(|s| {
-            let lines = s.solution.as_ref().map(|x| x.source.as_str()).unwrap_or_default();
-            (s.id.clone(), lines.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
-        })
-        .collect();
-    let steps = Arc::new(steps);
-    let server = Arc::new(BenchServer::start(stacklab).await?);
-    let pid = server.pid().context("the server has no pid")?;
+    Ok(Arc::new(
+        lab.steps
+            .iter()
+            .map(|s| {
+                let lines = s.solution.as_ref().map(|x| x.source.as_str()).unwrap_or_default();
+                (s.id.clone(), lines.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
+            })
+            .collect(),
+    ))
+}
 
-    // The peer: one learner alone on this server, the same loop once.
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The peer of every class figure: one learner alone on the same server, the lab once.
+async fn alone(server: &Arc<BenchServer>, steps: &Steps) -> anyhow::Result<Tally> {
     let alone = Arc::new(Mutex::new(Tally::default()));
     learner(server.clone(), "Alone".into(), steps.clone(), Instant::now(), alone.clone()).await;
     let alone = std::mem::take(&mut *alone.lock().unwrap());
     anyhow::ensure!(alone.errors.is_empty(), "one learner alone already fails: {:?}", alone.errors);
+    Ok(alone)
+}
 
+/// `scripts/bench class`: one class of `STACKLAB_CLASS_LEARNERS` for `STACKLAB_CLASS_MINUTES`,
+/// every figure next to one learner alone, and whether the class held the limits.
+pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
+    let learners: usize = env_or("STACKLAB_CLASS_LEARNERS", 60);
+    let minutes: f64 = env_or("STACKLAB_CLASS_MINUTES", 10.0);
+    let steps = lab_steps()?;
+    let server = Arc::new(BenchServer::start(stacklab).await?);
+    let alone = alone(&server, &steps).await?;
+    let class = class(&server, learners, minutes, &steps).await?;
+    report(table, &class, &alone);
+    let broken = class.broken();
+    table.add(
+        &format!("the class held the lecture-hall limits ({learners} learners, {minutes} min)"),
+        if broken.is_empty() { "yes".into() } else { format!("no: {}", broken.join("; ")) },
+        "limits: 0 errors; keystroke p99; check p99; every prompt after a joint join; memory after warm-up",
+        format!("0; < {}; < {}; ≤ {}; ≤ {FLAT:.2}x", ms(KEY_P99), ms(CHECK_P99), ms(ALL_READY)),
+        f64::NAN,
+    );
+    Ok(())
+}
+
+/// `scripts/bench curve`: classes of growing size (`STACKLAB_CURVE_LEARNERS`, default
+/// 10,50,100,200, each `STACKLAB_CURVE_MINUTES`, default 3, on a server of its own), then
+/// doubling until a limit breaks (at most `STACKLAB_CURVE_MAX`, default 800), then halving the
+/// gap twice: the knee is the largest class that held. Prints the curve as a table and writes
+/// it as an SVG plot (`STACKLAB_CURVE_SVG`, default docs/src/images/class-curve.svg).
+pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
+    let sizes: Vec<usize> = std::env::var("STACKLAB_CURVE_LEARNERS")
+        .unwrap_or_else(|_| "10,50,100,200".into())
+        .split(',')
+        .map(|n| n.trim().parse().with_context(|| format!("STACKLAB_CURVE_LEARNERS: {n:?} is not a number")))
+        .collect::<anyhow::Result<_>>()?;
+    let minutes: f64 = env_or("STACKLAB_CURVE_MINUTES", 3.0);
+    let most: usize = env_or("STACKLAB_CURVE_MAX", 800);
+    let steps = lab_steps()?;
+    let alone = {
+        let server = Arc::new(BenchServer::start(stacklab).await?);
+        alone(&server, &steps).await?
+    };
+    let mut points: Vec<Outcome> = Vec::new();
+    let mut measure = async |learners: usize| -> anyhow::Result<bool> {
+        let server = Arc::new(BenchServer::start(stacklab).await?);
+        let class = class(&server, learners, minutes, &steps).await?;
+        let held = class.broken().is_empty();
+        eprintln!("  curve: {learners} learners {}", if held { "held".into() } else { format!("broke: {}", class.broken().join("; ")) });
+        points.push(class);
+        Ok(held)
+    };
+    let mut held = 0;
+    let mut broke = None;
+    for n in sizes {
+        if measure(n).await? {
+            held = held.max(n);
+        } else {
+            broke = Some(broke.map_or(n, |b: usize| b.min(n)));
+        }
+    }
+    while broke.is_none() && held > 0 && held < most {
+        let n = (held * 2).min(most);
+        if measure(n).await? { held = n } else { broke = Some(n) }
+    }
+    for _ in 0..2 {
+        let Some(b) = broke else { break };
+        if b.saturating_sub(held) < 20 {
+            break;
+        }
+        let n = (held + b) / 2;
+        if measure(n).await? { held = n } else { broke = Some(n) }
+    }
+    points.sort_by_key(|p| p.learners);
+
+    let header = ["learners", "server CPU", "machine CPU", "server RSS", "keystroke p99", "check p99", "last prompt", "errors", "held"];
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .map(|p| {
+            let broken = p.broken();
+            vec![
+                p.learners.to_string(),
+                format!("{:.2} cores", p.cpu_mean()),
+                format!("{:.2} cores", p.machine_cores),
+                format!("{:.1} MiB", p.end().2 as f64 / 1024.0),
+                ms(p.keys().pct(99.0)),
+                ms(p.checks().pct(99.0)),
+                ms(p.all_ready()),
+                p.tally.errors.len().to_string(),
+                if broken.is_empty() { "yes".into() } else { format!("no: {}", broken.join("; ")) },
+            ]
+        })
+        .collect();
+    println!(
+        "The class curve ({minutes} min a class; one learner alone: keystroke p99 {}, check p99 {}, prompt {}):\n",
+        ms(Samples::new(alone.keys.clone()).pct(99.0)),
+        ms(Samples::new(alone.checks.clone()).pct(99.0)),
+        ms(alone.ready.first().copied().unwrap_or_default())
+    );
+    crate::report::markdown(&header, &rows);
+    println!();
+
+    let svg = std::env::var_os("STACKLAB_CURVE_SVG")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/src/images/class-curve.svg"));
+    let plotted: Vec<crate::plot::Point> = points
+        .iter()
+        .map(|p| crate::plot::Point {
+            learners: p.learners,
+            server_cores: p.cpu_mean(),
+            server_mib: p.end().2 as f64 / 1024.0,
+            key_p99_ms: p.keys().pct(99.0).as_secs_f64() * 1e3,
+            check_p99_ms: p.checks().pct(99.0).as_secs_f64() * 1e3,
+        })
+        .collect();
+    std::fs::write(&svg, crate::plot::class_curve(&plotted, KEY_P99.as_secs_f64() * 1e3, CHECK_P99.as_secs_f64() * 1e3))
+        .with_context(|| format!("writing {}", svg.display()))?;
+    eprintln!("  curve: plot in {}", svg.display());
+
+    let knee = if broke.is_some() { held.to_string() } else { format!("≥ {held} (every class up to {most} held)") };
+    table.add(
+        &format!("largest class within the limits on this host (the knee, {minutes}-min classes)"),
+        format!("{knee} learners"),
+        "the lecture hall asked for",
+        "200 learners".into(),
+        held as f64 / 200.0,
+    );
+    if let Some(p) = points.iter().find(|p| p.learners == held) {
+        for (what, class, peer) in [
+            ("keystroke round trip p99", p.keys().pct(99.0), Samples::new(alone.keys.clone()).pct(99.0)),
+            ("check latency p99", p.checks().pct(99.0), Samples::new(alone.checks.clone()).pct(99.0)),
+        ] {
+            table.add(
+                &format!("{what} at the knee ({held} learners)"),
+                ms(class),
+                "one learner alone",
+                ms(peer),
+                class.as_secs_f64() / peer.as_secs_f64(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A class of `learners` on `server` for `minutes`: they join at once, then play the lab round
+/// after round while the instructor's dashboard stream is open.
+async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, steps: &Steps) -> anyhow::Result<Outcome> {
+    let pid = server.pid().context("the server has no pid")?;
     let dashboard_events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let dashboard = tokio::spawn(dashboard_stream(server.clone(), dashboard_events.clone()));
     let tally = Arc::new(Mutex::new(Tally::default()));
     let sandboxes_before = SandboxesUse::read(true);
     let until = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
     let started = Instant::now();
+    let machine = crate::stats::MachineCpu::now();
     let tasks: Vec<_> =
         (0..learners).map(|i| tokio::spawn(learner(server.clone(), format!("Learner {i}"), steps.clone(), until, tally.clone()))).collect();
     // Server CPU and memory every 30 s while the class runs.
@@ -105,6 +343,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         last = now;
     }
     let sandboxes_after = SandboxesUse::read(false);
+    let machine_cores = machine.cores_since();
     let class_time = started.elapsed();
     for task in tasks {
         task.await?;
@@ -118,20 +357,45 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     }
     let dashboard_events = dashboard_events.load(std::sync::atomic::Ordering::Relaxed);
     let tally = std::mem::take(&mut *tally.lock().unwrap());
-
     for e in tally.errors.iter().take(10) {
         eprintln!("  class error: {e}");
     }
+    // Terminal recordings on disk per learner and hour, and a terminal's scrollback at the end.
+    let recordings = match server.data_dir() {
+        Some(data) => {
+            let recorded = folder_bytes(&data.join("recordings"));
+            let per_hour = recorded as f64 / (learners + 1) as f64 / (class_time.as_secs_f64() / 3600.0);
+            let scrollback = server.metric("stacklab_terminal_scrollback_bytes").await.unwrap_or(0.0) / (learners + 1) as f64;
+            Some((per_hour, scrollback))
+        }
+        None => None,
+    };
+    Ok(Outcome {
+        learners,
+        minutes,
+        tally,
+        samples,
+        machine_cores,
+        dashboard_events,
+        class_time,
+        sandboxes: sandboxes_before.zip(sandboxes_after),
+        recordings,
+    })
+}
+
+/// The class's rows, each next to one learner alone on the same server or to the class earlier.
+fn report(table: &mut Table, class: &Outcome, alone: &Tally) {
+    let (learners, minutes, tally) = (class.learners, class.minutes, &class.tally);
     let label = format!("{learners} learners, {minutes} min");
     table.add(
         &format!("class simulator ({label}): errors"),
         tally.errors.len().to_string(),
         "steps completed by the class; hands raised; polls answered; dashboard events seen",
-        format!("{}; {}; {}; {dashboard_events}", tally.steps_done, tally.hands, tally.polls),
+        format!("{}; {}; {}; {}", tally.steps_done, tally.hands, tally.polls, class.dashboard_events),
         f64::NAN,
     );
-    let (keys, keys_alone) = (Samples::new(tally.keys), Samples::new(alone.keys));
-    let (checks, checks_alone) = (Samples::new(tally.checks), Samples::new(alone.checks));
+    let (keys, keys_alone) = (class.keys(), Samples::new(alone.keys.clone()));
+    let (checks, checks_alone) = (class.checks(), Samples::new(alone.checks.clone()));
     for p in [50.0, 99.0] {
         table.add(
             &format!("keystroke round trip p{p} in the class ({label})"),
@@ -150,7 +414,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
             checks.pct(p).as_secs_f64() / checks_alone.pct(p).as_secs_f64(),
         );
     }
-    let all_ready = tally.ready.iter().max().copied().unwrap_or_default();
+    let all_ready = class.all_ready();
     let one_ready = alone.ready.first().copied().unwrap_or_default();
     table.add(
         &format!("join to a prompt in every learner's terminal ({learners} at once)"),
@@ -159,8 +423,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         ms(one_ready),
         all_ready.as_secs_f64() / one_ready.as_secs_f64(),
     );
-    let warm = samples.iter().find(|s| s.0 >= Duration::from_secs(60)).or(samples.first()).copied().unwrap_or_default();
-    let end = samples.last().copied().unwrap_or_default();
+    let (warm, end) = (class.warm(), class.end());
     // Memory (KiB) next to the same earlier in the class: flat is 1.00x.
     let mut memory = |what: &str, peer: &str, peer_kib: u64, kib: u64| {
         table.add(
@@ -180,19 +443,18 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     memory("bounded caches (SQLite's heap, terminals' scrollback) at the end", minute, warm.3, end.3);
     // "Flat after warm-up": in the first minutes the sandboxes, connections and SQLite's page
     // buffer fill once (about 0.6 MiB); after that the server's own memory should not move.
-    let warmed = samples.iter().find(|s| s.0 >= WARM_UP.min(end.0 / 2)).copied().unwrap_or(warm);
+    let warmed = class.warmed();
     let after = format!("after warm-up ({} s)", warmed.0.as_secs());
     memory("server memory less its bounded caches at the end", &after, less(&warmed), less(&end));
     // The heap the server's code holds (malloc's own count): growth here is state kept, not
     // fragmentation. It swings by megabytes with the class's rounds, so one sample says little:
     // its low in the second half of the class next to its low in the first (after a minute).
     let half = warm.0 + (end.0.saturating_sub(warm.0)) / 2;
-    let low = |from: Duration, to: Duration| samples.iter().filter(|s| s.0 >= from && s.0 < to).map(|s| s.4).min().unwrap_or(0);
+    let low = |from: Duration, to: Duration| class.samples.iter().filter(|s| s.0 >= from && s.0 < to).map(|s| s.4).min().unwrap_or(0);
     let (first, second) = (low(warm.0, half), low(half, end.0 + Duration::from_secs(1)));
     memory("server heap in use, its low in the second half", "its low in the first half, after the first minute", first, second);
-    let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
-    let mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;
-    let peak = cpu.iter().cloned().fold(0.0, f64::max);
+    let mean = class.cpu_mean();
+    let peak = class.samples.iter().map(|s| s.1).fold(0.0, f64::max);
     table.add(
         &format!("server CPU, mean over the class ({label})"),
         format!("{mean:.2} cores"),
@@ -200,13 +462,16 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         format!("{peak:.2} cores"),
         mean / peak,
     );
+    table.add(
+        &format!("whole machine's CPU, mean over the class ({label})"),
+        format!("{:.2} cores", class.machine_cores),
+        "the server's own",
+        format!("{mean:.2} cores"),
+        class.machine_cores / mean,
+    );
     // Terminal recordings on disk, per learner and hour of the class, next to what each
     // terminal's scrollback holds in memory at the end (bounded at 256 KiB).
-    if let Some(data) = server.data_dir() {
-        let recorded = folder_bytes(&data.join("recordings"));
-        let hours = class_time.as_secs_f64() / 3600.0;
-        let per_hour = recorded as f64 / (learners + 1) as f64 / hours;
-        let scrollback = server.metric("stacklab_terminal_scrollback_bytes").await.unwrap_or(0.0) / (learners + 1) as f64;
+    if let Some((per_hour, scrollback)) = class.recordings {
         table.add(
             &format!("terminal recordings on disk per learner-hour ({label})"),
             format!("{:.0} KiB", per_hour / 1024.0),
@@ -217,9 +482,9 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     }
     // What each learner's sandbox used: the figures a cluster's requests are sized from
     // (docs/src/backends.md: sizing a cluster).
-    if let (Some(before), Some(after)) = (sandboxes_before, sandboxes_after) {
+    if let Some((before, after)) = class.sandboxes {
         let per = learners.max(1) as f64;
-        let cores = (after.cpu - before.cpu).as_secs_f64() / class_time.as_secs_f64() / per;
+        let cores = (after.cpu - before.cpu).as_secs_f64() / class.class_time.as_secs_f64() / per;
         table.add(
             &format!("CPU per learner's sandbox, mean over the class ({label})"),
             format!("{cores:.3} cores"),
@@ -237,7 +502,6 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
             after.memory_peak as f64 / per / server_rss,
         );
     }
-    Ok(())
 }
 
 /// Bytes of the files under `dir`.
@@ -282,7 +546,7 @@ impl SandboxesUse {
 
 /// One learner: join, a terminal, then the lab's solutions typed key by key until `until`
 /// (at least once), each step checked, a quiz question answered every round.
-async fn learner(server: Arc<BenchServer>, name: String, steps: Arc<Vec<(String, Vec<String>)>>, until: Instant, tally: Arc<Mutex<Tally>>) {
+async fn learner(server: Arc<BenchServer>, name: String, steps: Steps, until: Instant, tally: Arc<Mutex<Tally>>) {
     if let Err(e) = play(&server, &name, &steps, until, &tally).await {
         tally.lock().unwrap().errors.push(format!("{name}: {e:#}"));
     }

@@ -10,8 +10,19 @@ use crate::terminal::BenchServer;
 
 const CHROME_FLAGS: &str = "--headless --no-sandbox --disable-gpu --disable-quic --disable-background-networking --disable-component-update --disable-sync --no-first-run";
 
-/// (performance, accessibility) scores out of 100.
-fn scores(url: &str) -> anyhow::Result<(f64, f64)> {
+/// What Lighthouse says of one page: its two scores (out of 100) and the metrics the
+/// performance score is made of, in ms (CLS unitless).
+struct Report {
+    performance: f64,
+    accessibility: f64,
+    /// First and largest contentful paint, total blocking time, speed index, layout shift.
+    metrics: [(&'static str, f64); 5],
+}
+
+const METRICS: [&str; 5] =
+    ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "speed-index", "cumulative-layout-shift"];
+
+fn report(url: &str) -> anyhow::Result<Report> {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/.bin/lighthouse");
     anyhow::ensure!(bin.exists(), "no Lighthouse in bench/node_modules (scripts/bench installs it)");
     let out = tempfile::NamedTempFile::new()?;
@@ -26,7 +37,8 @@ fn scores(url: &str) -> anyhow::Result<(f64, f64)> {
     anyhow::ensure!(status.success(), "lighthouse failed on {url}");
     let report: serde_json::Value = serde_json::from_reader(std::fs::File::open(out.path())?)?;
     let score = |c: &str| report["categories"][c]["score"].as_f64().unwrap_or(0.0) * 100.0;
-    Ok((score("performance"), score("accessibility")))
+    let metric = |id: &'static str| (id, report["audits"][id]["numericValue"].as_f64().unwrap_or(f64::NAN));
+    Ok(Report { performance: score("performance"), accessibility: score("accessibility"), metrics: METRICS.map(metric) })
 }
 
 pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
@@ -34,26 +46,22 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{}", server.port);
     let home = tokio::task::spawn_blocking({
         let url = format!("{base}/");
-        move || scores(&url)
+        move || report(&url)
     })
     .await??;
     for (what, path) in [("lab workbook page", "/labs/netns-veth"), ("deck (slide 14)", "/decks/bare-metal-to-vms/14")] {
         let url = format!("{base}{path}");
-        let (performance, accessibility) = tokio::task::spawn_blocking(move || scores(&url)).await??;
-        table.add(
-            &format!("Lighthouse performance, {what}"),
-            format!("{performance:.0}"),
-            "home page",
-            format!("{:.0}", home.0),
-            performance / home.0,
-        );
-        table.add(
-            &format!("Lighthouse accessibility, {what}"),
-            format!("{accessibility:.0}"),
-            "home page",
-            format!("{:.0}", home.1),
-            accessibility / home.1,
-        );
+        let page = tokio::task::spawn_blocking(move || report(&url)).await??;
+        for (score, value, peer) in
+            [("performance", page.performance, home.performance), ("accessibility", page.accessibility, home.accessibility)]
+        {
+            table.add(&format!("Lighthouse {score}, {what}"), format!("{value:.0}"), "home page", format!("{peer:.0}"), value / peer);
+        }
+        // What the performance score is made of, each next to the home page's.
+        for ((id, value), (_, peer)) in page.metrics.iter().zip(home.metrics.iter()) {
+            let shown = |v: f64| if *id == "cumulative-layout-shift" { format!("{v:.3}") } else { format!("{v:.0} ms") };
+            table.add(&format!("Lighthouse {id}, {what}"), shown(*value), "home page", shown(*peer), value / peer);
+        }
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod follow;
 mod http;
 mod lighthouse;
 mod native;
+mod plot;
 mod poll;
 mod preview;
 mod recording;
@@ -100,9 +101,13 @@ async fn main() -> anyhow::Result<()> {
     if wanted("containers") {
         containers::run(&args.stacklab, &mut table).await?;
     }
-    // Not in a plain `scripts/bench`: ten minutes of a whole class. `scripts/bench class`.
+    // Not in a plain `scripts/bench`: ten minutes of a whole class, `scripts/bench class`.
     if args.only.iter().any(|w| w == "class") {
         class::run(&args.stacklab, &mut table).await?;
+    }
+    // Nor is the curve of classes of growing size, up to the knee: `scripts/bench curve`.
+    if args.only.iter().any(|w| w == "curve") {
+        class::curve(&args.stacklab, &mut table).await?;
     }
     if wanted("lighthouse") {
         lighthouse::run(&args.stacklab, &mut table).await?;

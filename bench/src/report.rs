@@ -23,22 +23,30 @@ impl Table {
     }
 
     pub fn print(&self) {
-        let header = ["what", "stacklab", "peer", "peer value", "ratio"];
-        let cells: Vec<[&str; 5]> = self.rows.iter().map(|r| [&*r.what, &*r.value, &*r.peer, &*r.peer_value, &*r.ratio]).collect();
-        let mut width = header.map(str::len);
-        for row in &cells {
-            for (w, c) in width.iter_mut().zip(row) {
-                *w = (*w).max(c.chars().count());
-            }
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| vec![r.what.clone(), r.value.clone(), r.peer.clone(), r.peer_value.clone(), r.ratio.clone()])
+            .collect();
+        markdown(&["what", "stacklab", "peer", "peer value", "ratio"], &rows);
+    }
+}
+
+/// Prints a Markdown table, its columns padded to their widest cell.
+pub fn markdown(header: &[&str], rows: &[Vec<String>]) {
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, c) in width.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
         }
-        let line = |row: [&str; 5]| {
-            let padded: Vec<String> = row.iter().zip(width).map(|(c, w)| format!("{c:<w$}")).collect();
-            println!("| {} |", padded.join(" | "));
-        };
-        line(header);
-        println!("|{}|", width.map(|w| "-".repeat(w + 2)).join("|"));
-        for row in cells {
-            line(row);
-        }
+    }
+    let line = |row: &mut dyn Iterator<Item = &str>| {
+        let padded: Vec<String> = row.zip(&width).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("| {} |", padded.join(" | "));
+    };
+    line(&mut header.iter().copied());
+    println!("|{}|", width.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|"));
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
     }
 }

@@ -36,8 +36,22 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         cli::Command::Serve(args) => {
+            raise_open_files();
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(serve::run(*args)).map(|()| std::process::ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Every learner holds a WebSocket, a PTY and their check agent's pipes open in the server: a
+/// lecture hall needs more than the 1,024 open files a login shell allows by default. The soft
+/// limit goes up to the hard one (as deploy/stacklab.service sets it anyway).
+fn raise_open_files() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+        && let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+    {
+        eprintln!("stacklab: could not raise the open files limit from {soft}: {e}");
     }
 }

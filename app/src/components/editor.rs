@@ -81,28 +81,9 @@ mod js {
         mount_js(element.unchecked_ref(), &options.into())
     }
 
-    /// Runs `f` once editor.js has loaded, loading it first if no one has (its address is in
-    /// the page's `stacklab-editor` meta tag).
+    /// Runs `f` once editor.js has loaded, loading it first if no one has.
     pub fn when_ready(f: impl FnOnce() + 'static) {
-        if crate::components::scripts::when_loaded("StacklabEditor", "stacklab-editor-ready", f) {
-            return;
-        }
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-        if document.query_selector("script[data-editor]").ok().flatten().is_some() {
-            return;
-        }
-        let src = document
-            .query_selector("meta[name=stacklab-editor]")
-            .ok()
-            .flatten()
-            .and_then(|m| m.get_attribute("content"))
-            .unwrap_or_default();
-        if let (Ok(script), Some(body)) = (document.create_element("script"), document.body()) {
-            let _ = script.set_attribute("type", "module");
-            let _ = script.set_attribute("src", &src);
-            let _ = script.set_attribute("data-editor", "");
-            let _ = body.append_child(&script);
-        }
+        crate::components::scripts::EDITOR.when_ready(f);
     }
 
     pub type Listener = Closure<dyn Fn(web_sys::CustomEvent)>;

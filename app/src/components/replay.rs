@@ -71,7 +71,7 @@ pub fn ReplayPlayer(#[prop(into)] src: Signal<Option<String>>) -> impl IntoView 
             let Some(element) = host.get() else { return };
             drop_player();
             if let Some(src) = src {
-                crate::components::scripts::when_loaded("StacklabTerminal", "stacklab-terminal-ready", move || {
+                crate::components::scripts::TERMINAL.when_ready(move || {
                     handle.set_value(Some(js::mount(&element, &src)));
                 });
             }

@@ -203,8 +203,8 @@ mod js {
         options.into()
     }
 
-    /// Runs `f` once terminal.js has loaded (it is a separate module script).
+    /// Runs `f` once terminal.js has loaded, loading it first if no one has.
     pub fn when_ready(f: impl FnOnce() + 'static) {
-        crate::components::scripts::when_loaded("StacklabTerminal", "stacklab-terminal-ready", f);
+        crate::components::scripts::TERMINAL.when_ready(f);
     }
 }

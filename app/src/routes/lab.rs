@@ -312,15 +312,19 @@ fn all_done_untracked(steps: &[RwSignal<StepProgress>]) -> bool {
     steps.iter().all(|s| s.get_untracked().done)
 }
 
-/// Types `text` into the learner's terminal (terminal.js listens; it waits for the shell).
+/// Types `text` into the learner's terminal (terminal.js listens, once it has loaded; it waits
+/// for the shell).
 fn type_into_terminal(text: &str) {
     #[cfg(feature = "hydrate")]
     {
-        let init = web_sys::CustomEventInit::new();
-        init.set_detail(&text.into());
-        if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("stacklab-type", &init) {
-            let _ = window().dispatch_event(&event);
-        }
+        let text = text.to_string();
+        crate::components::scripts::TERMINAL.when_ready(move || {
+            let init = web_sys::CustomEventInit::new();
+            init.set_detail(&text.into());
+            if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict("stacklab-type", &init) {
+                let _ = window().dispatch_event(&event);
+            }
+        });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = text;
