@@ -55,6 +55,10 @@ struct Outcome {
     learners: usize,
     minutes: f64,
     tally: Tally,
+    /// The class's keystroke round trips and check latencies, sorted once (the tally's are
+    /// taken out).
+    keys: Samples,
+    checks: Samples,
     /// Every 30 s: time into the class, server cores, RSS, bounded caches, heap in use (KiB).
     samples: Vec<(Duration, f64, u64, u64, u64)>,
     /// The whole machine's busy cores over the class (server, sandboxes and the bench's learners).
@@ -67,14 +71,6 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn keys(&self) -> Samples {
-        Samples::new(self.tally.keys.clone())
-    }
-
-    fn checks(&self) -> Samples {
-        Samples::new(self.tally.checks.clone())
-    }
-
     fn all_ready(&self) -> Duration {
         self.tally.ready.iter().max().copied().unwrap_or_default()
     }
@@ -109,7 +105,7 @@ impl Outcome {
         if !self.tally.errors.is_empty() {
             broken.push(format!("{} errors", self.tally.errors.len()));
         }
-        let (keys, checks) = (self.keys().pct(99.0), self.checks().pct(99.0));
+        let (keys, checks) = (self.keys.pct(99.0), self.checks.pct(99.0));
         if keys >= KEY_P99 {
             broken.push(format!("keystroke p99 {} ≥ {}", ms(keys), ms(KEY_P99)));
         }
@@ -196,7 +192,7 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let minutes: f64 = env_or("STACKLAB_CURVE_MINUTES", 3.0);
     let most: usize = env_or("STACKLAB_CURVE_MAX", 800);
     let steps = lab_steps()?;
-    let alone = {
+    let mut alone = {
         let server = Arc::new(BenchServer::start(stacklab).await?);
         alone(&server, &steps).await?
     };
@@ -204,8 +200,9 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let mut measure = async |learners: usize| -> anyhow::Result<bool> {
         let server = Arc::new(BenchServer::start(stacklab).await?);
         let class = class(&server, learners, minutes, &steps).await?;
-        let held = class.broken().is_empty();
-        eprintln!("  curve: {learners} learners {}", if held { "held".into() } else { format!("broke: {}", class.broken().join("; ")) });
+        let broken = class.broken();
+        let held = broken.is_empty();
+        eprintln!("  curve: {learners} learners {}", if held { "held".into() } else { format!("broke: {}", broken.join("; ")) });
         points.push(class);
         Ok(held)
     };
@@ -231,6 +228,7 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         if measure(n).await? { held = n } else { broke = Some(n) }
     }
     points.sort_by_key(|p| p.learners);
+    let (alone_keys, alone_checks) = (Samples::new(std::mem::take(&mut alone.keys)), Samples::new(std::mem::take(&mut alone.checks)));
 
     let header = ["learners", "server CPU", "machine CPU", "server RSS", "keystroke p99", "check p99", "last prompt", "errors", "held"];
     let rows: Vec<Vec<String>> = points
@@ -242,8 +240,8 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
                 format!("{:.2} cores", p.cpu_mean()),
                 format!("{:.2} cores", p.machine_cores),
                 format!("{:.1} MiB", p.end().2 as f64 / 1024.0),
-                ms(p.keys().pct(99.0)),
-                ms(p.checks().pct(99.0)),
+                ms(p.keys.pct(99.0)),
+                ms(p.checks.pct(99.0)),
                 ms(p.all_ready()),
                 p.tally.errors.len().to_string(),
                 if broken.is_empty() { "yes".into() } else { format!("no: {}", broken.join("; ")) },
@@ -252,8 +250,8 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         .collect();
     println!(
         "The class curve ({minutes} min a class; one learner alone: keystroke p99 {}, check p99 {}, prompt {}):\n",
-        ms(Samples::new(alone.keys.clone()).pct(99.0)),
-        ms(Samples::new(alone.checks.clone()).pct(99.0)),
+        ms(alone_keys.pct(99.0)),
+        ms(alone_checks.pct(99.0)),
         ms(alone.ready.first().copied().unwrap_or_default())
     );
     crate::report::markdown(&header, &rows);
@@ -268,8 +266,8 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
             learners: p.learners,
             server_cores: p.cpu_mean(),
             server_mib: p.end().2 as f64 / 1024.0,
-            key_p99_ms: p.keys().pct(99.0).as_secs_f64() * 1e3,
-            check_p99_ms: p.checks().pct(99.0).as_secs_f64() * 1e3,
+            key_p99_ms: p.keys.pct(99.0).as_secs_f64() * 1e3,
+            check_p99_ms: p.checks.pct(99.0).as_secs_f64() * 1e3,
         })
         .collect();
     std::fs::write(&svg, crate::plot::class_curve(&plotted, KEY_P99.as_secs_f64() * 1e3, CHECK_P99.as_secs_f64() * 1e3))
@@ -286,8 +284,8 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     );
     if let Some(p) = points.iter().find(|p| p.learners == held) {
         for (what, class, peer) in [
-            ("keystroke round trip p99", p.keys().pct(99.0), Samples::new(alone.keys.clone()).pct(99.0)),
-            ("check latency p99", p.checks().pct(99.0), Samples::new(alone.checks.clone()).pct(99.0)),
+            ("keystroke round trip p99", p.keys.pct(99.0), alone_keys.pct(99.0)),
+            ("check latency p99", p.checks.pct(99.0), alone_checks.pct(99.0)),
         ] {
             table.add(
                 &format!("{what} at the knee ({held} learners)"),
@@ -356,7 +354,7 @@ async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, steps: 
         dashboard.abort();
     }
     let dashboard_events = dashboard_events.load(std::sync::atomic::Ordering::Relaxed);
-    let tally = std::mem::take(&mut *tally.lock().unwrap());
+    let mut tally = std::mem::take(&mut *tally.lock().unwrap());
     for e in tally.errors.iter().take(10) {
         eprintln!("  class error: {e}");
     }
@@ -373,6 +371,8 @@ async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, steps: 
     Ok(Outcome {
         learners,
         minutes,
+        keys: Samples::new(std::mem::take(&mut tally.keys)),
+        checks: Samples::new(std::mem::take(&mut tally.checks)),
         tally,
         samples,
         machine_cores,
@@ -394,8 +394,8 @@ fn report(table: &mut Table, class: &Outcome, alone: &Tally) {
         format!("{}; {}; {}; {}", tally.steps_done, tally.hands, tally.polls, class.dashboard_events),
         f64::NAN,
     );
-    let (keys, keys_alone) = (class.keys(), Samples::new(alone.keys.clone()));
-    let (checks, checks_alone) = (class.checks(), Samples::new(alone.checks.clone()));
+    let (keys, keys_alone) = (&class.keys, Samples::new(alone.keys.clone()));
+    let (checks, checks_alone) = (&class.checks, Samples::new(alone.checks.clone()));
     for p in [50.0, 99.0] {
         table.add(
             &format!("keystroke round trip p{p} in the class ({label})"),
