@@ -563,7 +563,7 @@ async fn play(
     let cookie = server.join(name).await?;
     let mut socket = server.terminal(&cookie).await?;
     tally.lock().unwrap().ready.push(joined.elapsed());
-    let client = reqwest::Client::new();
+    let client = server.client.clone();
     let url = |path: &str| format!("http://127.0.0.1:{}{path}", server.port);
     let post = |path: String, body: serde_json::Value| {
         client.post(url(&path)).header("cookie", &cookie).header("origin", url("")).json(&body).send()
@@ -628,7 +628,7 @@ async fn play(
 /// The instructor's live dashboard for the open class, open for the whole class; events seen.
 async fn dashboard_stream(server: Arc<BenchServer>, seen: Arc<std::sync::atomic::AtomicUsize>) -> anyhow::Result<()> {
     let url = |path: &str| format!("http://127.0.0.1:{}{path}", server.port);
-    let client = reqwest::Client::new();
+    let client = server.client.clone();
     let classes: serde_json::Value =
         client.get(url("/api/instructor/classes")).bearer_auth(crate::terminal::BENCH_TOKEN).send().await?.json().await?;
     let class = classes[0]["id"].as_str().context("no class")?.to_string();

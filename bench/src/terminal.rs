@@ -36,6 +36,10 @@ pub struct BenchServer {
     _own: Option<Own>,
     pub port: u16,
     pid: Option<u32>,
+    /// One HTTP client for every request the bench makes of this server, each learner a clone
+    /// of it: making a client loads the host's root certificates (about 3 ms of CPU here), which in a
+    /// class of 200 joining at once was the bench's own load beside the server's.
+    pub client: reqwest::Client,
 }
 
 struct Own {
@@ -50,7 +54,7 @@ impl BenchServer {
             let port = addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).context("STACKLAB_BENCH_SERVER: HOST:PORT")?;
             let pid = std::env::var("STACKLAB_BENCH_SERVER_PID").ok().and_then(|p| p.parse().ok());
             anyhow::ensure!(matches!(crate::http::get(port, "/healthz").await, Ok((200, _))), "no server answers on {addr}");
-            return Ok(Self { _own: None, port, pid });
+            return Ok(Self { _own: None, port, pid, client: reqwest::Client::new() });
         }
         let port = crate::http::free_port()?;
         let data = tempfile::Builder::new().prefix("stacklab-bench-srv-").tempdir()?;
@@ -67,7 +71,8 @@ impl BenchServer {
         for _ in 0..400 {
             if let Ok((200, _)) = crate::http::get(port, "/healthz").await {
                 let pid = child.id();
-                return Ok(Self { _own: Some(Own { child, data, stacklab: stacklab.to_path_buf() }), port, pid });
+                let client = reqwest::Client::new();
+                return Ok(Self { _own: Some(Own { child, data, stacklab: stacklab.to_path_buf() }), port, pid, client });
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -82,7 +87,8 @@ impl BenchServer {
     /// A figure from the server's `/metrics` (the instructor's scrape), e.g.
     /// `stacklab_sqlite_memory_bytes`.
     pub async fn metric(&self, name: &str) -> anyhow::Result<f64> {
-        let text = reqwest::Client::new()
+        let text = self
+            .client
             .get(format!("http://127.0.0.1:{}/metrics", self.port))
             .bearer_auth(BENCH_TOKEN)
             .send()
@@ -105,7 +111,8 @@ impl BenchServer {
 
     /// Makes a class (the instructor's API) with these settings; its join code.
     pub async fn make_class(&self, code: &str, settings: serde_json::Value) -> anyhow::Result<()> {
-        let response = reqwest::Client::new()
+        let response = self
+            .client
             .post(format!("http://127.0.0.1:{}/api/instructor/classes", self.port))
             .bearer_auth(BENCH_TOKEN)
             .json(&serde_json::json!({ "name": code, "code": code, "settings": settings }))
@@ -117,7 +124,8 @@ impl BenchServer {
 
     /// Joins the class with `code` as `name`; the session cookie.
     pub async fn join_class(&self, code: &str, name: &str) -> anyhow::Result<String> {
-        let response = reqwest::Client::new()
+        let response = self
+            .client
             .post(format!("http://127.0.0.1:{}/api/join", self.port))
             .json(&serde_json::json!({ "code": code, "name": name }))
             .send()
