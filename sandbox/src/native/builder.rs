@@ -369,6 +369,11 @@ fn mount_layer(plan: &CreatePlan) -> io::Result<PathBuf> {
             target
         }
     };
+    if !dir.join("upper").exists() {
+        // A new layer: its root, like what is made in it, belongs to the sandbox's root (an
+        // image is a copy of a template made by host root, see `layer::Layers::template`).
+        std::os::unix::fs::chown(&dir, Some(plan.layer.uid), Some(plan.layer.uid))?;
+    }
     for sub in ["upper", "work"] {
         let path = dir.join(sub);
         if !path.exists() {

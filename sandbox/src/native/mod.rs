@@ -477,7 +477,7 @@ impl Backend for NativeBackend {
 
         let layer = {
             let (owner, disk, layers) = (spec.owner.clone(), spec.limits.disk_bytes, self.layers.clone());
-            // mkfs runs once per owner; everything else here is quick.
+            // Made once per owner (a copy of a formatted template); quick after that.
             self.blocking(move || layers.prepare(&owner, disk)).await.map_err(step("preparing the learner's layer"))?
         };
         clock.mark("server: the learner's layer file");
