@@ -59,11 +59,15 @@ pub struct CheckEngine {
     presence: Mutex<Presence>,
     /// (learner, lab, step, sandbox start) whose setup has run.
     setups: Mutex<HashSet<(String, String, String, SystemTime)>>,
-    /// Learners with a debounced check pending, and why (an attempt wins over the timer).
-    pending: Mutex<HashMap<String, CheckRun>>,
+    /// Learners with a debounced check pending: why (an attempt wins over the timer), and when
+    /// the latest thing it is to see happened.
+    pending: Mutex<HashMap<String, (CheckRun, Instant)>>,
+    /// When each learner's latest check began to run: a pending check that this one already
+    /// covers (it began after what the pending one was to see) is not run again.
+    began: Mutex<HashMap<String, Instant>>,
     /// One check run at a time per learner.
     per_learner: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// And a bounded number across the class, so 60 learners typing do not swamp the host.
+    /// And a bounded number across the class, so a class typing does not swamp the host.
     slots: Semaphore,
     updates: Updates,
     /// Learners whose cluster is being started now (one start at a time each).
@@ -80,6 +84,7 @@ impl CheckEngine {
             presence: Mutex::new(Presence::new(away_after)),
             setups: Mutex::new(HashSet::new()),
             pending: Mutex::new(HashMap::new()),
+            began: Mutex::new(HashMap::new()),
             per_learner: Mutex::new(HashMap::new()),
             slots: Semaphore::new(parallel),
             updates,
@@ -169,21 +174,27 @@ impl CheckEngine {
     }
 
     fn schedule(self: &Arc<Self>, learner: &str, after: Duration, run: CheckRun) {
+        let now = Instant::now();
         {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(waiting) = pending.get_mut(learner) {
                 if run.is_attempt() {
-                    *waiting = run;
+                    waiting.0 = run;
                 }
+                waiting.1 = now;
                 return;
             }
-            pending.insert(learner.to_string(), run);
+            pending.insert(learner.to_string(), (run, now));
         }
         let this = self.clone();
         let learner = learner.to_string();
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
-            let run = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or(run);
+            let (run, asked) = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or((run, now));
+            // The learner pressed Check after the last command: that check saw it already.
+            if this.began.lock().unwrap_or_else(|p| p.into_inner()).get(&learner).is_some_and(|began| *began > asked) {
+                return;
+            }
             let focus = this.presence().current(&learner, Instant::now());
             if let Some(focus) = focus
                 && let Err(e) = this.run(&learner, &focus.lab, &focus.step, run).await
@@ -231,6 +242,8 @@ impl CheckEngine {
             return Ok(before);
         }
         let _ = self.updates.send(Update::Checking { learner: learner.into(), lab_id: lab.into(), step_id: step_id.into() });
+        // Before the commands are read: a command recorded before this moment is among them.
+        self.began.lock().unwrap_or_else(|p| p.into_inner()).insert(learner.to_string(), Instant::now());
         let commands = self.store.commands(learner, COMMANDS_FOR_CHECKS).await?;
         let started = std::time::Instant::now();
         let result = runner::run_step(&**self.sandboxes.backend(), &name, &step, &commands).await;

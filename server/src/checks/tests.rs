@@ -165,6 +165,36 @@ async fn a_burst_of_commands_runs_one_check() {
 }
 
 #[tokio::test]
+async fn check_pressed_after_a_command_is_the_only_check_of_it() {
+    let e = Engine::new().await;
+    e.progress.focus(&e.learner, LAB, STEP).await.unwrap();
+    e.until("the first check", |e| e.ran("CHECK-MARK") == 1).await;
+    // A class finishing a step together: the command, then Check at once. The check that was
+    // waiting to see the command would see nothing new: it does not run.
+    e.command("touch /root/f", Typist::Learner);
+    e.until("the command's check waiting", |e| e.progress.pending.lock().unwrap().contains_key(&e.learner)).await;
+    e.progress.check_now(&e.learner, LAB, STEP).await.unwrap();
+    assert_eq!(e.ran("CHECK-MARK"), 2);
+    tokio::time::sleep(DEBOUNCE * 3).await;
+    assert_eq!(e.ran("CHECK-MARK"), 2, "the pending check was covered by the one asked for");
+}
+
+#[tokio::test]
+async fn a_command_after_check_is_still_checked() {
+    let e = Engine::new().await;
+    e.progress.focus(&e.learner, LAB, STEP).await.unwrap();
+    e.until("the first check", |e| e.ran("CHECK-MARK") == 1).await;
+    e.command("touch /root/a", Typist::Learner);
+    e.until("the command's check waiting", |e| e.progress.pending.lock().unwrap().contains_key(&e.learner)).await;
+    e.progress.check_now(&e.learner, LAB, STEP).await.unwrap();
+    // A command after the check (while the first command's check still waits): it is seen.
+    e.command("touch /root/f", Typist::Learner);
+    e.until("the later command's check", |e| e.ran("CHECK-MARK") == 3).await;
+    tokio::time::sleep(DEBOUNCE * 2).await;
+    assert_eq!(e.ran("CHECK-MARK"), 3);
+}
+
+#[tokio::test]
 async fn a_passing_check_marks_the_step_done_and_tells_the_dashboard() {
     let e = Engine::new().await;
     let mut updates = e.updates.subscribe();
