@@ -229,7 +229,8 @@ mod tests {
         assert_eq!(magic(a), [0x53, 0xef], "ext4's magic in the superblock");
         assert_eq!(fs::read(a).unwrap(), fs::read(b).unwrap());
         assert_ne!(ada.uid, bob.uid);
-        let templates: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".template")).collect();
+        let templates: Vec<_> =
+            fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".template")).collect();
         assert_eq!(templates.len(), 1);
         // Made once: the second learner's is the same file, not made again.
         assert_eq!(layers.prepare("ada", 32 << 20).unwrap(), ada);
