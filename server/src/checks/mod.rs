@@ -69,6 +69,10 @@ pub struct CheckEngine {
     per_learner: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// And a bounded number across the class, so a class typing does not swamp the host.
     slots: Semaphore,
+    /// Checks nobody waits on (after a command, the timer) take one of these first, so they hold
+    /// at most half the slots: a learner who pressed Check, and is waiting, finds one free soon
+    /// even when the whole class has just run a command.
+    background: Semaphore,
     updates: Updates,
     /// Learners whose cluster is being started now (one start at a time each).
     clusters_starting: Mutex<HashSet<String>>,
@@ -87,6 +91,7 @@ impl CheckEngine {
             began: Mutex::new(HashMap::new()),
             per_learner: Mutex::new(HashMap::new()),
             slots: Semaphore::new(parallel),
+            background: Semaphore::new((parallel / 2).max(1)),
             updates,
             clusters_starting: Mutex::new(HashSet::new()),
         })
@@ -191,13 +196,10 @@ impl CheckEngine {
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
             let (run, asked) = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or((run, now));
-            // The learner pressed Check after the last command: that check saw it already.
-            if this.began.lock().unwrap_or_else(|p| p.into_inner()).get(&learner).is_some_and(|began| *began > asked) {
-                return;
-            }
+            let _background = this.background.acquire().await.expect("the semaphore is never closed");
             let focus = this.presence().current(&learner, Instant::now());
             if let Some(focus) = focus
-                && let Err(e) = this.run(&learner, &focus.lab, &focus.step, run).await
+                && let Err(e) = this.run(&learner, &focus.lab, &focus.step, run, Some(asked)).await
             {
                 tracing::debug!(%learner, "background check: {e}");
             }
@@ -220,13 +222,28 @@ impl CheckEngine {
         if self.sandboxes.start_now(learner).await?.is_none() {
             return Err(CheckError::Queued(self.sandboxes.queue_spot(learner)));
         }
-        self.run(learner, lab, step, CheckRun::Asked).await
+        self.run(learner, lab, step, CheckRun::Asked, None).await
     }
 
-    async fn run(self: &Arc<Self>, learner: &str, lab: &str, step_id: &str, run: CheckRun) -> Result<StepState, CheckError> {
+    /// Runs the step's checks in the learner's sandbox; a background run (`since`: when what it
+    /// is to see happened) does not when a check that began later saw it already.
+    async fn run(
+        self: &Arc<Self>,
+        learner: &str,
+        lab: &str,
+        step_id: &str,
+        run: CheckRun,
+        since: Option<Instant>,
+    ) -> Result<StepState, CheckError> {
         let step = self.step(lab, step_id)?.clone();
         let lock = self.per_learner.lock().unwrap_or_else(|p| p.into_inner()).entry(learner.to_string()).or_default().clone();
         let _one_at_a_time = lock.lock().await;
+        // The learner pressed Check after the last command (and that check ran first): it saw it.
+        if let Some(since) = since
+            && self.began.lock().unwrap_or_else(|p| p.into_inner()).get(learner).is_some_and(|began| *began > since)
+        {
+            return Ok(self.store.start_step(learner, lab, step_id).await?);
+        }
         // Background checks never start a stopped sandbox, and leave done steps alone.
         let Status::Running { name, started_at, .. } = self.sandboxes.status(learner) else {
             return Ok(self.store.start_step(learner, lab, step_id).await?);

@@ -195,6 +195,23 @@ async fn a_command_after_check_is_still_checked() {
 }
 
 #[tokio::test]
+async fn checks_nobody_waits_on_never_hold_the_slot_a_pressed_check_needs() {
+    let e = Engine::new().await;
+    e.progress.focus(&e.learner, LAB, STEP).await.unwrap();
+    e.until("the first check", |e| e.ran("CHECK-MARK") == 1).await;
+    // The whole class's background checks are queued or running: every one of their permits is
+    // taken. A learner who presses Check still gets a slot and an answer.
+    let all = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    let _class = e.progress.background.acquire_many(all).await.unwrap();
+    assert_eq!(e.progress.background.available_permits(), 0);
+    e.command("touch /root/f", Typist::Learner);
+    tokio::time::sleep(DEBOUNCE * 2).await;
+    assert_eq!(e.ran("CHECK-MARK"), 1, "the command's check waits for a background permit");
+    e.progress.check_now(&e.learner, LAB, STEP).await.unwrap();
+    assert_eq!(e.ran("CHECK-MARK"), 2);
+}
+
+#[tokio::test]
 async fn a_passing_check_marks_the_step_done_and_tells_the_dashboard() {
     let e = Engine::new().await;
     let mut updates = e.updates.subscribe();
@@ -213,7 +230,7 @@ async fn a_passing_check_marks_the_step_done_and_tells_the_dashboard() {
     assert_eq!(steps, vec![false, true], "each result goes out as it is stored");
     // Background re-checks leave a done step alone.
     let before = e.ran("CHECK-MARK");
-    e.progress.run(&e.learner, LAB, STEP, CheckRun::Timer).await.unwrap();
+    e.progress.run(&e.learner, LAB, STEP, CheckRun::Timer, None).await.unwrap();
     assert_eq!(e.ran("CHECK-MARK"), before);
 }
 
@@ -309,7 +326,7 @@ async fn a_step_without_a_check_is_done_when_the_learner_says_so() {
     // Commands and the timer leave it alone: there is nothing to check.
     e.command("touch /root/y", Typist::Learner);
     tokio::time::sleep(DEBOUNCE * 2).await;
-    e.progress.run(&e.learner, "kc", "step1", CheckRun::Timer).await.unwrap();
+    e.progress.run(&e.learner, "kc", "step1", CheckRun::Timer, None).await.unwrap();
     let state = e.progress.store().start_step(&e.learner, "kc", "step1").await.unwrap();
     assert!(!state.done && state.last_check_at.is_none(), "{state:?}");
     // "I've done this" (or "Next") marks it done, and everyone hears.
