@@ -34,13 +34,15 @@ pub struct Layer {
 pub struct Layers {
     dir: PathBuf,
     uid_base: u32,
-    slots: Mutex<()>,
+    /// The slots given out, read from the owners' files at the first new owner: a class joining
+    /// at once would otherwise read every earlier learner's file for each new one.
+    slots: Mutex<Option<BTreeSet<u32>>>,
     templates: Mutex<()>,
 }
 
 impl Layers {
     pub fn new(dir: PathBuf, uid_base: u32) -> Self {
-        Self { dir, uid_base, slots: Mutex::new(()), templates: Mutex::new(()) }
+        Self { dir, uid_base, slots: Mutex::new(None), templates: Mutex::new(()) }
     }
 
     fn owner_dir(&self, owner: &str) -> PathBuf {
@@ -104,21 +106,27 @@ impl Layers {
 
     /// The owner's slot, allocated (lowest free) the first time.
     fn slot(&self, owner: &str) -> io::Result<u32> {
-        let _guard = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut known = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let file = self.owner_dir(owner).join("slot");
         if let Ok(text) = fs::read_to_string(&file) {
             return text.trim().parse().map_err(|_| io::Error::other(format!("{} is corrupt", file.display())));
         }
-        let used: BTreeSet<u32> = fs::read_dir(&self.dir)?
-            .flatten()
-            .filter_map(|e| fs::read_to_string(e.path().join("slot")).ok())
-            .filter_map(|t| t.trim().parse().ok())
-            .collect();
+        let used = match &mut *known {
+            Some(used) => used,
+            None => known.insert(
+                fs::read_dir(&self.dir)?
+                    .flatten()
+                    .filter_map(|e| fs::read_to_string(e.path().join("slot")).ok())
+                    .filter_map(|t| t.trim().parse().ok())
+                    .collect(),
+            ),
+        };
         let max_slots = (u32::MAX - self.uid_base) / IDS_PER_SLOT;
         let slot = (0..max_slots).find(|s| !used.contains(s)).ok_or_else(|| io::Error::other("no free uid slot"))?;
         let tmp = file.with_extension("tmp");
         fs::write(&tmp, slot.to_string())?;
         fs::rename(&tmp, &file)?;
+        used.insert(slot);
         Ok(slot)
     }
 }
@@ -234,5 +242,25 @@ mod tests {
         assert_eq!(templates.len(), 1);
         // Made once: the second learner's is the same file, not made again.
         assert_eq!(layers.prepare("ada", 32 << 20).unwrap(), ada);
+    }
+
+    #[test]
+    fn slots_are_the_lowest_free_and_outlive_the_server() {
+        if Command::new("mkfs.ext4").arg("-V").output().is_err() {
+            return eprintln!("skipped: no mkfs.ext4 (e2fsprogs)");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let base = 1_000_000;
+        let uid = |layers: &Layers, owner: &str| (layers.prepare(owner, 32 << 20).unwrap().uid - base) / IDS_PER_SLOT;
+        let first = Layers::new(dir.path().to_path_buf(), base);
+        assert_eq!([uid(&first, "ada"), uid(&first, "bob"), uid(&first, "cy")], [0, 1, 2]);
+        // A slot file gone by hand (its owner's folder deleted): the next new owner takes it.
+        fs::remove_dir_all(dir.path().join("bob")).unwrap();
+        // A new server on the same folder reads the slots given before, once.
+        let second = Layers::new(dir.path().to_path_buf(), base);
+        assert_eq!(uid(&second, "cy"), 2);
+        assert_eq!(uid(&second, "dee"), 1);
+        assert_eq!(uid(&second, "eve"), 3);
+        assert_eq!(uid(&second, "ada"), 0);
     }
 }

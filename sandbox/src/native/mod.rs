@@ -484,7 +484,12 @@ impl Backend for NativeBackend {
         // Anything left under this name (a crashed start) goes first.
         self.teardown_async(&spec.name, None).await;
         clock.mark("server: clearing leftovers");
-        let join = self.cgroups.create_sandbox(&spec.name, &spec.limits, layer.uid).map_err(step("its cgroups"))?;
+        let join = {
+            // Some thirty mkdirs, writes and chowns on cgroup v1: off the runtime's threads, which
+            // a class's terminals need while it joins.
+            let (cgroups, name, limits, uid) = (self.cgroups.clone(), spec.name.clone(), spec.limits.clone(), layer.uid);
+            self.blocking(move || cgroups.create_sandbox(&name, &limits, uid)).await.map_err(step("its cgroups"))?
+        };
         clock.mark("server: its cgroups");
         let run_dir = self.dir("run").join(&spec.name);
         std::fs::create_dir_all(&run_dir).map_err(step("its run directory"))?;

@@ -59,8 +59,8 @@ pub struct CheckEngine {
     presence: Mutex<Presence>,
     /// (learner, lab, step, sandbox start) whose setup has run.
     setups: Mutex<HashSet<(String, String, String, SystemTime)>>,
-    /// Learners with a debounced check pending: why (an attempt wins over the timer), and when
-    /// the latest thing it is to see happened.
+    /// Learners with a background check pending (debounced, or waiting for its turn): why (an
+    /// attempt wins over the timer), and when the latest thing it is to see happened.
     pending: Mutex<HashMap<String, (CheckRun, Instant)>>,
     /// When each learner's latest check began to run: a pending check that this one already
     /// covers (it began after what the pending one was to see) is not run again.
@@ -195,8 +195,10 @@ impl CheckEngine {
         let learner = learner.to_string();
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
-            let (run, asked) = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or((run, now));
+            // Still pending while it waits its turn: when the class is busy, the learner's next
+            // commands join this check instead of queueing checks of their own.
             let _background = this.background.acquire().await.expect("the semaphore is never closed");
+            let (run, asked) = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or((run, now));
             let focus = this.presence().current(&learner, Instant::now());
             if let Some(focus) = focus
                 && let Err(e) = this.run(&learner, &focus.lab, &focus.step, run, Some(asked)).await

@@ -207,7 +207,15 @@ async fn checks_nobody_waits_on_never_hold_the_slot_a_pressed_check_needs() {
     e.command("touch /root/f", Typist::Learner);
     tokio::time::sleep(DEBOUNCE * 2).await;
     assert_eq!(e.ran("CHECK-MARK"), 1, "the command's check waits for a background permit");
+    // Commands meanwhile join the waiting check rather than queue checks of their own.
+    e.command("touch /root/g", Typist::Learner);
+    assert_eq!(e.progress.pending.lock().unwrap().len(), 1);
     e.progress.check_now(&e.learner, LAB, STEP).await.unwrap();
+    assert_eq!(e.ran("CHECK-MARK"), 2);
+    // Its turn comes: the check pressed saw both commands, so it does not run.
+    drop(_class);
+    e.until("the waiting check taken", |e| e.progress.pending.lock().unwrap().is_empty()).await;
+    tokio::time::sleep(DEBOUNCE).await;
     assert_eq!(e.ran("CHECK-MARK"), 2);
 }
 
