@@ -14,6 +14,11 @@ import { mountReplay } from "./replay.js";
 const encoder = new TextEncoder();
 const sessions = new Map();
 let active = null;
+// The learner's screen reader mode (their preference, components/terminal.rs): xterm.js then
+// keeps its rows as text in an accessibility tree and reads new output out in a live region.
+let screenReader = false;
+// How long an Escape waits for a Tab that would move the focus out of the terminal.
+const ESCAPE_HOLD_MS = 500;
 
 const STATUS_TEXT = {
   connecting: "Connecting…",
@@ -31,7 +36,7 @@ function queuedText({ position, eta_secs }) {
 }
 
 class Session {
-  constructor(element, { tab, path, watch = false, control = false }) {
+  constructor(element, { tab, path, watch = false, control = false, screenReader: reader = screenReader }) {
     this.element = element;
     this.tab = tab;
     this.path = path || `/ws/terminal/${tab}`;
@@ -51,8 +56,12 @@ class Session {
     element.replaceChildren(this.banner, this.screen);
 
     const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+    const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    screenReader = reader;
     this.term = new Terminal({
-      cursorBlink: true,
+      // A blinking cursor is motion: not for those who asked their system for less.
+      cursorBlink: !still,
+      screenReaderMode: reader,
       fontFamily: '"DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace',
       fontSize: watch ? 13 : 14,
       scrollback: 5000,
@@ -71,6 +80,37 @@ class Session {
       if (data.startsWith("end;")) this.promptWaiters.splice(0).forEach((wake) => wake());
       return true;
     });
+    // Tab belongs to the shell (completion), which would trap a keyboard in the terminal: Escape,
+    // then Tab or Shift+Tab, moves the focus on instead, as in CodeMirror. The pane's hint says
+    // so (components/terminal.rs). That Escape must not reach the shell, where readline would
+    // take it as Meta for the learner's next key when they come back: an Escape is held for a
+    // moment and sent only when what follows is not Tab (at once, before that key), or when
+    // nothing follows.
+    let heldEscape = null;
+    const sendEscape = () => {
+      clearTimeout(heldEscape);
+      heldEscape = null;
+      this.send(encoder.encode("\x1b"));
+    };
+    this.term.attachCustomKeyEventHandler((event) => {
+      if (event.type !== "keydown" || this.watch) return true;
+      // Shift, held down for Shift+Tab, is a keydown of its own: it must not end the Escape.
+      if (["Shift", "Control", "Alt", "Meta"].includes(event.key)) return true;
+      if (heldEscape !== null) {
+        if (event.key === "Tab") {
+          clearTimeout(heldEscape);
+          heldEscape = null;
+          return false;
+        }
+        sendEscape();
+      }
+      if (event.key === "Escape" && !event.altKey && !event.ctrlKey && !event.metaKey) {
+        heldEscape = setTimeout(sendEscape, ESCAPE_HOLD_MS);
+        return false;
+      }
+      return true;
+    });
+    this.term.textarea?.setAttribute("aria-describedby", "terminal-keys");
     if (watch) this.term.onCursorMove(() => this.followCursor());
     if (!watch) this.term.textarea?.addEventListener("focus", () => (active = this));
 
@@ -366,5 +406,11 @@ window.addEventListener("stacklab-type", (event) => {
   if (session && typeof event.detail === "string") session.type(event.detail);
 });
 
-window.StacklabTerminal = { mount, sessions, replay: mountReplay };
+// Screen reader mode on or off in every terminal on the page, and in the next ones.
+function setScreenReader(on) {
+  screenReader = on;
+  for (const session of sessions.values()) session.term.options.screenReaderMode = on;
+}
+
+window.StacklabTerminal = { mount, sessions, replay: mountReplay, setScreenReader };
 window.dispatchEvent(new Event("stacklab-terminal-ready"));

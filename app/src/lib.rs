@@ -6,6 +6,7 @@ pub mod components;
 pub mod error;
 pub mod lti;
 pub mod poll;
+pub mod preferences;
 pub mod routes;
 pub mod services;
 

@@ -23,6 +23,7 @@ pub struct Viewer {
     pub class_name: String,
     pub class_settings: ClassSettings,
     pub resume_code: String,
+    pub preferences: crate::preferences::Preferences,
 }
 
 /// How far a tier that needs starting (the cluster) is in the learner's sandbox, as
@@ -178,6 +179,8 @@ pub trait Services: Send + Sync + 'static {
     async fn lab_progress(&self, learner: &str, lab: &str) -> AppResult<Vec<StepProgress>>;
     /// The learner's terminal recordings, oldest first.
     async fn recordings(&self, learner: &str) -> Vec<RecordingInfo>;
+    /// Remembers what the learner chose for themselves.
+    async fn save_preferences(&self, learner: &str, preferences: crate::preferences::Preferences) -> AppResult<()>;
     /// The learner is on this step now (it starts, its setup runs, auto-checks follow).
     async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;
     async fn check_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress>;

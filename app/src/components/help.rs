@@ -271,7 +271,7 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                 <SandboxTime state error/>
                 <Thread thread/>
                 <form class="inline help-write" on:submit=write>
-                    <label class="sr-only" for="help-write">"Message to your instructor"</label>
+                    <label class="visually-hidden" for="help-write">"Message to your instructor"</label>
                     <input id="help-write" placeholder="Write to your instructor" maxlength="2000" bind:value=body/>
                     <button class="button small" type="submit">"Send"</button>
                 </form>

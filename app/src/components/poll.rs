@@ -158,7 +158,7 @@ pub fn Histogram(poll: PollView, results: PollResults, #[prop(default = None)] m
                         <span class="bar-label" inner_html=html.clone()></span>
                         <span class="bar-track"><span class="bar-fill" style=format!("width: {pct}%")></span></span>
                         <span class="bar-count">{count}</span>
-                        {correct.then_some(view! { <span class="sr-only">" (right answer)"</span> })}
+                        {correct.then_some(view! { <span class="visually-hidden">" (right answer)"</span> })}
                     </li>
                 }
             })

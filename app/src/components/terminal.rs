@@ -5,30 +5,49 @@
 use leptos::prelude::*;
 
 use crate::components::editor::{EDITOR_TAB, EditorPane};
+use crate::preferences::Preferences;
 
 /// Terminals a learner may open (the server allows as many).
 const MAX_TABS: u32 = 8;
 
 /// The terminals, and the editor showing `folders` (the lab's; empty: the learner's home);
-/// `recorded`: the learner is told their terminals are recorded.
+/// `recorded`: the learner is told their terminals are recorded; `preferences`: the learner's
+/// own (screen reader mode, switched here).
 #[component]
-pub fn TerminalPane(#[prop(optional)] folders: Vec<String>, #[prop(optional)] recorded: bool) -> impl IntoView {
+pub fn TerminalPane(
+    #[prop(optional)] folders: Vec<String>,
+    #[prop(optional)] recorded: bool,
+    #[prop(optional)] preferences: Preferences,
+) -> impl IntoView {
     let tabs = RwSignal::new(vec![1u32]);
     let active = RwSignal::new(1u32);
+    let screen_reader = RwSignal::new(preferences.screen_reader);
     view! {
-        <section class="terminal-pane" aria-label="Terminal">
-            <div class="terminal-tabs" role="tablist">
-                <For each=move || tabs.get() key=|t| *t let:tab>
+        <section class="terminal-pane" id="terminal" tabindex="-1" aria-label="Terminal">
+            <div class="terminal-tabs">
+                // Only tabs in the tab list (what a screen reader counts as "tab 2 of 3"); the
+                // buttons after it are not tabs.
+                <div class="tab-list" role="tablist" aria-label="Terminals and editor">
+                    <For each=move || tabs.get() key=|t| *t let:tab>
+                        <button
+                            role="tab"
+                            class="terminal-tab"
+                            data-tab=tab
+                            aria-selected=move || (active.get() == tab).to_string()
+                            on:click=move |_| active.set(tab)
+                        >
+                            {format!("Terminal {tab}")}
+                        </button>
+                    </For>
                     <button
                         role="tab"
-                        class="terminal-tab"
-                        data-tab=tab
-                        aria-selected=move || (active.get() == tab).to_string()
-                        on:click=move |_| active.set(tab)
+                        class="terminal-tab editor-tab"
+                        aria-selected=move || (active.get() == EDITOR_TAB).to_string()
+                        on:click=move |_| active.set(EDITOR_TAB)
                     >
-                        {format!("Terminal {tab}")}
+                        "Editor"
                     </button>
-                </For>
+                </div>
                 <button
                     class="terminal-tab add"
                     title="Open another terminal"
@@ -44,23 +63,17 @@ pub fn TerminalPane(#[prop(optional)] folders: Vec<String>, #[prop(optional)] re
                 >
                     "+"
                 </button>
-                <button
-                    role="tab"
-                    class="terminal-tab editor-tab"
-                    aria-selected=move || (active.get() == EDITOR_TAB).to_string()
-                    on:click=move |_| active.set(EDITOR_TAB)
-                >
-                    "Editor"
-                </button>
+                <ScreenReaderSwitch screen_reader/>
                 {recorded.then(|| view! {
                     <a class="recording-note" href="/#recordings" title="Terminal sessions are recorded for your instructor. Passwords typed with echo off are not.">
                         "● recorded"
                     </a>
                 })}
             </div>
+            <p id="terminal-keys" class="visually-hidden">"In the terminal, Tab completes: press Escape, then Tab, to move on."</p>
             <div class="terminal-hosts">
                 <For each=move || tabs.get() key=|t| *t let:tab>
-                    <TerminalHost tab active/>
+                    <TerminalHost tab active screen_reader/>
                 </For>
                 <EditorPane active folders/>
                 <noscript>
@@ -71,8 +84,36 @@ pub fn TerminalPane(#[prop(optional)] folders: Vec<String>, #[prop(optional)] re
     }
 }
 
+/// xterm.js's screen reader mode for the learner's terminals, on or off, remembered with the
+/// learner: their output is then also text a screen reader reads, new lines announced.
 #[component]
-fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
+fn ScreenReaderSwitch(screen_reader: RwSignal<bool>) -> impl IntoView {
+    let saved = RwSignal::new(None::<crate::error::AppError>);
+    let toggle = move |_| {
+        let on = !screen_reader.get_untracked();
+        screen_reader.set(on);
+        #[cfg(feature = "hydrate")]
+        js::when_ready(move || js::set_screen_reader(on));
+        leptos::task::spawn_local(async move {
+            let result = crate::preferences::save_preferences(Preferences { screen_reader: on }).await;
+            saved.set(result.err());
+        });
+    };
+    view! {
+        <button
+            class="terminal-tab screen-reader-switch"
+            aria-pressed=move || screen_reader.get().to_string()
+            title="Read the terminal's output with a screen reader"
+            on:click=toggle
+        >
+            "Screen reader mode"
+        </button>
+        {move || saved.get().map(|error| view! { <crate::error::ErrorNote error doing="save the setting"/> })}
+    }
+}
+
+#[component]
+fn TerminalHost(tab: u32, active: RwSignal<u32>, screen_reader: RwSignal<bool>) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
@@ -81,8 +122,10 @@ fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
             if let Some(element) = host.get()
                 && handle.with_value(|h| h.is_none())
             {
+                let screen_reader = screen_reader.get_untracked();
                 js::when_ready(move || {
                     let options = js::options(tab, None, false);
+                    let _ = js_sys::Reflect::set(&options, &"screenReader".into(), &screen_reader.into());
                     handle.set_value(Some(js::mount(&element, &options)));
                 });
             }
@@ -105,6 +148,8 @@ fn TerminalHost(tab: u32, active: RwSignal<u32>) -> impl IntoView {
             })
         });
     }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = screen_reader;
     view! {
         <div
             class="terminal-host"
@@ -181,6 +226,10 @@ mod js {
 
         #[wasm_bindgen(method)]
         pub fn focus(this: &TerminalHandle);
+
+        /// Screen reader mode on or off in every terminal of the page, and in those opened later.
+        #[wasm_bindgen(js_namespace = StacklabTerminal, js_name = setScreenReader)]
+        pub fn set_screen_reader(on: bool);
 
         #[wasm_bindgen(method)]
         pub fn dispose(this: &TerminalHandle);

@@ -164,6 +164,8 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
                     }
             }
         >
+            // The page's heading for a screen reader's outline (the slides' own start at h1 or h2).
+            <h1 class="visually-hidden">{deck.title.clone()}</h1>
             <div class="slides">
                 {deck.slides.iter().enumerate().map(|(i, slide)| {
                     let previous = slide.quiz.as_ref().and_then(|q| quiz.iter().find(|r| r.question_id == q.id).cloned());

@@ -105,6 +105,8 @@ pub fn JoinPage() -> impl IntoView {
     let code = move || query.with(|q| q.get("code"));
     view! {
         <div class="narrow">
+            // The page's one heading for a screen reader's outline; each form has its own below.
+            <h1 class="visually-hidden">"Join a class, or continue where you were"</h1>
             {move || view! {
                 <JoinForm next=next() error=error().unwrap_or_default() code=code().unwrap_or_default()/>
                 <ResumeForm next=next()/>

@@ -231,10 +231,20 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
     let split = RwSignal::new(45.0f64);
     let lab_for_steps = lab.clone();
     let steps_for_list = steps.clone();
+    let announcement = announcer(&lab, &steps, current);
 
     view! {
+        <nav class="skip-links" aria-label="Skip to">
+            <a href="#instructions" on:click=|e| skip_to(e, &["#instructions"])>"Skip to instructions"</a>
+            {signed_in.then(|| view! {
+                <a href="#terminal" on:click=|e| skip_to(e, &["#terminal .terminal-host:not([hidden]) textarea", "#terminal"])>"Skip to terminal"</a>
+            })}
+        </nav>
+        // What changed in the learner's steps, read out by screen readers (one voice for all:
+        // the check result beside the step is not a live region of its own).
+        <p class="visually-hidden" role="status" aria-live="polite" id="step-announcer">{move || announcement.get()}</p>
         <div class="workbook" style=move || format!("--split: {:.1}%", split.get())>
-            <article class="lab-text">
+            <article class="lab-text" id="instructions" tabindex="-1">
                 <p class="crumbs"><a href="/">"Labs"</a> " / " {lab.session_title.clone()}</p>
                 <h1>{lab.title.clone()}</h1>
                 <p class="lead">{lab.summary.clone()}</p>
@@ -298,7 +308,9 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
             </article>
             <Splitter split/>
             {match viewer {
-                Some(v) => view! { <TerminalPane folders=lab_for_steps.editor_folders.clone() recorded=!v.class_settings.recording_off/> }.into_any(),
+                Some(v) => view! {
+                    <TerminalPane folders=lab_for_steps.editor_folders.clone() recorded=!v.class_settings.recording_off preferences=v.preferences/>
+                }.into_any(),
                 None => {
                     let next = format!("/labs/{}", lab_id);
                     view! { <aside class="terminal-pane join"><JoinForm next/></aside> }.into_any()
@@ -306,6 +318,56 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
             }}
         </div>
     }
+}
+
+/// What a screen reader says as the learner works: a step that passes (any step, whether the
+/// learner checked it or an auto-check did), and the current step's check when it fails anew.
+fn announcer(lab: &LabView, steps: &[RwSignal<StepProgress>], current: Memo<usize>) -> RwSignal<String> {
+    let said = RwSignal::new(String::new());
+    for (i, step) in steps.iter().copied().enumerate() {
+        let manual = lab.steps[i].manual;
+        Effect::new(move |before: Option<(bool, Option<String>)>| {
+            let p = step.get();
+            let now = (p.done, p.last_reason.clone());
+            if let Some(before) = before
+                && before != now
+            {
+                let n = i + 1;
+                if p.done && !before.0 {
+                    said.set(match p.last_reason.as_deref() {
+                        Some(reason) if !manual => format!("Step {n} passed: {reason}"),
+                        _ => format!("Step {n} done"),
+                    });
+                } else if let (false, Some(false), Some(reason)) = (p.done, p.last_passed, p.last_reason.as_deref())
+                    && current.get_untracked() == i
+                {
+                    said.set(format!("Step {n} not done yet: {reason}"));
+                }
+            }
+            now
+        });
+    }
+    said
+}
+
+/// A skip link's jump: focus moves to the element the first of `selectors` that finds one finds
+/// (the terminal's input, else its pane), where the page's router would take the link as a
+/// navigation.
+fn skip_to(event: leptos::ev::MouseEvent, selectors: &[&str]) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let found = selectors
+            .iter()
+            .find_map(|s| document().query_selector(s).ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(element) = found {
+            event.prevent_default();
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (event, selectors);
 }
 
 fn all_done_untracked(steps: &[RwSignal<StepProgress>]) -> bool {
@@ -400,7 +462,7 @@ fn StepView(
             <h2 id="step-title">{step.title.clone()}</h2>
             <div class="prose" inner_html=step.html.clone()></div>
 
-            <div class="check-result" role="status" aria-live="polite" data-state=move || {
+            <div class="check-result" data-state=move || {
                 let p = state.get();
                 if p.done { "done" } else if p.last_passed == Some(false) { "failed" } else { "waiting" }
             }>

@@ -167,9 +167,9 @@ fn Presenter(deck: DeckView) -> impl IntoView {
                     <button class="button small" on:click=move |_| next(1)>"Next →"</button>
                 </div>
                 <PresenterPoll deck=deck_for_poll.clone() current/>
-                <h3>"Next"</h3>
+                <h2>"Next"</h2>
                 <div class="presenter-next slide" inner_html=move || slides_next.get(current.get() + 1).map(|s| s.html.clone()).unwrap_or_else(|| "<p>End of the deck.</p>".into())></div>
-                <h3>"Notes"</h3>
+                <h2>"Notes"</h2>
                 <div class="presenter-notes prose" inner_html=move || {
                     let notes = deck.slides[current.get()].notes_html.clone();
                     if notes.is_empty() { "<p class=\"muted\">No notes for this slide.</p>".to_string() } else { notes }

@@ -137,7 +137,7 @@ pub fn PresenterPoll(deck: DeckView, current: Memo<usize>) -> impl IntoView {
 
     view! {
         <section class="presenter-poll" aria-label="Poll">
-            <h3>"Poll"</h3>
+            <h2>"Poll"</h2>
             {move || match poll.get() {
                 Some(view) => {
                     let results = view.results.clone().unwrap_or_default();

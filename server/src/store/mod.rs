@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use app::class::ClassSettings;
 pub use app::poll::{PollAnswer, PollChange, PollView};
+pub use app::preferences::Preferences;
 pub use ids::{join_code, learner_id, normal_one_time_code, one_time_code, resume_code, session_token};
 pub use sql::{Dialect, SqlStore, page_cache};
 
@@ -38,6 +39,7 @@ pub struct Learner {
     pub resume_code: String,
     pub created_at: i64,
     pub last_seen: i64,
+    pub preferences: Preferences,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,6 +314,8 @@ pub trait Store: lti::LtiStore + Send + Sync + 'static {
     async fn learner(&self, id: &str) -> Result<Option<Learner>>;
     async fn learner_by_resume_code(&self, code: &str) -> Result<Option<Learner>>;
     async fn learners(&self, class_id: &str) -> Result<Vec<Learner>>;
+    /// What the learner chose for themselves (their whole set, replacing the last).
+    async fn set_preferences(&self, learner_id: &str, preferences: &Preferences) -> Result<()>;
 
     /// Opens a session and returns its token (only a hash of it is stored).
     async fn create_session(&self, role: Role, learner_id: Option<&str>, ttl: Duration) -> Result<String>;

@@ -35,6 +35,7 @@ impl Services for AppState {
             class_name: class.name,
             class_settings: class.settings,
             resume_code: learner.resume_code,
+            preferences: learner.preferences,
         })
     }
 
@@ -192,6 +193,10 @@ impl Services for AppState {
 
     async fn recordings(&self, learner: &str) -> Vec<app::services::RecordingInfo> {
         self.recordings.as_ref().map(|r| super::recordings::list(r, learner)).unwrap_or_default()
+    }
+
+    async fn save_preferences(&self, learner: &str, preferences: app::preferences::Preferences) -> AppResult<()> {
+        self.store.set_preferences(learner, &preferences).await.map_err(|e| AppError::from(super::error::ApiError::from(e)))
     }
 
     async fn focus_step(&self, learner: &str, lab: &str, step: &str) -> AppResult<StepProgress> {

@@ -93,7 +93,7 @@ pub fn Assistants(class: String) -> impl IntoView {
                 </For>
             </ul>
             <form class="inline" on:submit=add>
-                <label class="sr-only" for="assistant-name">"Assistant's name"</label>
+                <label class="visually-hidden" for="assistant-name">"Assistant's name"</label>
                 <input id="assistant-name" placeholder="Assistant's name" maxlength="60" bind:value=name/>
                 <button class="button small" type="submit">"Add assistant"</button>
             </form>

@@ -157,7 +157,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
             <noscript><p class="error">"The dashboard needs JavaScript to stay live."</p></noscript>
             <div class="toolbar" hidden=!instructor>
                 <form class="inline" on:submit=send_message>
-                    <label class="sr-only" for="class-message">"Message to the class"</label>
+                    <label class="visually-hidden" for="class-message">"Message to the class"</label>
                     <input id="class-message" placeholder="Message to the whole class" maxlength="2000" bind:value=message/>
                     <button class="button small" type="submit">"Send to class"</button>
                 </form>

@@ -53,7 +53,7 @@ pub fn Matrix(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>, #[p
                 let head = if compact { compact_head(&labs) } else { full_head(&labs) };
                 view! {
                     <table class="matrix" class:compact=compact>
-                        <caption class="sr-only">"Learners and their progress in each lab step"</caption>
+                        <caption class="visually-hidden">"Learners and their progress in each lab step"</caption>
                         <thead>
                             <tr>
                                 <th rowspan="2" scope="col" class="learner-col">"Learner"</th>
@@ -100,7 +100,7 @@ fn full_head(labs: &[LabColumns]) -> (AnyView, AnyView) {
                 view! {
                     <th scope="col" class="step-head" title=format!("{}: {} ({} pt)", lab.title, step.title, step.points)>
                         {i + 1}
-                        <span class="sr-only">{format!(" {}: {}", lab.title, step.title)}</span>
+                        <span class="visually-hidden">{format!(" {}: {}", lab.title, step.title)}</span>
                     </th>
                 }
             })
@@ -120,7 +120,7 @@ fn compact_head(labs: &[LabColumns]) -> (AnyView, AnyView) {
             view! {
                 <th scope="col" class="step-head" title=lab.title.clone()>
                     {format!("L{}", i + 1)}
-                    <span class="sr-only">{format!(" {}", lab.title)}</span>
+                    <span class="visually-hidden">{format!(" {}", lab.title)}</span>
                 </th>
             }
         })
@@ -187,7 +187,7 @@ fn lab_cell(row: &LearnerRow, lab: &LabColumns) -> impl IntoView + use<> {
     view! {
         <td class="cell" data-lab=lab.id.clone() data-state=summary.state() title=detail.clone()>
             <span aria-hidden="true">{text}</span>
-            <span class="sr-only">{detail.clone()}</span>
+            <span class="visually-hidden">{detail.clone()}</span>
         </td>
     }
 }
@@ -200,7 +200,8 @@ fn cells(row: &LearnerRow, lab: &str, step: &str, title: &str, now: i64) -> impl
         None => format!("{title}: not reached"),
         Some(c) if c.done => format!("{title}: done in {}", short_duration(time_on_step(c, now))),
         Some(c) => format!(
-            "{title}: working for {} · {} check(s){}",
+            "{title}: {} for {} · {} check(s){}",
+            if c.same_failures >= FAILING_AFTER { "failing the same check again and again" } else { "working" },
             short_duration(time_on_step(c, now)),
             c.attempts,
             c.last_reason.as_deref().map(|r| format!(" · last: {r}")).unwrap_or_default()
@@ -213,9 +214,13 @@ fn cells(row: &LearnerRow, lab: &str, step: &str, title: &str, now: i64) -> impl
             if c.solution_shown { " · solution shown" } else { "" }
         )
     });
+    let words = format!("{detail}{}", extra.unwrap_or_default());
+    let title = words.clone();
     view! {
-        <td class="cell" data-step=key data-state=cell_state(cell) class:checking=cell.is_some_and(|c| c.checking) title=format!("{detail}{}", extra.unwrap_or_default())>
-            {text}
+        <td class="cell" data-step=key data-state=cell_state(cell) class:checking=cell.is_some_and(|c| c.checking) title=title>
+            // The state in words for a screen reader, not only the cell's colour.
+            <span aria-hidden="true">{text}</span>
+            <span class="visually-hidden">{words}</span>
         </td>
     }
 }

@@ -214,18 +214,23 @@ pub fn LearnerPanel(
                     }).collect_view()}
                 </p>
             })}
-            <h3 class="sr-only">"Terminal"</h3>
-            <div class="terminal-tabs" role="tablist">
+            <h3 class="visually-hidden">"Terminal"</h3>
+            <div class="terminal-tabs">
                 {move || {
                     let open = tabs.get();
                     if open.is_empty() {
                         view! { <span class="muted">"No terminal open. The view connects when they open one."</span> }.into_any()
                     } else {
-                        open.into_iter().map(|t| view! {
-                            <button role="tab" class="terminal-tab" aria-selected=move || (tab.get() == t).to_string() on:click=move |_| tab.set(t)>
-                                {format!("Terminal {t}")}
-                            </button>
-                        }).collect_view().into_any()
+                        // Only the tabs in the tab list; "Take over" beside it is not one.
+                        view! {
+                            <div class="tab-list" role="tablist" aria-label="The learner's terminals">
+                                {open.into_iter().map(|t| view! {
+                                    <button role="tab" class="terminal-tab" aria-selected=move || (tab.get() == t).to_string() on:click=move |_| tab.set(t)>
+                                        {format!("Terminal {t}")}
+                                    </button>
+                                }).collect_view()}
+                            </div>
+                        }.into_any()
                     }
                 }}
                 <button class="button small" class:danger=move || control.get() on:click=take_over hidden=!instructor>
@@ -239,7 +244,7 @@ pub fn LearnerPanel(
             }}
             <h3 class="panel-heading">"Replay a step"</h3>
             <form class="inline replay-pick" on:submit=replay>
-                <label class="sr-only" for="replay-step">"Step"</label>
+                <label class="visually-hidden" for="replay-step">"Step"</label>
                 <select id="replay-step" on:change=move |e| replay_step.set(event_target_value(&e))>
                     {move || {
                         let steps = reached.get();
@@ -270,7 +275,7 @@ pub fn LearnerPanel(
                 </For>
             </ol>
             <form class="inline" on:submit=send>
-                <label class="sr-only" for="learner-message">"Message"</label>
+                <label class="visually-hidden" for="learner-message">"Message"</label>
                 <input id="learner-message" placeholder=move || format!("Message to {}", name()) maxlength="2000" bind:value=message/>
                 <button class="button small" type="submit">"Send"</button>
             </form>

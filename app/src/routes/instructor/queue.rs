@@ -94,7 +94,7 @@ pub fn EyesOnMe(dash: RwSignal<Dashboard>, act: Callback<HelpAction>) -> impl In
             }
             None => view! {
                 <form class="inline" on:submit=cover.clone()>
-                    <label class="sr-only" for="eyes-on-me-message">"Eyes on me message"</label>
+                    <label class="visually-hidden" for="eyes-on-me-message">"Eyes on me message"</label>
                     <input id="eyes-on-me-message" placeholder="Eyes on me, please." maxlength="200" bind:value=message/>
                     <button class="button small secondary" type="submit">"Eyes on me"</button>
                 </form>

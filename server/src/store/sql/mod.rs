@@ -233,6 +233,7 @@ impl Store for SqlStore {
                 resume_code: resume_code(),
                 created_at: t,
                 last_seen: t,
+                preferences: Preferences::default(),
             };
             let result = sqlx::query(
                 "INSERT INTO learners (id, class_id, display_name, resume_code, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -256,6 +257,15 @@ impl Store for SqlStore {
 
     async fn learner(&self, id: &str) -> Result<Option<Learner>> {
         self.optional(sqlx::query("SELECT * FROM learners WHERE id = $1").bind(id), learner_from).await
+    }
+
+    async fn set_preferences(&self, learner_id: &str, preferences: &Preferences) -> Result<()> {
+        sqlx::query("UPDATE learners SET preferences = $1 WHERE id = $2")
+            .bind(preferences.to_json())
+            .bind(learner_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn learner_by_resume_code(&self, code: &str) -> Result<Option<Learner>> {

@@ -65,6 +65,7 @@ pub fn learner_from(row: &AnyRow) -> Learner {
         resume_code: row.get("resume_code"),
         created_at: row.get("created_at"),
         last_seen: row.get("last_seen"),
+        preferences: Preferences::from_json(&row.get::<String, _>("preferences")),
     }
 }
 

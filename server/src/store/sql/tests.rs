@@ -45,6 +45,21 @@ async fn classes_learners_and_sessions() {
 }
 
 #[tokio::test]
+async fn a_learners_preferences_are_kept_with_them() {
+    for store in stores().await {
+        let class = store.create_class("Morning class", None, &ClassSettings::default()).await.unwrap();
+        let ada = store.create_learner(&class.id, "Ada", None).await.unwrap();
+        assert_eq!(ada.preferences, Preferences::default());
+        let mine = Preferences { screen_reader: true };
+        store.set_preferences(&ada.id, &mine).await.unwrap();
+        // Back with the resume code, in another browser: the same setting.
+        assert_eq!(store.learner_by_resume_code(&ada.resume_code).await.unwrap().unwrap().preferences, mine);
+        store.set_preferences(&ada.id, &Preferences::default()).await.unwrap();
+        assert_eq!(store.learner(&ada.id).await.unwrap().unwrap().preferences, Preferences::default());
+    }
+}
+
+#[tokio::test]
 async fn progress_is_recorded() {
     for store in stores().await {
         let class = store.create_class("C", None, &ClassSettings::default()).await.unwrap();
