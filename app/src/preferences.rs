@@ -1,10 +1,7 @@
 //! What a learner chose for themselves, remembered with them: it follows them to another
 //! browser with their resume code. The store keeps it as JSON of this shape.
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::error::AppResult;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -23,13 +20,6 @@ impl Preferences {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
     }
-}
-
-/// Saves the learner's whole set of preferences.
-#[server(endpoint = "preferences")]
-pub async fn save_preferences(preferences: Preferences) -> AppResult<()> {
-    let (services, viewer) = crate::services::learner().await?;
-    services.save_preferences(&viewer.learner_id, preferences).await
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ fn ScreenReaderSwitch(screen_reader: RwSignal<bool>) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         js::when_ready(move || js::set_screen_reader(on));
         leptos::task::spawn_local(async move {
-            let result = crate::preferences::save_preferences(Preferences { screen_reader: on }).await;
+            let result = save_preferences(Preferences { screen_reader: on }).await;
             saved.set(result.err());
         });
     };
@@ -110,6 +110,13 @@ fn ScreenReaderSwitch(screen_reader: RwSignal<bool>) -> impl IntoView {
         </button>
         {move || saved.get().map(|error| view! { <crate::error::ErrorNote error doing="save the setting"/> })}
     }
+}
+
+/// Saves the learner's whole set of preferences.
+#[server(endpoint = "preferences")]
+pub async fn save_preferences(preferences: Preferences) -> crate::error::AppResult<()> {
+    let (services, viewer) = crate::services::learner().await?;
+    services.save_preferences(&viewer.learner_id, preferences).await
 }
 
 #[component]
