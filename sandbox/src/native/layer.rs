@@ -165,8 +165,11 @@ fn copy_sparse(from: &Path, to: &Path) -> io::Result<()> {
         let data = unsafe { libc::lseek(fd_in, at, libc::SEEK_DATA) };
         if data < 0 {
             let e = io::Error::last_os_error();
-            // ENXIO: no data past `at`, the rest is a hole.
-            return if e.raw_os_error() == Some(libc::ENXIO) { Ok(()) } else { Err(e) };
+            // ENXIO: no data past `at`, the rest is a hole; what was copied is still synced below.
+            if e.raw_os_error() == Some(libc::ENXIO) {
+                break;
+            }
+            return Err(e);
         }
         // SAFETY: as above.
         let hole = unsafe { libc::lseek(fd_in, data, libc::SEEK_HOLE) };
