@@ -648,9 +648,9 @@ impl MessageView {
     /// Who wrote it, as the learner reads it.
     pub fn sender(&self) -> String {
         match (&self.author, self.from_learner) {
-            (_, true) => "You".into(),
+            (_, true) => t!("sender-you"),
             (Some(name), _) => name.clone(),
-            (None, _) => "Your instructor".into(),
+            (None, _) => t!("sender-instructor"),
         }
     }
 }
@@ -843,9 +843,10 @@ pub const INSTRUCTOR_CLAIMING: &str = "the instructor";
 
 /// What the learner reads when someone took their hand.
 pub fn looking_at_you(claimed_by: &str) -> String {
-    let mut chars = claimed_by.chars();
-    let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
-    format!("{first}{} is looking at your terminal", chars.as_str())
+    if claimed_by == INSTRUCTOR_CLAIMING {
+        return t!("help-instructor-looking");
+    }
+    t!("help-looking", name = claimed_by)
 }
 
 /// What the instructor can do for a learner or the class.

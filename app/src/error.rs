@@ -62,18 +62,32 @@ impl From<ServerFnErrorErr> for AppError {
     }
 }
 
+impl AppError {
+    /// The sentence in the page's language (the server's own sentences come in the language of
+    /// the request that made them).
+    pub fn text(&self) -> String {
+        match self {
+            AppError::NotJoined => t!("error-not-joined"),
+            AppError::NotInstructor => t!("error-not-instructor"),
+            AppError::NotFound(said) | AppError::Invalid(said) | AppError::Unavailable(said) => said.clone(),
+            AppError::Unreachable => t!("error-unreachable"),
+            AppError::Failed => t!("error-failed"),
+        }
+    }
+}
+
 /// An error, where a page or a form shows it: a sentence, and for the two that a sign-in
-/// resolves, the way to it. `doing` says what failed ("load the lab"); `inline` keeps it in the
-/// line of a form's buttons.
+/// resolves, the way to it. `doing` says what failed ("Cannot load the lab"); `inline` keeps it
+/// in the line of a form's buttons.
 #[component]
-pub fn ErrorNote(error: AppError, #[prop(optional)] doing: Option<&'static str>, #[prop(optional)] inline: bool) -> impl IntoView {
+pub fn ErrorNote(error: AppError, #[prop(optional, into)] doing: Option<String>, #[prop(optional)] inline: bool) -> impl IntoView {
     let text = match doing {
-        Some(doing) => format!("Cannot {doing}: {error}"),
-        None => error.to_string(),
+        Some(doing) => t!("error-doing", doing = doing, error = error.text()),
+        None => error.text(),
     };
     let next = match error {
-        AppError::NotJoined => Some(view! { " " <a href="/join">"Join"</a> }.into_any()),
-        AppError::NotInstructor => Some(view! { " " <a href="/instructor">"Sign in"</a> }.into_any()),
+        AppError::NotJoined => Some(view! { " " <a href="/join">{t!("join")}</a> }.into_any()),
+        AppError::NotInstructor => Some(view! { " " <a href="/instructor">{t!("sign-in")}</a> }.into_any()),
         _ => None,
     };
     if inline {

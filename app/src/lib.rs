@@ -1,6 +1,8 @@
 //! The Stacklab user interface: every page and component, rendered on the server (`ssr`) and
 //! hydrated in the browser (`hydrate`) from the same code.
 
+#[macro_use]
+pub mod i18n;
 pub mod class;
 pub mod components;
 pub mod error;
@@ -18,6 +20,7 @@ use leptos_router::{
 };
 
 use components::help::HelpCorner;
+use components::language::LanguageSwitch;
 use components::hydration::HydrationMarker;
 use components::messages::Messages;
 use routes::deck::DeckPage;
@@ -30,9 +33,10 @@ use routes::present::PresentPage;
 
 /// The HTML document around the app; only ever rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = i18n::provide();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -118,6 +122,7 @@ fn asset_hash(options: &LeptosOptions, key: &str) -> Option<String> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    i18n::provide();
     components::help::HelpOpen::provide();
 
     view! {
@@ -126,12 +131,13 @@ pub fn App() -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/">"Stacklab"</a>
                 <span class="spacer"></span>
+                <LanguageSwitch/>
                 <HelpCorner/>
                 <HydrationMarker/>
             </header>
             <Messages/>
             <main>
-                <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }>
+                <Routes fallback=|| view! { <p class="not-found">{t!("page-not-found")}</p> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("join") view=JoinPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("instructor") view=InstructorPage ssr=SsrMode::Async/>

@@ -183,7 +183,7 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                         }
                     });
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -199,7 +199,7 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                         }
                     });
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -222,15 +222,15 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
                         }
                     });
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
 
     let label = move || match hand.get() {
-        None => "Ask for help".to_string(),
+        None => t!("ask-for-help"),
         Some(HelpView { claimed_by: Some(by), .. }) => looking_at_you(&by),
-        Some(_) => "Hand raised".to_string(),
+        Some(_) => t!("help-hand-raised"),
     };
 
     view! {
@@ -244,36 +244,36 @@ fn HelpLive(state: RwSignal<Option<LearnerHelp>>) -> impl IntoView {
             >
                 {label}
             </button>
-            <section id="help-panel" class="help-panel card" hidden=move || !open.get() aria-label="Help">
+            <section id="help-panel" class="help-panel card" hidden=move || !open.get() aria-label=t!("help")>
                 <div class="title-row">
-                    <h2>"Help"</h2>
-                    <button class="button small secondary" on:click=move |_| open.set(false)>"Close"</button>
+                    <h2>{t!("help")}</h2>
+                    <button class="button small secondary" on:click=move |_| open.set(false)>{t!("close")}</button>
                 </div>
                 <p class="help-state" role="status">
                     {move || match hand.get() {
-                        None => "Stuck? Raise your hand: your instructor sees the step you are on and what its check says.".to_string(),
+                        None => t!("help-intro"),
                         Some(HelpView { claimed_by: Some(by), .. }) => format!("{}.", looking_at_you(&by)),
-                        Some(_) => "Your hand is up: you are in the queue.".to_string(),
+                        Some(_) => t!("help-in-queue"),
                     }}
                 </p>
                 <form class="help-raise" on:submit=raise>
-                    <label for="help-note">"What are you stuck on? (optional)"</label>
+                    <label for="help-note">{t!("help-note")}</label>
                     <textarea id="help-note" maxlength="500" rows="2" bind:value=note></textarea>
                     <div class="panel-actions">
                         <button class="button small" type="submit">
-                            {move || if hand.with(Option::is_some) { "Update my note" } else { "Raise my hand" }}
+                            {move || if hand.with(Option::is_some) { t!("help-update-note") } else { t!("help-raise") }}
                         </button>
                         {move || hand.with(Option::is_some).then(|| view! {
-                            <button class="button small secondary" type="button" on:click=lower>"Lower my hand"</button>
+                            <button class="button small secondary" type="button" on:click=lower>{t!("help-lower")}</button>
                         })}
                     </div>
                 </form>
                 <SandboxTime state error/>
                 <Thread thread/>
                 <form class="inline help-write" on:submit=write>
-                    <label class="visually-hidden" for="help-write">"Message to your instructor"</label>
-                    <input id="help-write" placeholder="Write to your instructor" maxlength="2000" bind:value=body/>
-                    <button class="button small" type="submit">"Send"</button>
+                    <label class="visually-hidden" for="help-write">{t!("help-message-label")}</label>
+                    <input id="help-write" placeholder=t!("help-write") maxlength="2000" bind:value=body/>
+                    <button class="button small" type="submit">{t!("send")}</button>
                 </form>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </section>
@@ -293,7 +293,7 @@ fn Spotlight(state: RwSignal<Option<LearnerHelp>>, error: RwSignal<Option<String
         leptos::task::spawn_local(async move {
             match answer_spotlight(allow).await {
                 Ok(()) => error.set(None),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -302,24 +302,23 @@ fn Spotlight(state: RwSignal<Option<LearnerHelp>>, error: RwSignal<Option<String
             (true, false) => view! {
                 <section class="spotlight-ask card" role="alertdialog" aria-labelledby="spotlight-ask">
                     <p id="spotlight-ask">
-                        {format!("Your instructor would like to show your terminal {} {}.", view.tab,
-                            if view.to_class { "to the class, on everyone's screen" } else { "on the presenter's screen" })}
+                        {if view.to_class { t!("spotlight-ask-class", tab = view.tab) } else { t!("spotlight-ask-presenter", tab = view.tab) }}
                     </p>
                     <div class="panel-actions">
-                        <button class="button small" on:click=move |_| answer(true)>"Show it"</button>
-                        <button class="button small secondary" on:click=move |_| answer(false)>"Not now"</button>
+                        <button class="button small" on:click=move |_| answer(true)>{t!("spotlight-show")}</button>
+                        <button class="button small secondary" on:click=move |_| answer(false)>{t!("spotlight-not-now")}</button>
                     </div>
                 </section>
             }.into_any(),
             (true, true) => view! {
                 <p class="spotlight-mine" role="status">
-                    "Your terminal is shown to the class. "
-                    <button class="button small secondary" on:click=move |_| answer(false)>"Stop showing it"</button>
+                    {t!("spotlight-shown")} " "
+                    <button class="button small secondary" on:click=move |_| answer(false)>{t!("spotlight-stop")}</button>
                 </p>
             }.into_any(),
             (false, _) => view! {
-                <section class="spotlight-card card" aria-label=format!("{}'s terminal", view.name)>
-                    <p class="muted">{format!("{}'s terminal, shown by your instructor (read-only)", view.name)}</p>
+                <section class="spotlight-card card" aria-label=t!("spotlight-terminal-of", name = view.name.clone())>
+                    <p class="muted">{t!("spotlight-shown-by-instructor", name = view.name.clone())}</p>
                     <SpotlightTerminal tab=view.tab/>
                 </section>
             }.into_any(),
@@ -338,17 +337,17 @@ fn SandboxTime(state: RwSignal<Option<LearnerHelp>>, error: RwSignal<Option<Stri
                     error.set(None);
                     state.set(Some(help));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
     view! {
         {move || time.get().and_then(|(expires, left)| expires.map(|secs| view! {
             <p class="sandbox-time muted">
-                {format!("Your sandbox stops in {} (your files are kept). ", crate::class::short_duration(secs as i64))}
+                {t!("sandbox-stops-in", time = crate::i18n::duration(secs as i64))} " "
                 {(left > 0).then(|| view! {
                     <button class="button small quiet" on:click=extend>
-                        {format!("Extend by {} min ({left} min left)", crate::class::SELF_EXTEND_STEP.min(left))}
+                        {t!("sandbox-extend", minutes = crate::class::SELF_EXTEND_STEP.min(left), left = left)}
                     </button>
                 })}
             </p>
@@ -360,7 +359,7 @@ fn SandboxTime(state: RwSignal<Option<LearnerHelp>>, error: RwSignal<Option<Stri
 #[component]
 fn Thread(thread: Memo<Vec<MessageView>>) -> impl IntoView {
     view! {
-        <ol class="thread" aria-label="Your messages with your instructor">
+        <ol class="thread" aria-label=t!("help-thread")>
             <For each=move || thread.get() key=|m| m.id let:m>
                 <li class="thread-message" class:mine=m.from_learner data-message=m.id>
                     <strong>{m.sender()}</strong>
@@ -377,7 +376,7 @@ fn EyesOnMe(message: String) -> impl IntoView {
     view! {
         <div class="eyes-on-me" role="alertdialog" aria-modal="true" aria-labelledby="eyes-on-me-message">
             <p id="eyes-on-me-message">{message}</p>
-            <p class="muted">"Your terminal and your work are kept; the page comes back when your instructor is done."</p>
+            <p class="muted">{t!("eyes-on-me-kept")}</p>
         </div>
     }
 }

@@ -18,9 +18,9 @@ pub fn HydrationMarker() -> impl IntoView {
             class="hydration"
             class:live=move || live.get()
             data-testid="hydration"
-            title=move || if live.get() { "The page is live" } else { "Loading the interactive page…" }
+            title=move || if live.get() { t!("page-live-title") } else { t!("page-loading-title") }
         >
-            {move || if live.get() { "live" } else { "loading" }}
+            {move || if live.get() { t!("page-live") } else { t!("page-loading") }}
         </span>
     }
 }

@@ -50,9 +50,9 @@ pub fn Messages() -> impl IntoView {
         <div class="messages" aria-live="polite">
             <For each=move || messages.get() key=|m| m.id let:m>
                 <div class="message" role="status" data-message=m.id>
-                    <strong>{if m.to_class { "To the class".to_string() } else { format!("{} to you", m.sender()) }}</strong>
+                    <strong>{if m.to_class { t!("message-to-class") } else { t!("message-to-you", sender = m.sender()) }}</strong>
                     <p>{m.body.clone()}</p>
-                    <button class="dismiss" aria-label="Dismiss the message" on:click=move |_| dismiss(m.id)>"×"</button>
+                    <button class="dismiss" aria-label=t!("message-dismiss") on:click=move |_| dismiss(m.id)>"×"</button>
                 </div>
             </For>
             <Show when=move || learner.get()>

@@ -4,6 +4,7 @@ pub mod confirm;
 pub mod editor;
 pub mod help;
 pub mod hydration;
+pub mod language;
 pub mod live;
 pub mod messages;
 pub mod poll;

@@ -23,13 +23,13 @@ pub fn PollCard(poll: Memo<Option<LearnerPoll>>, on_answered: Callback<(i64, Pol
             let id = p.poll.id;
             view! {
                 <section class="poll-card card" role="dialog" aria-labelledby=format!("poll-{id}") data-poll=id>
-                    <p class="poll-label muted">"Poll from your instructor"</p>
+                    <p class="poll-label muted">{t!("poll-from-instructor")}</p>
                     <div class="poll-prompt prose" id=format!("poll-{id}") inner_html=p.poll.prompt_html.clone()></div>
                     {if p.poll.revealed {
                         let results = p.poll.results.clone().unwrap_or_default();
                         view! {
                             <Histogram poll=p.poll.clone() results mine=p.mine.clone()/>
-                            <button class="button small secondary" on:click=move |_| dismissed.set(Some(id))>"Close"</button>
+                            <button class="button small secondary" on:click=move |_| dismissed.set(Some(id))>{t!("close")}</button>
                         }.into_any()
                     } else {
                         view! { <PollForm poll=p.poll.clone() mine=p.mine.clone() on_answered/> }.into_any()
@@ -61,7 +61,7 @@ fn PollForm(poll: PollView, mine: Option<PollAnswer>, on_answered: Callback<(i64
             match number.get_untracked().trim().parse::<f64>() {
                 Ok(value) if value.is_finite() => PollAnswer::Number { value },
                 _ => {
-                    error.set(Some("Answer with a number.".into()));
+                    error.set(Some(t!("poll-number-needed")));
                     return;
                 }
             }
@@ -75,7 +75,7 @@ fn PollForm(poll: PollView, mine: Option<PollAnswer>, on_answered: Callback<(i64
                     sent.set(true);
                     on_answered.run((id, answer));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -84,7 +84,7 @@ fn PollForm(poll: PollView, mine: Option<PollAnswer>, on_answered: Callback<(i64
         <form class="poll-form" on:submit=send>
             {if is_number {
                 view! {
-                    <label>"Your answer " <input class="poll-number" type="number" step="any" required bind:value=number/></label>
+                    <label>{t!("poll-your-answer")} " " <input class="poll-number" type="number" step="any" required bind:value=number/></label>
                 }.into_any()
             } else {
                 choices.into_iter().enumerate().map(|(i, html)| {
@@ -113,8 +113,8 @@ fn PollForm(poll: PollView, mine: Option<PollAnswer>, on_answered: Callback<(i64
                 }).collect_view().into_any()
             }}
             <div class="panel-actions">
-                <button class="button small" type="submit">{move || if sent.get() { "Change my answer" } else { "Send" }}</button>
-                <span class="muted poll-sent" role="status">{move || sent.get().then_some("Answer sent. You can change it until the poll closes.")}</span>
+                <button class="button small" type="submit">{move || if sent.get() { t!("poll-change") } else { t!("send") }}</button>
+                <span class="muted poll-sent" role="status">{move || sent.get().then(|| t!("poll-sent"))}</span>
             </div>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </form>
@@ -158,7 +158,7 @@ pub fn Histogram(poll: PollView, results: PollResults, #[prop(default = None)] m
                         <span class="bar-label" inner_html=html.clone()></span>
                         <span class="bar-track"><span class="bar-fill" style=format!("width: {pct}%")></span></span>
                         <span class="bar-count">{count}</span>
-                        {correct.then_some(view! { <span class="visually-hidden">" (right answer)"</span> })}
+                        {correct.then_some(view! { <span class="visually-hidden">{format!(" ({})", t!("poll-right-answer"))}</span> })}
                     </li>
                 }
             })
@@ -166,7 +166,7 @@ pub fn Histogram(poll: PollView, results: PollResults, #[prop(default = None)] m
             .into_any()
     };
     view! {
-        <ol class="histogram" aria-label="Answers so far">{bars}</ol>
-        <p class="muted poll-total">{format!("{total} answer{}", if total == 1 { "" } else { "s" })}</p>
+        <ol class="histogram" aria-label=t!("poll-answers-so-far")>{bars}</ol>
+        <p class="muted poll-total">{t!("poll-total", count = total)}</p>
     }
 }

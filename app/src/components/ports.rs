@@ -40,13 +40,13 @@ pub fn PortsMenu() -> impl IntoView {
     });
     view! {
         <details class="ports-menu" on:toggle=toggled>
-            <summary>"Ports"</summary>
+            <summary>{t!("ports")}</summary>
             <div class="ports-body">
                 {move || match ports.value().get() {
-                    None => view! { <p class="muted">"Looking…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    None => view! { <p class="muted">{t!("ports-looking")}</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error">{e.text()}</p> }.into_any(),
                     Some(Ok(list)) if list.listening.is_empty() && list.shared.is_empty() => view! {
-                        <p class="muted">"Nothing in your sandbox listens on a TCP port yet."</p>
+                        <p class="muted">{t!("ports-none")}</p>
                     }.into_any(),
                     Some(Ok(list)) => {
                         let mut shown = list.listening.clone();
@@ -63,12 +63,12 @@ pub fn PortsMenu() -> impl IntoView {
                     }
                 }}
                 {move || match sharing.value().get() {
-                    Some(Err(e)) => Some(view! { <p class="error">{e.to_string()}</p> }),
+                    Some(Err(e)) => Some(view! { <p class="error">{e.text()}</p> }),
                     _ => None,
                 }}
                 <form action="/preview" method="get" target="_blank" class="ports-other">
-                    <label>"Other port " <input type="number" name="port" min="1" max="65535" required/></label>
-                    <button type="submit" class="button small">"Open"</button>
+                    <label>{t!("ports-other")} " " <input type="number" name="port" min="1" max="65535" required/></label>
+                    <button type="submit" class="button small">{t!("ports-open")}</button>
                 </form>
             </div>
         </details>
@@ -92,7 +92,7 @@ fn PortRow(port: u16, link: Option<String>, sharing: Action<(u16, bool), AppResu
         };
         view! {
             <div class="share-link">
-                <input type="text" readonly value=absolute aria-label=format!("Share link for port {port}")
+                <input type="text" readonly value=absolute aria-label=t!("ports-share-link", port = port)
                     on:focus=|ev| {
                         #[cfg(feature = "hydrate")]
                         {
@@ -106,7 +106,7 @@ fn PortRow(port: u16, link: Option<String>, sharing: Action<(u16, bool), AppResu
                     }/>
                 <button type="button" class="button small" on:click=move |_| {
                     sharing.dispatch((port, false));
-                }>"Stop sharing"</button>
+                }>{t!("ports-stop-sharing")}</button>
             </div>
         }
     });
@@ -114,11 +114,11 @@ fn PortRow(port: u16, link: Option<String>, sharing: Action<(u16, bool), AppResu
     view! {
         <li>
             <a href=format!("/preview/{port}/") target="_blank" rel="noopener" class="preview-link">
-                {format!("Port {port}")}
+                {t!("ports-port", port = port)}
             </a>
             {(!is_shared).then(|| view! {
-                <button type="button" class="button small" title="Anyone with the link can open this preview, without signing in"
-                    on:click=move |_| { sharing.dispatch((port, true)); }>"Share"</button>
+                <button type="button" class="button small" title=t!("ports-share-title")
+                    on:click=move |_| { sharing.dispatch((port, true)); }>{t!("ports-share")}</button>
             })}
             {shared}
         </li>

@@ -46,7 +46,7 @@ pub fn QuizCard(question: QuestionView, #[prop(optional)] previous: Option<QuizR
                 ev.prevent_default();
                 let picked = selected.get();
                 if picked.is_empty() {
-                    error.set(Some(AppError::Invalid("Pick an answer first.".into())));
+                    error.set(Some(AppError::Invalid(t!("quiz-pick-first"))));
                 } else {
                     submit.dispatch(picked);
                 }
@@ -54,7 +54,7 @@ pub fn QuizCard(question: QuestionView, #[prop(optional)] previous: Option<QuizR
         >
             <fieldset>
                 <legend class="prompt">
-                    <span class="quiz-label">{if multiple { "Quiz — pick all that apply" } else { "Quiz" }}</span>
+                    <span class="quiz-label">{if multiple { t!("quiz-multiple") } else { t!("quiz") }}</span>
                     <span inner_html=question.prompt_html.clone()></span>
                 </legend>
                 {choices
@@ -102,13 +102,13 @@ pub fn QuizCard(question: QuestionView, #[prop(optional)] previous: Option<QuizR
             </fieldset>
             <div class="quiz-footer">
                 <button class="button small" type="submit" disabled=move || submit.pending().get()>
-                    {move || if result.get().is_some() { "Answer again" } else { "Answer" }}
+                    {move || if result.get().is_some() { t!("quiz-answer-again") } else { t!("quiz-answer") }}
                 </button>
                 {move || result.get().map(|r| view! {
                     <span class="quiz-verdict" data-correct=r.feedback.correct.to_string()>
-                        {if r.feedback.correct { "Right!" } else { "Not quite." }}
+                        {if r.feedback.correct { t!("quiz-right") } else { t!("quiz-wrong") }}
                         " "
-                        <span class="muted">{format!("Graded: {} point(s) — the first answer counts.", r.graded_points)}</span>
+                        <span class="muted">{t!("quiz-graded", points = r.graded_points)}</span>
                     </span>
                 })}
                 {move || error.get().map(|error| view! { <ErrorNote error inline=true/> })}

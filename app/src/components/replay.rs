@@ -26,10 +26,10 @@ pub fn MyRecordings() -> impl IntoView {
     };
     view! {
         <details class="my-recordings">
-            <summary on:click=load>"Your recordings"</summary>
+            <summary on:click=load>{t!("recordings-yours")}</summary>
             {move || match list.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(list) if list.is_empty() => view! { <p class="muted">"Nothing recorded yet."</p> }.into_any(),
+                None => view! { <p class="muted">{t!("loading")}</p> }.into_any(),
+                Some(list) if list.is_empty() => view! { <p class="muted">{t!("recordings-none")}</p> }.into_any(),
                 Some(list) => view! {
                     <ul>
                         {list.into_iter().rev().map(|r| {
@@ -37,10 +37,10 @@ pub fn MyRecordings() -> impl IntoView {
                             view! {
                                 <li class="recording" data-recording=r.id.clone()>
                                     <crate::components::time::LocalTime secs=r.started_at/>
-                                    {format!(" · terminal {} · {} ", r.tab, crate::class::short_bytes(r.bytes))}
-                                    <button class="button small secondary" on:click=move |_| playing.set(Some(play.clone()))>"Play"</button>
+                                    {format!(" · {} · {} ", t!("recording-terminal", tab = r.tab), crate::class::short_bytes(r.bytes))}
+                                    <button class="button small secondary" on:click=move |_| playing.set(Some(play.clone()))>{t!("play")}</button>
                                     " "
-                                    <a href=format!("/api/recordings/{}?download=1", r.id) download>"Download"</a>
+                                    <a href=format!("/api/recordings/{}?download=1", r.id) download>{t!("download")}</a>
                                 </li>
                             }
                         }).collect_view()}

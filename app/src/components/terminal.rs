@@ -23,11 +23,11 @@ pub fn TerminalPane(
     let active = RwSignal::new(1u32);
     let screen_reader = RwSignal::new(preferences.screen_reader);
     view! {
-        <section class="terminal-pane" id="terminal" tabindex="-1" aria-label="Terminal">
+        <section class="terminal-pane" id="terminal" tabindex="-1" aria-label=t!("terminal")>
             <div class="terminal-tabs">
                 // Only tabs in the tab list (what a screen reader counts as "tab 2 of 3"); the
                 // buttons after it are not tabs.
-                <div class="tab-list" role="tablist" aria-label="Terminals and editor">
+                <div class="tab-list" role="tablist" aria-label=t!("terminal-tabs")>
                     <For each=move || tabs.get() key=|t| *t let:tab>
                         <button
                             role="tab"
@@ -36,7 +36,7 @@ pub fn TerminalPane(
                             aria-selected=move || (active.get() == tab).to_string()
                             on:click=move |_| active.set(tab)
                         >
-                            {format!("Terminal {tab}")}
+                            {t!("terminal-n", n = tab)}
                         </button>
                     </For>
                     <button
@@ -45,13 +45,13 @@ pub fn TerminalPane(
                         aria-selected=move || (active.get() == EDITOR_TAB).to_string()
                         on:click=move |_| active.set(EDITOR_TAB)
                     >
-                        "Editor"
+                        {t!("editor")}
                     </button>
                 </div>
                 <button
                     class="terminal-tab add"
-                    title="Open another terminal"
-                    aria-label="Open another terminal"
+                    title=t!("terminal-open-another")
+                    aria-label=t!("terminal-open-another")
                     disabled=move || { tabs.get().len() as u32 >= MAX_TABS }
                     on:click=move |_| {
                         let next = (1..=MAX_TABS).find(|t| !tabs.get().contains(t));
@@ -65,19 +65,19 @@ pub fn TerminalPane(
                 </button>
                 <ScreenReaderSwitch screen_reader/>
                 {recorded.then(|| view! {
-                    <a class="recording-note" href="/#recordings" title="Terminal sessions are recorded for your instructor. Passwords typed with echo off are not.">
-                        "● recorded"
+                    <a class="recording-note" href="/#recordings" title=t!("terminal-recorded-title")>
+                        "● " {t!("terminal-recorded")}
                     </a>
                 })}
             </div>
-            <p id="terminal-keys" class="visually-hidden">"In the terminal, Tab completes: press Escape, then Tab, to move on."</p>
+            <p id="terminal-keys" class="visually-hidden">{t!("terminal-keys")}</p>
             <div class="terminal-hosts">
                 <For each=move || tabs.get() key=|t| *t let:tab>
                     <TerminalHost tab active screen_reader/>
                 </For>
                 <EditorPane active folders/>
                 <noscript>
-                    <p class="muted">"The terminal needs JavaScript."</p>
+                    <p class="muted">{t!("terminal-needs-js")}</p>
                 </noscript>
             </div>
         </section>
@@ -103,12 +103,12 @@ fn ScreenReaderSwitch(screen_reader: RwSignal<bool>) -> impl IntoView {
         <button
             class="terminal-tab screen-reader-switch"
             aria-pressed=move || screen_reader.get().to_string()
-            title="Read the terminal's output with a screen reader"
+            title=t!("screen-reader-title")
             on:click=toggle
         >
-            "Screen reader mode"
+            {t!("screen-reader-mode")}
         </button>
-        {move || saved.get().map(|error| view! { <crate::error::ErrorNote error doing="save the setting"/> })}
+        {move || saved.get().map(|error| view! { <crate::error::ErrorNote error doing=t!("cannot-save-setting")/> })}
     }
 }
 

@@ -10,17 +10,17 @@ pub fn TierStatusLine(tier: &'static str, status: RwSignal<Option<TierStatus>>) 
     move || {
         let s = status.get()?;
         let (class, text) = match s.state.as_str() {
-            "ready" => ("tier-status ready", format!("Your {tier} is up.")),
+            "ready" => ("tier-status ready", t!("tier-ready", tier = tier)),
             "failed" => (
                 "tier-status failed",
-                format!("Your {tier} did not start: {}", s.error.clone().unwrap_or_else(|| "no reason given".into())),
+                t!("tier-failed", tier = tier, reason = s.error.clone().unwrap_or_else(|| t!("tier-no-reason"))),
             ),
             _ => {
                 let step = match (s.step, s.name.as_deref()) {
-                    (Some(n), Some(name)) => format!(": {n} of {}, {name}", s.steps),
+                    (Some(n), Some(name)) => t!("tier-step", n = n, count = s.steps, name = name),
                     _ => String::new(),
                 };
-                ("tier-status starting", format!("Starting your {tier}{step}…"))
+                ("tier-status starting", t!("tier-starting", tier = tier, step = step))
             }
         };
         let percent = match (s.state.as_str(), s.step) {

@@ -48,12 +48,12 @@ pub fn DeckPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let data = Resource::new_blocking(id, load_deck_page);
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the slides…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!("deck-loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(DeckPageData { deck: Some(deck), live, signed_in, quiz }) => view! { <Deck deck live signed_in quiz/> }.into_any(),
-                    Ok(_) => view! { <p class="not-found">"There is no such deck. " <a href="/">"See all decks"</a></p> }.into_any(),
-                    Err(error) => view! { <ErrorNote error doing="load the slides"/> }.into_any(),
+                    Ok(_) => view! { <p class="not-found">{t!("deck-not-found")} " " <a href="/">{t!("deck-see-all")}</a></p> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing=t!("cannot-load-slides")/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -174,14 +174,14 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
                             class=format!("slide {}", slide.class.clone().unwrap_or_default())
                             class:current=move || current.get() == i
                             aria-hidden=move || (current.get() != i).to_string()
-                            aria-label=format!("Slide {} of {count}", i + 1)
+                            aria-label=t!("slide-of", n = i + 1, count = count)
                             data-slide=i + 1
                         >
                             <div class="slide-body" inner_html=slide.html.clone()></div>
                             {slide.quiz.clone().map(|q| match (signed_in, previous) {
                                 (true, Some(previous)) => view! { <QuizCard question=q previous/> }.into_any(),
                                 (true, None) => view! { <QuizCard question=q/> }.into_any(),
-                                (false, _) => view! { <p class="muted quiz-join">"Join the class to answer this slide's quiz."</p> }.into_any(),
+                                (false, _) => view! { <p class="muted quiz-join">{t!("deck-join-for-quiz")}</p> }.into_any(),
                             })}
                         </section>
                     }
@@ -190,19 +190,19 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
             <footer class="deck-bar">
                 <a class="deck-title" href="/">{deck.title.clone()}</a>
                 <span class="spacer"></span>
-                <button class="button small quiet" aria-label="Previous slide" on:click=move |_| prev(-1)>"←"</button>
+                <button class="button small quiet" aria-label=t!("slide-previous") on:click=move |_| prev(-1)>"←"</button>
                 <span class="slide-number" aria-live="polite">{move || format!("{} / {count}", current.get() + 1)}</span>
-                <button class="button small quiet" aria-label="Next slide" on:click=move |_| next(1)>"→"</button>
+                <button class="button small quiet" aria-label=t!("slide-next") on:click=move |_| next(1)>"→"</button>
                 {move || live_slide.get().map(|s| {
                     let on_live = following.get() && current.get() == s;
                     view! {
                         <button
                             class="button small live-button"
                             class:on=on_live
-                            title="Follow the instructor's slide"
+                            title=t!("deck-follow")
                             on:click=jump_live.clone()
                         >
-                            {if on_live { "● Live" } else { "Go live" }}
+                            {if on_live { format!("● {}", t!("deck-live")) } else { t!("deck-go-live") }}
                         </button>
                     }
                 })}

@@ -38,7 +38,7 @@ pub fn HomePage() -> impl IntoView {
     let tier = RwSignal::new(None::<Tier>);
 
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the course…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!("home-loading")}</p> }>
             {move || Suspend::new(async move {
                 match outline.await {
                     Ok(home) => view! {
@@ -46,14 +46,14 @@ pub fn HomePage() -> impl IntoView {
                             Some(viewer) => view! { <YouCard viewer/> }.into_any(),
                             None => view! {
                                 <p class="join-prompt card">
-                                    <a class="button" href="/join">"Join the class"</a>
-                                    " with the code from your instructor, or continue with your resume code."
+                                    <a class="button" href="/join">{t!("join-the-class")}</a>
+                                    " " {t!("home-join-prompt")}
                                 </p>
                             }.into_any(),
                         }}
                         <Course course=home.course tier/>
                     }.into_any(),
-                    Err(error) => view! { <ErrorNote error doing="load the course"/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing=t!("cannot-load-course")/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -65,21 +65,21 @@ pub fn HomePage() -> impl IntoView {
 fn YouCard(viewer: Viewer) -> impl IntoView {
     let link = format!("/resume/{}", viewer.resume_code);
     view! {
-        <section class="you card" aria-label="You">
+        <section class="you card" aria-label=t!("home-you")>
             <p>
-                "You are " <strong class="viewer-name">{viewer.display_name.clone()}</strong> " in "
+                {t!("home-you-are")} " " <strong class="viewer-name">{viewer.display_name.clone()}</strong> " " {t!("home-in")} " "
                 <strong>{viewer.class_name.clone()}</strong>
-                {viewer.class_settings.starts_at.map(|s| view! { ", which starts " <LocalTime secs=s/> })}
+                {viewer.class_settings.starts_at.map(|s| view! { {t!("home-which-starts")} " " <LocalTime secs=s/> })}
                 "."
             </p>
             <p class="muted">
-                "To continue in another browser or another day, keep your resume code "
-                <code class="resume-code">{viewer.resume_code.clone()}</code> " or this link: "
+                {t!("home-keep-resume-code")} " "
+                <code class="resume-code">{viewer.resume_code.clone()}</code> " " {t!("home-or-this-link")} " "
                 <a class="resume-link" href=link.clone()>{link.clone()}</a>
             </p>
             {(!viewer.class_settings.recording_off).then(|| view! {
                 <p class="recording-notice" id="recordings">
-                    "Your terminal sessions are recorded for your instructor (not what you type with echo off, such as a password). "
+                    {t!("home-recording-notice")} " "
                 </p>
                 <crate::components::replay::MyRecordings/>
             })}
@@ -101,9 +101,9 @@ fn Course(course: CourseOutline, tier: RwSignal<Option<Tier>>) -> impl IntoView 
             <h1>{course.title.clone()}</h1>
             <p class="lead">{course.summary.clone()}</p>
         </section>
-        <nav class="tier-filter" aria-label="Filter labs by sandbox tier">
-            <span class="muted">"Sandbox tier:"</span>
-            <TierChip label="all".to_string() value=None tier/>
+        <nav class="tier-filter" aria-label=t!("home-tier-filter")>
+            <span class="muted">{t!("home-tier")}</span>
+            <TierChip label=t!("home-tier-all") value=None tier/>
             {present.into_iter().map(|t| view! { <TierChip label=t.to_string() value=Some(t) tier/> }).collect_view()}
         </nav>
         {course
@@ -113,14 +113,14 @@ fn Course(course: CourseOutline, tier: RwSignal<Option<Tier>>) -> impl IntoView 
             .map(|(i, session)| {
                 view! {
                     <section class="session" id=session.id.clone()>
-                        <h2><span class="session-no">{format!("Session {}", i + 1)}</span>{session.title.clone()}</h2>
+                        <h2><span class="session-no">{t!("home-session", n = i + 1)}</span>{session.title.clone()}</h2>
                         <p class="muted">{session.summary.clone()}</p>
                         {(!session.decks.is_empty()).then(|| view! {
                             <ul class="deck-list">
                                 {session.decks.iter().map(|deck| view! {
                                     <li>
                                         <a href=format!("/decks/{}", deck.id)>{deck.title.clone()}</a>
-                                        <span class="muted">{format!(" · {} slides", deck.slides)}</span>
+                                        <span class="muted">{format!(" · {}", t!("home-slides", count = deck.slides))}</span>
                                     </li>
                                 }).collect_view()}
                             </ul>
@@ -130,7 +130,7 @@ fn Course(course: CourseOutline, tier: RwSignal<Option<Tier>>) -> impl IntoView 
                         </ul>
                         {session.homework_html.map(|html| view! {
                             <details class="homework">
-                                <summary>"Homework"</summary>
+                                <summary>{t!("home-homework")}</summary>
                                 <div class="prose" inner_html=html></div>
                             </details>
                         })}
@@ -143,7 +143,7 @@ fn Course(course: CourseOutline, tier: RwSignal<Option<Tier>>) -> impl IntoView 
 
 #[component]
 fn TierChip(label: String, value: Option<Tier>, tier: RwSignal<Option<Tier>>) -> impl IntoView {
-    let data_tier = label.clone();
+    let data_tier = value.map_or_else(|| "all".to_string(), |t| t.to_string());
     view! {
         <button
             class="chip"
@@ -166,7 +166,7 @@ fn LabCard(lab: LabSummary, tier: RwSignal<Option<Tier>>) -> impl IntoView {
             <p>{lab.summary.clone()}</p>
             <p class="tiers">
                 {lab.tiers.iter().map(|t| view! { <span class="tier">{t.to_string()}</span> }).collect_view()}
-                <span class="muted steps-count">{format!("{} steps · {} points", lab.steps, lab.points)}</span>
+                <span class="muted steps-count">{t!("home-steps-points", steps = lab.steps, points = lab.points)}</span>
             </p>
         </li>
     }

@@ -45,35 +45,35 @@ pub fn JoinForm(
 fn JoinFormWith(next: String, error: Option<String>, code: Option<String>, options: JoinChoices) -> impl IntoView {
     let JoinChoices { sign_in_with, signed_in_as } = options;
     let intro = match &signed_in_as {
-        Some(name) => format!("You are signed in as {name}. Type the class code your instructor gave you."),
+        Some(name) => t!("join-signed-in-as", name = name),
         None => match &sign_in_with {
-            Some(with) => format!("Your instructor has the class code. Join with your name, or sign in with {with}."),
-            None => "Your instructor has the class code. No account, no password.".to_string(),
+            Some(with) => t!("join-intro-sign-in", with = with),
+            None => t!("join-intro"),
         },
     };
     let anonymous = signed_in_as.is_none();
     view! {
         <form class="join-form card" method="post" action="/join">
-            <h2>"Join the class"</h2>
-            <p class="muted">{intro}" Your instructor may record your terminal sessions (you will see it beside your terminal)."</p>
+            <h2>{t!("join-the-class")}</h2>
+            <p class="muted">{intro}" "{t!("join-recording")}</p>
             {error.filter(|e| !e.is_empty()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <label>
-                "Class code"
+                {t!("join-class-code")}
                 <input name="code" required autocomplete="off" autocapitalize="characters" maxlength="12" value=code.unwrap_or_default()/>
             </label>
             {anonymous.then(|| view! {
                 <label>
-                    "Your name" <input name="name" required maxlength="60" autocomplete="nickname"/>
+                    {t!("join-your-name")} <input name="name" required maxlength="60" autocomplete="nickname"/>
                 </label>
             })}
             <input type="hidden" name="next" value=next/>
             <div class="actions">
-                <button class="button" type="submit">"Join"</button>
+                <button class="button" type="submit">{t!("join")}</button>
                 // The same form, sent to the sign-in service first: the class code goes along, the
                 // name is the service's.
                 {sign_in_with.filter(|_| anonymous).map(|with| view! {
                     <button class="button secondary sign-in-with" type="submit" formaction="/auth/oidc/start" formmethod="get" formnovalidate>
-                        {format!("Sign in with {with}")}
+                        {t!("sign-in-with", with = with)}
                     </button>
                 })}
             </div>
@@ -86,13 +86,13 @@ fn JoinFormWith(next: String, error: Option<String>, code: Option<String>, optio
 pub fn ResumeForm(#[prop(into)] next: String) -> impl IntoView {
     view! {
         <form class="join-form card" method="post" action="/resume">
-            <h2>"Continue where you were"</h2>
-            <p class="muted">"Joined before? Your resume code brings back your progress and files."</p>
+            <h2>{t!("resume-title")}</h2>
+            <p class="muted">{t!("resume-intro")}</p>
             <label>
-                "Resume code" <input name="code" required autocomplete="off" autocapitalize="characters" maxlength="11" placeholder="ABCDE-FGHJK"/>
+                {t!("resume-code")} <input name="code" required autocomplete="off" autocapitalize="characters" maxlength="11" placeholder="ABCDE-FGHJK"/>
             </label>
             <input type="hidden" name="next" value=next/>
-            <button class="button secondary" type="submit">"Continue"</button>
+            <button class="button secondary" type="submit">{t!("resume-continue")}</button>
         </form>
     }
 }
@@ -106,7 +106,7 @@ pub fn JoinPage() -> impl IntoView {
     view! {
         <div class="narrow">
             // The page's one heading for a screen reader's outline; each form has its own below.
-            <h1 class="visually-hidden">"Join a class, or continue where you were"</h1>
+            <h1 class="visually-hidden">{t!("join-heading")}</h1>
             {move || view! {
                 <JoinForm next=next() error=error().unwrap_or_default() code=code().unwrap_or_default()/>
                 <ResumeForm next=next()/>

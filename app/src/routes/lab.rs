@@ -72,16 +72,16 @@ pub fn LabPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let data = Resource::new_blocking(id, load_lab_page);
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the lab…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!("lab-loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(LabPageData { lab: Some(lab), viewer, progress, quiz }) => {
                         view! { <Workbook lab viewer progress quiz/> }.into_any()
                     }
                     Ok(LabPageData { lab: None, .. }) => view! {
-                        <p class="not-found">"There is no such lab. " <a href="/">"See all labs"</a></p>
+                        <p class="not-found">{t!("lab-not-found")} " " <a href="/">{t!("lab-see-all")}</a></p>
                     }.into_any(),
-                    Err(error) => view! { <ErrorNote error doing="load the lab"/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing=t!("cannot-load-lab")/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -234,10 +234,10 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
     let announcement = announcer(&lab, &steps, current);
 
     view! {
-        <nav class="skip-links" aria-label="Skip to">
-            <a href="#instructions" on:click=|e| skip_to(e, &["#instructions"])>"Skip to instructions"</a>
+        <nav class="skip-links" aria-label=t!("skip-to")>
+            <a href="#instructions" on:click=|e| skip_to(e, &["#instructions"])>{t!("skip-to-instructions")}</a>
             {signed_in.then(|| view! {
-                <a href="#terminal" on:click=|e| skip_to(e, &["#terminal .terminal-host:not([hidden]) textarea", "#terminal"])>"Skip to terminal"</a>
+                <a href="#terminal" on:click=|e| skip_to(e, &["#terminal .terminal-host:not([hidden]) textarea", "#terminal"])>{t!("skip-to-terminal")}</a>
             })}
         </nav>
         // What changed in the learner's steps, read out by screen readers (one voice for all:
@@ -245,16 +245,16 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
         <p class="visually-hidden" role="status" aria-live="polite" id="step-announcer">{move || announcement.get()}</p>
         <div class="workbook" style=move || format!("--split: {:.1}%", split.get())>
             <article class="lab-text" id="instructions" tabindex="-1">
-                <p class="crumbs"><a href="/">"Labs"</a> " / " {lab.session_title.clone()}</p>
+                <p class="crumbs"><a href="/">{t!("labs")}</a> " / " {lab.session_title.clone()}</p>
                 <h1>{lab.title.clone()}</h1>
                 <p class="lead">{lab.summary.clone()}</p>
                 <p class="lab-score">
-                    <span class="points">{move || format!("{} / {total_points} points", done_points())}</span>
+                    <span class="points">{move || t!("lab-points", done = done_points(), total = total_points)}</span>
                     {lab.tiers.iter().map(|t| view! { <span class="tier">{t.to_string()}</span> }).collect_view()}
                 </p>
                 <TierStatusLine tier="cluster" status=cluster />
                 {signed_in.then(|| view! { <PortsMenu/> })}
-                <nav class="step-list" aria-label="Steps">
+                <nav class="step-list" aria-label=t!("steps")>
                     <ol>
                         {lab_for_steps.steps.iter().enumerate().map(|(i, step)| {
                             let state = steps_for_list[i];
@@ -274,7 +274,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                                         <span class="step-mark" aria-hidden="true"></span>
                                         <span class="step-title">{title}</span>
                                         <span class="visually-hidden">
-                                            {move || if state.get().done { " (done)" } else if state.get().started { " (in progress)" } else { " (not started)" }}
+                                            {move || format!(" ({})", if state.get().done { t!("step-state-done") } else if state.get().started { t!("step-state-started") } else { t!("step-state-new") })}
                                         </span>
                                     </A>
                                 </li>
@@ -301,7 +301,7 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                 }
                 {move || all_done().then(|| view! {
                     <section class="finished card">
-                        <h2>"Lab complete"</h2>
+                        <h2>{t!("lab-complete")}</h2>
                         <div class="prose" inner_html=lab_for_steps.finish_html.clone()></div>
                     </section>
                 })}
@@ -335,13 +335,13 @@ fn announcer(lab: &LabView, steps: &[RwSignal<StepProgress>], current: Memo<usiz
                 let n = i + 1;
                 if p.done && !before.0 {
                     said.set(match p.last_reason.as_deref() {
-                        Some(reason) if !manual => format!("Step {n} passed: {reason}"),
-                        _ => format!("Step {n} done"),
+                        Some(reason) if !manual => t!("announce-passed", n = n, reason = reason),
+                        _ => t!("announce-done", n = n),
                     });
                 } else if let (false, Some(false), Some(reason)) = (p.done, p.last_passed, p.last_reason.as_deref())
                     && current.get_untracked() == i
                 {
-                    said.set(format!("Step {n} not done yet: {reason}"));
+                    said.set(t!("announce-failed", n = n, reason = reason));
                 }
             }
             now
@@ -458,7 +458,7 @@ fn StepView(
     let next = (index + 1 < count).then(|| format!("/labs/{lab_id}/steps/{}", index + 2));
     view! {
         <section class="step" data-step=step.id.clone() aria-labelledby="step-title">
-            <p class="step-count muted">{format!("Step {} of {count} · {} point{}", index + 1, step.points, if step.points == 1 { "" } else { "s" })}</p>
+            <p class="step-count muted">{t!("step-count", n = index + 1, count = count, points = step.points)}</p>
             <h2 id="step-title">{step.title.clone()}</h2>
             <div class="prose" inner_html=step.html.clone()></div>
 
@@ -471,18 +471,18 @@ fn StepView(
                     {move || {
                         let p = state.get();
                         match (p.done, p.last_reason) {
-                            (true, _) if manual => "Done".to_string(),
-                            (true, Some(reason)) => format!("Done — {reason}"),
-                            (true, None) => "Done".to_string(),
-                            (false, _) if manual => "Nothing to check here: mark it done when you have done it.".to_string(),
-                            (false, Some(reason)) => format!("Not done yet — {reason}"),
-                            (false, None) => "This step is checked as you work.".to_string(),
+                            (true, _) if manual => t!("check-done"),
+                            (true, Some(reason)) => t!("check-done-because", reason = reason),
+                            (true, None) => t!("check-done"),
+                            (false, _) if manual => t!("check-manual"),
+                            (false, Some(reason)) => t!("check-not-yet", reason = reason),
+                            (false, None) => t!("check-as-you-work"),
                         }
                     }}
                 </span>
                 {signed_in.then(|| view! {
                     <button class="button small quiet check-button" on:click=move |_| check("check") disabled=is_checking.clone()>
-                        {let c = is_checking.clone(); move || if c() { "Checking…" } else if manual { "I've done this" } else { "Check" }}
+                        {let c = is_checking.clone(); move || if c() { t!("checking") } else if manual { t!("check-mark-done") } else { t!("check") }}
                     </button>
                 })}
             </div>
@@ -492,7 +492,7 @@ fn StepView(
             <div class="hints">
                 {move || state.get().hints.into_iter().enumerate().map(|(i, html)| view! {
                     <div class="hint" data-hint=i>
-                        <span class="hint-label">"Hint"</span>
+                        <span class="hint-label">{t!("hint")}</span>
                         <div class="prose" inner_html=html></div>
                     </div>
                 }).collect_view()}
@@ -500,7 +500,7 @@ fn StepView(
                     let hint = hint.clone();
                     view! {
                         <button class="button small quiet" on:click=move |_| hint("hint")>
-                            {move || format!("Show a hint ({} left)", state.get().hints_left)}
+                            {move || t!("hint-show", left = state.get().hints_left)}
                         </button>
                     }
                 })}
@@ -511,7 +511,7 @@ fn StepView(
                     {move || match state.get().solution {
                         Some(source) => view! {
                             <details open>
-                                <summary>"Solution"</summary>
+                                <summary>{t!("solution")}</summary>
                                 <pre><code>{source}</code></pre>
                             </details>
                         }.into_any(),
@@ -519,11 +519,11 @@ fn StepView(
                             let solution = solution.clone();
                             view! {
                                 <button class="button small quiet" on:click=move |_| {
-                                    let sure = window().confirm_with_message("Show the solution? Your instructor will see that you looked.").unwrap_or(false);
+                                    let sure = window().confirm_with_message(&t!("solution-confirm")).unwrap_or(false);
                                     if sure {
                                         solution("solution");
                                     }
-                                }>"Show the solution…"</button>
+                                }>{t!("solution-show")}</button>
                             }.into_any()
                         }
                     }}
@@ -539,12 +539,12 @@ fn StepView(
             }).collect_view()}
 
             <nav class="step-pager">
-                {prev.map(|href| view! { <A href=href attr:class="button quiet">"← Previous"</A> })}
+                {prev.map(|href| view! { <A href=href attr:class="button quiet">{t!("step-previous")}</A> })}
                 <span class="spacer"></span>
                 {next.map(|href| {
                     let next_after_marking = next_after_marking.clone();
                     let target = href.clone();
-                    view! { <A href=href attr:class="button" on:click=move |e| next_after_marking(e, target.clone())>"Next step →"</A> }
+                    view! { <A href=href attr:class="button" on:click=move |e| next_after_marking(e, target.clone())>{t!("step-next")}</A> }
                 })}
             </nav>
         </section>
@@ -576,12 +576,12 @@ fn StuckNudge(state: RwSignal<StepProgress>, stuck_secs: i64) -> impl IntoView {
     view! {
         <Show when=stuck>
             <p class="stuck-nudge">
-                "Stuck here? "
+                {t!("stuck-here")} " "
                 <button class="button small quiet" on:click=move |_| {
                     if let Some(h) = help {
                         h.0.set(true);
                     }
-                }>"Ask for help"</button>
+                }>{t!("ask-for-help")}</button>
             </p>
         </Show>
     }
@@ -610,7 +610,7 @@ fn Splitter(split: RwSignal<f64>) -> impl IntoView {
             class="splitter"
             role="separator"
             aria-orientation="vertical"
-            aria-label="Resize the terminal"
+            aria-label=t!("splitter")
             aria-valuenow=move || format!("{:.0}", split.get())
             aria-valuemin="20"
             aria-valuemax="80"

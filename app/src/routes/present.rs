@@ -26,12 +26,12 @@ pub fn PresentPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let data = Resource::new_blocking(id, load_presenter);
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Some(deck)) => view! { <Presenter deck/> }.into_any(),
-                    Ok(None) => view! { <p class="not-found">"There is no such deck."</p> }.into_any(),
-                    Err(error) => view! { <div class="narrow card"><ErrorNote error doing="present"/></div> }.into_any(),
+                    Ok(None) => view! { <p class="not-found">{t!("deck-not-found")}</p> }.into_any(),
+                    Err(error) => view! { <div class="narrow card"><ErrorNote error doing=t!("cannot-present")/></div> }.into_any(),
                 }
             })}
         </Suspense>
@@ -133,8 +133,8 @@ fn Presenter(deck: DeckView) -> impl IntoView {
                     view! {
                         <div class="presenter-current presenter-spotlight">
                             <p class="muted">
-                                {format!("{}'s terminal (read-only) ", view.name)}
-                                <button class="button small secondary" on:click=move |_| end_spotlight(class.clone())>"End spotlight"</button>
+                                {t!("present-terminal-of", name = view.name.clone())} " "
+                                <button class="button small secondary" on:click=move |_| end_spotlight(class.clone())>{t!("present-end-spotlight")}</button>
                             </p>
                             <WatchTerminal learner=learner tab=tab control=false/>
                         </div>
@@ -154,25 +154,25 @@ fn Presenter(deck: DeckView) -> impl IntoView {
             }}
             <aside class="presenter-side">
                 <dl class="presenter-timer" data-over=move || (elapsed.get() as f32 > planned_until.get() * 60.0).to_string()>
-                    <dt>"Elapsed"</dt>
+                    <dt>{t!("present-elapsed")}</dt>
                     <dd><strong>{move || clock(elapsed.get())}</strong></dd>
-                    <dt>"Planned to here"</dt>
-                    <dd>{move || clock((planned_until.get() * 60.0) as u64)} " of " {clock((total * 60.0) as u64)}</dd>
-                    <dt>"This slide"</dt>
+                    <dt>{t!("present-planned")}</dt>
+                    <dd>{move || t!("present-of", part = clock((planned_until.get() * 60.0) as u64), whole = clock((total * 60.0) as u64))}</dd>
+                    <dt>{t!("present-this-slide")}</dt>
                     <dd>{move || clock(on_slide.get())} " / " {move || clock((slide_plan.get() * 60.0) as u64)}</dd>
                 </dl>
                 <div class="presenter-controls">
-                    <button class="button small quiet" on:click=move |_| prev(-1)>"← Previous"</button>
+                    <button class="button small quiet" on:click=move |_| prev(-1)>{t!("step-previous")}</button>
                     <span>{move || format!("{} / {count}", current.get() + 1)}</span>
-                    <button class="button small" on:click=move |_| next(1)>"Next →"</button>
+                    <button class="button small" on:click=move |_| next(1)>{t!("present-next-button")}</button>
                 </div>
                 <PresenterPoll deck=deck_for_poll.clone() current/>
-                <h2>"Next"</h2>
-                <div class="presenter-next slide" inner_html=move || slides_next.get(current.get() + 1).map(|s| s.html.clone()).unwrap_or_else(|| "<p>End of the deck.</p>".into())></div>
-                <h2>"Notes"</h2>
+                <h2>{t!("present-next")}</h2>
+                <div class="presenter-next slide" inner_html=move || slides_next.get(current.get() + 1).map(|s| s.html.clone()).unwrap_or_else(|| format!("<p>{}</p>", t!("present-end-of-deck")))></div>
+                <h2>{t!("present-notes")}</h2>
                 <div class="presenter-notes prose" inner_html=move || {
                     let notes = deck.slides[current.get()].notes_html.clone();
-                    if notes.is_empty() { "<p class=\"muted\">No notes for this slide.</p>".to_string() } else { notes }
+                    if notes.is_empty() { format!("<p class=\"muted\">{}</p>", t!("present-no-notes")) } else { notes }
                 }></div>
             </aside>
         </div>

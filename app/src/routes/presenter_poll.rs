@@ -89,7 +89,7 @@ pub fn PresenterPoll(deck: DeckView, current: Memo<usize>) -> impl IntoView {
                     error.set(None);
                     poll.set(Some(view));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     });
@@ -98,7 +98,7 @@ pub fn PresenterPoll(deck: DeckView, current: Memo<usize>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match change_poll(id, change).await {
                 Ok(view) => poll.set((change != PollChange::Close).then_some(view)),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };

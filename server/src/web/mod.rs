@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 mod files;
 mod guard;
+mod language;
 pub mod help;
 pub mod instructor;
 pub mod learners;
@@ -238,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         .merge(learners::router())
         .merge(oidc::router())
         .merge(lti::router())
+        .merge(language::router())
         .merge(progress::router())
         .merge(live::router())
         .merge(preview::router())

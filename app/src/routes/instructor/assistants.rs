@@ -49,7 +49,7 @@ pub fn Assistants(class: String) -> impl IntoView {
                     name.set(String::new());
                     list.update(|l| l.push(added));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -57,7 +57,7 @@ pub fn Assistants(class: String) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match remove_assistant(id.clone()).await {
                 Ok(()) => list.update(|l| l.retain(|a| a.id != id)),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };

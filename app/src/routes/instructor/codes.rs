@@ -30,7 +30,7 @@ pub fn OneTimeCodes(class: String) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 match load_codes(class).await {
                     Ok(list) => codes.set(list),
-                    Err(e) => error.set(Some(e.to_string())),
+                    Err(e) => error.set(Some(e.text())),
                 }
             });
         }
@@ -50,7 +50,7 @@ pub fn OneTimeCodes(class: String) -> impl IntoView {
                         error.set(None);
                         codes.update(|c| c.extend(made));
                     }
-                    Err(e) => error.set(Some(e.to_string())),
+                    Err(e) => error.set(Some(e.text())),
                 }
             });
         }

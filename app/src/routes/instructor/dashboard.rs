@@ -51,7 +51,7 @@ pub fn DashboardRoute() -> impl IntoView {
                 match data.await {
                     Ok(page) => view! { <DashboardView page/> }.into_any(),
                     Err(AppError::NotInstructor) => view! { <SignIn password_login=false sign_in_with=None/> }.into_any(),
-                    Err(error) => view! { <ErrorNote error doing="load the class"/> }.into_any(),
+                    Err(error) => view! { <ErrorNote error doing=t!("cannot-load-class")/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -100,7 +100,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
     let act = Callback::new(move |action: HelpAction| {
         status.set(Some("Working…".into()));
         leptos::task::spawn_local(async move {
-            status.set(Some(help(action).await.unwrap_or_else(|e| e.to_string())));
+            status.set(Some(help(action).await.unwrap_or_else(|e| e.text())));
         });
     });
 

@@ -54,7 +54,7 @@ pub fn LtiSettings() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match load_lti_setup().await {
                 Ok(found) => setup.set(Some(found)),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         })
     };
@@ -71,7 +71,7 @@ pub fn LtiSettings() -> impl IntoView {
                     input.set(PlatformInput::default());
                     reload();
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -82,7 +82,7 @@ pub fn LtiSettings() -> impl IntoView {
                     status.set(Some(format!("{label} is no longer registered.")));
                     reload();
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -93,7 +93,7 @@ pub fn LtiSettings() -> impl IntoView {
                     status.set(Some(format!("The tool now signs with key {kid}; the one before stays published.")));
                     reload();
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -184,7 +184,7 @@ pub fn Gradebook(class: String) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 match load_class_lti(class).await {
                     Ok(lti) => found.set(Some(lti)),
-                    Err(e) => error.set(Some(e.to_string())),
+                    Err(e) => error.set(Some(e.text())),
                 }
             })
         }
@@ -204,7 +204,7 @@ pub fn Gradebook(class: String) -> impl IntoView {
                     }
                     Err(e) => {
                         status.set(None);
-                        error.set(Some(e.to_string()));
+                        error.set(Some(e.text()));
                     }
                 }
             });

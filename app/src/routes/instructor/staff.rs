@@ -39,7 +39,7 @@ pub fn ClassStaff(class: String) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match load_class_staff(class).await {
                 Ok(found) => list.set(found),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     }
@@ -56,7 +56,7 @@ pub fn ClassStaff(class: String) -> impl IntoView {
                     }));
                     list.update(|l| l.iter_mut().filter(|a| a.id == account).for_each(|a| a.role = role));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };
@@ -119,7 +119,7 @@ pub fn StaffAccounts() -> impl IntoView {
                     password.set(String::new());
                     made.update(|m| m.push(account));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text())),
             }
         });
     };

@@ -1,0 +1,11 @@
+present-terminal-of = Terminal von { $name } (nur lesen)
+present-end-spotlight = Vorführung beenden
+present-elapsed = Verstrichen
+present-planned = Geplant bis hier
+present-of = { $part } von { $whole }
+present-this-slide = Diese Folie
+present-next-button = Weiter →
+present-next = Als Nächstes
+present-end-of-deck = Ende des Foliensatzes.
+present-notes = Notizen
+present-no-notes = Keine Notizen zu dieser Folie.

@@ -1,0 +1,24 @@
+# Words every page shares.
+duration-seconds = { $n }s
+duration-minutes = { $n }m
+duration-hours = { $h }h{ $m }
+page-not-found = Page not found.
+language-switch = Language
+error-not-joined = Join the class first.
+error-not-instructor = Sign in as the instructor.
+error-unreachable = The server did not answer. Check your connection and try again.
+error-failed = Something went wrong on the server. Try again in a moment.
+error-doing = { $doing }: { $error }
+join = Join
+sign-in = Sign in
+cannot-save-setting = Cannot save the setting
+cannot-present = Cannot present
+cannot-load-slides = Cannot load the slides
+cannot-load-lab = Cannot load the lab
+cannot-load-course = Cannot load the course
+cannot-load-class = Cannot load the class
+loading = Loading…
+page-live-title = The page is live
+page-loading-title = Loading the interactive page…
+page-live = live
+page-loading = loading
