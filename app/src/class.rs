@@ -561,15 +561,15 @@ pub enum Flag {
 impl Flag {
     pub fn label(&self) -> String {
         match self {
-            Flag::Stuck { secs, .. } => format!("stuck {}", short_duration(*secs)),
-            Flag::Failing { times, .. } => format!("failing ×{times}"),
+            Flag::Stuck { secs, .. } => t!("flag-stuck", time = crate::i18n::duration(*secs)),
+            Flag::Failing { times, .. } => t!("flag-failing", times = *times),
         }
     }
 
     pub fn detail(&self) -> String {
         match self {
-            Flag::Stuck { step, secs } => format!("No progress for {} (on {step})", short_duration(*secs)),
-            Flag::Failing { step, times } => format!("The same check failed {times} times in a row ({step})"),
+            Flag::Stuck { step, secs } => t!("flag-stuck-detail", time = crate::i18n::duration(*secs), step = step),
+            Flag::Failing { step, times } => t!("flag-failing-detail", times = *times, step = step),
         }
     }
 }
@@ -847,6 +847,11 @@ pub fn looking_at_you(claimed_by: &str) -> String {
         return t!("help-instructor-looking");
     }
     t!("help-looking", name = claimed_by)
+}
+
+/// Who took a raised hand, as staff read it.
+pub fn claimer(claimed_by: &str) -> String {
+    if claimed_by == INSTRUCTOR_CLAIMING { t!("the-instructor") } else { claimed_by.to_string() }
 }
 
 /// What the instructor can do for a learner or the class.

@@ -46,7 +46,7 @@ pub fn DashboardRoute() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let data = Resource::new_blocking(id, load_dashboard);
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the class…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!("class-loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) => view! { <DashboardView page/> }.into_any(),
@@ -98,7 +98,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
     crate::components::live::listen(events, "resync", move |_| reload());
 
     let act = Callback::new(move |action: HelpAction| {
-        status.set(Some("Working…".into()));
+        status.set(Some(t!("working")));
         leptos::task::spawn_local(async move {
             status.set(Some(help(action).await.unwrap_or_else(|e| e.text())));
         });
@@ -125,7 +125,7 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
             e.prevent_default();
             match spares.get_untracked().trim().parse::<u32>() {
                 Ok(n) => act.run(HelpAction::Prewarm { class: class_id.clone(), spares: n }),
-                Err(_) => status.set(Some("Spares: a whole number.".into())),
+                Err(_) => status.set(Some(t!("spares-not-a-number"))),
             }
         }
     };
@@ -141,43 +141,43 @@ fn DashboardView(page: DashboardPage) -> impl IntoView {
             <div class="dashboard-class">
             <div class="title-row">
                 <h1>{move || class().name}</h1>
-                {instructor.then(|| view! { <a href="/instructor">"All classes"</a> })}
-                {(!instructor).then(|| view! { <span class="muted staff-name">{format!("Assistant: {}", page.staff.name)}</span> })}
+                {instructor.then(|| view! { <a href="/instructor">{t!("classes-all")}</a> })}
+                {(!instructor).then(|| view! { <span class="muted staff-name">{t!("assistant-named", name = page.staff.name.clone())}</span> })}
                 <SignOut/>
             </div>
             <p class="class-facts">
-                "Join code " <code class="join-code">{move || class().join_code}</code>
-                " · link " <a class="join-link" href=move || format!("/join?code={}", class().join_code)>{move || format!("/join?code={}", class().join_code)}</a>
-                " · " <span class="learner-count">{move || class().learners}</span> " learners"
-                {move || dash.with(|d| d.sandboxes_enabled).then(|| view! { " · " <span class="spares">{move || dash.with(|d| d.spares)}</span> " spare sandboxes" })}
-                {move || class().settings.starts_at.map(|s| view! { " · starts " <LocalTime secs=s/> })}
-                {move || class().settings.ends_at.map(|s| view! { " · ends " <LocalTime secs=s/> })}
+                {t!("join-code")} " " <code class="join-code">{move || class().join_code}</code>
+                " · " {t!("link")} " " <a class="join-link" href=move || format!("/join?code={}", class().join_code)>{move || format!("/join?code={}", class().join_code)}</a>
+                " · " <span class="learner-count">{move || class().learners}</span> " " {t!("learners-count")}
+                {move || dash.with(|d| d.sandboxes_enabled).then(|| view! { " · " <span class="spares">{move || dash.with(|d| d.spares)}</span> " " {t!("spare-sandboxes")} })}
+                {move || class().settings.starts_at.map(|s| view! { " · " {t!("starts-at")} " " <LocalTime secs=s/> })}
+                {move || class().settings.ends_at.map(|s| view! { " · " {t!("ends-at")} " " <LocalTime secs=s/> })}
             </p>
             {move || dash.with(|d| d.host_notes.clone()).into_iter().map(|note| view! { <p class="host-note" role="note">{note}</p> }).collect_view()}
-            <noscript><p class="error">"The dashboard needs JavaScript to stay live."</p></noscript>
+            <noscript><p class="error">{t!("dashboard-needs-js")}</p></noscript>
             <div class="toolbar" hidden=!instructor>
                 <form class="inline" on:submit=send_message>
-                    <label class="visually-hidden" for="class-message">"Message to the class"</label>
-                    <input id="class-message" placeholder="Message to the whole class" maxlength="2000" bind:value=message/>
-                    <button class="button small" type="submit">"Send to class"</button>
+                    <label class="visually-hidden" for="class-message">{t!("class-message")}</label>
+                    <input id="class-message" placeholder=t!("class-message-placeholder") maxlength="2000" bind:value=message/>
+                    <button class="button small" type="submit">{t!("class-message-send")}</button>
                 </form>
                 {move || dash.with(|d| d.sandboxes_enabled).then(|| view! {
                     <form class="inline" on:submit=prewarm.clone()>
-                        <label>"Pre-warm: roster + " <input class="spares-input" type="number" min="0" max="200" bind:value=spares/> " spares"</label>
-                        <button class="button small secondary" type="submit">"Start sandboxes"</button>
+                        <label>{t!("prewarm-roster")} " " <input class="spares-input" type="number" min="0" max="200" bind:value=spares/> " " {t!("prewarm-spares")}</label>
+                        <button class="button small secondary" type="submit">{t!("prewarm-start")}</button>
                     </form>
                 })}
-                <a class="button small secondary" href=csv.clone() download>"Grades CSV"</a>
+                <a class="button small secondary" href=csv.clone() download>{t!("grades-csv")}</a>
                 <a class="button small secondary" href=json.clone()>"JSON"</a>
-                <a class="button small secondary" href=format!("/api/instructor/classes/{class_id}/recordings.zip") download>"Recordings (zip)"</a>
-                <button class="button small secondary" on:click=move |_| editing.update(|e| *e = !*e)>"Edit class"</button>
+                <a class="button small secondary" href=format!("/api/instructor/classes/{class_id}/recordings.zip") download>{t!("recordings-zip")}</a>
+                <button class="button small secondary" on:click=move |_| editing.update(|e| *e = !*e)>{t!("class-edit")}</button>
                 <EyesOnMe dash act/>
             </div>
             <p class="status" role="status">{move || status.get()}</p>
             {move || editing.get().then(|| {
                 let on_saved = Callback::new(move |saved: crate::class::ClassSummary| {
                     editing.set(false);
-                    status.set(Some(format!("Saved {}.", saved.name)));
+                    status.set(Some(t!("class-saved", name = saved.name.clone())));
                     dash.update(|d| d.class = saved);
                     // Labs may have changed: the columns come from the server.
                     reload_after_save();
@@ -209,15 +209,11 @@ fn reload_after_save() {
 fn Legend(compact: Signal<bool>) -> impl IntoView {
     view! {
         <p class="legend muted">
-            <span class="cell-swatch" data-state="done"></span> "done "
-            <span class="cell-swatch" data-state="started"></span> "working "
-            <span class="cell-swatch" data-state="failing"></span> "same check failing "
-            <span class="cell-swatch" data-state="none"></span> "not reached. "
-            {move || if compact.get() {
-                "A cell per lab: steps done of its steps. Close the panel for every step."
-            } else {
-                "Times are time on the step. Click a learner to help them."
-            }}
+            <span class="cell-swatch" data-state="done"></span> {t!("legend-done")} " "
+            <span class="cell-swatch" data-state="started"></span> {t!("legend-working")} " "
+            <span class="cell-swatch" data-state="failing"></span> {t!("legend-failing")} " "
+            <span class="cell-swatch" data-state="none"></span> {t!("legend-none")} " "
+            {move || if compact.get() { t!("legend-compact") } else { t!("legend-full") }}
         </p>
     }
 }

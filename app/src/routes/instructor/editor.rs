@@ -20,7 +20,7 @@ fn number(text: &str) -> Result<Option<u32>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse().map(Some).map_err(|_| format!("{text:?} is not a whole number."))
+    text.parse().map(Some).map_err(|_| t!("class-not-a-number", text = text))
 }
 
 #[component]
@@ -73,7 +73,7 @@ pub fn ClassEditor(
             Err(e) => return error.set(Some(AppError::Invalid(e))),
         };
         if !all_labs.is_empty() && labs.with_untracked(Vec::is_empty) {
-            return error.set(Some(AppError::Invalid("Pick at least one lab.".into())));
+            return error.set(Some(AppError::Invalid(t!("class-pick-a-lab"))));
         }
         let input = ClassInput {
             name: name.get_untracked(),
@@ -139,73 +139,73 @@ pub fn ClassEditor(
 
     view! {
         <form class="class-editor" on:submit=submit>
-            <label>"Name" <input name="name" required maxlength="80" bind:value=name/></label>
+            <label>{t!("name")} <input name="name" required maxlength="80" bind:value=name/></label>
             {is_new.then(|| view! {
                 <label>
-                    "Join code " <span class="muted">"(optional: 4–12 letters and digits; drawn at random if empty)"</span>
+                    {t!("join-code")} " " <span class="muted">{t!("class-code-help")}</span>
                     <input name="code" maxlength="12" autocomplete="off" bind:value=code/>
                 </label>
             })}
             <fieldset>
-                <legend>"Labs"</legend>
+                <legend>{t!("labs")}</legend>
                 {boxes(choices.labs.clone(), labs, "labs")}
             </fieldset>
             <fieldset>
-                <legend>"Decks"</legend>
+                <legend>{t!("decks")}</legend>
                 {boxes(choices.decks.clone(), decks, "decks")}
             </fieldset>
             <div class="field-row">
-                <label>"Starts" <input type="datetime-local" name="starts" bind:value=starts/></label>
-                <label>"Ends " <span class="muted">"(no new joins after)"</span> <input type="datetime-local" name="ends" bind:value=ends/></label>
+                <label>{t!("starts")} <input type="datetime-local" name="starts" bind:value=starts/></label>
+                <label>{t!("ends")} " " <span class="muted">{t!("class-ends-help")}</span> <input type="datetime-local" name="ends" bind:value=ends/></label>
             </div>
             <div class="field-row">
                 <label>
-                    "Sandbox lifetime, minutes " <span class="muted">"(empty: the server's)"</span>
+                    {t!("class-lifetime")} " " <span class="muted">{t!("class-lifetime-help")}</span>
                     <input type="number" name="lifetime" min="5" bind:value=lifetime/>
                 </label>
                 <label>
-                    {format!("Flag as stuck after, minutes (default {DEFAULT_STUCK_MINUTES})")}
+                    {t!("class-stuck-after", default = DEFAULT_STUCK_MINUTES)}
                     <input type="number" name="stuck" min="1" bind:value=stuck/>
                 </label>
             </div>
             <div class="field-row">
                 <label>
-                    "Start sandboxes at " <span class="muted">"(the roster's, before class)"</span>
+                    {t!("class-prewarm-at")} " " <span class="muted">{t!("class-prewarm-at-help")}</span>
                     <input type="datetime-local" name="prewarm_at" bind:value=prewarm_at/>
                 </label>
-                <label>"and spares for learners yet to join" <input type="number" name="prewarm_spares" min="0" max="200" bind:value=prewarm_spares/></label>
+                <label>{t!("class-prewarm-spares")} <input type="number" name="prewarm_spares" min="0" max="200" bind:value=prewarm_spares/></label>
             </div>
             <div class="field-row">
                 <label>
-                    "Learners may extend their sandbox by, minutes in all " <span class="muted">"(empty: they may not)"</span>
+                    {t!("class-self-extend")} " " <span class="muted">{t!("class-self-extend-help")}</span>
                     <input type="number" name="self_extend" min="0" bind:value=self_extend/>
                 </label>
                 <label class="check">
                     <input type="checkbox" name="codes_only" bind:checked=codes_only/>
-                    " Only one-time codes join (not the class code)"
+                    " " {t!("class-codes-only")}
                 </label>
                 <label class="check">
                     <input type="checkbox" name="sign_in_required" bind:checked=sign_in_required/>
-                    " Learners sign in with the school's account " <span class="muted">"(no anonymous joins)"</span>
+                    " " {t!("class-sign-in-required")} " " <span class="muted">{t!("class-sign-in-required-help")}</span>
                 </label>
             </div>
             <div class="field-row">
                 <label class="check">
                     <input type="checkbox" name="recording" bind:checked=recording/>
-                    " Record learners' terminals " <span class="muted">"(they are told; replay per step)"</span>
+                    " " {t!("class-record")} " " <span class="muted">{t!("class-record-help")}</span>
                 </label>
                 <label>
-                    {format!("Keep, MB per learner (default {DEFAULT_RECORDING_QUOTA_MB})")}
+                    {t!("class-recording-quota", default = DEFAULT_RECORDING_QUOTA_MB)}
                     <input type="number" name="recording_quota" min="1" bind:value=quota/>
                 </label>
                 <label>
-                    {format!("for days (default {DEFAULT_RECORDING_DAYS})")}
+                    {t!("class-recording-days", default = DEFAULT_RECORDING_DAYS)}
                     <input type="number" name="recording_days" min="1" bind:value=keep_days/>
                 </label>
             </div>
             {move || error.get().map(|error| view! { <ErrorNote error/> })}
             <button class="button" type="submit" disabled=move || saving.get()>
-                {if is_new { "Create class" } else { "Save class" }}
+                {if is_new { t!("class-create") } else { t!("class-save") }}
             </button>
         </form>
     }

@@ -5,8 +5,10 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::duration;
+
 use crate::class::{
-    Cell, Dashboard, FAILING_AFTER, LabColumns, LabSummary, LearnerRow, SandboxState, SandboxView, cell_key, flags, short_duration,
+    Cell, Dashboard, FAILING_AFTER, LabColumns, LabSummary, LearnerRow, SandboxState, SandboxView, cell_key, flags,
     time_on_step,
 };
 
@@ -23,12 +25,12 @@ pub fn cell_state(cell: Option<&Cell>) -> &'static str {
 /// The sandbox's state in a word or two (the matrix's column).
 pub fn sandbox_state(view: &SandboxView) -> String {
     match view.state {
-        SandboxState::Running => "running".into(),
-        SandboxState::Idle => "idle".into(),
-        SandboxState::Expired => "expired".into(),
-        SandboxState::Stopped => "stopped".into(),
+        SandboxState::Running => t!("sandbox-running"),
+        SandboxState::Idle => t!("sandbox-idle"),
+        SandboxState::Expired => t!("sandbox-expired"),
+        SandboxState::Stopped => t!("sandbox-stopped"),
         SandboxState::Off => "—".into(),
-        SandboxState::Queued => view.queue_position.map_or_else(|| "queued".to_string(), |p| format!("queued · #{p}")),
+        SandboxState::Queued => view.queue_position.map_or_else(|| t!("sandbox-queued"), |p| format!("{} · #{p}", t!("sandbox-queued"))),
     }
 }
 
@@ -53,14 +55,14 @@ pub fn Matrix(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>, #[p
                 let head = if compact { compact_head(&labs) } else { full_head(&labs) };
                 view! {
                     <table class="matrix" class:compact=compact>
-                        <caption class="visually-hidden">"Learners and their progress in each lab step"</caption>
+                        <caption class="visually-hidden">{t!("matrix-caption")}</caption>
                         <thead>
                             <tr>
-                                <th rowspan="2" scope="col" class="learner-col">"Learner"</th>
-                                {(!compact).then(|| view! { <th rowspan="2" scope="col" class="sandbox-col">"Sandbox"</th> })}
+                                <th rowspan="2" scope="col" class="learner-col">{t!("learner")}</th>
+                                {(!compact).then(|| view! { <th rowspan="2" scope="col" class="sandbox-col">{t!("sandbox")}</th> })}
                                 {head.0}
-                                <th rowspan="2" scope="col">{format!("Quiz /{quiz_max}")}</th>
-                                <th rowspan="2" scope="col">{format!("Total /{total_max}")}</th>
+                                <th rowspan="2" scope="col">{format!("{} /{quiz_max}", t!("quiz"))}</th>
+                                <th rowspan="2" scope="col">{format!("{} /{total_max}", t!("total"))}</th>
                             </tr>
                             <tr>{head.1}</tr>
                         </thead>
@@ -73,7 +75,7 @@ pub fn Matrix(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>, #[p
                 }
             }}
             {move || dash.with(|d| d.learners.is_empty()).then(|| view! {
-                <p class="muted empty">"Nobody has joined yet. Learners join at /join with the class code."</p>
+                <p class="muted empty">{t!("matrix-empty")}</p>
             })}
         </div>
     }
@@ -98,7 +100,7 @@ fn full_head(labs: &[LabColumns]) -> (AnyView, AnyView) {
         .flat_map(|lab| {
             lab.steps.iter().enumerate().map(|(i, step)| {
                 view! {
-                    <th scope="col" class="step-head" title=format!("{}: {} ({} pt)", lab.title, step.title, step.points)>
+                    <th scope="col" class="step-head" title=t!("matrix-step-title", lab = lab.title.clone(), step = step.title.clone(), points = step.points)>
                         {i + 1}
                         <span class="visually-hidden">{format!(" {}: {}", lab.title, step.title)}</span>
                     </th>
@@ -112,14 +114,14 @@ fn full_head(labs: &[LabColumns]) -> (AnyView, AnyView) {
 
 /// A column per lab, numbered in course order (the titles are in the tooltips).
 fn compact_head(labs: &[LabColumns]) -> (AnyView, AnyView) {
-    let top = view! { <th colspan=labs.len().max(1) scope="colgroup" class="lab-head">"Labs (steps done)"</th> }.into_any();
+    let top = view! { <th colspan=labs.len().max(1) scope="colgroup" class="lab-head">{t!("matrix-labs-compact")}</th> }.into_any();
     let numbers = labs
         .iter()
         .enumerate()
         .map(|(i, lab)| {
             view! {
                 <th scope="col" class="step-head" title=lab.title.clone()>
-                    {format!("L{}", i + 1)}
+                    {t!("matrix-lab-short", n = i + 1)}
                     <span class="visually-hidden">{format!(" {}", lab.title)}</span>
                 </th>
             }
@@ -182,8 +184,11 @@ fn Row(dash: RwSignal<Dashboard>, id: String, selected: RwSignal<Option<String>>
 fn lab_cell(row: &LearnerRow, lab: &LabColumns) -> impl IntoView + use<> {
     let summary = LabSummary::of(row, lab);
     let text = format!("{}/{}", summary.done, summary.steps);
-    let detail =
-        format!("{}: {} of {} steps done{}", lab.title, summary.done, summary.steps, if summary.failing { ", one failing" } else { "" });
+    let detail = if summary.failing {
+        t!("matrix-lab-failing", lab = lab.title.clone(), done = summary.done, steps = summary.steps)
+    } else {
+        t!("matrix-lab", lab = lab.title.clone(), done = summary.done, steps = summary.steps)
+    };
     view! {
         <td class="cell" data-lab=lab.id.clone() data-state=summary.state() title=detail.clone()>
             <span aria-hidden="true">{text}</span>
@@ -195,23 +200,26 @@ fn lab_cell(row: &LearnerRow, lab: &LabColumns) -> impl IntoView + use<> {
 fn cells(row: &LearnerRow, lab: &str, step: &str, title: &str, now: i64) -> impl IntoView + use<> {
     let key = cell_key(lab, step);
     let cell = row.cells.get(&key);
-    let text = cell.map(|c| short_duration(time_on_step(c, now))).unwrap_or_default();
+    let text = cell.map(|c| duration(time_on_step(c, now))).unwrap_or_default();
     let detail = match cell {
-        None => format!("{title}: not reached"),
-        Some(c) if c.done => format!("{title}: done in {}", short_duration(time_on_step(c, now))),
-        Some(c) => format!(
-            "{title}: {} for {} · {} check(s){}",
-            if c.same_failures >= FAILING_AFTER { "failing the same check again and again" } else { "working" },
-            short_duration(time_on_step(c, now)),
-            c.attempts,
-            c.last_reason.as_deref().map(|r| format!(" · last: {r}")).unwrap_or_default()
-        ),
+        None => t!("cell-not-reached", step = title),
+        Some(c) if c.done => t!("cell-done", step = title, time = duration(time_on_step(c, now))),
+        Some(c) => {
+            let time = duration(time_on_step(c, now));
+            let doing = if c.same_failures >= FAILING_AFTER {
+                t!("cell-failing", step = title, time = time, checks = c.attempts)
+            } else {
+                t!("cell-working", step = title, time = time, checks = c.attempts)
+            };
+            let last = c.last_reason.as_deref().map(|r| format!(" · {}", t!("cell-last", reason = r))).unwrap_or_default();
+            format!("{doing}{last}")
+        }
     };
     let extra = cell.map(|c| {
         format!(
             "{}{}",
-            if c.hints > 0 { format!(" · {} hint(s)", c.hints) } else { String::new() },
-            if c.solution_shown { " · solution shown" } else { "" }
+            if c.hints > 0 { format!(" · {}", t!("cell-hints", count = c.hints)) } else { String::new() },
+            if c.solution_shown { format!(" · {}", t!("cell-solution-shown")) } else { String::new() }
         )
     });
     let words = format!("{detail}{}", extra.unwrap_or_default());

@@ -76,7 +76,7 @@ pub async fn save_class(id: Option<String>, input: ClassInput) -> AppResult<Clas
 pub fn InstructorPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_instructor_home());
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t!("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(home) if home.signed_in => view! { <InstructorHomeView home/> }.into_any(),
@@ -92,18 +92,18 @@ pub fn InstructorPage() -> impl IntoView {
 pub fn SignIn(password_login: bool, sign_in_with: Option<String>) -> impl IntoView {
     view! {
         <div class="narrow card">
-            <h1>"Instructor sign-in"</h1>
+            <h1>{t!("instructor-sign-in")}</h1>
             {sign_in_with.map(|with| view! {
-                <p><a class="button sign-in-with" href="/auth/oidc/start?next=/instructor" rel="external">{format!("Sign in with {with}")}</a></p>
+                <p><a class="button sign-in-with" href="/auth/oidc/start?next=/instructor" rel="external">{t!("sign-in-with", with = with)}</a></p>
             })}
-            <p>"Open the login link the server printed in its log when it started, or sign in with your staff account."</p>
+            <p>{t!("instructor-sign-in-intro")}</p>
             <form method="post" action="/instructor/login" class="join-form">
                 <label>
-                    "Login" {password_login.then(|| view! { <span class="muted">" (empty for the server's password)"</span> })}
+                    {t!("instructor-login")} {password_login.then(|| view! { <span class="muted">{format!(" ({})", t!("instructor-login-empty"))}</span> })}
                     <input name="login" autocomplete="username" maxlength="40"/>
                 </label>
-                <label>"Password" <input type="password" name="password" required autocomplete="current-password"/></label>
-                <button class="button" type="submit">"Sign in"</button>
+                <label>{t!("password")} <input type="password" name="password" required autocomplete="current-password"/></label>
+                <button class="button" type="submit">{t!("sign-in")}</button>
             </form>
         </div>
     }
@@ -114,7 +114,7 @@ pub fn SignIn(password_login: bool, sign_in_with: Option<String>) -> impl IntoVi
 pub fn SignOut() -> impl IntoView {
     view! {
         <form method="post" action="/logout" class="sign-out">
-            <button class="button small secondary" type="submit">"Sign out"</button>
+            <button class="button small secondary" type="submit">{t!("sign-out")}</button>
         </form>
     }
 }
@@ -127,13 +127,13 @@ fn InstructorHomeView(home: InstructorHome) -> impl IntoView {
     view! {
         <section class="instructor">
             <div class="title-row">
-                <h1>"Instructor"</h1>
+                <h1>{t!("instructor")}</h1>
                 <SignOut/>
             </div>
-            <h2>"Classes"</h2>
+            <h2>{t!("classes")}</h2>
             <table class="classes">
                 <thead>
-                    <tr><th>"Class"</th><th>"Join code"</th><th>"Learners"</th><th>"Starts"</th></tr>
+                    <tr><th>{t!("class")}</th><th>{t!("join-code")}</th><th>{t!("learners")}</th><th>{t!("starts")}</th></tr>
                 </thead>
                 <tbody>
                     {home.classes.into_iter().map(|class| view! {
@@ -147,11 +147,11 @@ fn InstructorHomeView(home: InstructorHome) -> impl IntoView {
                 </tbody>
             </table>
             <details class="card new-class">
-                <summary>"New class"</summary>
-                <noscript><p class="muted">"Making a class needs JavaScript."</p></noscript>
+                <summary>{t!("class-new")}</summary>
+                <noscript><p class="muted">{t!("class-new-needs-js")}</p></noscript>
                 <ClassEditor existing=None choices=home.choices on_saved/>
             </details>
-            <h2>"Present"</h2>
+            <h2>{t!("present")}</h2>
             <ul>
                 {decks.into_iter().map(|(id, title)| view! {
                     <li><a href=format!("/decks/{id}/present/1")>{title}</a></li>

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use super::matrix::sandbox_label;
-use crate::class::{Dashboard, DashboardEvent, HelpAction, MessageView, flags, short_duration};
+use crate::class::{Dashboard, DashboardEvent, HelpAction, MessageView, flags};
+use crate::i18n::duration;
 use crate::error::AppResult;
 
 /// The thread between staff and `learner`.
@@ -104,7 +105,7 @@ pub fn LearnerPanel(
     let take_over = move |_| {
         if control.get_untracked() {
             control.set(false);
-        } else if confirm(&format!("Type into {}'s terminal? They see what you type, and are told you took over.", name())) {
+        } else if confirm(&t!("panel-take-over-confirm", name = name())) {
             control.set(true);
         }
     };
@@ -118,17 +119,17 @@ pub fn LearnerPanel(
     };
 
     view! {
-        <aside class="learner-panel card" aria-label=move || format!("Help {}", name())>
+        <aside class="learner-panel card" aria-label=move || t!("panel-help", name = name())>
             <div class="title-row">
                 <h2>{name}</h2>
                 {move || row.get().map(|r| view! {
                     <span class="sandbox-detail muted">
-                        "Sandbox " <strong>{sandbox_label(&r.sandbox)}</strong>
-                        {r.sandbox.expires_in_secs.map(|s| format!(" · stops in {}", short_duration(s as i64)))}
-                        {r.sandbox.idle_secs.map(|s| format!(" · idle {}", short_duration(s as i64)))}
+                        {t!("sandbox")} " " <strong>{sandbox_label(&r.sandbox)}</strong>
+                        {r.sandbox.expires_in_secs.map(|s| format!(" · {}", t!("panel-stops-in", time = duration(s as i64))))}
+                        {r.sandbox.idle_secs.map(|s| format!(" · {}", t!("panel-idle", time = duration(s as i64))))}
                     </span>
                 })}
-                <button class="button small secondary" on:click=move |_| selected.set(None)>"Close"</button>
+                <button class="button small secondary" on:click=move |_| selected.set(None)>{t!("close")}</button>
             </div>
             {move || row.get().map(|r| {
                 let now = dash.with(|d| d.now);
@@ -144,35 +145,35 @@ pub fn LearnerPanel(
                 let id = h.id;
                 view! {
                     <div class="panel-hand" role="note">
-                        <strong>"Hand up"</strong>
+                        <strong>{t!("panel-hand-up")}</strong>
                         {(!h.note.is_empty()).then(|| view! { <span>": " {h.note.clone()}</span> })}
-                        {h.reason.clone().map(|r| view! { <span class="muted">" · check: " {r}</span> })}
+                        {h.reason.clone().map(|r| view! { <span class="muted">" · " {t!("panel-check")} " " {r}</span> })}
                         " "
-                        <button class="button small secondary" on:click=move |_| act.run(HelpAction::Resolve { request: id })>"Resolve"</button>
+                        <button class="button small secondary" on:click=move |_| act.run(HelpAction::Resolve { request: id })>{t!("help-resolve")}</button>
                     </div>
                 }
             })}
             <div class="panel-actions" hidden=!instructor>
-                <button class="button small" on:click=move |_| act.run(HelpAction::Extend { learner: extend_id.clone(), minutes: 30 })>"Extend 30 min"</button>
+                <button class="button small" on:click=move |_| act.run(HelpAction::Extend { learner: extend_id.clone(), minutes: 30 })>{t!("panel-extend")}</button>
                 <button
                     class="button small secondary"
                     on:click=move |_| {
-                        if confirm(&format!("Restart {}'s sandbox? Their files and progress are kept.", name())) {
+                        if confirm(&t!("panel-restart-confirm", name = name())) {
                             act.run(HelpAction::Reset { learner: restart_id.clone(), wipe: false });
                         }
                     }
                 >
-                    "Restart sandbox"
+                    {t!("panel-restart")}
                 </button>
                 <button
                     class="button small danger"
                     on:click=move |_| {
-                        if confirm(&format!("Reset {}'s sandbox to a fresh one? Every file they made in it is deleted. Their progress is kept.", name())) {
+                        if confirm(&t!("panel-reset-confirm", name = name())) {
                             act.run(HelpAction::Reset { learner: reset_id.clone(), wipe: true });
                         }
                     }
                 >
-                    "Reset sandbox (wipe files)…"
+                    {t!("panel-reset")}
                 </button>
             </div>
             {instructor.then(|| {
@@ -184,15 +185,15 @@ pub fn LearnerPanel(
                             Some(s) => {
                                 let class = class.clone();
                                 view! {
-                                    <span role="status">{if s.consented { "Shown to the class. " } else { "Waiting for them to agree… " }}</span>
-                                    <button class="button small secondary" on:click=move |_| act.run(HelpAction::EndSpotlight { class: class.clone() })>"End spotlight"</button>
+                                    <span role="status">{if s.consented { t!("panel-spotlight-shown") } else { t!("panel-spotlight-waiting") }} " "</span>
+                                    <button class="button small secondary" on:click=move |_| act.run(HelpAction::EndSpotlight { class: class.clone() })>{t!("present-end-spotlight")}</button>
                                 }.into_any()
                             }
                             None => {
                                 let id = id.clone();
                                 view! {
                                     <button class="button small secondary" on:click=move |_| act.run(HelpAction::Spotlight { learner: id.clone(), tab: tab.get_untracked(), to_class: true })>
-                                        "Spotlight to the class"
+                                        {t!("panel-spotlight")}
                                     </button>
                                 }.into_any()
                             }
@@ -201,32 +202,32 @@ pub fn LearnerPanel(
                 }
             })}
             {move || row.get().and_then(|r| r.sandbox.editing).map(|path| view! {
-                <p class="panel-editing">"In the editor: " <code>{path}</code></p>
+                <p class="panel-editing">{t!("panel-editing")} " " <code>{path}</code></p>
             })}
             {move || row.get().filter(|r| !r.sandbox.previews.is_empty()).map(|r| view! {
                 <p class="panel-previews">
-                    "Web previews open: "
+                    {t!("panel-previews")} " "
                     {r.sandbox.previews.iter().map(|port| view! {
                         <a href=format!("/instructor/learners/{}/preview/{port}/", r.id) target="_blank" rel="noopener" class="preview-link">
-                            {format!("port {port}")}
+                            {t!("panel-port", port = *port)}
                         </a>
                         " "
                     }).collect_view()}
                 </p>
             })}
-            <h3 class="visually-hidden">"Terminal"</h3>
+            <h3 class="visually-hidden">{t!("terminal")}</h3>
             <div class="terminal-tabs">
                 {move || {
                     let open = tabs.get();
                     if open.is_empty() {
-                        view! { <span class="muted">"No terminal open. The view connects when they open one."</span> }.into_any()
+                        view! { <span class="muted">{t!("panel-no-terminal")}</span> }.into_any()
                     } else {
                         // Only the tabs in the tab list; "Take over" beside it is not one.
                         view! {
-                            <div class="tab-list" role="tablist" aria-label="The learner's terminals">
+                            <div class="tab-list" role="tablist" aria-label=t!("panel-terminals")>
                                 {open.into_iter().map(|t| view! {
                                     <button role="tab" class="terminal-tab" aria-selected=move || (tab.get() == t).to_string() on:click=move |_| tab.set(t)>
-                                        {format!("Terminal {t}")}
+                                        {t!("terminal-n", n = t)}
                                     </button>
                                 }).collect_view()}
                             </div>
@@ -234,7 +235,7 @@ pub fn LearnerPanel(
                     }
                 }}
                 <button class="button small" class:danger=move || control.get() on:click=take_over hidden=!instructor>
-                    {move || if control.get() { "Stop typing (read-only)" } else { "Take over…" }}
+                    {move || if control.get() { t!("panel-stop-typing") } else { t!("panel-take-over") }}
                 </button>
             </div>
             // Opened or closed tabs (seen every few seconds) reconnect the view.
@@ -242,9 +243,9 @@ pub fn LearnerPanel(
                 tabs.track();
                 view! { <WatchTerminal learner=learner_signal tab control/> }
             }}
-            <h3 class="panel-heading">"Replay a step"</h3>
+            <h3 class="panel-heading">{t!("panel-replay-step")}</h3>
             <form class="inline replay-pick" on:submit=replay>
-                <label class="visually-hidden" for="replay-step">"Step"</label>
+                <label class="visually-hidden" for="replay-step">{t!("step")}</label>
                 <select id="replay-step" on:change=move |e| replay_step.set(event_target_value(&e))>
                     {move || {
                         let steps = reached.get();
@@ -254,30 +255,30 @@ pub fn LearnerPanel(
                         }).collect_view()
                     }}
                 </select>
-                <button class="button small secondary" type="submit" disabled=move || reached.with(Vec::is_empty)>"Replay"</button>
+                <button class="button small secondary" type="submit" disabled=move || reached.with(Vec::is_empty)>{t!("panel-replay")}</button>
                 <button class="button small secondary" type="button" hidden=move || replaying.with(Option::is_none) on:click=move |_| replaying.set(None)>
-                    "Close replay"
+                    {t!("panel-close-replay")}
                 </button>
                 <span class="muted recording-usage">
                     {move || row.get().map(|r| {
                         let quota = dash.with(|d| d.class.settings.recording_quota_bytes());
-                        format!("Recordings: {} of {}", crate::class::short_bytes(r.recording_bytes), crate::class::short_bytes(quota))
+                        t!("panel-recordings", used = crate::class::short_bytes(r.recording_bytes), quota = crate::class::short_bytes(quota))
                     })}
                 </span>
             </form>
             <ReplayPlayer src=replaying/>
-            <ol class="thread" aria-label=move || format!("Messages with {}", name())>
+            <ol class="thread" aria-label=move || t!("panel-messages-with", name = name())>
                 <For each=move || thread.get() key=|m| m.id let:m>
                     <li class="thread-message" class:mine=!m.from_learner data-message=m.id>
-                        <strong>{if m.from_learner { name() } else { m.author.clone().unwrap_or_else(|| "You".into()) }}</strong>
+                        <strong>{if m.from_learner { name() } else { m.author.clone().unwrap_or_else(|| t!("sender-you")) }}</strong>
                         <p>{m.body.clone()}</p>
                     </li>
                 </For>
             </ol>
             <form class="inline" on:submit=send>
-                <label class="visually-hidden" for="learner-message">"Message"</label>
-                <input id="learner-message" placeholder=move || format!("Message to {}", name()) maxlength="2000" bind:value=message/>
-                <button class="button small" type="submit">"Send"</button>
+                <label class="visually-hidden" for="learner-message">{t!("message")}</label>
+                <input id="learner-message" placeholder=move || t!("panel-message-to", name = name()) maxlength="2000" bind:value=message/>
+                <button class="button small" type="submit">{t!("send")}</button>
             </form>
         </aside>
     }

@@ -4,18 +4,18 @@
 
 use leptos::prelude::*;
 
-use crate::class::{Dashboard, HelpAction, HelpView, short_duration};
+use crate::class::{Dashboard, HelpAction, HelpView};
 
 #[component]
 pub fn HelpQueue(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>, act: Callback<HelpAction>) -> impl IntoView {
     let hands = Memo::new(move |_| dash.with(|d| d.help.clone()));
     view! {
-        <section class="help-queue" aria-label="Help queue">
+        <section class="help-queue" aria-label=t!("help-queue")>
             <h2>
-                "Help queue "
+                {t!("help-queue")} " "
                 <span class="queue-count">{move || hands.with(Vec::len)}</span>
             </h2>
-            <Show when=move || !hands.with(Vec::is_empty) fallback=|| view! { <p class="muted">"No hands up."</p> }>
+            <Show when=move || !hands.with(Vec::is_empty) fallback=|| view! { <p class="muted">{t!("help-no-hands")}</p> }>
                 <ol class="hands">
                     <For each=move || hands.get() key=|h| (h.id, h.claimed_by.clone(), h.note.clone()) let:hand>
                         <Hand hand dash selected act/>
@@ -28,7 +28,7 @@ pub fn HelpQueue(dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>, 
 
 #[component]
 fn Hand(hand: HelpView, dash: RwSignal<Dashboard>, selected: RwSignal<Option<String>>, act: Callback<HelpAction>) -> impl IntoView {
-    let waited = move || short_duration(dash.with(|d| d.now) - hand.raised_at);
+    let waited = move || crate::i18n::duration(dash.with(|d| d.now) - hand.raised_at);
     let step = dash.with_untracked(|d| {
         let (lab, step) = (hand.lab_id.as_deref()?, hand.step_id.as_deref()?);
         let lab = d.labs.iter().find(|l| l.id == lab)?;
@@ -48,21 +48,21 @@ fn Hand(hand: HelpView, dash: RwSignal<Dashboard>, selected: RwSignal<Option<Str
         <li class="hand" data-learner=hand.learner.clone() data-claimed=claimed.to_string()>
             <div class="hand-head">
                 <button class="link learner-link" on:click=open>{hand.name.clone()}</button>
-                <span class="muted waited">" waiting " {waited}</span>
-                {hand.claimed_by.clone().map(|by| view! { <span class="claimed">{format!(" · {by} is helping")}</span> })}
+                <span class="muted waited">" " {move || t!("help-waiting", time = waited())}</span>
+                {hand.claimed_by.clone().map(|by| view! { <span class="claimed">{format!(" · {}", t!("help-is-helping", name = crate::class::claimer(&by)))}</span> })}
             </div>
             {(!hand.note.is_empty()).then(|| view! { <p class="hand-note">{hand.note.clone()}</p> })}
             {step.map(|s| view! { <p class="hand-step muted">{s}</p> })}
-            {hand.reason.clone().map(|r| view! { <p class="hand-reason muted">"Check: " {r}</p> })}
+            {hand.reason.clone().map(|r| view! { <p class="hand-reason muted">{t!("help-check")} " " {r}</p> })}
             <div class="panel-actions">
                 {if claimed {
                     view! {
-                        <button class="button small secondary" on:click=move |_| act.run(HelpAction::Unclaim { request: id })>"Back to queue"</button>
+                        <button class="button small secondary" on:click=move |_| act.run(HelpAction::Unclaim { request: id })>{t!("help-unclaim")}</button>
                     }.into_any()
                 } else {
-                    view! { <button class="button small" on:click=claim>"Claim"</button> }.into_any()
+                    view! { <button class="button small" on:click=claim>{t!("help-claim")}</button> }.into_any()
                 }}
-                <button class="button small secondary" on:click=move |_| act.run(HelpAction::Resolve { request: id })>"Resolve"</button>
+                <button class="button small secondary" on:click=move |_| act.run(HelpAction::Resolve { request: id })>{t!("help-resolve")}</button>
             </div>
         </li>
     }
@@ -85,18 +85,18 @@ pub fn EyesOnMe(dash: RwSignal<Dashboard>, act: Callback<HelpAction>) -> impl In
                 let class = off_class.clone();
                 view! {
                     <p class="inline eyes-on-me-active" role="status">
-                        "Learners' pages show: " <q>{shown}</q> " "
+                        {t!("eyes-on-me-shown")} " " <q>{shown}</q> " "
                         <button class="button small danger" on:click=move |_| act.run(HelpAction::Attention { class: class.clone(), message: None })>
-                            "Release the pages"
+                            {t!("eyes-on-me-release")}
                         </button>
                     </p>
                 }.into_any()
             }
             None => view! {
                 <form class="inline" on:submit=cover.clone()>
-                    <label class="visually-hidden" for="eyes-on-me-message">"Eyes on me message"</label>
-                    <input id="eyes-on-me-message" placeholder="Eyes on me, please." maxlength="200" bind:value=message/>
-                    <button class="button small secondary" type="submit">"Eyes on me"</button>
+                    <label class="visually-hidden" for="eyes-on-me-message">{t!("eyes-on-me-label")}</label>
+                    <input id="eyes-on-me-message" placeholder=t!("eyes-on-me-placeholder") maxlength="200" bind:value=message/>
+                    <button class="button small secondary" type="submit">{t!("eyes-on-me")}</button>
                 </form>
             }.into_any(),
         }}
