@@ -17,6 +17,7 @@ import { cpp } from "@codemirror/lang-cpp";
 import { go } from "@codemirror/lang-go";
 import { shell } from "@codemirror/legacy-modes/mode/shell";
 import { dockerFile } from "@codemirror/legacy-modes/mode/dockerfile";
+import { say } from "./words.js";
 
 /** The language of a file, by its name. */
 export function languageOf(path) {
@@ -60,11 +61,11 @@ class Editor {
     this.saved = ""; // the text as last opened or saved
     host.innerHTML = `
       <div class="editor-layout">
-        <nav class="editor-tree" aria-label="Files"><ul role="tree"></ul></nav>
+        <nav class="editor-tree"><ul role="tree"></ul></nav>
         <div class="editor-main">
           <div class="editor-bar">
-            <span class="editor-path" aria-live="polite">Pick a file on the left.</span>
-            <button type="button" class="button small editor-save" disabled>Save</button>
+            <span class="editor-path" aria-live="polite"></span>
+            <button type="button" class="button small editor-save" disabled></button>
           </div>
           <div class="editor-status" role="status" aria-live="polite"></div>
           <div class="editor-code"></div>
@@ -73,6 +74,10 @@ class Editor {
     this.tree = host.querySelector(".editor-tree ul");
     this.pathLabel = host.querySelector(".editor-path");
     this.saveButton = host.querySelector(".editor-save");
+    // The words are set as text, never as markup: a catalogue is not code.
+    host.querySelector(".editor-tree").setAttribute("aria-label", say("js-files", "Files"));
+    this.pathLabel.textContent = say("js-pick-file", "Pick a file on the left.");
+    this.saveButton.textContent = say("js-save", "Save");
     this.status = host.querySelector(".editor-status");
     this.saveButton.addEventListener("click", () => this.save());
     this.view = new EditorView({ parent: host.querySelector(".editor-code"), state: this.state("", "text") });
@@ -161,8 +166,8 @@ class Editor {
 
   /** Opens `path` (after asking, when the open file has changes not saved). */
   async open(path) {
-    if (this.host.dataset.dirty === "true" && !confirm(`Drop the changes to ${this.file.path} that are not saved?`)) return;
-    this.say(`Opening ${path}…`);
+    if (this.host.dataset.dirty === "true" && !confirm(say("js-drop-changes", "Drop the changes to {path} that are not saved?", { path: this.file.path }))) return;
+    this.say(say("js-opening", "Opening {path}…", { path }));
     try {
       const file = await api("GET", filesUrl(path));
       const language = languageOf(path);
@@ -184,13 +189,13 @@ class Editor {
     if (!this.file) return;
     const text = this.view.state.doc.toString();
     this.saveButton.disabled = true;
-    this.say(`Saving ${this.file.path}…`);
+    this.say(say("js-saving", "Saving {path}…", { path: this.file.path }));
     try {
       const answer = await api("PUT", filesUrl(this.file.path), { body: text, headers: { "if-match": `"${this.file.version}"` } });
       this.file.version = answer.version;
       this.saved = text;
       this.markDirty();
-      this.say(`Saved ${this.file.path}.`, "saved");
+      this.say(say("js-saved", "Saved {path}.", { path: this.file.path }), "saved");
     } catch (e) {
       this.markDirty();
       this.say(e.message, e.status === 409 ? "conflict" : "error");
@@ -203,7 +208,7 @@ class Editor {
     const reload = document.createElement("button");
     reload.type = "button";
     reload.className = "button small";
-    reload.textContent = "Reload from the sandbox";
+    reload.textContent = say("js-reload", "Reload from the sandbox");
     reload.addEventListener("click", () => {
       this.saved = this.view.state.doc.toString(); // no "unsaved changes" question: they chose
       this.host.dataset.dirty = "false";

@@ -3,6 +3,7 @@
 // step markers, and a search over the commands run (the recording marks each one's start).
 
 import { Terminal } from "@xterm/xterm";
+import { say } from "./words.js";
 
 // Longest pause played, in seconds.
 const IDLE_CAP = 2;
@@ -48,10 +49,10 @@ class Player {
 
     const controls = document.createElement("div");
     controls.className = "replay-controls";
-    this.play = button("Play");
+    this.play = button(say("js-play", "Play"));
     this.play.addEventListener("click", () => (this.playing ? this.pause() : this.start()));
     this.speedSelect = document.createElement("select");
-    this.speedSelect.setAttribute("aria-label", "Speed");
+    this.speedSelect.setAttribute("aria-label", say("js-speed", "Speed"));
     for (const s of SPEEDS) this.speedSelect.add(new Option(`${s}x`, String(s)));
     this.speedSelect.addEventListener("change", () => (this.speed = Number(this.speedSelect.value)));
     this.timeline = document.createElement("input");
@@ -60,7 +61,7 @@ class Player {
     this.timeline.max = String(cast.length);
     this.timeline.step = "0.1";
     this.timeline.value = "0";
-    this.timeline.setAttribute("aria-label", "Position");
+    this.timeline.setAttribute("aria-label", say("js-position", "Position"));
     this.timeline.addEventListener("input", () => this.seek(Number(this.timeline.value)));
     this.time = document.createElement("span");
     this.time.className = "replay-time";
@@ -80,8 +81,8 @@ class Player {
     }
     const search = document.createElement("input");
     search.type = "search";
-    search.placeholder = "Find a command";
-    search.setAttribute("aria-label", "Find a command");
+    search.placeholder = say("js-find-command", "Find a command");
+    search.setAttribute("aria-label", search.placeholder);
     this.found = document.createElement("ul");
     this.found.className = "replay-found";
     const list = () => {
@@ -123,7 +124,7 @@ class Player {
     this.timeline.value = String(this.position);
     this.time.textContent = `${clock(this.position)} / ${clock(this.cast.length)}`;
     this.element.dataset.state = this.playing ? "playing" : this.position >= this.cast.length ? "ended" : "paused";
-    this.play.textContent = this.playing ? "Pause" : "Play";
+    this.play.textContent = this.playing ? say("js-pause", "Pause") : say("js-play", "Play");
   }
 
   // Applies every event up to the position.
@@ -197,7 +198,7 @@ export function mountReplay(element, { src }) {
       element.dataset.state = "error";
       const note = document.createElement("p");
       note.className = "muted";
-      note.textContent = `This recording cannot be played: ${e.message}`;
+      note.textContent = say("js-cannot-play", "This recording cannot be played: {reason}", { reason: e.message });
       element.replaceChildren(note);
     });
   return {

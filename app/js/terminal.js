@@ -10,6 +10,7 @@
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import { mountReplay } from "./replay.js";
+import { say } from "./words.js";
 
 const encoder = new TextEncoder();
 const sessions = new Map();
@@ -20,19 +21,34 @@ let screenReader = false;
 // How long an Escape waits for a Tab that would move the focus out of the terminal.
 const ESCAPE_HOLD_MS = 500;
 
-const STATUS_TEXT = {
-  connecting: "Connecting…",
-  live: "",
-  reconnecting: "Connection lost — reconnecting…",
-  stopped: "Your sandbox was stopped (your files are kept).",
-  ended: "The shell ended.",
-  error: "The terminal is unavailable.",
-};
+function statusText(status) {
+  switch (status) {
+    case "connecting":
+      return say("js-connecting", "Connecting…");
+    case "reconnecting":
+      return say("js-reconnecting", "Connection lost — reconnecting…");
+    case "stopped":
+      return say("js-stopped", "Your sandbox was stopped (your files are kept).");
+    case "ended":
+      return say("js-ended", "The shell ended.");
+    case "error":
+      return say("js-error", "The terminal is unavailable.");
+    default:
+      return "";
+  }
+}
 
 // The class is full: the learner's place in line and the server's estimate.
 function queuedText({ position, eta_secs }) {
-  const wait = eta_secs == null ? "no estimate yet" : `about ${Math.max(1, Math.ceil(eta_secs / 60))} min`;
-  return `The class is full: you are number ${position} in line for a sandbox (${wait}). This terminal opens by itself when one is free.`;
+  const wait =
+    eta_secs == null
+      ? say("js-no-estimate", "no estimate yet")
+      : say("js-about-minutes", "about {minutes} min", { minutes: Math.max(1, Math.ceil(eta_secs / 60)) });
+  return say(
+    "js-queued",
+    "The class is full: you are number {position} in line for a sandbox ({wait}). This terminal opens by itself when one is free.",
+    { position, wait },
+  );
 }
 
 class Session {
@@ -218,8 +234,8 @@ class Session {
           this.setStatus(
             "ended",
             this.watch
-              ? `Their shell ended (exit ${message.code}). This view follows them to their next one.`
-              : `The shell ended (exit ${message.code}).`,
+              ? say("js-their-shell-ended", "Their shell ended (exit {code}). This view follows them to their next one.", { code: message.code })
+              : say("js-shell-ended", "The shell ended (exit {code}).", { code: message.code }),
           );
           break;
         case "stopped":
@@ -268,12 +284,12 @@ class Session {
     this.status = status;
     this.element.dataset.status = status;
     this.banner.replaceChildren();
-    const text = detail || STATUS_TEXT[status] || "";
+    const text = detail || statusText(status);
     if (text) this.banner.append(text);
     if (!this.watch && (status === "stopped" || status === "ended" || status === "error")) {
       const button = document.createElement("button");
       button.className = "button small";
-      button.textContent = status === "stopped" ? "Restart sandbox" : "New shell";
+      button.textContent = status === "stopped" ? say("js-restart-sandbox", "Restart sandbox") : say("js-new-shell", "New shell");
       button.addEventListener("click", () => {
         this.setStatus("connecting");
         this.connect(true);
@@ -381,8 +397,8 @@ function activate(event) {
   if (copy) {
     event.preventDefault();
     navigator.clipboard?.writeText(copy.dataset.copyText).then(
-      () => flash(copy, "Copied"),
-      () => flash(copy, "Select the text to copy it"),
+      () => flash(copy, say("js-copied", "Copied")),
+      () => flash(copy, say("js-select-to-copy", "Select the text to copy it")),
     );
   }
 }

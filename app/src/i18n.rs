@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use fluent_templates::fluent_bundle::FluentValue;
-use fluent_templates::{LanguageIdentifier, Loader, langid};
+use fluent_templates::{LanguageIdentifier, langid};
 use leptos::prelude::*;
 
 fluent_templates::static_loader! {
@@ -65,9 +65,7 @@ impl Lang {
         for item in header.split(',') {
             let mut parts = item.split(';');
             let Some(lang) = parts.next().and_then(Lang::from_tag) else { continue };
-            let weight = parts
-                .find_map(|p| p.trim().strip_prefix("q=").map(|q| q.trim().parse::<f32>().unwrap_or(0.0)))
-                .unwrap_or(1.0);
+            let weight = parts.find_map(|p| p.trim().strip_prefix("q=").map(|q| q.trim().parse::<f32>().unwrap_or(0.0))).unwrap_or(1.0);
             if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
                 best = Some((weight, lang));
             }
@@ -93,21 +91,72 @@ impl Lang {
 
     /// A message of this language's catalogue, with its arguments.
     pub fn message(self, key: &str, args: &[(&str, FluentValue<'static>)]) -> String {
-        let args: Option<HashMap<Cow<'static, str>, FluentValue>> =
-            (!args.is_empty()).then(|| args.iter().map(|(k, v)| (Cow::Owned(k.to_string()), v.clone())).collect());
-        CATALOGUES.try_lookup_complete(&self.id(), key, args.as_ref()).unwrap_or_else(|| {
+        self.lookup(key, args).or_else(|| Lang::En.lookup(key, args)).unwrap_or_else(|| {
             // A unit test holds every id the code uses to both catalogues; this is the net.
             leptos::logging::warn!("no message {key:?} in {}", self.tag());
             key.to_string()
         })
     }
+
+    /// A message, or `None` when this language's catalogue lacks it (or it does not format).
+    fn lookup(self, key: &str, args: &[(&str, FluentValue<'static>)]) -> Option<String> {
+        let args: Option<HashMap<Cow<'static, str>, FluentValue>> =
+            (!args.is_empty()).then(|| args.iter().map(|(k, v)| (Cow::Owned(k.to_string()), v.clone())).collect());
+        CATALOGUES.lookup_no_default_fallback(&self.id(), key, args.as_ref())
+    }
+}
+
+/// The messages the page's scripts (app/js) show, with their arguments' names: the server
+/// writes them into the page ([`script_words`]), each argument left as `{name}`.
+pub const SCRIPT_MESSAGES: &[(&str, &[&str])] = &[
+    ("js-connecting", &[]),
+    ("js-reconnecting", &[]),
+    ("js-stopped", &[]),
+    ("js-ended", &[]),
+    ("js-error", &[]),
+    ("js-no-estimate", &[]),
+    ("js-about-minutes", &["minutes"]),
+    ("js-queued", &["position", "wait"]),
+    ("js-their-shell-ended", &["code"]),
+    ("js-shell-ended", &["code"]),
+    ("js-restart-sandbox", &[]),
+    ("js-new-shell", &[]),
+    ("js-copied", &[]),
+    ("js-select-to-copy", &[]),
+    ("js-play", &[]),
+    ("js-pause", &[]),
+    ("js-speed", &[]),
+    ("js-position", &[]),
+    ("js-find-command", &[]),
+    ("js-cannot-play", &["reason"]),
+    ("js-files", &[]),
+    ("js-pick-file", &[]),
+    ("js-save", &[]),
+    ("js-drop-changes", &["path"]),
+    ("js-opening", &["path"]),
+    ("js-saving", &["path"]),
+    ("js-saved", &["path"]),
+    ("js-reload", &[]),
+];
+
+/// The scripts' messages in `lang`, as the JSON object app/js/words.js reads (safe inside a
+/// `<script>` element: no `</` in it).
+pub fn script_words(lang: Lang) -> String {
+    let words: serde_json::Map<String, serde_json::Value> = SCRIPT_MESSAGES
+        .iter()
+        .map(|(key, names)| {
+            let args: Vec<(&str, FluentValue<'static>)> = names.iter().map(|n| (*n, arg(format!("{{{n}}}")))).collect();
+            (key.to_string(), serde_json::Value::String(lang.message(key, &args)))
+        })
+        .collect();
+    serde_json::Value::Object(words).to_string().replace("</", "<\\/")
 }
 
 /// The page's language, as the server decided it for this request. Set once at the root of the
 /// app ([`provide`]); read anywhere below, and in the browser also outside any component (an
 /// event handler), where it is the page's `<html lang>`.
 pub fn lang() -> Lang {
-    use_context::<Lang>().unwrap_or_else(page_lang)
+    use_context::<Lang>().unwrap_or_else(request_lang)
 }
 
 /// Put the request's (server) or the page's (browser) language into the app's context.
@@ -129,7 +178,8 @@ fn request_lang() -> Lang {
     page_lang()
 }
 
-/// `<html lang>` of the page (browser); English on the server outside a request.
+/// `<html lang>` of the page (browser).
+#[cfg(not(feature = "ssr"))]
 fn page_lang() -> Lang {
     #[cfg(feature = "hydrate")]
     {
@@ -138,6 +188,17 @@ fn page_lang() -> Lang {
     }
     #[cfg(not(feature = "hydrate"))]
     Lang::default()
+}
+
+/// A lab's or a slide's HTML with the page's own words on its code ("Run", "Copy") in `lang`.
+pub fn lab_chrome(lang: Lang, html: &str) -> String {
+    if lang == Lang::En {
+        return html.to_string();
+    }
+    let words = ["lab-run", "lab-run-title", "lab-copy", "lab-copy-title", "lab-run-inline-title", "lab-copy-inline-title"]
+        .map(|k| lang.message(k, &[]));
+    let [run, run_title, copy, copy_title, run_inline_title, copy_inline_title] = &words;
+    labs::chrome::Words { run, run_title, copy, copy_title, run_inline_title, copy_inline_title }.put_into(html)
 }
 
 /// A message in the page's language: `t!("lab-loading")`, `t!("lab-step-of", n = 2, count = 5)`.
@@ -236,7 +297,10 @@ mod tests {
                     assert!(messages.insert(id.to_string(), BTreeSet::new()).is_none(), "{id} twice in {dir:?}");
                     current = Some(id.to_string());
                 }
-                let vars = line.split('$').skip(1).map(|v| v.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect::<String>());
+                let vars = line
+                    .split('$')
+                    .skip(1)
+                    .map(|v| v.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect::<String>());
                 if let Some(id) = &current {
                     messages.get_mut(id).unwrap().extend(vars);
                 }
@@ -259,9 +323,44 @@ mod tests {
             // Every message resolves (the file parsed; a broken entry falls back to its id).
             for (id, vars) in &other {
                 let args: Vec<(&str, FluentValue<'static>)> = vars.iter().map(|v| (v.as_str(), arg("x"))).collect();
-                assert_ne!(lang.message(id, &args), *id, "{}: {id} does not parse", lang.tag());
+                assert!(lang.lookup(id, &args).is_some(), "{}: {id} does not parse", lang.tag());
             }
         }
+    }
+
+    /// Every `say("js-…", "English", …)` of the scripts is a script message, and its English is
+    /// the catalogue's (so a page without the words reads the same).
+    #[test]
+    fn the_scripts_words_are_the_catalogues() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
+        let mut said = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for piece in text.split("say(\"").skip(1) {
+                let mut parts = piece.split('"');
+                let (key, english) = (parts.next().unwrap(), parts.nth(1).unwrap_or_default());
+                if !key.starts_with("js-") {
+                    continue;
+                }
+                let (_, names) =
+                    SCRIPT_MESSAGES.iter().find(|(k, _)| *k == key).unwrap_or_else(|| panic!("{key} is not in SCRIPT_MESSAGES"));
+                let args: Vec<(&str, FluentValue<'static>)> = names.iter().map(|n| (*n, arg(format!("{{{n}}}")))).collect();
+                assert_eq!(Lang::En.message(key, &args), english, "{key}");
+                said += 1;
+            }
+        }
+        assert!(said >= SCRIPT_MESSAGES.len(), "only {said} uses of the scripts' words found");
+    }
+
+    #[test]
+    fn the_scripts_words_are_safe_in_a_script_element() {
+        for lang in Lang::ALL {
+            let json = script_words(lang);
+            assert!(!json.contains("</"), "{json}");
+            let words: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(words.as_object().unwrap().len(), SCRIPT_MESSAGES.len());
+        }
+        assert!(script_words(Lang::De).contains("Nummer {position} in der Warteschlange"));
     }
 
     #[test]

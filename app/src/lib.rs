@@ -20,8 +20,8 @@ use leptos_router::{
 };
 
 use components::help::HelpCorner;
-use components::language::LanguageSwitch;
 use components::hydration::HydrationMarker;
+use components::language::LanguageSwitch;
 use components::messages::Messages;
 use routes::deck::DeckPage;
 use routes::home::HomePage;
@@ -46,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <ScriptAddress options=options.clone() key="terminal"/>
                 <ScriptAddress options=options.clone() key="editor"/>
                 <HydrationScripts options/>
+                <script type="application/json" id="stacklab-words" inner_html=i18n::script_words(lang)></script>
                 <MetaTags/>
             </head>
             <body>

@@ -3,6 +3,7 @@
 //!
 //! The format itself is documented for authors in `labs/README.md`.
 
+pub mod chrome;
 pub mod model;
 
 #[cfg(feature = "load")]

@@ -115,6 +115,17 @@ pub struct StepView {
     #[serde(default)]
     pub foreground: Option<String>,
     pub quiz: Vec<QuestionView>,
+    /// Shown in a translated copy: its checks' sentences, as the original says them and in the
+    /// copy's words (the checks run as the original has them).
+    #[serde(default)]
+    pub reasons: Vec<(String, String)>,
+}
+
+impl StepView {
+    /// A check's sentence in the words this step is shown in.
+    pub fn reason(&self, said: String) -> String {
+        self.reasons.iter().find(|(original, _)| *original == said).map_or(said, |(_, ours)| ours.clone())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

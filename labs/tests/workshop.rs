@@ -103,3 +103,16 @@ fn a_killercoda_scenario_loads_unchanged() {
     assert_eq!(lab.steps[0].solution.as_ref().unwrap().source, "touch /root/scenario/hello.txt\n");
     assert!(course.warnings.is_empty(), "{}", course.warnings);
 }
+
+#[test]
+fn the_netns_lab_has_a_german_copy() {
+    let course = workshop();
+    assert!(course.untranslated.is_empty(), "{}", course.untranslated);
+    let view = course.lab_view_in("netns-veth", "de").expect("the netns lab");
+    assert!(view.title.contains("Netzwerk-Namespace"), "{}", view.title);
+    assert_eq!(view.steps.len(), 4);
+    // Every check sentence of the original has its German one.
+    for step in &view.steps {
+        assert!(!step.reasons.is_empty(), "{} has translated check sentences", step.id);
+    }
+}

@@ -28,6 +28,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     for warning in course.warnings.iter() {
         tracing::warn!("{warning}");
     }
+    for problem in course.untranslated.iter() {
+        tracing::error!("{problem} (this translated copy is not served)");
+    }
     let content_notes: Vec<String> = course.left_out.iter().map(|l| l.note(&course.root)).collect();
     for note in &content_notes {
         tracing::error!("{note}");

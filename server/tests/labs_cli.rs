@@ -34,3 +34,27 @@ fn a_broken_tree_fails_with_file_and_line() {
     assert!(stderr.contains(&format!("{}:3: front matter: unknown field `foo`", file.display())), "{stderr}");
     assert!(stderr.contains("1 problem(s)"), "{stderr}");
 }
+
+#[test]
+fn a_translation_that_changes_a_check_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("course.toml"), "title = \"C\"\nsessions = [\"s\"]\n").unwrap();
+    std::fs::create_dir_all(root.join("s/labs/l")).unwrap();
+    std::fs::write(root.join("s/session.md"), "+++\ntitle = \"S\"\n+++\n").unwrap();
+    std::fs::write(root.join("s/labs/l/lab.md"), "+++\ntitle = \"L\"\n+++\n").unwrap();
+    std::fs::write(root.join("s/labs/l/lab.de.md"), "+++\ntitle = \"L auf Deutsch\"\n+++\n").unwrap();
+    let step = "+++\ntitle = \"S\"\n+++\n```check\ntest -f /tmp/x || fail \"No file\"\n```\n\n```solution\ntouch /tmp/x\n```\n";
+    std::fs::write(root.join("s/labs/l/01-one.md"), step).unwrap();
+    std::fs::write(root.join("s/labs/l/01-one.de.md"), step.replace("test -f", "test -d").replace("No file", "Keine Datei")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stacklab")).args(["labs", "check"]).arg(root).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = root.join("s/labs/l/01-one.de.md");
+    assert!(stderr.contains(&format!("{}:4: check block 1 differs from 01-one.md's", file.display())), "{stderr}");
+    assert!(stderr.contains("1 problem(s) in translated copies of labs"), "{stderr}");
+    // Only the sentence translated: it passes.
+    std::fs::write(root.join("s/labs/l/01-one.de.md"), step.replace("No file", "Keine Datei")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_stacklab")).args(["labs", "check"]).arg(root).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -161,3 +161,108 @@ panel-recordings = Recordings: { $used } of { $quota }
 panel-messages-with = Messages with { $name }
 message = Message
 panel-message-to = Message to { $name }
+# Time per step.
+times-histogram = { $count ->
+    [one] 1 learner passed
+   *[other] { $count } learners passed
+}, from { $fastest } to { $slowest }
+times = Time per step
+times-passed = Passed
+times-working = Working
+times-median = Median
+times-slowest = Slowest tenth
+times-failed = Failed checks
+times-times = Times
+# Staff.
+role-none = no role
+role-owner = owner
+role-instructor = instructor
+role-assistant = assistant
+role = Role
+staff-role-given = { $name } is now { $role } of this class.
+staff-role-taken = { $name } has no role in this class any more.
+staff-of-class = Staff of this class
+staff-of-class-intro = Owners and instructors run the class; assistants help in it (hands, messages, watching terminals). People who sign in with the school's account appear here after their first sign-in.
+staff-school-account = school account
+staff-role-of = Role of { $name }
+staff-accounts = Staff accounts
+staff-accounts-intro = An account signs in on this page with its login and password, makes classes of its own, and runs or helps in the classes whose owners give it a role. Its password is kept only as an argon2 hash.
+staff-name = Staff member's name
+staff-login = Their login
+staff-password = Their password
+staff-make = Make account
+staff-made = { $name } can now sign in as { $login }.
+# Assistants and one-time codes.
+assistants = Teaching assistants
+assistants-intro = An assistant sees this class and its help queue, claims and resolves hands, writes to learners and watches their terminals; only you take over terminals, reset sandboxes, change the class and export grades.
+assistant-link = Login link for { $name }
+assistant-link-once = shown once: pass it on now
+remove = Remove
+assistant-name = Assistant's name
+assistant-add = Add assistant
+codes-not-a-number = How many codes: a whole number.
+codes = One-time join codes
+codes-intro = Each code joins one learner, once: print them or mail one to each learner.
+codes-make-before = Make
+codes-make-after = codes
+codes-make = Make codes
+print = Print
+codes-used-by = used by { $name }
+codes-learner-gone = a learner since gone
+# LTI 1.3.
+lti-registered = { $name } is registered.
+lti-unregistered = { $name } is no longer registered.
+lti-rotated = The tool now signs with key { $kid }; the one before stays published.
+lti = LMS (LTI 1.3)
+lti-off = LTI is off: start the server with --public-url (the address people reach it at) to register it in an LMS.
+lti-give = Give the LMS these when you register Stacklab as an external tool (LTI 1.3):
+lti-login-url = Login initiation URL
+lti-launch-url = Launch (redirect) URL
+lti-deep-link-url = Deep linking URL
+lti-jwks-url = Public keyset (JWKS) URL
+lti-signs-with = The tool signs with key { $kid }.
+lti-rotate = Rotate the key
+lti-registered-lmss = Registered LMSs
+lti-issuer = Issuer
+lti-client-id = Client id
+lti-deployments = Deployments
+lti-from-file = from the registrations file
+lti-remove = Remove { $name }
+lti-name = LMS name
+lti-issuer-field = Issuer (platform id)
+lti-auth-url = Authentication request URL
+lti-token-url = Access token URL
+lti-keyset-url = Public keyset URL
+lti-deployment-ids = Deployment ids
+lti-register = Register LMS
+lti-reading-roster = Reading the roster…
+lti-roster-read = The roster is read: { $count ->
+    [one] 1 learner added.
+   *[other] { $count } learners added.
+}
+lti-link = { $lab } in { $lms }
+lti-link-graded = { $lab } in { $lms } (graded)
+lti-score-failed = { $times ->
+    [one] failed once
+   *[other] failed { $times } times
+}, trying again: { $error }
+lti-score-sent = sent
+lti-score-pending = pending
+lti-score-failed-plain = failed
+lti-gradebook = LMS gradebook
+refresh = Refresh
+lti-read-roster = Read the roster
+lab = Lab
+lti-score = Score
+lti-sent = Sent to the LMS
+# Polls in the presenter view.
+poll = Poll
+poll-reveal = Reveal
+poll-close = Close poll
+poll-deck-question = A question of this deck
+poll-launch = Launch poll
+poll-quick = Or a quick question
+poll-quick-placeholder = Which namespace isolates mounts?
+poll-number = answered with a number
+poll-choices = Choices, one per line (2 to 6)
+poll-ask = Ask the class

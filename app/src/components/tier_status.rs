@@ -11,10 +11,9 @@ pub fn TierStatusLine(tier: &'static str, status: RwSignal<Option<TierStatus>>) 
         let s = status.get()?;
         let (class, text) = match s.state.as_str() {
             "ready" => ("tier-status ready", t!("tier-ready", tier = tier)),
-            "failed" => (
-                "tier-status failed",
-                t!("tier-failed", tier = tier, reason = s.error.clone().unwrap_or_else(|| t!("tier-no-reason"))),
-            ),
+            "failed" => {
+                ("tier-status failed", t!("tier-failed", tier = tier, reason = s.error.clone().unwrap_or_else(|| t!("tier-no-reason"))))
+            }
             _ => {
                 let step = match (s.step, s.name.as_deref()) {
                     (Some(n), Some(name)) => t!("tier-step", n = n, count = s.steps, name = name),

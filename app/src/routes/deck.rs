@@ -25,7 +25,13 @@ pub struct DeckPageData {
 pub async fn load_deck_page(id: String) -> AppResult<DeckPageData> {
     let (services, parts) = crate::services::request().await?;
     let course = crate::services::course()?;
-    let deck = course.deck_view(&id, false);
+    let lang = crate::i18n::lang();
+    let deck = course.deck_view(&id, false).map(|mut deck| {
+        for slide in &mut deck.slides {
+            slide.html = crate::i18n::lab_chrome(lang, &slide.html);
+        }
+        deck
+    });
     let viewer = services.viewer(&parts).await;
     let quiz = match (&viewer, &deck) {
         (Some(v), Some(d)) => {
@@ -154,7 +160,7 @@ fn Deck(deck: DeckView, live: Option<usize>, signed_in: bool, quiz: Vec<QuizResu
         <div
             class="deck"
             tabindex="0"
-            aria-roledescription="slide deck"
+            aria-roledescription=t!("deck-role")
             aria-label=deck.title.clone()
             on:touchstart=move |e| touch_start.set_value(e.changed_touches().get(0).map(|t| t.client_x()))
             on:touchend=move |e| {

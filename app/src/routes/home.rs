@@ -20,7 +20,7 @@ pub async fn load_outline() -> AppResult<Home> {
     let course = crate::services::course()?;
     let (services, parts) = crate::services::request().await?;
     let viewer = services.viewer(&parts).await;
-    let mut outline = course.outline();
+    let mut outline = course.outline_in(crate::i18n::lang().tag());
     if let Some(settings) = viewer.as_ref().map(|v| &v.class_settings) {
         for session in &mut outline.sessions {
             session.labs.retain(|l| settings.has_lab(&l.id));

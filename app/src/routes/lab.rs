@@ -30,40 +30,73 @@ pub struct LabPageData {
 pub async fn load_lab_page(id: String) -> AppResult<LabPageData> {
     let (services, parts) = crate::services::request().await?;
     let course = crate::services::course()?;
-    let lab = course.lab_view(&id);
+    let lang = crate::i18n::lang();
+    let lab = course.lab_view_in(&id, lang.tag()).map(|mut lab| {
+        for html in [&mut lab.intro_html, &mut lab.finish_html].into_iter().chain(lab.steps.iter_mut().map(|s| &mut s.html)) {
+            *html = crate::i18n::lab_chrome(lang, html);
+        }
+        lab
+    });
     let viewer = services.viewer(&parts).await;
     let (progress, quiz) = match (&viewer, &lab) {
         (Some(v), Some(l)) => {
             let questions: Vec<String> = l.steps.iter().flat_map(|s| s.quiz.iter().map(|q| q.id.clone())).collect();
-            (services.lab_progress(&v.learner_id, &id).await.unwrap_or_default(), services.quiz_results(&v.learner_id, &questions).await)
+            let progress = services.lab_progress(&v.learner_id, &id).await.unwrap_or_default();
+            (progress.into_iter().map(|p| in_language(&id, p)).collect(), services.quiz_results(&v.learner_id, &questions).await)
         }
         _ => (Vec::new(), Vec::new()),
     };
     Ok(LabPageData { lab, viewer, progress, quiz })
 }
 
+/// A step's revealed hints in the words of the lab's translated copy for the request's language.
+#[cfg(feature = "ssr")]
+fn in_language(lab: &str, mut progress: StepProgress) -> StepProgress {
+    let (Ok(course), lang) = (crate::services::course(), crate::i18n::lang()) else { return progress };
+    if let Some((_, lab)) = course.lab(lab) {
+        if let Some(copy) = progress.last_reason.as_deref().and_then(|r| lab.reason_in(&progress.step_id, lang.tag(), r)) {
+            progress.last_reason = Some(copy);
+        }
+        for html in &mut progress.hints {
+            if let Some(copy) = lab.hint_in(&progress.step_id, lang.tag(), html) {
+                *html = copy;
+            }
+            *html = crate::i18n::lab_chrome(lang, html);
+        }
+    }
+    progress
+}
+
+/// A hint the live stream brought (in the lab's own words), as [`in_language`] shows it.
+#[server(endpoint = "lab/hint-text")]
+pub async fn hint_text(lab: String, step: String, html: String) -> AppResult<String> {
+    crate::services::learner().await?;
+    let progress = StepProgress { step_id: step, hints: vec![html], ..Default::default() };
+    Ok(in_language(&lab, progress).hints.pop().unwrap_or_default())
+}
+
 #[server(endpoint = "lab/focus")]
 pub async fn focus_step(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.focus_step(&viewer.learner_id, &lab, &step).await
+    services.focus_step(&viewer.learner_id, &lab, &step).await.map(|p| in_language(&lab, p))
 }
 
 #[server(endpoint = "lab/check")]
 pub async fn check_step(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.check_step(&viewer.learner_id, &lab, &step).await
+    services.check_step(&viewer.learner_id, &lab, &step).await.map(|p| in_language(&lab, p))
 }
 
 #[server(endpoint = "lab/hint")]
 pub async fn next_hint(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.next_hint(&viewer.learner_id, &lab, &step).await
+    services.next_hint(&viewer.learner_id, &lab, &step).await.map(|p| in_language(&lab, p))
 }
 
 #[server(endpoint = "lab/solution")]
 pub async fn show_solution(lab: String, step: String) -> AppResult<StepProgress> {
     let (services, viewer) = crate::services::learner().await?;
-    services.show_solution(&viewer.learner_id, &lab, &step).await
+    services.show_solution(&viewer.learner_id, &lab, &step).await.map(|p| in_language(&lab, p))
 }
 
 #[component]
@@ -141,15 +174,19 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
         // Live: steps turning green, hints firing, "checking…".
         let steps_live = steps.clone();
         let lab_live = lab_id.clone();
+        // A check's sentence comes in the lab's own words; a translated copy has its own.
+        let step_views = lab.steps.clone();
         live::listen("/api/events".into(), "progress", move |data| {
             let Ok(update) = serde_json::from_str::<LiveUpdate>(&data) else { return };
             match update {
                 LiveUpdate::Step { state } if state.lab_id == lab_live => {
                     if let Some(s) = steps_live.iter().find(|s| s.get_untracked().step_id == state.step_id) {
+                        let view = step_views.iter().find(|v| v.id == state.step_id);
+                        let reason = state.last_reason.map(|r| view.map_or(r.clone(), |v| v.reason(r)));
                         s.update(|p| {
                             p.started = true;
                             p.done = p.done || state.done;
-                            p.last_reason = state.last_reason;
+                            p.last_reason = reason;
                             p.last_passed = state.last_passed;
                             p.started_at = state.started_at.or(p.started_at);
                             p.same_failures = state.same_failures;
@@ -160,11 +197,15 @@ fn Workbook(lab: LabView, viewer: Option<Viewer>, progress: Vec<StepProgress>, q
                 LiveUpdate::Checking { lab_id, step_id } if lab_id == lab_live => checking.set(Some(step_id)),
                 LiveUpdate::Tier { tier, status } if tier == "cluster" && needs_cluster => cluster.set(Some(status)),
                 LiveUpdate::Hint { lab_id, step_id, html } if lab_id == lab_live => {
-                    if let Some(s) = steps_live.iter().find(|s| s.get_untracked().step_id == step_id) {
-                        s.update(|p| {
-                            if !p.hints.contains(&html) {
-                                p.hints.push(html);
-                            }
+                    if let Some(s) = steps_live.iter().find(|s| s.get_untracked().step_id == step_id).copied() {
+                        // In the page's language: the stream speaks the lab's own.
+                        leptos::task::spawn_local(async move {
+                            let html = hint_text(lab_id, step_id, html.clone()).await.unwrap_or(html);
+                            s.update(|p| {
+                                if !p.hints.contains(&html) {
+                                    p.hints.push(html);
+                                }
+                            });
                         });
                     }
                 }

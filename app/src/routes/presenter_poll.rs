@@ -136,8 +136,8 @@ pub fn PresenterPoll(deck: DeckView, current: Memo<usize>) -> impl IntoView {
     }
 
     view! {
-        <section class="presenter-poll" aria-label="Poll">
-            <h2>"Poll"</h2>
+        <section class="presenter-poll" aria-label=t!("poll")>
+            <h2>{t!("poll")}</h2>
             {move || match poll.get() {
                 Some(view) => {
                     let results = view.results.clone().unwrap_or_default();
@@ -148,9 +148,9 @@ pub fn PresenterPoll(deck: DeckView, current: Memo<usize>) -> impl IntoView {
                             <Histogram poll=view.clone() results/>
                             <div class="panel-actions">
                                 {(!revealed).then(|| view! {
-                                    <button class="button small" on:click=move |_| act(PollChange::Reveal)>"Reveal"</button>
+                                    <button class="button small" on:click=move |_| act(PollChange::Reveal)>{t!("poll-reveal")}</button>
                                 })}
-                                <button class="button small secondary" on:click=move |_| act(PollChange::Close)>"Close poll"</button>
+                                <button class="button small secondary" on:click=move |_| act(PollChange::Close)>{t!("poll-close")}</button>
                             </div>
                         </div>
                     }.into_any()
@@ -186,22 +186,22 @@ fn LaunchForm(questions: Vec<(String, String)>, launch: Callback<PollSource>) ->
     view! {
         {has_questions.then(|| view! {
             <form class="poll-launch" on:submit=ask_question>
-                <label for="poll-question">"A question of this deck"</label>
+                <label for="poll-question">{t!("poll-deck-question")}</label>
                 <select id="poll-question" on:change:target=move |e| question.set(e.target().value())>
                     {questions.iter().map(|(id, label)| view! { <option value=id.clone()>{label.clone()}</option> }).collect_view()}
                 </select>
-                <button class="button small" type="submit">"Launch poll"</button>
+                <button class="button small" type="submit">{t!("poll-launch")}</button>
             </form>
         })}
         <form class="poll-launch" on:submit=ask_quick>
-            <label for="poll-prompt">"Or a quick question"</label>
-            <input id="poll-prompt" maxlength="300" bind:value=prompt placeholder="Which namespace isolates mounts?"/>
-            <label class="inline"><input type="checkbox" bind:checked=number/> " answered with a number"</label>
+            <label for="poll-prompt">{t!("poll-quick")}</label>
+            <input id="poll-prompt" maxlength="300" bind:value=prompt placeholder=t!("poll-quick-placeholder")/>
+            <label class="inline"><input type="checkbox" bind:checked=number/> " " {t!("poll-number")}</label>
             <Show when=move || !number.get()>
-                <label for="poll-choices">"Choices, one per line (2 to 6)"</label>
+                <label for="poll-choices">{t!("poll-choices")}</label>
                 <textarea id="poll-choices" rows="4" bind:value=choices></textarea>
             </Show>
-            <button class="button small secondary" type="submit">"Ask the class"</button>
+            <button class="button small secondary" type="submit">{t!("poll-ask")}</button>
         </form>
     }
 }

@@ -19,6 +19,9 @@ pub struct Course {
     pub left_out: Vec<LeftOut>,
     /// What loaded but an author should know (a field or marker with no counterpart here).
     pub warnings: Problems,
+    /// Translated copies of labs that do not match their original: not served (their learners
+    /// see the original), but `labs check` fails on them.
+    pub untranslated: Problems,
 }
 
 /// A lab folder the loader left out, and why.
@@ -99,6 +102,30 @@ pub struct Lab {
     pub editor_folders: Vec<String>,
     pub format: LabFormat,
     pub source: PathBuf,
+    /// Translated copies of the lab's words, by language tag (load/translation.rs).
+    pub translations: BTreeMap<String, LabText>,
+}
+
+/// A lab's words in another language: its scripts stay the original's.
+#[derive(Clone, Debug, Default)]
+pub struct LabText {
+    pub title: String,
+    pub summary: String,
+    pub intro_html: String,
+    pub finish_html: String,
+    /// In the lab's step order.
+    pub steps: Vec<StepText>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StepText {
+    pub title: String,
+    pub html: String,
+    pub hints: Vec<String>,
+    /// The hints of the step's hint-checks, in their order.
+    pub hint_checks: Vec<String>,
+    /// The original's check sentences (`pass "…"`, `fail "…"`) with their translations.
+    pub reasons: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -206,6 +233,12 @@ impl Course {
 
     /// The public outline the home page lists.
     pub fn outline(&self) -> CourseOutline {
+        self.outline_in("")
+    }
+
+    /// The outline for a reader of `lang`: labs by their translated copies' titles where they
+    /// have one.
+    pub fn outline_in(&self, lang: &str) -> CourseOutline {
         CourseOutline {
             title: self.title.clone(),
             summary: self.summary.clone(),
@@ -221,7 +254,7 @@ impl Course {
                         .iter()
                         .map(|d| DeckSummary { id: d.id.clone(), title: d.title.clone(), slides: d.slides.len() })
                         .collect(),
-                    labs: s.labs.iter().map(Lab::summary).collect(),
+                    labs: s.labs.iter().map(|l| l.summary_in(lang)).collect(),
                     homework_html: s.homework_html.clone(),
                 })
                 .collect(),
@@ -230,31 +263,40 @@ impl Course {
 
     /// The lab `id` as its page shows it.
     pub fn lab_view(&self, id: &str) -> Option<LabView> {
+        self.lab_view_in(id, "")
+    }
+
+    /// The lab `id` as its page shows it to a reader of `lang`: its translated copy's words
+    /// where it has one, else the original's.
+    pub fn lab_view_in(&self, id: &str, lang: &str) -> Option<LabView> {
         let (session, lab) = self.lab(id)?;
+        let copy = lab.translations.get(lang);
         Some(LabView {
             id: lab.id.clone(),
-            title: lab.title.clone(),
-            summary: lab.summary.clone(),
+            title: copy.map_or(&lab.title, |c| &c.title).clone(),
+            summary: copy.map_or(&lab.summary, |c| &c.summary).clone(),
             session_title: session.title.clone(),
             tiers: lab.tiers.clone(),
-            intro_html: lab.intro_html.clone(),
-            finish_html: lab.finish_html.clone(),
+            intro_html: copy.map_or(&lab.intro_html, |c| &c.intro_html).clone(),
+            finish_html: copy.map_or(&lab.finish_html, |c| &c.finish_html).clone(),
             foreground: lab.foreground.clone(),
             finish_foreground: lab.finish_foreground.clone(),
             editor_folders: lab.editor_folders.clone(),
             steps: lab
                 .steps
                 .iter()
-                .map(|s| StepView {
+                .enumerate()
+                .map(|(i, s)| StepView {
                     id: s.id.clone(),
-                    title: s.title.clone(),
-                    html: s.html.clone(),
+                    title: copy.and_then(|c| c.steps.get(i)).map_or(&s.title, |c| &c.title).clone(),
+                    html: copy.and_then(|c| c.steps.get(i)).map_or(&s.html, |c| &c.html).clone(),
                     points: s.points,
                     hints: s.hints.len(),
                     has_solution: s.solution.is_some() && s.reveal_solution,
                     manual: s.is_manual(),
                     foreground: s.foreground.clone(),
                     quiz: s.quiz.iter().filter_map(|q| self.questions.get(q)).map(Question::view).collect(),
+                    reasons: copy.and_then(|c| c.steps.get(i)).map(|c| c.reasons.clone()).unwrap_or_default(),
                 })
                 .collect(),
         })
@@ -313,14 +355,40 @@ impl Step {
 
 impl Lab {
     pub fn summary(&self) -> LabSummary {
+        self.summary_in("")
+    }
+
+    pub fn summary_in(&self, lang: &str) -> LabSummary {
+        let copy = self.translations.get(lang);
         LabSummary {
             id: self.id.clone(),
-            title: self.title.clone(),
-            summary: self.summary.clone(),
+            title: copy.map_or(&self.title, |c| &c.title).clone(),
+            summary: copy.map_or(&self.summary, |c| &c.summary).clone(),
             tiers: self.tiers.clone(),
             steps: self.steps.len(),
             points: self.steps.iter().map(|s| s.points).sum(),
         }
+    }
+
+    /// A hint of step `step` (its HTML as the original has it) in its translated copy's words
+    /// for `lang`; `None` when there is no copy or no such hint.
+    pub fn hint_in(&self, step: &str, lang: &str, html: &str) -> Option<String> {
+        let index = self.steps.iter().position(|s| s.id == step)?;
+        let copy = self.translations.get(lang)?.steps.get(index)?;
+        let original = &self.steps[index];
+        if let Some(i) = original.hints.iter().position(|h| h == html) {
+            return copy.hints.get(i).cloned();
+        }
+        let i = original.hint_checks.iter().position(|h| h.hint_html == html)?;
+        copy.hint_checks.get(i).cloned()
+    }
+
+    /// A check's sentence (`pass "…"`, `fail "…"`) of step `step` in its translated copy's
+    /// words for `lang`.
+    pub fn reason_in(&self, step: &str, lang: &str, said: &str) -> Option<String> {
+        let index = self.steps.iter().position(|s| s.id == step)?;
+        let copy = self.translations.get(lang)?.steps.get(index)?;
+        copy.reasons.iter().find(|(original, _)| original == said).map(|(_, ours)| ours.clone())
     }
 
     pub fn step(&self, id: &str) -> Option<&Step> {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::course::{HintCheck, Lab, Script, Step};
 use super::markdown::{self, Block, BlockKind};
 use super::problem::Problems;
-use super::{LabFormat, front_matter, id_from_name, read, shell, valid_id};
+use super::{LabFormat, front_matter, id_from_name, read, shell, translation, valid_id};
 use crate::model::Tier;
 
 /// The longest a check may be given to run.
@@ -50,7 +50,9 @@ fn one() -> u32 {
     1
 }
 
-pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
+/// The lab in `dir`; problems of its translated copies go to `untranslated` (they do not keep
+/// the lab from being served).
+pub fn load(dir: &Path, problems: &mut Problems, untranslated: &mut Problems) -> Option<Lab> {
     let path = dir.join("lab.md");
     let text = read(&path, problems)?;
     let doc = front_matter::split(&text, 1, &path, problems);
@@ -81,6 +83,7 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .filter(|p| !matches!(p.file_name().and_then(|n| n.to_str()), Some("lab.md" | "finish.md" | "README.md")))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).and_then(translation::split_name).is_none())
         .collect();
     files.sort();
     for file in files {
@@ -94,7 +97,7 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
     if steps.is_empty() {
         problems.push(&path, 0, "this lab has no steps: add 01-<name>.md next to lab.md");
     }
-    Some(Lab {
+    let mut lab = Lab {
         id,
         title: front.title,
         summary: front.summary,
@@ -109,7 +112,12 @@ pub fn load(dir: &Path, problems: &mut Problems) -> Option<Lab> {
         editor_folders: front.editor,
         format: LabFormat::Stacklab,
         source: path,
-    })
+        translations: Default::default(),
+    };
+    if problems.is_empty() {
+        lab.translations = translation::load(dir, &lab, untranslated);
+    }
+    Some(lab)
 }
 
 fn load_step(path: &Path, problems: &mut Problems) -> Option<Step> {

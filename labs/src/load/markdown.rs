@@ -5,6 +5,7 @@
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use super::problem::line_of;
+use crate::chrome;
 
 pub fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_FOOTNOTES | Options::ENABLE_GFM
@@ -326,15 +327,17 @@ fn code_block_html(language: &str, source: &str, action: Option<Marker>) -> Stri
         Some(run @ Marker::Run { .. }) => (
             " class=\"runnable\"",
             format!(
-                "<button type=\"button\" class=\"run button small\" {} title=\"Type this into your terminal\">Run</button>",
-                run_attributes(command, run)
+                "<button type=\"button\" class=\"run button small\" {}{}",
+                run_attributes(command, run),
+                chrome::ENGLISH.fragments()[0]
             ),
         ),
         Some(Marker::Copy) => (
             " class=\"copyable\"",
             format!(
-                "<button type=\"button\" class=\"copy button small\" {} title=\"Copy to the clipboard\">Copy</button>",
-                run_attributes(command, Marker::Copy)
+                "<button type=\"button\" class=\"copy button small\" {}{}",
+                run_attributes(command, Marker::Copy),
+                chrome::ENGLISH.fragments()[1]
             ),
         ),
         None => ("", String::new()),
@@ -345,17 +348,11 @@ fn code_block_html(language: &str, source: &str, action: Option<Marker>) -> Stri
 fn inline_code_html(code: &str, action: Marker) -> String {
     match action {
         Marker::Run { .. } => {
-            format!(
-                "<code class=\"runnable\" {} role=\"button\" tabindex=\"0\" title=\"Run in terminal\">{}</code>",
-                run_attributes(code, action),
-                escape(code)
-            )
+            format!("<code class=\"runnable\" {}{}{}</code>", run_attributes(code, action), chrome::ENGLISH.fragments()[2], escape(code))
         }
-        Marker::Copy => format!(
-            "<code class=\"copyable\" {} role=\"button\" tabindex=\"0\" title=\"Copy\">{}</code>",
-            run_attributes(code, action),
-            escape(code)
-        ),
+        Marker::Copy => {
+            format!("<code class=\"copyable\" {}{}{}</code>", run_attributes(code, action), chrome::ENGLISH.fragments()[3], escape(code))
+        }
     }
 }
 

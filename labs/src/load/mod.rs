@@ -24,6 +24,7 @@ mod problem;
 mod quiz;
 mod sections;
 mod shell;
+mod translation;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -97,6 +98,7 @@ pub fn load_serving(root: &Path) -> Result<Course, Problems> {
         questions,
         left_out: labs.left_out,
         warnings: labs.warnings,
+        untranslated: labs.untranslated,
     };
     check_references(&mut course, &mut problems);
     if problems.is_empty() { Ok(course) } else { Err(problems) }
@@ -107,6 +109,7 @@ pub fn load_serving(root: &Path) -> Result<Course, Problems> {
 struct Labs {
     left_out: Vec<LeftOut>,
     warnings: Problems,
+    untranslated: Problems,
 }
 
 fn load_session(
@@ -150,7 +153,7 @@ fn load_session(
         let loaded = if lab_dir.join("index.json").exists() {
             killercoda::load(&lab_dir, &mut lab_problems, &mut found.warnings)
         } else {
-            lab::load(&lab_dir, &mut lab_problems)
+            lab::load(&lab_dir, &mut lab_problems, &mut found.untranslated)
         };
         match loaded {
             Some(lab) if lab_problems.is_empty() => labs.push(lab),

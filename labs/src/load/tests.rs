@@ -377,3 +377,94 @@ fn a_lab_order_must_name_every_lab_once() {
         ]
     );
 }
+
+/// The valid tree's lab with a German copy: `lab.de.md` and its one step's copy, each file
+/// replaceable by a test.
+fn translated(overrides: &[(&str, &str)]) -> tempfile::TempDir {
+    let mut files = vec![
+        ("s1/labs/first/lab.de.md", "+++\ntitle = \"Erstes\"\n+++\nEinleitung.\n"),
+        (
+            "s1/labs/first/01-make-file.de.md",
+            "+++\ntitle = \"Eine Datei anlegen\"\n+++\nMachen Sie es.\n\n```sh run\ntouch /tmp/x\n```\n\n```check\ntest -f /tmp/x || { echo \"No /tmp/x yet\"; exit 1; }\n```\n\n```solution\ntouch /tmp/x\n```\n",
+        ),
+    ];
+    files.extend_from_slice(overrides);
+    tree(&files)
+}
+
+/// The translated copies' problems, as `relative/path:line: message` lines.
+fn untranslated(dir: &Path) -> Vec<String> {
+    let course = load_course(dir).unwrap_or_else(|p| panic!("{p}"));
+    course.untranslated.iter().map(|p| p.shown_from(dir)).collect()
+}
+
+#[test]
+fn a_translated_copy_is_served_with_the_originals_scripts() {
+    let dir = translated(&[]);
+    let course = load_course(dir.path()).unwrap();
+    assert!(course.untranslated.is_empty(), "{}", course.untranslated);
+    let lab = &course.sessions[0].labs[0];
+    // The copy is not a step of its own.
+    assert_eq!(lab.steps.len(), 1);
+    let view = course.lab_view_in("first", "de").unwrap();
+    assert_eq!(view.title, "Erstes");
+    assert_eq!(view.steps[0].title, "Eine Datei anlegen");
+    assert!(view.steps[0].html.contains("Machen Sie es."));
+    assert_eq!(course.lab_view_in("first", "fr").unwrap().title, "First");
+    assert_eq!(course.outline_in("de").sessions[0].labs[0].title, "Erstes");
+}
+
+#[test]
+fn a_copy_that_changes_what_runs_is_reported_and_not_served() {
+    let changed = "+++\ntitle = \"T\"\npoints = 5\n+++\n```check\ntest -f /tmp/y\n```\n\n```solution\ntouch /tmp/x\n```\n";
+    let dir = translated(&[("s1/labs/first/01-make-file.de.md", changed)]);
+    assert_eq!(
+        untranslated(dir.path()),
+        [
+            "s1/labs/first/01-make-file.de.md:2: points differs from 01-make-file.md's: a translation keeps the original's",
+            "s1/labs/first/01-make-file.de.md:5: check block 1 differs from 01-make-file.md's: apart from its pass/fail sentences, scripts are not translated",
+        ]
+    );
+    let course = load_course(dir.path()).unwrap();
+    assert_eq!(course.lab_view_in("first", "de").unwrap().title, "First", "the original is shown");
+}
+
+#[test]
+fn a_copy_missing_a_step_or_with_a_stray_step_is_reported() {
+    let dir = translated(&[("s1/labs/first/02-extra.de.md", "+++\ntitle = \"X\"\n+++\n")]);
+    std::fs::remove_file(dir.path().join("s1/labs/first/01-make-file.de.md")).unwrap();
+    assert_eq!(
+        untranslated(dir.path()),
+        [
+            "s1/labs/first/01-make-file.de.md: step \"make-file\" has no \"de\" copy: add 01-make-file.de.md",
+            "s1/labs/first/02-extra.de.md: no step of this lab is the original of 02-extra.de.md: name it after a step file (NN-name.de.md)",
+        ]
+    );
+    let dir = tree(&[("s1/labs/first/01-make-file.fr.md", "+++\ntitle = \"X\"\n+++\n")]);
+    assert_eq!(
+        untranslated(dir.path()),
+        ["s1/labs/first/01-make-file.fr.md: a \"fr\" copy of this lab needs lab.fr.md too (its title and introduction)"]
+    );
+}
+
+#[test]
+fn a_copys_check_sentences_and_hints_are_its_own() {
+    let original = "+++\ntitle = \"Make a file\"\npoints = 2\nhints = [\"Use touch.\"]\n+++\n```check\ntest -f /tmp/x || fail \"No /tmp/x yet\"\npass \"There it is\"\n```\n\n```solution\ntouch /tmp/x\n```\n";
+    let copy = "+++\ntitle = \"Eine Datei\"\nhints = [\"Mit touch.\"]\n+++\n```check\ntest -f /tmp/x || fail \"Noch kein /tmp/x\"\npass \"Da ist sie\"\n```\n\n```solution\ntouch /tmp/x\n```\n";
+    let dir = translated(&[("s1/labs/first/01-make-file.md", original), ("s1/labs/first/01-make-file.de.md", copy)]);
+    let course = load_course(dir.path()).unwrap();
+    assert!(course.untranslated.is_empty(), "{}", course.untranslated);
+    let (_, lab) = course.lab("first").unwrap();
+    assert_eq!(lab.reason_in("make-file", "de", "No /tmp/x yet").as_deref(), Some("Noch kein /tmp/x"));
+    assert_eq!(lab.hint_in("make-file", "de", &lab.steps[0].hints[0]).unwrap(), "<p>Mit touch.</p>\n");
+    assert_eq!(course.lab_view_in("first", "de").unwrap().steps[0].reason("There it is".into()), "Da ist sie");
+    // One hint too many is not a translation.
+    let dir = translated(&[
+        ("s1/labs/first/01-make-file.md", original),
+        ("s1/labs/first/01-make-file.de.md", &copy.replace("[\"Mit touch.\"]", "[\"a\", \"b\"]")),
+    ]);
+    assert_eq!(
+        untranslated(dir.path()),
+        ["s1/labs/first/01-make-file.de.md:2: 2 hint(s), 01-make-file.md has 1: translate each hint, add none"]
+    );
+}

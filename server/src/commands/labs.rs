@@ -155,6 +155,9 @@ fn check_course(dir: &std::path::Path) -> std::process::ExitCode {
             for warning in course.warnings.iter() {
                 eprintln!("warning: {warning}");
             }
+            for problem in course.untranslated.iter() {
+                eprintln!("{problem}");
+            }
             for left in &course.left_out {
                 for problem in left.problems.iter() {
                     eprintln!("{problem}");
@@ -168,8 +171,16 @@ fn check_course(dir: &std::path::Path) -> std::process::ExitCode {
                 0 => String::new(),
                 n => format!(", {n} warning(s)"),
             };
+            if !course.untranslated.is_empty() && course.left_out.is_empty() {
+                eprintln!(
+                    "{}: {} problem(s) in translated copies of labs{warnings}; those copies would not be served (their learners see the original)",
+                    dir.display(),
+                    course.untranslated.len()
+                );
+                return std::process::ExitCode::FAILURE;
+            }
             if !course.left_out.is_empty() {
-                let problems: usize = course.left_out.iter().map(|l| l.problems.len()).sum();
+                let problems: usize = course.left_out.iter().map(|l| l.problems.len()).sum::<usize>() + course.untranslated.len();
                 eprintln!(
                     "{}: {problems} problem(s){warnings}; {} lab(s) would be left out, {} served",
                     dir.display(),

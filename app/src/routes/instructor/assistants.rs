@@ -63,10 +63,9 @@ pub fn Assistants(class: String) -> impl IntoView {
     };
     view! {
         <details class="assistants">
-            <summary>"Teaching assistants"</summary>
+            <summary>{t!("assistants")}</summary>
             <p class="muted">
-                "An assistant sees this class and its help queue, claims and resolves hands, writes to learners and watches "
-                "their terminals; only you take over terminals, reset sandboxes, change the class and export grades."
+                {t!("assistants-intro")}
             </p>
             <ul class="assistant-list">
                 <For each=move || list.get() key=|a| (a.id.clone(), a.link.is_some()) let:a>
@@ -76,8 +75,8 @@ pub fn Assistants(class: String) -> impl IntoView {
                             #[cfg(feature = "hydrate")]
                             let path = web_sys::window().and_then(|w| w.location().origin().ok()).map(|o| format!("{o}{path}")).unwrap_or(path);
                             view! {
-                                <input class="assistant-link" type="text" readonly value=path aria-label=format!("Login link for {}", a.name)/>
-                                <span class="muted">" shown once: pass it on now"</span>
+                                <input class="assistant-link" type="text" readonly value=path aria-label=t!("assistant-link", name = a.name.clone())/>
+                                <span class="muted">" " {t!("assistant-link-once")}</span>
                             }
                         });
                         view! {
@@ -86,16 +85,16 @@ pub fn Assistants(class: String) -> impl IntoView {
                                 " "
                                 {link}
                                 " "
-                                <button class="button small secondary" on:click=move |_| remove(id.clone())>"Remove"</button>
+                                <button class="button small secondary" on:click=move |_| remove(id.clone())>{t!("remove")}</button>
                             </li>
                         }
                     }
                 </For>
             </ul>
             <form class="inline" on:submit=add>
-                <label class="visually-hidden" for="assistant-name">"Assistant's name"</label>
-                <input id="assistant-name" placeholder="Assistant's name" maxlength="60" bind:value=name/>
-                <button class="button small" type="submit">"Add assistant"</button>
+                <label class="visually-hidden" for="assistant-name">{t!("assistant-name")}</label>
+                <input id="assistant-name" placeholder=t!("assistant-name") maxlength="60" bind:value=name/>
+                <button class="button small" type="submit">{t!("assistant-add")}</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </details>

@@ -40,7 +40,7 @@ pub fn OneTimeCodes(class: String) -> impl IntoView {
         move |e: leptos::ev::SubmitEvent| {
             e.prevent_default();
             let Ok(n) = count.get_untracked().trim().parse::<u32>() else {
-                error.set(Some("How many codes: a whole number.".into()));
+                error.set(Some(t!("codes-not-a-number")));
                 return;
             };
             let class = class.clone();
@@ -59,25 +59,25 @@ pub fn OneTimeCodes(class: String) -> impl IntoView {
     view! {
         // Read when opened: who used which code changes as learners join.
         <details class="one-time-codes" on:toggle=move |_| load()>
-            <summary>"One-time join codes"</summary>
-            <p class="muted">"Each code joins one learner, once: print them or mail one to each learner."</p>
+            <summary>{t!("codes")}</summary>
+            <p class="muted">{t!("codes-intro")}</p>
             <form class="inline" on:submit=make>
-                <label>"Make " <input class="spares-input" type="number" min="1" max="1000" bind:value=count/> " codes"</label>
-                <button class="button small" type="submit">"Make codes"</button>
+                <label>{t!("codes-make-before")} " " <input class="spares-input" type="number" min="1" max="1000" bind:value=count/> " " {t!("codes-make-after")}</label>
+                <button class="button small" type="submit">{t!("codes-make")}</button>
                 <a class="button small secondary" href=csv download>"CSV"</a>
                 <button class="button small secondary" type="button" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
                     if let Some(w) = web_sys::window() {
                         let _ = w.print();
                     }
-                }>"Print"</button>
+                }>{t!("print")}</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <ul class="code-list">
                 <For each=move || codes.get() key=|c| (c.code.clone(), c.used_by.clone()) let:c>
                     <li data-used=c.used_by.is_some().to_string()>
                         <code class="one-time-code">{c.code.clone()}</code>
-                        {c.used_by.clone().map(|who| view! { <span class="muted">{format!(" used by {}", if who.is_empty() { "a learner since gone".to_string() } else { who })}</span> })}
+                        {c.used_by.clone().map(|who| view! { <span class="muted">{format!(" {}", t!("codes-used-by", name = if who.is_empty() { t!("codes-learner-gone") } else { who }))}</span> })}
                     </li>
                 </For>
             </ul>

@@ -67,7 +67,7 @@ pub fn LtiSettings() -> impl IntoView {
             match save_lti_platform(typed).await {
                 Ok(saved) => {
                     error.set(None);
-                    status.set(Some(format!("{} is registered.", saved.label)));
+                    status.set(Some(t!("lti-registered", name = saved.label.clone())));
                     input.set(PlatformInput::default());
                     reload();
                 }
@@ -79,7 +79,7 @@ pub fn LtiSettings() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match remove_lti_platform(id).await {
                 Ok(()) => {
-                    status.set(Some(format!("{label} is no longer registered.")));
+                    status.set(Some(t!("lti-unregistered", name = label)));
                     reload();
                 }
                 Err(e) => error.set(Some(e.text())),
@@ -90,14 +90,14 @@ pub fn LtiSettings() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match rotate_lti_key().await {
                 Ok(kid) => {
-                    status.set(Some(format!("The tool now signs with key {kid}; the one before stays published.")));
+                    status.set(Some(t!("lti-rotated", kid = kid)));
                     reload();
                 }
                 Err(e) => error.set(Some(e.text())),
             }
         });
     };
-    let field = move |label: &'static str, get: fn(&PlatformInput) -> String, set: fn(&mut PlatformInput, String)| {
+    let field = move |label: String, get: fn(&PlatformInput) -> String, set: fn(&mut PlatformInput, String)| {
         view! {
             <label>
                 {label}
@@ -107,28 +107,28 @@ pub fn LtiSettings() -> impl IntoView {
     };
     view! {
         <details class="lti-settings card">
-            <summary>"LMS (LTI 1.3)"</summary>
+            <summary>{t!("lti")}</summary>
             {move || setup.get().map(|s| match s.tool {
                 None => view! {
-                    <p class="muted">"LTI is off: start the server with --public-url (the address people reach it at) to register it in an LMS."</p>
+                    <p class="muted">{t!("lti-off")}</p>
                 }.into_any(),
                 Some(tool) => view! {
-                    <p class="muted">"Give the LMS these when you register Stacklab as an external tool (LTI 1.3):"</p>
+                    <p class="muted">{t!("lti-give")}</p>
                     <dl class="tool-urls">
-                        <dt>"Login initiation URL"</dt><dd><code>{tool.login}</code></dd>
-                        <dt>"Launch (redirect) URL"</dt><dd><code>{tool.launch}</code></dd>
-                        <dt>"Deep linking URL"</dt><dd><code>{tool.deep_link}</code></dd>
-                        <dt>"Public keyset (JWKS) URL"</dt><dd><code>{tool.jwks}</code></dd>
+                        <dt>{t!("lti-login-url")}</dt><dd><code>{tool.login}</code></dd>
+                        <dt>{t!("lti-launch-url")}</dt><dd><code>{tool.launch}</code></dd>
+                        <dt>{t!("lti-deep-link-url")}</dt><dd><code>{tool.deep_link}</code></dd>
+                        <dt>{t!("lti-jwks-url")}</dt><dd><code>{tool.jwks}</code></dd>
                     </dl>
                     <p class="muted">
-                        {format!("The tool signs with key {}. ", tool.kid)}
-                        <button class="button small secondary" type="button" on:click=rotate>"Rotate the key"</button>
+                        {t!("lti-signs-with", kid = tool.kid.clone())} " "
+                        <button class="button small secondary" type="button" on:click=rotate>{t!("lti-rotate")}</button>
                     </p>
                 }.into_any(),
             })}
             <table class="staff-table">
-                <caption>"Registered LMSs"</caption>
-                <thead><tr><th scope="col">"LMS"</th><th scope="col">"Issuer"</th><th scope="col">"Client id"</th><th scope="col">"Deployments"</th><th scope="col"></th></tr></thead>
+                <caption>{t!("lti-registered-lmss")}</caption>
+                <thead><tr><th scope="col">"LMS"</th><th scope="col">{t!("lti-issuer")}</th><th scope="col">{t!("lti-client-id")}</th><th scope="col">{t!("lti-deployments")}</th><th scope="col"></th></tr></thead>
                 <tbody>
                     <For each=move || setup.get().map(|s| s.platforms).unwrap_or_default() key=|p| p.id.clone() let:p>
                         {
@@ -141,11 +141,11 @@ pub fn LtiSettings() -> impl IntoView {
                                     <td>{p.deployments.join(", ")}</td>
                                     <td>
                                         {if p.from_file {
-                                            view! { <span class="muted">"from the registrations file"</span> }.into_any()
+                                            view! { <span class="muted">{t!("lti-from-file")}</span> }.into_any()
                                         } else {
                                             view! {
-                                                <button class="button small secondary" type="button" aria-label=format!("Remove {}", p.label)
-                                                    on:click=move |_| remove(id.clone(), label.clone())>"Remove"</button>
+                                                <button class="button small secondary" type="button" aria-label=t!("lti-remove", name = p.label.clone())
+                                                    on:click=move |_| remove(id.clone(), label.clone())>{t!("remove")}</button>
                                             }.into_any()
                                         }}
                                     </td>
@@ -156,14 +156,14 @@ pub fn LtiSettings() -> impl IntoView {
                 </tbody>
             </table>
             <form class="inline" on:submit=save>
-                {field("LMS name", |i| i.label.clone(), |i, v| i.label = v)}
-                {field("Issuer (platform id)", |i| i.issuer.clone(), |i, v| i.issuer = v)}
-                {field("Client id", |i| i.client_id.clone(), |i, v| i.client_id = v)}
-                {field("Authentication request URL", |i| i.login_url.clone(), |i, v| i.login_url = v)}
-                {field("Access token URL", |i| i.token_url.clone(), |i, v| i.token_url = v)}
-                {field("Public keyset URL", |i| i.jwks_url.clone(), |i, v| i.jwks_url = v)}
-                {field("Deployment ids", |i| i.deployments.clone(), |i, v| i.deployments = v)}
-                <button class="button small" type="submit">"Register LMS"</button>
+                {field(t!("lti-name"), |i| i.label.clone(), |i, v| i.label = v)}
+                {field(t!("lti-issuer-field"), |i| i.issuer.clone(), |i, v| i.issuer = v)}
+                {field(t!("lti-client-id"), |i| i.client_id.clone(), |i, v| i.client_id = v)}
+                {field(t!("lti-auth-url"), |i| i.login_url.clone(), |i, v| i.login_url = v)}
+                {field(t!("lti-token-url"), |i| i.token_url.clone(), |i, v| i.token_url = v)}
+                {field(t!("lti-keyset-url"), |i| i.jwks_url.clone(), |i, v| i.jwks_url = v)}
+                {field(t!("lti-deployment-ids"), |i| i.deployments.clone(), |i, v| i.deployments = v)}
+                <button class="button small" type="submit">{t!("lti-register")}</button>
             </form>
             {move || status.get().map(|s| view! { <p class="muted" role="status">{s}</p> })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -195,11 +195,11 @@ pub fn Gradebook(class: String) -> impl IntoView {
         let (class, load) = (class.clone(), load.clone());
         move |_| {
             let (class, load) = (class.clone(), load.clone());
-            status.set(Some("Reading the roster…".into()));
+            status.set(Some(t!("lti-reading-roster")));
             leptos::task::spawn_local(async move {
                 match read_roster(class).await {
                     Ok(added) => {
-                        status.set(Some(format!("The roster is read: {added} learners added.")));
+                        status.set(Some(t!("lti-roster-read", count = added)));
                         load();
                     }
                     Err(e) => {
@@ -215,7 +215,13 @@ pub fn Gradebook(class: String) -> impl IntoView {
         found.with(|f| {
             f.iter()
                 .flat_map(|f| f.links.iter())
-                .map(|l| format!("{} in {}{}", l.lab, l.platform, if l.graded { " (graded)" } else { "" }))
+                .map(|l| {
+                    if l.graded {
+                        t!("lti-link-graded", lab = l.lab.clone(), lms = l.platform.clone())
+                    } else {
+                        t!("lti-link", lab = l.lab.clone(), lms = l.platform.clone())
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         })
@@ -228,9 +234,10 @@ pub fn Gradebook(class: String) -> impl IntoView {
             .into_iter()
             .map(|s| {
                 let said = match (s.status, &s.error) {
-                    (ScoreStatus::Failed, Some(e)) if s.attempts == 1 => format!("failed once, trying again: {e}"),
-                    (ScoreStatus::Failed, Some(e)) => format!("failed {} times, trying again: {e}", s.attempts),
-                    (status, _) => status.as_str().to_string(),
+                    (ScoreStatus::Failed, Some(e)) => t!("lti-score-failed", times = s.attempts, error = e),
+                    (ScoreStatus::Sent, _) => t!("lti-score-sent"),
+                    (ScoreStatus::Pending, _) => t!("lti-score-pending"),
+                    (ScoreStatus::Failed, None) => t!("lti-score-failed-plain"),
                 };
                 view! {
                     <tr data-learner=s.learner_id.clone() data-status=s.status.as_str()>
@@ -248,16 +255,16 @@ pub fn Gradebook(class: String) -> impl IntoView {
     view! {
         <Show when=move || found.with(|f| f.as_ref().is_some_and(|f| !f.links.is_empty()))>
             <details class="gradebook card">
-                <summary>"LMS gradebook"</summary>
+                <summary>{t!("lti-gradebook")}</summary>
                 <p class="muted">{links}</p>
                 <p>
-                    <button class="button small secondary" type="button" on:click=refresh.clone()>"Refresh"</button>
+                    <button class="button small secondary" type="button" on:click=refresh.clone()>{t!("refresh")}</button>
                     <button class="button small secondary" type="button" hidden=move || !has_roster() on:click=roster.clone()>
-                        "Read the roster"
+                        {t!("lti-read-roster")}
                     </button>
                 </p>
                 <table class="staff-table">
-                    <thead><tr><th scope="col">"Learner"</th><th scope="col">"Lab"</th><th scope="col">"Score"</th><th scope="col">"Sent to the LMS"</th></tr></thead>
+                    <thead><tr><th scope="col">{t!("learner")}</th><th scope="col">{t!("lab")}</th><th scope="col">{t!("lti-score")}</th><th scope="col">{t!("lti-sent")}</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </details>

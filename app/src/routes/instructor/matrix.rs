@@ -8,8 +8,7 @@ use leptos::prelude::*;
 use crate::i18n::duration;
 
 use crate::class::{
-    Cell, Dashboard, FAILING_AFTER, LabColumns, LabSummary, LearnerRow, SandboxState, SandboxView, cell_key, flags,
-    time_on_step,
+    Cell, Dashboard, FAILING_AFTER, LabColumns, LabSummary, LearnerRow, SandboxState, SandboxView, cell_key, flags, time_on_step,
 };
 
 /// What a cell shows by its colour.

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::matrix::sandbox_label;
 use crate::class::{Dashboard, DashboardEvent, HelpAction, MessageView, flags};
-use crate::i18n::duration;
 use crate::error::AppResult;
+use crate::i18n::duration;
 
 /// The thread between staff and `learner`.
 #[server(endpoint = "instructor/thread")]

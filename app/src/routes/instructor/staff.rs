@@ -25,7 +25,18 @@ pub async fn make_staff_account(name: String, login: String, password: String) -
     services.make_staff_account(&who, &name, &login, &password).await
 }
 
-const ROLES: [(&str, &str); 4] = [("", "no role"), ("owner", "owner"), ("instructor", "instructor"), ("assistant", "assistant")];
+/// A role's value in the form, and its name's message.
+const ROLES: [(&str, &str); 4] =
+    [("", "role-none"), ("owner", "role-owner"), ("instructor", "role-instructor"), ("assistant", "role-assistant")];
+
+fn role_name(value: &str) -> String {
+    match value {
+        "owner" => t!("role-owner"),
+        "instructor" => t!("role-instructor"),
+        "assistant" => t!("role-assistant"),
+        _ => t!("role-none"),
+    }
+}
 
 /// The class's staff, for its owner: every account, with a role to give or take away.
 #[component]
@@ -51,8 +62,8 @@ pub fn ClassStaff(class: String) -> impl IntoView {
                 Ok(()) => {
                     error.set(None);
                     status.set(Some(match role {
-                        Some(role) => format!("{name} is now {} of this class.", role.as_str()),
-                        None => format!("{name} has no role in this class any more."),
+                        Some(role) => t!("staff-role-given", name = name, role = role_name(role.as_str())),
+                        None => t!("staff-role-taken", name = name),
                     }));
                     list.update(|l| l.iter_mut().filter(|a| a.id == account).for_each(|a| a.role = role));
                 }
@@ -62,13 +73,12 @@ pub fn ClassStaff(class: String) -> impl IntoView {
     };
     view! {
         <details class="class-staff">
-            <summary>"Staff of this class"</summary>
+            <summary>{t!("staff-of-class")}</summary>
             <p class="muted">
-                "Owners and instructors run the class; assistants help in it (hands, messages, watching terminals). "
-                "People who sign in with the school's account appear here after their first sign-in."
+                {t!("staff-of-class-intro")}
             </p>
             <table class="staff-table">
-                <thead><tr><th scope="col">"Name"</th><th scope="col">"Login"</th><th scope="col">"Role"</th></tr></thead>
+                <thead><tr><th scope="col">{t!("name")}</th><th scope="col">{t!("instructor-login")}</th><th scope="col">{t!("role")}</th></tr></thead>
                 <tbody>
                     <For each=move || list.get() key=|a| (a.id.clone(), a.role) let:a>
                         {
@@ -78,14 +88,14 @@ pub fn ClassStaff(class: String) -> impl IntoView {
                             view! {
                                 <tr data-account=a.id.clone()>
                                     <td>{a.name.clone()}</td>
-                                    <td>{a.login.clone().unwrap_or_else(|| "school account".into())}</td>
+                                    <td>{a.login.clone().unwrap_or_else(|| t!("staff-school-account"))}</td>
                                     <td>
                                         <select
-                                            aria-label=format!("Role of {}", a.name)
+                                            aria-label=t!("staff-role-of", name = a.name.clone())
                                             on:change=move |e| change(id.clone(), name.clone(), event_target_value(&e))
                                         >
-                                            {ROLES.iter().map(|(value, label)| view! {
-                                                <option value=*value selected=*value == current>{*label}</option>
+                                            {ROLES.iter().map(|(value, _)| view! {
+                                                <option value=*value selected=*value == current>{role_name(value)}</option>
                                             }).collect_view()}
                                         </select>
                                     </td>
@@ -125,20 +135,19 @@ pub fn StaffAccounts() -> impl IntoView {
     };
     view! {
         <details class="staff-accounts card">
-            <summary>"Staff accounts"</summary>
+            <summary>{t!("staff-accounts")}</summary>
             <p class="muted">
-                "An account signs in on this page with its login and password, makes classes of its own, and runs or helps in "
-                "the classes whose owners give it a role. Its password is kept only as an argon2 hash."
+                {t!("staff-accounts-intro")}
             </p>
             <form class="inline" on:submit=make>
-                <label>"Staff member's name" <input required maxlength="60" bind:value=name/></label>
-                <label>"Their login" <input required maxlength="40" autocomplete="off" bind:value=login/></label>
-                <label>"Their password" <input required type="password" minlength="12" autocomplete="new-password" bind:value=password/></label>
-                <button class="button small" type="submit">"Make account"</button>
+                <label>{t!("staff-name")} <input required maxlength="60" bind:value=name/></label>
+                <label>{t!("staff-login")} <input required maxlength="40" autocomplete="off" bind:value=login/></label>
+                <label>{t!("staff-password")} <input required type="password" minlength="12" autocomplete="new-password" bind:value=password/></label>
+                <button class="button small" type="submit">{t!("staff-make")}</button>
             </form>
             <ul>
                 <For each=move || made.get() key=|a| a.id.clone() let:a>
-                    <li>{format!("{} can now sign in as {}.", a.name, a.login.clone().unwrap_or_default())}</li>
+                    <li>{t!("staff-made", name = a.name.clone(), login = a.login.clone().unwrap_or_default())}</li>
                 </For>
             </ul>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}

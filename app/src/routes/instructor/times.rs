@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::class::{Dashboard, StepTimes, short_duration, step_times};
+use crate::class::{Dashboard, StepTimes, step_times};
+use crate::i18n::duration;
 
 /// Bars in a step's histogram.
 const BARS: usize = 8;
@@ -23,11 +24,11 @@ fn Histogram(times: StepTimes) -> impl IntoView {
     let bars = histogram(&times.secs);
     let tallest = bars.iter().copied().max().unwrap_or(0).max(1);
     let longest = times.secs.last().copied().unwrap_or(0);
-    let label = format!(
-        "{} learners passed, from {} to {}",
-        times.secs.len(),
-        short_duration(times.secs.first().copied().unwrap_or(0)),
-        short_duration(longest)
+    let label = t!(
+        "times-histogram",
+        count = times.secs.len(),
+        fastest = duration(times.secs.first().copied().unwrap_or(0)),
+        slowest = duration(longest)
     );
     view! {
         <svg class="step-histogram" viewBox="0 0 80 20" width="80" height="20" role="img" aria-label=label>
@@ -42,20 +43,20 @@ fn Histogram(times: StepTimes) -> impl IntoView {
 #[component]
 pub fn StepTimesTable(dash: RwSignal<Dashboard>) -> impl IntoView {
     let times = Memo::new(move |_| dash.with(step_times));
-    let quantile = |t: &StepTimes, q: f64| t.quantile(q).map(short_duration).unwrap_or_else(|| "–".into());
+    let quantile = |t: &StepTimes, q: f64| t.quantile(q).map(duration).unwrap_or_else(|| "–".into());
     view! {
         <details class="step-times">
-            <summary>"Time per step"</summary>
+            <summary>{t!("times")}</summary>
             <table>
                 <thead>
                     <tr>
-                        <th scope="col">"Step"</th>
-                        <th scope="col">"Passed"</th>
-                        <th scope="col">"Working"</th>
-                        <th scope="col">"Median"</th>
-                        <th scope="col">"Slowest tenth"</th>
-                        <th scope="col">"Failed checks"</th>
-                        <th scope="col">"Times"</th>
+                        <th scope="col">{t!("step")}</th>
+                        <th scope="col">{t!("times-passed")}</th>
+                        <th scope="col">{t!("times-working")}</th>
+                        <th scope="col">{t!("times-median")}</th>
+                        <th scope="col">{t!("times-slowest")}</th>
+                        <th scope="col">{t!("times-failed")}</th>
+                        <th scope="col">{t!("times-times")}</th>
                     </tr>
                 </thead>
                 <tbody>

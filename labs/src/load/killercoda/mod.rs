@@ -258,6 +258,7 @@ pub fn load(dir: &Path, problems: &mut Problems, warnings: &mut Problems) -> Opt
         finish_setup: finish_background,
         finish_foreground: finish_foreground.map(|s| s.source),
         editor_folders: Vec::new(),
+        translations: Default::default(),
         format: LabFormat::Killercoda,
         source: index_path,
     })
