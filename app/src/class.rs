@@ -487,23 +487,16 @@ pub fn time_on_step(cell: &Cell, now: i64) -> i64 {
     (cell.done_at.unwrap_or(now) - cell.started_at).max(0)
 }
 
-/// "45s", "7m", "2h05".
-pub fn short_duration(secs: i64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s => format!("{}h{:02}", s / 3600, (s % 3600) / 60),
-    }
-}
-
-/// A size on disk, short: 820 B, 14 kB, 3.2 MB.
+/// A size on disk, short: 820 B, 14 kB, 3.2 MB (3,2 MB where the page's language writes a
+/// decimal comma).
 pub fn short_bytes(bytes: u64) -> String {
-    match bytes {
+    let text = match bytes {
         b if b < 1000 => format!("{b} B"),
         b if b < 1_000_000 => format!("{} kB", b / 1000),
         b if b < 1_000_000_000 => format!("{:.1} MB", b as f64 / 1e6),
         b => format!("{:.1} GB", b as f64 / 1e9),
-    }
+    };
+    if crate::i18n::lang().decimal_comma() { text.replace('.', ",") } else { text }
 }
 
 /// How long a class took on one step: each learner's time from reaching it to passing it, for
@@ -1098,12 +1091,5 @@ mod tests {
         d.apply(DashboardEvent::Help { learner: "ada".into(), request: None });
         assert_eq!(order(&d), ["bob", "cy"]);
         assert_eq!(looking_at_you("the instructor"), "The instructor is looking at your terminal");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(short_duration(42), "42s");
-        assert_eq!(short_duration(7 * 60 + 3), "7m");
-        assert_eq!(short_duration(2 * 3600 + 5 * 60), "2h05");
     }
 }

@@ -245,12 +245,23 @@ macro_rules! number_args {
 }
 number_args!(u8, u16, i32, i64, u32, u64, usize, f32, f64);
 
-/// A time span, short: "45 s", "7 min", "2 h 05" (and the same in the page's language).
+/// A time span, short, in the page's language: "45s", "7m", "2h05"; "45 s", "7 min", "2 h 05".
 pub fn duration(secs: i64) -> String {
-    match secs {
-        s if s < 60 => t!("duration-seconds", n = s),
-        s if s < 3600 => t!("duration-minutes", n = s / 60),
-        s => t!("duration-hours", h = s / 3600, m = format!("{:02}", (s % 3600) / 60)),
+    lang().duration(secs)
+}
+
+impl Lang {
+    /// Whether the language writes 3,2 for 3.2.
+    pub fn decimal_comma(self) -> bool {
+        self == Lang::De
+    }
+
+    pub fn duration(self, secs: i64) -> String {
+        match secs {
+            s if s < 60 => self.message("duration-seconds", &[("n", arg(s))]),
+            s if s < 3600 => self.message("duration-minutes", &[("n", arg(s / 60))]),
+            s => self.message("duration-hours", &[("h", arg(s / 3600)), ("m", arg(format!("{:02}", (s % 3600) / 60)))]),
+        }
     }
 }
 
@@ -276,6 +287,24 @@ mod tests {
         assert_eq!(Lang::of_headers(Some("stacklab_session=x; stacklab_lang=de"), Some("en")), Lang::De);
         assert_eq!(Lang::of_headers(Some("stacklab_lang=xx"), Some("de-AT")), Lang::De);
         assert_eq!(Lang::of_headers(None, None), Lang::En);
+    }
+
+    #[test]
+    fn durations_per_language() {
+        let (en, de) = (|s| Lang::En.duration(s), |s| Lang::De.duration(s));
+        assert_eq!([en(42), en(7 * 60 + 3), en(2 * 3600 + 5 * 60)], ["42s", "7m", "2h05"]);
+        assert_eq!([de(42), de(7 * 60 + 3), de(2 * 3600 + 5 * 60)], ["42 s", "7 min", "2 h 05"]);
+    }
+
+    #[test]
+    fn the_lab_buttons_english_is_the_loaders() {
+        let c = labs::chrome::ENGLISH;
+        let ours = ["lab-run", "lab-run-title", "lab-copy", "lab-copy-title", "lab-run-inline-title", "lab-copy-inline-title"].map(|k| Lang::En.message(k, &[]));
+        assert_eq!(ours, [c.run, c.run_title, c.copy, c.copy_title, c.run_inline_title, c.copy_inline_title]);
+        let html = labs::chrome::ENGLISH.fragments().concat();
+        assert_eq!(lab_chrome(Lang::En, &html), html);
+        let german = lab_chrome(Lang::De, &html);
+        assert!(german.contains(">Ausführen</button>") && !german.contains(">Run</button>"), "{german}");
     }
 
     #[test]

@@ -21,3 +21,4 @@ page-live-title = Die Seite ist bereit
 page-loading-title = Die interaktive Seite wird geladen…
 page-live = bereit
 page-loading = lädt
+date-utc = { $day }.{ $month }.{ $year }, { $hour }:{ $minute } UTC

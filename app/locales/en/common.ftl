@@ -22,3 +22,4 @@ page-live-title = The page is live
 page-loading-title = Loading the interactive page…
 page-live = live
 page-loading = loading
+date-utc = { $year }-{ $month }-{ $day } { $hour }:{ $minute } UTC
