@@ -168,9 +168,32 @@ pub fn provide() -> Lang {
 
 #[cfg(feature = "ssr")]
 fn request_lang() -> Lang {
-    let Some(parts) = use_context::<http::request::Parts>() else { return Lang::default() };
-    let header = |name: http::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    Lang::of_headers(header(http::header::COOKIE), header(http::header::ACCEPT_LANGUAGE))
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        return Lang::of_headers_of(&parts.headers);
+    }
+    REQUEST_LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+#[cfg(feature = "ssr")]
+tokio::task_local! {
+    /// The language of the request a task serves, outside the app's pages and server functions
+    /// (the server's own routes): set by [`in_request_language`].
+    static REQUEST_LANG: Lang;
+}
+
+/// Runs `future` (a request's handling) with the request's language as [`lang`]'s answer, so
+/// the server's sentences come in the reader's language on its own routes too.
+#[cfg(feature = "ssr")]
+pub async fn in_request_language<F: std::future::Future>(headers: &http::HeaderMap, future: F) -> F::Output {
+    REQUEST_LANG.scope(Lang::of_headers_of(headers), future).await
+}
+
+#[cfg(feature = "ssr")]
+impl Lang {
+    pub fn of_headers_of(headers: &http::HeaderMap) -> Lang {
+        let header = |name: http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        Lang::of_headers(header(http::header::COOKIE), header(http::header::ACCEPT_LANGUAGE))
+    }
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -299,7 +322,8 @@ mod tests {
     #[test]
     fn the_lab_buttons_english_is_the_loaders() {
         let c = labs::chrome::ENGLISH;
-        let ours = ["lab-run", "lab-run-title", "lab-copy", "lab-copy-title", "lab-run-inline-title", "lab-copy-inline-title"].map(|k| Lang::En.message(k, &[]));
+        let ours = ["lab-run", "lab-run-title", "lab-copy", "lab-copy-title", "lab-run-inline-title", "lab-copy-inline-title"]
+            .map(|k| Lang::En.message(k, &[]));
         assert_eq!(ours, [c.run, c.run_title, c.copy, c.copy_title, c.run_inline_title, c.copy_inline_title]);
         let html = labs::chrome::ENGLISH.fragments().concat();
         assert_eq!(lab_chrome(Lang::En, &html), html);
@@ -396,7 +420,9 @@ mod tests {
     fn every_message_the_code_asks_for_exists() {
         let en = catalogue(Lang::En);
         let mut asked = BTreeSet::new();
-        let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        // The app's code, and the server's (its sentences are in the same catalogues).
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("src"), root.join("../server/src")];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();

@@ -96,6 +96,13 @@ test("the lab page in German has no English UI string left", async ({ browser })
   await page.goto("/labs/netns-veth");
   await hydrated(page);
   await noEnglish("the lab page, signed out");
+  // The server's own sentences come in German too: a code no class has.
+  await page.getByLabel("Kurscode").fill("NOSUCHCODE");
+  await page.getByLabel("Ihr Name").fill("Greta");
+  await page.getByRole("button", { name: "Beitreten", exact: true }).click();
+  await expect(page.locator(".join-form .error")).toHaveText("Kein Kurs hat diesen Code: Prüfen Sie ihn mit Ihrer Kursleitung.");
+  await hydrated(page);
+  await noEnglish("the join form with the server's error");
   await page.getByLabel("Kurscode").fill("E2ECLASS");
   await page.getByLabel("Ihr Name").fill("Greta");
   await page.getByRole("button", { name: "Beitreten", exact: true }).click();

@@ -39,7 +39,10 @@ impl WriteBudget {
 }
 
 /// What a learner over their budget reads.
-pub const SLOW_DOWN: &str = "You are writing very fast: wait a few seconds and try again.";
+/// What a learner who writes too fast is told, in their language.
+pub fn slow_down() -> String {
+    app::t!("srv-slow-down")
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ mod extensions;
 mod spotlight;
 
 pub use attention::Attention;
-pub use budget::{SLOW_DOWN, WriteBudget};
+pub use budget::{WriteBudget, slow_down};
 pub use extensions::Extensions;
 pub use spotlight::Spotlights;
 

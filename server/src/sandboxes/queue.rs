@@ -66,12 +66,11 @@ fn secs<S: serde::Serializer>(eta: &Option<Duration>, s: S) -> Result<S::Ok, S::
 
 impl std::fmt::Display for QueueSpot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "The class is full: you are number {} in line for a sandbox", self.position)?;
-        match self.eta {
-            Some(eta) => write!(f, " (about {})", about(eta))?,
-            None => write!(f, " (no estimate yet)")?,
-        }
-        write!(f, ". Your terminal opens by itself when one is free.")
+        let wait = match self.eta {
+            Some(eta) => app::t!("srv-queue-about", time = about(eta)),
+            None => app::t!("srv-queue-no-estimate"),
+        };
+        f.write_str(&app::t!("srv-queued", position = self.position, wait = wait))
     }
 }
 

@@ -460,7 +460,7 @@ pub const HANDS_KEPT: i64 = 100;
 pub fn valid_display_name(name: &str) -> Result<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid("A display name has 1 to 60 characters.".into()));
+        return Err(StoreError::Invalid(app::t!("srv-display-name")));
     }
     Ok(name)
 }

@@ -117,7 +117,7 @@ impl AttachError {
     /// only in [`AttachError::report`].
     pub fn for_browser(&self) -> String {
         match self {
-            AttachError::Sandbox(e) => e.for_learner().to_string(),
+            AttachError::Sandbox(e) => crate::web::error::sandbox_said(e),
             other => other.to_string(),
         }
     }

@@ -33,7 +33,10 @@ impl FailedAttempts {
 }
 
 /// What a client over its budget reads.
-pub const TOO_MANY: &str = "Too many wrong codes from your network: wait a minute and try again.";
+/// What a network that guessed too many codes is told, in the reader's language.
+pub fn too_many() -> String {
+    app::t!("srv-too-many-codes")
+}
 
 #[cfg(test)]
 mod tests {

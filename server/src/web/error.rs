@@ -55,7 +55,7 @@ impl From<crate::store::StoreError> for ApiError {
             crate::store::StoreError::Invalid(message) => ApiError::BadRequest(message),
             e => {
                 tracing::error!("store: {e}");
-                ApiError::Unavailable("The server cannot save right now; try again in a moment.".into())
+                ApiError::Unavailable(app::t!("srv-cannot-save"))
             }
         }
     }
@@ -64,14 +64,40 @@ impl From<crate::store::StoreError> for ApiError {
 impl From<sandbox::Error> for ApiError {
     fn from(e: sandbox::Error) -> Self {
         tracing::warn!("sandbox: {}", e.report());
-        ApiError::Unavailable(e.for_learner().into())
+        ApiError::Unavailable(sandbox_said(&e))
+    }
+}
+
+/// The sentences `sandbox::Error::for_learner` says, by their message in the catalogues.
+const SANDBOX_SAID: [(&str, &str); 4] = [
+    ("Your sandbox is not running. Open your terminal to start it again.", "srv-sandbox-gone"),
+    (
+        "Your sandbox could not be started. Try again in a moment; if it keeps failing, tell your instructor (the server's log says why).",
+        "srv-sandbox-not-started",
+    ),
+    ("This server cannot run sandboxes right now. Tell your instructor: the server's log says why.", "srv-sandboxes-broken"),
+    (
+        "Something went wrong with your sandbox. Try again in a moment; if it keeps happening, tell your instructor (the server's log says why).",
+        "srv-sandbox-failed",
+    ),
+];
+
+/// What the learner is told of a sandbox's failure, in their language: the sandbox crate's
+/// plain sentence (never the error's host details), translated.
+pub fn sandbox_said(e: &sandbox::Error) -> String {
+    let english = e.for_learner();
+    match SANDBOX_SAID.iter().find(|(said, _)| *said == english) {
+        Some((_, key)) => app::i18n::lang().message(key, &[]),
+        None => english.to_string(),
     }
 }
 
 impl From<CheckError> for ApiError {
     fn from(e: CheckError) -> Self {
         match e {
-            CheckError::NoSuchStep(..) => ApiError::NotFound(e.to_string()),
+            CheckError::NoSuchStep(lab, step) => {
+                ApiError::NotFound(app::t!("srv-no-step", step = format!("{step:?}"), lab = format!("{lab:?}")))
+            }
             CheckError::Sandbox(e) => e.into(),
             CheckError::Queued(_) => ApiError::Unavailable(e.to_string()),
             CheckError::Store(e) => e.into(),
@@ -108,6 +134,26 @@ mod tests {
     #[tokio::test]
     async fn the_learners_own_mistakes_are_said_as_they_are() {
         let (status, text) = body(CheckError::NoSuchStep("demo".into(), "nope".into()).into()).await;
-        assert_eq!((status, text.as_str()), (StatusCode::NOT_FOUND, "there is no step \"nope\" in lab \"demo\""));
+        assert_eq!((status, text.as_str()), (StatusCode::NOT_FOUND, "There is no step \"nope\" in lab \"demo\"."));
+    }
+
+    /// Each of the sandbox crate's sentences for a learner has its message, the English word
+    /// for word; a German request reads the German.
+    #[tokio::test]
+    async fn a_sandbox_error_is_said_in_the_readers_language() {
+        let errors = [
+            sandbox::Error::NotFound("lab-x".into()),
+            sandbox::Error::create("lab-x", "starting", sandbox::Error::NotFound("lab-x".into())),
+            sandbox::Error::Image("gone".into()),
+            sandbox::Error::io("mount", std::io::Error::from_raw_os_error(libc::EACCES)),
+        ];
+        for e in &errors {
+            let (_, key) = SANDBOX_SAID.iter().find(|(said, _)| *said == e.for_learner()).expect("every sentence has a message");
+            assert_eq!(app::i18n::Lang::En.message(key, &[]), e.for_learner());
+        }
+        let mut german = axum::http::HeaderMap::new();
+        german.insert(axum::http::header::ACCEPT_LANGUAGE, "de-DE,de;q=0.9".parse().unwrap());
+        let said = app::i18n::in_request_language(&german, async { sandbox_said(&errors[0]) }).await;
+        assert_eq!(said, "Ihre Sandbox läuft nicht. Öffnen Sie Ihr Terminal, um sie wieder zu starten.");
     }
 }

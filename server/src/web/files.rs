@@ -91,11 +91,11 @@ impl IntoResponse for FilesError {
             // The backend's own words stay in the log: they can name host paths.
             FilesError::File(Sandbox(e)) => {
                 tracing::warn!("editor: {}", e.report());
-                e.for_learner().to_string()
+                crate::web::error::sandbox_said(&e)
             }
             FilesError::File(e @ Unexpected { .. }) => {
                 tracing::warn!("editor: {e}");
-                "The sandbox did not answer as the editor expected; try again, or use the terminal.".into()
+                app::t!("srv-editor-unexpected")
             }
             other => other.to_string(),
         };

@@ -32,11 +32,11 @@ pub fn router() -> axum::Router<AppState> {
 }
 
 async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
-    state.store.learner(id).await?.ok_or_else(|| ApiError::NotFound("There is no such learner.".into()))
+    state.store.learner(id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-learner")))
 }
 
 fn spend(state: &AppState, learner: &str) -> Result<(), ApiError> {
-    if state.write_budget.take(learner) { Ok(()) } else { Err(ApiError::TooMany(crate::classroom::SLOW_DOWN.into())) }
+    if state.write_budget.take(learner) { Ok(()) } else { Err(ApiError::TooMany(crate::classroom::slow_down())) }
 }
 
 /// Tells the learner's pages and the class's dashboards that their hand changed.
@@ -48,7 +48,7 @@ pub async fn mine(state: &AppState, learner_id: &str) -> Result<LearnerHelp, Api
     let learner = learner(state, learner_id).await?;
     let hand = state.store.open_help(learner_id).await?.map(|r| help_view(&r, &learner.display_name));
     let thread = state.store.thread(learner_id, THREAD_SHOWN).await?.iter().map(message_view).collect();
-    let class = state.store.class(&learner.class_id).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))?;
+    let class = state.store.class(&learner.class_id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-class")))?;
     let poll = super::polls::learner_poll(state, learner_id, &class).await?;
     let sandbox_expires_in = match &state.sandboxes {
         Some(s) => s.view(learner_id).await.expires_in_secs,
@@ -72,18 +72,18 @@ pub async fn mine(state: &AppState, learner_id: &str) -> Result<LearnerHelp, Api
 /// running sandbox; returns their help state with the new time.
 pub async fn extend(state: &AppState, learner_id: &str) -> Result<LearnerHelp, ApiError> {
     let learner = learner(state, learner_id).await?;
-    let class = state.store.class(&learner.class_id).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))?;
-    let sandboxes = state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))?;
+    let class = state.store.class(&learner.class_id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-class")))?;
+    let sandboxes = state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable(app::t!("srv-no-sandboxes")))?;
     let Some(limit) = class.settings.self_extend_minutes.filter(|&m| m > 0) else {
-        return Err(ApiError::BadRequest("Your class does not let learners extend their sandbox: ask your instructor.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-no-self-extend")));
     };
     let granted = state.extensions.take(learner_id, app::class::SELF_EXTEND_STEP, limit);
     if granted == 0 {
-        return Err(ApiError::BadRequest(format!("You have added the {limit} minutes your class allows: ask your instructor for more.")));
+        return Err(ApiError::BadRequest(app::t!("srv-self-extend-used", minutes = limit)));
     }
     if !sandboxes.extend(learner_id, std::time::Duration::from_secs(u64::from(granted) * 60)) {
         state.extensions.give_back(learner_id, granted);
-        return Err(ApiError::BadRequest("Your sandbox is not running: it starts again, with its full time, when you use it.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-sandbox-not-running")));
     }
     let _ = state.store.log_event(Some(learner_id), "sandbox_self_extended", serde_json::json!({ "minutes": granted })).await;
     mine(state, learner_id).await
@@ -141,10 +141,7 @@ pub async fn spotlight(state: &AppState, learner_id: &str, allow: bool) -> Resul
         state.spotlights.stop(&learner.class_id);
         None
     } else {
-        state
-            .spotlights
-            .answer(&learner.class_id, learner_id, allow)
-            .ok_or_else(|| ApiError::NotFound("Nobody asked to show your terminal.".into()))?
+        state.spotlights.answer(&learner.class_id, learner_id, allow).ok_or_else(|| ApiError::NotFound(app::t!("srv-no-spotlight")))?
     };
     let _ = state.updates.send(Update::Spotlight { class_id: learner.class_id, view });
     Ok(())
@@ -176,7 +173,7 @@ async fn spotlight_watch(State(state): State<AppState>, LearnerId(learner_id): L
         Err(e) => return state.store_error(e),
     };
     let Some(shown) = state.spotlights.current(&class).filter(|s| s.consented && s.to_class) else {
-        return (StatusCode::NOT_FOUND, "Nothing is shown to the class now.").into_response();
+        return (StatusCode::NOT_FOUND, app::t!("srv-nothing-shown")).into_response();
     };
     let shutdown = state.shutdown.clone();
     upgrade.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(move |socket| async move {

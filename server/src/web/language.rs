@@ -15,6 +15,12 @@ use app::i18n::{COOKIE, Lang};
 
 use super::AppState;
 
+/// Every request is served in its language: the server's sentences (errors, notices) too.
+pub async fn of_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let headers = request.headers().clone();
+    app::i18n::in_request_language(&headers, next.run(request)).await
+}
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/language/{tag}", get(choose))
 }
@@ -27,8 +33,8 @@ struct Back {
 async fn choose(State(state): State<AppState>, Path(tag): Path<String>, Query(q): Query<Back>, jar: CookieJar) -> Response {
     let Some(lang) = Lang::from_tag(&tag) else {
         let known: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
-        let said = format!("There is no language {tag:?} here: choose one of {}.", known.join(", "));
-        return super::notice::notice(StatusCode::NOT_FOUND, "No such language", &said, Some(("/", "Home")));
+        let said = app::t!("srv-no-language", tag = format!("{tag:?}"), known = known.join(", "));
+        return super::notice::notice(StatusCode::NOT_FOUND, &app::t!("srv-no-language-title"), &said, Some(("/", &app::t!("srv-home"))));
     };
     let cookie = Cookie::build((COOKIE, lang.tag()))
         .path("/")

@@ -13,7 +13,7 @@ use axum_extra::extract::cookie::SignedCookieJar;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::attempts::TOO_MANY;
+use super::attempts::too_many;
 use crate::sandboxes::ClassTerms;
 use crate::store::{Class, Identity, Learner, Role, Session, StoreError};
 use crate::updates::Update;
@@ -47,10 +47,6 @@ pub(super) enum Refusal {
 }
 
 impl Refusal {
-    fn said(status: StatusCode, message: &str) -> Self {
-        Refusal::Said(status, message.to_string())
-    }
-
     fn json(self, state: &AppState) -> Response {
         match self {
             Refusal::Said(status, message) => (status, Json(serde_json::json!({ "error": message }))).into_response(),
@@ -111,7 +107,7 @@ pub(super) enum Joiner<'a> {
 /// Admits a learner to the class with this code (or this one-time code).
 async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_>) -> Result<(Learner, Class), Refusal> {
     if !state.attempts.allowed(client.ip()) {
-        return Err(Refusal::said(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
+        return Err(Refusal::Said(StatusCode::TOO_MANY_REQUESTS, too_many()));
     }
     let name = match who {
         Joiner::Anonymous(name) => name,
@@ -121,14 +117,14 @@ async fn enroll(state: &AppState, client: SocketAddr, code: &str, who: Joiner<'_
     crate::store::valid_display_name(name)?;
     let (class, one_time) = match state.store.class_by_code(code).await? {
         Some(class) if class.settings.codes_only => {
-            return Err(Refusal::said(StatusCode::FORBIDDEN, "This class joins with a one-time code each: ask your instructor for yours."));
+            return Err(Refusal::Said(StatusCode::FORBIDDEN, app::t!("srv-codes-only")));
         }
         Some(class) => (class, None),
         None => match one_time_class(state, code).await? {
             Some((class, code)) => (class, Some(code)),
             None => {
                 state.attempts.failed(client.ip());
-                return Err(Refusal::said(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor."));
+                return Err(Refusal::Said(StatusCode::NOT_FOUND, app::t!("srv-no-class-code")));
             }
         },
     };
@@ -150,14 +146,11 @@ pub(super) async fn admit(state: &AppState, class: &Class, one_time: Option<&str
         return Ok(learner);
     }
     if !class.settings.open_at(crate::store::now()) {
-        return Err(Refusal::said(StatusCode::FORBIDDEN, "This class has ended. To continue your work, use your resume code instead."));
+        return Err(Refusal::Said(StatusCode::FORBIDDEN, app::t!("srv-class-ended")));
     }
     if class.settings.sign_in_required && matches!(who, Joiner::Anonymous(_)) {
-        let with = state.oidc.as_ref().map_or("your school account", |o| o.label());
-        return Err(Refusal::Said(
-            StatusCode::FORBIDDEN,
-            format!("This class is joined signed in: use “Sign in with {with}” below, with the same class code."),
-        ));
+        let with = state.oidc.as_ref().map_or_else(|| app::t!("srv-school-account"), |o| o.label().to_string());
+        return Err(Refusal::Said(StatusCode::FORBIDDEN, app::t!("srv-join-signed-in", with = with)));
     }
     // Used up only now that nothing else refuses the join.
     if let Some(code) = one_time {
@@ -192,7 +185,7 @@ async fn one_time_class(state: &AppState, typed: &str) -> Result<Option<(Class, 
 async fn redeem(state: &AppState, code: &str) -> Result<(), Refusal> {
     match state.store.redeem_one_time_code(code).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(Refusal::said(StatusCode::NOT_FOUND, "No class has this code: check it with your instructor.")),
+        Ok(None) => Err(Refusal::Said(StatusCode::NOT_FOUND, app::t!("srv-no-class-code"))),
         Err(StoreError::Invalid(said)) => Err(Refusal::Said(StatusCode::FORBIDDEN, said)),
         Err(e) => Err(Refusal::Store(e)),
     }
@@ -200,13 +193,13 @@ async fn redeem(state: &AppState, code: &str) -> Result<(), Refusal> {
 
 async fn by_resume_code(state: &AppState, client: SocketAddr, code: &str) -> Result<Learner, Refusal> {
     if !state.attempts.allowed(client.ip()) {
-        return Err(Refusal::said(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
+        return Err(Refusal::Said(StatusCode::TOO_MANY_REQUESTS, too_many()));
     }
     match state.store.learner_by_resume_code(code).await? {
         Some(learner) => Ok(learner),
         None => {
             state.attempts.failed(client.ip());
-            Err(Refusal::said(StatusCode::NOT_FOUND, "This resume code is unknown: check it, or join with the class code."))
+            Err(Refusal::Said(StatusCode::NOT_FOUND, app::t!("srv-resume-unknown")))
         }
     }
 }

@@ -204,7 +204,7 @@ impl AppState {
     pub fn store_error(&self, e: crate::store::StoreError) -> axum::response::Response {
         use axum::response::IntoResponse;
         tracing::error!("store: {e}");
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "The server cannot save right now; try again in a moment.").into_response()
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, app::t!("srv-cannot-save")).into_response()
     }
 
     pub async fn class_name(&self, class_id: &str) -> String {
@@ -252,6 +252,7 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/pkg", assets::pkg_service(&state.leptos_options))
         .merge(pages)
         .layer(axum::middleware::from_fn(guard::same_origin))
+        .layer(axum::middleware::from_fn(language::of_request))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

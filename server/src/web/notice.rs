@@ -14,9 +14,10 @@ pub fn notice(status: StatusCode, title: &str, said: &str, back: Option<(&str, &
 /// A page with `title` and `body` (HTML the caller escaped), never cached.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>",
         title = escape(title),
+        lang = app::i18n::lang().tag(),
     );
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], Body::from(html)).into_response()
 }

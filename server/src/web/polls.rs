@@ -38,7 +38,11 @@ fn view_of(state: &AppState, deck: &str, source: &PollSource) -> Result<PollView
     let mut view = PollView::empty(deck);
     match source {
         PollSource::Question { id } => {
-            let q = state.course.questions.get(id).ok_or_else(|| ApiError::NotFound(format!("There is no quiz question {id:?}.")))?;
+            let q = state
+                .course
+                .questions
+                .get(id)
+                .ok_or_else(|| ApiError::NotFound(app::t!("srv-no-quiz-question", question = format!("{id:?}"))))?;
             view.question = Some(id.clone());
             view.prompt_html = q.prompt_html.clone();
             view.choices = q.choices.iter().map(|c| c.html.clone()).collect();
@@ -87,7 +91,7 @@ async fn announce(state: &AppState, poll: &Poll) -> Result<(), ApiError> {
 
 pub async fn launch(state: &AppState, deck: &str, source: PollSource) -> Result<PollView, ApiError> {
     if state.course.deck(deck).is_none() {
-        return Err(ApiError::NotFound(format!("There is no deck {deck:?}.")));
+        return Err(ApiError::NotFound(app::t!("srv-no-deck", deck = format!("{deck:?}"))));
     }
     let view = view_of(state, deck, &source)?;
     let poll = state.store.launch_poll(deck, &view).await?;
@@ -96,22 +100,22 @@ pub async fn launch(state: &AppState, deck: &str, source: PollSource) -> Result<
 }
 
 pub async fn change(state: &AppState, id: i64, change: PollChange) -> Result<PollView, ApiError> {
-    let poll = state.store.change_poll(id, change).await?.ok_or_else(|| ApiError::BadRequest("This poll has ended.".into()))?;
+    let poll = state.store.change_poll(id, change).await?.ok_or_else(|| ApiError::BadRequest(app::t!("srv-poll-ended")))?;
     announce(state, &poll).await?;
     with_results(state, poll.view).await
 }
 
 /// The learner's answer (replacing an earlier one while the poll is open).
 pub async fn answer(state: &AppState, learner_id: &str, id: i64, answer: PollAnswer) -> Result<PollResults, ApiError> {
-    let learner = state.store.learner(learner_id).await?.ok_or_else(|| ApiError::NotFound("There is no such learner.".into()))?;
+    let learner = state.store.learner(learner_id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-learner")))?;
     let poll = state.store.poll(id).await?.filter(|p| p.closed_at.is_none());
     let class = state.store.class(&learner.class_id).await?;
     let Some(poll) = poll.filter(|p| class.is_some_and(|c| c.settings.has_deck(&p.view.deck))) else {
-        return Err(ApiError::NotFound("This poll has ended.".into()));
+        return Err(ApiError::NotFound(app::t!("srv-poll-ended")));
     };
     poll.view.check(&answer).map_err(ApiError::BadRequest)?;
     if !state.write_budget.take(learner_id) {
-        return Err(ApiError::TooMany(crate::classroom::SLOW_DOWN.into()));
+        return Err(ApiError::TooMany(crate::classroom::slow_down()));
     }
     state.store.answer_poll(id, learner_id, &answer).await?;
     if let (Some(question), PollAnswer::Choices { choices }) = (&poll.view.question, &answer) {
@@ -178,7 +182,7 @@ async fn answer_route(
 /// launch, reveal and close ("poll") and every new count ("results").
 async fn presenter_events(State(state): State<AppState>, _: Teacher, Path(deck): Path<String>) -> Result<Response, ApiError> {
     if state.course.deck(&deck).is_none() {
-        return Err(ApiError::NotFound(format!("There is no deck {deck:?}.")));
+        return Err(ApiError::NotFound(app::t!("srv-no-deck", deck = format!("{deck:?}"))));
     }
     let updates = BroadcastStream::new(state.updates.subscribe());
     let first = Event::default().event("poll").json_data(presenter_poll(&state, &deck).await?).unwrap_or_default();

@@ -57,7 +57,7 @@ async fn ports(State(state): State<AppState>, LearnerId(learner): LearnerId) -> 
 }
 
 pub(crate) async fn ports_of(state: &AppState, learner: &str) -> Result<Ports, ApiError> {
-    let sandboxes = state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))?;
+    let sandboxes = state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable(app::t!("srv-no-sandboxes")))?;
     let listening = match sandboxes.listening(learner).await {
         Ok(ports) => ports,
         Err(sandbox::Error::NotFound(_)) => Vec::new(),
@@ -84,9 +84,9 @@ fn share_link(token: &str) -> String {
 
 /// Starts or stops sharing the learner's preview of `port`; the link when shared.
 pub(crate) fn share(state: &AppState, learner: &str, port: u16, on: bool) -> Result<Option<String>, ApiError> {
-    let previews = state.previews.as_ref().ok_or_else(|| ApiError::Unavailable("Web previews are switched off on this server.".into()))?;
+    let previews = state.previews.as_ref().ok_or_else(|| ApiError::Unavailable(app::t!("srv-previews-off")))?;
     if port == 0 {
-        return Err(ApiError::BadRequest("A preview needs a port from 1 to 65535.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-preview-port")));
     }
     if !on {
         previews.shares.stop(learner, port);
@@ -128,7 +128,7 @@ async fn ports_page(
     if let Some(port) = query.port {
         return match port.trim().parse::<u16>() {
             Ok(port) if port > 0 => Ok(Redirect::to(&format!("/preview/{port}/")).into_response()),
-            _ => Err(ApiError::BadRequest(format!("{port:?} is not a port: give a number from 1 to 65535."))),
+            _ => Err(ApiError::BadRequest(app::t!("srv-not-a-port", port = format!("{port:?}")))),
         };
     }
     let ports = ports_of(&state, &learner).await?;
@@ -264,33 +264,18 @@ impl Listening {
         let stream = match sandboxes.connect(&self.owner, self.port).await {
             Ok(stream) => stream,
             Err(sandbox::Error::NotFound(_)) => {
-                return page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The sandbox is not running. Open the workbook to start it, then reload this page.",
-                );
+                return page(StatusCode::SERVICE_UNAVAILABLE, &app::t!("srv-preview-not-running"));
             }
             Err(e) => {
                 tracing::debug!(learner = %self.owner, port = self.port, "preview: {}", e.report());
-                return page(
-                    StatusCode::BAD_GATEWAY,
-                    &format!(
-                        "Nothing answers on port {} in the sandbox. Start the service (listening on that port), then reload this page.",
-                        self.port
-                    ),
-                );
+                return page(StatusCode::BAD_GATEWAY, &app::t!("srv-preview-no-answer", port = self.port));
             }
         };
         match proxy::forward(stream, request, COOKIE, self.activity.hold()).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::debug!(learner = %self.owner, port = self.port, "preview: {e}");
-                page(
-                    StatusCode::BAD_GATEWAY,
-                    &format!(
-                        "The service on port {} did not answer with HTTP. If it is not running, start it (listening on that port), then reload this page.",
-                        self.port
-                    ),
-                )
+                page(StatusCode::BAD_GATEWAY, &app::t!("srv-preview-not-http", port = self.port))
             }
         }
     }
@@ -314,8 +299,8 @@ impl Listening {
             _ => {}
         }
         match session {
-            Ok(Some(_)) => Err(page(StatusCode::FORBIDDEN, "This preview belongs to another learner.")),
-            Ok(None) => Err(page(StatusCode::UNAUTHORIZED, "Open this preview from your workbook: you are not signed in here.")),
+            Ok(Some(_)) => Err(page(StatusCode::FORBIDDEN, &app::t!("srv-preview-other"))),
+            Ok(None) => Err(page(StatusCode::UNAUTHORIZED, &app::t!("srv-preview-signed-out"))),
             Err(e) => Err(self.state.store_error(e)),
         }
     }
@@ -369,7 +354,7 @@ async fn runs_class_of(state: &AppState, who: &app::class::StaffView, learner: &
 
 /// A short page of Stacklab's own in a preview's place.
 fn page(status: StatusCode, said: &str) -> Response {
-    super::notice::notice(status, "Preview", said, None)
+    super::notice::notice(status, &app::t!("srv-preview-title"), said, None)
 }
 
 #[cfg(test)]

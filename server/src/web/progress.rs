@@ -37,11 +37,11 @@ fn step_def<'a>(state: &'a AppState, lab: &str, step: &str) -> Result<&'a labs::
         .course
         .lab(lab)
         .and_then(|(_, l)| l.step(step))
-        .ok_or_else(|| ApiError::NotFound(format!("There is no step {step:?} in lab {lab:?}.")))
+        .ok_or_else(|| ApiError::NotFound(app::t!("srv-no-step", step = format!("{step:?}"), lab = format!("{lab:?}"))))
 }
 
 fn progress(state: &AppState) -> Result<&std::sync::Arc<crate::checks::CheckEngine>, ApiError> {
-    state.progress.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))
+    state.progress.as_ref().ok_or_else(|| ApiError::Unavailable(app::t!("srv-no-sandboxes")))
 }
 
 /// The learner's view of one step, from its stored state.
@@ -72,7 +72,7 @@ async fn view(
 }
 
 pub async fn lab_progress(state: &AppState, learner: &str, lab: &str) -> Result<Vec<StepProgress>, ApiError> {
-    let (_, lab_def) = state.course.lab(lab).ok_or_else(|| ApiError::NotFound(format!("There is no lab {lab:?}.")))?;
+    let (_, lab_def) = state.course.lab(lab).ok_or_else(|| ApiError::NotFound(app::t!("srv-no-lab", lab = format!("{lab:?}"))))?;
     let stored = state.store.step_states(learner, lab).await?;
     let mut steps = Vec::new();
     for step in &lab_def.steps {
@@ -100,7 +100,7 @@ pub async fn hint(state: &AppState, learner: &str, lab: &str, step: &str) -> Res
     let def = step_def(state, lab, step)?;
     let current = state.store.start_step(learner, lab, step).await?.hints_revealed.max(0) as usize;
     if current >= def.hints.len() {
-        return Err(ApiError::NotFound("There are no more hints for this step.".into()));
+        return Err(ApiError::NotFound(app::t!("srv-no-more-hints")));
     }
     let stored = state.store.reveal_hints(learner, lab, step, current as i64 + 1).await?;
     // The dashboard and the recording's marker hear of it.
@@ -113,7 +113,7 @@ pub async fn solution(state: &AppState, learner: &str, lab: &str, step: &str) ->
     // A Killercoda step's solution is its own Run buttons: there is nothing to reveal.
     let def = step_def(state, lab, step)?;
     if def.solution.is_none() || !def.reveal_solution {
-        return Err(ApiError::NotFound("This step has no solution.".into()));
+        return Err(ApiError::NotFound(app::t!("srv-no-solution")));
     }
     let stored = state.store.show_solution(learner, lab, step).await?;
     let _ = state.updates.send(Update::Step { learner: learner.to_string(), state: stored.clone() });
@@ -123,9 +123,13 @@ pub async fn solution(state: &AppState, learner: &str, lab: &str, step: &str) ->
 /// Scores an answer on the server and stores it; only now are the right answers and the
 /// explanations sent.
 pub async fn answer(state: &AppState, learner: &str, question: &str, choices: Vec<usize>) -> Result<QuizResult, ApiError> {
-    let q = state.course.questions.get(question).ok_or_else(|| ApiError::NotFound(format!("There is no question {question:?}.")))?;
+    let q = state
+        .course
+        .questions
+        .get(question)
+        .ok_or_else(|| ApiError::NotFound(app::t!("srv-no-question", question = format!("{question:?}"))))?;
     if choices.is_empty() || choices.iter().any(|&c| c >= q.choices.len()) {
-        return Err(ApiError::BadRequest("Pick one of the answers.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-pick-answer")));
     }
     let feedback = q.score(&choices);
     let stored = state.store.answer_quiz(learner, question, &choices, feedback.correct, i64::from(feedback.points)).await?;

@@ -30,7 +30,7 @@ pub fn router() -> axum::Router<AppState> {
 }
 
 fn recordings(state: &AppState) -> Result<&std::sync::Arc<Recordings>, ApiError> {
-    state.recordings.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))
+    state.recordings.as_ref().ok_or_else(|| ApiError::Unavailable(app::t!("srv-no-sandboxes")))
 }
 
 pub fn list(recordings: &Recordings, learner: &str) -> Vec<RecordingInfo> {
@@ -59,7 +59,7 @@ pub struct CastQuery {
 }
 
 async fn one_cast(state: &AppState, learner: &str, id: &str, query: &CastQuery) -> Result<Response, ApiError> {
-    let cast = recordings(state)?.cast(learner, id).await.ok_or_else(|| ApiError::NotFound("There is no such recording.".into()))?;
+    let cast = recordings(state)?.cast(learner, id).await.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-recording")))?;
     Ok(cast_response(cast.to_text(), (query.download == 1).then_some(id)))
 }
 
@@ -67,21 +67,20 @@ async fn one_cast(state: &AppState, learner: &str, id: &str, query: &CastQuery) 
 /// to this step's pass (or now).
 async fn step_replay(state: &AppState, learner: &str, lab: &str, step: &str) -> Result<Response, ApiError> {
     let recordings = recordings(state)?;
-    let (_, lab_def) = state.course.lab(lab).ok_or_else(|| ApiError::NotFound(format!("There is no lab {lab:?}.")))?;
+    let (_, lab_def) = state.course.lab(lab).ok_or_else(|| ApiError::NotFound(app::t!("srv-no-lab", lab = format!("{lab:?}"))))?;
     let index = lab_def
         .steps
         .iter()
         .position(|s| s.id == step)
-        .ok_or_else(|| ApiError::NotFound(format!("There is no step {step:?} in lab {lab:?}.")))?;
+        .ok_or_else(|| ApiError::NotFound(app::t!("srv-no-step", step = format!("{step:?}"), lab = format!("{lab:?}"))))?;
     let states = state.store.step_states(learner, lab).await?;
-    let this = states.iter().find(|s| s.step_id == step).ok_or_else(|| ApiError::NotFound("This step was never started.".into()))?;
+    let this = states.iter().find(|s| s.step_id == step).ok_or_else(|| ApiError::NotFound(app::t!("srv-step-never-started")))?;
     let previous_pass = index.checked_sub(1).and_then(|i| states.iter().find(|s| s.step_id == lab_def.steps[i].id)).and_then(|s| s.done_at);
     // Stored times are whole seconds: a second's slack each side keeps the markers in.
     let to = this.done_at.unwrap_or_else(crate::store::now) as f64 + 2.0;
     let from = previous_pass.filter(|&p| (p as f64) < to).unwrap_or(this.started_at) as f64 - 1.0;
     let casts = recordings.casts_between(learner, from, to).await;
-    let part = crate::recordings::segment::segment(&casts, from, to)
-        .ok_or_else(|| ApiError::NotFound("Nothing was recorded in a terminal while on this step.".into()))?;
+    let part = crate::recordings::segment::segment(&casts, from, to).ok_or_else(|| ApiError::NotFound(app::t!("srv-nothing-recorded")))?;
     Ok(cast_response(part.to_text(), None))
 }
 
@@ -111,7 +110,7 @@ async fn seen_by(state: &AppState, who: &app::class::StaffView, learner: &str) -
     match state.store.learner(learner).await? {
         Some(l) if who.may_see(&l.class_id) => Ok(l),
         Some(_) => Err(ApiError::Forbidden),
-        None => Err(ApiError::NotFound("There is no such learner.".into())),
+        None => Err(ApiError::NotFound(app::t!("srv-no-learner"))),
     }
 }
 
@@ -147,7 +146,7 @@ async fn replay_route(
 /// `asciinema play`), in a folder per learner.
 async fn zip_route(State(state): State<AppState>, Staff(who): Staff, Path(class): Path<String>) -> Result<Response, ApiError> {
     crate::web::instructor::allowed(who.may_run(&class))?;
-    let class = state.store.class(&class).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))?;
+    let class = state.store.class(&class).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-class")))?;
     let recordings = recordings(&state)?.clone();
     let mut files: BTreeMap<String, Vec<(String, std::path::PathBuf)>> = BTreeMap::new();
     for learner in state.store.learners(&class.id).await? {
@@ -157,10 +156,10 @@ async fn zip_route(State(state): State<AppState>, Staff(who): Staff, Path(class)
     }
     let zipped = tokio::task::spawn_blocking(move || write_zip(&files))
         .await
-        .map_err(|_| ApiError::Unavailable("The zip could not be made.".into()))?
+        .map_err(|_| ApiError::Unavailable(app::t!("srv-zip-failed")))?
         .map_err(|e| {
             tracing::error!("zipping a class's recordings: {e}");
-            ApiError::Unavailable("The zip could not be made.".into())
+            ApiError::Unavailable(app::t!("srv-zip-failed"))
         })?;
     let file = tokio::fs::File::from_std(zipped);
     let name = format!("recordings-{}.zip", slug(&class.name, "class"));

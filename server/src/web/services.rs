@@ -155,7 +155,7 @@ impl Services for AppState {
     }
 
     async fn thread(&self, who: &StaffView, learner: &str) -> AppResult<Vec<MessageView>> {
-        let Ok(Some(l)) = self.store.learner(learner).await else { return Err(AppError::NotFound("There is no such learner.".into())) };
+        let Ok(Some(l)) = self.store.learner(learner).await else { return Err(AppError::NotFound(app::t!("srv-no-learner"))) };
         if !who.may_see(&l.class_id) {
             return Err(AppError::NotInstructor);
         }
@@ -253,9 +253,9 @@ impl Services for AppState {
     }
 
     async fn set_live_slide(&self, deck: &str, slide: usize) -> AppResult<()> {
-        let (_, d) = self.course.deck(deck).ok_or_else(|| AppError::NotFound("There is no such deck.".into()))?;
+        let (_, d) = self.course.deck(deck).ok_or_else(|| AppError::NotFound(app::t!("srv-no-such-deck")))?;
         if slide >= d.slides.len() {
-            return Err(AppError::NotFound("There is no such slide.".into()));
+            return Err(AppError::NotFound(app::t!("srv-no-such-slide")));
         }
         self.presentations.set(deck, slide);
         Ok(())

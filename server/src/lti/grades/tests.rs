@@ -32,6 +32,7 @@ fn lab() -> Lab {
         editor_folders: Vec::new(),
         format: LabFormat::Stacklab,
         source: PathBuf::from("labs/netns"),
+        translations: Default::default(),
     }
 }
 

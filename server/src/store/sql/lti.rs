@@ -89,7 +89,7 @@ impl LtiStore for SqlStore {
             .map_err(classify)?
             .get("n");
         if have >= MAX_PLATFORMS {
-            return Err(StoreError::Invalid(format!("This server has its {MAX_PLATFORMS} LMS registrations already.")));
+            return Err(StoreError::Invalid(app::t!("srv-max-platforms", max = MAX_PLATFORMS)));
         }
         let deployments = serde_json::to_string(&p.deployments).unwrap_or_else(|_| "[]".into());
         let row = sqlx::query(
@@ -154,7 +154,7 @@ impl LtiStore for SqlStore {
         sqlx::query("DELETE FROM lti_pending WHERE created_at < $1").bind(t - PENDING_SECS).execute(&self.pool).await.map_err(classify)?;
         let have: i64 = sqlx::query("SELECT COUNT(*) AS n FROM lti_pending").fetch_one(&self.pool).await.map_err(classify)?.get("n");
         if have >= MAX_PENDING {
-            return Err(StoreError::Invalid("Too many launches are on their way at once: try again in a few minutes.".into()));
+            return Err(StoreError::Invalid(app::t!("srv-too-many-launches")));
         }
         let token = session_token();
         sqlx::query("INSERT INTO lti_pending (token, kind, payload, created_at) VALUES ($1, $2, $3, $4)")

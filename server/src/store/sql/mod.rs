@@ -141,7 +141,7 @@ fn classify(e: sqlx::Error) -> StoreError {
 fn valid_class_name(name: &str) -> Result<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid("A class name has 1 to 80 characters.".into()));
+        return Err(StoreError::Invalid(app::t!("srv-class-name")));
     }
     Ok(name)
 }
@@ -162,7 +162,7 @@ impl Store for SqlStore {
         if let Some(code) = code
             && (code.len() < 4 || code.len() > 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
         {
-            return Err(StoreError::Invalid("A join code has 4 to 12 letters and digits.".into()));
+            return Err(StoreError::Invalid(app::t!("srv-join-code")));
         }
         // A clash of random codes is unlikely but possible: draw again.
         for _ in 0..5 {
@@ -186,7 +186,7 @@ impl Store for SqlStore {
                 Ok(_) => return Ok(class),
                 Err(sqlx::Error::Database(db)) if db.is_unique_violation() && code.is_none() => continue,
                 Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                    return Err(StoreError::Invalid("Another class has this join code.".into()));
+                    return Err(StoreError::Invalid(app::t!("srv-join-code-taken")));
                 }
                 Err(e) => return Err(classify(e)),
             }
@@ -355,7 +355,7 @@ impl Store for SqlStore {
         let name = valid_display_name(name)?;
         let have: i64 = sqlx::query("SELECT COUNT(*) AS n FROM staff_accounts").fetch_one(&self.pool).await.map_err(classify)?.get("n");
         if have >= MAX_STAFF_ACCOUNTS {
-            return Err(StoreError::Invalid(format!("This server has its {MAX_STAFF_ACCOUNTS} staff accounts already.")));
+            return Err(StoreError::Invalid(app::t!("srv-max-staff-accounts", max = MAX_STAFF_ACCOUNTS)));
         }
         let account = StaffAccount {
             id: learner_id(),
@@ -378,9 +378,7 @@ impl Store for SqlStore {
         .await;
         match made {
             Ok(_) => Ok(account),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Err(StoreError::Invalid("Another staff account has this login already.".into()))
-            }
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(StoreError::Invalid(app::t!("srv-login-taken"))),
             Err(e) => Err(classify(e)),
         }
     }
@@ -506,9 +504,7 @@ impl Store for SqlStore {
             .await
             .map_err(classify)?;
         if exists.is_some() {
-            return Err(StoreError::Invalid(
-                "This one-time code was already used: ask your instructor for another, or resume with your resume code.".into(),
-            ));
+            return Err(StoreError::Invalid(app::t!("srv-code-used")));
         }
         Ok(None)
     }
@@ -585,11 +581,11 @@ impl Store for SqlStore {
     async fn send_message(&self, class_id: &str, learner_id: Option<&str>, body: &str, author: Author) -> Result<Message> {
         let body = body.trim();
         if body.is_empty() || body.chars().count() > MESSAGE_CHARS {
-            return Err(StoreError::Invalid(format!("A message has 1 to {MESSAGE_CHARS} characters.")));
+            return Err(StoreError::Invalid(app::t!("srv-message-length", max = MESSAGE_CHARS)));
         }
         let (from_learner, name) = match author {
             Author::Learner if learner_id.is_none() => {
-                return Err(StoreError::Invalid("A learner writes only to their own thread.".into()));
+                return Err(StoreError::Invalid(app::t!("srv-own-thread")));
             }
             Author::Learner => (true, None),
             Author::Staff(name) => (false, name),
@@ -649,7 +645,7 @@ impl Store for SqlStore {
     async fn raise_hand(&self, class_id: &str, learner_id: &str, context: &HelpContext) -> Result<HelpRequest> {
         let note = context.note.trim();
         if note.chars().count() > NOTE_CHARS {
-            return Err(StoreError::Invalid(format!("A note has at most {NOTE_CHARS} characters.")));
+            return Err(StoreError::Invalid(app::t!("srv-note-length", max = NOTE_CHARS)));
         }
         // One open hand per learner (a partial unique index): raising again only changes what
         // it says.

@@ -31,7 +31,7 @@ pub async fn list(state: &AppState, class: &str) -> Result<Vec<AssistantView>, A
 pub async fn add(state: &AppState, class: &str, name: &str) -> Result<AssistantView, ApiError> {
     super::dashboard::class(state, class).await?;
     if state.store.assistants(class).await?.len() >= MAX_PER_CLASS {
-        return Err(ApiError::BadRequest(format!("A class has at most {MAX_PER_CLASS} assistants: remove one first.")));
+        return Err(ApiError::BadRequest(app::t!("srv-max-assistants", max = MAX_PER_CLASS)));
     }
     let (assistant, token) = state.store.create_assistant(class, name).await?;
     tracing::info!(class, assistant = %assistant.id, "assistant added");
@@ -40,7 +40,7 @@ pub async fn add(state: &AppState, class: &str, name: &str) -> Result<AssistantV
 
 pub async fn remove(state: &AppState, who: &app::class::StaffView, id: &str) -> Result<(), ApiError> {
     super::allowed(who.may_teach())?;
-    let assistant = state.store.assistant(id).await?.ok_or_else(|| ApiError::NotFound("There is no such assistant.".into()))?;
+    let assistant = state.store.assistant(id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-assistant")))?;
     super::allowed(who.may_run(&assistant.class_id))?;
     state.store.remove_assistant(id).await?;
     Ok(())
@@ -89,7 +89,7 @@ pub async fn login_route(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     if !state.attempts.allowed(client.ip()) {
-        return (StatusCode::TOO_MANY_REQUESTS, crate::web::attempts::TOO_MANY).into_response();
+        return (StatusCode::TOO_MANY_REQUESTS, crate::web::attempts::too_many()).into_response();
     }
     let assistant = match state.store.assistant_by_token(&q.token).await {
         Ok(Some(a)) => a,

@@ -20,30 +20,28 @@ const MAX_SELF_EXTEND_MINUTES: u32 = 24 * 60;
 /// Refuses settings that name labs or decks the course lacks, or make no sense.
 fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> {
     if settings.sign_in_required && state.oidc.is_none() {
-        return Err(ApiError::BadRequest(
-            "This server has no sign-in service: start it with --oidc-issuer (see the docs) before requiring learners to sign in.".into(),
-        ));
+        return Err(ApiError::BadRequest(app::t!("srv-no-oidc")));
     }
     if settings.prewarm_spares.is_some_and(|n| n > MAX_PREWARM_SPARES) {
-        return Err(ApiError::BadRequest(format!("A scheduled pre-warm starts at most {MAX_PREWARM_SPARES} spares.")));
+        return Err(ApiError::BadRequest(app::t!("srv-max-prewarm", max = MAX_PREWARM_SPARES)));
     }
     if settings.self_extend_minutes.is_some_and(|m| m > MAX_SELF_EXTEND_MINUTES) {
-        return Err(ApiError::BadRequest(format!("Learners may add at most {MAX_SELF_EXTEND_MINUTES} minutes to their sandbox.")));
+        return Err(ApiError::BadRequest(app::t!("srv-max-self-extend", max = MAX_SELF_EXTEND_MINUTES)));
     }
     for lab in &settings.labs {
         if state.course.lab(lab).is_none() {
-            return Err(ApiError::BadRequest(format!("There is no lab {lab:?} in this course.")));
+            return Err(ApiError::BadRequest(app::t!("srv-no-lab-in-course", lab = format!("{lab:?}"))));
         }
     }
     for deck in &settings.decks {
         if state.course.deck(deck).is_none() {
-            return Err(ApiError::BadRequest(format!("There is no deck {deck:?} in this course.")));
+            return Err(ApiError::BadRequest(app::t!("srv-no-deck-in-course", deck = format!("{deck:?}"))));
         }
     }
     if let (Some(start), Some(end)) = (settings.starts_at, settings.ends_at)
         && end <= start
     {
-        return Err(ApiError::BadRequest("The class must end after it starts.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-end-after-start")));
     }
     if let Some(minutes) = settings.sandbox_lifetime_minutes
         && !LIFETIME_MINUTES.contains(&minutes)
@@ -55,10 +53,10 @@ fn validate(state: &AppState, settings: &ClassSettings) -> Result<(), ApiError> 
         )));
     }
     if settings.recording_quota_mb.is_some_and(|mb| mb == 0 || mb > app::class::MAX_RECORDING_QUOTA_MB) {
-        return Err(ApiError::BadRequest(format!("Recordings may take 1 to {} MB per learner.", app::class::MAX_RECORDING_QUOTA_MB)));
+        return Err(ApiError::BadRequest(app::t!("srv-recording-quota", max = app::class::MAX_RECORDING_QUOTA_MB)));
     }
     if settings.recording_days == Some(0) {
-        return Err(ApiError::BadRequest("Recordings are kept for at least one day.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-recording-days")));
     }
     if settings.stuck_minutes == Some(0) {
         return Err(ApiError::BadRequest("\"Stuck after\" is at least one minute.".into()));
@@ -104,7 +102,7 @@ pub async fn update(state: &AppState, who: &StaffView, id: &str, form: ClassInpu
     super::allowed(who.may_run(id))?;
     validate(state, &form.settings)?;
     if state.store.class(id).await?.is_none() {
-        return Err(ApiError::NotFound("There is no such class.".into()));
+        return Err(ApiError::NotFound(app::t!("srv-no-class")));
     }
     let class = state.store.update_class(id, &form.name, &form.settings).await?;
     apply_terms(state, &class).await?;

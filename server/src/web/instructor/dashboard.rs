@@ -46,7 +46,7 @@ fn quiz_cell(answer: &QuizAnswer) -> QuizCell {
 }
 
 pub async fn class(state: &AppState, id: &str) -> Result<Class, ApiError> {
-    state.store.class(id).await?.ok_or_else(|| ApiError::NotFound("There is no such class.".into()))
+    state.store.class(id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-class")))
 }
 
 /// The class's labs, in course order.

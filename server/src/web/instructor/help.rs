@@ -24,11 +24,11 @@ pub struct Done {
 }
 
 fn sandboxes(state: &AppState) -> Result<&std::sync::Arc<crate::sandboxes::Sandboxes>, ApiError> {
-    state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable("This server runs without sandboxes.".into()))
+    state.sandboxes.as_ref().ok_or_else(|| ApiError::Unavailable(app::t!("srv-no-sandboxes")))
 }
 
 async fn learner(state: &AppState, id: &str) -> Result<Learner, ApiError> {
-    state.store.learner(id).await?.ok_or_else(|| ApiError::NotFound("There is no such learner.".into()))
+    state.store.learner(id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-learner")))
 }
 
 /// Stores a message from the instructor and puts it on the learners' pages.
@@ -46,22 +46,22 @@ async fn send_as(state: &AppState, who: &StaffView, class_id: &str, learner: Opt
 
 /// Claims, returns or resolves raised hand `id`; says what happened.
 async fn change_hand(state: &AppState, who: &StaffView, id: i64, change: HelpChange) -> Result<String, ApiError> {
-    let request = state.store.help_request(id).await?.ok_or_else(|| ApiError::NotFound("There is no such request for help.".into()))?;
+    let request = state.store.help_request(id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-help-request")))?;
     if !who.may_see(&request.class_id) {
         return Err(ApiError::Forbidden);
     }
     let name = learner(state, &request.learner_id).await?.display_name;
     let what = match &change {
-        HelpChange::Claim(_) => format!("You are helping {name}."),
-        HelpChange::Return => format!("{name} is back in the queue."),
-        _ => format!("{name}'s hand is down."),
+        HelpChange::Claim(_) => app::t!("srv-helping", name = &name),
+        HelpChange::Return => app::t!("srv-back-in-queue", name = &name),
+        _ => app::t!("srv-hand-down", name = &name),
     };
     match state.store.change_help(id, change).await? {
         Some(changed) => {
             crate::web::help::announce(state, &changed);
             Ok(what)
         }
-        None => Err(ApiError::BadRequest(format!("{name} lowered their hand, or someone resolved it."))),
+        None => Err(ApiError::BadRequest(app::t!("srv-hand-gone", name = name))),
     }
 }
 
@@ -124,7 +124,7 @@ pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Resu
         }
         HelpAction::Extend { learner: id, minutes } => {
             if minutes == 0 || minutes > MAX_EXTEND_MINUTES {
-                return Err(ApiError::BadRequest(format!("Extend by 1 to {MAX_EXTEND_MINUTES} minutes.")));
+                return Err(ApiError::BadRequest(app::t!("srv-extend-range", max = MAX_EXTEND_MINUTES)));
             }
             let learner = learner(state, &id).await?;
             if !sandboxes(state)?.extend(&id, std::time::Duration::from_secs(u64::from(minutes) * 60)) {
@@ -133,7 +133,7 @@ pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Resu
                     learner.display_name
                 )));
             }
-            format!("{}'s sandbox lives {minutes} minutes longer.", learner.display_name)
+            app::t!("srv-extended", name = learner.display_name.clone(), minutes = minutes)
         }
         HelpAction::Message { class, learner: to, body } => {
             if !who.may_see(&class) {
@@ -141,28 +141,25 @@ pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Resu
             }
             if let Some(to) = &to {
                 if learner(state, to).await?.class_id != class {
-                    return Err(ApiError::BadRequest("This learner is not in this class.".into()));
+                    return Err(ApiError::BadRequest(app::t!("srv-not-in-class")));
                 }
             } else if state.store.class(&class).await?.is_none() {
-                return Err(ApiError::NotFound("There is no such class.".into()));
+                return Err(ApiError::NotFound(app::t!("srv-no-class")));
             }
             send_as(state, who, &class, to.as_deref(), &body).await?;
-            if to.is_some() { "Message sent.".to_string() } else { "Message sent to the class.".to_string() }
+            if to.is_some() { app::t!("srv-message-sent") } else { app::t!("srv-message-sent-class") }
         }
         HelpAction::Prewarm { class, spares } => {
             if spares > MAX_SPARES {
-                return Err(ApiError::BadRequest(format!("Pre-warm at most {MAX_SPARES} spares at once.")));
+                return Err(ApiError::BadRequest(app::t!("srv-max-spares", max = MAX_SPARES)));
             }
             let class = super::dashboard::class(state, &class).await?;
             let roster: Vec<String> = state.store.learners(&class.id).await?.into_iter().map(|l| l.id).collect();
             let terms = crate::sandboxes::ClassTerms::of(&class, &state.course);
             let report = sandboxes(state)?.prewarm(roster, spares as usize, &terms).await;
-            let mut message = format!(
-                "Started {} sandbox(es); {} already running; {} spare(s) ready for learners yet to join.",
-                report.started, report.already_running, report.spares
-            );
+            let mut message = app::t!("srv-prewarmed", started = report.started, running = report.already_running, spares = report.spares);
             if report.no_room > 0 {
-                message.push_str(&format!(" {} did not fit: the class is full.", report.no_room));
+                message.push_str(&format!(" {}", app::t!("srv-prewarm-no-room", count = report.no_room)));
             }
             if let Some(first) = report.failed.first() {
                 message.push_str(&format!(" {} failed: {first}", report.failed.len()));
@@ -184,18 +181,18 @@ pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Resu
             };
             let asked = state.spotlights.ask(&learner.class_id, view);
             let _ = state.updates.send(Update::Spotlight { class_id: learner.class_id, view: Some(asked) });
-            format!("{} is asked whether their terminal may be shown.", learner.display_name)
+            app::t!("srv-spotlight-asked", name = learner.display_name.clone())
         }
         HelpAction::EndSpotlight { class } => {
             if state.spotlights.stop(&class) {
                 let _ = state.updates.send(Update::Spotlight { class_id: class, view: None });
             }
-            "The spotlight is off.".to_string()
+            app::t!("srv-spotlight-off")
         }
         HelpAction::Attention { class, message } => {
             let class = super::dashboard::class(state, &class).await?;
             let shown = state.attention.set(&class.id, message.as_deref()).map_err(ApiError::BadRequest)?;
-            let said = if shown.is_some() { "Every learner's page is covered until you release it." } else { "Released." };
+            let said = if shown.is_some() { app::t!("srv-covered") } else { app::t!("srv-released") };
             let _ = state.updates.send(Update::Attention { class_id: class.id, message: shown });
             said.to_string()
         }

@@ -21,7 +21,7 @@ pub fn router() -> axum::Router<AppState> {
 /// count as codes).
 fn refusal(state: &AppState, client: SocketAddr) -> Option<Response> {
     (!state.attempts.allowed(client.ip()))
-        .then(|| (axum::http::StatusCode::TOO_MANY_REQUESTS, crate::web::attempts::TOO_MANY).into_response())
+        .then(|| (axum::http::StatusCode::TOO_MANY_REQUESTS, crate::web::attempts::too_many()).into_response())
 }
 
 #[derive(Deserialize)]

@@ -30,7 +30,7 @@ fn view(p: Platform) -> PlatformView {
 }
 
 fn lti(state: &AppState) -> Result<&std::sync::Arc<crate::lti::Lti>, ApiError> {
-    state.lti.as_ref().ok_or_else(|| ApiError::NotFound("LTI is off: start the server with --public-url.".into()))
+    state.lti.as_ref().ok_or_else(|| ApiError::NotFound(app::t!("srv-lti-off")))
 }
 
 pub async fn setup(state: &AppState, who: &StaffView) -> Result<LtiSetup, ApiError> {
@@ -66,9 +66,9 @@ pub async fn save(state: &AppState, who: &StaffView, input: PlatformInput) -> Re
 
 pub async fn remove(state: &AppState, who: &StaffView, id: &str) -> Result<(), ApiError> {
     allowed(who.is_administrator())?;
-    let platform = state.store.lti_platform(id).await?.ok_or_else(|| ApiError::NotFound("There is no such registration.".into()))?;
+    let platform = state.store.lti_platform(id).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-registration")))?;
     if platform.from_file {
-        return Err(ApiError::BadRequest("This registration comes from the registrations file: remove it there.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-registration-from-file")));
     }
     state.store.remove_lti_platform(id).await?;
     tracing::info!(platform = %id, "LMS registration removed");
@@ -79,7 +79,7 @@ pub async fn rotate(state: &AppState, who: &StaffView) -> Result<String, ApiErro
     allowed(who.is_administrator())?;
     lti(state)?.keys.rotate().await.map_err(|e| {
         tracing::error!("rotating the LTI key: {e}");
-        ApiError::Unavailable("The new key could not be made; try again.".into())
+        ApiError::Unavailable(app::t!("srv-key-failed"))
     })
 }
 
@@ -146,9 +146,7 @@ pub async fn roster(state: &AppState, who: &StaffView, class: &str) -> Result<us
             .map_err(|e| ApiError::Unavailable(format!("The LMS's roster could not be read: {e}.")))?;
     }
     if !any {
-        return Err(ApiError::BadRequest(
-            "No LMS course of this class offers its roster yet: a teacher's launch from the course tells Stacklab where it is.".into(),
-        ));
+        return Err(ApiError::BadRequest(app::t!("srv-no-roster")));
     }
     Ok(added)
 }

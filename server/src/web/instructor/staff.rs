@@ -45,12 +45,12 @@ pub async fn set_role(state: &AppState, who: &StaffView, class: &str, account: &
     super::allowed(who.owns(class))?;
     super::dashboard::class(state, class).await?;
     if who.account.as_deref() == Some(account) {
-        return Err(ApiError::BadRequest("You cannot change your own role: another owner of the class can.".into()));
+        return Err(ApiError::BadRequest(app::t!("srv-own-role")));
     }
-    state.store.staff_account(account).await?.ok_or_else(|| ApiError::NotFound("There is no such staff account.".into()))?;
+    state.store.staff_account(account).await?.ok_or_else(|| ApiError::NotFound(app::t!("srv-no-staff-account")))?;
     let staff = state.store.class_staff(class).await?;
     if role.is_some() && staff.len() >= MAX_PER_CLASS && !staff.iter().any(|(id, _)| id == account) {
-        return Err(ApiError::BadRequest(format!("A class has at most {MAX_PER_CLASS} staff: take someone's role away first.")));
+        return Err(ApiError::BadRequest(app::t!("srv-max-staff", max = MAX_PER_CLASS)));
     }
     state.store.set_class_role(class, account, role).await?;
     tracing::info!(class, account, role = role.map_or("none", ClassRole::as_str), "class role changed");
@@ -63,7 +63,7 @@ pub async fn make(state: &AppState, who: &StaffView, name: &str, login: &str, se
     password::check_new(login, secret).map_err(ApiError::BadRequest)?;
     let hash = password::hash(secret).map_err(|e| {
         tracing::error!("{e}");
-        ApiError::Unavailable("The password could not be kept; try again.".into())
+        ApiError::Unavailable(app::t!("srv-password-failed"))
     })?;
     let account = state.store.create_staff_account(name, Some(login), Some(&hash), None).await?;
     tracing::info!(account = %account.id, "staff account made");
