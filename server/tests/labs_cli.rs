@@ -19,14 +19,23 @@ fn the_labs_folder_checks_the_courses_in_it() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("labs/workshop: ok"));
 }
 
-#[test]
-fn a_broken_tree_fails_with_file_and_line() {
+/// A course of one session with lab `l`, whose files are `lab` (name, text) pairs.
+fn course(lab: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(root.join("course.toml"), "title = \"C\"\nsessions = [\"s\"]\n").unwrap();
     std::fs::create_dir_all(root.join("s/labs/l")).unwrap();
     std::fs::write(root.join("s/session.md"), "+++\ntitle = \"S\"\n+++\n").unwrap();
-    std::fs::write(root.join("s/labs/l/lab.md"), "+++\ntitle = \"L\"\nfoo = 1\n+++\n").unwrap();
+    for (name, text) in lab {
+        std::fs::write(root.join("s/labs/l").join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_broken_tree_fails_with_file_and_line() {
+    let dir = course(&[("lab.md", "+++\ntitle = \"L\"\nfoo = 1\n+++\n")]);
+    let root = dir.path();
     let out = Command::new(env!("CARGO_BIN_EXE_stacklab")).args(["labs", "check"]).arg(root).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -37,16 +46,15 @@ fn a_broken_tree_fails_with_file_and_line() {
 
 #[test]
 fn a_translation_that_changes_a_check_fails_the_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    std::fs::write(root.join("course.toml"), "title = \"C\"\nsessions = [\"s\"]\n").unwrap();
-    std::fs::create_dir_all(root.join("s/labs/l")).unwrap();
-    std::fs::write(root.join("s/session.md"), "+++\ntitle = \"S\"\n+++\n").unwrap();
-    std::fs::write(root.join("s/labs/l/lab.md"), "+++\ntitle = \"L\"\n+++\n").unwrap();
-    std::fs::write(root.join("s/labs/l/lab.de.md"), "+++\ntitle = \"L auf Deutsch\"\n+++\n").unwrap();
     let step = "+++\ntitle = \"S\"\n+++\n```check\ntest -f /tmp/x || fail \"No file\"\n```\n\n```solution\ntouch /tmp/x\n```\n";
-    std::fs::write(root.join("s/labs/l/01-one.md"), step).unwrap();
-    std::fs::write(root.join("s/labs/l/01-one.de.md"), step.replace("test -f", "test -d").replace("No file", "Keine Datei")).unwrap();
+    let changed = step.replace("test -f", "test -d").replace("No file", "Keine Datei");
+    let dir = course(&[
+        ("lab.md", "+++\ntitle = \"L\"\n+++\n"),
+        ("lab.de.md", "+++\ntitle = \"L auf Deutsch\"\n+++\n"),
+        ("01-one.md", step),
+        ("01-one.de.md", &changed),
+    ]);
+    let root = dir.path();
     let out = Command::new(env!("CARGO_BIN_EXE_stacklab")).args(["labs", "check"]).arg(root).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);

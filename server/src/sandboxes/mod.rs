@@ -6,6 +6,7 @@
 //! any [`sandbox::Backend`].
 
 pub mod queue;
+pub mod said;
 mod terms;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use queue::Queue;
 pub use queue::QueueSpot;
+pub use said::said;
 
 /// How long sandboxes live and what they may use.
 #[derive(Clone, Debug)]

@@ -117,7 +117,7 @@ impl AttachError {
     /// only in [`AttachError::report`].
     pub fn for_browser(&self) -> String {
         match self {
-            AttachError::Sandbox(e) => crate::web::error::sandbox_said(e),
+            AttachError::Sandbox(e) => crate::sandboxes::said(e),
             other => other.to_string(),
         }
     }

@@ -64,31 +64,7 @@ impl From<crate::store::StoreError> for ApiError {
 impl From<sandbox::Error> for ApiError {
     fn from(e: sandbox::Error) -> Self {
         tracing::warn!("sandbox: {}", e.report());
-        ApiError::Unavailable(sandbox_said(&e))
-    }
-}
-
-/// The sentences `sandbox::Error::for_learner` says, by their message in the catalogues.
-const SANDBOX_SAID: [(&str, &str); 4] = [
-    ("Your sandbox is not running. Open your terminal to start it again.", "srv-sandbox-gone"),
-    (
-        "Your sandbox could not be started. Try again in a moment; if it keeps failing, tell your instructor (the server's log says why).",
-        "srv-sandbox-not-started",
-    ),
-    ("This server cannot run sandboxes right now. Tell your instructor: the server's log says why.", "srv-sandboxes-broken"),
-    (
-        "Something went wrong with your sandbox. Try again in a moment; if it keeps happening, tell your instructor (the server's log says why).",
-        "srv-sandbox-failed",
-    ),
-];
-
-/// What the learner is told of a sandbox's failure, in their language: the sandbox crate's
-/// plain sentence (never the error's host details), translated.
-pub fn sandbox_said(e: &sandbox::Error) -> String {
-    let english = e.for_learner();
-    match SANDBOX_SAID.iter().find(|(said, _)| *said == english) {
-        Some((_, key)) => app::i18n::lang().message(key, &[]),
-        None => english.to_string(),
+        ApiError::Unavailable(crate::sandboxes::said(&e))
     }
 }
 
@@ -148,12 +124,15 @@ mod tests {
             sandbox::Error::io("mount", std::io::Error::from_raw_os_error(libc::EACCES)),
         ];
         for e in &errors {
-            let (_, key) = SANDBOX_SAID.iter().find(|(said, _)| *said == e.for_learner()).expect("every sentence has a message");
+            let (_, key) = crate::sandboxes::said::SANDBOX_SAID
+                .iter()
+                .find(|(said, _)| *said == e.for_learner())
+                .expect("every sentence has a message");
             assert_eq!(app::i18n::Lang::En.message(key, &[]), e.for_learner());
         }
         let mut german = axum::http::HeaderMap::new();
         german.insert(axum::http::header::ACCEPT_LANGUAGE, "de-DE,de;q=0.9".parse().unwrap());
-        let said = app::i18n::in_request_language(&german, async { sandbox_said(&errors[0]) }).await;
+        let said = app::i18n::in_request_language(&german, async { crate::sandboxes::said(&errors[0]) }).await;
         assert_eq!(said, "Ihre Sandbox läuft nicht. Öffnen Sie Ihr Terminal, um sie wieder zu starten.");
     }
 }

@@ -91,7 +91,7 @@ impl IntoResponse for FilesError {
             // The backend's own words stay in the log: they can name host paths.
             FilesError::File(Sandbox(e)) => {
                 tracing::warn!("editor: {}", e.report());
-                crate::web::error::sandbox_said(&e)
+                crate::sandboxes::said(e)
             }
             FilesError::File(e @ Unexpected { .. }) => {
                 tracing::warn!("editor: {e}");
