@@ -3,7 +3,7 @@
 //! from the `stacklab_lang` cookie (the switch at the top of every page sets it), else from the
 //! browser's `Accept-Language`; it writes it into `<html lang>`, where the browser's half reads it
 //! back, so both halves render the same words. The workshop's content stays in its author's
-//! language (a lab may carry translated copies: labs/src/translations.rs).
+//! language (a lab may carry translated copies: labs/src/load/translation.rs).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -98,7 +98,7 @@ impl Lang {
         })
     }
 
-    /// A message, or `None` when this language's catalogue lacks it (or it does not format).
+    /// A message, or `None` when this language's catalogue lacks it.
     fn lookup(self, key: &str, args: &[(&str, FluentValue<'static>)]) -> Option<String> {
         let args: Option<HashMap<Cow<'static, str>, FluentValue>> =
             (!args.is_empty()).then(|| args.iter().map(|(k, v)| (Cow::Owned(k.to_string()), v.clone())).collect());

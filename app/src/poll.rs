@@ -31,10 +31,10 @@ impl PollSource {
             PollSource::Choices { prompt, choices } => {
                 let choices: Vec<&str> = choices.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
                 if !(MIN_CHOICES..=MAX_CHOICES).contains(&choices.len()) {
-                    return Err(format!("A poll has {MIN_CHOICES} to {MAX_CHOICES} choices."));
+                    return Err(t!("srv-poll-choices", min = MIN_CHOICES, max = MAX_CHOICES));
                 }
                 if choices.iter().any(|c| c.chars().count() > CHOICE_CHARS) {
-                    return Err(format!("A choice has at most {CHOICE_CHARS} characters."));
+                    return Err(t!("srv-poll-choice-length", max = CHOICE_CHARS));
                 }
                 prompt
             }
@@ -42,7 +42,7 @@ impl PollSource {
         };
         let chars = prompt.trim().chars().count();
         if chars == 0 || chars > PROMPT_CHARS {
-            return Err(format!("A poll's question has 1 to {PROMPT_CHARS} characters."));
+            return Err(t!("srv-poll-prompt-length", max = PROMPT_CHARS));
         }
         Ok(())
     }
@@ -96,20 +96,20 @@ impl PollView {
     pub fn check(&self, answer: &PollAnswer) -> Result<(), String> {
         match (answer, self.number) {
             (PollAnswer::Number { value }, true) if value.is_finite() => Ok(()),
-            (PollAnswer::Number { .. }, true) => Err("Answer with a number.".into()),
+            (PollAnswer::Number { .. }, true) => Err(t!("poll-number-needed")),
             (PollAnswer::Choices { choices }, false) => {
                 let mut sorted = choices.clone();
                 sorted.sort_unstable();
                 sorted.dedup();
                 if sorted.is_empty() || sorted.len() != choices.len() || sorted.iter().any(|&c| c >= self.choices.len()) {
-                    return Err("Pick one of the answers.".into());
+                    return Err(t!("srv-pick-answer"));
                 }
                 if !self.multiple && choices.len() > 1 {
-                    return Err("Pick one answer.".into());
+                    return Err(t!("srv-pick-one"));
                 }
                 Ok(())
             }
-            _ => Err(if self.number { "Answer with a number." } else { "Pick one of the answers." }.into()),
+            _ => Err(if self.number { t!("poll-number-needed") } else { t!("srv-pick-answer") }),
         }
     }
 }

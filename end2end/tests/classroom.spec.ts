@@ -238,7 +238,7 @@ test("small things: the latest quiz answer, the presenter's timer and slide, toa
   await page.reload();
   await hydrated(page);
   await expect(quiz.locator(".quiz-verdict")).toContainText("Right!");
-  await expect(quiz.locator(".quiz-verdict")).toContainText("Graded: 0 point(s)");
+  await expect(quiz.locator(".quiz-verdict")).toContainText("Graded: 0 points");
   await expect(quiz.getByLabel(/You are root only/)).toBeChecked();
 
   // A message from the instructor does not cover the terminal.

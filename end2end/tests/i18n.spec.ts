@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect, hydrated, screenshots, terminalText } from "./fixtures";
+import { instructorToken } from "../playwright.config";
 
 /** A Fluent catalogue's messages (app/locales/LANG/*.ftl), each as its text with every
  *  placeable and variant key taken out: the words a reader sees, in pieces. */
@@ -132,5 +133,22 @@ test("the lab page in German has no English UI string left", async ({ browser })
   await expect(page.locator("#help-panel")).toBeVisible();
   await noEnglish("step 2 with a hint, the help panel and the ports menu");
   await page.screenshot({ path: `${screenshots}/lab-in-german.png` });
+
+  // The instructor's side in German too: the classes, the dashboard, a learner's panel.
+  const teacher = await context.newPage();
+  await teacher.goto(`/instructor/login?token=${instructorToken}`);
+  await expect(teacher).toHaveURL(/\/instructor$/);
+  await hydrated(teacher);
+  await expect(teacher.getByRole("heading", { name: "Kurse" })).toBeVisible();
+  const classes = await (await teacher.request.get("/api/instructor/classes")).json();
+  await teacher.goto(`/instructor/classes/${classes[0].id}`);
+  await hydrated(teacher);
+  await expect(teacher.locator("table.matrix")).toBeVisible();
+  await teacher.locator("tr[data-learner]").filter({ hasText: "Greta" }).getByRole("button", { name: "Greta" }).click();
+  await expect(teacher.locator(".learner-panel")).toBeVisible();
+  const english = englishOnly();
+  const text = await visibleText(teacher);
+  expect(english.filter((piece) => text.includes(piece)), `English on the dashboard:\n${text}`).toEqual([]);
+  await teacher.screenshot({ path: `${screenshots}/dashboard-in-german.png` });
   await context.close();
 });

@@ -90,11 +90,11 @@ test("quiz answers are scored on the server, and the page never had the answer",
   await quiz.getByLabel(/You are root only/).check();
   await quiz.getByRole("button", { name: "Answer again" }).click();
   await expect(quiz.locator(".quiz-verdict")).toContainText("Right!");
-  await expect(quiz.locator(".quiz-verdict")).toContainText("Graded: 0 point(s)");
+  await expect(quiz.locator(".quiz-verdict")).toContainText("Graded: 0 points");
 
   // Stored: after a reload the latest answer is the one shown, graded by the first.
   await page.reload();
   await hydrated(page);
   await expect(page.locator('form.quiz[data-question="dmesg-denied"] .quiz-verdict')).toContainText("Right!");
-  await expect(page.locator('form.quiz[data-question="dmesg-denied"] .quiz-verdict')).toContainText("Graded: 0 point(s)");
+  await expect(page.locator('form.quiz[data-question="dmesg-denied"] .quiz-verdict')).toContainText("Graded: 0 points");
 });

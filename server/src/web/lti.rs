@@ -34,12 +34,7 @@ pub fn router() -> axum::Router<AppState> {
 const TITLE: &str = "Stacklab";
 
 fn not_configured() -> Response {
-    notice(
-        StatusCode::NOT_FOUND,
-        TITLE,
-        "This Stacklab server is not set up for LMS launches: its administrator starts it with --public-url.",
-        None,
-    )
+    notice(StatusCode::NOT_FOUND, TITLE, &app::t!("srv-lti-not-set-up"), None)
 }
 
 fn refused(e: &LaunchError) -> Response {
@@ -48,7 +43,7 @@ fn refused(e: &LaunchError) -> Response {
         LaunchError::Incomplete(_) => StatusCode::BAD_REQUEST,
         LaunchError::UnknownPlatform(_) | LaunchError::Stale | LaunchError::Untrusted(..) | LaunchError::Said(_) => StatusCode::FORBIDDEN,
     };
-    notice(status, "The launch did not work", &e.to_string(), None)
+    notice(status, &app::t!("srv-lti-launch-failed"), &e.to_string(), None)
 }
 
 async fn login_query(State(state): State<AppState>, Query(login): Query<LoginInitiation>) -> Response {
@@ -89,19 +84,14 @@ async fn launch(State(state): State<AppState>, jar: SignedCookieJar, Form(form):
     let Some(lti) = state.lti.clone() else { return not_configured() };
     if let Some(error) = form.error {
         let said = form.error_description.filter(|d| !d.trim().is_empty()).unwrap_or(error);
-        return refused(&LaunchError::Said(format!("The LMS did not launch Stacklab: {said}")));
+        return refused(&LaunchError::Said(app::t!("srv-lti-not-launched", said = said)));
     }
     let (platform, launch) = match lti.finish(&form.state, &form.id_token).await {
         Ok(done) => done,
         Err(e) => return refused(&e),
     };
     let Some((context_id, title)) = launch.context.clone() else {
-        return notice(
-            StatusCode::BAD_REQUEST,
-            TITLE,
-            "The LMS opened Stacklab outside a course: add it to a course, and open it from there.",
-            None,
-        );
+        return notice(StatusCode::BAD_REQUEST, TITLE, &app::t!("srv-lti-outside-course"), None);
     };
     let who = Vouched {
         issuer: issuer_of(&platform.id),
@@ -192,7 +182,7 @@ async fn link_lab(
 async fn learner_landed(state: &AppState, lti: &Arc<Lti>, jar: SignedCookieJar, landing: &Landing<'_>) -> Response {
     let Landing { platform, launch, identity, class } = *landing;
     let Message::ResourceLink { id: link_id, .. } = &launch.message else {
-        return notice(StatusCode::FORBIDDEN, TITLE, "Only the course's teachers add Stacklab labs to it.", None);
+        return notice(StatusCode::FORBIDDEN, TITLE, &app::t!("srv-lti-teachers-only"), None);
     };
     let lab = match link_lab(state, platform, class, link_id, launch).await {
         Ok(lab) => lab,
@@ -288,23 +278,23 @@ fn chooser(state: &AppState, platform: &Platform, class: &Class, token: &str) ->
         .filter(|lab| class.settings.has_lab(&lab.id))
         .map(|lab| {
             format!(
-                "<li><button type=\"submit\" name=\"lab\" value=\"{id}\">{title}</button> {points} points. {summary}</li>",
+                "<li><button type=\"submit\" name=\"lab\" value=\"{id}\">{title}</button> {points} {summary}</li>",
                 id = escape(&lab.id),
                 title = escape(&lab.title),
-                points = points(state, lab),
+                points = escape(&app::t!("srv-lti-points", points = points(state, lab))),
                 summary = escape(&lab.summary),
             )
         })
         .collect();
     let body = format!(
-        "<p>Choose the lab this new link in {lms} opens. Its points become the maximum of the gradebook column {lms} makes for it; \
-         learners' scores are sent there as they pass its steps.</p>\
+        "<p>{choose}</p>\
          <form method=\"post\" action=\"/lti/deep-link\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
-         <ul>{labs}</ul><p><button type=\"submit\" name=\"cancel\" value=\"1\">Cancel</button></p></form>",
-        lms = escape(&platform.label),
+         <ul>{labs}</ul><p><button type=\"submit\" name=\"cancel\" value=\"1\">{cancel}</button></p></form>",
+        choose = escape(&app::t!("srv-lti-choose", lms = platform.label.clone())),
+        cancel = escape(&app::t!("srv-cancel")),
         token = escape(token),
     );
-    page(StatusCode::OK, "Add a Stacklab lab", &body)
+    page(StatusCode::OK, &app::t!("srv-lti-add-lab"), &body)
 }
 
 #[derive(Deserialize)]
@@ -326,7 +316,7 @@ async fn choose(State(state): State<AppState>, Form(choice): Form<Choice>) -> Re
         (Some(_), _) | (None, None) => None,
         (None, Some(id)) => match state.course.lab(id) {
             Some((_, lab)) => Some(lab),
-            None => return notice(StatusCode::BAD_REQUEST, TITLE, "There is no such lab: open the choice again from the LMS.", None),
+            None => return notice(StatusCode::BAD_REQUEST, TITLE, &app::t!("srv-lti-no-lab"), None),
         },
     };
     let chosen = lab.map(|lab| Chosen { lab_id: &lab.id, title: &lab.title, summary: &lab.summary, points: points(&state, lab) });
@@ -334,15 +324,16 @@ async fn choose(State(state): State<AppState>, Form(choice): Form<Choice>) -> Re
         Ok(jwt) => jwt,
         Err(e) => {
             tracing::error!("LTI deep linking: {e}");
-            return refused(&LaunchError::Said("Stacklab could not sign its answer to the LMS: try again.".into()));
+            return refused(&LaunchError::Said(app::t!("srv-lti-not-signed")));
         }
     };
     let body = format!(
-        "<p>Back to {lms}…</p><form method=\"post\" action=\"{url}\"><input type=\"hidden\" name=\"JWT\" value=\"{jwt}\">\
-         <noscript><button type=\"submit\">Continue</button></noscript></form><script>document.forms[0].submit()</script>",
-        lms = escape(&platform.label),
+        "<p>{back}</p><form method=\"post\" action=\"{url}\"><input type=\"hidden\" name=\"JWT\" value=\"{jwt}\">\
+         <noscript><button type=\"submit\">{next}</button></noscript></form><script>document.forms[0].submit()</script>",
+        back = escape(&app::t!("srv-lti-back", lms = platform.label.clone())),
+        next = escape(&app::t!("resume-continue")),
         url = escape(&choosing.return_url),
         jwt = escape(&jwt),
     );
-    page(StatusCode::OK, "Add a Stacklab lab", &body)
+    page(StatusCode::OK, &app::t!("srv-lti-add-lab"), &body)
 }

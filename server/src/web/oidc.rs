@@ -27,12 +27,7 @@ const PENDING_COOKIE: &str = "stacklab_oidc";
 const PENDING_PATH: &str = "/auth/oidc";
 
 fn not_configured() -> Response {
-    notice(
-        StatusCode::NOT_FOUND,
-        "Sign-in",
-        "This server has no sign-in service: join with your class code instead.",
-        Some(("/join", "Join")),
-    )
+    notice(StatusCode::NOT_FOUND, &app::t!("srv-sign-in-title"), &app::t!("srv-no-sign-in"), Some(("/join", &app::t!("join"))))
 }
 
 #[derive(Deserialize)]
@@ -122,11 +117,9 @@ async fn callback(
         };
     }
     if to_staff_pages {
-        let said = format!(
-            "You are signed in as {}, but the sign-in service does not count you as staff here. If you teach this class, ask the server's administrator.",
-            identity.display_name
-        );
-        return (jar, notice(StatusCode::FORBIDDEN, "Not staff", &said, Some(("/", "To the start page")))).into_response();
+        let said = app::t!("srv-not-staff", name = identity.display_name.clone());
+        let page = notice(StatusCode::FORBIDDEN, &app::t!("srv-not-staff-title"), &said, Some(("/", &app::t!("srv-to-start"))));
+        return (jar, page).into_response();
     }
     // The jar goes on with the pending cookie's removal in it.
     signed_in(&state, client, jar, &identity, pending.class_code.as_deref(), &pending.next).await
@@ -138,5 +131,5 @@ fn refused(e: &SignInError, back: &str) -> Response {
         SignInError::Refused(_) | SignInError::Stale | SignInError::Untrusted(_) => StatusCode::FORBIDDEN,
     };
     let again = if back.starts_with("/instructor") { "/instructor" } else { "/join" };
-    notice(status, "Sign-in did not work", &e.to_string(), Some((again, "Try again")))
+    notice(status, &app::t!("srv-sign-in-failed"), &e.to_string(), Some((again, &app::t!("srv-try-again"))))
 }

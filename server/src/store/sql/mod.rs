@@ -453,10 +453,8 @@ impl Store for SqlStore {
             .map_err(classify)?
             .get("n");
         if count == 0 || have + i64::from(count) > ONE_TIME_CODES_PER_CLASS {
-            return Err(StoreError::Invalid(format!(
-                "A class has at most {ONE_TIME_CODES_PER_CLASS} one-time codes ({have} made so far): make 1 to {} more.",
-                (ONE_TIME_CODES_PER_CLASS - have).max(0)
-            )));
+            let left = (ONE_TIME_CODES_PER_CLASS - have).max(0);
+            return Err(StoreError::Invalid(app::t!("srv-max-codes", max = ONE_TIME_CODES_PER_CLASS, have = have, left = left)));
         }
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let mut made = Vec::with_capacity(count as usize);
