@@ -74,7 +74,7 @@ pub async fn run_step(backend: &dyn Backend, name: &str, step: &Step, commands: 
     for check in &step.checks {
         let this = match run_script(backend, name, check, &commands, timeout).await {
             Ok(output) => self::outcome(&output, timeout),
-            Err(e) => CheckOutcome { passed: false, reason: format!("The check could not run: {e}"), took_ms: 0 },
+            Err(e) => CheckOutcome { passed: false, reason: app::t!("srv-check-could-not-run", problem = e.to_string()), took_ms: 0 },
         };
         if !this.passed {
             outcome = this;

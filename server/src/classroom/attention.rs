@@ -22,9 +22,10 @@ impl Attention {
         };
         let message = message.trim();
         if message.chars().count() > ATTENTION_CHARS {
-            return Err(format!("An \"eyes on me\" message has at most {ATTENTION_CHARS} characters."));
+            return Err(app::t!("srv-attention-length", max = ATTENTION_CHARS));
         }
-        let message = if message.is_empty() { "Eyes on me, please." } else { message };
+        let default = app::t!("eyes-on-me-placeholder");
+        let message = if message.is_empty() { default.as_str() } else { message };
         map.insert(class.to_string(), message.to_string());
         Ok(Some(message.to_string()))
     }

@@ -12,13 +12,13 @@ pub fn check_new(login: &str, password: &str) -> Result<(), String> {
     let login_ok = (2..=40).contains(&login.trim().len())
         && login.trim().chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
     if !login_ok {
-        return Err("A login has 2 to 40 letters, digits and . - _ @.".into());
+        return Err(app::t!("srv-login-shape"));
     }
     if password.chars().count() < MIN_CHARS {
-        return Err(format!("A password has at least {MIN_CHARS} characters."));
+        return Err(app::t!("srv-password-length", min = MIN_CHARS));
     }
     if password.chars().count() > 200 {
-        return Err("A password has at most 200 characters.".into());
+        return Err(app::t!("srv-password-too-long", max = 200));
     }
     Ok(())
 }

@@ -130,7 +130,7 @@ impl Lti {
             crate::store::StoreError::Invalid(said) => LaunchError::Said(said),
             e => {
                 tracing::error!("LTI: the store failed: {e}");
-                LaunchError::Said("Stacklab could not take this launch right now: try again in a minute.".into())
+                LaunchError::Said(app::t!("srv-lti-busy"))
             }
         }
     }

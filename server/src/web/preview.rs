@@ -108,7 +108,7 @@ struct SharedPath {
 async fn open_shared(State(state): State<AppState>, Path(shared): Path<SharedPath>, headers: HeaderMap, uri: Uri) -> Response {
     let share = state.previews.as_ref().and_then(|p| p.shares.find(&shared.token, std::time::Instant::now()));
     let Some(share) = share else {
-        return page(StatusCode::GONE, "This share link has ended. Ask the learner who shared it for a new one.");
+        return page(StatusCode::GONE, &app::t!("srv-share-ended"));
     };
     open(&state, &share.learner, PreviewPath { port: share.port, path: shared.path }, &headers, &uri, Some(&shared.token)).await
 }
@@ -166,7 +166,7 @@ async fn open_learners(
 ) -> Response {
     let LearnersPreviewPath { learner, port, path } = path;
     if !runs_class_of(&state, &who, &learner).await {
-        return page(StatusCode::FORBIDDEN, "This learner is not in a class you run.");
+        return page(StatusCode::FORBIDDEN, &app::t!("srv-preview-not-yours"));
     }
     open(&state, &learner, PreviewPath { port, path }, &headers, &uri, None).await
 }
@@ -190,7 +190,7 @@ struct LearnersPreviewPath {
 /// with a share link's token for the listener to take.
 async fn open(state: &AppState, learner: &str, target: PreviewPath, headers: &HeaderMap, uri: &Uri, share: Option<&str>) -> Response {
     let Some(previews) = state.previews.clone() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "Web previews are switched off on this server.").into_response();
+        return (StatusCode::SERVICE_UNAVAILABLE, app::t!("srv-previews-off")).into_response();
     };
     if target.port == 0 {
         return (StatusCode::BAD_REQUEST, "A preview needs a port from 1 to 65535.").into_response();
@@ -204,7 +204,7 @@ async fn open(state: &AppState, learner: &str, target: PreviewPath, headers: &He
         Err(e @ (PreviewError::Off | PreviewError::NoPort(_))) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
         Err(e) => {
             tracing::error!(%learner, port, "{e}");
-            return (StatusCode::SERVICE_UNAVAILABLE, "The server cannot open a preview right now.").into_response();
+            return (StatusCode::SERVICE_UNAVAILABLE, app::t!("srv-preview-cannot")).into_response();
         }
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(host_name).unwrap_or("localhost");
@@ -330,7 +330,7 @@ impl Listening {
         let honoured =
             self.state.previews.as_ref().is_some_and(|p| p.shares.lets_in(token, &self.owner, self.port, std::time::Instant::now()));
         if !honoured {
-            return page(StatusCode::GONE, "This share link has ended. Ask the learner who shared it for a new one.");
+            return page(StatusCode::GONE, &app::t!("srv-share-ended"));
         }
         let rest: Vec<&str> =
             uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty() && !p.starts_with(&format!("{SHARE_PARAM}="))).collect();

@@ -95,7 +95,7 @@ pub async fn login_route(
         Ok(Some(a)) => a,
         Ok(None) => {
             state.attempts.failed(client.ip());
-            return (StatusCode::FORBIDDEN, "This login link is not valid (any more): ask your instructor for a new one.").into_response();
+            return (StatusCode::FORBIDDEN, app::t!("srv-assistant-link-invalid")).into_response();
         }
         Err(e) => return state.store_error(e),
     };

@@ -112,8 +112,8 @@ pub async fn help(state: &AppState, who: &StaffView, action: HelpAction) -> Resu
             // Ready again before the learner opens a new shell (unless others wait in line for
             // the place it held: then it starts when the learner's turn comes).
             let started = sandboxes.start_now(&id).await?.is_some();
-            let what = if wipe { "reset your sandbox to a fresh one" } else { "restarted your sandbox (your files are kept)" };
-            send_message(state, &learner.class_id, Some(&id), &format!("Your instructor {what}. Your progress is kept.")).await?;
+            let note = if wipe { app::t!("srv-instructor-reset") } else { app::t!("srv-instructor-restarted") };
+            send_message(state, &learner.class_id, Some(&id), &note).await?;
             let _ = state.store.log_event(Some(&id), "sandbox_reset", serde_json::json!({ "wipe": wipe })).await;
             format!(
                 "{}'s sandbox was {}.{}",

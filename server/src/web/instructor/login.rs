@@ -40,11 +40,7 @@ async fn login_with_token(
     }
     if !state.instructor.accepts_token(&q.token) {
         state.attempts.failed(client.ip());
-        return (
-            axum::http::StatusCode::FORBIDDEN,
-            "This login link is not valid (any more): use the one the server printed at its last start.",
-        )
-            .into_response();
+        return (axum::http::StatusCode::FORBIDDEN, app::t!("srv-login-link-invalid")).into_response();
     }
     sign_in(&state, jar).await
 }

@@ -58,7 +58,8 @@ pub async fn save(state: &AppState, who: &StaffView, input: PlatformInput) -> Re
         jwks_url: input.jwks_url,
         deployments: input.deployments.split([',', ' ', '\n']).map(str::to_string).collect(),
     };
-    let new = crate::lti::platforms::checked(new).map_err(|e| ApiError::BadRequest(format!("The registration's {e}.")))?;
+    let new =
+        crate::lti::platforms::checked(new).map_err(|e| ApiError::BadRequest(app::t!("srv-registration-bad", problem = e.to_string())))?;
     let platform = state.store.save_lti_platform(&new, false).await?;
     tracing::info!(platform = %platform.id, issuer = %platform.issuer, "LMS registered");
     Ok(view(platform))
@@ -143,7 +144,7 @@ pub async fn roster(state: &AppState, who: &StaffView, class: &str) -> Result<us
         added += lti
             .fill_roster(&state.updates, &platform, &the_class, &url)
             .await
-            .map_err(|e| ApiError::Unavailable(format!("The LMS's roster could not be read: {e}.")))?;
+            .map_err(|e| ApiError::Unavailable(app::t!("srv-roster-failed", problem = e.to_string())))?;
     }
     if !any {
         return Err(ApiError::BadRequest(app::t!("srv-no-roster")));

@@ -29,7 +29,7 @@ pub async fn watch_route(
     let learner = match state.store.learner(&learner).await {
         Ok(Some(l)) if who.may_see(&l.class_id) && (query.control != 1 || who.may_run(&l.class_id)) => l,
         Ok(Some(_)) => return StatusCode::FORBIDDEN.into_response(),
-        Ok(None) => return (StatusCode::NOT_FOUND, "There is no such learner.").into_response(),
+        Ok(None) => return (StatusCode::NOT_FOUND, app::t!("srv-no-learner")).into_response(),
         Err(e) => return state.store_error(e),
     };
     let Some(terminals) = state.terminals.clone() else {
@@ -42,7 +42,7 @@ pub async fn watch_route(
         watch(socket, &terminals, who, access, shutdown, async || {
             if access == Access::TakeOver {
                 tracing::info!(learner = %learner.id, tab, "the instructor took over a terminal");
-                let note = format!("Your instructor is typing in your terminal {tab}.");
+                let note = app::t!("srv-instructor-typing", tab = tab);
                 let _ = super::help::send_message(&state, &learner.class_id, Some(&learner.id), &note).await;
             }
         })
