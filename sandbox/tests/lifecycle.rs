@@ -284,3 +284,48 @@ async fn checks_run_in_the_sandbox_and_outlast_what_the_learner_does_to_their_ru
     assert_eq!(garbled.end, sandbox::ExecEnd::Exited(0));
     assert_eq!(garbled.stdout_text().lines().last(), Some("honest"));
 }
+
+/// A class joining at once: starts overlap (one prepares while another is built), and each
+/// sandbox is its learner's alone; one owner never gets two, and a stop meeting a start of the
+/// same name waits for it.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn a_class_joining_at_once_gets_a_sandbox_each() {
+    let Some(h) = common::harness("joining_at_once") else { return };
+    if common::testing_docker() {
+        return; // The native backend's own start path.
+    }
+    let h = std::sync::Arc::new(h);
+    let starts: Vec<_> = (0..6)
+        .map(|i| {
+            let h = h.clone();
+            tokio::spawn(async move { h.backend.start(&h.spec(&format!("lab-join{i}"), &format!("join{i}"))).await })
+        })
+        .collect();
+    // The same owner under a second name, and a stop of the first name, race the class.
+    let twice = {
+        let h = h.clone();
+        tokio::spawn(async move { h.backend.start(&h.spec("lab-join0-again", "join0")).await })
+    };
+    for start in starts {
+        start.await.unwrap().expect("each learner's start");
+    }
+    let second = twice.await.unwrap();
+    let running: Vec<String> = h.backend.running().await.unwrap().into_iter().map(|i| i.name).collect();
+    let join0 = running.iter().filter(|n| n.starts_with("lab-join0")).count();
+    assert_eq!(join0, 1, "one owner, one sandbox: {running:?} (second start: {second:?})");
+    for i in 0..6 {
+        let name = format!("lab-join{i}");
+        if running.contains(&name) {
+            assert_eq!(h.ok(&name, "hostname").await, format!("{name}\n"));
+        }
+    }
+    let again = h.spec("lab-join1", "join1");
+    let (stop, start) = tokio::join!(h.backend.stop("lab-join1"), h.backend.start(&again));
+    stop.unwrap();
+    start.unwrap();
+    // Whichever came second found the other's work finished: running and answering, or stopped.
+    if h.backend.running().await.unwrap().iter().any(|i| i.name == "lab-join1") {
+        assert_eq!(h.ok("lab-join1", "hostname").await, "lab-join1\n");
+    }
+}

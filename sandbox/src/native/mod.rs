@@ -18,6 +18,7 @@ mod devices;
 mod enter;
 mod helper;
 mod layer;
+mod locks;
 mod loopdev;
 mod outbound;
 mod plan;
@@ -79,8 +80,14 @@ pub struct NativeBackend {
     /// The node each tier device is bound from (see `devices.rs`).
     device_nodes: Vec<(Device, PathBuf)>,
     sandboxes: Mutex<HashMap<String, Arc<Running>>>,
-    /// Serialises start/stop of one name (and of one owner's layer).
-    lifecycle: tokio::sync::Mutex<()>,
+    /// Serialise start/stop of one name, and what touches one owner's layer (keys
+    /// `owner <owner>`; a name has no space).
+    lifecycle: locks::KeyedLocks,
+    /// Starts under way: one prepares (layer, cgroups) while another is built.
+    in_flight: tokio::sync::Semaphore,
+    /// The helper builds one sandbox at a time; held from its plan to the sandbox in the map,
+    /// which also makes the outbound subnet a start picks its own.
+    building: tokio::sync::Mutex<()>,
     outbound: Option<outbound::Outbound>,
     /// Where the last start's time went, phase by phase (for the bench).
     last_start: Mutex<Vec<Phase>>,
@@ -171,7 +178,9 @@ impl NativeBackend {
             layers,
             device_nodes,
             sandboxes: Mutex::new(HashMap::new()),
-            lifecycle: tokio::sync::Mutex::new(()),
+            lifecycle: locks::KeyedLocks::default(),
+            in_flight: tokio::sync::Semaphore::new(STARTS_IN_FLIGHT),
+            building: tokio::sync::Mutex::new(()),
             last_start: Mutex::default(),
             outbound,
         };
@@ -393,6 +402,14 @@ pub(crate) const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 /// are tens of times slower).
 const SYSTEMD_READY: Duration = Duration::from_secs(90);
 
+/// Starts that may be under way at once (see `NativeBackend::in_flight`).
+const STARTS_IN_FLIGHT: usize = 2;
+
+/// The lifecycle lock's key for what touches `owner`'s layer.
+fn owner_key(owner: &str) -> String {
+    format!("owner {owner}")
+}
+
 /// Waits until the systemd running as `pid` takes `systemctl`'s connections (its private
 /// socket exists), so that the learner's first `systemctl` and a lab's first check never meet
 /// a manager still starting. Only looks (lstat) into the sandbox, which nothing but systemd
@@ -439,7 +456,11 @@ impl Backend for NativeBackend {
                 return Err(Error::InvalidName(id.clone()));
             }
         }
-        let _lifecycle = self.lifecycle.lock().await;
+        let _name = self.lifecycle.lock(&spec.name).await;
+        let _owner = self.lifecycle.lock(&owner_key(&spec.owner)).await;
+        // More at once only contend for the host: a class's join is a line (measured in
+        // docs/src/benchmarks.md), two deep so the line never waits on the kernel alone.
+        let _in_flight = self.in_flight.acquire().await.expect("the semaphore is never closed");
         if let Ok(running) = self.get(&spec.name) {
             return Ok(running.info.clone());
         }
@@ -516,6 +537,8 @@ impl Backend for NativeBackend {
             shared_files: self.config.shared_files.clone(),
         };
         clock.mark("server: its run directory and plan");
+        let _building = self.building.lock().await;
+        clock.mark("server: waiting for the helper");
         let pid = match self.spawn_helper(&plan).await {
             Ok((pid, phases)) => {
                 clock.nested("helper: ", "exec, plan and reply", phases);
@@ -763,7 +786,7 @@ impl Backend for NativeBackend {
     }
 
     async fn stop(&self, name: &str) -> Result<()> {
-        let _lifecycle = self.lifecycle.lock().await;
+        let _name = self.lifecycle.lock(name).await;
         let known = self.sandboxes.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
         let exists = known.is_some() || self.cgroups.sandboxes().iter().any(|n| n == name);
         if !exists {
@@ -785,7 +808,7 @@ impl Backend for NativeBackend {
         for name in names {
             self.stop(&name).await?;
         }
-        let _lifecycle = self.lifecycle.lock().await;
+        let _owner = self.lifecycle.lock(&owner_key(owner)).await;
         let (layers, who) = (self.layers.clone(), owner.to_string());
         self.blocking(move || layers.wipe(&who)).await.map_err(|e| Error::io(format!("wiping {owner}'s files"), e))?;
         tracing::info!(owner, "learner's files wiped");
