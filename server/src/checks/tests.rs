@@ -220,38 +220,6 @@ async fn checks_nobody_waits_on_never_hold_the_slot_a_pressed_check_needs() {
 }
 
 #[tokio::test]
-async fn checks_nobody_waits_on_wait_for_the_learners_who_do() {
-    let e = Engine::new().await;
-    e.progress.focus(&e.learner, LAB, STEP).await.unwrap();
-    e.until("the first check", |e| e.ran("CHECK-MARK") == 1).await;
-    // Another learner's sandbox is starting (or their pressed check running): the command's check
-    // waits rather than take the CPU from them.
-    let someone_waits = e.sandboxes.foreground().enter();
-    e.command("touch /root/f", Typist::Learner);
-    tokio::time::sleep(DEBOUNCE * 3).await;
-    assert_eq!(e.ran("CHECK-MARK"), 1, "the command's check waits for the foreground");
-    drop(someone_waits);
-    e.until("the command's check once nobody waits", |e| e.ran("CHECK-MARK") == 2).await;
-}
-
-#[tokio::test]
-async fn the_timer_rechecks_a_step_only_when_nothing_checked_it_lately() {
-    let e = Engine::new().await;
-    let every = Duration::from_secs(15);
-    let (ada, bo) = (e.learner.clone(), "bo".to_string());
-    let t = Instant::now();
-    // Never checked: both due, and asked for now.
-    assert_eq!(e.progress.due(vec![ada.clone(), bo.clone()], every, t), vec![ada.clone(), bo.clone()]);
-    // Asked a moment ago: not again at the next look.
-    assert!(e.progress.due(vec![ada.clone(), bo.clone()], every, t + Duration::from_secs(1)).is_empty());
-    // Ada's check began 10 s later (she pressed Check): at 15 s only Bo is due, Ada 15 s after
-    // her check.
-    e.progress.began.lock().unwrap().insert(ada.clone(), t + Duration::from_secs(10));
-    assert_eq!(e.progress.due(vec![ada.clone(), bo.clone()], every, t + every), vec![bo.clone()]);
-    assert_eq!(e.progress.due(vec![ada.clone(), bo.clone()], every, t + Duration::from_secs(25)), vec![ada.clone()]);
-}
-
-#[tokio::test]
 async fn a_passing_check_marks_the_step_done_and_tells_the_dashboard() {
     let e = Engine::new().await;
     let mut updates = e.updates.subscribe();
