@@ -207,8 +207,13 @@ async fn checks_nobody_waits_on_never_hold_the_slot_a_pressed_check_needs() {
     e.command("touch /root/f", Typist::Learner);
     tokio::time::sleep(DEBOUNCE * 2).await;
     assert_eq!(e.ran("CHECK-MARK"), 1, "the command's check waits for a background permit");
-    // Commands meanwhile join the waiting check rather than queue checks of their own.
+    // Commands meanwhile join the waiting check rather than queue checks of their own. (The
+    // command is recorded by a task of its own: Check is pressed once it has joined, so the
+    // check pressed sees it.)
+    let joined = |e: &Engine| e.progress.pending.lock().unwrap().get(&e.learner).map(|(_, asked)| *asked);
+    let before = joined(&e);
     e.command("touch /root/g", Typist::Learner);
+    e.until("the second command joining the waiting check", |e| joined(e) != before).await;
     assert_eq!(e.progress.pending.lock().unwrap().len(), 1);
     e.progress.check_now(&e.learner, LAB, STEP).await.unwrap();
     assert_eq!(e.ran("CHECK-MARK"), 2);
