@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+
 use labs::load::{Script, Step};
 use sandbox::native::NativeBackend;
 use sandbox::{Backend, CheckRequest, Limits, SandboxSpec};
@@ -90,6 +92,8 @@ async fn measure(backend: Arc<NativeBackend>, table: &mut Table) -> anyhow::Resu
         }
     }
 
+    lab_check(&backend, table).await?;
+
     // 30 learners checking as fast as they can, for 10 s, each way.
     for i in 1..LEARNERS {
         backend.start(&spec(i)).await?;
@@ -121,6 +125,61 @@ async fn measure(backend: Arc<NativeBackend>, table: &mut Table) -> anyhow::Resu
         "each check its own nsenter + bash",
         format!("{:.2} ms", one_off_cores * LOAD_FOR.as_secs_f64() * 1000.0 / *one_off_count as f64),
         (cores / *count as f64) / (one_off_cores / *one_off_count as f64),
+    );
+    Ok(())
+}
+
+/// The netns-veth lab's veth check as it was first written: `ip netns exec` (two processes and a
+/// fresh mount of /sys) and a grep for every condition.
+const VETH_CHECK_BEFORE: &str = r#"ip addr show veth-host 2>/dev/null | grep -q 'inet 10.0.0.1/24' || fail "veth-host needs the address 10.0.0.1/24"
+ip link show veth-host | grep -q ',UP' || fail "Bring veth-host up"
+ip netns exec demo-ns ip addr show veth-ns 2>/dev/null | grep -q 'inet 10.0.0.2/24' || fail "veth-ns (inside demo-ns) needs 10.0.0.2/24"
+ip netns exec demo-ns ip link show veth-ns | grep -q ',UP' || fail "Bring veth-ns up inside demo-ns"
+pass "Both ends are addressed and up"
+"#;
+
+/// A real lab's check, passing, by the agent: the workshop's veth check next to the same check
+/// as it was first written, in the same sandbox, with the CPU each costs.
+async fn lab_check(backend: &NativeBackend, table: &mut Table) -> anyhow::Result<()> {
+    let course = crate::workshop::course()?;
+    let lab = crate::workshop::lab(&course, "netns-veth")?;
+    let script = |id: &str, solution: bool| -> anyhow::Result<String> {
+        let step = lab.steps.iter().find(|s| s.id == id).with_context(|| format!("the netns-veth lab has no step {id}"))?;
+        let script = if solution { step.solution.as_ref() } else { step.checks.first() };
+        Ok(script.with_context(|| format!("step {id} has no such script"))?.source.clone())
+    };
+    for id in ["netns", "veth"] {
+        let request = CheckRequest { script: script(id, true)?, commands: Vec::new(), timeout: Duration::from_secs(10) };
+        let output = backend.exec("chk-0", request.as_exec()).await?;
+        anyhow::ensure!(output.success(), "the netns-veth solution of {id} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let mut ways = Vec::new();
+    for source in [script("veth", false)?, VETH_CHECK_BEFORE.to_string()] {
+        let cpu = crate::stats::MachineCpu::now();
+        let started = Instant::now();
+        let mut samples = Vec::new();
+        for _ in 0..RUNS {
+            let began = Instant::now();
+            let request = CheckRequest { script: source.clone(), commands: Vec::new(), timeout: Duration::from_secs(10) };
+            let output = backend.check("chk-0", request).await?;
+            anyhow::ensure!(output.success(), "the veth check failed: {output:?}");
+            samples.push(began.elapsed());
+        }
+        let cpu_ms = cpu.cores_since() * started.elapsed().as_secs_f64() * 1000.0 / RUNS as f64;
+        ways.push((Samples::new(samples), cpu_ms));
+    }
+    let ((now, now_cpu), (before, before_cpu)) = (&ways[0], &ways[1]);
+    let peer = "the same check as first written (`ip netns exec`, a grep a condition)";
+    for p in [50.0, 95.0] {
+        let what = format!("the netns-veth lab's veth check p{p} ({RUNS} runs, passing, the agent)");
+        table.add(&what, ms(now.pct(p)), peer, ms(before.pct(p)), ratio(now.pct(p), before.pct(p)));
+    }
+    table.add(
+        "CPU per veth check (the whole machine's busy time over the runs)",
+        format!("{now_cpu:.2} ms"),
+        peer,
+        format!("{before_cpu:.2} ms"),
+        now_cpu / before_cpu,
     );
     Ok(())
 }

@@ -127,12 +127,8 @@ type Steps = Arc<Vec<(String, Vec<String>)>>;
 
 /// The netns-veth lab's steps.
 fn lab_steps() -> anyhow::Result<Steps> {
-    // The checkout's content, unless told (a test host has its own copy).
-    let content = std::env::var_os("STACKLAB_LABS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop"));
-    let course = labs::load::load_course(&content).map_err(|e| anyhow::anyhow!("{}: {e:?}", content.display()))?;
-    let (_, lab) = course.lab(LAB).with_context(|| format!("the workshop has no {LAB} lab"))?;
+    let course = crate::workshop::course()?;
+    let lab = crate::workshop::lab(&course, LAB)?;
     Ok(Arc::new(
         lab.steps
             .iter()

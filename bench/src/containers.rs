@@ -4,7 +4,7 @@
 //! image store takes after it, next to the shared base images every learner reads instead of
 //! holding a copy.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -24,11 +24,8 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         table.add("containers tier", "not measured".into(), &why, "-".into(), f64::NAN);
         return Ok(());
     }
-    let content = std::env::var_os("STACKLAB_LABS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs/workshop"));
-    let course = labs::load::load_course(&content).map_err(|e| anyhow::anyhow!("{}: {e:?}", content.display()))?;
-    let (_, lab) = course.lab("dockerfile").context("the workshop has no dockerfile lab")?;
+    let course = crate::workshop::course()?;
+    let lab = crate::workshop::lab(&course, "dockerfile")?;
     let script = |step: &str, setup: bool| -> anyhow::Result<String> {
         let step = lab.steps.iter().find(|s| s.id == step).with_context(|| format!("the dockerfile lab has no step {step}"))?;
         let script = if setup { &step.setup } else { &step.solution };

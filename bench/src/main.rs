@@ -25,6 +25,7 @@ mod startup;
 mod stats;
 mod terminal;
 mod vm;
+mod workshop;
 
 use std::path::PathBuf;
 

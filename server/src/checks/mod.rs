@@ -30,8 +30,13 @@ use crate::updates::{Update, Updates};
 
 /// Checks waiting after terminal activity, so a burst of commands runs them once.
 const DEBOUNCE: Duration = Duration::from_millis(400);
-/// Background re-checks of a step the learner is on.
+/// Background re-checks of a step the learner is on, when nothing else checked it meanwhile.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+/// How often the timer looks for steps due a re-check: each learner's falls due on their own
+/// beat (their last check), not the whole class's at the same tick.
+const RECHECK_LOOKS: u32 = 15;
+/// Background checks wait for the foreground (starts, pressed checks) at most this long.
+const YIELD_AT_MOST: Duration = Duration::from_secs(5);
 /// Commands a check sees (the most recent).
 const COMMANDS_FOR_CHECKS: i64 = 2000;
 /// A learner with no page open who did nothing for this long has left: their step is no longer
@@ -65,6 +70,9 @@ pub struct CheckEngine {
     /// When each learner's latest check began to run: a pending check that this one already
     /// covers (it began after what the pending one was to see) is not run again.
     began: Mutex<HashMap<String, Instant>>,
+    /// When the timer last asked for each learner's re-check (a done step's asks run nothing, so
+    /// `began` alone would find it due at every look).
+    rechecked: Mutex<HashMap<String, Instant>>,
     /// One check run at a time per learner.
     per_learner: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// And a bounded number across the class, so a class typing does not swamp the host.
@@ -89,6 +97,7 @@ impl CheckEngine {
             setups: Mutex::new(HashSet::new()),
             pending: Mutex::new(HashMap::new()),
             began: Mutex::new(HashMap::new()),
+            rechecked: Mutex::new(HashMap::new()),
             per_learner: Mutex::new(HashMap::new()),
             slots: Semaphore::new(parallel),
             background: Semaphore::new((parallel / 2).max(1)),
@@ -118,7 +127,7 @@ impl CheckEngine {
             // checks once their sandbox is up.
             let init = self.course.lab(lab).map_or(sandbox::Init::Minimal, |(_, l)| crate::sandboxes::init_for(&l.tiers));
             if self.sandboxes.start_now_with(learner, init).await?.is_some() {
-                self.schedule(learner, Duration::ZERO, CheckRun::Timer);
+                self.first_check(learner, lab, step);
             }
         }
         if self.course.lab(lab).is_some_and(|(_, l)| l.tiers.contains(&labs::Tier::Cluster)) {
@@ -196,7 +205,10 @@ impl CheckEngine {
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
             // Still pending while it waits its turn: when the class is busy, the learner's next
-            // commands join this check instead of queueing checks of their own.
+            // commands join this check instead of queueing checks of their own. It waits first
+            // for the learners who are waiting (for a sandbox, for a Check they pressed), then
+            // for a turn: while it gives way it holds no one's turn.
+            this.sandboxes.foreground().idle(YIELD_AT_MOST).await;
             let _background = this.background.acquire().await.expect("the semaphore is never closed");
             let (run, asked) = this.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&learner).unwrap_or((run, now));
             let focus = this.presence().current(&learner, Instant::now());
@@ -204,6 +216,19 @@ impl CheckEngine {
                 && let Err(e) = this.run(&learner, &focus.lab, &focus.step, run, Some(asked)).await
             {
                 tracing::debug!(%learner, "background check: {e}");
+            }
+        });
+    }
+
+    /// The step the learner has just reached: its setup and first check, with the checks nobody
+    /// waits on (it takes one of their turns, so pressed checks keep theirs) but without giving
+    /// way to the foreground: the learner is about to type into what the setup prepares.
+    fn first_check(self: &Arc<Self>, learner: &str, lab: &str, step: &str) {
+        let (this, learner, lab, step) = (self.clone(), learner.to_string(), lab.to_string(), step.to_string());
+        tokio::spawn(async move {
+            let _background = this.background.acquire().await.expect("the semaphore is never closed");
+            if let Err(e) = this.run(&learner, &lab, &step, CheckRun::Timer, None).await {
+                tracing::debug!(%learner, "first check on a step: {e}");
             }
         });
     }
@@ -221,6 +246,7 @@ impl CheckEngine {
             self.announce(learner, &before, &state).await;
             return Ok(state);
         }
+        let _waited_for = self.sandboxes.foreground().enter();
         if self.sandboxes.start_now(learner).await?.is_none() {
             return Err(CheckError::Queued(self.sandboxes.queue_spot(learner)));
         }
@@ -348,15 +374,31 @@ impl CheckEngine {
         }
     }
 
-    /// Re-checks every focused, unfinished step every `every`, until `shutdown`.
+    /// Re-checks every focused, unfinished step that no check began on for `every`, until
+    /// `shutdown`.
     pub fn spawn_timer(self: &Arc<Self>, every: Duration, shutdown: CancellationToken) {
         let this = self.clone();
-        crate::periodic::spawn_every(every, shutdown, move || {
-            for learner in this.presence().focused(Instant::now()) {
+        crate::periodic::spawn_every(every / RECHECK_LOOKS, shutdown, move || {
+            let now = Instant::now();
+            let focused = this.presence().focused(now);
+            for learner in this.due(focused, every, now) {
                 this.schedule(&learner, Duration::ZERO, CheckRun::Timer);
             }
             std::future::ready(())
         });
+    }
+
+    /// Of `learners`, those whose latest check began, and whose latest re-check was asked,
+    /// `every` ago or more (or never); they are marked as asked now.
+    fn due(&self, learners: Vec<String>, every: Duration, now: Instant) -> Vec<String> {
+        let began = self.began.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rechecked = self.rechecked.lock().unwrap_or_else(|p| p.into_inner());
+        let long_ago = |at: Option<&Instant>| at.is_none_or(|at| now.saturating_duration_since(*at) >= every);
+        let due: Vec<String> = learners.into_iter().filter(|l| long_ago(began.get(l)) && long_ago(rechecked.get(l))).collect();
+        for learner in &due {
+            rechecked.insert(learner.clone(), now);
+        }
+        due
     }
 }
 

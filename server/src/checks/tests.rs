@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sandbox::fake::{Call, FakeBackend, output};
 use sandbox::{ExecEnd, ExecOutput};
@@ -222,6 +222,49 @@ async fn checks_nobody_waits_on_never_hold_the_slot_a_pressed_check_needs() {
     e.until("the waiting check taken", |e| e.progress.pending.lock().unwrap().is_empty()).await;
     tokio::time::sleep(DEBOUNCE).await;
     assert_eq!(e.ran("CHECK-MARK"), 2);
+}
+
+#[tokio::test]
+async fn checks_nobody_waits_on_wait_for_the_learners_who_do() {
+    let e = Engine::new().await;
+    e.progress.focus(&e.learner, LAB, STEP).await.unwrap();
+    e.until("the first check", |e| e.ran("CHECK-MARK") == 1).await;
+    // Another learner's sandbox is starting (or their pressed check running): the command's check
+    // waits rather than take the CPU from them, and holds no turn while it does.
+    let someone_waits = e.sandboxes.foreground().enter();
+    e.command("touch /root/f", Typist::Learner);
+    tokio::time::sleep(DEBOUNCE * 3).await;
+    assert_eq!(e.ran("CHECK-MARK"), 1, "the command's check waits for the foreground");
+    assert_eq!(e.progress.background.available_permits() as usize, std::thread::available_parallelism().map_or(2, |n| n.get()));
+    drop(someone_waits);
+    e.until("the command's check once nobody waits", |e| e.ran("CHECK-MARK") == 2).await;
+}
+
+#[tokio::test]
+async fn a_step_just_reached_is_set_up_and_checked_at_once_while_the_class_joins() {
+    let e = Engine::new().await;
+    // The class is joining: the foreground does not idle. The learner who reaches a step still
+    // gets its setup and first check now, not after the checks that give way.
+    let _class_joining = e.sandboxes.foreground().enter();
+    e.progress.focus(&e.learner, LAB, STEP).await.unwrap();
+    e.until("the setup and first check", |e| e.ran("SETUP-MARK") == 1 && e.ran("CHECK-MARK") == 1).await;
+}
+
+#[tokio::test]
+async fn the_timer_rechecks_a_step_only_when_nothing_checked_it_lately() {
+    let e = Engine::new().await;
+    let every = Duration::from_secs(15);
+    let (ada, bo) = (e.learner.clone(), "bo".to_string());
+    let t = Instant::now();
+    // Never checked: both due, and asked for now.
+    assert_eq!(e.progress.due(vec![ada.clone(), bo.clone()], every, t), vec![ada.clone(), bo.clone()]);
+    // Asked a moment ago: not again at the next look.
+    assert!(e.progress.due(vec![ada.clone(), bo.clone()], every, t + Duration::from_secs(1)).is_empty());
+    // Ada's check began 10 s later (she pressed Check): at 15 s only Bo is due, Ada 15 s after
+    // her check.
+    e.progress.began.lock().unwrap().insert(ada.clone(), t + Duration::from_secs(10));
+    assert_eq!(e.progress.due(vec![ada.clone(), bo.clone()], every, t + every), vec![bo.clone()]);
+    assert_eq!(e.progress.due(vec![ada.clone(), bo.clone()], every, t + Duration::from_secs(25)), vec![ada.clone()]);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! running) learners wait in line ([`queue`]) instead of failing. Backend-independent: it drives
 //! any [`sandbox::Backend`].
 
+pub mod foreground;
 pub mod queue;
 pub mod said;
 mod terms;
@@ -199,6 +200,8 @@ pub struct Sandboxes {
     room_seen: Mutex<Option<(Instant, Option<u64>)>>,
     /// How long starts take (a moving average), for the line's estimates.
     start_time: Mutex<Duration>,
+    /// Starts are foreground work: a learner waits for their prompt.
+    foreground: foreground::Foreground,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -245,6 +248,7 @@ impl Sandboxes {
             freed: tokio::sync::Notify::new(),
             room_seen: Mutex::new(None),
             start_time: Mutex::new(FIRST_START_GUESS),
+            foreground: foreground::Foreground::default(),
         })
     }
 
@@ -292,6 +296,11 @@ impl Sandboxes {
     /// Running sandboxes (learners' and spares'), and how many of them are spares.
     pub fn counts(&self) -> (usize, usize) {
         (locked(&self.leases).len(), locked(&self.spares).len())
+    }
+
+    /// What the host is doing for learners who wait (starts here, checks they pressed).
+    pub fn foreground(&self) -> &foreground::Foreground {
+        &self.foreground
     }
 
     pub fn backend(&self) -> &Arc<dyn Backend> {
@@ -442,6 +451,7 @@ impl Sandboxes {
     }
 
     async fn start(&self, learner: &str, admission: Admission<'_>) -> sandbox::Result<SandboxInfo> {
+        let _waited_for = self.foreground.enter();
         let began = Instant::now();
         let info = self.backend.start(&self.spec(learner)).await?;
         if matches!(admission, Admission::Admitted(_)) {
