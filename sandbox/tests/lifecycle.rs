@@ -149,6 +149,23 @@ async fn shells_have_a_real_terminal_that_resizes() {
     assert_eq!(shell.control.wait().await, 3);
 }
 
+/// Tab completes a command's arguments as bash-completion does, though a login no longer loads
+/// it: the first Tab does (the image's `completion.sh`; it was most of a login shell's start).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn tab_completes_arguments_though_completion_loads_at_the_first_tab() {
+    let Some(h) = common::harness("shell_tab") else { return };
+    h.start("lab-tab").await;
+    let mut shell = h.backend.open_shell("lab-tab", ShellRequest::default()).await.unwrap();
+    shell.input.write_all(b"echo loaded-${BASH_COMPLETION_VERSINFO:-not-yet}\n").await.unwrap();
+    common::read_until(&mut shell, "loaded-not-yet").await;
+    // bash-completion's `ip` completes "ro" to "route"; bash alone would look for files.
+    shell.input.write_all(b"ip ro\t").await.unwrap();
+    common::read_until(&mut shell, "ip route ").await;
+    shell.input.write_all(b"\x15echo loaded-${BASH_COMPLETION_VERSINFO[0]}\n").await.unwrap();
+    common::read_until(&mut shell, "loaded-2").await;
+}
+
 /// The learner's shell is in the sandbox's own process tree, below its init, as on a machine
 /// (`pstree` shows it; Killercoda scenarios look there), not a process without a parent there.
 #[tokio::test(flavor = "multi_thread")]

@@ -8,6 +8,8 @@ const RECIPE: &str = include_str!("../../image/recipe.toml");
 const FILES: &[(&str, &str)] = &[
     ("motd", include_str!("../../image/files/motd")),
     ("profile.sh", include_str!("../../image/files/profile.sh")),
+    ("completion.sh", include_str!("../../image/files/completion.sh")),
+    ("login.sh", include_str!("../../image/files/login.sh")),
     ("shell-integration.bash", include_str!("../../image/files/shell-integration.bash")),
     ("checks.sh", include_str!("../../image/files/checks.sh")),
     ("bashrc-append", include_str!("../../image/files/bashrc-append")),

@@ -16,7 +16,9 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
+use tokio::net::unix::pipe;
+
+use super::spawn::{Child, Pipes};
 
 use crate::backend::{ExecEnd, ExecOutput};
 use crate::check::{CHECK_OUTPUT_LIMIT, CheckRequest};
@@ -27,11 +29,11 @@ pub(super) struct Agent {
     pub group: String,
     /// nsenter, host side (the agent is its child inside the sandbox); held for `kill_on_drop`.
     _entering: Child,
-    requests: ChildStdin,
-    stdout: ChildStdout,
-    stderr: ChildStderr,
+    requests: pipe::Sender,
+    stdout: pipe::Receiver,
+    stderr: pipe::Receiver,
     /// How each check went (`crate::check::AGENT_SAYS_FD`).
-    says: BufReader<tokio::net::unix::pipe::Receiver>,
+    says: BufReader<pipe::Receiver>,
     next_id: u64,
 }
 
@@ -72,12 +74,9 @@ impl From<io::Error> for Stop {
 }
 
 impl Agent {
-    pub fn new(group: String, mut entering: Child, says: tokio::net::unix::pipe::Receiver) -> io::Result<Self> {
-        let missing = || io::Error::other("the agent's pipes were not set up");
-        let requests = entering.stdin.take().ok_or_else(missing)?;
-        let stdout = entering.stdout.take().ok_or_else(missing)?;
-        let stderr = entering.stderr.take().ok_or_else(missing)?;
-        Ok(Self { group, _entering: entering, requests, stdout, stderr, says: BufReader::new(says), next_id: 1 })
+    pub fn new(group: String, entering: Child, pipes: Pipes, says: pipe::Receiver) -> Self {
+        let Pipes { stdin: requests, stdout, stderr } = pipes;
+        Self { group, _entering: entering, requests, stdout, stderr, says: BufReader::new(says), next_id: 1 }
     }
 
     /// Runs one check; the caller bounds the time (and retires the agent past it: an answer cut
@@ -155,19 +154,13 @@ mod tests {
     /// An agent around a bash on this host (the sandbox's own in the root-only tests).
     fn agent(logs: &std::path::Path) -> Agent {
         let script = crate::check::agent_script().replace("/run/", &format!("{}/", logs.display()));
-        let (says, said) = tokio::net::unix::pipe::pipe().unwrap();
-        let mut cmd = tokio::process::Command::new("bash");
-        cmd.args(&crate::check::agent_argv()[1..])
-            .env_clear()
-            .env("__STACKLAB_AGENT", script)
-            .env("LANG", "C.UTF-8")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        super::super::enter::give_fd(&mut cmd, says.into_blocking_fd().unwrap(), crate::check::AGENT_SAYS_FD);
+        let (says, said) = pipe::pipe().unwrap();
+        let mut cmd = super::super::spawn::Spawn::new("/bin/bash", &crate::check::agent_argv()[1..]).unwrap();
+        cmd.env("__STACKLAB_AGENT", &script).unwrap().env("LANG", "C.UTF-8").unwrap();
+        let pipes = cmd.pipes().unwrap();
+        cmd.give(says.into_blocking_fd().unwrap(), crate::check::AGENT_SAYS_FD);
         let child = cmd.spawn().expect("bash");
-        Agent::new("test".into(), child, said).unwrap()
+        Agent::new("test".into(), child, pipes, said)
     }
 
     fn check(script: &str, commands: &str) -> CheckRequest {

@@ -1,16 +1,13 @@
 //! Running programs inside a sandbox from the server: `nsenter` (util-linux) into the init's
-//! namespaces, with the process first moved into the sandbox's cgroup so its memory, pids and
-//! CPU count against the sandbox from the first instruction.
+//! namespaces, the process born in (or on v1 first moved into) the sandbox's cgroups so its
+//! memory, pids and CPU count against the sandbox from the first instruction.
 
-use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 
-use tokio::process::Command;
-
+use super::cgroup::Entry;
+use super::spawn::Spawn;
 use super::sys;
 
 const NSENTER: &str = "/usr/bin/nsenter";
@@ -76,46 +73,31 @@ pub fn base_env() -> Vec<(String, String)> {
     .collect()
 }
 
-/// A command that runs `argv` as root inside the sandbox whose init is host pid `init`, in the
-/// cgroups that writing `0` to `cgroups` joins, from /root.
-pub fn command(init: i32, argv: &[String], env: &[(String, String)], cgroups: &[PathBuf], new_session: bool) -> io::Result<Command> {
-    let mut cmd = Command::new(entering_program());
-    cmd.arg(format!("--target={init}")).args(["--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup"]);
+/// A process that runs `argv` as root inside the sandbox whose init is host pid `init`, entering
+/// its cgroups as `entry` says, from /root, in a session of its own.
+pub fn command(init: i32, argv: &[String], env: &[(String, String)], entry: Entry) -> io::Result<Spawn> {
+    let mut args: Vec<String> = vec![format!("--target={init}")];
+    args.extend(["--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup"].map(String::from));
     // nsenter's --wd would open the directory on the host: change it inside instead, by nsenter
     // itself where it can (one exec less per command), by env otherwise.
     if changes_directory_inside() {
-        cmd.args(["--wdns=/root", "--"]);
+        args.extend(["--wdns=/root", "--"].map(String::from));
     } else {
-        cmd.args(["--", "/usr/bin/env", "--chdir=/root"]);
+        args.extend(["--", "/usr/bin/env", "--chdir=/root"].map(String::from));
     }
-    cmd.args(argv).env_clear().envs(base_env()).envs(env.iter().cloned()).kill_on_drop(true);
-    let files: Vec<CString> =
-        cgroups.iter().map(|p| CString::new(p.as_os_str().as_bytes())).collect::<Result<_, _>>().map_err(io::Error::other)?;
-    let filter = crate::seccomp::filter();
-    // SAFETY: the closure runs between fork and exec and only makes async-signal-safe syscalls
-    // (sigaction, sigprocmask, open, write, close, setsid, prctl) on memory prepared before the
-    // fork.
-    unsafe {
-        cmd.pre_exec(move || {
-            sys::default_signals()?;
-            if new_session && libc::setsid() < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            for file in &files {
-                let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-                if fd < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                let ok = libc::write(fd, b"0".as_ptr().cast(), 1) == 1;
-                libc::close(fd);
-                if !ok {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-            // The sandbox's filter, as its init has it (nsenter itself only needs setns).
-            filter.install()
-        });
+    args.extend(argv.iter().cloned());
+    let mut cmd = Spawn::new(entering_program(), &args)?;
+    // The request's own over the base (as `Command::envs` did: each name once, the last wins).
+    let mut vars = base_env();
+    for (key, value) in env {
+        vars.retain(|(k, _)| k != key);
+        vars.push((key.clone(), value.clone()));
     }
+    for (key, value) in &vars {
+        cmd.env(key, value)?;
+    }
+    // The sandbox's filter, as its init has it (nsenter itself only needs setns).
+    cmd.entry(entry).new_session().filter(crate::seccomp::filter());
     Ok(cmd)
 }
 
@@ -170,25 +152,9 @@ pub fn is_waiter(args: &[impl AsRef<str>]) -> bool {
 /// pipe the waiter reports on, see `in_sandbox_tree`) as fd 3. The terminal is left to the
 /// waiter to take as its controlling one: taken here, it would stay the entering process's
 /// session's, and a terminal belongs to one session only.
-pub fn attach_terminal(cmd: &mut Command, slave: &OwnedFd, status: OwnedFd) -> io::Result<()> {
-    cmd.stdin(Stdio::from(slave.try_clone()?)).stdout(Stdio::from(slave.try_clone()?)).stderr(Stdio::from(slave.try_clone()?));
-    give_fd(cmd, status, 3);
+pub fn attach_terminal(cmd: &mut Spawn, slave: &OwnedFd, status: OwnedFd) -> io::Result<()> {
+    cmd.give(slave.try_clone()?, 0).give(slave.try_clone()?, 1).give(slave.try_clone()?, 2).give(status, 3);
     Ok(())
-}
-
-/// Gives the command `fd` as its descriptor number `at` (above 2), kept open across exec.
-pub fn give_fd(cmd: &mut Command, fd: OwnedFd, at: i32) {
-    // SAFETY: dup2 onto `at` (which clears close-on-exec there; fcntl if it is `at` already) of
-    // a descriptor the closure owns.
-    unsafe {
-        cmd.pre_exec(move || {
-            let done = if fd.as_raw_fd() == at { libc::fcntl(at, libc::F_SETFD, 0) } else { libc::dup2(fd.as_raw_fd(), at) };
-            if done < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
 }
 
 /// The exit status a waiter wrote (`WAITER`): its number, or none if the waiter was killed

@@ -23,6 +23,7 @@ mod loopdev;
 mod outbound;
 mod plan;
 pub mod probe;
+mod spawn;
 pub(crate) mod sys;
 
 use std::collections::HashMap;
@@ -335,15 +336,15 @@ impl NativeBackend {
 
     /// Starts sandbox `name`'s check agent, in a command group of its own.
     async fn start_agent(&self, running: &Running, name: &str) -> std::io::Result<agent::Agent> {
-        let (group, files) = self.cgroups.create_exec(name)?;
+        let (group, entry) = self.cgroups.create_exec(name)?;
         let started = async {
             let env = [("__STACKLAB_AGENT".to_string(), crate::check::agent_script())];
-            let mut cmd = enter::command(running.pid, &crate::check::agent_argv(), &env, &files, true)?;
-            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            let mut cmd = enter::command(running.pid, &crate::check::agent_argv(), &env, entry)?;
+            let pipes = cmd.pipes()?;
             let (says, said) = tokio::net::unix::pipe::pipe()?;
-            enter::give_fd(&mut cmd, says.into_blocking_fd()?, crate::check::AGENT_SAYS_FD);
+            cmd.give(says.into_blocking_fd()?, crate::check::AGENT_SAYS_FD);
             let child = spawn_off_worker(cmd).await?;
-            agent::Agent::new(group.clone(), child, said)
+            Ok::<_, std::io::Error>(agent::Agent::new(group.clone(), child, pipes, said))
         };
         match started.await {
             Ok(agent) => Ok(agent),
@@ -609,24 +610,26 @@ impl Backend for NativeBackend {
     async fn exec(&self, name: &str, request: ExecRequest) -> Result<ExecOutput> {
         let running = self.get(name)?;
         let started = Instant::now();
-        let (rel, files) = self.cgroups.create_exec(name).map_err(|e| Error::io(format!("a cgroup for a command in {name}"), e))?;
-        let mut cmd =
-            enter::command(running.pid, &request.argv, &request.env, &files, true).map_err(|e| Error::io("preparing the command", e))?;
-        cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-        let mut child = spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the command in the sandbox", e))?;
-        let stdin = child.stdin.take();
-        let limit = request.output_limit;
-        let mut out_task = tokio::spawn(read_limited(child.stdout.take(), limit));
-        let mut err_task = tokio::spawn(read_limited(child.stderr.take(), limit));
-        let input = request.stdin.clone();
-        let feed = tokio::spawn(async move {
-            if let Some(mut s) = stdin {
-                let _ = s.write_all(&input).await;
+        let (rel, entry) = self.cgroups.create_exec(name).map_err(|e| Error::io(format!("a cgroup for a command in {name}"), e))?;
+        let mut cmd = enter::command(running.pid, &request.argv, &request.env, entry).map_err(|e| Error::io("preparing the command", e))?;
+        let pipes = cmd.pipes().map_err(|e| Error::io("pipes for the command", e))?;
+        let mut child = match spawn_off_worker(cmd).await {
+            Ok(child) => child,
+            Err(e) => {
+                self.kill_group(&rel, None).await;
+                return Err(Error::io("starting the command in the sandbox", e));
             }
+        };
+        let limit = request.output_limit;
+        let mut out_task = tokio::spawn(read_limited(Some(pipes.stdout), limit));
+        let mut err_task = tokio::spawn(read_limited(Some(pipes.stderr), limit));
+        let (input, mut stdin) = (request.stdin.clone(), pipes.stdin);
+        let feed = tokio::spawn(async move {
+            let _ = stdin.write_all(&input).await;
         });
 
         // nsenter (host side) is spared when killing early, so it reaps its child itself.
-        let nsenter = child.id().map(|p| p as i32);
+        let nsenter = Some(child.id());
         let run = async {
             let (mut out, mut err, mut status) = (None, None, None);
             // Once the command itself has exited, its background children may hold the pipes
@@ -760,7 +763,7 @@ impl Backend for NativeBackend {
         let (master, slave) = enter::open_pty(running.pid).map_err(|e| Error::io("opening a terminal in the sandbox", e))?;
         crate::pty::set_size(&master, request.size).map_err(|e| Error::io("sizing the terminal", e))?;
         let argv = request.argv.clone().unwrap_or_else(|| vec!["/bin/bash".into(), "-l".into()]);
-        let mut cmd = enter::command(running.pid, &enter::in_sandbox_tree(&argv), &request.env, &self.cgroups.shell_files(name), true)
+        let mut cmd = enter::command(running.pid, &enter::in_sandbox_tree(&argv), &request.env, self.cgroups.shell_entry(name))
             .map_err(|e| Error::io("preparing the shell", e))?;
         let (status, ended) = tokio::net::unix::pipe::pipe().map_err(|e| Error::io("a pipe for the shell's end", e))?;
         let status = status.into_blocking_fd().map_err(|e| Error::io("a pipe for the shell's end", e))?;
@@ -1021,7 +1024,7 @@ fn probe_host(config: &NativeConfig, rootfs: &Path, run: &Path) -> Result<()> {
 /// server's few async workers: a group frozen at the wrong moment would stall every request
 /// that worker serves. (The server makes the groups itself, out of the learner's reach; this is
 /// the bound if that ever fails.)
-async fn spawn_off_worker(mut cmd: tokio::process::Command) -> std::io::Result<tokio::process::Child> {
+async fn spawn_off_worker(cmd: spawn::Spawn) -> std::io::Result<spawn::Child> {
     const LIMIT: Duration = Duration::from_secs(20);
     match tokio::time::timeout(LIMIT, tokio::task::spawn_blocking(move || cmd.spawn())).await {
         Ok(Ok(spawned)) => spawned,

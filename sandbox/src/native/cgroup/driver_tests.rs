@@ -146,12 +146,12 @@ fn v1_cpusets_are_copied_from_the_parent_so_groups_accept_tasks() {
 fn v1_the_learner_gets_their_group_in_every_hierarchy_and_nothing_else() {
     let host = v1_host("lab-ada", false);
     let plan = host.driver.create_sandbox("lab-ada", &limits(), owner()).unwrap();
-    let mut expected: Vec<PathBuf> = V1_MOUNTS.iter().map(|(m, _)| host.group(m, "lab-ada/learner/tasks")).collect();
+    let expected: Vec<PathBuf> = V1_MOUNTS.iter().map(|(m, _)| host.group(m, "lab-ada/learner/tasks")).collect();
     assert_eq!(plan.tasks, expected, "v1: by moving the builder's one thread, which takes no global lock");
     assert_eq!(plan.born_in, Some(host.group("unified", "lab-ada/learner")), "the unified tree's: born there");
     assert!(plan.init_in.is_none() && plan.then_write.is_empty(), "init stays in the learner's groups");
-    expected.push(host.group("unified", "lab-ada/learner/cgroup.procs"));
-    assert_eq!(host.driver.shell_files("lab-ada"), expected, "shells join the same groups");
+    let shell = host.driver.shell_entry("lab-ada");
+    assert_eq!((shell.born_in, shell.tasks), (plan.born_in, plan.tasks), "shells join the same groups, the same way");
     if nix::unistd::geteuid().is_root() {
         assert!(owned_by_learner(&host.group("memory", "lab-ada/learner")));
         assert!(owned_by_learner(&host.group("memory", "lab-ada/learner/tasks")));
@@ -206,8 +206,9 @@ fn v1_pids_come_from_the_pids_hierarchy_and_every_group_below() {
 fn v1_kill_freezes_and_thaws_and_spares_the_nsenter() {
     let host = v1_host("lab-ada", false);
     host.driver.create_sandbox("lab-ada", &limits(), owner()).unwrap();
-    let (rel, files) = host.driver.create_exec("lab-ada").unwrap();
-    assert_eq!(files.len(), V1_MOUNTS.len() + 1, "a check joins a group in every hierarchy");
+    let (rel, entry) = host.driver.create_exec("lab-ada").unwrap();
+    assert_eq!(entry.tasks.len(), V1_MOUNTS.len(), "a check joins a group in every hierarchy");
+    assert_eq!(entry.born_in, Some(host.group("unified", &rel)), "born in the unified tree's");
     // Only the nsenter that started the command is left (a pid that is no process here).
     let spare = i32::MAX;
     fs::write(host.group("pids", &format!("{rel}/cgroup.procs")), format!("{spare}\n")).unwrap();
@@ -278,7 +279,8 @@ fn v2_controllers_are_handed_down_as_far_as_the_learner() {
         "init in a leaf (where systemd as the init expects itself), so the learner's group may hand on"
     );
     assert_eq!(plan.then_write, vec![(learner.join("cgroup.subtree_control"), "+memory +pids +cpu".to_string())]);
-    assert_eq!(host.driver.shell_files("lab-ada"), vec![learner.join("init/cgroup.procs")], "shells in a leaf of their own");
+    let shell = Entry { born_in: Some(learner.join("init")), tasks: Vec::new() };
+    assert_eq!(host.driver.shell_entry("lab-ada"), shell, "shells born in a leaf of their own");
 }
 
 #[test]
@@ -314,14 +316,14 @@ fn v2_the_learner_may_make_a_bounded_number_of_groups() {
 #[test]
 fn v2_each_command_gets_a_fresh_unguessable_group_inside_the_learners() {
     let host = v2_host("", "cpu memory pids", "lab-ada");
-    let (a, files) = host.driver.create_exec("lab-ada").unwrap();
+    let (a, entry) = host.driver.create_exec("lab-ada").unwrap();
     let (b, _) = host.driver.create_exec("lab-ada").unwrap();
     assert_ne!(a, b);
     // Inside the learner's cgroup namespace, so that what it starts may move processes into
     // groups made there (a container runtime does).
     let name = a.strip_prefix("lab-ada/learner/.check-").expect("below the learner's group");
     assert!(name.len() == 16 && name.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
-    assert_eq!(files, vec![host.base.join(&a).join("cgroup.procs")]);
+    assert_eq!(entry, Entry { born_in: Some(host.base.join(&a)), tasks: Vec::new() });
     // The group is the server's, made now: one that exists already is refused, never reused.
     assert!(create_new_dir(&host.base.join(&a)).is_err());
     if nix::unistd::geteuid().is_root() {

@@ -70,6 +70,18 @@ pub struct JoinPlan {
     pub then_write: Vec<(PathBuf, String)>,
 }
 
+/// How a process the server starts in a running sandbox (a shell, a command, the check agent)
+/// gets into its groups, as the builder does (`JoinPlan`): never moved with `cgroup.procs`,
+/// which would cost each terminal a learner opens an RCU grace period (5–15 ms) on a quiet host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// cgroup2 (v2, or a hybrid host's unified tree): the group it is born in
+    /// (`CLONE_INTO_CGROUP`).
+    pub born_in: Option<PathBuf>,
+    /// v1 `tasks` files it writes `0` to between fork and exec (it is single-threaded there).
+    pub tasks: Vec<PathBuf>,
+}
+
 /// A cgroup filesystem to mount inside the sandbox, relative to its /sys/fs/cgroup.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InnerMount {
@@ -93,12 +105,12 @@ pub trait CgroupDriver: Send + Sync {
     /// Makes `<root>/<name>` with `limits`, delegated to host uid `owner`.
     fn create_sandbox(&self, name: &str, limits: &Limits, owner: u32) -> io::Result<JoinPlan>;
 
-    /// The files that put a process (a shell) into the sandbox when it writes `0` to them.
-    fn shell_files(&self, name: &str) -> Vec<PathBuf>;
+    /// How a shell enters the sandbox's groups (the learner's, where their own processes are).
+    fn shell_entry(&self, name: &str) -> Entry;
 
     /// Makes a new group for one command in sandbox `name`; its path below the root (for
-    /// `kill` and `remove`) and the files that put a process in it (as `shell_files`).
-    fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)>;
+    /// `kill` and `remove`) and how a process enters it (as `shell_entry`).
+    fn create_exec(&self, name: &str) -> io::Result<(String, Entry)>;
 
     /// SIGKILLs every process in `<root>/<rel>` and below but `spare`, and waits until they are
     /// gone. (The server spares the `nsenter` that started a command, so that it reaps its child

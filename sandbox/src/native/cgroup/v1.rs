@@ -36,14 +36,6 @@ impl Hierarchy {
         if self.unified { &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"] } else { &["cgroup.procs", "tasks"] }
     }
 
-    /// The file a process writes `0` to to join a group: v1's `tasks` moves only the calling
-    /// thread, which spares the global lock that moving a whole process takes (and the callers
-    /// are single-threaded: a helper, or a child between fork and exec). The unified tree has
-    /// no such file for a group of its own.
-    fn join_file(&self) -> &'static str {
-        if self.unified { "cgroup.procs" } else { "tasks" }
-    }
-
     fn has(&self, controller: &str) -> bool {
         self.controllers.iter().any(|c| c == controller)
     }
@@ -78,6 +70,22 @@ impl V1 {
             }
         }
         Ok(())
+    }
+
+    /// How a process enters group `rel` in every hierarchy: born in the unified tree's, and
+    /// its one thread written into each v1 hierarchy's `tasks`, which unlike `cgroup.procs` moves
+    /// a thread without the kernel's global lock (the callers are single-threaded: the builder,
+    /// or a child between fork and exec).
+    fn entry(&self, rel: &str) -> Entry {
+        let mut entry = Entry::default();
+        for h in &self.hierarchies {
+            if h.unified {
+                entry.born_in = Some(h.dir(&self.root, rel));
+            } else {
+                entry.tasks.push(h.dir(&self.root, rel).join("tasks"));
+            }
+        }
+        entry
     }
 
     fn make(&self, h: &Hierarchy, dir: &Path) -> io::Result<()> {
@@ -144,22 +152,18 @@ impl CgroupDriver for V1 {
             for file in h.delegated_files() {
                 chown(&learner.join(file), owner)?;
             }
-            if h.unified {
-                plan.born_in = Some(learner);
-            } else {
-                plan.tasks.push(learner.join(h.join_file()));
-            }
         }
+        let entry = self.entry(&format!("{name}/{LEARNER}"));
+        (plan.born_in, plan.tasks) = (entry.born_in, entry.tasks);
         Ok(plan)
     }
 
-    fn shell_files(&self, name: &str) -> Vec<PathBuf> {
-        self.hierarchies.iter().map(|h| h.dir(&self.root, name).join(LEARNER).join(h.join_file())).collect()
+    fn shell_entry(&self, name: &str) -> Entry {
+        self.entry(&format!("{name}/{LEARNER}"))
     }
 
-    fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)> {
+    fn create_exec(&self, name: &str) -> io::Result<(String, Entry)> {
         let rel = format!("{name}/{CHECKS}/{}", exec_group());
-        let mut files = Vec::new();
         for h in &self.hierarchies {
             let dir = h.dir(&self.root, &rel);
             create_new_dir(&dir)?;
@@ -171,9 +175,8 @@ impl CgroupDriver for V1 {
             {
                 write_if_present(&dir.join(TCP_LIMIT), tcp.trim())?;
             }
-            files.push(dir.join(h.join_file()));
         }
-        Ok((rel, files))
+        Ok((rel.clone(), self.entry(&rel)))
     }
 
     fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {

@@ -119,11 +119,11 @@ impl CgroupDriver for V2 {
         })
     }
 
-    fn shell_files(&self, name: &str) -> Vec<PathBuf> {
-        vec![self.dir(name).join(LEARNER).join(INIT).join("cgroup.procs")]
+    fn shell_entry(&self, name: &str) -> Entry {
+        Entry { born_in: Some(self.dir(name).join(LEARNER).join(INIT)), tasks: Vec::new() }
     }
 
-    fn create_exec(&self, name: &str) -> io::Result<(String, Vec<PathBuf>)> {
+    fn create_exec(&self, name: &str) -> io::Result<(String, Entry)> {
         let learner = self.dir(name).join(LEARNER);
         let _room = self.room.lock().unwrap_or_else(|p| p.into_inner());
         for _ in 0..4 {
@@ -131,7 +131,7 @@ impl CgroupDriver for V2 {
             let dir = self.dir(&rel);
             set_bound(&learner, 1)?;
             match create_new_dir(&dir) {
-                Ok(()) => return Ok((rel, vec![dir.join("cgroup.procs")])),
+                Ok(()) => return Ok((rel, Entry { born_in: Some(dir), tasks: Vec::new() })),
                 // EAGAIN: the learner made a group in the moment between (they keep it, but
                 // gain no room by it: the next bound is computed anew); room once more.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
