@@ -133,7 +133,7 @@ async fn shells_have_a_real_terminal_that_resizes() {
     // terminal to sleep's process group a ^C interrupts bash itself (a race a loaded machine
     // loses), so it is sent again until a fresh prompt shows sleep is gone.
     shell.input.write_all(b"sleep 100\n").await.unwrap();
-    common::read_until(&mut shell, "6973;start").await;
+    common::read_until(&mut shell, "6973;run;").await;
     let mut interrupted = false;
     for _ in 0..30 {
         shell.input.write_all(b"\x03").await.unwrap();

@@ -176,7 +176,7 @@ async fn a_flood_of_fake_command_records_stays_bounded() {
     let started = std::time::Instant::now();
     socket
         .send(Message::Binary(
-            b"for i in $(seq 20000); do printf '\\033]6973;start;ZWNobw==\\007\\033]6973;end;0\\007'; done; echo flood-$((6*7))\n"
+            b"for i in $(seq 20000); do printf '\\033]6973;run;echo\\007\\033]6973;end;0\\007'; done; echo flood-$((6*7))\n"
                 .to_vec()
                 .into(),
         ))
@@ -239,4 +239,40 @@ async fn a_scenarios_prompt_command_and_debug_trap_keep_commands_recorded() {
     let seen: Vec<(&str, i32)> = recorded.iter().map(|c| (c.command.as_str(), c.exit_status)).collect();
     assert!(seen.contains(&("false", 1)), "{seen:?}");
     assert!(seen.contains(&("id -u", 0)), "their prompt command runs too, and ours still records: {seen:?}");
+}
+
+/// A command line is recorded as it was typed, whatever it holds: a control character (here a
+/// tab, put in with Ctrl-V), `%` (the integration's escape), non-ASCII letters, several lines.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn commands_are_recorded_as_typed_whatever_they_hold() {
+    if !common::sandboxes_available("terminal_as_typed") {
+        return;
+    }
+    let server = common::TestServer::start("terminal_as_typed", true).await;
+    let (learner, cookie) = server.learner("Ada").await;
+    let mut socket = connect(&server, &cookie, "start=1").await;
+    read_until(&mut socket, "attached").await;
+    // Keys typed before readline has the terminal go through the line discipline, whose Ctrl-V
+    // would take the tab itself: wait for the prompt.
+    read_until(&mut socket, "# ").await;
+    for (keys, marker) in
+        [("echo '100%\x16\tdone' h\u{e9}llo %41; echo one-$((6*7))\n", "one-42"), ("for i in 1 2\ndo echo two-$((6*7))\ndone\n", "two-42")]
+    {
+        socket.send(Message::Binary(keys.as_bytes().to_vec().into())).await.unwrap();
+        read_until(&mut socket, marker).await;
+    }
+    let wanted = ["echo '100%\tdone' h\u{e9}llo %41; echo one-$((6*7))", "for i in 1 2; do echo two-$((6*7)); done"];
+    let mut recorded = Vec::new();
+    for _ in 0..50 {
+        recorded = server.store.commands(&learner, i64::MAX).await.unwrap();
+        if recorded.len() >= wanted.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen: Vec<&str> = recorded.iter().map(|c| c.command.as_str()).collect();
+    for command in wanted {
+        assert!(seen.contains(&command), "{command:?} in {seen:?}");
+    }
 }

@@ -7,10 +7,32 @@ if [ -n "$BASH_VERSION" ] && [[ $- == *i* ]] && [ -z "${__stacklab_integration:-
     # (a learner may have several tabs) appends to ~/.bash_history rather than overwriting it.
     HISTCONTROL=
     shopt -s histappend
+    # The control characters (and %), each with its percent-escape: what could end or garble the
+    # escape sequence if the command line held it. Made once per shell, with builtins.
+    __stacklab_escapes=()
+    for __stacklab_i in {1..31} 127; do
+        printf -v __stacklab_hex '%02X' "$__stacklab_i"
+        printf -v __stacklab_char "\\x$__stacklab_hex"
+        __stacklab_escapes+=("$__stacklab_char" "%$__stacklab_hex")
+    done
+    unset __stacklab_i __stacklab_hex __stacklab_char
+    # Runs in PS0's command substitution at every command of every learner, so only builtins and
+    # one more subshell (for the history entry): sed and base64 here cost 6 ms of CPU a command.
     __stacklab_cmd_start() {
-        local c
-        c=$(HISTTIMEFORMAT= builtin history 1 | sed 's/^ *[0-9]*[* ] *//')
-        printf '\e]6973;start;%s\a' "$(printf '%s' "$c" | base64 -w0)"
+        local c i
+        c=$(HISTTIMEFORMAT= builtin history 1)
+        # "  42* cmd": the entry's number, its mark (* for an edited entry), the blanks around.
+        c=${c#"${c%%[![:space:]]*}"}
+        c=${c#"${c%%[![:digit:]]*}"}
+        c=${c#[* ]}
+        c=${c#"${c%%[![:space:]]*}"}
+        c=${c//%/%25}
+        if [[ $c == *[[:cntrl:]]* ]]; then
+            for ((i = 0; i < ${#__stacklab_escapes[@]}; i += 2)); do
+                c=${c//"${__stacklab_escapes[i]}"/"${__stacklab_escapes[i + 1]}"}
+            done
+        fi
+        printf '\e]6973;run;%s\a' "$c"
     }
     __stacklab_cmd_end() {
         local status=$?

@@ -1,6 +1,6 @@
-//! The shell integration's side channel: the sandbox's bash prints `ESC ] 6973 ; start ; <base64
-//! command> BEL` before running a command and `ESC ] 6973 ; end ; <status> BEL` before the next
-//! prompt (`sandbox/image/files/shell-integration.bash`). Terminals ignore unknown OSC
+//! The shell integration's side channel: the sandbox's bash prints `ESC ] 6973 ; run ; <command,
+//! its control characters and % percent-escaped> BEL` before running a command and
+//! `ESC ] 6973 ; end ; <status> BEL` before the next prompt (`sandbox/image/files/shell-integration.bash`). Terminals ignore unknown OSC
 //! sequences, so the browser never shows them; the server reads them here to record what the
 //! learner ran.
 
@@ -83,12 +83,19 @@ impl Integration {
 
     fn sequence(&mut self, body: &[u8], typist: Typist, finished: &mut Vec<(CommandRecord, Typist)>) {
         let text = String::from_utf8_lossy(body);
-        if let Some(encoded) = text.strip_prefix("start;") {
-            let command = base64::engine::general_purpose::STANDARD
-                .decode(encoded.trim())
-                .ok()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
+        let command = if let Some(escaped) = body.strip_prefix(b"run;") {
+            Some(String::from_utf8_lossy(&unescape(escaped)).into_owned())
+        } else {
+            // What shells whose integration was loaded before 2026-12 still say.
+            text.strip_prefix("start;").map(|encoded| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(encoded.trim())
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default()
+            })
+        };
+        if let Some(command) = command {
             if !command.trim().is_empty() {
                 self.started.push(command.trim().to_string());
             }
@@ -110,6 +117,26 @@ impl Integration {
     }
 }
 
+/// A command line as the integration escapes it: `%XX` is the byte XX (control characters and
+/// `%` itself); anything else is itself.
+fn unescape(escaped: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        if escaped[i] == b'%'
+            && let (Some(hi), Some(lo)) = (escaped.get(i + 1).and_then(|&b| hex(b)), escaped.get(i + 2).and_then(|&b| hex(b)))
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(escaped[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
@@ -119,7 +146,24 @@ mod tests {
     use super::*;
 
     fn start(cmd: &str) -> Vec<u8> {
-        format!("\x1b]6973;start;{}\x07", base64::engine::general_purpose::STANDARD.encode(cmd)).into_bytes()
+        format!("\x1b]6973;run;{}\x07", cmd.replace('%', "%25").replace('\x07', "%07").replace('\x1b', "%1B")).into_bytes()
+    }
+
+    #[test]
+    fn control_characters_and_percent_come_back_from_their_escapes() {
+        let line = "printf '\x1b[1m%s\x07' 100% %zz %4";
+        let mut i = Integration::default();
+        i.feed(&start(line), Typist::Learner);
+        assert_eq!(i.take_started(), vec![line.to_string()]);
+        assert_eq!(unescape(b"%41%0a%%25%g1%"), b"A\n%%%g1%".to_vec(), "only %XX is an escape");
+    }
+
+    #[test]
+    fn shells_started_before_the_escapes_are_still_heard() {
+        let mut i = Integration::default();
+        let old = format!("\x1b]6973;start;{}\x07\x1b]6973;end;2\x07", base64::engine::general_purpose::STANDARD.encode("ls /nowhere"));
+        let done = i.feed(old.as_bytes(), Typist::Learner);
+        assert_eq!((done[0].0.command.as_str(), done[0].0.exit_status), ("ls /nowhere", 2));
     }
 
     #[test]
