@@ -1,5 +1,6 @@
-//! The class simulator (`scripts/bench class`; `STACKLAB_CLASS_LEARNERS`, default 60, and
-//! `STACKLAB_CLASS_MINUTES`, default 10): a release server with native sandboxes, and N learners
+//! The class simulator (`scripts/bench class`; `STACKLAB_CLASS_LEARNERS`, default 60,
+//! `STACKLAB_CLASS_MINUTES`, default 10, and `STACKLAB_CLASS_PREWARM=1` for a spare sandbox per
+//! learner started before they join): a release server with native sandboxes, and N learners
 //! who join at once, open the netns-veth lab, type its solutions into their terminals at human
 //! speed (5 keys a second, every key's echo timed), check each step, answer a quiz question,
 //! clean up and go again — while the instructor's dashboard stream is open. The report: errors,
@@ -161,8 +162,25 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let steps = lab_steps()?;
     let server = Arc::new(BenchServer::start(stacklab).await?);
     let alone = alone(&server, &steps).await?;
+    // A lecture hall's class pre-warmed, as its scheduled pre-warm or the dashboard's "Start
+    // sandboxes" does: a spare for every learner, started before they join.
+    let prewarmed = std::env::var("STACKLAB_CLASS_PREWARM").is_ok_and(|v| v == "1");
+    if prewarmed {
+        let started = Instant::now();
+        let said = server.prewarm("BENCH", learners).await?;
+        eprintln!("  class: pre-warmed {learners} spares in {} ({said})", ms(started.elapsed()));
+    }
     let class = class(&server, learners, minutes, &steps).await?;
     report(table, &class, &alone);
+    if prewarmed {
+        table.add(
+            &format!("join to a prompt in every learner's terminal ({learners} at once), the class pre-warmed"),
+            ms(class.all_ready()),
+            "one learner alone, not pre-warmed",
+            ms(alone.ready.first().copied().unwrap_or_default()),
+            class.all_ready().as_secs_f64() / alone.ready.first().copied().unwrap_or_default().as_secs_f64(),
+        );
+    }
     let broken = class.broken();
     table.add(
         &format!("the class held the lecture-hall limits ({learners} learners, {minutes} min)"),

@@ -122,6 +122,35 @@ impl BenchServer {
         Ok(())
     }
 
+    /// Starts `spares` sandboxes for the class with `code` to hand to learners as they join
+    /// (the instructor's "Start sandboxes"); what the server said once they all run.
+    pub async fn prewarm(&self, code: &str, spares: usize) -> anyhow::Result<String> {
+        let base = format!("http://127.0.0.1:{}", self.port);
+        let classes: Vec<serde_json::Value> = self
+            .client
+            .get(format!("{base}/api/instructor/classes"))
+            .bearer_auth(BENCH_TOKEN)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let class = classes
+            .iter()
+            .find(|c| c["join_code"] == code)
+            .and_then(|c| c["id"].as_str())
+            .with_context(|| format!("no class with code {code}"))?;
+        let response = self
+            .client
+            .post(format!("{base}/api/instructor/help"))
+            .bearer_auth(BENCH_TOKEN)
+            .json(&serde_json::json!({ "action": "prewarm", "class": class, "spares": spares }))
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "pre-warming class {code}: {}", response.text().await?);
+        Ok(response.text().await?)
+    }
+
     /// Joins the class with `code` as `name`; the session cookie.
     pub async fn join_class(&self, code: &str, name: &str) -> anyhow::Result<String> {
         let response = self
