@@ -156,7 +156,7 @@ fn create(plan: &CreatePlan) -> CreateReply {
 }
 
 /// An open cgroup2 group, for `CLONE_INTO_CGROUP`.
-fn open_group(dir: Option<&Path>) -> io::Result<Option<OwnedFd>> {
+pub(super) fn open_group(dir: Option<&Path>) -> io::Result<Option<OwnedFd>> {
     dir.map(|dir| open_dir(dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))).transpose()
 }
 

@@ -109,10 +109,7 @@ impl Spawn {
         if self.fds.len() > MAX_FDS {
             return Err(io::Error::other(format!("{} descriptors for a child, at most {MAX_FDS}", self.fds.len())));
         }
-        let group = match &self.entry.born_in {
-            Some(dir) => Some(open_dir(dir)?),
-            None => None,
-        };
+        let group = super::builder::open_group(self.entry.born_in.as_deref())?;
         let tasks: Vec<CString> = self.entry.tasks.iter().map(c).collect::<io::Result<_>>()?;
         let argv = pointers(&self.argv);
         let env = pointers(&self.env);
@@ -163,12 +160,6 @@ impl Spawn {
 /// A C array of pointers to `strings`, NULL-terminated (what exec takes).
 fn pointers(strings: &[CString]) -> Vec<*const libc::c_char> {
     strings.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
-}
-
-fn open_dir(dir: &std::path::Path) -> io::Result<OwnedFd> {
-    let fd = nix::fcntl::open(dir, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .map_err(|e| io::Error::new(io::Error::from(e).kind(), format!("{}: {e}", dir.display())))?;
-    Ok(fd)
 }
 
 /// Reads until `buf` is full or the writer is gone; how many bytes came.
