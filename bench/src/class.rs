@@ -1,8 +1,9 @@
 //! The class simulator (`scripts/bench class`; `STACKLAB_CLASS_LEARNERS`, default 60,
-//! `STACKLAB_CLASS_MINUTES`, default 10, and `STACKLAB_CLASS_PREWARM=1` for a spare sandbox per
-//! learner started before they join): a release server with native sandboxes, and N learners
-//! who join at once, open the netns-veth lab, type its solutions into their terminals at human
-//! speed (5 keys a second, every key's echo timed), check each step, answer a quiz question,
+//! `STACKLAB_CLASS_MINUTES`, default 10, `STACKLAB_CLASS_PREWARM=1` for a spare sandbox per
+//! learner started before they join, `STACKLAB_CLASS_LOCKSTEP=1` for a class typing in step): a
+//! release server with native sandboxes, and N learners who join at once, open the netns-veth
+//! lab, type its solutions into their terminals at human speed (5 keys a second on average, each
+//! learner at a pace of their own: `crate::pace`; every key's echo timed), check each step, answer a quiz question,
 //! clean up and go again — while the instructor's dashboard stream is open. The report: errors,
 //! keystroke round trip and check latency under the class next to one learner alone on the same
 //! server, the time until every sandbox had a prompt next to one alone, and the server's CPU and
@@ -17,14 +18,13 @@ use anyhow::Context;
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::pace::Pace;
 use crate::report::Table;
 use crate::stats::{Samples, ms};
 use crate::terminal::{BenchServer, read_until};
 
 const LAB: &str = "netns-veth";
 const QUIZ: &str = "dockershim";
-/// Human typing: 5 keys a second.
-const KEY_GAP: Duration = Duration::from_millis(200);
 /// The class's first minutes, when the server's memory fills once.
 const WARM_UP: Duration = Duration::from_secs(300);
 /// An echo or a prompt not back within this is an error of the class.
@@ -55,6 +55,7 @@ const FLAT: f64 = 1.05;
 struct Outcome {
     learners: usize,
     minutes: f64,
+    lockstep: bool,
     tally: Tally,
     /// The class's keystroke round trips and check latencies, sorted once (the tally's are
     /// taken out).
@@ -72,6 +73,12 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// What the class's rows say it was.
+    fn label(&self) -> String {
+        let pace = if self.lockstep { ", in lockstep" } else { "" };
+        format!("{} learners, {} min{pace}", self.learners, self.minutes)
+    }
+
     fn all_ready(&self) -> Duration {
         self.tally.ready.iter().max().copied().unwrap_or_default()
     }
@@ -141,6 +148,11 @@ fn lab_steps() -> anyhow::Result<Steps> {
     ))
 }
 
+/// `STACKLAB_CLASS_LOCKSTEP=1`: every learner types every key 200 ms after the last.
+fn lockstep() -> bool {
+    std::env::var("STACKLAB_CLASS_LOCKSTEP").is_ok_and(|v| v == "1")
+}
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -148,7 +160,7 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// The peer of every class figure: one learner alone on the same server, the lab once.
 async fn alone(server: &Arc<BenchServer>, steps: &Steps) -> anyhow::Result<Tally> {
     let alone = Arc::new(Mutex::new(Tally::default()));
-    learner(server.clone(), "Alone".into(), steps.clone(), Instant::now(), alone.clone()).await;
+    learner(server.clone(), "Alone".into(), steps.clone(), Pace::lockstep(), Instant::now(), alone.clone()).await;
     let alone = std::mem::take(&mut *alone.lock().unwrap());
     anyhow::ensure!(alone.errors.is_empty(), "one learner alone already fails: {:?}", alone.errors);
     Ok(alone)
@@ -170,7 +182,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         let said = server.prewarm("BENCH", learners).await?;
         eprintln!("  class: pre-warmed {learners} spares in {} ({said})", ms(started.elapsed()));
     }
-    let class = class(&server, learners, minutes, &steps).await?;
+    let class = class(&server, learners, minutes, lockstep(), &steps).await?;
     report(table, &class, &alone);
     if prewarmed {
         table.add(
@@ -183,7 +195,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     }
     let broken = class.broken();
     table.add(
-        &format!("the class held the lecture-hall limits ({learners} learners, {minutes} min)"),
+        &format!("the class held the lecture-hall limits ({})", class.label()),
         if broken.is_empty() { "yes".into() } else { format!("no: {}", broken.join("; ")) },
         "limits: 0 errors; keystroke p99; check p99; every prompt after a joint join; memory after warm-up",
         format!("0; < {}; < {}; ≤ {}; ≤ {FLAT:.2}x", ms(KEY_P99), ms(CHECK_P99), ms(ALL_READY)),
@@ -213,7 +225,7 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let mut points: Vec<Outcome> = Vec::new();
     let mut measure = async |learners: usize| -> anyhow::Result<bool> {
         let server = Arc::new(BenchServer::start(stacklab).await?);
-        let class = class(&server, learners, minutes, &steps).await?;
+        let class = class(&server, learners, minutes, lockstep(), &steps).await?;
         let broken = class.broken();
         let held = broken.is_empty();
         eprintln!("  curve: {learners} learners {}", if held { "held".into() } else { format!("broke: {}", broken.join("; ")) });
@@ -263,7 +275,8 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         })
         .collect();
     println!(
-        "The class curve ({minutes} min a class; one learner alone: keystroke p99 {}, check p99 {}, prompt {}):\n",
+        "The class curve ({minutes} min a class{}; one learner alone: keystroke p99 {}, check p99 {}, prompt {}):\n",
+        if lockstep() { ", in lockstep" } else { "" },
         ms(alone_keys.pct(99.0)),
         ms(alone_checks.pct(99.0)),
         ms(alone.ready.first().copied().unwrap_or_default())
@@ -315,7 +328,7 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
 
 /// A class of `learners` on `server` for `minutes`: they join at once, then play the lab round
 /// after round while the instructor's dashboard stream is open.
-async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, steps: &Steps) -> anyhow::Result<Outcome> {
+async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, lockstep: bool, steps: &Steps) -> anyhow::Result<Outcome> {
     let pid = server.pid().context("the server has no pid")?;
     let dashboard_events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let dashboard = tokio::spawn(dashboard_stream(server.clone(), dashboard_events.clone()));
@@ -324,8 +337,12 @@ async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, steps: 
     let until = Instant::now() + Duration::from_secs_f64(minutes * 60.0);
     let started = Instant::now();
     let machine = crate::stats::MachineCpu::now();
-    let tasks: Vec<_> =
-        (0..learners).map(|i| tokio::spawn(learner(server.clone(), format!("Learner {i}"), steps.clone(), until, tally.clone()))).collect();
+    let tasks: Vec<_> = (0..learners)
+        .map(|i| {
+            let pace = if lockstep { Pace::lockstep() } else { Pace::human(i) };
+            tokio::spawn(learner(server.clone(), format!("Learner {i}"), steps.clone(), pace, until, tally.clone()))
+        })
+        .collect();
     // Server CPU and memory every 30 s while the class runs.
     let mut samples = Vec::new();
     let mut last = (Instant::now(), cpu_ticks(pid)?);
@@ -385,6 +402,7 @@ async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, steps: 
     Ok(Outcome {
         learners,
         minutes,
+        lockstep,
         keys: Samples::new(std::mem::take(&mut tally.keys)),
         checks: Samples::new(std::mem::take(&mut tally.checks)),
         tally,
@@ -399,8 +417,8 @@ async fn class(server: &Arc<BenchServer>, learners: usize, minutes: f64, steps: 
 
 /// The class's rows, each next to one learner alone on the same server or to the class earlier.
 fn report(table: &mut Table, class: &Outcome, alone: &Tally) {
-    let (learners, minutes, tally) = (class.learners, class.minutes, &class.tally);
-    let label = format!("{learners} learners, {minutes} min");
+    let (learners, tally) = (class.learners, &class.tally);
+    let label = class.label();
     table.add(
         &format!("class simulator ({label}): errors"),
         tally.errors.len().to_string(),
@@ -430,6 +448,15 @@ fn report(table: &mut Table, class: &Outcome, alone: &Tally) {
     }
     let all_ready = class.all_ready();
     let one_ready = alone.ready.first().copied().unwrap_or_default();
+    // The middle learner's wait next to the last one's: a late few, or a slow join for all.
+    let ready = Samples::new(tally.ready.clone());
+    table.add(
+        &format!("join to a prompt, the middle learner ({learners} at once)"),
+        ms(ready.pct(50.0)),
+        "one learner alone",
+        ms(one_ready),
+        ready.pct(50.0).as_secs_f64() / one_ready.as_secs_f64(),
+    );
     table.add(
         &format!("join to a prompt in every learner's terminal ({learners} at once)"),
         ms(all_ready),
@@ -560,8 +587,8 @@ impl SandboxesUse {
 
 /// One learner: join, a terminal, then the lab's solutions typed key by key until `until`
 /// (at least once), each step checked, a quiz question answered every round.
-async fn learner(server: Arc<BenchServer>, name: String, steps: Steps, until: Instant, tally: Arc<Mutex<Tally>>) {
-    if let Err(e) = play(&server, &name, &steps, until, &tally).await {
+async fn learner(server: Arc<BenchServer>, name: String, steps: Steps, mut pace: Pace, until: Instant, tally: Arc<Mutex<Tally>>) {
+    if let Err(e) = play(&server, &name, &steps, &mut pace, until, &tally).await {
         tally.lock().unwrap().errors.push(format!("{name}: {e:#}"));
     }
 }
@@ -570,6 +597,7 @@ async fn play(
     server: &BenchServer,
     name: &str,
     steps: &[(String, Vec<String>)],
+    pace: &mut Pace,
     until: Instant,
     tally: &Mutex<Tally>,
 ) -> anyhow::Result<()> {
@@ -588,7 +616,7 @@ async fn play(
             anyhow::ensure!(focus.status().is_success(), "focus {step}: {}", focus.status());
             for line in lines {
                 for byte in line.bytes() {
-                    tokio::time::sleep(KEY_GAP).await;
+                    tokio::time::sleep(pace.gap()).await;
                     let sent = Instant::now();
                     socket.send(Message::Binary(vec![byte].into())).await?;
                     read_until(&mut socket, &[byte], ANSWER)

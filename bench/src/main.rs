@@ -14,6 +14,7 @@ mod follow;
 mod http;
 mod lighthouse;
 mod native;
+mod pace;
 mod plot;
 mod poll;
 mod preview;
