@@ -75,8 +75,7 @@ struct Outcome {
 impl Outcome {
     /// What the class's rows say it was.
     fn label(&self) -> String {
-        let pace = if self.lockstep { ", in lockstep" } else { "" };
-        format!("{} learners, {} min{pace}", self.learners, self.minutes)
+        format!("{} learners, {} min{}", self.learners, self.minutes, in_lockstep(self.lockstep))
     }
 
     fn all_ready(&self) -> Duration {
@@ -153,6 +152,11 @@ fn lockstep() -> bool {
     std::env::var("STACKLAB_CLASS_LOCKSTEP").is_ok_and(|v| v == "1")
 }
 
+/// What a row's label adds for a class in lockstep.
+fn in_lockstep(lockstep: bool) -> &'static str {
+    if lockstep { ", in lockstep" } else { "" }
+}
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -217,6 +221,7 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let minutes: f64 = env_or("STACKLAB_CURVE_MINUTES", 3.0);
     let most: usize = env_or("STACKLAB_CURVE_MAX", 800);
+    let lockstep = lockstep();
     let steps = lab_steps()?;
     let mut alone = {
         let server = Arc::new(BenchServer::start(stacklab).await?);
@@ -225,7 +230,7 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
     let mut points: Vec<Outcome> = Vec::new();
     let mut measure = async |learners: usize| -> anyhow::Result<bool> {
         let server = Arc::new(BenchServer::start(stacklab).await?);
-        let class = class(&server, learners, minutes, lockstep(), &steps).await?;
+        let class = class(&server, learners, minutes, lockstep, &steps).await?;
         let broken = class.broken();
         let held = broken.is_empty();
         eprintln!("  curve: {learners} learners {}", if held { "held".into() } else { format!("broke: {}", broken.join("; ")) });
@@ -276,7 +281,7 @@ pub async fn curve(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
         .collect();
     println!(
         "The class curve ({minutes} min a class{}; one learner alone: keystroke p99 {}, check p99 {}, prompt {}):\n",
-        if lockstep() { ", in lockstep" } else { "" },
+        in_lockstep(lockstep),
         ms(alone_keys.pct(99.0)),
         ms(alone_checks.pct(99.0)),
         ms(alone.ready.first().copied().unwrap_or_default())

@@ -5,49 +5,42 @@
 
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
 /// The class's mean: 5 keys a second.
 pub const MEAN_GAP: Duration = Duration::from_millis(200);
 
 /// One learner's typing.
-pub struct Pace {
-    /// Their own mean gap between keys; `None`: lockstep, every gap `MEAN_GAP`.
-    own: Option<Duration>,
-    /// A splitmix64 state: the same learner types the same way in every run.
-    state: u64,
+pub enum Pace {
+    /// Every gap `MEAN_GAP`.
+    Lockstep,
+    /// Their own mean gap between keys, and a generator seeded by who they are: the same learner
+    /// types the same way in every run.
+    Human { own: Duration, rng: Box<StdRng> },
 }
 
 impl Pace {
     /// Every key `MEAN_GAP` after the last.
     pub fn lockstep() -> Self {
-        Self { own: None, state: 0 }
+        Self::Lockstep
     }
 
     /// Learner `n` of a class: a mean gap of their own, spread evenly over 150–250 ms (4 to 6.7
     /// keys a second; the class's mean stays 5), and each key from half to one and a half times
     /// that after the last.
     pub fn human(n: usize) -> Self {
-        let mut pace = Self { own: None, state: 0x5eed_0000_0000_0000 ^ n as u64 };
-        let spread = MEAN_GAP.as_secs_f64() / 4.0;
-        pace.own = Some(Duration::from_secs_f64(MEAN_GAP.as_secs_f64() - spread + 2.0 * spread * pace.unit()));
-        pace
+        let mut rng = StdRng::seed_from_u64(n as u64);
+        let own = MEAN_GAP.mul_f64(rng.random_range(0.75..1.25));
+        Self::Human { own, rng: Box::new(rng) }
     }
 
     /// The wait before the next key.
     pub fn gap(&mut self) -> Duration {
-        match self.own {
-            None => MEAN_GAP,
-            Some(own) => own.mul_f64(0.5 + self.unit()),
+        match self {
+            Self::Lockstep => MEAN_GAP,
+            Self::Human { own, rng } => own.mul_f64(rng.random_range(0.5..1.5)),
         }
-    }
-
-    /// A number in [0, 1).
-    fn unit(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
