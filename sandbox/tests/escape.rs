@@ -271,7 +271,12 @@ async fn memory_pids_and_disk_limits_hold() {
     let (bomb, peak) = tokio::join!(bomb, watch);
     let bomb = bomb.unwrap();
     assert!(matches!(bomb.end, sandbox::ExecEnd::Exited(_) | sandbox::ExecEnd::TimedOut), "{bomb:?}");
-    assert!((48..=64).contains(&peak), "the bomb reached the limit of 64 and no further: peak {peak}");
+    // The kernel charges a fork to pids.current before it compares with pids.max and takes the
+    // charge back when the fork fails, so a reader can catch the counter one above the limit for
+    // each fork failing at that instant, one a CPU at most but for a preempted one (seen once on
+    // a 2-CPU guest: 65). The processes themselves never pass 64.
+    let in_flight = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    assert!((48..=64 + in_flight).contains(&peak), "the bomb reached the limit of 64 and no further: peak {peak}");
     let stats = h.any.stats("esc-limits").await.unwrap();
     assert!(stats.pids < 10, "the bomb's processes were killed: {stats:?}");
 
