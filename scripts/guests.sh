@@ -130,6 +130,9 @@ guest_run() {
         accel=kvm cpu=host
     fi
     local timeout="${STACKLAB_GUEST_TIMEOUT:-3600}"
+    # There before `tail` below looks for it: the redirection happens in the background job,
+    # which may come second (then tail gave up and the console went unshown).
+    : > "$dir/console.log"
     # The plan reaches the runner on the kernel's command line (the runner reads /proc/cmdline).
     timeout --foreground "$timeout" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "${STACKLAB_GUEST_CPUS:-2}" \
         -m "${STACKLAB_GUEST_MEMORY:-6G}" -nographic -no-reboot -nic none \
@@ -138,7 +141,7 @@ guest_run() {
         -drive "file=$dir/root.qcow2,format=qcow2,if=virtio,cache=unsafe" \
         -drive "file=$dir/payload.img,format=raw,if=virtio,cache=unsafe" \
         -drive "file=$GUEST_LAB_DISK,format=raw,if=virtio,readonly=on" \
-        < /dev/null > "$dir/console.log" 2>&1 &
+        < /dev/null >> "$dir/console.log" 2>&1 &
     local qemu=$!
     # The console as it comes, less the firmware's screen control codes.
     tail -n +1 -f "$dir/console.log" --pid "$qemu" | sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | grep -a --line-buffered -v '^\s*$' | sed -u 's/^/    │ /' &

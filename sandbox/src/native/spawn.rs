@@ -116,6 +116,10 @@ impl Spawn {
         // Above every number the child is given, so that moving one there never overwrites
         // another that is still to be moved.
         let high = self.fds.iter().map(|(_, at)| *at).max().unwrap_or(2).max(2) + 1;
+        // Held until this process's copy of the error pipe's writing end is closed: a child that
+        // another thread clones meanwhile would inherit that end, and this child's exec would be
+        // seen (EOF) only once that one had exec'd too.
+        let cloning = CLONING.lock().unwrap_or_else(|p| p.into_inner());
         let (said, says) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
         let fds: Vec<(RawFd, RawFd)> = self.fds.iter().map(|(fd, at)| (fd.as_raw_fd(), *at)).collect();
         let setup = Setup {
@@ -135,10 +139,12 @@ impl Spawn {
             Some(pid) => pid,
         };
         drop(says);
+        drop(cloning);
         // The child's ends, and the group, are the child's now.
         drop(self.fds);
         drop(group);
         let pidfd = sys::pidfd_open(pid);
+        warn_if_slow(said.as_fd(), pid);
         let mut word = [0u8; 8];
         let n = read_all(said.as_fd(), &mut word);
         let child = Child { pid, pidfd: pidfd?, done: None };
@@ -154,6 +160,33 @@ impl Spawn {
             }
             n => Err(io::Error::other(format!("the starting child said {n} bytes"))),
         }
+    }
+}
+
+/// See `Spawn::spawn`.
+static CLONING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// How long a child may take to exec before the server says where it waits.
+const SLOW_EXEC: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits up to `SLOW_EXEC` for the child's word (or its exec); past that, logs the child's
+/// state and where in the kernel it waits, for whoever reads the log to tell a stalled group
+/// from a slow host. The caller goes on waiting.
+fn warn_if_slow(said: std::os::fd::BorrowedFd<'_>, pid: i32) {
+    let mut fds = [nix::poll::PollFd::new(said, nix::poll::PollFlags::POLLIN)];
+    let limit = nix::poll::PollTimeout::try_from(SLOW_EXEC).unwrap_or(nix::poll::PollTimeout::MAX);
+    if matches!(nix::poll::poll(&mut fds, limit), Ok(0)) {
+        let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
+        let stat = read("stat");
+        let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).unwrap_or("?").to_string();
+        tracing::warn!(
+            pid,
+            state,
+            wchan = read("wchan"),
+            stack = read("stack"),
+            "a process entering a sandbox has not exec'd after {} s",
+            SLOW_EXEC.as_secs()
+        );
     }
 }
 
