@@ -355,7 +355,7 @@ fn mount_layer(plan: &CreatePlan) -> io::Result<PathBuf> {
             // A sandbox of the same owner stopped a moment ago may still be letting go of it:
             // mounting an ext4 image twice would corrupt it.
             let deadline = Instant::now() + Duration::from_secs(5);
-            while !loopdev::users_of(image).is_empty() {
+            while loopdev::in_use(image) {
                 if Instant::now() > deadline {
                     return Err(io::Error::other(format!("{} is still in use by {:?}", image.display(), loopdev::users_of(image))));
                 }

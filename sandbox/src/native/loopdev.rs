@@ -110,8 +110,36 @@ fn open(path: &Path) -> io::Result<File> {
     OpenOptions::new().read(true).write(true).open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
-/// The loop devices whose backing file is `image`: a layer still attached from a sandbox whose
-/// mount namespace is being torn down must not be mounted a second time.
+/// Whether a loop device may still hold `image` (a layer still attached from a sandbox whose
+/// mount namespace is being torn down must not be mounted a second time). A device holds its
+/// backing file open for writing, and the kernel grants a write lease only on a file nobody
+/// else has open: granted, no device has it, found in a few microseconds. Otherwise (the lease
+/// refused, or leases unsupported there) every loop device is asked, which reads a sysfs file
+/// per device — milliseconds once a class has a few hundred, and it was at every start.
+pub fn in_use(image: &Path) -> bool {
+    match nobody_else_has_open(image) {
+        Ok(true) => false,
+        Ok(false) | Err(_) => !users_of(image).is_empty(),
+    }
+}
+
+/// Whether `path` is open nowhere but here: a write lease taken (and given back at once).
+fn nobody_else_has_open(path: &Path) -> io::Result<bool> {
+    let file = File::open(path)?;
+    // SAFETY: fcntl on our own descriptor with integer arguments.
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_WRLCK) };
+    if rc == 0 {
+        // SAFETY: as above; closing the file would give the lease back too.
+        unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) };
+        return Ok(true);
+    }
+    match io::Error::last_os_error() {
+        e if e.raw_os_error() == Some(libc::EAGAIN) => Ok(false),
+        e => Err(e),
+    }
+}
+
+/// The loop devices whose backing file is `image`.
 pub fn users_of(image: &Path) -> Vec<String> {
     let Ok(canonical) = image.canonicalize() else { return Vec::new() };
     let mut devices = Vec::new();
@@ -132,6 +160,20 @@ pub fn users_of(image: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_open_for_writing_elsewhere_refuses_the_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("layer.img");
+        std::fs::write(&image, b"ext4").unwrap();
+        assert!(nobody_else_has_open(&image).unwrap(), "a file nobody has open");
+        // As a loop device holds its backing file.
+        let held = OpenOptions::new().read(true).write(true).open(&image).unwrap();
+        assert!(!nobody_else_has_open(&image).unwrap(), "held open for writing");
+        drop(held);
+        assert!(nobody_else_has_open(&image).unwrap(), "let go");
+        assert!(!in_use(&image));
+    }
 
     #[test]
     fn struct_sizes_match_the_kernel() {

@@ -84,15 +84,15 @@ pub struct NativeBackend {
     /// Serialise start/stop of one name, and what touches one owner's layer (keys
     /// `owner <owner>`; a name has no space).
     lifecycle: locks::KeyedLocks,
-    /// Starts under way: one prepares (layer, cgroups) while another is built.
+    /// Starts under way: one prepares (layer, cgroups) while the helpers build others.
     in_flight: tokio::sync::Semaphore,
-    /// The helper builds one sandbox at a time; held from its plan to the sandbox in the map,
-    /// which also makes the outbound subnet a start picks its own.
-    building: tokio::sync::Mutex<()>,
+    /// Held from a start's choice of an outbound subnet to its sandbox in the map: two starts
+    /// never pick the same.
+    placing: tokio::sync::Mutex<()>,
     outbound: Option<outbound::Outbound>,
     /// Where the last start's time went, phase by phase (for the bench).
     last_start: Mutex<Vec<Phase>>,
-    /// The helper process that builds sandboxes, kept between starts.
+    /// The helper processes that build sandboxes, kept between starts.
     helper: helper::Helper,
 }
 
@@ -172,7 +172,7 @@ impl NativeBackend {
             _ => None,
         };
         let backend = Self {
-            helper: helper::Helper::new(config.helper.clone()),
+            helper: helper::Helper::new(config.helper.clone(), HELPERS),
             config,
             image,
             cgroups,
@@ -180,8 +180,8 @@ impl NativeBackend {
             device_nodes,
             sandboxes: Mutex::new(HashMap::new()),
             lifecycle: locks::KeyedLocks::default(),
-            in_flight: tokio::sync::Semaphore::new(STARTS_IN_FLIGHT),
-            building: tokio::sync::Mutex::new(()),
+            in_flight: tokio::sync::Semaphore::new(HELPERS + 1),
+            placing: tokio::sync::Mutex::new(()),
             last_start: Mutex::default(),
             outbound,
         };
@@ -307,10 +307,10 @@ impl NativeBackend {
     }
 
     /// Has the helper build the sandbox: its init's pid, and the helper's phases.
-    async fn spawn_helper(&self, plan: &CreatePlan) -> Result<(i32, Vec<Phase>)> {
+    async fn spawn_helper(&self, helper: helper::Idle<'_>, plan: &CreatePlan) -> Result<(i32, Vec<Phase>)> {
         let name = plan.hostname.clone();
         let request = serde_json::to_string(plan).map_err(|e| Error::create(&name, "the helper's plan", e))?;
-        let reply = self.helper.ask(&request, Duration::from_secs(60)).await.map_err(|e| Error::create(&name, "the helper", e))?;
+        let reply = helper.ask(&request, Duration::from_secs(60)).await.map_err(|e| Error::create(&name, "the helper", e))?;
         match serde_json::from_str::<CreateReply>(&reply) {
             Ok(CreateReply::Ready { pid, phases }) => Ok((pid, phases)),
             // The helper is another process: its step's error arrives as text.
@@ -403,8 +403,10 @@ pub(crate) const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 /// are tens of times slower).
 const SYSTEMD_READY: Duration = Duration::from_secs(90);
 
-/// Starts that may be under way at once (see `NativeBackend::in_flight`).
-const STARTS_IN_FLIGHT: usize = 2;
+/// Helpers building sandboxes side by side, with a start more under way preparing the next.
+/// Two joined a class of 200 a little sooner than one (docs/src/benchmarks.md); the unbounded
+/// side by side of an earlier round was worse than one.
+const HELPERS: usize = 2;
 
 /// The lifecycle lock's key for what touches `owner`'s layer.
 fn owner_key(owner: &str) -> String {
@@ -538,9 +540,9 @@ impl Backend for NativeBackend {
             shared_files: self.config.shared_files.clone(),
         };
         clock.mark("server: its run directory and plan");
-        let _building = self.building.lock().await;
-        clock.mark("server: waiting for the helper");
-        let pid = match self.spawn_helper(&plan).await {
+        let helper = self.helper.idle_one().await;
+        clock.mark("server: waiting for a helper");
+        let pid = match self.spawn_helper(helper, &plan).await {
             Ok((pid, phases)) => {
                 clock.nested("helper: ", "exec, plan and reply", phases);
                 pid
@@ -557,6 +559,7 @@ impl Backend for NativeBackend {
             Ok((pidfd, ticks, level))
         };
         let (pidfd, start_ticks, pid_level) = adopt().map_err(step("adopting its init (it died at once?)"))?;
+        let _placing = self.placing.lock().await;
         let net_index = match (&self.outbound, spec.network) {
             (Some(outbound), crate::spec::Network::Outbound) => {
                 let used: Vec<u32> =
