@@ -42,19 +42,25 @@ pub async fn start_to_prompt(backend: &dyn Backend, spec: &SandboxSpec, shell: &
         let started = Instant::now();
         backend.start(spec).await?;
         let mut shell = backend.open_shell(&spec.name, shell.clone()).await?;
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 1024];
-        // busybox's sh asks the terminal where its cursor is (ESC [6n) right after the prompt.
-        while !(seen.ends_with(b"# ") || seen.ends_with(b"# \x1b[6n")) {
-            let n = tokio::time::timeout(Duration::from_secs(10), shell.output.read(&mut buf)).await??;
-            anyhow::ensure!(n > 0, "shell closed before its prompt");
-            seen.extend_from_slice(&buf[..n]);
-        }
+        until_prompt(&mut shell).await?;
         samples.push(started.elapsed());
         shell.control.kill();
         backend.stop(&spec.name).await?;
     }
     Ok(Samples::new(samples))
+}
+
+/// Reads the terminal until a root prompt ends what it printed.
+pub async fn until_prompt(shell: &mut sandbox::Shell) -> anyhow::Result<()> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    // busybox's sh asks the terminal where its cursor is (ESC [6n) right after the prompt.
+    while !(seen.ends_with(b"# ") || seen.ends_with(b"# \x1b[6n")) {
+        let n = tokio::time::timeout(Duration::from_secs(10), shell.output.read(&mut buf)).await??;
+        anyhow::ensure!(n > 0, "shell closed before its prompt");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    Ok(())
 }
 
 /// A trivial check (`bash -c`, or the `shell` given), `runs` times, in a running sandbox.

@@ -1,5 +1,5 @@
 //! Check latency: a trivial check run in a sandbox by its kept agent (what the server does) and
-//! its result back, next to the same check as a command of its own (nsenter and a fresh bash)
+//! its result back, next to the same check as a command of its own (entering the sandbox and a fresh bash)
 //! and `docker exec` of the same script in the same run; then 30 learners' checks at once, each
 //! way, with the CPU a check costs.
 
@@ -46,7 +46,7 @@ pub async fn run(stacklab: &Path, table: &mut Table) -> anyhow::Result<()> {
 }
 
 /// Which way a check runs: the sandbox's kept agent (what the server does), or a command of its
-/// own per check (nsenter and a fresh bash: every backend's way, and the native one's before).
+/// own per check (entering the sandbox and a fresh bash: every backend's way, and the native one's before).
 #[derive(Clone, Copy)]
 enum Way {
     Agent,
@@ -85,7 +85,7 @@ async fn measure(backend: Arc<NativeBackend>, table: &mut Table) -> anyhow::Resu
     let (agent, one_off) = (&alone[0], &alone[1]);
     for p in [50.0, 95.0] {
         let what = format!("check latency p{p} ({RUNS} runs)");
-        table.add(&what, ms(agent.pct(p)), "each check its own nsenter + bash", ms(one_off.pct(p)), ratio(agent.pct(p), one_off.pct(p)));
+        table.add(&what, ms(agent.pct(p)), "each check its own process + bash", ms(one_off.pct(p)), ratio(agent.pct(p), one_off.pct(p)));
         match &docker {
             Some(d) => table.add(&what, ms(agent.pct(p)), "docker exec, same script", ms(d.pct(p)), ratio(agent.pct(p), d.pct(p))),
             None => table.add(&what, ms(agent.pct(p)), "no dockerd: docker exec not measured", "-".into(), f64::NAN),
@@ -107,7 +107,7 @@ async fn measure(backend: Arc<NativeBackend>, table: &mut Table) -> anyhow::Resu
         table.add(
             &format!("check latency p{p}, {LEARNERS} learners checking at once"),
             ms(agent.pct(p)),
-            "each check its own nsenter + bash",
+            "each check its own process + bash",
             ms(one_off.pct(p)),
             ratio(agent.pct(p), one_off.pct(p)),
         );
@@ -115,14 +115,14 @@ async fn measure(backend: Arc<NativeBackend>, table: &mut Table) -> anyhow::Resu
     table.add(
         &format!("checks done in {} s by {LEARNERS} learners checking at once", LOAD_FOR.as_secs()),
         count.to_string(),
-        "each check its own nsenter + bash",
+        "each check its own process + bash",
         one_off_count.to_string(),
         *count as f64 / *one_off_count as f64,
     );
     table.add(
         &format!("CPU per check, {LEARNERS} learners checking at once (the whole machine's busy time)"),
         format!("{:.2} ms", cores * LOAD_FOR.as_secs_f64() * 1000.0 / *count as f64),
-        "each check its own nsenter + bash",
+        "each check its own process + bash",
         format!("{:.2} ms", one_off_cores * LOAD_FOR.as_secs_f64() * 1000.0 / *one_off_count as f64),
         (cores / *count as f64) / (one_off_cores / *one_off_count as f64),
     );

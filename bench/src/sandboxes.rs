@@ -100,6 +100,34 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
     );
     row(table, &format!("sandbox start → shell prompt on a terminal, p95 ({RUNS} runs)"), prompt.pct(95.0), None, "-");
 
+    // Of that, the terminal's own part: opening one in a running sandbox until the prompt,
+    // next to the same login bash in a chroot on a host terminal (no namespaces to enter).
+    backend.start(&spec(1)).await?;
+    let mut terminal = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let mut shell = backend.open_shell(&spec(1).name, sandbox::ShellRequest::default()).await?;
+        crate::backends::until_prompt(&mut shell).await?;
+        terminal.push(started.elapsed());
+        shell.control.kill();
+    }
+    backend.stop(&spec(1).name).await?;
+    let rootfs = std::env::var_os("STACKLAB_IMAGE").map(|i| Path::new(&i).join("rootfs"));
+    let bare = match &rootfs {
+        Some(rootfs) => {
+            let rootfs = rootfs.clone();
+            Some(tokio::task::spawn_blocking(move || bare_login_shell(&rootfs, RUNS)).await??.p50())
+        }
+        None => None,
+    };
+    row(
+        table,
+        &format!("  a terminal in a running sandbox → its prompt, p50 ({RUNS} runs)"),
+        Samples::new(terminal).p50(),
+        bare,
+        "the lab image's bash -l chrooted on a host terminal, p50",
+    );
+
     // 3. 30 at once: until every one has answered; then memory per idle sandbox, as charged
     // to each one's memory cgroup (page cache included), after a moment of rest.
     let started = Instant::now();
@@ -208,6 +236,51 @@ async fn start_phases(table: &mut Table, starts: Samples, phases: &[Vec<sandbox:
         );
     }
     Ok(())
+}
+
+/// The lab image's login bash, chrooted into `rootfs` on a terminal of the host's, from its start
+/// to its prompt, `runs` times: what bash itself takes, with no namespace or cgroup to enter.
+fn bare_login_shell(rootfs: &Path, runs: usize) -> anyhow::Result<Samples> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let pty = nix::pty::openpty(None, None)?;
+        let started = Instant::now();
+        let mut cmd = std::process::Command::new("chroot");
+        cmd.arg(rootfs).args(["/bin/bash", "-l"]).env_clear().current_dir(rootfs.join("root"));
+        for (key, value) in [("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), ("HOME", "/root"), ("TERM", "xterm-256color"), ("LANG", "C.UTF-8")]
+        {
+            cmd.env(key, value);
+        }
+        cmd.stdin(Stdio::from(pty.slave.try_clone()?))
+            .stdout(Stdio::from(pty.slave.try_clone()?))
+            .stderr(Stdio::from(pty.slave.try_clone()?));
+        // SAFETY: setsid and an ioctl on descriptor 0, both async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().context("chroot into the lab image")?;
+        drop(pty.slave);
+        let mut master = std::fs::File::from(pty.master);
+        let (mut seen, mut buf) = (Vec::new(), [0u8; 1024]);
+        while !seen.ends_with(b"# ") {
+            let mut fds = [nix::poll::PollFd::new(std::os::fd::AsFd::as_fd(&master), nix::poll::PollFlags::POLLIN)];
+            anyhow::ensure!(nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(10_000u16))? > 0, "no prompt from the chrooted bash");
+            let n = master.read(&mut buf)?;
+            anyhow::ensure!(n > 0, "the chrooted bash ended before its prompt");
+            seen.extend_from_slice(&buf[..n]);
+        }
+        samples.push(started.elapsed());
+        let _ = child.kill();
+        child.wait()?;
+    }
+    Ok(Samples::new(samples))
 }
 
 fn row(table: &mut Table, what: &str, value: Duration, peer: Option<Duration>, peer_name: &str) {

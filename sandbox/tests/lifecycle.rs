@@ -129,6 +129,14 @@ async fn shells_have_a_real_terminal_that_resizes() {
     shell.input.write_all(b"stty size; echo again-$((6*7))\n").await.unwrap();
     let text = common::read_until(&mut shell, "again-42").await;
     assert!(text.contains("50 132"), "{text}");
+    // The shell's waiter hangs below the sandbox's init; the shell is its root, in /root, with
+    // the whole capability set there, and readable by it as any process of its own (the entering
+    // process was not dumpable: exec made it so again).
+    shell.input.write_all(b"grep PPid /proc/$PPID/status; pwd; id -u; grep CapEff /proc/self/status; head -c 1 /proc/$$/environ >/dev/null && echo env-readable-$((6*7))\n").await.unwrap();
+    let text = common::read_until(&mut shell, "env-readable-42").await;
+    assert!(text.contains("PPid:\t1"), "{text}");
+    assert!(text.contains("/root\r\n0\r\n"), "{text}");
+    assert!(text.contains("CapEff:\t") && !text.contains("CapEff:\t0000000000000000"), "{text}");
     // Ctrl-C reaches the foreground job, then exit ends the shell. Until bash has handed the
     // terminal to sleep's process group a ^C interrupts bash itself (a race a loaded machine
     // loses), so it is sent again until a fresh prompt shows sleep is gone.

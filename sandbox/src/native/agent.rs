@@ -27,8 +27,8 @@ use crate::check::{CHECK_OUTPUT_LIMIT, CheckRequest};
 pub(super) struct Agent {
     /// Its command group, below the sandboxes' root.
     pub group: String,
-    /// nsenter, host side (the agent is its child inside the sandbox); held for `kill_on_drop`.
-    _entering: Child,
+    /// The agent's process (the server's child); held to be killed when dropped.
+    _process: Child,
     requests: pipe::Sender,
     stdout: pipe::Receiver,
     stderr: pipe::Receiver,
@@ -50,8 +50,8 @@ pub(super) enum Slot {
 /// How long a sandbox whose agent failed at once runs its checks the one-off way.
 pub(super) const RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// Processes an idle agent's group holds: nsenter and the agent.
-pub(super) const IDLE_PROCESSES: usize = 2;
+/// Processes an idle agent's group holds: the agent.
+pub(super) const IDLE_PROCESSES: usize = 1;
 
 /// A check's output and whether its agent must go (the check printed past the limit, and is
 /// still running: it dies with the agent's group).
@@ -74,9 +74,9 @@ impl From<io::Error> for Stop {
 }
 
 impl Agent {
-    pub fn new(group: String, entering: Child, pipes: Pipes, says: pipe::Receiver) -> Self {
+    pub fn new(group: String, process: Child, pipes: Pipes, says: pipe::Receiver) -> Self {
         let Pipes { stdin: requests, stdout, stderr } = pipes;
-        Self { group, _entering: entering, requests, stdout, stderr, says: BufReader::new(says), next_id: 1 }
+        Self { group, _process: process, requests, stdout, stderr, says: BufReader::new(says), next_id: 1 }
     }
 
     /// Runs one check; the caller bounds the time (and retires the agent past it: an answer cut

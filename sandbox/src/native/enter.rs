@@ -1,66 +1,21 @@
-//! Running programs inside a sandbox from the server: `nsenter` (util-linux) into the init's
-//! namespaces, the process born in (or on v1 first moved into) the sandbox's cgroups so its
-//! memory, pids and CPU count against the sandbox from the first instruction.
+//! Running programs inside a sandbox from the server: in the init's namespaces (see `spawn`), the
+//! process born in (or on v1 first moved into) the sandbox's cgroups so its memory, pids and CPU
+//! count against the sandbox from the first instruction.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use super::cgroup::Entry;
-use super::spawn::Spawn;
+use super::spawn::{Parent, Spawn};
 use super::sys;
 
-const NSENTER: &str = "/usr/bin/nsenter";
-
-/// The program that enters a sandbox: a sealed in-memory copy of nsenter, made once. Its process
-/// is briefly inside the sandbox's namespaces before it execs, and there `/proc/<pid>/exe` would
-/// be the host's /usr/bin/nsenter (runc's CVE-2019-5736 was a write through that link); a sealed
-/// memfd is no host file and cannot be written. Where no copy can be made, the host's binary.
-fn entering_program() -> &'static str {
-    static PROGRAM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PROGRAM.get_or_init(|| match sealed_copy(Path::new(NSENTER)) {
-        // Kept open for the server's life; exec by path works with close-on-exec set (the path is
-        // resolved before descriptors close), and the child keeps no copy.
-        Ok(fd) => format!("/proc/self/fd/{}", std::os::fd::IntoRawFd::into_raw_fd(fd)),
-        Err(e) => {
-            tracing::warn!("no sealed copy of {NSENTER} ({e}): the host's binary enters sandboxes");
-            NSENTER.to_string()
-        }
-    })
-}
-
-/// Whether this nsenter has `--wdns` (util-linux 2.38; Debian 12 has it, Ubuntu 22.04 not).
-fn changes_directory_inside() -> bool {
-    static WDNS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *WDNS.get_or_init(|| {
-        std::process::Command::new(NSENTER).arg("--help").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("--wdns"))
-    })
-}
-
-/// `path`'s content in a sealed memfd (no write, no resize, no unsealing).
-fn sealed_copy(path: &Path) -> io::Result<OwnedFd> {
-    // SAFETY: a C string literal and flags.
-    let fd = unsafe { libc::memfd_create(c"stacklab-nsenter".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a descriptor just made, owned from here on.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut file = std::fs::File::from(fd);
-    std::io::copy(&mut std::fs::File::open(path)?, &mut file)?;
-    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
-    // SAFETY: fcntl on our own descriptor with integer arguments.
-    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(file.into())
-}
 const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
 
 /// The environment every program in a sandbox starts with; the server's own never leaks in.
 pub fn base_env() -> Vec<(String, String)> {
     [
-        ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        ("PATH", super::spawn::PATH),
         ("HOME", "/root"),
         ("USER", "root"),
         ("LOGNAME", "root"),
@@ -73,20 +28,11 @@ pub fn base_env() -> Vec<(String, String)> {
     .collect()
 }
 
-/// A process that runs `argv` as root inside the sandbox whose init is host pid `init`, entering
-/// its cgroups as `entry` says, from /root, in a session of its own.
-pub fn command(init: i32, argv: &[String], env: &[(String, String)], entry: Entry) -> io::Result<Spawn> {
-    let mut args: Vec<String> = vec![format!("--target={init}")];
-    args.extend(["--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup"].map(String::from));
-    // nsenter's --wd would open the directory on the host: change it inside instead, by nsenter
-    // itself where it can (one exec less per command), by env otherwise.
-    if changes_directory_inside() {
-        args.extend(["--wdns=/root", "--"].map(String::from));
-    } else {
-        args.extend(["--", "/usr/bin/env", "--chdir=/root"].map(String::from));
-    }
-    args.extend(argv.iter().cloned());
-    let mut cmd = Spawn::new(entering_program(), &args)?;
+/// A process that runs `argv` as root inside the sandbox whose init `init` is a pidfd of,
+/// entering its cgroups as `entry` says, from /root, in a session of its own, a child of `parent`.
+pub fn command(init: BorrowedFd<'_>, parent: Parent, argv: &[String], env: &[(String, String)], entry: Entry) -> io::Result<Spawn> {
+    let program = argv.first().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no program to run"))?;
+    let mut cmd = Spawn::new(program, &argv[1..])?;
     // The request's own over the base (as `Command::envs` did: each name once, the last wins).
     let mut vars = base_env();
     for (key, value) in env {
@@ -96,8 +42,7 @@ pub fn command(init: i32, argv: &[String], env: &[(String, String)], entry: Entr
     for (key, value) in &vars {
         cmd.env(key, value)?;
     }
-    // The sandbox's filter, as its init has it (nsenter itself only needs setns).
-    cmd.entry(entry).new_session().filter(crate::seccomp::filter());
+    cmd.entry(entry).new_session().filter(crate::seccomp::filter()).inside(init.try_clone_to_owned()?, parent);
     Ok(cmd)
 }
 
@@ -133,12 +78,12 @@ pub fn open_pty(init: i32) -> io::Result<(OwnedFd, OwnedFd)> {
 /// outlives a Ctrl-C or hangup meant for the shell and still says how the shell ended.
 const WAITER: &str = r#"trap : HUP INT QUIT TERM; "$@" 3>&-; echo $? >&3"#;
 
-/// `argv` as a terminal's program in the sandbox: started by a waiter that leaves the entering
-/// process at once (util-linux `setsid --fork`), so the sandbox's init adopts it and the shell
-/// sits in the sandbox's own process tree (`pstree` shows it below init, not parentless). The
-/// waiter leads the terminal's session (`--ctty`) and reports the exit status (see `WAITER`).
+/// `argv` as a terminal's program in the sandbox: started by a waiter that reports its exit
+/// status (see `WAITER`). The waiter is the process the server starts with `Parent::Init`, so
+/// the sandbox's init adopts it and the shell sits in the sandbox's own process tree (`pstree`
+/// shows it below init, not parentless), and it leads the terminal's session.
 pub fn in_sandbox_tree(argv: &[String]) -> Vec<String> {
-    let mut wrapped: Vec<String> = ["setsid", "--fork", "--ctty", "/bin/sh", "-c", WAITER, "stacklab-shell"].map(String::from).into();
+    let mut wrapped: Vec<String> = ["/bin/sh", "-c", WAITER, "stacklab-shell"].map(String::from).into();
     wrapped.extend(argv.iter().cloned());
     wrapped
 }
@@ -148,12 +93,10 @@ pub fn is_waiter(args: &[impl AsRef<str>]) -> bool {
     args.len() > 2 && args[1].as_ref() == "-c" && args[2].as_ref() == WAITER
 }
 
-/// Gives the command the terminal `slave` as stdin/out/err, and `status` (the write end of the
-/// pipe the waiter reports on, see `in_sandbox_tree`) as fd 3. The terminal is left to the
-/// waiter to take as its controlling one: taken here, it would stay the entering process's
-/// session's, and a terminal belongs to one session only.
+/// Gives the command the terminal `slave` as stdin/out/err and controlling terminal, and
+/// `status` (the write end of the pipe the waiter reports on, see `in_sandbox_tree`) as fd 3.
 pub fn attach_terminal(cmd: &mut Spawn, slave: &OwnedFd, status: OwnedFd) -> io::Result<()> {
-    cmd.give(slave.try_clone()?, 0).give(slave.try_clone()?, 1).give(slave.try_clone()?, 2).give(status, 3);
+    cmd.give(slave.try_clone()?, 0).give(slave.try_clone()?, 1).give(slave.try_clone()?, 2).give(status, 3).controlling_terminal();
     Ok(())
 }
 
@@ -191,9 +134,9 @@ mod tests {
     #[test]
     fn a_terminal_program_is_started_by_a_waiter_that_reports_its_status() {
         let argv = in_sandbox_tree(&["/bin/bash".into(), "-l".into()]);
-        assert_eq!(&argv[..3], ["setsid", "--fork", "--ctty"], "leaves the entering process, leads the terminal's session");
+        assert_eq!(argv[0], "/bin/sh");
         assert_eq!(&argv[argv.len() - 2..], ["/bin/bash", "-l"]);
-        assert!(is_waiter(&argv[3..]), "listed as the server's: {argv:?}");
+        assert!(is_waiter(&argv), "listed as the server's: {argv:?}");
         assert!(!is_waiter(&["/bin/sh", "-c", "echo hi"]));
         // What a waiter says, as the server reads it.
         assert_eq!(parse_status(b"0\n"), Some(0));

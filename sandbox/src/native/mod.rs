@@ -46,6 +46,7 @@ use layer::Layers;
 pub use plan::Phase;
 pub use plan::SharedFile;
 use plan::{CreatePlan, CreateReply, DeviceBind, Stopwatch};
+use spawn::Parent;
 
 pub use layer::IDS_PER_SLOT;
 
@@ -145,9 +146,6 @@ impl NativeBackend {
     fn open_with(config: NativeConfig, image: Option<LabImage>) -> Result<Self> {
         if !nix::unistd::Uid::effective().is_root() {
             return Err(Error::Unsupported { backend: "native", reason: "the server must run as root".into() });
-        }
-        if !Path::new(enter_nsenter()).exists() {
-            return Err(Error::Unsupported { backend: "native", reason: "nsenter (util-linux) is missing".into() });
         }
         let cgroups: Arc<dyn CgroupDriver> = cgroup::detect(&config.cgroup_parent, &config.cgroup_root)
             .map_err(|e| Error::Unsupported { backend: "native", reason: e.to_string() })?
@@ -319,14 +317,13 @@ impl NativeBackend {
         }
     }
 
-    /// Kills everything in the cgroup `rel` (below the sandboxes' root) but `spare`; removes the
-    /// group when nothing is spared.
-    async fn kill_group(&self, rel: &str, spare: Option<i32>) {
+    /// Kills everything in the cgroup `rel` (below the sandboxes' root) and removes the group.
+    async fn kill_group(&self, rel: &str) {
         let (cgroups, rel) = (self.cgroups.clone(), rel.to_string());
         let result = self
             .blocking(move || {
-                cgroups.kill(&rel, spare)?;
-                if spare.is_none() { cgroups.remove(&rel) } else { Ok(()) }
+                cgroups.kill(&rel)?;
+                cgroups.remove(&rel)
             })
             .await;
         if let Err(e) = result {
@@ -339,7 +336,7 @@ impl NativeBackend {
         let (group, entry) = self.cgroups.create_exec(name)?;
         let started = async {
             let env = [("__STACKLAB_AGENT".to_string(), crate::check::agent_script())];
-            let mut cmd = enter::command(running.pid, &crate::check::agent_argv(), &env, entry)?;
+            let mut cmd = enter::command(running.pidfd.as_fd(), Parent::Server, &crate::check::agent_argv(), &env, entry)?;
             let pipes = cmd.pipes()?;
             let (says, said) = tokio::net::unix::pipe::pipe()?;
             cmd.give(says.into_blocking_fd()?, crate::check::AGENT_SAYS_FD);
@@ -349,7 +346,7 @@ impl NativeBackend {
         match started.await {
             Ok(agent) => Ok(agent),
             Err(e) => {
-                self.kill_group(&group, None).await;
+                self.kill_group(&group).await;
                 Err(e)
             }
         }
@@ -359,7 +356,7 @@ impl NativeBackend {
     /// its checks the one-off way for a while.
     async fn retire_agent(&self, slot: &mut agent::Slot, group: &str, failed: bool) {
         *slot = if failed { agent::Slot::Failed(Instant::now()) } else { agent::Slot::None };
-        self.kill_group(group, None).await;
+        self.kill_group(group).await;
     }
 
     /// Whether the agent's group holds only itself again once a check has ended (what the check
@@ -381,11 +378,11 @@ impl NativeBackend {
 }
 
 fn teardown(cgroups: &dyn CgroupDriver, run_dir: &Path, state_file: &Path, name: &str, init: Option<Arc<Running>>) {
-    if let Err(e) = cgroups.kill(name, None) {
+    if let Err(e) = cgroups.kill(name) {
         tracing::error!(sandbox = name, "killing the sandbox's processes: {e}");
     }
     // A sandbox's init is orphaned when its helper exits, so the host's init reaps it. (Being a
-    // subreaper ourselves would make us reap every orphan, nsenter's children included, and an
+    // subreaper ourselves would make us reap every orphan, the commands' children included, and an
     // unreaped one keeps a dying pid namespace's init waiting forever.)
     drop(init);
     if let Err(e) = cgroups.remove(name) {
@@ -441,10 +438,6 @@ fn host_resolvers() -> String {
         text = read("/run/systemd/resolve/resolv.conf");
     }
     text.lines().filter(|l| l.trim_start().starts_with("nameserver") && !l.contains(" 127.")).map(|l| format!("{l}\n")).collect()
-}
-
-fn enter_nsenter() -> &'static str {
-    "/usr/bin/nsenter"
 }
 
 #[async_trait]
@@ -614,12 +607,13 @@ impl Backend for NativeBackend {
         let running = self.get(name)?;
         let started = Instant::now();
         let (rel, entry) = self.cgroups.create_exec(name).map_err(|e| Error::io(format!("a cgroup for a command in {name}"), e))?;
-        let mut cmd = enter::command(running.pid, &request.argv, &request.env, entry).map_err(|e| Error::io("preparing the command", e))?;
+        let mut cmd = enter::command(running.pidfd.as_fd(), Parent::Server, &request.argv, &request.env, entry)
+            .map_err(|e| Error::io("preparing the command", e))?;
         let pipes = cmd.pipes().map_err(|e| Error::io("pipes for the command", e))?;
         let mut child = match spawn_off_worker(cmd).await {
             Ok(child) => child,
             Err(e) => {
-                self.kill_group(&rel, None).await;
+                self.kill_group(&rel).await;
                 return Err(Error::io("starting the command in the sandbox", e));
             }
         };
@@ -631,8 +625,6 @@ impl Backend for NativeBackend {
             let _ = stdin.write_all(&input).await;
         });
 
-        // nsenter (host side) is spared when killing early, so it reaps its child itself.
-        let nsenter = Some(child.id());
         let run = async {
             let (mut out, mut err, mut status) = (None, None, None);
             // Once the command itself has exited, its background children may hold the pipes
@@ -645,14 +637,14 @@ impl Backend for NativeBackend {
                         let (bytes, over) = r.unwrap_or_default();
                         if over {
                             // Killing the group closes the other pipe too.
-                            self.kill_group(&rel, nsenter).await;
+                            self.kill_group(&rel).await;
                         }
                         out = Some((bytes, over));
                     }
                     r = &mut err_task, if err.is_none() => {
                         let (bytes, over) = r.unwrap_or_default();
                         if over {
-                            self.kill_group(&rel, nsenter).await;
+                            self.kill_group(&rel).await;
                         }
                         err = Some((bytes, over));
                     }
@@ -670,7 +662,7 @@ impl Backend for NativeBackend {
                             out.get_or_insert_default();
                             err.get_or_insert_default();
                         } else {
-                            self.kill_group(&rel, None).await;
+                            self.kill_group(&rel).await;
                         }
                     }
                 }
@@ -679,14 +671,14 @@ impl Backend for NativeBackend {
         };
         let outcome = tokio::time::timeout(request.timeout, run).await;
         if outcome.is_err() {
-            self.kill_group(&rel, nsenter).await;
+            self.kill_group(&rel).await;
             let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
         }
         // Whatever the command left behind (background jobs, a fork bomb) dies with its group,
         // unless it was asked to stay and the command ended by itself: then the group stays
         // (see `cgroup`), under the sandbox's limits, and goes with the sandbox.
         if !(request.leave_running && outcome.is_ok()) {
-            self.kill_group(&rel, None).await;
+            self.kill_group(&rel).await;
         }
         feed.abort();
         out_task.abort();
@@ -766,23 +758,21 @@ impl Backend for NativeBackend {
         let (master, slave) = enter::open_pty(running.pid).map_err(|e| Error::io("opening a terminal in the sandbox", e))?;
         crate::pty::set_size(&master, request.size).map_err(|e| Error::io("sizing the terminal", e))?;
         let argv = request.argv.clone().unwrap_or_else(|| vec!["/bin/bash".into(), "-l".into()]);
-        let mut cmd = enter::command(running.pid, &enter::in_sandbox_tree(&argv), &request.env, self.cgroups.shell_entry(name))
-            .map_err(|e| Error::io("preparing the shell", e))?;
+        let mut cmd = enter::command(
+            running.pidfd.as_fd(),
+            Parent::Init,
+            &enter::in_sandbox_tree(&argv),
+            &request.env,
+            self.cgroups.shell_entry(name),
+        )
+        .map_err(|e| Error::io("preparing the shell", e))?;
         let (status, ended) = tokio::net::unix::pipe::pipe().map_err(|e| Error::io("a pipe for the shell's end", e))?;
         let status = status.into_blocking_fd().map_err(|e| Error::io("a pipe for the shell's end", e))?;
         enter::attach_terminal(&mut cmd, &slave, status).map_err(|e| Error::io("preparing the terminal", e))?;
-        let mut child = spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the shell", e))?;
+        // The process that starts the waiter has ended (and been reaped) when this returns: the
+        // sandbox's init adopted the waiter.
+        spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the shell", e))?;
         drop(slave);
-        // The entering process ends as soon as the shell's waiter has left it (the sandbox's init
-        // adopts the waiter); reap it, and say why if it failed to start the waiter.
-        let sandbox = name.to_string();
-        tokio::spawn(async move {
-            match child.wait().await {
-                Ok(s) if s.success() => {}
-                Ok(s) => tracing::warn!(sandbox, "starting a shell: the entering process ended with {s}"),
-                Err(e) => tracing::warn!(sandbox, "starting a shell: {e}"),
-            }
-        });
         let master = PtyMaster::new(master).map_err(|e| Error::io("terminal", e))?;
         Ok(Shell {
             output: Box::pin(master.clone()),
@@ -854,7 +844,8 @@ impl Backend for NativeBackend {
         let mut processes: Vec<Process> = pids
             .into_iter()
             .filter_map(|host| {
-                // nsenter itself (host side) sits in the cgroup too but not in the pid namespace.
+                // A process still entering (host side) sits in the cgroup too but not in the pid
+                // namespace.
                 let inner = *enter::ns_pids(host)?.get(running.pid_level)?;
                 let cmdline = std::fs::read(format!("/proc/{host}/cmdline")).ok()?;
                 let args: Vec<_> = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(String::from_utf8_lossy).collect();

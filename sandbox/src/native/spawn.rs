@@ -5,6 +5,17 @@
 //! start, more than the whole rest of it. `clone3(CLONE_INTO_CGROUP)` takes that lock as a reader.
 //! Otherwise this is what `Command` does: descriptors given at fixed numbers, the set-up between
 //! fork and exec, and an error from there reported through a close-on-exec pipe.
+//!
+//! Entering the sandbox's namespaces is done here too, not by exec'ing `nsenter` (and `setsid`
+//! for a terminal): two execs and their dynamic loading less for every shell, check agent and
+//! command. The child (a copy of the server) closes every descriptor it was not given, joins the
+//! namespaces of the sandbox's init with one `setns` on its pidfd, becomes the sandbox's root, and
+//! starts the program with `clone(CLONE_VM)`, so that the pid namespace applies and no second
+//! copy of the server's page tables is made. Until that exec a process inside the sandbox has
+//! the server's memory: it is made non-dumpable first, which keeps a learner (root in their user
+//! namespace, not in the server's) from reading it, its `/proc/<pid>/exe` or its descriptors
+//! through `/proc` or ptrace (the kernel also refuses because that process holds capabilities
+//! the learner's processes lack).
 
 use std::ffi::{CString, OsStr};
 use std::io;
@@ -22,7 +33,8 @@ use super::sys;
 
 /// What to start, prepared before the fork: the child only makes async-signal-safe calls on it.
 pub struct Spawn {
-    program: CString,
+    /// Where the program may be: its path, or for a bare name each directory of `PATH` in turn.
+    program: Vec<CString>,
     argv: Vec<CString>,
     env: Vec<CString>,
     entry: Entry,
@@ -30,7 +42,51 @@ pub struct Spawn {
     /// Descriptors the child gets, at the numbers given.
     fds: Vec<(OwnedFd, RawFd)>,
     filter: Option<&'static crate::seccomp::Filter>,
+    inside: Option<Inside>,
+    terminal: bool,
 }
+
+/// Whose child a process started inside a sandbox is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parent {
+    /// The server's: it waits for the process and has its exit status (a command, the check
+    /// agent). In the sandbox it has no parent, as a process `nsenter` starts.
+    Server,
+    /// The sandbox init's, which adopts it at once (a terminal's waiter: `pstree` in the
+    /// sandbox shows the shell below init). The server is told it started, nothing more.
+    Init,
+}
+
+/// The sandbox a process starts in: a pidfd of its init.
+struct Inside {
+    init: OwnedFd,
+    parent: Parent,
+}
+
+/// Where a program named without a path is looked for (in the sandbox, as `execvp` would).
+pub const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The namespaces a process entering a sandbox joins: all its init's but time.
+const NAMESPACES: libc::c_int = libc::CLONE_NEWUSER
+    | libc::CLONE_NEWNS
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWCGROUP;
+
+/// The stack the program's process runs its few calls on before exec (it shares the memory of
+/// the process that started it, so it cannot use that one's stack).
+const STACK: usize = 64 * 1024;
+
+/// The word (in place of a step) a child entering a sandbox for the server sends with the host
+/// pid of the process it started.
+const STARTED: u32 = u32::MAX;
+
+/// How long the server waits for a child's exec before it says where the child waits, and
+/// before it gives up on it.
+const SLOW_EXEC: std::time::Duration = std::time::Duration::from_secs(5);
+const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The server's ends of a child's standard input, output and error.
 pub struct Pipes {
@@ -43,8 +99,31 @@ pub struct Pipes {
 const MAX_FDS: usize = 8;
 
 /// The step of the child's set-up that failed (told through the error pipe with the errno).
-const STEPS: [&str; 6] =
-    ["resetting signals", "a session of its own", "its descriptors", "joining the sandbox's cgroups", "the seccomp filter", "exec"];
+const STEPS: [&str; 11] = [
+    "resetting signals",
+    "a session of its own",
+    "its descriptors",
+    "joining the sandbox's cgroups",
+    "the seccomp filter",
+    "exec",
+    "keeping its memory private",
+    "entering the sandbox's namespaces",
+    "becoming the sandbox's root",
+    "starting the process inside",
+    "taking its terminal",
+];
+/// Indices into `STEPS`.
+const SIGNALS: u32 = 0;
+const SESSION: u32 = 1;
+const DESCRIPTORS: u32 = 2;
+const CGROUPS: u32 = 3;
+const FILTER: u32 = 4;
+const EXEC: u32 = 5;
+const UNDUMPABLE: u32 = 6;
+const NAMESPACES_JOINED: u32 = 7;
+const ROOT: u32 = 8;
+const CLONE: u32 = 9;
+const TERMINAL: u32 = 10;
 
 fn c(s: impl AsRef<OsStr>) -> io::Result<CString> {
     CString::new(s.as_ref().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in an argument"))
@@ -58,7 +137,22 @@ impl Spawn {
         for arg in args {
             argv.push(c(arg)?);
         }
-        Ok(Self { program: c(program)?, argv, env: Vec::new(), entry: Entry::default(), new_session: false, fds: Vec::new(), filter: None })
+        let program = if program.contains('/') {
+            vec![c(program)?]
+        } else {
+            PATH.split(':').map(|dir| c(format!("{dir}/{program}"))).collect::<io::Result<_>>()?
+        };
+        Ok(Self {
+            program,
+            argv,
+            env: Vec::new(),
+            entry: Entry::default(),
+            new_session: false,
+            fds: Vec::new(),
+            filter: None,
+            inside: None,
+            terminal: false,
+        })
     }
 
     pub fn env(&mut self, key: &str, value: &str) -> io::Result<&mut Self> {
@@ -76,6 +170,20 @@ impl Spawn {
     pub fn new_session(&mut self) -> &mut Self {
         self.new_session = true;
         self
+    }
+
+    /// Started inside the sandbox whose init `init` is a pidfd of: in all its namespaces, as its
+    /// root, in `/root` (or `/` if the learner removed that), a child of `parent`.
+    pub fn inside(&mut self, init: OwnedFd, parent: Parent) -> &mut Self {
+        self.inside = Some(Inside { init, parent });
+        self
+    }
+
+    /// Takes the descriptor given at 0 (a terminal) as its controlling terminal, in a session of
+    /// its own.
+    pub fn controlling_terminal(&mut self) -> &mut Self {
+        self.terminal = true;
+        self.new_session()
     }
 
     /// The seccomp filter installed last before exec.
@@ -105,6 +213,8 @@ impl Spawn {
     }
 
     /// Starts the child and waits until it has exec'd (or says why it could not). Blocking.
+    /// Inside a sandbox the child is the program's process for `Parent::Server`; for
+    /// `Parent::Init` it is the one that started it, ended (and reaped) when this returns.
     pub fn spawn(self) -> io::Result<Child> {
         if self.fds.len() > MAX_FDS {
             return Err(io::Error::other(format!("{} descriptors for a child, at most {MAX_FDS}", self.fds.len())));
@@ -113,9 +223,11 @@ impl Spawn {
         let tasks: Vec<CString> = self.entry.tasks.iter().map(c).collect::<io::Result<_>>()?;
         let argv = pointers(&self.argv);
         let env = pointers(&self.env);
-        // Above every number the child is given, so that moving one there never overwrites
-        // another that is still to be moved.
+        // Above every number the child is given: the error pipe goes there (and the pidfd of the
+        // sandbox's init one higher), and the copies made on the way above both, so that moving
+        // one never overwrites another that is still to be moved.
         let high = self.fds.iter().map(|(_, at)| *at).max().unwrap_or(2).max(2) + 1;
+        let mut stack = vec![0u8; if self.inside.is_some() { STACK } else { 0 }];
         // Held until this process's copy of the error pipe's writing end is closed: a child that
         // another thread clones meanwhile would inherit that end, and this child's exec would be
         // seen (EOF) only once that one had exec'd too.
@@ -130,7 +242,10 @@ impl Spawn {
             fds: &fds,
             high,
             new_session: self.new_session,
+            terminal: self.terminal,
             filter: self.filter,
+            inside: self.inside.as_ref().map(|i| (i.init.as_raw_fd(), i.parent)),
+            stack: stack.as_mut_ptr_range(),
         };
         // SAFETY: the child runs `Setup::run` only, which makes async-signal-safe calls on memory
         // prepared above, and ends in exec or _exit.
@@ -144,38 +259,79 @@ impl Spawn {
         drop(self.fds);
         drop(group);
         let pidfd = sys::pidfd_open(pid);
-        warn_if_slow(said.as_fd(), pid);
-        let mut word = [0u8; 8];
-        let n = read_all(said.as_fd(), &mut word);
-        let child = Child { pid, pidfd: pidfd?, done: None };
-        match n? {
-            0 => Ok(child),
-            8 => {
-                let step = u32::from_ne_bytes(word[..4].try_into().expect("4 bytes")) as usize;
-                let errno = i32::from_ne_bytes(word[4..].try_into().expect("4 bytes"));
-                let mut child = child;
+        let deadline = std::time::Instant::now() + GIVE_UP;
+        let word = wait_word(said.as_fd(), pid, deadline);
+        let mut child = Child { pidfd: pidfd?, done: None };
+        let parent = self.inside.map(|i| i.parent);
+        let word = match word {
+            Ok(word) => word,
+            Err(e) => {
+                child.kill();
                 let _ = child.reap();
-                let error = io::Error::from_raw_os_error(errno);
-                Err(io::Error::new(error.kind(), format!("{}: {error}", STEPS.get(step).copied().unwrap_or("starting"))))
+                return Err(e);
             }
-            n => Err(io::Error::other(format!("the starting child said {n} bytes"))),
+        };
+        match (word, parent) {
+            (None, None) => Ok(child),
+            (None, Some(Parent::Server)) => {
+                let status = child.reap()?;
+                Err(io::Error::other(format!("the process starting it ended ({status:?}) before it said what it started")))
+            }
+            (None, Some(Parent::Init)) => match child.reap()? {
+                Some(status) if status.success() => Ok(child),
+                status => Err(io::Error::other(format!("the process starting it ended with {status:?}"))),
+            },
+            (Some((STARTED, started)), Some(Parent::Server)) => {
+                let _ = child.reap();
+                // The server's own child (CLONE_PARENT): no one else can reap it, so the pid is
+                // still its own.
+                let mut program = Child { pidfd: sys::pidfd_open(started)?, done: None };
+                match wait_word(said.as_fd(), started, deadline) {
+                    Ok(None) => Ok(program),
+                    Ok(Some(word)) => {
+                        let _ = program.reap();
+                        Err(said_error(word))
+                    }
+                    Err(e) => {
+                        program.kill();
+                        let _ = program.reap();
+                        Err(e)
+                    }
+                }
+            }
+            (Some(word), _) => {
+                let _ = child.reap();
+                Err(said_error(word))
+            }
         }
+    }
+}
+
+/// The error a child told (`tell`): the step that failed, with its errno.
+fn said_error((step, errno): (u32, i32)) -> io::Error {
+    let error = io::Error::from_raw_os_error(errno);
+    match STEPS.get(step as usize) {
+        Some(step) => io::Error::new(error.kind(), format!("{step}: {error}")),
+        None => io::Error::other(format!("the starting child said {step} {errno} unasked")),
     }
 }
 
 /// See `Spawn::spawn`.
 static CLONING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// How long a child may take to exec before the server says where it waits.
-const SLOW_EXEC: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Waits up to `SLOW_EXEC` for the child's word (or its exec); past that, logs the child's
-/// state and where in the kernel it waits, for whoever reads the log to tell a stalled group
-/// from a slow host. The caller goes on waiting.
-fn warn_if_slow(said: std::os::fd::BorrowedFd<'_>, pid: i32) {
-    let mut fds = [nix::poll::PollFd::new(said, nix::poll::PollFlags::POLLIN)];
-    let limit = nix::poll::PollTimeout::try_from(SLOW_EXEC).unwrap_or(nix::poll::PollTimeout::MAX);
-    if matches!(nix::poll::poll(&mut fds, limit), Ok(0)) {
+/// Waits for the child's word: none if it exec'd (the pipe closed with nothing said), the step
+/// that failed and its errno, or `STARTED` and a pid. Past `SLOW_EXEC` it logs the state of
+/// process `pid` and where in the kernel it waits, for whoever reads the log to tell a stalled
+/// group from a slow host; past `deadline` it is an error (the caller kills the child). A learner
+/// can stop the program's process before its exec (it is theirs once in the sandbox): that
+/// fails their own start, and holds no server thread for longer.
+fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, deadline: std::time::Instant) -> io::Result<Option<(u32, i32)>> {
+    let give_up = || io::Error::new(io::ErrorKind::TimedOut, format!("the process did not start within {} s", GIVE_UP.as_secs()));
+    let left = || deadline.saturating_duration_since(std::time::Instant::now());
+    if !readable(said, SLOW_EXEC.min(left()))? {
+        if left().is_zero() {
+            return Err(give_up());
+        }
         let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
         let stat = read("stat");
         let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).unwrap_or("?").to_string();
@@ -187,6 +343,33 @@ fn warn_if_slow(said: std::os::fd::BorrowedFd<'_>, pid: i32) {
             "a process entering a sandbox has not exec'd after {} s",
             SLOW_EXEC.as_secs()
         );
+        if !readable(said, left())? {
+            return Err(give_up());
+        }
+    }
+    let mut word = [0u8; 8];
+    match read_all(said, &mut word)? {
+        0 => Ok(None),
+        8 => Ok(Some((
+            u32::from_ne_bytes(word[..4].try_into().expect("4 bytes")),
+            i32::from_ne_bytes(word[4..].try_into().expect("4 bytes")),
+        ))),
+        n => Err(io::Error::other(format!("the starting child said {n} bytes"))),
+    }
+}
+
+/// Whether `fd` turns readable within `within`.
+fn readable(fd: std::os::fd::BorrowedFd<'_>, within: std::time::Duration) -> io::Result<bool> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];
+        match nix::poll::poll(&mut fds, nix::poll::PollTimeout::try_from(left).unwrap_or(nix::poll::PollTimeout::MAX)) {
+            Ok(0) => return Ok(false),
+            Ok(_) => return Ok(true),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
@@ -211,88 +394,278 @@ fn read_all(fd: std::os::fd::BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize
 
 /// The child's side, between clone and exec.
 struct Setup<'a> {
-    program: &'a CString,
+    program: &'a [CString],
     argv: &'a [*const libc::c_char],
     env: &'a [*const libc::c_char],
     tasks: &'a [CString],
     fds: &'a [(RawFd, RawFd)],
     high: RawFd,
     new_session: bool,
+    terminal: bool,
     filter: Option<&'static crate::seccomp::Filter>,
+    /// The pidfd of the sandbox's init and whose child the program's process is.
+    inside: Option<(RawFd, Parent)>,
+    /// Memory for the stacks of the processes started inside (see `Started`).
+    stack: std::ops::Range<*mut u8>,
+}
+
+/// Tells the server through `says` which step failed with `errno`, and exits. Async-signal-safe.
+fn tell(says: RawFd, step: u32, errno: i32) -> ! {
+    let mut word = [0u8; 8];
+    word[..4].copy_from_slice(&step.to_ne_bytes());
+    word[4..].copy_from_slice(&errno.to_ne_bytes());
+    // SAFETY: write and _exit are async-signal-safe; `word` is on this stack.
+    unsafe {
+        libc::write(says, word.as_ptr().cast(), word.len());
+        libc::_exit(127)
+    }
+}
+
+/// errno now (reading it is async-signal-safe).
+fn errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
 impl Setup<'_> {
     /// Never returns: exec, or the failed step and errno on `says` and exit 127.
     fn run(&self, says: RawFd) -> ! {
-        let failed = |step: usize| -> ! {
-            let errno = io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
-            let mut word = [0u8; 8];
-            word[..4].copy_from_slice(&(step as u32).to_ne_bytes());
-            word[4..].copy_from_slice(&errno.to_ne_bytes());
-            // SAFETY: write and _exit are async-signal-safe; `word` is on this stack.
-            unsafe {
-                libc::write(says, word.as_ptr().cast(), word.len());
-                libc::_exit(127)
-            }
-        };
+        let failed = |step: u32| -> ! { tell(says, step, errno()) };
         if sys::default_signals().is_err() {
-            failed(0);
+            failed(SIGNALS);
         }
-        // SAFETY: each call below is a plain async-signal-safe syscall on integers or on strings
-        // and arrays prepared before the clone.
-        unsafe {
-            if self.new_session && libc::setsid() < 0 {
-                failed(1);
+        let Some((init, parent)) = self.inside else {
+            // SAFETY: each call is a plain async-signal-safe syscall on integers or on strings
+            // and arrays prepared before the clone.
+            unsafe {
+                if self.new_session && libc::setsid() < 0 {
+                    failed(SESSION);
+                }
+                if let Err(step) = self.give_descriptors(says, None) {
+                    failed(step);
+                }
+                if let Err(step) = self.join_cgroups() {
+                    failed(step);
+                }
+                if let Err(step) = self.last_steps() {
+                    failed(step);
+                }
             }
+            failed(EXEC)
+        };
+        // SAFETY: as above; `clone` runs `program_process` on a stack of its own in this
+        // process's memory, which outlives this process.
+        unsafe {
+            // Before anything of the sandbox's can see this process (see the module's doc).
+            if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 {
+                failed(UNDUMPABLE);
+            }
+            let Ok((says, init)) = self.give_descriptors(says, Some(init)) else { failed(DESCRIPTORS) };
+            let failed = |step: u32| -> ! { tell(says, step, errno()) };
+            if let Err(step) = self.join_cgroups() {
+                failed(step);
+            }
+            if libc::setns(init, NAMESPACES) < 0 {
+                failed(NAMESPACES_JOINED);
+            }
+            libc::close(init);
+            // The sandbox's root, as `nsenter` makes it: the server's host ids mean nothing in
+            // there. (Raw syscalls: the C library's would signal threads this copy lacks.)
+            let no_groups = libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) == 0 || errno() == libc::EPERM;
+            if !no_groups || libc::syscall(libc::SYS_setresgid, 0, 0, 0) < 0 || libc::syscall(libc::SYS_setresuid, 0, 0, 0) < 0 {
+                failed(ROOT);
+            }
+            if libc::chdir(c"/root".as_ptr()) < 0 {
+                libc::chdir(c"/".as_ptr());
+            }
+            // The pid namespace applies to this process's children only. For init to adopt the
+            // program's process, its parent must be in the sandbox too and end: one more start.
+            // Neither start waits for the next one's exec (a learner could stop that process):
+            // each process tells its own failure, and the server sees the exec as the error
+            // pipe's end. The memory is shared (CLONE_VM: no copy of the page tables) and
+            // outlives this process while the others use it.
+            let started = Started { setup: self, says, leave: parent == Parent::Init };
+            let flags = libc::CLONE_VM | libc::SIGCHLD | if parent == Parent::Server { libc::CLONE_PARENT } else { 0 };
+            let pid = libc::clone(program_process, started.stack_top(0), flags, (&started as *const Started).cast_mut().cast());
+            if pid < 0 {
+                failed(CLONE);
+            }
+            if parent == Parent::Server {
+                let mut word = [0u8; 8];
+                word[..4].copy_from_slice(&STARTED.to_ne_bytes());
+                word[4..].copy_from_slice(&pid.to_ne_bytes());
+                libc::write(says, word.as_ptr().cast(), word.len());
+            }
+            libc::_exit(0)
+        }
+    }
+
+    /// Gives the child its descriptors at their numbers. Inside a sandbox (`init` given) also
+    /// the error pipe at `high` and the pidfd of the sandbox's init at `high + 1` (both
+    /// close-on-exec), and closes every other: none of the server's is taken in there. Returns
+    /// where those two are now.
+    ///
+    /// # Safety
+    /// Between clone and exec only (it closes descriptors the process does not own).
+    unsafe fn give_descriptors(&self, says: RawFd, init: Option<RawFd>) -> Result<(RawFd, RawFd), u32> {
+        let above = if init.is_some() { self.high + 2 } else { self.high };
+        // SAFETY: fcntl, dup2, dup3 and close on integers.
+        unsafe {
             // First every descriptor above the numbers given (close-on-exec), then each to its
             // number (dup2 clears close-on-exec there).
             let mut moved = [0 as RawFd; MAX_FDS];
             for (i, (fd, _)) in self.fds.iter().enumerate() {
-                moved[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, self.high);
+                moved[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, above);
                 if moved[i] < 0 {
-                    failed(2);
+                    return Err(DESCRIPTORS);
                 }
+            }
+            let Some(init) = init else {
+                for (i, (_, at)) in self.fds.iter().enumerate() {
+                    if libc::dup2(moved[i], *at) < 0 {
+                        return Err(DESCRIPTORS);
+                    }
+                }
+                return Ok((says, -1));
+            };
+            let (says_moved, init_moved) =
+                (libc::fcntl(says, libc::F_DUPFD_CLOEXEC, above), libc::fcntl(init, libc::F_DUPFD_CLOEXEC, above));
+            if says_moved < 0 || init_moved < 0 {
+                return Err(DESCRIPTORS);
             }
             for (i, (_, at)) in self.fds.iter().enumerate() {
                 if libc::dup2(moved[i], *at) < 0 {
-                    failed(2);
+                    return Err(DESCRIPTORS);
                 }
             }
+            if libc::dup3(says_moved, self.high, libc::O_CLOEXEC) < 0 || libc::dup3(init_moved, self.high + 1, libc::O_CLOEXEC) < 0 {
+                return Err(DESCRIPTORS);
+            }
+            if libc::syscall(libc::SYS_close_range, above as libc::c_uint, libc::c_uint::MAX, 0) < 0 {
+                return Err(DESCRIPTORS);
+            }
+            for fd in 0..self.high {
+                if !self.fds.iter().any(|(_, at)| *at == fd) {
+                    libc::close(fd);
+                }
+            }
+            Ok((self.high, self.high + 1))
+        }
+    }
+
+    /// Joins the cgroup v1 hierarchies' groups (cgroup2's was joined at birth).
+    ///
+    /// # Safety
+    /// Between clone and exec only.
+    unsafe fn join_cgroups(&self) -> Result<(), u32> {
+        // SAFETY: open, write and close on a path prepared before the clone.
+        unsafe {
             for file in self.tasks {
                 let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
                 if fd < 0 {
-                    failed(3);
+                    return Err(CGROUPS);
                 }
                 let ok = libc::write(fd, b"0".as_ptr().cast(), 1) == 1;
                 if !ok {
-                    failed(3);
+                    return Err(CGROUPS);
                 }
                 libc::close(fd);
+            }
+        }
+        Ok(())
+    }
+
+    /// The terminal, the filter, and exec (which returns only on failure).
+    ///
+    /// # Safety
+    /// Between clone and exec only.
+    unsafe fn last_steps(&self) -> Result<(), u32> {
+        // SAFETY: ioctl on descriptor 0, one prctl on a prepared program, exec of prepared
+        // strings.
+        unsafe {
+            if self.terminal && libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(TERMINAL);
             }
             if let Some(filter) = self.filter
                 && filter.install().is_err()
             {
-                failed(4);
+                return Err(FILTER);
             }
-            libc::execve(self.program.as_ptr(), self.argv.as_ptr(), self.env.as_ptr());
+            // As execvp: past a place where it is not, on to the next; the first other error is
+            // the one told.
+            let mut error = 0;
+            for path in self.program {
+                libc::execve(path.as_ptr(), self.argv.as_ptr(), self.env.as_ptr());
+                if error == 0 && !matches!(errno(), libc::ENOENT | libc::ENOTDIR) {
+                    error = errno();
+                }
+            }
+            if error != 0 {
+                *libc::__errno_location() = error;
+            }
         }
-        failed(5)
+        Err(EXEC)
+    }
+}
+
+/// What a process started inside a sandbox is given by the one that started it (CLONE_VM: in the
+/// memory they share, which neither changes after the start).
+struct Started<'a> {
+    setup: &'a Setup<'a>,
+    /// The error pipe's writing end.
+    says: RawFd,
+    /// Whether this process starts one more and ends, for the sandbox's init to adopt that one.
+    leave: bool,
+}
+
+impl Started<'_> {
+    /// The top of the `n`th half of the stack memory (16-byte aligned, as the ABIs want).
+    fn stack_top(&self, n: usize) -> *mut libc::c_void {
+        let (start, end) = (self.setup.stack.start as usize, self.setup.stack.end as usize);
+        let top = end - n * (end - start) / 2;
+        (top & !15) as *mut libc::c_void
+    }
+}
+
+/// A process started inside the sandbox: a session of its own, its terminal, the filter and
+/// exec; or, to leave a process for the sandbox's init, one more start and the end.
+extern "C" fn program_process(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `Started` of the process that cloned this one, in memory they share
+    // that nothing changes or frees while this one runs.
+    let started = unsafe { &*(arg as *const Started) };
+    let (setup, says) = (started.setup, started.says);
+    if started.leave {
+        let next = Started { setup, says, leave: false };
+        // SAFETY: as for the first start, on the other half of the stack memory; `next` stays
+        // in this memory after this process has ended.
+        let pid = unsafe {
+            libc::clone(program_process, next.stack_top(1), libc::CLONE_VM | libc::SIGCHLD, (&next as *const Started).cast_mut().cast())
+        };
+        if pid < 0 {
+            tell(says, CLONE, errno());
+        }
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(0) }
+    }
+    // SAFETY: async-signal-safe calls on memory prepared before the first clone.
+    unsafe {
+        if setup.new_session && libc::setsid() < 0 {
+            tell(says, SESSION, errno());
+        }
+        match setup.last_steps() {
+            Ok(()) => tell(says, EXEC, errno()),
+            Err(step) => tell(says, step, errno()),
+        }
     }
 }
 
 /// A started child: waited for through its pidfd. Killed if dropped before it ended (what
 /// `kill_on_drop` did), and reaped either way.
 pub struct Child {
-    pid: i32,
     pidfd: OwnedFd,
     done: Option<ExitStatus>,
 }
 
 impl Child {
-    pub fn id(&self) -> i32 {
-        self.pid
-    }
-
     /// Waits until the child has ended; its status.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         if let Some(status) = self.done {
@@ -414,6 +787,15 @@ mod tests {
         let err = tokio::task::spawn_blocking(move || spawn.spawn()).await.unwrap().err().expect("no such program");
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(err.to_string().starts_with("exec: "), "{err}");
+
+        // A bare name is looked for along PATH, as execvp would.
+        let spawn = Spawn::new("no-such-program-here", ["x"]).unwrap();
+        let err = tokio::task::spawn_blocking(move || spawn.spawn()).await.unwrap().err().expect("no such program");
+        assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+        let mut spawn = Spawn::new("sh", ["-c", "exit 3"]).unwrap();
+        spawn.pipes().unwrap();
+        let mut child = tokio::task::spawn_blocking(move || spawn.spawn()).await.unwrap().unwrap();
+        assert_eq!(child.wait().await.unwrap().code(), Some(3), "found along PATH");
 
         let mut spawn = Spawn::new("/bin/true", Vec::<String>::new()).unwrap();
         spawn.entry(Entry { born_in: None, tasks: vec![PathBuf::from("/nonexistent/tasks")] });

@@ -203,18 +203,15 @@ fn v1_pids_come_from_the_pids_hierarchy_and_every_group_below() {
 }
 
 #[test]
-fn v1_kill_freezes_and_thaws_and_spares_the_nsenter() {
+fn v1_kill_freezes_and_thaws() {
     let host = v1_host("lab-ada", false);
     host.driver.create_sandbox("lab-ada", &limits(), owner()).unwrap();
     let (rel, entry) = host.driver.create_exec("lab-ada").unwrap();
     assert_eq!(entry.tasks.len(), V1_MOUNTS.len(), "a check joins a group in every hierarchy");
     assert_eq!(entry.born_in, Some(host.group("unified", &rel)), "born in the unified tree's");
-    // Only the nsenter that started the command is left (a pid that is no process here).
-    let spare = i32::MAX;
-    fs::write(host.group("pids", &format!("{rel}/cgroup.procs")), format!("{spare}\n")).unwrap();
-    host.driver.kill(&rel, Some(spare)).unwrap();
+    host.driver.kill(&rel).unwrap();
     assert_eq!(read(&host.group("freezer", &format!("{rel}/freezer.state"))), "THAWED", "thawed again after the kill");
-    host.driver.kill("lab-ada/checks/gone", None).unwrap();
+    host.driver.kill("lab-ada/checks/gone").unwrap();
 }
 
 // ---- cgroup v2 ----
@@ -369,19 +366,14 @@ fn v2_the_learner_keeps_their_groups_whatever_the_server_runs_up_to_a_ceiling() 
 }
 
 #[test]
-fn v2_kill_uses_cgroup_kill_unless_a_process_must_be_spared() {
+fn v2_kill_uses_cgroup_kill_and_the_freezer() {
     let host = v2_host("", "cpu memory pids", "lab-ada");
     let (rel, _) = host.driver.create_exec("lab-ada").unwrap();
     let group = host.base.join(&rel);
     touch(&group, &["cgroup.kill"]);
     fs::write(group.join("cgroup.events"), "populated 0\nfrozen 1\n").unwrap();
-    host.driver.kill(&rel, None).unwrap();
+    host.driver.kill(&rel).unwrap();
     assert_eq!(read(&group.join("cgroup.kill")), "1", "atomic for the whole subtree");
-    fs::write(group.join("cgroup.kill"), "").unwrap();
-    let spare = i32::MAX;
-    fs::write(group.join("cgroup.procs"), format!("{spare}\n")).unwrap();
-    host.driver.kill(&rel, Some(spare)).unwrap();
-    assert_eq!(read(&group.join("cgroup.kill")), "", "cgroup.kill would take the nsenter too");
     assert_eq!(read(&group.join("cgroup.freeze")), "0", "frozen while killing, thawed after");
 }
 

@@ -112,10 +112,8 @@ pub trait CgroupDriver: Send + Sync {
     /// `kill` and `remove`) and how a process enters it (as `shell_entry`).
     fn create_exec(&self, name: &str) -> io::Result<(String, Entry)>;
 
-    /// SIGKILLs every process in `<root>/<rel>` and below but `spare`, and waits until they are
-    /// gone. (The server spares the `nsenter` that started a command, so that it reaps its child
-    /// instead of leaving a zombie for the host's init.)
-    fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()>;
+    /// SIGKILLs every process in `<root>/<rel>` and below, and waits until they are gone.
+    fn kill(&self, rel: &str) -> io::Result<()>;
 
     /// Removes `<root>/<rel>` and everything below it (kill first).
     fn remove(&self, rel: &str) -> io::Result<()>;
@@ -268,9 +266,9 @@ fn ensure_dir(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Kills what is in `dir` (but `spare`) with the group frozen, so nothing forks in between:
-/// `freeze` and `thaw` write the freezer's files. Returns once only `spare` is left.
-fn kill_frozen(dir: &Path, spare: Option<i32>, freeze: &dyn Fn(bool) -> io::Result<()>) -> io::Result<()> {
+/// Kills what is in `dir` with the group frozen, so nothing forks in between: `freeze` and
+/// `thaw` write the freezer's files. Returns once nothing is left.
+fn kill_frozen(dir: &Path, freeze: &dyn Fn(bool) -> io::Result<()>) -> io::Result<()> {
     // The last process of a sandbox unmounts its file systems as it exits: with a cluster's
     // container layers in them, seconds of writes on a busy disk (seen: over 10 s in CI, the
     // sandbox's init still running its exit). The sandbox is not gone before that.
@@ -278,12 +276,12 @@ fn kill_frozen(dir: &Path, spare: Option<i32>, freeze: &dyn Fn(bool) -> io::Resu
     loop {
         let frozen = freeze(true).is_ok();
         let pids = tree_pids(dir)?;
-        kill_pids(&pids, spare);
+        kill_pids(&pids);
         if frozen {
             // SIGKILL is delivered once the tasks thaw.
             let _ = freeze(false);
         }
-        if pids.iter().all(|p| Some(*p) == spare) {
+        if pids.is_empty() {
             return Ok(());
         }
         if std::time::Instant::now() > deadline {
@@ -342,8 +340,8 @@ fn remove_tree(dir: &Path) -> io::Result<()> {
     Err(io::Error::other(format!("rmdir {}: still busy", dir.display())))
 }
 
-fn kill_pids(pids: &[i32], spare: Option<i32>) {
-    for &pid in pids.iter().filter(|p| Some(**p) != spare) {
+fn kill_pids(pids: &[i32]) {
+    for &pid in pids {
         // SAFETY: plain kill(2); a pid that has gone away in the meantime gives ESRCH.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }

@@ -179,7 +179,7 @@ impl CgroupDriver for V1 {
         Ok((rel.clone(), self.entry(&rel)))
     }
 
-    fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {
+    fn kill(&self, rel: &str) -> io::Result<()> {
         let Some(any) = self.find("pids").or(self.find("freezer")).or(self.hierarchies.first()) else {
             return Ok(());
         };
@@ -199,7 +199,7 @@ impl CgroupDriver for V1 {
             }
             Ok(())
         };
-        kill_frozen(&dir, spare, &freeze)
+        kill_frozen(&dir, &freeze)
     }
 
     fn remove(&self, rel: &str) -> io::Result<()> {

@@ -145,12 +145,12 @@ impl CgroupDriver for V2 {
         Err(io::Error::other("the learner's cgroups took the room made for a command, four times over"))
     }
 
-    fn kill(&self, rel: &str, spare: Option<i32>) -> io::Result<()> {
+    fn kill(&self, rel: &str) -> io::Result<()> {
         let dir = self.dir(rel);
         if !dir.exists() {
             return Ok(());
         }
-        if spare.is_none() && dir.join("cgroup.kill").exists() {
+        if dir.join("cgroup.kill").exists() {
             // Atomic for the whole subtree, forks included (Linux 5.14+).
             write(&dir.join("cgroup.kill"), "1")?;
         }
@@ -166,7 +166,7 @@ impl CgroupDriver for V2 {
             }
             Ok(())
         };
-        kill_frozen(&dir, spare, &freeze)
+        kill_frozen(&dir, &freeze)
     }
 
     fn remove(&self, rel: &str) -> io::Result<()> {
