@@ -15,6 +15,7 @@ pub mod native;
 mod pty;
 pub mod seccomp;
 mod spec;
+pub mod time_scale;
 
 pub use backend::*;
 pub use check::{CHECK_OUTPUT_LIMIT, CheckRequest};

@@ -1019,10 +1019,10 @@ fn probe_host(config: &NativeConfig, rootfs: &Path, run: &Path) -> Result<()> {
 /// that worker serves. (The server makes the groups itself, out of the learner's reach; this is
 /// the bound if that ever fails.)
 async fn spawn_off_worker(cmd: spawn::Spawn) -> std::io::Result<spawn::Child> {
-    const LIMIT: Duration = Duration::from_secs(20);
-    match tokio::time::timeout(LIMIT, tokio::task::spawn_blocking(move || cmd.spawn())).await {
+    let limit = crate::time_scale::scaled(Duration::from_secs(20));
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || cmd.spawn())).await {
         Ok(Ok(spawned)) => spawned,
         Ok(Err(e)) => Err(std::io::Error::other(format!("the starting thread failed: {e}"))),
-        Err(_) => Err(std::io::Error::other(format!("the process did not start within {} s", LIMIT.as_secs()))),
+        Err(_) => Err(std::io::Error::other(format!("the process did not start within {} s", limit.as_secs()))),
     }
 }

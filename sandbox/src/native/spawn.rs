@@ -84,7 +84,7 @@ const STACK: usize = 64 * 1024;
 const STARTED: u32 = u32::MAX;
 
 /// How long the server waits for a child's exec before it says where the child waits, and
-/// before it gives up on it.
+/// before it gives up on it (both scaled on emulated test hosts, `crate::time_scale`).
 const SLOW_EXEC: std::time::Duration = std::time::Duration::from_secs(5);
 const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -259,7 +259,7 @@ impl Spawn {
         drop(self.fds);
         drop(group);
         let pidfd = sys::pidfd_open(pid);
-        let deadline = std::time::Instant::now() + GIVE_UP;
+        let deadline = std::time::Instant::now() + crate::time_scale::scaled(GIVE_UP);
         let word = wait_word(said.as_fd(), pid, deadline);
         let mut child = Child { pidfd: pidfd?, done: None };
         let parent = self.inside.map(|i| i.parent);
@@ -326,9 +326,14 @@ static CLONING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// can stop the program's process before its exec (it is theirs once in the sandbox): that
 /// fails their own start, and holds no server thread for longer.
 fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, deadline: std::time::Instant) -> io::Result<Option<(u32, i32)>> {
-    let give_up = || io::Error::new(io::ErrorKind::TimedOut, format!("the process did not start within {} s", GIVE_UP.as_secs()));
+    let give_up = || {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("the process did not start within {} s", crate::time_scale::scaled(GIVE_UP).as_secs()),
+        )
+    };
     let left = || deadline.saturating_duration_since(std::time::Instant::now());
-    if !readable(said, SLOW_EXEC.min(left()))? {
+    if !readable(said, crate::time_scale::scaled(SLOW_EXEC).min(left()))? {
         if left().is_zero() {
             return Err(give_up());
         }
@@ -341,7 +346,7 @@ fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, deadline: std::time::I
             wchan = read("wchan"),
             stack = read("stack"),
             "a process entering a sandbox has not exec'd after {} s",
-            SLOW_EXEC.as_secs()
+            crate::time_scale::scaled(SLOW_EXEC).as_secs()
         );
         if !readable(said, left())? {
             return Err(give_up());

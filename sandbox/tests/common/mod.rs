@@ -109,7 +109,7 @@ pub fn harness_in(test: &str, outbound: Option<&str>, data: tempfile::TempDir) -
 /// How many times slower than a real host this one is (`STACKLAB_TIME_SCALE`, set on emulated
 /// test hosts only): the tests' time limits grow by it.
 pub fn time_scale() -> u32 {
-    std::env::var("STACKLAB_TIME_SCALE").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(1)
+    sandbox::time_scale::time_scale()
 }
 
 /// `limit` scaled for this host.
