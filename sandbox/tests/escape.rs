@@ -662,7 +662,7 @@ async fn stopping_processes_before_their_exec_holds_no_server_thread() {
     }
     h.start("stopper").await;
     let mut shell = h.any.open_shell("stopper", ShellRequest::default()).await.unwrap();
-    shell.input.write_all(b"(while :; do kill -STOP -1 2>/dev/null; done) & echo stopper-$((6*7))\n").await.unwrap();
+    shell.input.write_all(b"echo stopper-$((6*7)); (while :; do kill -STOP -1 2>/dev/null; done) &\n").await.unwrap();
     common::read_until(&mut shell, "stopper-42").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let request = sandbox::ExecRequest::script("echo ran").timeout(Duration::from_secs(5));
