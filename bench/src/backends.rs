@@ -41,8 +41,7 @@ pub async fn start_to_prompt(backend: &dyn Backend, spec: &SandboxSpec, shell: &
     for _ in 0..runs {
         let started = Instant::now();
         backend.start(spec).await?;
-        let mut shell = backend.open_shell(&spec.name, shell.clone()).await?;
-        until_prompt(&mut shell).await?;
+        let shell = at_prompt(backend, &spec.name, shell.clone()).await?;
         samples.push(started.elapsed());
         shell.control.kill();
         backend.stop(&spec.name).await?;
@@ -50,8 +49,15 @@ pub async fn start_to_prompt(backend: &dyn Backend, spec: &SandboxSpec, shell: &
     Ok(Samples::new(samples))
 }
 
+/// A terminal opened in running sandbox `name`, read until its prompt.
+pub async fn at_prompt(backend: &dyn Backend, name: &str, request: ShellRequest) -> anyhow::Result<sandbox::Shell> {
+    let mut shell = backend.open_shell(name, request).await?;
+    until_prompt(&mut shell).await?;
+    Ok(shell)
+}
+
 /// Reads the terminal until a root prompt ends what it printed.
-pub async fn until_prompt(shell: &mut sandbox::Shell) -> anyhow::Result<()> {
+async fn until_prompt(shell: &mut sandbox::Shell) -> anyhow::Result<()> {
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
     // busybox's sh asks the terminal where its cursor is (ESC [6n) right after the prompt.

@@ -106,8 +106,7 @@ async fn measure(backend: &NativeBackend, docker: Option<&str>, table: &mut Tabl
     let mut terminal = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
-        let mut shell = backend.open_shell(&spec(1).name, sandbox::ShellRequest::default()).await?;
-        crate::backends::until_prompt(&mut shell).await?;
+        let shell = crate::backends::at_prompt(backend, &spec(1).name, sandbox::ShellRequest::default()).await?;
         terminal.push(started.elapsed());
         shell.control.kill();
     }

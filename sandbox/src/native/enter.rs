@@ -109,14 +109,7 @@ pub fn parse_status(said: &[u8]) -> Option<i32> {
 /// The start time of host process `pid` in clock ticks since boot (field 22 of /proc/PID/stat):
 /// with the pid, it names a process uniquely across pid reuse.
 pub fn start_ticks(pid: i32) -> io::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    after
-        .split_whitespace()
-        .nth(19)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("cannot read the start time of pid {pid}")))
+    sys::stat_field(pid, 22)?.parse().map_err(|_| io::Error::other(format!("cannot read the start time of pid {pid}")))
 }
 
 /// How the process with host pid `pid` is known inside nested pid namespaces (NSpid line of

@@ -99,31 +99,70 @@ pub struct Pipes {
 const MAX_FDS: usize = 8;
 
 /// The step of the child's set-up that failed (told through the error pipe with the errno).
-const STEPS: [&str; 11] = [
-    "resetting signals",
-    "a session of its own",
-    "its descriptors",
-    "joining the sandbox's cgroups",
-    "the seccomp filter",
-    "exec",
-    "keeping its memory private",
-    "entering the sandbox's namespaces",
-    "becoming the sandbox's root",
-    "starting the process inside",
-    "taking its terminal",
-];
-/// Indices into `STEPS`.
-const SIGNALS: u32 = 0;
-const SESSION: u32 = 1;
-const DESCRIPTORS: u32 = 2;
-const CGROUPS: u32 = 3;
-const FILTER: u32 = 4;
-const EXEC: u32 = 5;
-const UNDUMPABLE: u32 = 6;
-const NAMESPACES_JOINED: u32 = 7;
-const ROOT: u32 = 8;
-const CLONE: u32 = 9;
-const TERMINAL: u32 = 10;
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u32)]
+enum Step {
+    Signals,
+    Session,
+    Descriptors,
+    Cgroups,
+    Filter,
+    Exec,
+    Undumpable,
+    Namespaces,
+    Root,
+    Clone,
+    Terminal,
+}
+
+impl Step {
+    /// Every step, at its number.
+    const ALL: [Step; 11] = [
+        Step::Signals,
+        Step::Session,
+        Step::Descriptors,
+        Step::Cgroups,
+        Step::Filter,
+        Step::Exec,
+        Step::Undumpable,
+        Step::Namespaces,
+        Step::Root,
+        Step::Clone,
+        Step::Terminal,
+    ];
+
+    /// What the process was doing, for the error.
+    fn describe(self) -> &'static str {
+        match self {
+            Step::Signals => "resetting signals",
+            Step::Session => "a session of its own",
+            Step::Descriptors => "its descriptors",
+            Step::Cgroups => "joining the sandbox's cgroups",
+            Step::Filter => "the seccomp filter",
+            Step::Exec => "exec",
+            Step::Undumpable => "keeping its memory private",
+            Step::Namespaces => "entering the sandbox's namespaces",
+            Step::Root => "becoming the sandbox's root",
+            Step::Clone => "starting the process inside",
+            Step::Terminal => "taking its terminal",
+        }
+    }
+}
+
+/// The 8 bytes a child says on the error pipe: a tag (a step's number, or `STARTED`) and a
+/// number (an errno, or a pid). Built on the child's stack: async-signal-safe.
+fn word(tag: u32, value: i32) -> [u8; 8] {
+    let mut word = [0u8; 8];
+    word[..4].copy_from_slice(&tag.to_ne_bytes());
+    word[4..].copy_from_slice(&value.to_ne_bytes());
+    word
+}
+
+/// The tag and number of a `word`.
+fn unword(word: [u8; 8]) -> (u32, i32) {
+    let [a, b, c, d, e, f, g, h] = word;
+    (u32::from_ne_bytes([a, b, c, d]), i32::from_ne_bytes([e, f, g, h]))
+}
 
 fn c(s: impl AsRef<OsStr>) -> io::Result<CString> {
     CString::new(s.as_ref().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in an argument"))
@@ -310,8 +349,8 @@ impl Spawn {
 /// The error a child told (`tell`): the step that failed, with its errno.
 fn said_error((step, errno): (u32, i32)) -> io::Error {
     let error = io::Error::from_raw_os_error(errno);
-    match STEPS.get(step as usize) {
-        Some(step) => io::Error::new(error.kind(), format!("{step}: {error}")),
+    match Step::ALL.get(step as usize) {
+        Some(step) => io::Error::new(error.kind(), format!("{}: {error}", step.describe())),
         None => io::Error::other(format!("the starting child said {step} {errno} unasked")),
     }
 }
@@ -338,8 +377,7 @@ fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, deadline: std::time::I
             return Err(give_up());
         }
         let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
-        let stat = read("stat");
-        let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).unwrap_or("?").to_string();
+        let state = sys::stat_field(pid, 3).unwrap_or_else(|_| "?".into());
         tracing::warn!(
             pid,
             state,
@@ -355,10 +393,7 @@ fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, deadline: std::time::I
     let mut word = [0u8; 8];
     match read_all(said, &mut word)? {
         0 => Ok(None),
-        8 => Ok(Some((
-            u32::from_ne_bytes(word[..4].try_into().expect("4 bytes")),
-            i32::from_ne_bytes(word[4..].try_into().expect("4 bytes")),
-        ))),
+        8 => Ok(Some(unword(word))),
         n => Err(io::Error::other(format!("the starting child said {n} bytes"))),
     }
 }
@@ -415,10 +450,8 @@ struct Setup<'a> {
 }
 
 /// Tells the server through `says` which step failed with `errno`, and exits. Async-signal-safe.
-fn tell(says: RawFd, step: u32, errno: i32) -> ! {
-    let mut word = [0u8; 8];
-    word[..4].copy_from_slice(&step.to_ne_bytes());
-    word[4..].copy_from_slice(&errno.to_ne_bytes());
+fn tell(says: RawFd, step: Step, errno: i32) -> ! {
+    let word = word(step as u32, errno);
     // SAFETY: write and _exit are async-signal-safe; `word` is on this stack.
     unsafe {
         libc::write(says, word.as_ptr().cast(), word.len());
@@ -434,16 +467,16 @@ fn errno() -> i32 {
 impl Setup<'_> {
     /// Never returns: exec, or the failed step and errno on `says` and exit 127.
     fn run(&self, says: RawFd) -> ! {
-        let failed = |step: u32| -> ! { tell(says, step, errno()) };
+        let failed = |step: Step| -> ! { tell(says, step, errno()) };
         if sys::default_signals().is_err() {
-            failed(SIGNALS);
+            failed(Step::Signals);
         }
         let Some((init, parent)) = self.inside else {
             // SAFETY: each call is a plain async-signal-safe syscall on integers or on strings
             // and arrays prepared before the clone.
             unsafe {
                 if self.new_session && libc::setsid() < 0 {
-                    failed(SESSION);
+                    failed(Step::Session);
                 }
                 if let Err(step) = self.give_descriptors(says, None) {
                     failed(step);
@@ -455,29 +488,29 @@ impl Setup<'_> {
                     failed(step);
                 }
             }
-            failed(EXEC)
+            failed(Step::Exec)
         };
         // SAFETY: as above; `clone` runs `program_process` on a stack of its own in this
         // process's memory, which outlives this process.
         unsafe {
             // Before anything of the sandbox's can see this process (see the module's doc).
             if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 {
-                failed(UNDUMPABLE);
+                failed(Step::Undumpable);
             }
-            let Ok((says, init)) = self.give_descriptors(says, Some(init)) else { failed(DESCRIPTORS) };
-            let failed = |step: u32| -> ! { tell(says, step, errno()) };
+            let Ok((says, init)) = self.give_descriptors(says, Some(init)) else { failed(Step::Descriptors) };
+            let failed = |step: Step| -> ! { tell(says, step, errno()) };
             if let Err(step) = self.join_cgroups() {
                 failed(step);
             }
             if libc::setns(init, NAMESPACES) < 0 {
-                failed(NAMESPACES_JOINED);
+                failed(Step::Namespaces);
             }
             libc::close(init);
             // The sandbox's root, as `nsenter` makes it: the server's host ids mean nothing in
             // there. (Raw syscalls: the C library's would signal threads this copy lacks.)
             let no_groups = libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) == 0 || errno() == libc::EPERM;
             if !no_groups || libc::syscall(libc::SYS_setresgid, 0, 0, 0) < 0 || libc::syscall(libc::SYS_setresuid, 0, 0, 0) < 0 {
-                failed(ROOT);
+                failed(Step::Root);
             }
             if libc::chdir(c"/root".as_ptr()) < 0 {
                 libc::chdir(c"/".as_ptr());
@@ -492,12 +525,10 @@ impl Setup<'_> {
             let flags = libc::CLONE_VM | libc::SIGCHLD | if parent == Parent::Server { libc::CLONE_PARENT } else { 0 };
             let pid = libc::clone(program_process, started.stack_top(0), flags, (&started as *const Started).cast_mut().cast());
             if pid < 0 {
-                failed(CLONE);
+                failed(Step::Clone);
             }
             if parent == Parent::Server {
-                let mut word = [0u8; 8];
-                word[..4].copy_from_slice(&STARTED.to_ne_bytes());
-                word[4..].copy_from_slice(&pid.to_ne_bytes());
+                let word = word(STARTED, pid);
                 libc::write(says, word.as_ptr().cast(), word.len());
             }
             libc::_exit(0)
@@ -511,7 +542,7 @@ impl Setup<'_> {
     ///
     /// # Safety
     /// Between clone and exec only (it closes descriptors the process does not own).
-    unsafe fn give_descriptors(&self, says: RawFd, init: Option<RawFd>) -> Result<(RawFd, RawFd), u32> {
+    unsafe fn give_descriptors(&self, says: RawFd, init: Option<RawFd>) -> Result<(RawFd, RawFd), Step> {
         let above = if init.is_some() { self.high + 2 } else { self.high };
         // SAFETY: fcntl, dup2, dup3 and close on integers.
         unsafe {
@@ -521,13 +552,13 @@ impl Setup<'_> {
             for (i, (fd, _)) in self.fds.iter().enumerate() {
                 moved[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, above);
                 if moved[i] < 0 {
-                    return Err(DESCRIPTORS);
+                    return Err(Step::Descriptors);
                 }
             }
             let Some(init) = init else {
                 for (i, (_, at)) in self.fds.iter().enumerate() {
                     if libc::dup2(moved[i], *at) < 0 {
-                        return Err(DESCRIPTORS);
+                        return Err(Step::Descriptors);
                     }
                 }
                 return Ok((says, -1));
@@ -535,18 +566,18 @@ impl Setup<'_> {
             let (says_moved, init_moved) =
                 (libc::fcntl(says, libc::F_DUPFD_CLOEXEC, above), libc::fcntl(init, libc::F_DUPFD_CLOEXEC, above));
             if says_moved < 0 || init_moved < 0 {
-                return Err(DESCRIPTORS);
+                return Err(Step::Descriptors);
             }
             for (i, (_, at)) in self.fds.iter().enumerate() {
                 if libc::dup2(moved[i], *at) < 0 {
-                    return Err(DESCRIPTORS);
+                    return Err(Step::Descriptors);
                 }
             }
             if libc::dup3(says_moved, self.high, libc::O_CLOEXEC) < 0 || libc::dup3(init_moved, self.high + 1, libc::O_CLOEXEC) < 0 {
-                return Err(DESCRIPTORS);
+                return Err(Step::Descriptors);
             }
             if libc::syscall(libc::SYS_close_range, above as libc::c_uint, libc::c_uint::MAX, 0) < 0 {
-                return Err(DESCRIPTORS);
+                return Err(Step::Descriptors);
             }
             for fd in 0..self.high {
                 if !self.fds.iter().any(|(_, at)| *at == fd) {
@@ -561,17 +592,17 @@ impl Setup<'_> {
     ///
     /// # Safety
     /// Between clone and exec only.
-    unsafe fn join_cgroups(&self) -> Result<(), u32> {
+    unsafe fn join_cgroups(&self) -> Result<(), Step> {
         // SAFETY: open, write and close on a path prepared before the clone.
         unsafe {
             for file in self.tasks {
                 let fd = libc::open(file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
                 if fd < 0 {
-                    return Err(CGROUPS);
+                    return Err(Step::Cgroups);
                 }
                 let ok = libc::write(fd, b"0".as_ptr().cast(), 1) == 1;
                 if !ok {
-                    return Err(CGROUPS);
+                    return Err(Step::Cgroups);
                 }
                 libc::close(fd);
             }
@@ -583,17 +614,17 @@ impl Setup<'_> {
     ///
     /// # Safety
     /// Between clone and exec only.
-    unsafe fn last_steps(&self) -> Result<(), u32> {
+    unsafe fn last_steps(&self) -> Result<(), Step> {
         // SAFETY: ioctl on descriptor 0, one prctl on a prepared program, exec of prepared
         // strings.
         unsafe {
             if self.terminal && libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(TERMINAL);
+                return Err(Step::Terminal);
             }
             if let Some(filter) = self.filter
                 && filter.install().is_err()
             {
-                return Err(FILTER);
+                return Err(Step::Filter);
             }
             // As execvp: past a place where it is not, on to the next; the first other error is
             // the one told.
@@ -608,7 +639,7 @@ impl Setup<'_> {
                 *libc::__errno_location() = error;
             }
         }
-        Err(EXEC)
+        Err(Step::Exec)
     }
 }
 
@@ -646,7 +677,7 @@ extern "C" fn program_process(arg: *mut libc::c_void) -> libc::c_int {
             libc::clone(program_process, next.stack_top(1), libc::CLONE_VM | libc::SIGCHLD, (&next as *const Started).cast_mut().cast())
         };
         if pid < 0 {
-            tell(says, CLONE, errno());
+            tell(says, Step::Clone, errno());
         }
         // SAFETY: _exit is async-signal-safe.
         unsafe { libc::_exit(0) }
@@ -654,10 +685,10 @@ extern "C" fn program_process(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: async-signal-safe calls on memory prepared before the first clone.
     unsafe {
         if setup.new_session && libc::setsid() < 0 {
-            tell(says, SESSION, errno());
+            tell(says, Step::Session, errno());
         }
         match setup.last_steps() {
-            Ok(()) => tell(says, EXEC, errno()),
+            Ok(()) => tell(says, Step::Exec, errno()),
             Err(step) => tell(says, step, errno()),
         }
     }
@@ -767,6 +798,18 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    #[test]
+    fn steps_and_words_read_back_as_told() {
+        for (number, step) in Step::ALL.iter().enumerate() {
+            assert_eq!(*step as usize, number, "Step::ALL out of order at {step:?}");
+        }
+        assert_eq!(unword(word(Step::Root as u32, libc::EPERM)), (Step::Root as u32, libc::EPERM));
+        assert_eq!(unword(word(STARTED, 4242)), (STARTED, 4242));
+        let error = said_error((Step::Namespaces as u32, libc::EPERM)).to_string();
+        assert!(error.starts_with("entering the sandbox's namespaces: "), "{error}");
+        assert!(said_error((99, 1)).to_string().contains("unasked"));
+    }
 
     #[tokio::test]
     async fn a_child_gets_its_pipes_descriptors_and_environment_and_says_how_it_ended() {

@@ -92,6 +92,18 @@ pub fn fd_path(fd: &impl AsRawFd) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
 }
 
+/// Field `n` of /proc/PID/stat, numbered as proc(5) numbers them (3 is the state, 22 the start
+/// time). The command name (field 2) is in parentheses and may hold spaces and parentheses of
+/// its own: fields are counted after the last ')'.
+pub fn stat_field(pid: i32, n: usize) -> io::Result<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    n.checked_sub(3)
+        .and_then(|i| after.split_whitespace().nth(i))
+        .map(str::to_string)
+        .ok_or_else(|| io::Error::other(format!("no field {n} in /proc/{pid}/stat")))
+}
+
 /// A pidfd for `pid`: survives pid reuse, and becomes readable when the process exits.
 pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with integer arguments.
@@ -211,4 +223,21 @@ pub fn become_keeping_capabilities(id: u32) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_are_numbered_as_proc_numbers_them() {
+        let me = std::process::id() as i32;
+        // The state of its main thread: running, or waiting for this test's thread.
+        let state = stat_field(me, 3).unwrap();
+        assert!(state == "R" || state == "S", "{state}");
+        assert_eq!(stat_field(me, 4).unwrap().parse::<i32>().unwrap(), nix::unistd::getppid().as_raw());
+        assert!(stat_field(me, 22).unwrap().parse::<u64>().is_ok());
+        assert!(stat_field(me, 2).is_err(), "the command name is not a field it gives");
+        assert!(stat_field(me, 400).is_err());
+    }
 }

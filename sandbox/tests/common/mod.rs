@@ -72,6 +72,9 @@ pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
 
 /// A harness with its data directory at `data` (removed with the harness).
 pub fn harness_in(test: &str, outbound: Option<&str>, data: tempfile::TempDir) -> Option<Harness> {
+    // Warnings go with the test's output (shown when it fails): a stalled start logs where the
+    // process waits, which is all there is to go on when it happens on an emulated host.
+    let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
     let required = std::env::var("STACKLAB_REQUIRE_SANDBOX").is_ok_and(|v| v == "1");
     let skip = |why: &str| {
         assert!(!required, "{test}: {why}");
