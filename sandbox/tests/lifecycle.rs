@@ -361,3 +361,53 @@ async fn a_class_joining_at_once_gets_a_sandbox_each() {
         assert_eq!(h.ok("lab-join1", "hostname").await, "lab-join1\n");
     }
 }
+
+/// A start copies the server (`clone3`) while its other threads go on: the child must not need a
+/// lock one of them held at that moment, or it waits for it forever. glibc 2.41 (Debian 13) added
+/// one to `sigaction(SIGABRT)` — the lock `abort` and `posix_spawn` take — and a start that reset
+/// its signals through the C library stalled in the Debian 13 guest until its time ran out. Here
+/// two threads keep that lock busy (one asks for SIGABRT's action, one starts programs as `std`
+/// does) while commands start in a sandbox. (A C library without such a lock, as on this build
+/// machine's Debian 12, cannot fail this: it is the guest's run that attacks.)
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn starts_need_no_lock_the_servers_other_threads_hold() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(h) = common::harness("libc_locks") else { return };
+    h.start("lab-locks").await;
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let asking = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: only reads SIGABRT's action into a zeroed struct.
+                unsafe {
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    libc::sigaction(libc::SIGABRT, std::ptr::null(), &mut old);
+                }
+            }
+        })
+    };
+    let spawning = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::process::Command::new("true").status();
+            }
+        })
+    };
+    let mut failed = None;
+    for i in 0..40 {
+        match h.backend.exec("lab-locks", sandbox::ExecRequest::script("true")).await {
+            Ok(out) if out.success() => {}
+            other => {
+                failed = Some(format!("start {i}: {other:?}"));
+                break;
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    asking.join().unwrap();
+    spawning.join().unwrap();
+    assert_eq!(failed, None);
+}

@@ -24,6 +24,7 @@ mod outbound;
 mod plan;
 pub mod probe;
 mod spawn;
+mod stalled;
 pub(crate) mod sys;
 
 use std::collections::HashMap;

@@ -31,7 +31,9 @@ use tokio::net::unix::pipe;
 use super::cgroup::Entry;
 use super::sys;
 
-/// What to start, prepared before the fork: the child only makes async-signal-safe calls on it.
+/// What to start, prepared before the fork: the child only makes system calls on it, none that
+/// takes a lock (async-signal-safe is not enough: glibc's `fork` resets its locks in the child,
+/// a raw `clone3` does not, so a lock another thread held at the copy stays held).
 pub struct Spawn {
     /// Where the program may be: its path, or for a bare name each directory of `PATH` in turn.
     program: Vec<CString>,
@@ -286,7 +288,7 @@ impl Spawn {
             inside: self.inside.as_ref().map(|i| (i.init.as_raw_fd(), i.parent)),
             stack: stack.as_mut_ptr_range(),
         };
-        // SAFETY: the child runs `Setup::run` only, which makes async-signal-safe calls on memory
+        // SAFETY: the child runs `Setup::run` only, which makes lock-free system calls on memory
         // prepared above, and ends in exec or _exit.
         let pid = match unsafe { sys::clone_into(group.as_ref().map(|g| g.as_fd()), 0) }? {
             None => setup.run(says.as_raw_fd()),
@@ -299,7 +301,7 @@ impl Spawn {
         drop(group);
         let pidfd = sys::pidfd_open(pid);
         let deadline = std::time::Instant::now() + crate::time_scale::scaled(GIVE_UP);
-        let word = wait_word(said.as_fd(), pid, deadline);
+        let word = wait_word(said.as_fd(), pid, "the child", deadline);
         let mut child = Child { pidfd: pidfd?, done: None };
         let parent = self.inside.map(|i| i.parent);
         let word = match word {
@@ -325,7 +327,7 @@ impl Spawn {
                 // The server's own child (CLONE_PARENT): no one else can reap it, so the pid is
                 // still its own.
                 let mut program = Child { pidfd: sys::pidfd_open(started)?, done: None };
-                match wait_word(said.as_fd(), started, deadline) {
+                match wait_word(said.as_fd(), started, "the program's process", deadline) {
                     Ok(None) => Ok(program),
                     Ok(Some(word)) => {
                         let _ = program.reap();
@@ -359,12 +361,12 @@ fn said_error((step, errno): (u32, i32)) -> io::Error {
 static CLONING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Waits for the child's word: none if it exec'd (the pipe closed with nothing said), the step
-/// that failed and its errno, or `STARTED` and a pid. Past `SLOW_EXEC` it logs the state of
-/// process `pid` and where in the kernel it waits, for whoever reads the log to tell a stalled
-/// group from a slow host; past `deadline` it is an error (the caller kills the child). A learner
+/// that failed and its errno, or `STARTED` and a pid. Past `SLOW_EXEC` it logs where process
+/// `pid` (`who`) waits (`stalled`), for whoever reads the log to tell a stalled group from a
+/// slow host; past `deadline` it is an error (the caller kills the child). A learner
 /// can stop the program's process before its exec (it is theirs once in the sandbox): that
 /// fails their own start, and holds no server thread for longer.
-fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, deadline: std::time::Instant) -> io::Result<Option<(u32, i32)>> {
+fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, who: &str, deadline: std::time::Instant) -> io::Result<Option<(u32, i32)>> {
     let give_up = || {
         io::Error::new(
             io::ErrorKind::TimedOut,
@@ -376,13 +378,10 @@ fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, deadline: std::time::I
         if left().is_zero() {
             return Err(give_up());
         }
-        let read = |file: &str| std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
-        let state = sys::stat_field(pid, 3).unwrap_or_else(|_| "?".into());
         tracing::warn!(
             pid,
-            state,
-            wchan = read("wchan"),
-            stack = read("stack"),
+            who,
+            place = super::stalled::describe(pid),
             "a process entering a sandbox has not exec'd after {} s",
             crate::time_scale::scaled(SLOW_EXEC).as_secs()
         );
@@ -827,6 +826,30 @@ mod tests {
         assert_eq!((out.as_str(), err.as_str(), fd.as_str()), ("well hello\n", "oops\n", "fd\n"));
         assert_eq!(child.wait().await.unwrap().code(), Some(7));
         assert_eq!(child.wait().await.unwrap().code(), Some(7), "asked again, the same");
+    }
+
+    /// Signals the server ignores (SIGPIPE, as every Rust program) or a thread of it blocks are
+    /// not passed on: the child resets them with the kernel's calls, not the C library's.
+    #[test]
+    fn a_child_starts_with_every_signal_default_and_unblocked() {
+        let out = std::thread::spawn(|| {
+            // SAFETY: blocks SIGUSR1 in this thread only, which ends after the start.
+            unsafe {
+                let mut usr1: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut usr1);
+                libc::sigaddset(&mut usr1, libc::SIGUSR1);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &usr1, std::ptr::null_mut());
+            }
+            let mut spawn = Spawn::new("/bin/sh", ["-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status"]).unwrap();
+            let (out, said) = std::io::pipe().unwrap();
+            spawn.give(said.into(), 1);
+            let mut child = spawn.spawn().unwrap();
+            let _ = child.reap();
+            std::io::read_to_string(out).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
     }
 
     #[tokio::test]

@@ -163,20 +163,32 @@ pub unsafe fn clone_into(group: Option<BorrowedFd<'_>>, flags: libc::c_int) -> i
 /// Every signal back to its default action and unblocked. Ignored signals survive `exec`: a
 /// server started with SIGINT ignored (from `nohup`, or in the background of a script) would
 /// otherwise pass that on to every learner's shell, and Ctrl-C would stop nothing there.
-/// Async-signal-safe: only `sigaction` and `sigprocmask`, for use between fork and exec.
+///
+/// For use between a copy of the server (`clone3`) and exec, so the kernel's calls, not the C
+/// library's: the copy has one thread, and a lock another thread of the server held at the copy
+/// stays held in it forever. glibc 2.41's `sigaction(SIGABRT)` takes such a lock (the one `abort`
+/// and `posix_spawn` take): starts that went through it stalled now and then in the Debian 13
+/// guest (`tests/lifecycle.rs` attacks it).
 pub fn default_signals() -> io::Result<()> {
-    // SAFETY: a zeroed sigaction is SIG_DFL with an empty mask; the set is initialised by
-    // sigemptyset before use.
+    /// The kernel's `struct sigaction` (not the C library's, which orders it otherwise).
+    #[repr(C)]
+    struct KernelAction {
+        handler: libc::sighandler_t,
+        flags: libc::c_ulong,
+        restorer: usize,
+        mask: u64,
+    }
+    const SIGNALS: libc::c_int = 64;
+    let default = KernelAction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+    let none: u64 = 0;
+    let size = std::mem::size_of::<u64>();
+    // SAFETY: rt_sigaction and rt_sigprocmask read the structs above, sized as the kernel's.
     unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = libc::SIG_DFL;
-        for signal in 1..libc::SIGRTMAX() {
-            // SIGKILL and SIGSTOP (and the few the C library reserves) refuse: nothing to reset.
-            libc::sigaction(signal, &action, std::ptr::null_mut());
+        for signal in 1..=SIGNALS {
+            // SIGKILL and SIGSTOP refuse: nothing to reset.
+            libc::syscall(libc::SYS_rt_sigaction, signal, &default as *const KernelAction, std::ptr::null_mut::<KernelAction>(), size);
         }
-        let mut none: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut none);
-        if libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut()) < 0 {
+        if libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &none as *const u64, std::ptr::null_mut::<u64>(), size) < 0 {
             return Err(io::Error::last_os_error());
         }
     }
