@@ -37,10 +37,21 @@ fn mappings(maps: &str) -> Vec<Mapping> {
         .collect()
 }
 
+/// The mapping that holds `addr`.
+fn mapping(maps: &[Mapping], addr: u64) -> Option<&Mapping> {
+    maps.iter().find(|m| (m.start..m.end).contains(&addr))
+}
+
+impl Mapping {
+    /// `addr`, which this mapping holds, as `file+0xoffset`.
+    fn place(&self, addr: u64) -> String {
+        format!("{}+{:#x}", self.file, addr - self.start + self.offset)
+    }
+}
+
 /// `addr` as `file+0xoffset` if a mapping holds it.
 fn place(maps: &[Mapping], addr: u64) -> Option<String> {
-    let m = maps.iter().find(|m| (m.start..m.end).contains(&addr))?;
-    Some(format!("{}+{:#x}", m.file, addr - m.start + m.offset))
+    mapping(maps, addr).map(|m| m.place(addr))
 }
 
 fn hex(field: &str) -> Option<u64> {
@@ -80,7 +91,7 @@ fn user_space(pid: i32, syscall: &str, maps: &str) -> String {
         .chunks_exact(8)
         .filter_map(|w| {
             let addr = u64::from_ne_bytes(w.try_into().ok()?);
-            maps.iter().any(|m| m.code && (m.start..m.end).contains(&addr)).then(|| place(&maps, addr)).flatten()
+            mapping(&maps, addr).filter(|m| m.code).map(|m| m.place(addr))
         })
         .collect();
     let _ = write!(out, "; code addresses on its stack, top first: {}", returns.join(" "));
