@@ -680,15 +680,7 @@ async fn stopping_processes_before_their_exec_holds_no_server_thread() {
     h.any.stop("stopper").await.unwrap();
     // No child of this process is left a zombie: each one started was reaped.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut zombies = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
-        for child in std::fs::read_to_string(task.path().join("children")).unwrap_or_default().split_whitespace() {
-            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-            if stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()) == Some("Z") {
-                zombies.push(stat);
-            }
-        }
-    }
+    let zombies: Vec<String> = common::own_children().into_iter().map(|(_, stat)| stat).filter(|s| common::is_zombie(s)).collect();
     assert!(zombies.is_empty(), "unreaped: {zombies:?}");
 }
 

@@ -362,13 +362,15 @@ async fn a_class_joining_at_once_gets_a_sandbox_each() {
     }
 }
 
-/// A start copies the server (`clone3`) while its other threads go on: the child must not need a
-/// lock one of them held at that moment, or it waits for it forever. glibc 2.41 (Debian 13) added
-/// one to `sigaction(SIGABRT)` — the lock `abort` and `posix_spawn` take — and a start that reset
-/// its signals through the C library stalled in the Debian 13 guest until its time ran out. Here
-/// two threads keep that lock busy (one asks for SIGABRT's action, one starts programs as `std`
-/// does) while commands start in a sandbox. (A C library without such a lock, as on this build
-/// machine's Debian 12, cannot fail this: it is the guest's run that attacks.)
+/// A start's child is a copy (`clone3`) of a process whose other threads may hold a lock at that
+/// moment; the child must need none, or it waits for it forever. glibc 2.41 (Debian 13) added one
+/// to `sigaction(SIGABRT)` — the lock `abort` and `posix_spawn` take — and a start that reset its
+/// signals through the C library stalled in the Debian 13 guest until its time ran out, when
+/// starts were copies of the server. Here two threads of the server's keep that lock busy (one
+/// asks for SIGABRT's action, one starts programs as `std` does) while commands start in a
+/// sandbox. (A C library without such a lock, as on this build machine's Debian 12, cannot fail
+/// this; nor can a start copied from the spawner, which has one thread. The test stays as the
+/// guard of both.)
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn starts_need_no_lock_the_servers_other_threads_hold() {
@@ -410,4 +412,29 @@ async fn starts_need_no_lock_the_servers_other_threads_hold() {
     asking.join().unwrap();
     spawning.join().unwrap();
     assert_eq!(failed, None);
+}
+
+/// The spawner (the small process every start into a sandbox is copied from, not the server)
+/// killed between starts is replaced at the next start, which runs as if nothing had happened.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
+async fn a_spawner_that_has_gone_is_replaced() {
+    let Some(h) = common::harness("spawner_gone") else { return };
+    if common::testing_docker() {
+        return; // The engine starts its processes.
+    }
+    h.start("lab-spawner").await;
+    assert_eq!(h.ok("lab-spawner", "echo one").await, "one\n");
+    let spawners = common::own_children_running(b"for-spawner_gone\0spawner\0");
+    assert_eq!(spawners.len(), 1, "this test's one spawner, a child of the test process");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(spawners[0]), nix::sys::signal::Signal::SIGKILL).unwrap();
+    // Dead (a zombie until the backend reaps it), so its socket is closed before the next start.
+    let stat = format!("/proc/{}/stat", spawners[0]);
+    while !std::fs::read_to_string(&stat).is_ok_and(|s| common::is_zombie(&s)) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(h.ok("lab-spawner", "echo two").await, "two\n");
+    let again = common::own_children_running(b"for-spawner_gone\0spawner\0");
+    assert_eq!(again.len(), 1, "a new spawner, and the old one reaped");
+    assert_ne!(again, spawners);
 }

@@ -80,6 +80,9 @@ enum Request {
 /// namespace), so it is the last request a helper takes; building a sandbox changes nothing
 /// here (the builder is a child), so one helper serves a backend for its life.
 pub fn main() -> ! {
+    if std::env::args_os().last().is_some_and(|arg| arg == super::spawner::ARG) {
+        super::spawner::serve();
+    }
     let failed = |step: &str, error: String| CreateReply::Failed { step: step.into(), error };
     let mut input = io::stdin().lock();
     let mut out = io::stdout();

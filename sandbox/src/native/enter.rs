@@ -42,7 +42,7 @@ pub fn command(init: BorrowedFd<'_>, parent: Parent, argv: &[String], env: &[(St
     for (key, value) in &vars {
         cmd.env(key, value)?;
     }
-    cmd.entry(entry).new_session().filter(crate::seccomp::filter()).inside(init.try_clone_to_owned()?, parent);
+    cmd.entry(entry).new_session().sandbox_filter().inside(init.try_clone_to_owned()?, parent);
     Ok(cmd)
 }
 

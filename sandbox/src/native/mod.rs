@@ -24,6 +24,7 @@ mod outbound;
 mod plan;
 pub mod probe;
 mod spawn;
+mod spawner;
 mod stalled;
 pub(crate) mod sys;
 
@@ -96,6 +97,8 @@ pub struct NativeBackend {
     last_start: Mutex<Vec<Phase>>,
     /// The helper processes that build sandboxes, kept between starts.
     helper: helper::Helper,
+    /// The process every process entering a sandbox is copied from (not the server).
+    spawner: Arc<spawner::Spawner>,
 }
 
 /// A running sandbox as the server tracks it.
@@ -172,6 +175,7 @@ impl NativeBackend {
         };
         let backend = Self {
             helper: helper::Helper::new(config.helper.clone(), HELPERS),
+            spawner: Arc::new(spawner::Spawner::new(&config.helper)),
             config,
             image,
             cgroups,
@@ -341,7 +345,7 @@ impl NativeBackend {
             let pipes = cmd.pipes()?;
             let (says, said) = tokio::net::unix::pipe::pipe()?;
             cmd.give(says.into_blocking_fd()?, crate::check::AGENT_SAYS_FD);
-            let child = spawn_off_worker(cmd).await?;
+            let child = self.spawn_off_worker(cmd).await?;
             Ok::<_, std::io::Error>(agent::Agent::new(group.clone(), child, pipes, said))
         };
         match started.await {
@@ -611,7 +615,7 @@ impl Backend for NativeBackend {
         let mut cmd = enter::command(running.pidfd.as_fd(), Parent::Server, &request.argv, &request.env, entry)
             .map_err(|e| Error::io("preparing the command", e))?;
         let pipes = cmd.pipes().map_err(|e| Error::io("pipes for the command", e))?;
-        let mut child = match spawn_off_worker(cmd).await {
+        let mut child = match self.spawn_off_worker(cmd).await {
             Ok(child) => child,
             Err(e) => {
                 self.kill_group(&rel).await;
@@ -772,7 +776,7 @@ impl Backend for NativeBackend {
         enter::attach_terminal(&mut cmd, &slave, status).map_err(|e| Error::io("preparing the terminal", e))?;
         // The process that starts the waiter has ended (and been reaped) when this returns: the
         // sandbox's init adopted the waiter.
-        spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the shell", e))?;
+        self.spawn_off_worker(cmd).await.map_err(|e| Error::io("starting the shell", e))?;
         drop(slave);
         let master = PtyMaster::new(master).map_err(|e| Error::io("terminal", e))?;
         Ok(Shell {
@@ -1014,16 +1018,19 @@ fn probe_host(config: &NativeConfig, rootfs: &Path, run: &Path) -> Result<()> {
     }
 }
 
-/// Starts `cmd` on a blocking thread, within a time limit. Starting a process waits for its
-/// `exec`, and what runs before it (joining the sandbox's cgroup) must never hold one of the
-/// server's few async workers: a group frozen at the wrong moment would stall every request
-/// that worker serves. (The server makes the groups itself, out of the learner's reach; this is
-/// the bound if that ever fails.)
-async fn spawn_off_worker(cmd: spawn::Spawn) -> std::io::Result<spawn::Child> {
-    let limit = crate::time_scale::scaled(Duration::from_secs(20));
-    match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || cmd.spawn())).await {
-        Ok(Ok(spawned)) => spawned,
-        Ok(Err(e)) => Err(std::io::Error::other(format!("the starting thread failed: {e}"))),
-        Err(_) => Err(std::io::Error::other(format!("the process did not start within {} s", limit.as_secs()))),
+impl NativeBackend {
+    /// Starts `cmd` through the spawner on a blocking thread, within a time limit. Starting a
+    /// process waits for its `exec`, and what runs before it (joining the sandbox's cgroup) must
+    /// never hold one of the server's few async workers: a group frozen at the wrong moment would
+    /// stall every request that worker serves. (The server makes the groups itself, out of the
+    /// learner's reach; this is the bound if that ever fails.)
+    async fn spawn_off_worker(&self, cmd: spawn::Spawn) -> std::io::Result<spawn::Child> {
+        let limit = crate::time_scale::scaled(Duration::from_secs(20));
+        let spawner = self.spawner.clone();
+        match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || cmd.spawn_through(&spawner))).await {
+            Ok(Ok(spawned)) => spawned,
+            Ok(Err(e)) => Err(std::io::Error::other(format!("the starting thread failed: {e}"))),
+            Err(_) => Err(std::io::Error::other(format!("the process did not start within {} s", limit.as_secs()))),
+        }
     }
 }

@@ -8,14 +8,15 @@
 //!
 //! Entering the sandbox's namespaces is done here too, not by exec'ing `nsenter` (and `setsid`
 //! for a terminal): two execs and their dynamic loading less for every shell, check agent and
-//! command. The child (a copy of the server) closes every descriptor it was not given, joins the
-//! namespaces of the sandbox's init with one `setns` on its pidfd, becomes the sandbox's root, and
-//! starts the program with `clone(CLONE_VM)`, so that the pid namespace applies and no second
-//! copy of the server's page tables is made. Until that exec a process inside the sandbox has
-//! the server's memory: it is made non-dumpable first, which keeps a learner (root in their user
-//! namespace, not in the server's) from reading it, its `/proc/<pid>/exe` or its descriptors
-//! through `/proc` or ptrace (the kernel also refuses because that process holds capabilities
-//! the learner's processes lack).
+//! command. The child (a copy of the spawner, `spawner.rs`, which the backend keeps so that it
+//! is not a copy of the server) closes every descriptor it was not given, joins the namespaces
+//! of the sandbox's init with one `setns` on its pidfd, becomes the sandbox's root, and starts
+//! the program with `clone(CLONE_VM)`, so that the pid namespace applies and no second copy of
+//! the page tables is made. Until that exec a process inside the sandbox has the spawner's
+//! memory: it is made non-dumpable first, which keeps a learner (root in their user namespace,
+//! not in the host's) from reading it, its `/proc/<pid>/exe` or its descriptors through `/proc`
+//! or ptrace (the kernel also refuses because that process holds capabilities the learner's
+//! processes lack).
 
 use std::ffi::{CString, OsStr};
 use std::io;
@@ -36,16 +37,17 @@ use super::sys;
 /// a raw `clone3` does not, so a lock another thread held at the copy stays held).
 pub struct Spawn {
     /// Where the program may be: its path, or for a bare name each directory of `PATH` in turn.
-    program: Vec<CString>,
-    argv: Vec<CString>,
-    env: Vec<CString>,
-    entry: Entry,
-    new_session: bool,
+    pub(super) program: Vec<CString>,
+    pub(super) argv: Vec<CString>,
+    pub(super) env: Vec<CString>,
+    pub(super) entry: Entry,
+    pub(super) new_session: bool,
     /// Descriptors the child gets, at the numbers given.
-    fds: Vec<(OwnedFd, RawFd)>,
-    filter: Option<&'static crate::seccomp::Filter>,
-    inside: Option<Inside>,
-    terminal: bool,
+    pub(super) fds: Vec<(OwnedFd, RawFd)>,
+    /// Whether the sandbox's seccomp filter is installed before exec.
+    pub(super) filter: bool,
+    pub(super) inside: Option<Inside>,
+    pub(super) terminal: bool,
 }
 
 /// Whose child a process started inside a sandbox is.
@@ -60,9 +62,9 @@ pub enum Parent {
 }
 
 /// The sandbox a process starts in: a pidfd of its init.
-struct Inside {
-    init: OwnedFd,
-    parent: Parent,
+pub(super) struct Inside {
+    pub(super) init: OwnedFd,
+    pub(super) parent: Parent,
 }
 
 /// Where a program named without a path is looked for (in the sandbox, as `execvp` would).
@@ -98,7 +100,7 @@ pub struct Pipes {
 }
 
 /// Descriptors a child may be given (the child counts them on its stack).
-const MAX_FDS: usize = 8;
+pub(super) const MAX_FDS: usize = 8;
 
 /// The step of the child's set-up that failed (told through the error pipe with the errno).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -190,7 +192,7 @@ impl Spawn {
             entry: Entry::default(),
             new_session: false,
             fds: Vec::new(),
-            filter: None,
+            filter: false,
             inside: None,
             terminal: false,
         })
@@ -227,9 +229,9 @@ impl Spawn {
         self.new_session()
     }
 
-    /// The seccomp filter installed last before exec.
-    pub fn filter(&mut self, filter: &'static crate::seccomp::Filter) -> &mut Self {
-        self.filter = Some(filter);
+    /// The sandbox's seccomp filter (`crate::seccomp::filter`) installed last before exec.
+    pub fn sandbox_filter(&mut self) -> &mut Self {
+        self.filter = true;
         self
     }
 
@@ -253,52 +255,41 @@ impl Spawn {
         })
     }
 
-    /// Starts the child and waits until it has exec'd (or says why it could not). Blocking.
-    /// Inside a sandbox the child is the program's process for `Parent::Server`; for
-    /// `Parent::Init` it is the one that started it, ended (and reaped) when this returns.
+    /// Starts the child here and waits until it has exec'd (or says why it could not).
+    /// Blocking. The child is a copy of this process: the backend starts through its `Spawner`
+    /// instead; this tests the child's side without one.
+    #[cfg(test)]
     pub fn spawn(self) -> io::Result<Child> {
+        self.start(|spawn| {
+            // Held until this process's copy of the error pipe's writing end is closed: a child
+            // that another thread clones meanwhile would inherit that end, and this child's exec
+            // would be seen (EOF) only once that one had exec'd too.
+            let _cloning = CLONING.lock().unwrap_or_else(|p| p.into_inner());
+            let (said, says) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+            Ok((spawn.clone_child(says.as_raw_fd(), 0)?, said))
+        })
+    }
+
+    /// Starts the child through `spawner` (a copy of that small process, not of the server) and
+    /// waits until it has exec'd. Blocking. The child is this process's all the same.
+    pub fn spawn_through(self, spawner: &super::spawner::Spawner) -> io::Result<Child> {
+        self.start(|spawn| {
+            let (said, says) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+            Ok((spawner.clone_child(spawn, says)?, said))
+        })
+    }
+
+    /// Has `clone` start the child (its pid back, and the reading end of the error pipe it
+    /// gave the child), then waits for the child's exec or its word. Inside a sandbox the child
+    /// is the program's process for `Parent::Server`; for `Parent::Init` it is the one that
+    /// started it, ended (and reaped) when this returns.
+    fn start(self, clone: impl FnOnce(&Spawn) -> io::Result<(i32, OwnedFd)>) -> io::Result<Child> {
         if self.fds.len() > MAX_FDS {
             return Err(io::Error::other(format!("{} descriptors for a child, at most {MAX_FDS}", self.fds.len())));
         }
-        let group = super::builder::open_group(self.entry.born_in.as_deref())?;
-        let tasks: Vec<CString> = self.entry.tasks.iter().map(c).collect::<io::Result<_>>()?;
-        let argv = pointers(&self.argv);
-        let env = pointers(&self.env);
-        // Above every number the child is given: the error pipe goes there (and the pidfd of the
-        // sandbox's init one higher), and the copies made on the way above both, so that moving
-        // one never overwrites another that is still to be moved.
-        let high = self.fds.iter().map(|(_, at)| *at).max().unwrap_or(2).max(2) + 1;
-        let mut stack = vec![0u8; if self.inside.is_some() { STACK } else { 0 }];
-        // Held until this process's copy of the error pipe's writing end is closed: a child that
-        // another thread clones meanwhile would inherit that end, and this child's exec would be
-        // seen (EOF) only once that one had exec'd too.
-        let cloning = CLONING.lock().unwrap_or_else(|p| p.into_inner());
-        let (said, says) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
-        let fds: Vec<(RawFd, RawFd)> = self.fds.iter().map(|(fd, at)| (fd.as_raw_fd(), *at)).collect();
-        let setup = Setup {
-            program: &self.program,
-            argv: &argv,
-            env: &env,
-            tasks: &tasks,
-            fds: &fds,
-            high,
-            new_session: self.new_session,
-            terminal: self.terminal,
-            filter: self.filter,
-            inside: self.inside.as_ref().map(|i| (i.init.as_raw_fd(), i.parent)),
-            stack: stack.as_mut_ptr_range(),
-        };
-        // SAFETY: the child runs `Setup::run` only, which makes lock-free system calls on memory
-        // prepared above, and ends in exec or _exit.
-        let pid = match unsafe { sys::clone_into(group.as_ref().map(|g| g.as_fd()), 0) }? {
-            None => setup.run(says.as_raw_fd()),
-            Some(pid) => pid,
-        };
-        drop(says);
-        drop(cloning);
-        // The child's ends, and the group, are the child's now.
+        let (pid, said) = clone(&self)?;
+        // The child's ends are the child's now.
         drop(self.fds);
-        drop(group);
         let pidfd = sys::pidfd_open(pid);
         let deadline = std::time::Instant::now() + crate::time_scale::scaled(GIVE_UP);
         let word = wait_word(said.as_fd(), pid, "the child", deadline);
@@ -348,6 +339,43 @@ impl Spawn {
     }
 }
 
+impl Spawn {
+    /// Clones this process into the child, which tells on `says` (its exec closes it) and
+    /// ends in exec or exit: the clone's pid. `flags` are added to the clone's (`CLONE_PARENT`
+    /// makes the child this process's parent's).
+    pub(super) fn clone_child(&self, says: RawFd, flags: libc::c_int) -> io::Result<i32> {
+        let group = super::builder::open_group(self.entry.born_in.as_deref())?;
+        let tasks: Vec<CString> = self.entry.tasks.iter().map(c).collect::<io::Result<_>>()?;
+        let argv = pointers(&self.argv);
+        let env = pointers(&self.env);
+        // Above every number the child is given: the error pipe goes there (and the pidfd of the
+        // sandbox's init one higher), and the copies made on the way above both, so that moving
+        // one never overwrites another that is still to be moved.
+        let high = self.fds.iter().map(|(_, at)| *at).max().unwrap_or(2).max(2) + 1;
+        let mut stack = vec![0u8; if self.inside.is_some() { STACK } else { 0 }];
+        let fds: Vec<(RawFd, RawFd)> = self.fds.iter().map(|(fd, at)| (fd.as_raw_fd(), *at)).collect();
+        let setup = Setup {
+            program: &self.program,
+            argv: &argv,
+            env: &env,
+            tasks: &tasks,
+            fds: &fds,
+            high,
+            new_session: self.new_session,
+            terminal: self.terminal,
+            filter: self.filter.then(crate::seccomp::filter),
+            inside: self.inside.as_ref().map(|i| (i.init.as_raw_fd(), i.parent)),
+            stack: stack.as_mut_ptr_range(),
+        };
+        // SAFETY: the child runs `Setup::run` only, which makes lock-free system calls on memory
+        // prepared above, and ends in exec or _exit.
+        match unsafe { sys::clone_into(group.as_ref().map(|g| g.as_fd()), flags) }? {
+            None => setup.run(says),
+            Some(pid) => Ok(pid),
+        }
+    }
+}
+
 /// The error a child told (`tell`): the step that failed, with its errno.
 fn said_error((step, errno): (u32, i32)) -> io::Error {
     let error = io::Error::from_raw_os_error(errno);
@@ -358,6 +386,7 @@ fn said_error((step, errno): (u32, i32)) -> io::Error {
 }
 
 /// See `Spawn::spawn`.
+#[cfg(test)]
 static CLONING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Waits for the child's word: none if it exec'd (the pipe closed with nothing said), the step

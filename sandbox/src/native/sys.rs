@@ -145,7 +145,9 @@ const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 /// # Safety
 /// As `fork`: in a multi-threaded process the child may only make async-signal-safe calls.
 pub unsafe fn clone_into(group: Option<BorrowedFd<'_>>, flags: libc::c_int) -> io::Result<Option<i32>> {
-    let mut args = CloneArgs { flags: flags as u64, exit_signal: libc::SIGCHLD as u64, ..CloneArgs::default() };
+    // With CLONE_PARENT the child's exit signal is its parent's own, and clone3 refuses another.
+    let exit_signal = if flags & libc::CLONE_PARENT != 0 { 0 } else { libc::SIGCHLD as u64 };
+    let mut args = CloneArgs { flags: flags as u64, exit_signal, ..CloneArgs::default() };
     if let Some(group) = group {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = group.as_raw_fd() as u64;

@@ -93,7 +93,9 @@ pub fn harness_in(test: &str, outbound: Option<&str>, data: tempfile::TempDir) -
     let config = NativeConfig {
         data_dir: data.path().to_path_buf(),
         image,
-        helper: vec![env!("CARGO_BIN_EXE_stacklab-sandbox-helper").into()],
+        // The test's name as an argument the helper ignores: `ps` tells whose helper and
+        // spawner each is (and a test can find its own).
+        helper: vec![env!("CARGO_BIN_EXE_stacklab-sandbox-helper").into(), format!("for-{test}").into()],
         uid_base: 1_500_000_000 + (n as u32) * 16 * sandbox::native::IDS_PER_SLOT / 16 * 4,
         cgroup_root: format!("stacklab-test-{}-{n}", std::process::id()),
         cgroup_parent: String::new(),
@@ -207,4 +209,33 @@ pub async fn read_until_within(shell: &mut sandbox::Shell, marker: &str, wait: D
         text.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     text
+}
+
+/// This test process's children, of every thread: each one's pid and `/proc/PID/stat`.
+pub fn own_children() -> Vec<(i32, String)> {
+    let mut children = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        for child in std::fs::read_to_string(task.path().join("children")).unwrap_or_default().split_whitespace() {
+            let Ok(pid) = child.parse() else { continue };
+            children.push((pid, std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default()));
+        }
+    }
+    children
+}
+
+/// Whether a `/proc/PID/stat` is a zombie's.
+pub fn is_zombie(stat: &str) -> bool {
+    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()) == Some("Z")
+}
+
+/// The pids of this process's children, zombies aside, whose command line has `part` in it.
+pub fn own_children_running(part: &[u8]) -> Vec<i32> {
+    own_children()
+        .into_iter()
+        .filter(|(pid, stat)| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            !is_zombie(stat) && cmdline.windows(part.len()).any(|w| w == part)
+        })
+        .map(|(pid, _)| pid)
+        .collect()
 }
