@@ -437,4 +437,14 @@ async fn a_spawner_that_has_gone_is_replaced() {
     let again = common::own_children_running(b"for-spawner_gone\0spawner\0");
     assert_eq!(again.len(), 1, "a new spawner, and the old one reaped");
     assert_ne!(again, spawners);
+
+    // One that hangs (stopped here) fails the start it holds after its time limit, and is
+    // replaced at the next.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(again[0]), nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let held = h.backend.exec("lab-spawner", sandbox::ExecRequest::script("echo three")).await;
+    let error = held.expect_err("a start through a stopped spawner");
+    assert!(error.to_string().contains("the spawner"), "{error}");
+    assert_eq!(h.ok("lab-spawner", "echo four").await, "four\n");
+    let last = common::own_children_running(b"for-spawner_gone\0spawner\0");
+    assert!(last.len() == 1 && last != again, "the stopped spawner killed and replaced: {last:?}");
 }

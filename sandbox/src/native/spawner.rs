@@ -27,8 +27,14 @@ use super::spawn::{Inside, MAX_FDS, Parent, Spawn};
 /// The helper's argument that makes it the spawner.
 pub const ARG: &str = "spawner";
 
-/// A request's size limit: argv and environment are a few hundred bytes; a bound all the same.
-const MAX_REQUEST: usize = 64 * 1024;
+/// A request's size limit. Argv and environment are a few kilobytes (the check agent's library
+/// the most); a message on the socket must fit its send buffer, which this sets to the limit
+/// (the kernel allows that much of a root process by default).
+const MAX_REQUEST: usize = 256 * 1024;
+
+/// How long the server waits for the spawner's answer (it only clones: microseconds), scaled on
+/// emulated hosts. A spawner that does not answer in time is killed and replaced.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Descriptors beside a request: the child's, the init's pidfd and the error pipe's end.
 const MAX_RIGHTS: usize = MAX_FDS + 2;
@@ -65,6 +71,17 @@ impl Spawner {
     /// child's pid (a child of this process). Blocking, for a moment: one start at a time.
     pub fn clone_child(&self, spawn: &Spawn, says: OwnedFd) -> io::Result<i32> {
         let (request, fds) = encode(spawn, says.as_fd());
+        if request.len() > MAX_REQUEST {
+            let kib = |n: usize| n.div_ceil(1024);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the program's arguments and environment come to {} KiB, more than a start carries ({} KiB)",
+                    kib(request.len()),
+                    kib(MAX_REQUEST)
+                ),
+            ));
+        }
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         for fresh in [false, true] {
             let spawner = match &mut *running {
@@ -90,6 +107,9 @@ impl Spawner {
 
     fn start(&self) -> io::Result<Running> {
         let (ours, theirs) = socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)?;
+        socket::setsockopt(&ours, socket::sockopt::SndBuf, &MAX_REQUEST)?;
+        let within = crate::time_scale::scaled(ANSWER_WITHIN);
+        socket::setsockopt(&ours, socket::sockopt::ReceiveTimeout, &nix::sys::time::TimeVal::new(within.as_secs() as _, 0))?;
         let mut cmd = super::helper::command(&self.program)?;
         // Its stderr is the server's: a panic in there lands in the server's log.
         let child = cmd
@@ -113,7 +133,10 @@ enum Asked {
 
 fn ask(socket: BorrowedFd<'_>, request: &[u8], fds: &[RawFd]) -> Result<i32, Asked> {
     socket::sendmsg::<()>(socket.as_raw_fd(), &[IoSlice::new(request)], &[ControlMessage::ScmRights(fds)], MsgFlags::MSG_NOSIGNAL, None)
-        .map_err(|e| Asked::Unsent(e.into()))?;
+        .map_err(|e| match e {
+            nix::Error::EPIPE | nix::Error::ECONNRESET | nix::Error::ENOTCONN => Asked::Unsent(e.into()),
+            e => Asked::Refused(e.into()),
+        })?;
     let mut reply = [0u8; 4];
     let n = socket::recv(socket.as_raw_fd(), &mut reply, MsgFlags::empty()).map_err(|e| Asked::Unanswered(e.into()))?;
     if n != reply.len() {
@@ -172,10 +195,13 @@ enum Received {
 fn receive(socket: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Option<(usize, Vec<OwnedFd>)>, Received> {
     let mut space = nix::cmsg_space!([RawFd; MAX_RIGHTS]);
     let mut iov = [IoSliceMut::new(buf)];
-    let msg = match socket::recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC) {
-        Ok(msg) => msg,
-        Err(nix::Error::EINTR) => return Err(Received::Bad(Vec::new(), io::Error::from_raw_os_error(libc::EINTR))),
-        Err(_) => return Err(Received::Broken),
+    let msg = loop {
+        match socket::recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC) {
+            Ok(msg) => break msg,
+            // Nothing read yet: no answer is owed (one per request keeps the two in step).
+            Err(nix::Error::EINTR) => continue,
+            Err(_) => return Err(Received::Broken),
+        }
     };
     let mut fds = Vec::new();
     for cmsg in msg.cmsgs().map_err(|_| Received::Broken)? {
@@ -328,5 +354,17 @@ mod tests {
         let mut fewer = copies();
         fewer.pop();
         assert!(decode(&bytes, fewer).is_err());
+    }
+
+    /// A start too big for the socket is refused with a clear error before any spawner runs.
+    #[test]
+    fn a_start_too_big_to_carry_says_so() {
+        let spawner = Spawner::new(&["/nonexistent/helper".into()]);
+        let spawn = Spawn::new("/bin/true", ["x".repeat(MAX_REQUEST)]).unwrap();
+        let says: OwnedFd = std::fs::File::open("/").unwrap().into();
+        let error = spawner.clone_child(&spawn, says).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("more than a start carries (256 KiB)"), "{error}");
+        assert!(spawner.running.lock().unwrap().is_none(), "no spawner was started for it");
     }
 }
