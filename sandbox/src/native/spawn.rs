@@ -427,7 +427,7 @@ fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, who: &str, deadline: s
 }
 
 /// Whether `fd` turns readable within `within`.
-fn readable(fd: std::os::fd::BorrowedFd<'_>, within: std::time::Duration) -> io::Result<bool> {
+pub(super) fn readable(fd: std::os::fd::BorrowedFd<'_>, within: std::time::Duration) -> io::Result<bool> {
     let deadline = std::time::Instant::now() + within;
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -730,6 +730,11 @@ pub struct Child {
 }
 
 impl Child {
+    /// This process's own child `pid` (no other process can reap it, so the pid is still its).
+    pub(super) fn own(pid: i32) -> io::Result<Self> {
+        Ok(Child { pidfd: sys::pidfd_open(pid)?, done: None })
+    }
+
     /// Waits until the child has ended; its status.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         if let Some(status) = self.done {

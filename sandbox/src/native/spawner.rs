@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use nix::sys::socket::{self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
 
 use super::cgroup::Entry;
-use super::spawn::{Inside, MAX_FDS, Parent, Spawn};
+use super::spawn::{Child, Inside, MAX_FDS, Parent, Spawn};
 
 /// The helper's argument that makes it the spawner.
 pub const ARG: &str = "spawner";
@@ -56,6 +56,15 @@ impl Drop for Running {
         // The spawner ends when its socket does; reaped here so it leaves no zombie.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Answers it gave after the server stopped waiting: those children are the server's,
+        // started for a start that has already failed. They go (killed, and reaped).
+        let mut reply = [0u8; 4];
+        while let Ok(4) = socket::recv(self.socket.as_raw_fd(), &mut reply, MsgFlags::MSG_DONTWAIT) {
+            let pid = i32::from_ne_bytes(reply);
+            if pid > 0 {
+                drop(Child::own(pid));
+            }
+        }
     }
 }
 
@@ -108,8 +117,6 @@ impl Spawner {
     fn start(&self) -> io::Result<Running> {
         let (ours, theirs) = socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)?;
         socket::setsockopt(&ours, socket::sockopt::SndBuf, &MAX_REQUEST)?;
-        let within = crate::time_scale::scaled(ANSWER_WITHIN);
-        socket::setsockopt(&ours, socket::sockopt::ReceiveTimeout, &nix::sys::time::TimeVal::new(within.as_secs() as _, 0))?;
         let mut cmd = super::helper::command(&self.program)?;
         // Its stderr is the server's: a panic in there lands in the server's log.
         let child = cmd
@@ -131,14 +138,30 @@ enum Asked {
     Unanswered(io::Error),
 }
 
+/// Sends `request` with `fds` and waits for the answer. (A signal to the waiting thread, SIGCHLD
+/// above all, interrupts neither: both are retried, the wait within its time limit.)
 fn ask(socket: BorrowedFd<'_>, request: &[u8], fds: &[RawFd]) -> Result<i32, Asked> {
-    socket::sendmsg::<()>(socket.as_raw_fd(), &[IoSlice::new(request)], &[ControlMessage::ScmRights(fds)], MsgFlags::MSG_NOSIGNAL, None)
-        .map_err(|e| match e {
-            nix::Error::EPIPE | nix::Error::ECONNRESET | nix::Error::ENOTCONN => Asked::Unsent(e.into()),
-            e => Asked::Refused(e.into()),
-        })?;
+    let sent = loop {
+        let msg = [IoSlice::new(request)];
+        match socket::sendmsg::<()>(socket.as_raw_fd(), &msg, &[ControlMessage::ScmRights(fds)], MsgFlags::MSG_NOSIGNAL, None) {
+            Err(nix::Error::EINTR) => continue,
+            sent => break sent,
+        }
+    };
+    sent.map_err(|e| match e {
+        nix::Error::EPIPE | nix::Error::ECONNRESET | nix::Error::ENOTCONN => Asked::Unsent(e.into()),
+        e => Asked::Refused(e.into()),
+    })?;
+    let within = crate::time_scale::scaled(ANSWER_WITHIN);
+    match super::spawn::readable(socket, within) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Asked::Unanswered(io::Error::new(io::ErrorKind::TimedOut, format!("no answer within {} s", within.as_secs()))));
+        }
+        Err(e) => return Err(Asked::Unanswered(e)),
+    }
     let mut reply = [0u8; 4];
-    let n = socket::recv(socket.as_raw_fd(), &mut reply, MsgFlags::empty()).map_err(|e| Asked::Unanswered(e.into()))?;
+    let n = socket::recv(socket.as_raw_fd(), &mut reply, MsgFlags::MSG_DONTWAIT).map_err(|e| Asked::Unanswered(e.into()))?;
     if n != reply.len() {
         return Err(Asked::Unanswered(io::Error::new(io::ErrorKind::UnexpectedEof, "ended without an answer")));
     }
@@ -366,5 +389,37 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
         assert!(error.to_string().contains("more than a start carries (256 KiB)"), "{error}");
         assert!(spawner.running.lock().unwrap().is_none(), "no spawner was started for it");
+    }
+
+    /// The server's thread waiting for an answer is hit by signals (SIGCHLD comes often in a
+    /// class): neither the send nor the wait fails for it. (A handler without SA_RESTART, as
+    /// the Debian 13 guest showed with the runtime's own.)
+    #[test]
+    fn a_signal_to_the_waiting_thread_interrupts_nothing() {
+        extern "C" fn nothing(_: libc::c_int) {}
+        // SAFETY: a handler that does nothing, for a signal this test alone sends.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigaction(libc::SIGUSR2, &act, std::ptr::null_mut());
+        }
+        let (ours, theirs) = socket::socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC).unwrap();
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let waiting = std::thread::spawn(move || {
+            // SAFETY: pthread_self has no preconditions.
+            tid_tx.send(unsafe { libc::pthread_self() }).unwrap();
+            let null: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
+            ask(ours.as_fd(), b"request", &[null.as_raw_fd()]).map_err(|_| "no answer")
+        });
+        let tid = tid_rx.recv().unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(socket::recv(theirs.as_raw_fd(), &mut buf, MsgFlags::empty()).unwrap(), 7);
+        for _ in 0..20 {
+            // SAFETY: the waiting thread is alive until it has its answer, sent below.
+            unsafe { libc::pthread_kill(tid, libc::SIGUSR2) };
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        socket::send(theirs.as_raw_fd(), &4242i32.to_ne_bytes(), MsgFlags::empty()).unwrap();
+        assert_eq!(waiting.join().unwrap(), Ok(4242));
     }
 }
