@@ -99,7 +99,7 @@ impl Spawner {
             };
             match ask(spawner.socket.as_fd(), &request, &fds) {
                 Ok(pid) => return Ok(pid),
-                Err(Asked::Refused(e)) => return Err(e),
+                Err(Asked::Refused(e)) => return Err(io::Error::new(e.kind(), format!("the spawner could not start it: {e}"))),
                 // A spawner that has gone (killed, say) never read the request: a new one takes
                 // it, once.
                 Err(Asked::Unsent(_)) if !fresh => *running = None,
