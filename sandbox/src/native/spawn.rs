@@ -290,10 +290,10 @@ impl Spawn {
         let (pid, said) = clone(&self)?;
         // The child's ends are the child's now.
         drop(self.fds);
-        let pidfd = sys::pidfd_open(pid);
+        let child = Child::own(pid);
         let deadline = std::time::Instant::now() + crate::time_scale::scaled(GIVE_UP);
         let word = wait_word(said.as_fd(), pid, "the child", deadline);
-        let mut child = Child { pidfd: pidfd?, done: None };
+        let mut child = child?;
         let parent = self.inside.map(|i| i.parent);
         let word = match word {
             Ok(word) => word,
@@ -315,9 +315,8 @@ impl Spawn {
             },
             (Some((STARTED, started)), Some(Parent::Server)) => {
                 let _ = child.reap();
-                // The server's own child (CLONE_PARENT): no one else can reap it, so the pid is
-                // still its own.
-                let mut program = Child { pidfd: sys::pidfd_open(started)?, done: None };
+                // The server's own child too (CLONE_PARENT).
+                let mut program = Child::own(started)?;
                 match wait_word(said.as_fd(), started, "the program's process", deadline) {
                     Ok(None) => Ok(program),
                     Ok(Some(word)) => {
