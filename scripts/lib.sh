@@ -129,17 +129,29 @@ kill_tree() {
 # tests' dev-dependencies add some (reqwest's TLS, the sandbox crate's fake backend): building
 # `-p server` first and testing the workspace after would compile the server's whole dependency
 # chain twice, and `-p bench` or `-p sandbox --test X` a third and fourth time on a cold cache.
+# The build is also the lint: see debug_cargo.
 DEBUG_SELECTION="--workspace --exclude hydrate"
 build_debug() {
-    phase "build: stacklab, crictl, the bench and every test (debug)"
-    cargo build $DEBUG_SELECTION --all-targets --locked
+    phase "build: stacklab, crictl, the bench and every test (debug, linted by clippy)"
+    debug_cargo build $DEBUG_SELECTION --all-targets --locked
+}
+
+# debug_cargo ARGS...: cargo with the workspace's own crates compiled by clippy-driver, as `cargo
+# clippy` runs it (the same wrapper, and `-D warnings` in its own argument variable), so they are
+# linted while they compile and a warning fails the build. A separate `cargo clippy` made a check
+# build of every dependency before this build compiled each again. Every cargo command over the
+# debug build must go through here: cargo compiles the workspace's crates again when the wrapper
+# or its arguments change.
+debug_cargo() {
+    RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
+        CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo "$@"
 }
 
 # test_binary PACKAGE SUITE: the path of PACKAGE's tests/SUITE.rs binary as build_debug made it.
 # (`cargo test -p PACKAGE --test SUITE` would resolve features for a smaller selection and
 # rebuild; running the binary itself does not.)
 test_binary() {
-    cargo test $DEBUG_SELECTION --no-run --locked --message-format=json 2>/dev/null | python3 -c '
+    debug_cargo test $DEBUG_SELECTION --no-run --locked --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 package, suite = sys.argv[1:]
 for line in sys.stdin:
