@@ -4,9 +4,11 @@
 //! the test does. The server side talks to its API server through a port on the host's
 //! loopback forwarded into the sandbox's network namespace.
 //!
-//! The first test's pods run the cluster's own `localhost/busybox:1.0` image: quick, and the
-//! backend treats every image the same. The second runs the shell tier's content self-test on
-//! pods of the lab image itself, in a node made big enough to hold it.
+//! One node serves both parts of the test, one after the other (each node is a whole cluster, and
+//! booting one is a good part of a minute of this host's two cores): first pods of the cluster's
+//! own `localhost/busybox:1.0` image (quick, and the backend treats every image the same), then
+//! the shell tier's content self-test on pods of the lab image itself, which is why the node is
+//! made big enough to hold that image.
 
 mod common;
 
@@ -18,8 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PREFIX: &str = "stacklab-kt";
 
-/// One node at a time: each is a whole cluster, and this host has two cores.
-static ONE_NODE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The sandbox that is the cluster's one node.
+const NODE: &str = "kube-node";
 
 fn learner(name: &str) -> SandboxSpec {
     SandboxSpec {
@@ -82,18 +84,43 @@ async fn preview_get(backend: &dyn Backend, name: &str, port: u16) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
-async fn sandboxes_as_pods_on_a_real_cluster() {
-    if !common::sandboxes_available("kubernetes") {
+async fn sandboxes_and_the_shell_labs_as_pods_on_a_real_cluster() {
+    if !common::sandboxes_available("kubernetes") || !common::cluster_tier_available() {
         return;
     }
-    if !common::cluster_tier_available() {
-        return;
+    // scripts/test packs the lab image as an archive for the second part; the node imports it
+    // into an image store made big enough (the image, its unpacked copy and one more per pod:
+    // the cluster's snapshotter copies).
+    let archive = std::env::var_os("STACKLAB_POD_IMAGE_ARCHIVE");
+    if archive.is_none() {
+        assert!(
+            std::env::var("STACKLAB_REQUIRE_SANDBOX").is_err(),
+            "STACKLAB_POD_IMAGE_ARCHIVE is not set (scripts/test packs the lab image)"
+        );
+        eprintln!("the shell labs on pods skipped: no lab image archive (scripts/test packs one)");
     }
-    let _one_node = ONE_NODE.lock().await;
-    let server = common::TestServer::start("kubernetes", true).await;
+    let inside = "var/lib/stacklab/pod-image.tar";
+    let shared: Vec<_> = archive.iter().map(|a| sandbox::native::SharedFile { source: a.into(), target: inside.into() }).collect();
+    let server = common::TestServer::start_sharing("kubernetes", true, None, shared).await;
     let native = server.backend.clone().unwrap();
-    // The cluster, its API server reached from the host.
-    let api = server::cluster::from_host::start_node(native.clone(), "kube-node").await.unwrap();
+    let size = match archive {
+        Some(_) => server::cluster::from_host::NodeSize { memory_bytes: 10 << 30, image_store: Some("8g") },
+        None => server::cluster::from_host::NodeSize::SMALL,
+    };
+    let api = server::cluster::from_host::start_node_sized(native.clone(), NODE, size).await.unwrap();
+
+    sandboxes_as_pods(&native, &api).await;
+    if let Some(archive) = archive {
+        let image = std::fs::read_to_string(format!("{}.name", archive.to_string_lossy())).unwrap().trim().to_string();
+        server::cluster::from_host::import(&native, NODE, &format!("/{inside}")).await.unwrap();
+        the_shell_labs_on_pods_of_the_lab_image(&api, &image).await;
+    }
+    native.stop(NODE).await.unwrap();
+    native.wipe(NODE).await.unwrap();
+}
+
+/// The backend's whole contract, its RBAC and the server's class logic, on pods of busybox.
+async fn sandboxes_as_pods(native: &std::sync::Arc<sandbox::native::NativeBackend>, api: &server::cluster::from_host::FromHost) {
     let port = api.port;
     let admin_text = api.admin.clone();
     let config = || api.config(PREFIX);
@@ -106,11 +133,11 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
         request.stdin = std::fs::read(repo.join(file)).unwrap();
         request
     };
-    let out = native.exec("kube-node", apply("rbac.yaml", "")).await.unwrap();
+    let out = native.exec(NODE, apply("rbac.yaml", "")).await.unwrap();
     assert!(out.success(), "rbac.yaml: {}", String::from_utf8_lossy(&out.stderr));
     // The deployment itself, checked by the API server without being made (its images are
     // not in this offline cluster).
-    let out = native.exec("kube-node", apply("stacklab.yaml", "--dry-run=server")).await.unwrap();
+    let out = native.exec(NODE, apply("stacklab.yaml", "--dry-run=server")).await.unwrap();
     assert!(out.success(), "stacklab.yaml: {}{}", out.stdout_text(), String::from_utf8_lossy(&out.stderr));
     let can = |what: &str| format!("kubectl auth can-i {what} --as=system:serviceaccount:stacklab:stacklab || true");
     for (what, allowed) in [
@@ -123,11 +150,11 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
         ("delete nodes", "no"),
         ("create rolebindings -n stacklab", "no"),
     ] {
-        assert_eq!(sh(&*native, "kube-node", &can(what)).await.trim(), allowed, "can the server {what}?");
+        assert_eq!(sh(&**native, NODE, &can(what)).await.trim(), allowed, "can the server {what}?");
     }
     let token = sh(
-        &*native,
-        "kube-node",
+        &**native,
+        NODE,
         "for i in $(seq 50); do s=$(kubectl -n stacklab get sa stacklab -o 'jsonpath={.secrets[0].name}'); [ -n \"$s\" ] && break; sleep 0.2; done; \
          kubectl -n stacklab get secret \"$s\" -o 'jsonpath={.data.token}' | base64 -d",
     )
@@ -154,7 +181,7 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     // node's own loopback (where a service listens on another port) is not the pod's.
     let node_serve = "mkdir -p /tmp/node-www && cd /tmp/node-www && echo node-only > index.html && \
         setsid python3 -m http.server 8095 --bind 127.0.0.1 </dev/null >/dev/null 2>&1 &";
-    assert!(native.exec("kube-node", sandbox::ExecRequest::script(node_serve).leave_running()).await.unwrap().success());
+    assert!(native.exec(NODE, sandbox::ExecRequest::script(node_serve).leave_running()).await.unwrap().success());
     let serve = "mkdir -p /tmp/www && echo hello-from-the-pod > /tmp/www/index.html && busybox httpd -p 127.0.0.1:8080 -h /tmp/www";
     let out = least.exec(&carol.name, posix(serve).leave_running().timeout(Duration::from_secs(30))).await.unwrap();
     assert!(out.success(), "{out:?}");
@@ -235,7 +262,7 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
     // The server's side: a class pre-warmed as far as the cluster has room, and a learner
     // beyond it waiting in line until a sandbox ends. Sized so the node holds three of these
     // sandboxes: with Ada's and Bob's pods running, there is room for one more.
-    let allocatable = sh(&*native, "kube-node", "kubectl get nodes -o 'jsonpath={.items[0].status.allocatable.cpu}'").await;
+    let allocatable = sh(&**native, NODE, "kubectl get nodes -o 'jsonpath={.items[0].status.allocatable.cpu}'").await;
     let millis: u32 = match allocatable.trim().strip_suffix('m') {
         Some(m) => m.parse().unwrap(),
         None => allocatable.trim().parse::<u32>().unwrap() * 1000,
@@ -282,45 +309,16 @@ async fn sandboxes_as_pods_on_a_real_cluster() {
 
     // Removing everything leaves no pod of this server, and no anchor.
     again.remove_all().await.unwrap();
-    let left = sh(&*native, "kube-node", &format!("kubectl get pods,configmaps -l stacklab.dev/server={PREFIX} -o name")).await;
+    let left = sh(&**native, NODE, &format!("kubectl get pods,configmaps -l stacklab.dev/server={PREFIX} -o name")).await;
     assert_eq!(left.trim(), "", "left behind: {left}");
-
-    native.stop("kube-node").await.unwrap();
-    native.wipe("kube-node").await.unwrap();
 }
 
 /// The shell tier's labs, self-tested (setup, checks fail, solution typed into a terminal,
 /// checks pass) on pods of the lab image, as production would run them: the node is the
 /// cluster tier's Kubernetes in a native sandbox, that is Kubernetes in a user namespace, so
-/// the pods get the demos' capabilities (`Isolation::Isolating`). scripts/test packs the lab
-/// image as an archive (`STACKLAB_POD_IMAGE_ARCHIVE`); the node imports it into an image store
-/// made big enough (the image, its unpacked copy and one more per pod: the cluster's
-/// snapshotter copies).
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
-async fn the_shell_labs_pass_on_pods_of_the_lab_image() {
-    if !common::sandboxes_available("kubernetes-labs") || !common::cluster_tier_available() {
-        return;
-    }
-    let Some(archive) = std::env::var_os("STACKLAB_POD_IMAGE_ARCHIVE") else {
-        assert!(
-            std::env::var("STACKLAB_REQUIRE_SANDBOX").is_err(),
-            "STACKLAB_POD_IMAGE_ARCHIVE is not set (scripts/test packs the lab image)"
-        );
-        eprintln!("skipped: no lab image archive (scripts/test packs one)");
-        return;
-    };
-    let image = std::fs::read_to_string(format!("{}.name", archive.to_string_lossy())).unwrap().trim().to_string();
-    let _one_node = ONE_NODE.lock().await;
-    let inside = "var/lib/stacklab/pod-image.tar";
-    let shared = sandbox::native::SharedFile { source: archive.into(), target: inside.into() };
-    let server = common::TestServer::start_sharing("kubernetes-labs", true, None, vec![shared]).await;
-    let native = server.backend.clone().unwrap();
-    let size = server::cluster::from_host::NodeSize { memory_bytes: 10 << 30, image_store: Some("8g") };
-    let api = server::cluster::from_host::start_node_sized(native.clone(), "kube-labs", size).await.unwrap();
-    server::cluster::from_host::import(&native, "kube-labs", &format!("/{inside}")).await.unwrap();
-    let kube = std::sync::Arc::new(KubeBackend::open(api.lab_config("stacklab-kl", &image)).await.unwrap());
-
+/// the pods get the demos' capabilities (`Isolation::Isolating`).
+async fn the_shell_labs_on_pods_of_the_lab_image(api: &server::cluster::from_host::FromHost, image: &str) {
+    let kube = std::sync::Arc::new(KubeBackend::open(api.lab_config("stacklab-kl", image)).await.unwrap());
     let course = common::workshop();
     let tiers = common::shell_tier_only("not in the Kubernetes backend's pods");
     let limits = Limits { memory_bytes: 1 << 30, cpu_millis: 1000, pids: 512, disk_bytes: 0 };
@@ -335,7 +333,5 @@ async fn the_shell_labs_pass_on_pods_of_the_lab_image() {
     let sandboxes = server::sandboxes::Sandboxes::open(kube.clone(), common::test_policy()).await.unwrap();
     common::editor_round_trip("kubernetes", &sandboxes, "ana").await;
     kube.remove_all().await.unwrap();
-    native.stop("kube-labs").await.unwrap();
-    native.wipe("kube-labs").await.unwrap();
     common::assert_self_tested("kubernetes", &reports, &["is-this-a-vm", "namespaces-from-scratch", "cgroup-oom"]);
 }
