@@ -129,20 +129,28 @@ kill_tree() {
 # tests' dev-dependencies add some (reqwest's TLS, the sandbox crate's fake backend): building
 # `-p server` first and testing the workspace after would compile the server's whole dependency
 # chain twice, and `-p bench` or `-p sandbox --test X` a third and fourth time on a cold cache.
-# The build is also the lint: see debug_cargo.
-DEBUG_SELECTION="--workspace --exclude hydrate"
+# The build is also the lint: see linted_cargo.
 build_debug() {
     phase "build: stacklab, crictl, the bench and every test (debug, linted by clippy)"
-    debug_cargo build $DEBUG_SELECTION --all-targets --locked
+    debug_cargo build --all-targets
 }
 
-# debug_cargo ARGS...: cargo with the workspace's own crates compiled by clippy-driver, as `cargo
+# debug_cargo SUBCOMMAND ARGS...: every cargo command over the debug build goes through here, so
+# each uses build_debug's one selection (every crate but hydrate, which only builds for wasm32)
+# and the same lint wrapper; with another selection or without the wrapper cargo compiles again.
+debug_cargo() {
+    local subcommand="$1"
+    shift
+    linted_cargo "$subcommand" --workspace --exclude hydrate --locked "$@"
+}
+
+# linted_cargo ARGS...: cargo with the workspace's own crates compiled by clippy-driver, as `cargo
 # clippy` runs it (the same wrapper, and `-D warnings` in its own argument variable), so they are
 # linted while they compile and a warning fails the build. A separate `cargo clippy` made a check
-# build of every dependency before this build compiled each again. Every cargo command over the
-# debug build must go through here: cargo compiles the workspace's crates again when the wrapper
-# or its arguments change.
-debug_cargo() {
+# build of every dependency before the build compiled each again. Cargo compiles the workspace's
+# crates again when the wrapper or its arguments change: a linted build and a plain one of the same
+# profile and target take turns rebuilding them (the dependencies stay).
+linted_cargo() {
     RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)" \
         CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" cargo "$@"
 }
@@ -151,7 +159,7 @@ debug_cargo() {
 # (`cargo test -p PACKAGE --test SUITE` would resolve features for a smaller selection and
 # rebuild; running the binary itself does not.)
 test_binary() {
-    debug_cargo test $DEBUG_SELECTION --no-run --locked --message-format=json 2>/dev/null | python3 -c '
+    debug_cargo test --no-run --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 package, suite = sys.argv[1:]
 for line in sys.stdin:
