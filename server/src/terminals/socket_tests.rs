@@ -84,11 +84,14 @@ impl Browser {
         }
     }
 
-    /// Waits for the loop to end; whether the browser's side was then closed.
+    /// Waits for the loop to end, answering its close as a browser does; whether the server
+    /// closed the browser's side.
     async fn ended(mut self) -> bool {
-        tokio::time::timeout(Duration::from_secs(5), &mut self.served).await.expect("ends in time").unwrap();
         let drained = async { while self.from_server.next().await.is_some() {} };
-        tokio::time::timeout(Duration::from_secs(5), drained).await.is_ok()
+        let closed = tokio::time::timeout(Duration::from_secs(5), drained).await.is_ok();
+        let _ = self.to_server.send(Ok(Message::Close(None))).await;
+        tokio::time::timeout(Duration::from_secs(5), &mut self.served).await.expect("ends in time").unwrap();
+        closed
     }
 }
 
@@ -212,6 +215,24 @@ async fn the_shells_end_is_told_and_closes_the_connection() {
     // The ended shell is forgotten: the next attach opens a new one.
     terminals.attach("ada", 1, SIZE, false).await.unwrap();
     assert!(fake.terminal("lab-ada").is_some(), "a second shell");
+}
+
+#[tokio::test]
+async fn the_connection_is_kept_until_the_browser_answers_the_close() {
+    let (fake, terminals) = terminals().await;
+    let (attachment, shell) = open(&terminals, &fake).await;
+    let mut browser = connect(attachment, Access::Owner);
+    browser.text().await;
+    shell.exit(0);
+    assert_eq!(browser.text().await["type"].as_str(), Some("exit"));
+    // The server's side is closed; what the browser still sends is read, not left to reset the
+    // connection, until the browser's own close.
+    assert!(tokio::time::timeout(Duration::from_secs(5), browser.from_server.next()).await.unwrap().is_none());
+    browser.send(Message::Pong(Vec::new().into())).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!browser.served.is_finished(), "the socket was dropped before the browser answered");
+    browser.send(Message::Close(None)).await;
+    tokio::time::timeout(Duration::from_secs(5), &mut browser.served).await.expect("ends once answered").unwrap();
 }
 
 #[tokio::test]

@@ -29,9 +29,27 @@ pub async fn send<S: Sink<Message> + Unpin>(sink: &mut S, message: Message) -> b
     matches!(tokio::time::timeout(SEND_LIMIT, sink.send(message)).await, Ok(Ok(())))
 }
 
-/// Closes the connection, giving a stalled peer no more than [`SEND_LIMIT`].
-pub async fn close<S: Sink<Message> + Unpin>(sink: &mut S) {
-    let _ = tokio::time::timeout(SEND_LIMIT, sink.close()).await;
+/// Closes the connection as the protocol has it: the server's Close, then the browser's answer
+/// read before the socket is dropped, a stalled or silent peer given no more than [`SEND_LIMIT`]
+/// for each. Dropping the socket at once reset the connection whenever something of the
+/// browser's was still unread (a pong, keys typed as the shell ended), and the peer's side of a
+/// reset connection can fail before it hands over the last frames: the shell's exit among them.
+pub async fn close<S, R>(sink: &mut S, stream: &mut R)
+where
+    S: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    if tokio::time::timeout(SEND_LIMIT, sink.close()).await.is_err() {
+        return;
+    }
+    let answered = async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(SEND_LIMIT, answered).await;
 }
 
 /// How often a learner waiting for a sandbox is told their place (when it changed).
@@ -212,5 +230,5 @@ pub async fn serve<S, R>(
             () = shutdown.cancelled() => break,
         }
     }
-    close(&mut sink).await;
+    close(&mut sink, &mut stream).await;
 }

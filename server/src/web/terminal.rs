@@ -74,7 +74,7 @@ pub async fn attach(
                     }
                 };
                 let _ = send(&mut sink, Message::Text(message.json().into())).await;
-                close(&mut sink).await;
+                close(&mut sink, &mut stream).await;
             }
         }
     })
