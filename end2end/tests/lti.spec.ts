@@ -97,6 +97,10 @@ test.describe("an LMS launches Stacklab (LTI 1.3)", () => {
     await startPlatform();
     await server.start();
   });
+  // A test that took the LMS down and failed before bringing it back leaves it down for the next.
+  test.afterEach(async () => {
+    await fetch(`${lms}/test/up`, { method: "POST" });
+  });
   test.afterAll(async () => {
     await server.stop();
     platform?.kill();
@@ -155,7 +159,9 @@ test.describe("an LMS launches Stacklab (LTI 1.3)", () => {
   });
 
   test("with the LMS down a score waits, through a restart and a key rotation, and arrives when it is back", async ({ browser }) => {
-    const down = await fetch(`${lms}/test/down?seconds=60`, { method: "POST" });
+    // Down until the test brings it back, after the restart: a score sent before it would pass
+    // without having waited through one.
+    const down = await fetch(`${lms}/test/down?seconds=600`, { method: "POST" });
     expect(down.ok).toBe(true);
     const ada = await freshPage(browser);
     await ada.goto(`${lms}/launch?user=ada&link=link-1`);
@@ -189,6 +195,8 @@ test.describe("an LMS launches Stacklab (LTI 1.3)", () => {
     expect(rotated.ok()).toBe(true);
     const jwks = await (await fetch(`${tool}/lti/jwks`)).json();
     expect(jwks.keys).toHaveLength(2);
+    expect((await latestScore("user-ada"))?.scoreGiven).toBe(5);
+    expect((await fetch(`${lms}/test/up`, { method: "POST" })).ok).toBe(true);
 
     await expect.poll(async () => (await latestScore("user-ada"))?.scoreGiven, { timeout: 120_000, intervals: [2_000] }).toBe(7);
     expect((await lmsState()).refused_scores).toBeGreaterThan(0);
