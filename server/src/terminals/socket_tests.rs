@@ -235,6 +235,21 @@ async fn the_connection_is_kept_until_the_browser_answers_the_close() {
     tokio::time::timeout(Duration::from_secs(5), &mut browser.served).await.expect("ends once answered").unwrap();
 }
 
+/// A hostile or vanished browser that never answers the close holds its connection no longer
+/// than a stalled send could.
+#[tokio::test(start_paused = true)]
+async fn a_browser_that_never_answers_the_close_is_dropped_after_the_send_limit() {
+    let (fake, terminals) = terminals().await;
+    let (attachment, shell) = open(&terminals, &fake).await;
+    let mut browser = connect(attachment, Access::Owner);
+    browser.text().await;
+    shell.exit(0);
+    assert_eq!(browser.text().await["type"].as_str(), Some("exit"));
+    let waited = tokio::time::Instant::now();
+    (&mut browser.served).await.unwrap();
+    assert!(waited.elapsed() <= ws::SEND_LIMIT + Duration::from_secs(1), "held for {:?}", waited.elapsed());
+}
+
 #[tokio::test]
 async fn shutdown_closes_every_connection_and_leaves_the_shell() {
     let (fake, terminals) = terminals().await;
