@@ -25,5 +25,6 @@ pub fn open(
         cgroup_parent: String::new(),
         outbound: None,
         shared_files,
+        start_limits: Default::default(),
     })?)
 }

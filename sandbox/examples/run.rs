@@ -22,6 +22,7 @@ async fn main() {
         cgroup_parent: String::new(),
         outbound: None,
         shared_files: Vec::new(),
+        start_limits: Default::default(),
     })
     .unwrap();
     let spec = SandboxSpec {

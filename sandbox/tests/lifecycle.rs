@@ -419,7 +419,9 @@ async fn starts_need_no_lock_the_servers_other_threads_hold() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs root and the lab image: run with --include-ignored (scripts/test does)"]
 async fn a_spawner_that_has_gone_is_replaced() {
-    let Some(h) = common::harness("spawner_gone") else { return };
+    // The server's limit on the spawner's answer, shortened (the test waits it out once).
+    let limits = sandbox::native::StartLimits { answer: std::time::Duration::from_secs(2), ..Default::default() };
+    let Some(h) = common::harness_limited("spawner_gone", limits) else { return };
     if common::testing_docker() {
         return; // The engine starts its processes.
     }

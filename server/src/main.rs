@@ -31,6 +31,7 @@ fn main() -> anyhow::Result<std::process::ExitCode> {
                 // Also removes the outbound rules a server with this cgroup root installed.
                 outbound: Some(String::new()),
                 shared_files: Vec::new(),
+                start_limits: Default::default(),
             })?;
             backend.shutdown_all_blocking();
             Ok(std::process::ExitCode::SUCCESS)

@@ -212,6 +212,7 @@ async fn open_sandboxes(args: &ServeArgs) -> anyhow::Result<(Option<Arc<Sandboxe
                     crate::time_scale::time_scale_file(&args.data_dir).context("writing the time scale")?.into_iter().collect(),
                 ]
                 .concat(),
+                start_limits: Default::default(),
             };
             let backend = tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config))
                 .await?

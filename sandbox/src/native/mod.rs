@@ -49,6 +49,7 @@ pub use plan::Phase;
 pub use plan::SharedFile;
 use plan::{CreatePlan, CreateReply, DeviceBind, Stopwatch};
 use spawn::Parent;
+pub use spawn::StartLimits;
 
 pub use layer::IDS_PER_SLOT;
 
@@ -73,6 +74,9 @@ pub struct NativeConfig {
     pub outbound: Option<String>,
     /// Host files every sandbox sees read-only under /etc (the KVM probe's result).
     pub shared_files: Vec<SharedFile>,
+    /// How long a process's start into a sandbox may take (`StartLimits::default()` but in tests
+    /// of the limits themselves).
+    pub start_limits: StartLimits,
 }
 
 pub struct NativeBackend {
@@ -175,7 +179,7 @@ impl NativeBackend {
         };
         let backend = Self {
             helper: helper::Helper::new(config.helper.clone(), HELPERS),
-            spawner: Arc::new(spawner::Spawner::new(&config.helper)),
+            spawner: Arc::new(spawner::Spawner::new(&config.helper, config.start_limits)),
             config,
             image,
             cgroups,
@@ -1023,9 +1027,10 @@ impl NativeBackend {
     /// process waits for its `exec`, and what runs before it (joining the sandbox's cgroup) must
     /// never hold one of the server's few async workers: a group frozen at the wrong moment would
     /// stall every request that worker serves. (The server makes the groups itself, out of the
-    /// learner's reach; this is the bound if that ever fails.)
+    /// learner's reach; this is the bound if that ever fails, later than the spawner's own.)
     async fn spawn_off_worker(&self, cmd: spawn::Spawn) -> std::io::Result<spawn::Child> {
-        let limit = crate::time_scale::scaled(Duration::from_secs(20));
+        let limits = self.spawner.limits();
+        let limit = crate::time_scale::scaled(limits.answer + limits.exec + Duration::from_secs(5));
         let spawner = self.spawner.clone();
         match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || cmd.spawn_through(&spawner))).await {
             Ok(Ok(spawned)) => spawned,

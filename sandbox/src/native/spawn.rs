@@ -87,10 +87,27 @@ const STACK: usize = 64 * 1024;
 /// pid of the process it started.
 const STARTED: u32 = u32::MAX;
 
-/// How long the server waits for a child's exec before it says where the child waits, and
-/// before it gives up on it (both scaled on emulated test hosts, `crate::time_scale`).
+/// How long the server waits for a child's exec before it says where the child waits (scaled
+/// on emulated test hosts, `crate::time_scale`).
 const SLOW_EXEC: std::time::Duration = std::time::Duration::from_secs(5);
-const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// How long a start into a sandbox may take before it fails, each scaled on emulated test hosts
+/// (`crate::time_scale`). A learner can stop the process before its exec (it is theirs once
+/// inside) and a spawner can hang: these bound what either holds of the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartLimits {
+    /// The spawner's answer (it only clones: microseconds). One that does not answer in time is
+    /// killed and replaced.
+    pub answer: std::time::Duration,
+    /// From the clone to the program's exec.
+    pub exec: std::time::Duration,
+}
+
+impl Default for StartLimits {
+    fn default() -> Self {
+        Self { answer: std::time::Duration::from_secs(10), exec: std::time::Duration::from_secs(15) }
+    }
+}
 
 /// The server's ends of a child's standard input, output and error.
 pub struct Pipes {
@@ -260,7 +277,7 @@ impl Spawn {
     /// instead; this tests the child's side without one.
     #[cfg(test)]
     pub fn spawn(self) -> io::Result<Child> {
-        self.start(|spawn| {
+        self.start(crate::time_scale::scaled(StartLimits::default().exec), |spawn| {
             // Held until this process's copy of the error pipe's writing end is closed: a child
             // that another thread clones meanwhile would inherit that end, and this child's exec
             // would be seen (EOF) only once that one had exec'd too.
@@ -273,7 +290,7 @@ impl Spawn {
     /// Starts the child through `spawner` (a copy of that small process, not of the server) and
     /// waits until it has exec'd. Blocking. The child is this process's all the same.
     pub fn spawn_through(self, spawner: &super::spawner::Spawner) -> io::Result<Child> {
-        self.start(|spawn| {
+        self.start(crate::time_scale::scaled(spawner.limits().exec), |spawn| {
             let (said, says) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
             Ok((spawner.clone_child(spawn, says)?, said))
         })
@@ -282,8 +299,9 @@ impl Spawn {
     /// Has `clone` start the child (its pid back, and the reading end of the error pipe it
     /// gave the child), then waits for the child's exec or its word. Inside a sandbox the child
     /// is the program's process for `Parent::Server`; for `Parent::Init` it is the one that
-    /// started it, ended (and reaped) when this returns.
-    fn start(self, clone: impl FnOnce(&Spawn) -> io::Result<(i32, OwnedFd)>) -> io::Result<Child> {
+    /// started it, ended (and reaped) when this returns. Past `give_up` from the clone the
+    /// start fails (and the child is killed).
+    fn start(self, give_up: std::time::Duration, clone: impl FnOnce(&Spawn) -> io::Result<(i32, OwnedFd)>) -> io::Result<Child> {
         if self.fds.len() > MAX_FDS {
             return Err(io::Error::other(format!("{} descriptors for a child, at most {MAX_FDS}", self.fds.len())));
         }
@@ -291,7 +309,7 @@ impl Spawn {
         // The child's ends are the child's now.
         drop(self.fds);
         let child = Child::own(pid);
-        let deadline = std::time::Instant::now() + crate::time_scale::scaled(GIVE_UP);
+        let deadline = Deadline { at: std::time::Instant::now() + give_up, limit: give_up };
         let word = wait_word(said.as_fd(), pid, "the child", deadline);
         let mut child = child?;
         let parent = self.inside.map(|i| i.parent);
@@ -384,6 +402,13 @@ fn said_error((step, errno): (u32, i32)) -> io::Error {
     }
 }
 
+/// When a start gives up (`at`), and the limit that set it, for the error to name.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: std::time::Instant,
+    limit: std::time::Duration,
+}
+
 /// See `Spawn::spawn`.
 #[cfg(test)]
 static CLONING: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -394,14 +419,9 @@ static CLONING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// slow host; past `deadline` it is an error (the caller kills the child). A learner
 /// can stop the program's process before its exec (it is theirs once in the sandbox): that
 /// fails their own start, and holds no server thread for longer.
-fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, who: &str, deadline: std::time::Instant) -> io::Result<Option<(u32, i32)>> {
-    let give_up = || {
-        io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("the process did not start within {} s", crate::time_scale::scaled(GIVE_UP).as_secs()),
-        )
-    };
-    let left = || deadline.saturating_duration_since(std::time::Instant::now());
+fn wait_word(said: std::os::fd::BorrowedFd<'_>, pid: i32, who: &str, deadline: Deadline) -> io::Result<Option<(u32, i32)>> {
+    let give_up = || io::Error::new(io::ErrorKind::TimedOut, format!("the process did not start within {} s", deadline.limit.as_secs()));
+    let left = || deadline.at.saturating_duration_since(std::time::Instant::now());
     if !readable(said, crate::time_scale::scaled(SLOW_EXEC).min(left()))? {
         if left().is_zero() {
             return Err(give_up());

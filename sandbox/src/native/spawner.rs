@@ -11,7 +11,7 @@
 //! `CLONE_PARENT`, so the child is the server's own: the server waits for its exec on the
 //! error pipe it made, reaps it and has its status, as when it cloned it itself. The spawner only
 //! clones: it never waits for a child, so a learner who stops a process before its exec holds
-//! nothing up here (the server's time limit ends that start, `spawn::GIVE_UP`).
+//! nothing up here (the server's time limit ends that start, `StartLimits::exec`).
 
 use std::ffi::{CString, OsString};
 use std::io::{self, IoSlice, IoSliceMut};
@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use nix::sys::socket::{self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
 
 use super::cgroup::Entry;
-use super::spawn::{Child, Inside, MAX_FDS, Parent, Spawn};
+use super::spawn::{Child, Inside, MAX_FDS, Parent, Spawn, StartLimits};
 
 /// The helper's argument that makes it the spawner.
 pub const ARG: &str = "spawner";
@@ -32,10 +32,6 @@ pub const ARG: &str = "spawner";
 /// (the kernel allows that much of a root process by default).
 const MAX_REQUEST: usize = 256 * 1024;
 
-/// How long the server waits for the spawner's answer (it only clones: microseconds), scaled on
-/// emulated hosts. A spawner that does not answer in time is killed and replaced.
-const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Descriptors beside a request: the child's, the init's pidfd and the error pipe's end.
 const MAX_RIGHTS: usize = MAX_FDS + 2;
 
@@ -43,6 +39,7 @@ const MAX_RIGHTS: usize = MAX_FDS + 2;
 /// after it has gone.
 pub struct Spawner {
     program: Vec<OsString>,
+    limits: StartLimits,
     running: Mutex<Option<Running>>,
 }
 
@@ -70,10 +67,15 @@ impl Drop for Running {
 
 impl Spawner {
     /// A spawner run as `helper` (the helper's program and arguments) with `ARG` added.
-    pub fn new(helper: &[OsString]) -> Self {
+    pub fn new(helper: &[OsString], limits: StartLimits) -> Self {
         let mut program = helper.to_vec();
         program.push(ARG.into());
-        Self { program, running: Mutex::new(None) }
+        Self { program, limits, running: Mutex::new(None) }
+    }
+
+    /// How long its answer and each child's exec may take.
+    pub fn limits(&self) -> StartLimits {
+        self.limits
     }
 
     /// Has the spawner clone `spawn`'s child, which is given `says` for its error pipe: the
@@ -97,7 +99,7 @@ impl Spawner {
                 Some(spawner) => spawner,
                 None => running.insert(self.start()?),
             };
-            match ask(spawner.socket.as_fd(), &request, &fds) {
+            match ask(spawner.socket.as_fd(), &request, &fds, crate::time_scale::scaled(self.limits.answer)) {
                 Ok(pid) => return Ok(pid),
                 Err(Asked::Refused(e)) => return Err(io::Error::new(e.kind(), format!("the spawner could not start it: {e}"))),
                 // A spawner that has gone (killed, say) never read the request: a new one takes
@@ -138,9 +140,10 @@ enum Asked {
     Unanswered(io::Error),
 }
 
-/// Sends `request` with `fds` and waits for the answer. (A signal to the waiting thread, SIGCHLD
-/// above all, interrupts neither: both are retried, the wait within its time limit.)
-fn ask(socket: BorrowedFd<'_>, request: &[u8], fds: &[RawFd]) -> Result<i32, Asked> {
+/// Sends `request` with `fds` and waits for the answer, at most `within`. (A signal to the
+/// waiting thread, SIGCHLD above all, interrupts neither: both are retried, the wait within its
+/// time limit.)
+fn ask(socket: BorrowedFd<'_>, request: &[u8], fds: &[RawFd], within: std::time::Duration) -> Result<i32, Asked> {
     let sent = loop {
         let msg = [IoSlice::new(request)];
         match socket::sendmsg::<()>(socket.as_raw_fd(), &msg, &[ControlMessage::ScmRights(fds)], MsgFlags::MSG_NOSIGNAL, None) {
@@ -152,7 +155,6 @@ fn ask(socket: BorrowedFd<'_>, request: &[u8], fds: &[RawFd]) -> Result<i32, Ask
         nix::Error::EPIPE | nix::Error::ECONNRESET | nix::Error::ENOTCONN => Asked::Unsent(e.into()),
         e => Asked::Refused(e.into()),
     })?;
-    let within = crate::time_scale::scaled(ANSWER_WITHIN);
     match super::spawn::readable(socket, within) {
         Ok(true) => {}
         Ok(false) => {
@@ -382,7 +384,7 @@ mod tests {
     /// A start too big for the socket is refused with a clear error before any spawner runs.
     #[test]
     fn a_start_too_big_to_carry_says_so() {
-        let spawner = Spawner::new(&["/nonexistent/helper".into()]);
+        let spawner = Spawner::new(&["/nonexistent/helper".into()], StartLimits::default());
         let spawn = Spawn::new("/bin/true", ["x".repeat(MAX_REQUEST)]).unwrap();
         let says: OwnedFd = std::fs::File::open("/").unwrap().into();
         let error = spawner.clone_child(&spawn, says).unwrap_err();
@@ -409,7 +411,7 @@ mod tests {
             // SAFETY: pthread_self has no preconditions.
             tid_tx.send(unsafe { libc::pthread_self() }).unwrap();
             let null: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
-            ask(ours.as_fd(), b"request", &[null.as_raw_fd()]).map_err(|_| "no answer")
+            ask(ours.as_fd(), b"request", &[null.as_raw_fd()], StartLimits::default().answer).map_err(|_| "no answer")
         });
         let tid = tid_rx.recv().unwrap();
         let mut buf = [0u8; 64];

@@ -70,8 +70,20 @@ pub fn harness_with(test: &str, outbound: Option<&str>) -> Option<Harness> {
     harness_in(test, outbound, data)
 }
 
+/// A harness whose processes' starts have `limits` (tests of those limits: waiting out the
+/// server's own, scaled six times on an emulated host, would take minutes).
+pub fn harness_limited(test: &str, limits: sandbox::native::StartLimits) -> Option<Harness> {
+    let data = tempfile::Builder::new().prefix("stacklab-test-").tempdir().expect("temp dir");
+    harness_configured(test, data, |config| config.start_limits = limits)
+}
+
 /// A harness with its data directory at `data` (removed with the harness).
 pub fn harness_in(test: &str, outbound: Option<&str>, data: tempfile::TempDir) -> Option<Harness> {
+    harness_configured(test, data, |config| config.outbound = outbound.map(str::to_string))
+}
+
+/// A harness with its data directory at `data`, its backend's configuration changed by `adjust`.
+fn harness_configured(test: &str, data: tempfile::TempDir, adjust: impl FnOnce(&mut NativeConfig)) -> Option<Harness> {
     // Warnings go with the test's output (shown when it fails): a stalled start logs where the
     // process waits, which is all there is to go on when it happens on an emulated host.
     let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
@@ -90,7 +102,7 @@ pub fn harness_in(test: &str, outbound: Option<&str>, data: tempfile::TempDir) -
     // Every test its own uid ranges and cgroup root, so tests running side by side never
     // touch each other's sandboxes (and never a real server's).
     let n = sandbox::hash::fnv(test) % 4000;
-    let config = NativeConfig {
+    let mut config = NativeConfig {
         data_dir: data.path().to_path_buf(),
         image,
         // The test's name as an argument the helper ignores: `ps` tells whose helper and
@@ -99,9 +111,11 @@ pub fn harness_in(test: &str, outbound: Option<&str>, data: tempfile::TempDir) -
         uid_base: 1_500_000_000 + (n as u32) * 16 * sandbox::native::IDS_PER_SLOT / 16 * 4,
         cgroup_root: format!("stacklab-test-{}-{n}", std::process::id()),
         cgroup_parent: String::new(),
-        outbound: outbound.map(str::to_string),
+        outbound: None,
         shared_files: time_scale_file(data.path()),
+        start_limits: Default::default(),
     };
+    adjust(&mut config);
     let backend = Arc::new(NativeBackend::open(config.clone()).unwrap_or_else(|e| panic!("{test}: {e}")));
     let docker = testing_docker().then(|| docker_backend(test, n));
     let any: Arc<dyn Backend> = match &docker {

@@ -35,6 +35,7 @@ async fn test(only: Vec<String>, dir: &std::path::Path, image: &std::path::Path)
             crate::time_scale::time_scale_file(data.path())?.into_iter().collect(),
         ]
         .concat(),
+        start_limits: Default::default(),
     };
     let backend = std::sync::Arc::new(tokio::task::spawn_blocking(move || sandbox::native::NativeBackend::open(config)).await??);
     // As the server does at start: the vm labs need to know whether KVM really works.

@@ -121,6 +121,7 @@ impl TestServer {
                     cgroup_parent: String::new(),
                     outbound: None,
                     shared_files: [server::cluster::shared_files(), files].concat(),
+                    start_limits: Default::default(),
                 })
                 .unwrap(),
             );
