@@ -88,17 +88,14 @@ async fn oversized_bodies_are_refused_and_a_silent_client_holds_nothing_up() {
         .unwrap();
     assert!(response.status().is_client_error(), "malformed JSON: {}", response.status());
 
-    // A client that sends half a request and then nothing (slowloris): others are served meanwhile.
+    // A client that sends half a request and then nothing (slowloris): others are served
+    // meanwhile. (That its connection ends after the header limit is web::listen's unit test.)
     let mut silent = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     silent.write_all(b"POST /api/join HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n").await.unwrap();
     for _ in 0..20 {
         let (status, _) = raw(server.addr, "/healthz").await;
         assert_eq!(status, 200);
     }
-    // And its connection does not stay open for ever.
-    let mut buf = [0u8; 256];
-    let closed = tokio::time::timeout(Duration::from_secs(45), silent.read(&mut buf)).await;
-    assert!(closed.is_ok(), "a client that never finishes its headers keeps its connection for over 45 s");
 }
 
 #[tokio::test(flavor = "multi_thread")]

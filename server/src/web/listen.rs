@@ -63,3 +63,30 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     drop(listener);
     graceful.shutdown().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A client that sends half a request and then nothing loses its connection once
+    /// `HEADER_READ` has passed, not before. On tokio's paused clock: the half minute passes as
+    /// soon as nothing else is left to do (server/tests/bad_input.rs has others served meanwhile).
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_never_finishes_its_headers_is_let_go_after_the_header_limit() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(serve(listener, app, std::future::pending()));
+        let started = tokio::time::Instant::now();
+        let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+        silent.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n").await.unwrap();
+        // Whatever hyper says as it goes (a 408, or nothing), then the end of the connection
+        // (or a reset: either lets it go).
+        let ended = tokio::time::timeout(HEADER_READ * 2, silent.read_to_end(&mut Vec::new())).await;
+        let waited = started.elapsed();
+        assert!(ended.is_ok(), "still connected after {waited:?}");
+        assert!(waited >= HEADER_READ, "let go after {waited:?}, before the limit");
+        assert!(waited < HEADER_READ + Duration::from_secs(1), "held for {waited:?}");
+    }
+}
