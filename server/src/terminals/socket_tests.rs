@@ -202,15 +202,22 @@ async fn a_bad_control_frame_gets_an_error_and_the_connection_goes_on() {
     assert_eq!(browser.text().await["type"].as_str(), Some("pong"));
 }
 
-#[tokio::test]
-async fn the_shells_end_is_told_and_closes_the_connection() {
+/// A browser attached to the learner's first terminal when its shell ended with `code`, the
+/// exit message read (the backend and registry kept: the shell is theirs).
+async fn told_the_shell_ended(code: i32) -> (Arc<FakeBackend>, Terminals, Browser) {
     let (fake, terminals) = terminals().await;
     let (attachment, shell) = open(&terminals, &fake).await;
     let mut browser = connect(attachment, Access::Owner);
     browser.text().await;
-    shell.exit(130);
+    shell.exit(code);
     let exit = browser.text().await;
-    assert_eq!((exit["type"].as_str(), exit["code"].as_i64()), (Some("exit"), Some(130)));
+    assert_eq!((exit["type"].as_str(), exit["code"].as_i64()), (Some("exit"), Some(i64::from(code))));
+    (fake, terminals, browser)
+}
+
+#[tokio::test]
+async fn the_shells_end_is_told_and_closes_the_connection() {
+    let (fake, terminals, browser) = told_the_shell_ended(130).await;
     assert!(browser.ended().await);
     // The ended shell is forgotten: the next attach opens a new one.
     terminals.attach("ada", 1, SIZE, false).await.unwrap();
@@ -219,12 +226,7 @@ async fn the_shells_end_is_told_and_closes_the_connection() {
 
 #[tokio::test]
 async fn the_connection_is_kept_until_the_browser_answers_the_close() {
-    let (fake, terminals) = terminals().await;
-    let (attachment, shell) = open(&terminals, &fake).await;
-    let mut browser = connect(attachment, Access::Owner);
-    browser.text().await;
-    shell.exit(0);
-    assert_eq!(browser.text().await["type"].as_str(), Some("exit"));
+    let (_fake, _terminals, mut browser) = told_the_shell_ended(0).await;
     // The server's side is closed; what the browser still sends is read, not left to reset the
     // connection, until the browser's own close.
     assert!(tokio::time::timeout(Duration::from_secs(5), browser.from_server.next()).await.unwrap().is_none());
@@ -239,12 +241,7 @@ async fn the_connection_is_kept_until_the_browser_answers_the_close() {
 /// than a stalled send could.
 #[tokio::test(start_paused = true)]
 async fn a_browser_that_never_answers_the_close_is_dropped_after_the_send_limit() {
-    let (fake, terminals) = terminals().await;
-    let (attachment, shell) = open(&terminals, &fake).await;
-    let mut browser = connect(attachment, Access::Owner);
-    browser.text().await;
-    shell.exit(0);
-    assert_eq!(browser.text().await["type"].as_str(), Some("exit"));
+    let (_fake, _terminals, mut browser) = told_the_shell_ended(0).await;
     let waited = tokio::time::Instant::now();
     (&mut browser.served).await.unwrap();
     assert!(waited.elapsed() <= ws::SEND_LIMIT + Duration::from_secs(1), "held for {:?}", waited.elapsed());
